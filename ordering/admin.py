@@ -1,0 +1,105 @@
+from django.contrib import admin
+
+from .models import (
+    AccessOrder,
+    Addendum,
+    AuditEvent,
+    ContractInterface,
+    Customer,
+    CustomerMembership,
+    ExternalSystem,
+    IntegrationPackage,
+    Interface,
+    MainContract,
+    Vendor,
+)
+
+
+@admin.register(Interface)
+class InterfaceAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_da", "kind", "replaced_by")
+    list_filter = ("kind",)
+    search_fields = ("code", "name_da", "name_en")
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ("name", "cvr", "contact_email")
+    search_fields = ("name", "cvr")
+
+
+@admin.register(ExternalSystem)
+class ExternalSystemAdmin(admin.ModelAdmin):
+    list_display = ("name", "vendor", "category", "is_standard", "owner")
+    list_filter = ("category", "is_standard")
+    search_fields = ("name", "vendor__name")
+    filter_horizontal = ("standard_interfaces",)
+    list_select_related = ("vendor", "owner")
+
+
+@admin.register(IntegrationPackage)
+class IntegrationPackageAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_da", "external_system")
+    filter_horizontal = ("interfaces",)
+    list_select_related = ("external_system",)
+
+
+class MembershipInline(admin.TabularInline):
+    model = CustomerMembership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "cvr", "ean", "account_manager")
+    search_fields = ("name", "cvr")
+    inlines = [MembershipInline]
+    list_select_related = ("account_manager",)
+
+
+class ContractInterfaceInline(admin.StackedInline):
+    model = ContractInterface
+    extra = 0
+    filter_horizontal = ("named_systems",)
+
+
+@admin.register(MainContract)
+class MainContractAdmin(admin.ModelAdmin):
+    list_display = ("reference", "customer", "terms", "signed_on")
+    inlines = [ContractInterfaceInline]
+    list_select_related = ("customer",)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Orders change only through their lifecycle services; the admin may look, never touch."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessOrder)
+class AccessOrderAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "customer", "external_system", "state", "environment", "created_at")
+    list_filter = ("state", "environment", "purchase_model")
+    search_fields = ("customer__name", "external_system__name")
+    list_select_related = ("customer", "external_system__vendor")
+
+
+@admin.register(Addendum)
+class AddendumAdmin(ReadOnlyAdmin):
+    list_display = ("order", "version", "status", "issued_by", "issued_at", "decided_by", "decided_at")
+    list_select_related = ("order", "issued_by", "decided_by")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "order", "transition", "from_state", "to_state", "actor", "actor_role", "created_at")
+    list_filter = ("transition", "actor_role")
+    list_select_related = ("order", "actor")

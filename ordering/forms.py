@@ -1,0 +1,99 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import AccessOrder, Customer, IntegrationPackage, Interface
+from .selectors import active_accesses_of
+from .services import systems_available_to
+
+
+class OrderForm(forms.Form):
+    """The facts of a new or draft order; the rules are checked by ordering.services."""
+
+    external_system = forms.ModelChoiceField(
+        label=_("External system"),
+        queryset=None,
+        empty_label=_("Choose a system"),
+        help_text=_("The system that should get access to KMD Opus Personale."),
+    )
+    purchase_model = forms.ChoiceField(
+        label=_("Purchase model"), choices=AccessOrder.PurchaseModel.choices, widget=forms.RadioSelect
+    )
+    interfaces = forms.ModelMultipleChoiceField(
+        label=_("Interfaces"),
+        queryset=Interface.objects.filter(kind=Interface.Kind.WEB_SERVICE),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("For a single purchase: the web services the system needs."),
+    )
+    package = forms.ModelChoiceField(
+        label=_("Integration package"),
+        queryset=None,
+        required=False,
+        empty_label=_("No package"),
+        help_text=_("For an integration package: the package made for the chosen system."),
+    )
+    environment = forms.ChoiceField(
+        label=_("Environment"), choices=AccessOrder.Environment.choices, widget=forms.RadioSelect
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=AccessOrder.Reason.choices, widget=forms.RadioSelect, initial="new"
+    )
+    replaces_file_interface = forms.ModelChoiceField(
+        label=_("File interface being replaced"),
+        queryset=Interface.objects.filter(kind=Interface.Kind.FILE),
+        required=False,
+        empty_label=_("None"),
+    )
+    changes_order = forms.ModelChoiceField(
+        label=_("Existing access to change"), queryset=AccessOrder.objects.none(), required=False, empty_label=_("None")
+    )
+    requisition_number = forms.CharField(label=_("Requisition number"), max_length=40, required=False)
+    note = forms.CharField(label=_("Note to KMD"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, customer: Customer, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["external_system"].queryset = systems_available_to(customer).order_by("name")
+        self.fields["package"].queryset = IntegrationPackage.objects.select_related("external_system")
+        self.fields["changes_order"].queryset = active_accesses_of(customer)
+        self.fields["changes_order"].label_from_instance = lambda o: f"{o.reference} – {o.external_system.name}"
+
+    @classmethod
+    def initial_from(cls, order: AccessOrder) -> dict:
+        initial = {name: getattr(order, name) for name in (
+            "external_system", "purchase_model", "package", "environment", "reason",
+            "replaces_file_interface", "changes_order", "requisition_number", "note",
+        )}
+        initial["interfaces"] = list(order.interfaces.all())
+        return initial
+
+
+class CustomerChoiceForm(forms.Form):
+    customer = forms.ModelChoiceField(label=_("Order for"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, customers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+
+
+class TransitionForm(forms.Form):
+    """The few inputs a lifecycle action may need. Which ones depends on the action."""
+
+    expected_state = forms.CharField(widget=forms.HiddenInput)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    on = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    confirm = forms.BooleanField(label=_("I confirm"), required=False)
+
+    def __init__(self, *args, action, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.action = action
+        self.fields["comment"].label = action.comment_label
+        self.fields["comment"].required = action.comment_required
+        if action.asks_date:
+            self.fields["on"].initial = timezone.localdate()
+            self.fields["on"].required = True
+            self.fields["on"].label = action.date_label
+        if action.asks_confirmation:
+            self.fields["confirm"].required = True
+            self.fields["confirm"].label = action.confirmation_label

@@ -1,0 +1,288 @@
+"""Demo data: catalogue, three customers with different contracts, one user per role, orders in every state.
+
+Idempotent: catalogue rows are matched by code/CVR/username; orders are made only for customers
+that have none yet, through the lifecycle services, so the audit trail is genuine.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import User
+from ordering import services
+from ordering.models import (
+    AccessOrder,
+    ContractInterface,
+    Customer,
+    CustomerMembership,
+    ExternalSystem,
+    IntegrationPackage,
+    Interface,
+    MainContract,
+    Vendor,
+)
+from ordering.validators import gs1_check_digit
+
+DEMO_PASSWORD = "opus-demo-2026"
+
+WEB_SERVICES = [
+    ("opret-fravaer", "Opret Fravær", "Create absence",
+     "Oprette, ændre og slette fravær af forskellige arter. Hente information til brug for indberetning af fravær, "
+     "f.eks. medarbejdernes relaterede barsels- og arbejdsskadesager samt børn.",
+     "Create, change and delete absence of various kinds; read related maternity and work-injury cases and children.",
+     "Fraværsoplysninger\nHelbredsoplysninger (sygefravær, arbejdsskade)\nOplysninger om børn\nCPR-nummer"),
+    ("hent-fravaerskvoter", "Hent fraværskvoter", "Read absence quotas",
+     "Hente information om fraværskvoter, f.eks. omsorgsdage, og detaljer om optjening og anvendelse.",
+     "Read absence quotas such as care days, and how they are earned and used.",
+     "Fraværskvoter og saldi\nCPR-nummer"),
+    ("moedetidsplaner", "Mødetidsplaner", "Working-time schedules",
+     "Oprette, læse, slette og ændre mødetidsplaner (medarbejderens forventede arbejdstid).",
+     "Create, read, change and delete working-time schedules (expected working hours).",
+     "Arbejdstid\nAnsættelsesoplysninger"),
+    ("upload-personalemappe", "Upload af dokumenter i personalemappen", "Upload documents to the personnel file",
+     "Uploade dokumenter til en medarbejders personalemappe.",
+     "Upload documents into an employee's personnel file.",
+     "Dokumenter i personalemappen (kan indeholde alle kategorier af personoplysninger)\nCPR-nummer"),
+    ("medarbejderoplysninger", "Medarbejderoplysninger", "Employee data",
+     "Hente en bred vifte af medarbejderdata som personlige data, arbejdstid, kommunikationsdata, skattedata, "
+     "pensionsordninger m.m.",
+     "Read employee data: personal data, working time, contact data, tax data, pension schemes and more.",
+     "Identifikationsoplysninger og CPR-nummer\nKontaktoplysninger\nArbejdstid og ansættelse\nSkatteoplysninger\nPensionsforhold"),
+    ("engangsydelser", "Engangsydelser", "One-off payments",
+     "Registrere og læse engangsydelser på en medarbejder, f.eks. kantinetræk og vikartimer.",
+     "Register and read one-off payments for an employee, e.g. canteen deductions and substitute hours.",
+     "Løn- og ydelsesoplysninger\nCPR-nummer"),
+    ("faste-tillaeg", "Faste tillæg", "Fixed supplements",
+     "Registrere faste tillæg på en medarbejder.",
+     "Register fixed supplements for an employee.",
+     "Løn- og tillægsoplysninger\nCPR-nummer"),
+]
+
+# File interface -> the web service replacing it. IND01 -> Engangsydelser is from KMD's own material;
+# the others are plausible defaults that a catalogue admin can change.
+FILE_INTERFACES = [
+    ("ind01", "IND01", "engangsydelser"),
+    ("ind02", "IND02", "faste-tillaeg"),
+    ("ferie", "FERIE", "opret-fravaer"),
+    ("fravaer", "FRAVÆR", "opret-fravaer"),
+]
+
+VENDORS = [
+    ("31415926", "Nordisk Vagtplan A/S", "kontakt@vagtplan.example"),
+    ("27182818", "Kantinedata ApS", "support@kantinedata.example"),
+    ("16180339", "Talent Rekruttering A/S", "integration@talent.example"),
+    ("14142135", "Tidsdata A/S", "drift@tidsdata.example"),
+    ("17320508", "Dagtilbud Systemer ApS", "kunde@dagtilbud.example"),
+    ("22360679", "Skolesystemer A/S", "support@skolesystemer.example"),
+    ("26457513", "Lokal IT ApS", "it@lokal-it.example"),
+]
+
+SYSTEMS = [
+    ("VagtPlan Online", "31415926", "rostering", True,
+     ["opret-fravaer", "hent-fravaerskvoter", "moedetidsplaner", "medarbejderoplysninger"]),
+    ("KantineKort", "27182818", "canteen", True, ["engangsydelser"]),
+    ("RekrutOnline", "16180339", "recruitment", True, ["upload-personalemappe", "medarbejderoplysninger"]),
+    ("TidReg", "14142135", "time_registration", True, ["opret-fravaer", "engangsydelser"]),
+    ("Børneplan", "17320508", "daycare", True, ["medarbejderoplysninger", "opret-fravaer", "hent-fravaerskvoter"]),
+    ("SkoleVikar", "22360679", "school", True, ["medarbejderoplysninger", "engangsydelser"]),
+]
+
+PACKAGES = [
+    ("vagtplanpakke", "Vagtplanpakke", "Rostering package", "VagtPlan Online",
+     ["opret-fravaer", "hent-fravaerskvoter", "moedetidsplaner", "medarbejderoplysninger"]),
+    ("dagtilbudspakke", "Dagtilbudspakke", "Day-care package", "Børneplan",
+     ["medarbejderoplysninger", "opret-fravaer", "hent-fravaerskvoter"]),
+]
+
+# username, first name, last name, e-mail, title
+USERS = {
+    "kundeansvarlig": ("Karen", "Kundeansvarlig", "karen.kundeansvarlig@kmd.example", "Salgs- og kundeansvarlig"),
+    "kundeansvarlig2": ("Kasper", "Kundeansvarlig", "kasper.kundeansvarlig@kmd.example", "Salgs- og kundeansvarlig"),
+    "support": ("Sofie", "Support", "sofie.support@kmd.example", "KMD Opus Personale support"),
+    "admin": ("Adam", "Administrator", "adam.admin@kmd.example", "Katalogadministrator"),
+    "bestiller": ("Bente", "Bestiller", "bente.bestiller@aarhus.example", "HR-konsulent"),
+    "tegner": ("Torben", "Tegner", "torben.tegner@aarhus.example", "HR-chef"),
+    "bestiller.odense": ("Ole", "Bestiller", "ole.bestiller@odense.example", "Lønkonsulent"),
+    "tegner.odense": ("Tove", "Tegner", "tove.tegner@odense.example", "Direktør"),
+    "bestiller.region": ("Rikke", "Bestiller", "rikke.bestiller@rm.example", "IT-koordinator"),
+}
+
+CUSTOMERS = [
+    # name, CVR, EAN without check digit, account manager, contract reference, terms, included interfaces
+    ("Aarhus Kommune", "55133018", "579800013700", "kundeansvarlig", "OPUS-HA-2019-014", "standard",
+     [("opret-fravaer", "all", []), ("medarbejderoplysninger", "all", []), ("engangsydelser", "named", ["KantineKort"])]),
+    ("Odense Kommune", "35209115", "579800016450", "kundeansvarlig", "OPUS-UDB-2021-007", "tender",
+     [("hent-fravaerskvoter", "named", ["Børneplan"]), ("moedetidsplaner", "all", [])]),
+    ("Region Midtjylland", "29190925", "579800020130", "kundeansvarlig2", "OPUS-HA-2022-031", "standard", []),
+]
+
+MEMBERSHIPS = [
+    ("bestiller", "55133018", True, False),
+    ("tegner", "55133018", False, True),
+    ("bestiller.odense", "35209115", True, False),
+    ("tegner.odense", "35209115", False, True),
+    ("bestiller.region", "29190925", True, True),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent). Creates users with a published password: never in production."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DJANGO_DEBUG is off.")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates users with a published password. Run it with DJANGO_DEBUG=1, "
+                "or pass --force if this really is a demo or test database."
+            )
+        with transaction.atomic():
+            users = self._users()
+            interfaces = self._interfaces()
+            systems = self._catalogue(interfaces)
+            customers = self._customers(users, interfaces, systems)
+        for customer in customers.values():
+            if not customer.orders.exists():
+                self._orders(customer, users, interfaces, systems)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo user's password is “{DEMO_PASSWORD}”."))
+
+    def _users(self) -> dict[str, User]:
+        users = {}
+        for username, (first, last, email, title) in USERS.items():
+            user, created = User.objects.get_or_create(username=username)
+            user.first_name, user.last_name, user.email, user.title = first, last, email, title
+            user.is_staff = username in ("kundeansvarlig", "kundeansvarlig2", "support", "admin")
+            user.is_support = username == "support"
+            user.is_superuser = username == "admin"
+            if created:
+                user.set_password(DEMO_PASSWORD)
+            user.save()
+            users[username] = user
+        return users
+
+    def _interfaces(self) -> dict[str, Interface]:
+        result = {}
+        for code, name_da, name_en, desc_da, desc_en, categories in WEB_SERVICES:
+            result[code], _ = Interface.objects.update_or_create(
+                code=code,
+                defaults=dict(kind="web_service", name_da=name_da, name_en=name_en, description_da=desc_da,
+                              description_en=desc_en, data_categories=categories),
+            )
+        for code, name, replaced_by in FILE_INTERFACES:
+            result[code], _ = Interface.objects.update_or_create(
+                code=code,
+                defaults=dict(kind="file", name_da=name, name_en=name, replaced_by=result[replaced_by],
+                              description_da=f"Filbaseret snitflade under udfasning; erstattes af {result[replaced_by].name_da}.",
+                              description_en=f"File interface being phased out; replaced by {result[replaced_by].name_en}."),
+            )
+        return result
+
+    def _catalogue(self, interfaces) -> dict[str, ExternalSystem]:
+        vendors = {}
+        for cvr, name, email in VENDORS:
+            vendors[cvr], _ = Vendor.objects.update_or_create(cvr=cvr, defaults={"name": name, "contact_email": email})
+        systems = {}
+        for name, cvr, category, standard, codes in SYSTEMS:
+            system, _ = ExternalSystem.objects.update_or_create(
+                name=name, owner=None, defaults={"vendor": vendors[cvr], "category": category, "is_standard": standard}
+            )
+            system.standard_interfaces.set([interfaces[c] for c in codes])
+            systems[name] = system
+        for code, name_da, name_en, system_name, codes in PACKAGES:
+            package, _ = IntegrationPackage.objects.update_or_create(
+                code=code, defaults={"name_da": name_da, "name_en": name_en, "external_system": systems[system_name]}
+            )
+            package.interfaces.set([interfaces[c] for c in codes])
+        return systems
+
+    def _customers(self, users, interfaces, systems) -> dict[str, Customer]:
+        customers = {}
+        for name, cvr, ean12, manager, reference, terms, included in CUSTOMERS:
+            customer, _ = Customer.objects.update_or_create(
+                cvr=cvr,
+                defaults={"name": name, "ean": ean12 + str(gs1_check_digit(ean12)), "account_manager": users[manager]},
+            )
+            contract, _ = MainContract.objects.update_or_create(
+                customer=customer, defaults={"reference": reference, "terms": terms}
+            )
+            for code, coverage, named in included:
+                line, _ = ContractInterface.objects.update_or_create(
+                    contract=contract, interface=interfaces[code], defaults={"coverage": coverage}
+                )
+                line.named_systems.set([systems[n] for n in named])
+            customers[cvr] = customer
+        for username, cvr, orderer, signatory in MEMBERSHIPS:
+            CustomerMembership.objects.update_or_create(
+                user=users[username], customer=customers[cvr],
+                defaults={"is_orderer": orderer, "is_signatory": signatory},
+            )
+        aarhus = customers["55133018"]
+        own, _ = ExternalSystem.objects.update_or_create(
+            name="Aarhus Fraværsoverblik", owner=aarhus,
+            defaults={"vendor": Vendor.objects.get(cvr="26457513"), "category": "other", "is_standard": False},
+        )
+        systems["Aarhus Fraværsoverblik"] = own
+        return customers
+
+    def _orders(self, customer, users, interfaces, systems) -> None:
+        members = {m.user.username: m.user for m in customer.memberships.select_related("user")}
+        orderer = next(u for name, u in members.items() if name.startswith("bestiller"))
+        signatory = next(u for name, u in members.items() if name.startswith("tegner") or name == "bestiller.region")
+        manager = customer.account_manager
+        support = users["support"]
+
+        def order(system, *, codes=(), package=None, environment="production", reason="new", replaces=None, note=""):
+            facts = {
+                "external_system": systems[system],
+                "purchase_model": "package" if package else "single",
+                "package": IntegrationPackage.objects.get(code=package) if package else None,
+                "interfaces": [interfaces[c] for c in codes],
+                "environment": environment,
+                "reason": reason,
+                "replaces_file_interface": interfaces[replaces] if replaces else None,
+                "note": note,
+            }
+            return services.order_create(actor=orderer, customer=customer, facts=facts)
+
+        def to(o, state):
+            steps = {
+                "submitted": [lambda: services.order_submit(order=o, actor=orderer)],
+                "awaiting_signature": [lambda: services.order_issue_addendum(order=o, actor=manager)],
+                "provisioning": [lambda: services.order_accept(order=o, actor=signatory, ip="127.0.0.1")],
+                "active": [lambda: services.order_activate(order=o, actor=manager)],
+                "closure_requested": [lambda: services.order_request_closure(
+                    order=o, actor=orderer, comment="Systemet udfases ved årsskiftet.")],
+            }
+            for name in ["submitted", "awaiting_signature", "provisioning", "active", "closure_requested"]:
+                for step in steps[name]:
+                    o = step()
+                if name == state:
+                    return o
+            raise ValueError(state)
+
+        if customer.cvr == "55133018":
+            order("TidReg", codes=["opret-fravaer"], note="Vi vil gerne i gang i første kvartal.")
+            to(order("KantineKort", codes=["engangsydelser"], reason="phase_out", replaces="ind01"), "submitted")
+            to(order("RekrutOnline", codes=["upload-personalemappe"]), "awaiting_signature")
+            to(order("SkoleVikar", codes=["medarbejderoplysninger", "engangsydelser"]), "provisioning")
+            to(order("VagtPlan Online", package="vagtplanpakke"), "active")
+            to(order("Børneplan", package="dagtilbudspakke"), "closure_requested")
+            closed = to(order("TidReg", codes=["engangsydelser"], environment="test"), "active")
+            services.order_close(order=closed, actor=manager, comment="Testforløbet er afsluttet.")
+            breached = to(order("Aarhus Fraværsoverblik", codes=["opret-fravaer"], environment="test"), "active")
+            services.order_emergency_close(
+                order=breached, actor=support, reason="Leverandøren har meldt et sikkerhedsbrud; certifikatet kan være kompromitteret."
+            )
+            withdrawn = to(order("KantineKort", codes=["engangsydelser"], environment="test"), "submitted")
+            services.order_withdraw(order=withdrawn, actor=orderer, comment="Bestilt ved en fejl.")
+            rejected = to(order("RekrutOnline", codes=["medarbejderoplysninger"], environment="test"), "submitted")
+            services.order_reject(
+                order=rejected, actor=manager, comment="Testmiljøet er allerede åbnet for RekrutOnline via jeres pakke."
+            )
+        elif customer.cvr == "35209115":
+            to(order("Børneplan", package="dagtilbudspakke"), "active")
+            to(order("VagtPlan Online", codes=["moedetidsplaner"]), "submitted")
+        else:
+            to(order("SkoleVikar", codes=["medarbejderoplysninger"]), "submitted")
+        assert AccessOrder.objects.filter(customer=customer).exists()

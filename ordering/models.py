@@ -1,0 +1,617 @@
+"""Catalogue, customers and contracts, and the access order with its lifecycle."""
+
+import datetime
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .roles import Role, order_roles
+from .validators import validate_cvr, validate_ean
+
+
+class BilingualName(models.Model):
+    """Danish and English name; `name` follows the active language."""
+
+    name_da = models.CharField(_("name (Danish)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "da").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_da
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Catalogue ---------------------------------------------------------------------------------
+
+
+class Interface(BilingualName):
+    class Kind(models.TextChoices):
+        WEB_SERVICE = "web_service", _("Web service")
+        FILE = "file", _("File interface (being phased out)")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.WEB_SERVICE)
+    description_da = models.TextField(_("description (Danish)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    data_categories = models.TextField(
+        _("personal-data categories"),
+        blank=True,
+        help_text=_("One category per line; printed in the contract addendum."),
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        verbose_name=_("replaced by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaces",
+        limit_choices_to={"kind": "web_service"},
+        help_text=_("For a file interface being phased out: the web service that replaces it."),
+    )
+
+    class Meta:
+        ordering = ["kind", "name_da"]
+        verbose_name = _("interface")
+        verbose_name_plural = _("interfaces")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(replaced_by__isnull=True) | Q(kind="file"),
+                name="only_file_interfaces_are_replaced",
+            )
+        ]
+
+    @property
+    def description(self) -> str:
+        if (get_language() or "da").startswith("en") and self.description_en:
+            return self.description_en
+        return self.description_da
+
+    @property
+    def data_category_list(self) -> list[str]:
+        return [line.strip() for line in self.data_categories.splitlines() if line.strip()]
+
+
+class Vendor(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    cvr = models.CharField(_("CVR number"), max_length=8, unique=True, validators=[validate_cvr])
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExternalSystem(models.Model):
+    class Category(models.TextChoices):
+        ROSTERING = "rostering", _("Rostering")
+        CANTEEN = "canteen", _("Canteen")
+        RECRUITMENT = "recruitment", _("Recruitment")
+        TIME_REGISTRATION = "time_registration", _("Time registration")
+        DAYCARE = "daycare", _("Day care")
+        SCHOOL = "school", _("School / substitutes")
+        PAYROLL = "payroll", _("Employee settlement")
+        ORGANISATION = "organisation", _("Organisation management")
+        SECURITY = "security", _("Security management")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200)
+    vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="systems")
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+    is_standard = models.BooleanField(
+        _("standard system"),
+        default=False,
+        help_text=_("KMD and the vendor have agreed a standard integration (certificate already agreed)."),
+    )
+    owner = models.ForeignKey(
+        "Customer",
+        verbose_name=_("registered by customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="own_systems",
+        help_text=_("Empty for systems in KMD's catalogue; set for a customer's own system."),
+    )
+    standard_interfaces = models.ManyToManyField(
+        Interface,
+        verbose_name=_("interfaces covered by the standard integration"),
+        blank=True,
+        related_name="standard_systems",
+        limit_choices_to={"kind": "web_service"},
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("external system")
+        verbose_name_plural = _("external systems")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_standard=False) | Q(owner__isnull=True),
+                name="standard_systems_belong_to_the_catalogue",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vendor.name})"
+
+
+class IntegrationPackage(BilingualName):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    external_system = models.ForeignKey(
+        ExternalSystem, verbose_name=_("external system"), on_delete=models.PROTECT, related_name="packages"
+    )
+    interfaces = models.ManyToManyField(
+        Interface, verbose_name=_("interfaces"), related_name="packages", limit_choices_to={"kind": "web_service"}
+    )
+    description_da = models.TextField(_("description (Danish)"), blank=True)
+
+    class Meta:
+        ordering = ["name_da"]
+        verbose_name = _("integration package")
+        verbose_name_plural = _("integration packages")
+
+
+# --- Customers and contracts -------------------------------------------------------------------
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    cvr = models.CharField(_("CVR number"), max_length=8, unique=True, validators=[validate_cvr])
+    ean = models.CharField(_("EAN number"), max_length=13, validators=[validate_ean])
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.PROTECT,
+        related_name="managed_customers",
+        limit_choices_to={"is_staff": True},
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerMembership(models.Model):
+    """A customer employee's roles at that customer."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    is_orderer = models.BooleanField(_("orderer"), default=False)
+    is_signatory = models.BooleanField(
+        _("signatory"), default=False, help_text=_("Allowed to bind the customer: accepts contract addenda.")
+    )
+
+    class Meta:
+        verbose_name = _("customer membership")
+        verbose_name_plural = _("customer memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "customer"], name="one_membership_per_user_and_customer"),
+            models.CheckConstraint(condition=Q(is_orderer=True) | Q(is_signatory=True), name="membership_has_a_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.customer}"
+
+
+class MainContract(models.Model):
+    class Terms(models.TextChoices):
+        STANDARD = "standard", _("Standard terms")
+        TENDER = "tender", _("Tender (udbud)")
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="contract")
+    reference = models.CharField(_("contract reference"), max_length=60)
+    terms = models.CharField(_("terms"), max_length=20, choices=Terms.choices, default=Terms.STANDARD)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("main contract")
+        verbose_name_plural = _("main contracts")
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.customer})"
+
+
+class ContractInterface(models.Model):
+    """An interface included in a main contract, for all external systems or only named ones."""
+
+    class Coverage(models.TextChoices):
+        ALL_SYSTEMS = "all", _("All external systems")
+        NAMED_SYSTEMS = "named", _("Named systems only")
+
+    contract = models.ForeignKey(MainContract, on_delete=models.CASCADE, related_name="included_interfaces")
+    interface = models.ForeignKey(Interface, verbose_name=_("interface"), on_delete=models.PROTECT)
+    coverage = models.CharField(_("coverage"), max_length=10, choices=Coverage.choices, default=Coverage.ALL_SYSTEMS)
+    named_systems = models.ManyToManyField(ExternalSystem, verbose_name=_("named systems"), blank=True)
+
+    class Meta:
+        verbose_name = _("interface in contract")
+        verbose_name_plural = _("interfaces in contract")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "interface"], name="interface_once_per_contract"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interface} – {self.get_coverage_display()}"
+
+
+# --- The access order --------------------------------------------------------------------------
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting signature")
+    PROVISIONING = "provisioning", _("Access being established")
+    ACTIVE = "active", _("Active")
+    CLOSURE_REQUESTED = "closure_requested", _("Closure requested")
+    CLOSED = "closed", _("Closed")
+    EMERGENCY_CLOSED = "emergency_closed", _("Emergency-closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REJECTED = "rejected", _("Rejected")
+
+
+# An order in one of these states holds (or is on its way to holding) access for its system.
+OPEN_STATES = (
+    State.SUBMITTED,
+    State.AWAITING_SIGNATURE,
+    State.PROVISIONING,
+    State.ACTIVE,
+    State.CLOSURE_REQUESTED,
+)
+LIVE_ACCESS_STATES = (State.PROVISIONING, State.ACTIVE, State.CLOSURE_REQUESTED)
+FINAL_STATES = (State.CLOSED, State.EMERGENCY_CLOSED, State.WITHDRAWN, State.REJECTED)
+
+
+def _requires(role: Role):
+    def permission(order: "AccessOrder", user) -> bool:
+        return role in order_roles(user, order)
+
+    permission.role = role
+    return permission
+
+
+class AccessOrder(ConcurrentTransitionMixin, models.Model):
+    """A customer's order for one external system's access to a set of interfaces or a package."""
+
+    class PurchaseModel(models.TextChoices):
+        SINGLE = "single", _("Single purchase of interfaces")
+        PACKAGE = "package", _("Integration package")
+
+    class Environment(models.TextChoices):
+        PRODUCTION = "production", _("Production")
+        TEST = "test", _("Test")
+
+    class Reason(models.TextChoices):
+        NEW = "new", _("New integration")
+        PHASE_OUT = "phase_out", _("Replaces a file interface being phased out")
+        CHANGE = "change", _("Change to an existing access")
+
+    class IntegrationType(models.TextChoices):
+        STANDARD = "standard", _("Standard integration")
+        INDIVIDUAL = "individual", _("Individual integration")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders")
+    external_system = models.ForeignKey(
+        ExternalSystem, verbose_name=_("external system"), on_delete=models.PROTECT, related_name="orders"
+    )
+    purchase_model = models.CharField(_("purchase model"), max_length=10, choices=PurchaseModel.choices)
+    package = models.ForeignKey(
+        IntegrationPackage, verbose_name=_("integration package"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    interfaces = models.ManyToManyField(Interface, verbose_name=_("interfaces"), blank=True, related_name="orders")
+    environment = models.CharField(_("environment"), max_length=12, choices=Environment.choices)
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices, default=Reason.NEW)
+    replaces_file_interface = models.ForeignKey(
+        Interface,
+        verbose_name=_("file interface replaced"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="phase_out_orders",
+        limit_choices_to={"kind": "file"},
+    )
+    changes_order = models.ForeignKey(
+        "self",
+        verbose_name=_("changes access"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="change_orders",
+    )
+    integration_type = models.CharField(_("integration type"), max_length=12, choices=IntegrationType.choices)
+    requisition_number = models.CharField(
+        _("requisition number"), max_length=40, blank=True, help_text=_("Your own reference, printed on invoices.")
+    )
+    note = models.TextField(_("note to KMD"), blank=True)
+
+    state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    activated_on = models.DateField(_("access established on"), null=True, blank=True)
+    closed_on = models.DateField(_("access ended on"), null=True, blank=True)
+    emergency_reason = models.TextField(_("reason for emergency closure"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("access order")
+        verbose_name_plural = _("access orders")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purchase_model="single", package__isnull=True)
+                | Q(purchase_model="package", package__isnull=False),
+                name="package_set_only_for_package_orders",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason="phase_out") | Q(replaces_file_interface__isnull=True),
+                name="file_interface_only_for_phase_out",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason="change", changes_order__isnull=False)
+                | (~Q(reason="change") & Q(changes_order__isnull=True)),
+                name="change_orders_name_the_access_they_change",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} – {self.external_system.name}"
+
+    @property
+    def reference(self) -> str:
+        return f"OA-{self.pk:06d}" if self.pk else "OA-(ny)"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def requested_interfaces(self) -> list[Interface]:
+        """The interfaces the external system gets: the package's, or those picked one by one."""
+        if self.purchase_model == self.PurchaseModel.PACKAGE and self.package_id:
+            return list(self.package.interfaces.all())
+        return list(self.interfaces.all())
+
+    # Transitions change fields only; every side effect lives in ordering/services.py.
+
+    @transition(field=state, source=State.DRAFT, target=State.SUBMITTED, permission=_requires(Role.ORDERER))
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(
+        field=state, source=State.SUBMITTED, target=State.DRAFT, permission=_requires(Role.ACCOUNT_MANAGER)
+    )
+    def return_for_changes(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=State.SUBMITTED, target=State.REJECTED, permission=_requires(Role.ACCOUNT_MANAGER)
+    )
+    def reject(self) -> None:
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.WITHDRAWN, permission=_requires(Role.ORDERER))
+    def withdraw(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.SUBMITTED,
+        target=State.AWAITING_SIGNATURE,
+        permission=_requires(Role.ACCOUNT_MANAGER),
+    )
+    def issue_addendum(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.AWAITING_SIGNATURE,
+        target=State.AWAITING_SIGNATURE,
+        permission=_requires(Role.ACCOUNT_MANAGER),
+    )
+    def revise(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=State.AWAITING_SIGNATURE, target=State.PROVISIONING, permission=_requires(Role.SIGNATORY)
+    )
+    def accept(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=State.AWAITING_SIGNATURE, target=State.SUBMITTED, permission=_requires(Role.SIGNATORY)
+    )
+    def decline(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=State.PROVISIONING, target=State.ACTIVE, permission=_requires(Role.ACCOUNT_MANAGER)
+    )
+    def activate(self, *, on: datetime.date) -> None:
+        self.activated_on = on
+
+    @transition(field=state, source=State.ACTIVE, target=State.CLOSURE_REQUESTED, permission=_requires(Role.ORDERER))
+    def request_closure(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[State.ACTIVE, State.CLOSURE_REQUESTED],
+        target=State.CLOSED,
+        permission=_requires(Role.ACCOUNT_MANAGER),
+    )
+    def close(self, *, on: datetime.date) -> None:
+        self.closed_on = on
+
+    @transition(
+        field=state, source=list(LIVE_ACCESS_STATES), target=State.EMERGENCY_CLOSED, permission=_requires(Role.SUPPORT)
+    )
+    def emergency_close(self, *, reason: str, on: datetime.date) -> None:
+        self.emergency_reason = reason
+        self.closed_on = on
+
+
+class Addendum(models.Model):
+    """One version of the contract addendum for an order.
+
+    The document itself (PDF, hash) and the frozen price quote are added by later work;
+    this records who issued, accepted or declined which version, and when.
+    """
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        SUPERSEDED = "superseded", _("Superseded")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="addenda")
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ISSUED)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_from_ip = models.GenericIPAddressField(_("decided from IP address"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+
+    class Meta:
+        ordering = ["order", "version"]
+        verbose_name = _("contract addendum")
+        verbose_name_plural = _("contract addenda")
+        constraints = [models.UniqueConstraint(fields=["order", "version"], name="addendum_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.order.reference} v{self.version}"
+
+
+# --- Audit trail -------------------------------------------------------------------------------
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """An append-only record of one transition, chained to the previous event by SHA-256.
+
+    `seq` numbers every event without gaps; AuditHead remembers the last one so that deleting
+    the newest event is detected as well as altering or deleting any earlier one.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="events")
+    transition = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField()
+    comment = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.transition} {self.from_state}→{self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def compute_hash(self) -> str:
+        content = {
+            "seq": self.seq,
+            "order": self.order_id,
+            "transition": self.transition,
+            "from": self.from_state,
+            "to": self.to_state,
+            "actor": self.actor_id,
+            "role": self.actor_role,
+            "at": self.created_at.astimezone(datetime.UTC).isoformat(),
+            "comment": self.comment,
+            "prev": self.prev_hash,
+        }
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @property
+    def transition_label(self) -> str:
+        return TRANSITION_LABELS.get(self.transition, self.transition)
+
+
+class AuditHead(models.Model):
+    """The single row that names the newest audit event; locked while appending."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+
+TRANSITION_LABELS = {
+    "create": _("Order created"),
+    "edit": _("Draft changed"),
+    "submit": _("Submitted"),
+    "return_for_changes": _("Returned for changes"),
+    "reject": _("Rejected"),
+    "withdraw": _("Withdrawn"),
+    "issue_addendum": _("Contract addendum issued"),
+    "revise": _("New addendum version issued"),
+    "accept": _("Addendum accepted"),
+    "decline": _("Addendum declined"),
+    "activate": _("Access established"),
+    "request_closure": _("Closure requested"),
+    "close": _("Access closed"),
+    "emergency_close": _("Emergency-closed"),
+}
+
+
+class Notification(models.Model):
+    """An e-mail sent about an audit event, so a retried task never sends it to the same person twice."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="notifications")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="notify_once_per_recipient")]

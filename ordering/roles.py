@@ -1,0 +1,35 @@
+"""Who may do what: the four roles a user can hold towards an order."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ORDERER = "orderer", _("Orderer")
+    SIGNATORY = "signatory", _("Signatory")
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    SUPPORT = "support", _("Support")
+
+
+def customer_roles(user, customer_id: int) -> set[Role]:
+    """The roles `user` holds towards one customer's orders."""
+    if not user.is_authenticated:
+        return set()
+    roles: set[Role] = set()
+    membership = user.memberships.filter(customer_id=customer_id).first()
+    if membership is not None:
+        if membership.is_orderer:
+            roles.add(Role.ORDERER)
+        if membership.is_signatory:
+            roles.add(Role.SIGNATORY)
+    if user.is_support:
+        roles.add(Role.SUPPORT)
+    return roles
+
+
+def order_roles(user, order) -> set[Role]:
+    """The roles `user` holds towards `order`: customer roles plus account manager of its customer."""
+    roles = customer_roles(user, order.customer_id)
+    if user.is_authenticated and order.customer.account_manager_id == user.pk:
+        roles.add(Role.ACCOUNT_MANAGER)
+    return roles

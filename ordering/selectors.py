@@ -1,0 +1,72 @@
+"""Reads scoped to the user: every view that shows an order goes through these."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import LIVE_ACCESS_STATES, AccessOrder, Customer, State
+
+
+def _with_list_relations(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
+    return qs.select_related("customer", "external_system__vendor", "package")
+
+
+def orders_visible_to(user) -> QuerySet[AccessOrder]:
+    """Support sees every order; others see their own customers' and the customers they manage."""
+    if not user.is_authenticated:
+        return AccessOrder.objects.none()
+    if user.is_support:
+        return _with_list_relations(AccessOrder.objects.all())
+    return _with_list_relations(
+        AccessOrder.objects.filter(Q(customer__memberships__user=user) | Q(customer__account_manager=user)).distinct()
+    )
+
+
+def order_for_user(user, pk: int) -> AccessOrder:
+    """The order if this user may see it; otherwise 404, so its existence is not revealed."""
+    try:
+        return orders_visible_to(user).get(pk=pk)
+    except AccessOrder.DoesNotExist:
+        raise Http404("No such order") from None
+
+
+def customer_orders(user) -> QuerySet[AccessOrder]:
+    """Orders of the customers where the user is an orderer or signatory."""
+    return _with_list_relations(AccessOrder.objects.filter(customer__memberships__user=user).distinct())
+
+
+# States in which an order waits for its account manager to act.
+ACCOUNT_MANAGER_QUEUE_STATES = (State.SUBMITTED, State.PROVISIONING, State.CLOSURE_REQUESTED)
+
+
+def account_manager_queue(user) -> QuerySet[AccessOrder]:
+    return _with_list_relations(
+        AccessOrder.objects.filter(customer__account_manager=user, state__in=ACCOUNT_MANAGER_QUEUE_STATES)
+    ).order_by("submitted_at", "pk")
+
+
+def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
+    """Open and active accesses (those support can emergency-close), optionally searched."""
+    if not user.is_support:
+        return AccessOrder.objects.none()
+    qs = _with_list_relations(AccessOrder.objects.filter(state__in=LIVE_ACCESS_STATES))
+    query = query.strip()
+    if query:
+        condition = (
+            Q(customer__name__icontains=query)
+            | Q(customer__cvr=query)
+            | Q(external_system__name__icontains=query)
+            | Q(external_system__vendor__name__icontains=query)
+        )
+        digits = query.upper().removeprefix("OA-").lstrip("0")
+        if digits.isdigit():
+            condition |= Q(pk=int(digits))
+        qs = qs.filter(condition)
+    return qs.order_by("customer__name", "pk")
+
+
+def customers_for_orderer(user) -> QuerySet[Customer]:
+    return Customer.objects.filter(memberships__user=user, memberships__is_orderer=True).distinct()
+
+
+def active_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
+    return AccessOrder.objects.filter(customer=customer, state=State.ACTIVE).select_related("external_system")

@@ -1,0 +1,430 @@
+"""Every write to orders: one function per action (STYLE.md practice 1).
+
+Each transition locks the order row, re-checks its state and the actor's role, runs the FSM
+transition, saves the changed fields, appends the audit event in the same transaction and
+schedules the e-mail for after commit.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed, has_transition_perm
+
+from .audit import audit_record
+from .models import (
+    OPEN_STATES,
+    AccessOrder,
+    Addendum,
+    Customer,
+    ExternalSystem,
+    Interface,
+    IntegrationPackage,
+    State,
+)
+from .roles import Role, customer_roles
+
+
+class OrderError(Exception):
+    """An action the user asked for cannot be done. `message` says why, for the user."""
+
+    def __init__(self, message: str, *, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotPermitted(OrderError):
+    pass
+
+
+class NotAllowedNow(OrderError):
+    pass
+
+
+class ChangedMeanwhile(OrderError):
+    pass
+
+
+class InvalidOrder(OrderError):
+    pass
+
+
+# --- Creating and editing drafts ---------------------------------------------------------------
+
+
+def systems_available_to(customer: Customer):
+    """KMD's catalogue systems plus the customer's own registered systems."""
+    return ExternalSystem.objects.filter(Q(owner__isnull=True) | Q(owner=customer)).select_related("vendor")
+
+
+def _check_order_facts(*, customer: Customer, facts: dict) -> None:
+    """Raise InvalidOrder naming every field that is wrong; nothing is written."""
+    errors: dict[str, str] = {}
+    system: ExternalSystem | None = facts.get("external_system")
+    package: IntegrationPackage | None = facts.get("package")
+    interfaces: list[Interface] = list(facts.get("interfaces") or [])
+    purchase_model = facts.get("purchase_model")
+    reason = facts.get("reason")
+
+    if system is None or (system.owner_id is not None and system.owner_id != customer.pk):
+        errors["external_system"] = _("Choose an external system from the list.")
+    if purchase_model == AccessOrder.PurchaseModel.PACKAGE:
+        if package is None:
+            errors["package"] = _("Choose the integration package the system should have access to.")
+        elif system is not None and package.external_system_id != system.pk:
+            errors["package"] = _("The package “%(package)s” is made for another external system.") % {
+                "package": package.name
+            }
+        if interfaces:
+            errors["interfaces"] = _("With an integration package the interfaces come from the package; clear the interfaces you picked.")
+    elif purchase_model == AccessOrder.PurchaseModel.SINGLE:
+        if package is not None:
+            errors["package"] = _("A single purchase cannot also name a package.")
+        if not interfaces:
+            errors["interfaces"] = _("Choose at least one interface the system should have access to.")
+        elif any(i.kind != Interface.Kind.WEB_SERVICE for i in interfaces):
+            errors["interfaces"] = _("File interfaces are being phased out and cannot be ordered; choose web services.")
+    else:
+        errors["purchase_model"] = _("Choose single purchase or integration package.")
+
+    replaces = facts.get("replaces_file_interface")
+    if reason == AccessOrder.Reason.PHASE_OUT:
+        if replaces is None or replaces.kind != Interface.Kind.FILE:
+            errors["replaces_file_interface"] = _("Name the file interface (IND01, IND02, FERIE or FRAVÆR) this order replaces.")
+    elif replaces is not None:
+        errors["replaces_file_interface"] = _("Only a phase-out order replaces a file interface.")
+
+    changes = facts.get("changes_order")
+    if reason == AccessOrder.Reason.CHANGE:
+        if changes is None:
+            errors["changes_order"] = _("Choose the active access this order changes.")
+        elif (
+            changes.customer_id != customer.pk
+            or changes.state != State.ACTIVE
+            or (system is not None and changes.external_system_id != system.pk)
+            or changes.environment != facts.get("environment")
+        ):
+            errors["changes_order"] = _("A change must concern an active access for the same system and environment.")
+    elif changes is not None:
+        errors["changes_order"] = _("Only a change order names an existing access.")
+
+    if facts.get("environment") not in AccessOrder.Environment.values:
+        errors["environment"] = _("Choose the production or the test environment.")
+    if reason not in AccessOrder.Reason.values:
+        errors["reason"] = _("Choose why the access is ordered.")
+    if errors:
+        raise InvalidOrder(_("The order has errors. Correct the fields marked below."), errors=errors)
+
+
+def integration_type_for(system: ExternalSystem, interfaces: Iterable[Interface], package=None) -> str:
+    """Standard integration only when KMD has agreed it for this system and all these interfaces."""
+    if not system.is_standard:
+        return AccessOrder.IntegrationType.INDIVIDUAL
+    if package is not None:
+        return AccessOrder.IntegrationType.STANDARD
+    agreed = {i.pk for i in system.standard_interfaces.all()}
+    if {i.pk for i in interfaces} <= agreed:
+        return AccessOrder.IntegrationType.STANDARD
+    return AccessOrder.IntegrationType.INDIVIDUAL
+
+
+ORDER_FACT_FIELDS = (
+    "external_system",
+    "purchase_model",
+    "package",
+    "environment",
+    "reason",
+    "replaces_file_interface",
+    "changes_order",
+    "requisition_number",
+    "note",
+)
+
+
+def _apply_facts(order: AccessOrder, facts: dict) -> list[Interface]:
+    for name in ORDER_FACT_FIELDS:
+        setattr(order, name, facts.get(name) or ("" if name in ("requisition_number", "note") else None))
+    interfaces = list(facts.get("interfaces") or [])
+    order.integration_type = integration_type_for(order.external_system, interfaces, order.package)
+    return interfaces
+
+
+def order_create(*, actor, customer: Customer, facts: dict) -> AccessOrder:
+    if Role.ORDERER not in customer_roles(actor, customer.pk):
+        raise NotPermitted(_("Only an orderer at %(customer)s can create orders for it.") % {"customer": customer.name})
+    _check_order_facts(customer=customer, facts=facts)
+    with transaction.atomic():
+        order = AccessOrder(customer=customer, created_by=actor)
+        interfaces = _apply_facts(order, facts)
+        order.save()
+        order.interfaces.set(interfaces)
+        audit_record(
+            order=order, actor=actor, role=Role.ORDERER, transition="create", from_state="", to_state=order.state
+        )
+    return order
+
+
+def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder:
+    with transaction.atomic():
+        locked = _lock(order)
+        if Role.ORDERER not in customer_roles(actor, locked.customer_id):
+            raise NotPermitted(_("Only an orderer at the customer can change this order."))
+        if locked.state != State.DRAFT:
+            raise NotAllowedNow(_("Only a draft can be changed. This order is “%(state)s”.") % {
+                "state": locked.get_state_display()
+            })
+        _check_order_facts(customer=locked.customer, facts=facts)
+        interfaces = _apply_facts(locked, facts)
+        locked.save()
+        locked.interfaces.set(interfaces)
+        audit_record(
+            order=locked, actor=actor, role=Role.ORDERER, transition="edit", from_state=State.DRAFT, to_state=State.DRAFT
+        )
+    return locked
+
+
+# --- Transitions -------------------------------------------------------------------------------
+
+
+def _lock(order: AccessOrder) -> AccessOrder:
+    """Lock the order row and make sure nobody changed its state since the caller read it."""
+    locked = AccessOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    if locked.state != order.state:
+        raise ChangedMeanwhile(
+            _("Someone else changed this order while you were working on it: it is now “%(state)s”. "
+              "Reload the page to see what happened.") % {"state": locked.get_state_display()}
+        )
+    return locked
+
+
+def _run_transition(
+    order: AccessOrder,
+    actor,
+    name: str,
+    *,
+    fields: Iterable[str] = (),
+    comment: str = "",
+    check=None,
+    after=None,
+    **kwargs,
+) -> AccessOrder:
+    from .tasks import send_event_notification
+
+    with transaction.atomic():
+        locked = _lock(order)
+        method = getattr(locked, name)
+        if not can_proceed(method):
+            raise NotAllowedNow(
+                _("This cannot be done while the order is “%(state)s”.") % {"state": locked.get_state_display()}
+            )
+        if not has_transition_perm(method, actor):
+            raise NotPermitted(_("You do not have the role needed to do this for this customer's order."))
+        if check is not None:
+            check(locked)
+        from_state = locked.state
+        method(**kwargs)
+        locked.save(update_fields=["state", "updated_at", *fields])
+        if after is not None:
+            after(locked)
+        event = audit_record(
+            order=locked,
+            actor=actor,
+            role=method._django_fsm.get_transition(from_state).permission.role,
+            transition=name,
+            from_state=from_state,
+            to_state=locked.state,
+            comment=comment,
+        )
+        transaction.on_commit(lambda: send_event_notification.delay(event.pk))
+    return locked
+
+
+def _require_text(value: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidOrder(message, errors={"comment": message})
+    return value
+
+
+def conflicting_order(order: AccessOrder) -> AccessOrder | None:
+    """Another open order giving the same system access to one of the same interfaces, if any."""
+    wanted = [i.pk for i in order.requested_interfaces()]
+    others = AccessOrder.objects.filter(
+        customer_id=order.customer_id,
+        external_system_id=order.external_system_id,
+        environment=order.environment,
+        state__in=OPEN_STATES,
+    ).exclude(pk=order.pk)
+    if order.changes_order_id:
+        others = others.exclude(pk=order.changes_order_id)
+    return (
+        others.filter(Q(interfaces__in=wanted) | Q(package__interfaces__in=wanted))
+        .distinct()
+        .order_by("pk")
+        .first()
+    )
+
+
+def _check_submittable(order: AccessOrder) -> None:
+    if not order.requested_interfaces():
+        raise InvalidOrder(_("The order names no interfaces. Edit it and choose interfaces or a package."))
+    other = conflicting_order(order)
+    if other is not None:
+        raise InvalidOrder(
+            _("%(system)s already has an open order (%(reference)s, “%(state)s”) for some of the same interfaces "
+              "in this environment. Withdraw one of them, or order a change to the existing access.")
+            % {"system": order.external_system.name, "reference": other.reference, "state": other.get_state_display()}
+        )
+
+
+def order_submit(*, order: AccessOrder, actor) -> AccessOrder:
+    return _run_transition(order, actor, "submit", fields=["submitted_at"], check=_check_submittable)
+
+
+def order_return_for_changes(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
+    comment = _require_text(comment, _("Tell the orderer what to change."))
+    return _run_transition(order, actor, "return_for_changes", comment=comment)
+
+
+def order_reject(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
+    comment = _require_text(comment, _("Give the reason for rejecting the order; the orderer will see it."))
+    return _run_transition(order, actor, "reject", comment=comment)
+
+
+def order_withdraw(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
+    return _run_transition(order, actor, "withdraw", comment=(comment or "").strip())
+
+
+def _issue_new_version(order: AccessOrder, actor) -> None:
+    now = timezone.now()
+    latest = order.addenda.order_by("-version").first()
+    if latest is not None and latest.status == Addendum.Status.ISSUED:
+        latest.status = Addendum.Status.SUPERSEDED
+        latest.save(update_fields=["status"])
+    Addendum.objects.create(
+        order=order, version=(latest.version + 1 if latest else 1), issued_by=actor, issued_at=now
+    )
+
+
+def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
+    return _run_transition(
+        order, actor, "issue_addendum", comment=(comment or "").strip(), after=lambda o: _issue_new_version(o, actor)
+    )
+
+
+def order_revise(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
+    comment = _require_text(comment, _("Say what changed in the new version of the addendum."))
+    return _run_transition(order, actor, "revise", comment=comment, after=lambda o: _issue_new_version(o, actor))
+
+
+def _decide_current_addendum(order: AccessOrder, actor, status: str, ip: str | None, reason: str = "") -> None:
+    addendum = order.addenda.select_for_update().get(status=Addendum.Status.ISSUED)
+    addendum.status = status
+    addendum.decided_by = actor
+    addendum.decided_at = timezone.now()
+    addendum.decided_from_ip = ip
+    addendum.decline_reason = reason
+    addendum.save(update_fields=["status", "decided_by", "decided_at", "decided_from_ip", "decline_reason"])
+
+
+def order_accept(*, order: AccessOrder, actor, ip: str | None = None) -> AccessOrder:
+    return _run_transition(
+        order, actor, "accept", after=lambda o: _decide_current_addendum(o, actor, Addendum.Status.ACCEPTED, ip)
+    )
+
+
+def order_decline(*, order: AccessOrder, actor, comment: str, ip: str | None = None) -> AccessOrder:
+    comment = _require_text(comment, _("Tell the account manager why the addendum is declined."))
+    return _run_transition(
+        order,
+        actor,
+        "decline",
+        comment=comment,
+        after=lambda o: _decide_current_addendum(o, actor, Addendum.Status.DECLINED, ip, comment),
+    )
+
+
+def _close_changed_access(order: AccessOrder, actor) -> None:
+    """A change order replaces the access it changes: that one ends the day the new one starts."""
+    if not order.changes_order_id:
+        return
+    previous = AccessOrder.objects.select_for_update().get(pk=order.changes_order_id)
+    if previous.state not in (State.ACTIVE, State.CLOSURE_REQUESTED):
+        return
+    from_state = previous.state
+    # The account manager activating the change is also the one who may close the old access.
+    previous.close(on=order.activated_on)
+    previous.save(update_fields=["state", "closed_on", "updated_at"])
+    audit_record(
+        order=previous,
+        actor=actor,
+        role=Role.ACCOUNT_MANAGER,
+        transition="close",
+        from_state=from_state,
+        to_state=previous.state,
+        comment=_("Replaced by %(reference)s.") % {"reference": order.reference},
+    )
+
+
+def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None, comment: str = "") -> AccessOrder:
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise InvalidOrder(_("Access cannot be marked as established on a future date."))
+    return _run_transition(
+        order,
+        actor,
+        "activate",
+        fields=["activated_on"],
+        comment=(comment or "").strip(),
+        after=lambda o: _close_changed_access(o, actor),
+        on=on,
+    )
+
+
+def order_request_closure(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
+    return _run_transition(order, actor, "request_closure", comment=(comment or "").strip())
+
+
+def order_close(*, order: AccessOrder, actor, on: datetime.date | None = None, comment: str = "") -> AccessOrder:
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise InvalidOrder(_("Access can only be closed today or on a past date, not in the future."))
+    if order.activated_on and on < order.activated_on:
+        raise InvalidOrder(
+            _("The closing date cannot be before access was established (%(date)s).") % {"date": order.activated_on}
+        )
+    return _run_transition(order, actor, "close", fields=["closed_on"], comment=(comment or "").strip(), on=on)
+
+
+def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOrder:
+    reason = _require_text(reason, _("Give the reason for the emergency closure; customer and account manager will see it."))
+    return _run_transition(
+        order,
+        actor,
+        "emergency_close",
+        fields=["emergency_reason", "closed_on"],
+        comment=reason,
+        reason=reason,
+        on=timezone.localdate(),
+    )
+
+
+# The actions offered on the order page, by transition name.
+TRANSITION_SERVICES = {
+    "submit": order_submit,
+    "return_for_changes": order_return_for_changes,
+    "reject": order_reject,
+    "withdraw": order_withdraw,
+    "issue_addendum": order_issue_addendum,
+    "revise": order_revise,
+    "accept": order_accept,
+    "decline": order_decline,
+    "activate": order_activate,
+    "request_closure": order_request_closure,
+    "close": order_close,
+    "emergency_close": order_emergency_close,
+}

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ordering"
+urlpatterns = [
+    path("orders/", views.order_list, name="order_list"),
+    path("orders/new/", views.order_create_view, name="order_create"),
+    path("orders/new/preview/", views.order_form_preview, name="order_form_preview"),
+    path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/edit/", views.order_edit_view, name="order_edit"),
+    path("orders/<int:pk>/actions/<slug:action>/", views.order_transition, name="order_transition"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+]

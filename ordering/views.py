@@ -1,0 +1,256 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .actions import ACTIONS
+from .forms import CustomerChoiceForm, OrderForm, TransitionForm
+from .models import (
+    AccessOrder,
+    ExternalSystem,
+    IntegrationPackage,
+    Interface,
+    State,
+)
+from .selectors import (
+    account_manager_queue,
+    customer_orders,
+    customers_for_orderer,
+    order_for_user,
+    orders_visible_to,
+    support_accesses,
+)
+from .services import (
+    TRANSITION_SERVICES,
+    OrderError,
+    integration_type_for,
+    order_create,
+    order_update_draft,
+)
+
+PAGE_SIZE = 25
+
+
+def _page(request: HttpRequest, qs, param: str = "page"):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get(param))
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context: dict = {}
+    is_customer_user = user.memberships.exists()
+    if is_customer_user:
+        mine = customer_orders(user)
+        state = request.GET.get("state", "")
+        counts = {row["state"]: row["n"] for row in mine.order_by().values("state").annotate(n=Count("pk", distinct=True))}
+        context["state_counts"] = [(s, label, counts.get(s, 0)) for s, label in State.choices if counts.get(s)]
+        context["selected_state"] = state
+        context["customer_page"] = _page(request, mine.filter(state=state) if state in State.values else mine)
+        context["can_order"] = customers_for_orderer(user).exists()
+    if user.managed_customers.exists():
+        context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
+    if user.is_support:
+        query = request.GET.get("q", "")
+        context["support_query"] = query
+        context["support_page"] = _page(request, support_accesses(user, query), "support_page")
+        if request.headers.get("HX-Request") and request.GET.get("target") == "support":
+            return render(request, "ordering/_support_table.html", context)
+    context["is_customer_user"] = is_customer_user
+    return render(request, "ordering/home.html", context)
+
+
+@login_required
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    qs = orders_visible_to(request.user)
+    state = request.GET.get("state", "")
+    if state in State.values:
+        qs = qs.filter(state=state)
+    return render(
+        request,
+        "ordering/order_list.html",
+        {"page": _page(request, qs), "states": State.choices, "selected_state": state},
+    )
+
+
+@login_required
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    interfaces = Interface.objects.select_related("replaced_by").order_by("kind", "name_da")
+    packages = IntegrationPackage.objects.select_related("external_system").prefetch_related("interfaces")
+    systems = (
+        ExternalSystem.objects.filter(owner__isnull=True)
+        .select_related("vendor")
+        .prefetch_related("standard_interfaces")
+        .order_by("category", "name")
+    )
+    return render(
+        request, "ordering/catalogue.html", {"interfaces": interfaces, "packages": packages, "systems": systems}
+    )
+
+
+def _ordering_customer(request: HttpRequest):
+    """The customer this orderer is ordering for (chosen, or their only one) and all they may order for."""
+    customers = customers_for_orderer(request.user)
+    chosen = request.GET.get("customer") or request.POST.get("customer")
+    if chosen and str(chosen).isdigit():
+        return customers.filter(pk=chosen).first(), customers
+    return customers.first(), customers
+
+
+def _form_facts(form: OrderForm) -> dict:
+    return dict(form.cleaned_data)
+
+
+def _apply_service_errors(form, error: OrderError) -> None:
+    for field, message in error.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+    if not error.errors:
+        form.add_error(None, error.message)
+
+
+@login_required
+def order_create_view(request: HttpRequest) -> HttpResponse:
+    customer, customers = _ordering_customer(request)
+    if customer is None:
+        raise Http404("Not an orderer")
+    form = OrderForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = order_create(actor=request.user, customer=customer, facts=_form_facts(form))
+        except OrderError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(request, _("The order was saved as a draft. Check it and submit it."))
+            return redirect("ordering:order_detail", pk=order.pk)
+    return render(
+        request,
+        "ordering/order_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "customer_form": CustomerChoiceForm(initial={"customer": customer}, customers=customers)
+            if customers.count() > 1
+            else None,
+            "preview": _preview(customer, form),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for_user(request.user, pk)
+    if order.state != State.DRAFT:
+        messages.error(request, _("Only a draft can be changed."))
+        return redirect("ordering:order_detail", pk=order.pk)
+    form = OrderForm(request.POST or None, customer=order.customer, initial=OrderForm.initial_from(order))
+    if request.method == "POST" and form.is_valid():
+        try:
+            order_update_draft(order=order, actor=request.user, facts=_form_facts(form))
+        except OrderError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(request, _("The draft was saved."))
+            return redirect("ordering:order_detail", pk=order.pk)
+    return render(
+        request,
+        "ordering/order_form.html",
+        {"form": form, "order": order, "customer": order.customer, "preview": _preview(order.customer, form)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _preview(customer, form: OrderForm) -> dict:
+    """What the current choices mean: packages for the system and the resulting integration type."""
+    data = form.data if form.is_bound else {}
+    system_id = data.get("external_system") or (form.initial.get("external_system") and form.initial["external_system"].pk)
+    system = form.fields["external_system"].queryset.filter(pk=system_id).first() if str(system_id or "").isdigit() else None
+    if system is None:
+        return {}
+    interface_ids = [i for i in (data.getlist("interfaces") if hasattr(data, "getlist") else []) if str(i).isdigit()]
+    interfaces = Interface.objects.filter(pk__in=interface_ids)
+    package = None
+    if data.get("purchase_model") == AccessOrder.PurchaseModel.PACKAGE and str(data.get("package") or "").isdigit():
+        package = IntegrationPackage.objects.filter(pk=data["package"], external_system=system).first()
+    return {
+        "system": system,
+        "packages": list(system.packages.all()),
+        "integration_type": AccessOrder.IntegrationType(integration_type_for(system, interfaces, package)).label,
+    }
+
+
+@login_required
+@require_GET
+def order_form_preview(request: HttpRequest) -> HttpResponse:
+    customer, _customers = _ordering_customer(request)
+    if customer is None:
+        raise Http404("Not an orderer")
+    form = OrderForm(request.GET, customer=customer)
+    return render(request, "ordering/_order_preview.html", {"preview": _preview(customer, form)})
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for_user(request.user, pk)
+    return render(request, "ordering/order_detail.html", _detail_context(request, order))
+
+
+def _detail_context(request: HttpRequest, order: AccessOrder, failed: TransitionForm | None = None) -> dict:
+    available = [t.name for t in order.get_available_user_state_transitions(request.user)]
+    forms = []
+    for name in available:
+        if failed is not None and failed.action.name == name:
+            forms.append(failed)
+        else:
+            forms.append(TransitionForm(action=ACTIONS[name], initial={"expected_state": order.state}))
+    return {
+        "order": order,
+        "interfaces": order.requested_interfaces(),
+        "events": order.events.select_related("actor").order_by("seq"),
+        "addenda": order.addenda.select_related("issued_by", "decided_by").order_by("-version"),
+        "action_forms": forms,
+        "can_edit": order.state == State.DRAFT and "submit" in available,
+    }
+
+
+@login_required
+@require_POST
+def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    order = order_for_user(request.user, pk)
+    if action not in ACTIONS:
+        raise Http404("No such action")
+    form = TransitionForm(request.POST, action=ACTIONS[action])
+    if not form.is_valid():
+        return render(request, "ordering/order_detail.html", _detail_context(request, order, form), status=400)
+    if form.cleaned_data["expected_state"] != order.state:
+        messages.error(
+            request,
+            _("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
+            % {"state": order.get_state_display()},
+        )
+        return redirect("ordering:order_detail", pk=order.pk)
+    kwargs = {"order": order, "actor": request.user}
+    data = form.cleaned_data
+    if action == "emergency_close":
+        kwargs["reason"] = data["comment"]
+    elif ACTIONS[action].asks_comment:
+        kwargs["comment"] = data["comment"]
+    if ACTIONS[action].asks_date:
+        kwargs["on"] = data["on"]
+    if action in ("accept", "decline"):
+        kwargs["ip"] = request.META.get("REMOTE_ADDR")
+    try:
+        TRANSITION_SERVICES[action](**kwargs)
+    except OrderError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Done: %(action)s.") % {"action": ACTIONS[action].label})
+    return redirect("ordering:order_detail", pk=order.pk)
