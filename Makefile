@@ -1,0 +1,50 @@
+# Opus Adgang. `make run` to try it, `make test` to test it. See README.md.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# Local development defaults; production sets its own environment (README.md).
+DEV_ENV := DJANGO_DEBUG=1
+
+.PHONY: install install-dev run test lint seed worker beat messages clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt package.json package-lock.json
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	npm ci --no-audit --no-fund --loglevel=error
+	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || \
+	  echo "NOTE: Debian's libharfbuzz-subset0 is not installed; PDF rendering will be slower (apt-get install libharfbuzz-subset0)."
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(DEV_ENV) $(PY) manage.py migrate --no-input
+	$(DEV_ENV) $(PY) manage.py seed_demo
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+seed: install
+	$(DEV_ENV) $(PY) manage.py seed_demo
+
+test: install
+	SECRET_KEY=test-only-not-a-secret $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+# Regenerate the Danish catalogue after changing user-facing text (needs GNU gettext).
+messages: install
+	$(DEV_ENV) $(PY) manage.py makemessages -l da --no-obsolete --ignore=node_modules --ignore=.venv
+	$(DEV_ENV) $(PY) manage.py compilemessages --ignore=node_modules --ignore=.venv
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles

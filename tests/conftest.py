@@ -1,0 +1,182 @@
+"""The cast every test draws from: two customers, their people, KMD's people, a small catalogue."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from accounts.models import User
+from config import celery_app
+from ordering import services
+from ordering.models import (
+    ContractInterface,
+    Customer,
+    CustomerMembership,
+    ExternalSystem,
+    IntegrationPackage,
+    Interface,
+    MainContract,
+    Vendor,
+)
+
+
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Run tasks in-process: a test asserts what a task did. One test uses the real broker instead."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The production hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def static_files_from_finders(settings):
+    # Tests do not run collectstatic; pages link to the files where the finders find them.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def make_user(username: str, **extra) -> User:
+    return User.objects.create_user(
+        username=username,
+        password="a-long-test-password",
+        email=f"{username}@example.test",
+        first_name=username.split("_")[0].capitalize(),
+        **extra,
+    )
+
+
+@pytest.fixture
+def cast(db):
+    am_a = make_user("am_a", is_staff=True)
+    am_b = make_user("am_b", is_staff=True)
+    support = make_user("support", is_staff=True, is_support=True)
+    outsider = make_user("outsider")
+
+    web = {
+        code: Interface.objects.create(code=code, name_da=name, name_en=name, data_categories="CPR-nummer")
+        for code, name in [
+            ("opret-fravaer", "Opret Fravær"),
+            ("medarbejderoplysninger", "Medarbejderoplysninger"),
+            ("engangsydelser", "Engangsydelser"),
+            ("moedetidsplaner", "Mødetidsplaner"),
+        ]
+    }
+    ind01 = Interface.objects.create(code="ind01", name_da="IND01", kind="file", replaced_by=web["engangsydelser"])
+    vendor = Vendor.objects.create(name="Vagtdata A/S", cvr="31415926")
+    rostering = ExternalSystem.objects.create(name="VagtPlan", vendor=vendor, category="rostering", is_standard=True)
+    rostering.standard_interfaces.set([web["opret-fravaer"], web["medarbejderoplysninger"], web["moedetidsplaner"]])
+    canteen = ExternalSystem.objects.create(name="KantineKort", vendor=vendor, category="canteen", is_standard=True)
+    canteen.standard_interfaces.set([web["engangsydelser"]])
+    package = IntegrationPackage.objects.create(code="vagtplanpakke", name_da="Vagtplanpakke", external_system=rostering)
+    package.interfaces.set([web["opret-fravaer"], web["moedetidsplaner"]])
+
+    customer_a = Customer.objects.create(name="Aarhus Kommune", cvr="55133018", ean="5798000137005", account_manager=am_a)
+    customer_b = Customer.objects.create(name="Odense Kommune", cvr="35209115", ean="5798000164506", account_manager=am_b)
+    contract = MainContract.objects.create(customer=customer_a, reference="HA-1")
+    ContractInterface.objects.create(contract=contract, interface=web["opret-fravaer"])
+    own_system = ExternalSystem.objects.create(name="Eget værktøj", vendor=vendor, category="other", owner=customer_a)
+
+    people = {}
+    for customer, suffix in ((customer_a, "a"), (customer_b, "b")):
+        orderer = make_user(f"orderer_{suffix}")
+        signatory = make_user(f"signatory_{suffix}")
+        CustomerMembership.objects.create(user=orderer, customer=customer, is_orderer=True)
+        CustomerMembership.objects.create(user=signatory, customer=customer, is_signatory=True)
+        people[f"orderer_{suffix}"], people[f"signatory_{suffix}"] = orderer, signatory
+
+    return SimpleNamespace(
+        customer_a=customer_a,
+        customer_b=customer_b,
+        am_a=am_a,
+        am_b=am_b,
+        support=support,
+        outsider=outsider,
+        interfaces=web,
+        ind01=ind01,
+        rostering=rostering,
+        canteen=canteen,
+        own_system=own_system,
+        package=package,
+        **people,
+    )
+
+
+def facts(cast, *, system=None, codes=("opret-fravaer",), environment="production", **overrides) -> dict:
+    base = {
+        "external_system": system or cast.rostering,
+        "purchase_model": "single",
+        "package": None,
+        "interfaces": [cast.interfaces[c] for c in codes],
+        "environment": environment,
+        "reason": "new",
+        "replaces_file_interface": None,
+        "changes_order": None,
+        "requisition_number": "",
+        "note": "",
+    }
+    base.update(overrides)
+    return base
+
+
+# The path from draft to each state, as (service, who acts) steps.
+PATH = [
+    ("submitted", services.order_submit, "orderer", {}),
+    ("awaiting_signature", services.order_issue_addendum, "am", {}),
+    ("provisioning", services.order_accept, "signatory", {}),
+    ("active", services.order_activate, "am", {}),
+    ("closure_requested", services.order_request_closure, "orderer", {}),
+]
+SIDE = {
+    "withdrawn": ("submitted", services.order_withdraw, "orderer", {}),
+    "rejected": ("submitted", services.order_reject, "am", {"comment": "Nej"}),
+    "closed": ("active", services.order_close, "am", {}),
+    "emergency_closed": ("active", services.order_emergency_close, "support", {"reason": "Sikkerhedsbrud"}),
+}
+
+
+def actors(cast, customer):
+    suffix = "a" if customer == cast.customer_a else "b"
+    return {
+        "orderer": getattr(cast, f"orderer_{suffix}"),
+        "signatory": getattr(cast, f"signatory_{suffix}"),
+        "am": customer.account_manager,
+        "support": cast.support,
+    }
+
+
+def make_order(cast, state: str = "draft", *, customer=None, **fact_overrides):
+    """An order driven through the real services to `state`."""
+    customer = customer or cast.customer_a
+    who = actors(cast, customer)
+    order = services.order_create(actor=who["orderer"], customer=customer, facts=facts(cast, **fact_overrides))
+    if state == "draft":
+        return order
+    target = state
+    side = SIDE.get(state)
+    if side:
+        target = side[0]
+    for reached, service, role, kwargs in PATH:
+        order = service(order=order, actor=who[role], **kwargs)
+        if reached == target:
+            break
+    if side:
+        _, service, role, kwargs = side
+        order = service(order=order, actor=who[role], **kwargs)
+    assert order.state == state
+    return order
+
+
+@pytest.fixture
+def order_in(cast):
+    def build(state: str = "draft", **kwargs):
+        return make_order(cast, state, **kwargs)
+
+    return build

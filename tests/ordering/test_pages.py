@@ -1,0 +1,253 @@
+"""The pages each role works in, and their cost in queries."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from ordering.models import AccessOrder, AuditEvent, State
+
+
+def page(client, user, url, **params):
+    client.force_login(user)
+    response = client.get(url, params)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
+
+
+def test_an_orderer_sees_their_orders_by_state_and_can_order(cast, order_in, client):
+    order_in("submitted")
+    order_in("draft", system=cast.canteen, codes=("engangsydelser",))
+    body = page(client, cast.orderer_a, reverse("home"))
+    assert reverse("ordering:order_create") in body
+    assert "state=submitted" in body and "state=draft" in body
+
+
+def test_the_account_manager_queue_holds_what_waits_for_them_across_customers(cast, order_in, client):
+    waiting = order_in("submitted")
+    not_waiting = order_in("awaiting_signature", system=cast.canteen, codes=("engangsydelser",))
+    body = page(client, cast.am_a, reverse("home"))
+    assert waiting.reference in body
+    assert not_waiting.reference not in body
+
+
+def test_support_searches_live_accesses(cast, order_in, client):
+    active = order_in("active")
+    other = order_in("active", customer=cast.customer_b, system=cast.canteen, codes=("engangsydelser",))
+    order_in("submitted", system=cast.canteen, codes=("engangsydelser",))
+    body = page(client, cast.support, reverse("home"), q="Odense")
+    assert other.reference in body and active.reference not in body
+    body = page(client, cast.support, reverse("home"), q=active.reference)
+    assert active.reference in body and other.reference not in body
+
+
+def test_support_search_answers_htmx_with_only_the_table(cast, order_in, client):
+    order_in("active")
+    client.force_login(cast.support)
+    response = client.get(reverse("home"), {"q": "Aarhus", "target": "support"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<table" in body and "<html" not in body
+
+
+def test_the_detail_page_offers_only_what_this_user_may_do_now(cast, order_in, client):
+    order = order_in("active")
+    url = reverse("ordering:order_detail", args=[order.pk])
+    orderer_view = page(client, cast.orderer_a, url)
+    assert reverse("ordering:order_transition", args=[order.pk, "request_closure"]) in orderer_view
+    assert "emergency_close" not in orderer_view
+    support_view = page(client, cast.support, url)
+    assert reverse("ordering:order_transition", args=[order.pk, "emergency_close"]) in support_view
+    assert "request_closure" not in support_view
+    signatory_view = page(client, cast.signatory_a, url)
+    assert "/actions/" not in signatory_view
+
+
+def test_the_timeline_shows_every_event_with_its_comment(cast, order_in, client):
+    order = order_in("rejected")
+    body = page(client, cast.orderer_a, reverse("ordering:order_detail", args=[order.pk]))
+    assert body.count('class="timeline"') == 1
+    assert "Nej" in body  # the rejection reason
+
+
+def test_emergency_close_from_the_page_needs_reason_and_confirmation(cast, order_in, client):
+    order = order_in("active")
+    client.force_login(cast.support)
+    url = reverse("ordering:order_transition", args=[order.pk, "emergency_close"])
+    response = client.post(url, {"expected_state": "active", "comment": "Lækket nøgle"})
+    assert response.status_code == 400
+    assert AccessOrder.objects.get(pk=order.pk).state == "active"
+    response = client.post(url, {"expected_state": "active", "comment": "", "confirm": "on"})
+    assert response.status_code == 400
+    response = client.post(url, {"expected_state": "active", "comment": "Lækket nøgle", "confirm": "on"})
+    assert response.status_code == 302
+    order = AccessOrder.objects.get(pk=order.pk)
+    assert (order.state, order.emergency_reason) == ("emergency_closed", "Lækket nøgle")
+
+
+def test_an_action_posted_from_an_outdated_page_is_refused_with_an_explanation(cast, order_in, client):
+    order = order_in("submitted")
+    client.force_login(cast.am_a)
+    response = client.post(
+        reverse("ordering:order_transition", args=[order.pk, "reject"]),
+        {"expected_state": "draft", "comment": "Nej"},
+        follow=True,
+    )
+    assert AccessOrder.objects.get(pk=order.pk).state == "submitted"
+    assert any("changed" in str(m) or "ændret" in str(m) for m in response.context["messages"])
+
+
+def test_a_refused_action_shows_the_reason_and_keeps_the_order(cast, order_in, client):
+    order_in("active")
+    draft = order_in("draft")
+    client.force_login(cast.orderer_a)
+    response = client.post(
+        reverse("ordering:order_transition", args=[draft.pk, "submit"]), {"expected_state": "draft"}, follow=True
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert len(messages) == 1 and "OA-" in messages[0]
+    assert AccessOrder.objects.get(pk=draft.pk).state == "draft"
+
+
+def test_orderer_creates_and_submits_an_order_through_the_pages(cast, client):
+    client.force_login(cast.orderer_a)
+    response = client.post(
+        reverse("ordering:order_create"),
+        {
+            "customer": cast.customer_a.pk,
+            "external_system": cast.rostering.pk,
+            "purchase_model": "single",
+            "interfaces": [cast.interfaces["opret-fravaer"].pk, cast.interfaces["moedetidsplaner"].pk],
+            "environment": "test",
+            "reason": "new",
+        },
+    )
+    order = AccessOrder.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("ordering:order_detail", args=[order.pk])
+    client.post(reverse("ordering:order_transition", args=[order.pk, "submit"]), {"expected_state": "draft"})
+    assert AccessOrder.objects.get().state == "submitted"
+
+
+def test_the_order_form_shows_service_errors_on_their_fields(cast, client):
+    client.force_login(cast.orderer_a)
+    response = client.post(
+        reverse("ordering:order_create"),
+        {"external_system": cast.rostering.pk, "purchase_model": "single", "environment": "test", "reason": "new"},
+    )
+    assert response.status_code == 400
+    assert "interfaces" in response.context["form"].errors
+    assert not AccessOrder.objects.exists()
+
+
+def test_the_order_form_preview_explains_the_integration_type(cast, client):
+    client.force_login(cast.orderer_a)
+    response = client.get(
+        reverse("ordering:order_form_preview"),
+        {"external_system": cast.rostering.pk, "purchase_model": "single",
+         "interfaces": [cast.interfaces["engangsydelser"].pk]},
+    )
+    body = response.content.decode()
+    assert "VagtPlan" in body and "Vagtplanpakke" in body
+    assert ("Individual integration" in body) or ("Individuel integration" in body)
+
+
+def test_the_catalogue_lists_interfaces_packages_and_standard_systems(cast, client):
+    body = page(client, cast.orderer_a, reverse("ordering:catalogue"))
+    for text in ["Opret Fravær", "IND01", "Vagtplanpakke", "VagtPlan", "KantineKort"]:
+        assert text in body
+    assert "Eget værktøj" not in body  # a customer's own system is not in the catalogue
+
+
+def test_pages_forbid_inline_scripts(cast, client):
+    client.force_login(cast.orderer_a)
+    response = client.get(reverse("home"))
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "<script>" not in response.content.decode()
+
+
+def test_the_ui_is_danish_by_default_and_english_on_request(cast, client):
+    client.force_login(cast.orderer_a)
+    danish = client.get(reverse("ordering:catalogue")).content.decode()
+    assert 'lang="da"' in danish and "Katalog" in danish
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = client.get(reverse("ordering:catalogue")).content.decode()
+    assert 'lang="en"' in english and "Catalogue" in english
+
+
+# --- Query counts: constant however many orders exist ------------------------------------------
+
+
+def bulk_orders(cast, n: int, state: str, customer=None) -> None:
+    customer = customer or cast.customer_a
+    now = timezone.now()
+    orders = AccessOrder.objects.bulk_create(
+        [
+            AccessOrder(
+                customer=customer,
+                external_system=cast.rostering,
+                purchase_model="single",
+                environment="production",
+                integration_type="standard",
+                state=state,
+                created_by=cast.orderer_a,
+                created_at=now,
+                submitted_at=now,
+            )
+            for _ in range(n)
+        ]
+    )
+    AccessOrder.interfaces.through.objects.bulk_create(
+        [AccessOrder.interfaces.through(accessorder=o, interface=cast.interfaces["opret-fravaer"]) for o in orders]
+    )
+
+
+def count_queries(client, url, django_assert_max_num_queries, **params):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "state", "params"),
+    [
+        ("orderer_a", "home", State.SUBMITTED, {}),
+        ("orderer_a", "home", State.SUBMITTED, {"state": "submitted"}),
+        ("am_a", "home", State.SUBMITTED, {}),
+        ("support", "home", State.ACTIVE, {"q": "Aarhus"}),
+        ("orderer_a", "ordering:order_list", State.ACTIVE, {}),
+        ("am_a", "ordering:order_list", State.ACTIVE, {"state": "active"}),
+        ("support", "ordering:order_list", State.ACTIVE, {}),
+    ],
+)
+def test_list_pages_cost_the_same_queries_for_5_and_500_orders(
+    cast, client, django_assert_max_num_queries, who, url, state, params
+):
+    client.force_login(getattr(cast, who))
+    bulk_orders(cast, 5, state)
+    few = count_queries(client, reverse(url), django_assert_max_num_queries, **params)
+    bulk_orders(cast, 495, state)
+    bulk_orders(cast, 50, state, customer=cast.customer_b)
+    many = count_queries(client, reverse(url), django_assert_max_num_queries, **params)
+    assert few == many
+    assert many <= 12
+
+
+def test_the_detail_page_costs_the_same_queries_however_long_the_history(cast, order_in, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ordering import services
+
+    order = order_in("awaiting_signature")
+    client.force_login(cast.am_a)
+    url = reverse("ordering:order_detail", args=[order.pk])
+    with CaptureQueriesContext(connection) as short:
+        client.get(url)
+    for i in range(10):
+        order = services.order_revise(order=order, actor=cast.am_a, comment=f"v{i + 2}")
+    assert AuditEvent.objects.filter(order=order).count() > 10
+    with CaptureQueriesContext(connection) as long:
+        client.get(url)
+    assert len(short.captured_queries) == len(long.captured_queries)
