@@ -120,6 +120,8 @@ STATICFILES_DIRS = [
     ("dkfds", BASE_DIR / "node_modules" / "dkfds" / "dist"),
     ("htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+# Uploaded files (certificates, addenda) are private: kept outside the static root, served by no URL,
+# and handed out only by views that check who asks.
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -133,8 +135,6 @@ STORAGES = {
         ),
     },
 }
-# Uploaded files (certificates, addenda) are private: never under a public URL.
-MEDIA_URL = None
 WHITENOISE_USE_FINDERS = DEBUG
 
 # E-mail: console by default; SMTP when EMAIL_HOST is set.

@@ -12,7 +12,7 @@ class Action:
     label: Promise
     button: str = "button-secondary"
     help: Promise | str = ""
-    comment_label: Promise = _("Comment (optional)")
+    comment_label: Promise = _("Comment")
     comment_required: bool = False
     asks_comment: bool = True
     asks_date: bool = False

@@ -1,0 +1,53 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from ordering.audit import audit_verify
+from ordering.models import AccessOrder, Customer, ExternalSystem, IntegrationPackage, Interface, State
+
+
+@pytest.fixture
+def seeded(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", "--force", stdout=None)
+
+
+def counts():
+    return [m.objects.count() for m in (User, Interface, ExternalSystem, IntegrationPackage, Customer, AccessOrder)]
+
+
+def test_demo_data_has_an_order_in_every_state_and_an_intact_audit_trail(seeded):
+    assert set(AccessOrder.objects.values_list("state", flat=True)) == set(State.values)
+    assert Interface.objects.filter(kind="web_service").count() == 7
+    assert Interface.objects.get(code="ind01").replaced_by.code == "engangsydelser"
+    assert Customer.objects.count() == 3
+    assert audit_verify() is None
+
+
+def test_seed_demo_run_twice_changes_nothing(seeded):
+    before = counts()
+    call_command("seed_demo", "--force")
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("username", "text"),
+    [
+        ("bestiller", "state=draft"),
+        ("tegner", "Aarhus Kommune"),
+        ("kundeansvarlig", 'id="queue-heading"'),
+        ("support", 'id="support-heading"'),
+    ],
+)
+def test_each_demo_login_reaches_its_start_page(seeded, client, username, text):
+    assert client.login(username=username, password="opus-demo-2026")
+    body = client.get("/").content.decode()
+    assert text in body
+
+
+def test_seed_demo_refuses_to_run_outside_debug_without_force(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="published password"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
