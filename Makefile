@@ -43,7 +43,8 @@ beat: install
 
 # Regenerate the Danish catalogue after changing user-facing text (needs GNU gettext).
 messages: install
-	$(DEV_ENV) $(PY) manage.py makemessages -l da --no-obsolete --ignore=node_modules --ignore=.venv
+	$(DEV_ENV) $(PY) manage.py makemessages -l da --no-obsolete --ignore=node_modules --ignore=.venv --ignore=tests
+	$(PY) locale/da_translations.py
 	$(DEV_ENV) $(PY) manage.py compilemessages --ignore=node_modules --ignore=.venv
 
 clean:
