@@ -170,6 +170,10 @@ DA = {
     "access order": "adgangsbestilling",
     "access orders": "adgangsbestillinger",
     "Issued": "Udsendt",
+    "Only when the order replaces a file interface being phased out.":
+        "Kun når bestillingen erstatter en filbaseret snitflade under udfasning.",
+    "Only for a change: the active access this order changes.":
+        "Kun ved ændring: den aktive adgang, som bestillingen ændrer.",
     "Superseded": "Erstattet",
     "Accepted": "Accepteret",
     "Declined": "Afvist",

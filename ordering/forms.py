@@ -43,10 +43,15 @@ class OrderForm(forms.Form):
         label=_("File interface being replaced"),
         queryset=Interface.objects.filter(kind=Interface.Kind.FILE),
         required=False,
+        help_text=_("Only when the order replaces a file interface being phased out."),
         empty_label=_("None"),
     )
     changes_order = forms.ModelChoiceField(
-        label=_("Existing access to change"), queryset=AccessOrder.objects.none(), required=False, empty_label=_("None")
+        label=_("Existing access to change"),
+        queryset=AccessOrder.objects.none(),
+        required=False,
+        empty_label=_("None"),
+        help_text=_("Only for a change: the active access this order changes."),
     )
     requisition_number = forms.CharField(label=_("Requisition number"), max_length=40, required=False)
     note = forms.CharField(label=_("Note to KMD"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -58,6 +63,9 @@ class OrderForm(forms.Form):
         self.fields["package"].queryset = IntegrationPackage.objects.select_related("external_system")
         self.fields["changes_order"].queryset = active_accesses_of(customer)
         self.fields["changes_order"].label_from_instance = lambda o: f"{o.reference} – {o.external_system.name}"
+        # Required or not depending on other answers; the services say which, so no "(optional)" on them.
+        for name in ("interfaces", "package", "replaces_file_interface", "changes_order"):
+            self.fields[name].conditional = True
 
     @classmethod
     def initial_from(cls, order: AccessOrder) -> dict:

@@ -251,3 +251,9 @@ def test_the_detail_page_costs_the_same_queries_however_long_the_history(cast, o
     with CaptureQueriesContext(connection) as long:
         client.get(url)
     assert len(short.captured_queries) == len(long.captured_queries)
+
+
+def test_an_english_browser_still_gets_danish_until_the_user_switches(cast, client):
+    client.force_login(cast.orderer_a)
+    body = client.get(reverse("ordering:catalogue"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="da"' in body
