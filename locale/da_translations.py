@@ -358,7 +358,7 @@ def fill(path: str) -> list[str]:
 
     text = open(path, encoding="utf-8").read()
     out, missing = [], []
-    for block in text.split("\n\n"):
+    for block in text.strip("\n").split("\n\n"):
         lines = block.split("\n")
         msgid_parts, keep, in_msgid, seen_msgstr = [], [], False, False
         for line in lines:
@@ -387,7 +387,7 @@ def fill(path: str) -> list[str]:
             keep = [line for line in lines if line != "#, fuzzy"]  # the header
             keep = [line.replace('"Language: \\n"', '"Language: da\\n"') for line in keep]
         out.append("\n".join(keep))
-    open(path, "w", encoding="utf-8").write("\n\n".join(out))
+    open(path, "w", encoding="utf-8").write("\n\n".join(out) + "\n")
     return missing
 
 
