@@ -34,7 +34,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set it in the environment, or set DJANGO_DEBUG=1 for local development."
         )
     # Only ever used with DEBUG on a developer's machine.
-    SECRET_KEY = "insecure-local-development-key-never-used-in-production"
+    SECRET_KEY = "insecure-local-development-key-never-used-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -18,8 +18,7 @@ DA = {
     "Date": "Dato",
     "I confirm": "Jeg bekræfter",
     "Submit order": "Indsend bestilling",
-    "The account manager at KMD reviews the order and prepares the contract addendum.":
-        "Jeres salgs- og kundeansvarlige hos KMD gennemgår bestillingen og udarbejder tillægget til kontrakten.",
+    "The account manager at KMD reviews the order and prepares the contract addendum.": "Jeres salgs- og kundeansvarlige hos KMD gennemgår bestillingen og udarbejder tillægget til kontrakten.",
     "Withdraw order": "Træk bestillingen tilbage",
     "The order is cancelled and cannot be reopened.": "Bestillingen annulleres og kan ikke genåbnes.",
     "Return for changes": "Send retur til rettelse",
@@ -27,30 +26,25 @@ DA = {
     "Reject order": "Afvis bestilling",
     "Reason": "Begrundelse",
     "Issue contract addendum": "Udsend tillæg til kontrakten",
-    "The customer's signatories are asked to accept the addendum.":
-        "Kundens tegningsberettigede bliver bedt om at acceptere tillægget.",
+    "The customer's signatories are asked to accept the addendum.": "Kundens tegningsberettigede bliver bedt om at acceptere tillægget.",
     "Issue a new version of the addendum": "Udsend en ny version af tillægget",
     "What changed?": "Hvad er ændret?",
     "Accept addendum": "Acceptér tillægget",
-    "I am authorised to bind the customer, and I instruct KMD as data processor to give the external system access as described in the addendum.":
-        "Jeg er tegningsberettiget for kunden, og jeg instruerer KMD som databehandler i at give det eksterne "
-        "system adgang som beskrevet i tillægget.",
+    "I am authorised to bind the customer, and I instruct KMD as data processor to give the external system access as described in the addendum.": "Jeg er tegningsberettiget for kunden, og jeg instruerer KMD som databehandler i at give det eksterne "
+    "system adgang som beskrevet i tillægget.",
     "Decline addendum": "Afvis tillægget",
     "Why is the addendum declined?": "Hvorfor afvises tillægget?",
     "Access established": "Adgangen er etableret",
     "Access established on": "Adgangen etableret den",
-    "The orderers are told, with a text to forward to the vendor.":
-        "Bestillerne får besked med en tekst, de kan videresende til leverandøren.",
+    "The orderers are told, with a text to forward to the vendor.": "Bestillerne får besked med en tekst, de kan videresende til leverandøren.",
     "Request closure of access": "Anmod om lukning af adgang",
     "Close access": "Luk adgangen",
     "Access ends on": "Adgangen ophører den",
     "Billing tied to this access stops on that date.": "Faktureringen knyttet til adgangen stopper på den dato.",
     "Emergency-close access": "Luk adgangen akut",
     "Reason for the emergency closure": "Begrundelse for den akutte lukning",
-    "I understand that access is closed at once and cannot be reopened; a new order is needed.":
-        "Jeg forstår, at adgangen lukkes med det samme og ikke kan genåbnes; det kræver en ny bestilling.",
-    "Closes access immediately. Customer and account manager are notified at once.":
-        "Lukker adgangen med øjeblikkelig virkning. Kunden og den salgs- og kundeansvarlige får besked med det samme.",
+    "I understand that access is closed at once and cannot be reopened; a new order is needed.": "Jeg forstår, at adgangen lukkes med det samme og ikke kan genåbnes; det kræver en ny bestilling.",
+    "Closes access immediately. Customer and account manager are notified at once.": "Lukker adgangen med øjeblikkelig virkning. Kunden og den salgs- og kundeansvarlige får besked med det samme.",
     "External system": "Eksternt system",
     "Choose a system": "Vælg et system",
     "The system that should get access to KMD Opus Personale.": "Det system, der skal have adgang til KMD Opus Personale.",
@@ -59,8 +53,7 @@ DA = {
     "For a single purchase: the web services the system needs.": "Ved enkeltkøb: de webservices, systemet skal bruge.",
     "Integration package": "Integrationspakke",
     "No package": "Ingen pakke",
-    "For an integration package: the package made for the chosen system.":
-        "Ved integrationspakke: pakken til det valgte system.",
+    "For an integration package: the package made for the chosen system.": "Ved integrationspakke: pakken til det valgte system.",
     "Environment": "Miljø",
     "File interface being replaced": "Filbaseret snitflade, der erstattes",
     "None": "Ingen",
@@ -79,8 +72,7 @@ DA = {
     "personal-data categories": "kategorier af personoplysninger",
     "One category per line; printed in the contract addendum.": "Én kategori pr. linje; trykkes i tillægget til kontrakten.",
     "replaced by": "erstattes af",
-    "For a file interface being phased out: the web service that replaces it.":
-        "For en filbaseret snitflade under udfasning: den webservice, der erstatter den.",
+    "For a file interface being phased out: the web service that replaces it.": "For en filbaseret snitflade under udfasning: den webservice, der erstatter den.",
     "interface": "snitflade",
     "interfaces": "snitflader",
     "name": "navn",
@@ -100,11 +92,9 @@ DA = {
     "Other": "Andet",
     "category": "kategori",
     "standard system": "standardsystem",
-    "KMD and the vendor have agreed a standard integration (certificate already agreed).":
-        "KMD og leverandøren har aftalt en standardintegration (certifikatet er allerede aftalt).",
+    "KMD and the vendor have agreed a standard integration (certificate already agreed).": "KMD og leverandøren har aftalt en standardintegration (certifikatet er allerede aftalt).",
     "registered by customer": "registreret af kunde",
-    "Empty for systems in KMD's catalogue; set for a customer's own system.":
-        "Tom for systemer i KMD's katalog; udfyldt for en kundes eget system.",
+    "Empty for systems in KMD's catalogue; set for a customer's own system.": "Tom for systemer i KMD's katalog; udfyldt for en kundes eget system.",
     "interfaces covered by the standard integration": "snitflader omfattet af standardintegrationen",
     "external system": "eksternt system",
     "external systems": "eksterne systemer",
@@ -170,10 +160,8 @@ DA = {
     "access order": "adgangsbestilling",
     "access orders": "adgangsbestillinger",
     "Issued": "Udsendt",
-    "Only when the order replaces a file interface being phased out.":
-        "Kun når bestillingen erstatter en filbaseret snitflade under udfasning.",
-    "Only for a change: the active access this order changes.":
-        "Kun ved ændring: den aktive adgang, som bestillingen ændrer.",
+    "Only when the order replaces a file interface being phased out.": "Kun når bestillingen erstatter en filbaseret snitflade under udfasning.",
+    "Only for a change: the active access this order changes.": "Kun ved ændring: den aktive adgang, som bestillingen ændrer.",
     "Superseded": "Erstattet",
     "Accepted": "Accepteret",
     "Declined": "Afvist",
@@ -200,67 +188,47 @@ DA = {
     "Account manager": "Salgs- og kundeansvarlig",
     "Support": "Support",
     "Choose an external system from the list.": "Vælg et eksternt system på listen.",
-    "Choose the integration package the system should have access to.":
-        "Vælg den integrationspakke, systemet skal have adgang til.",
-    "The package “%(package)s” is made for another external system.":
-        "Pakken “%(package)s” hører til et andet eksternt system.",
-    "With an integration package the interfaces come from the package; clear the interfaces you picked.":
-        "Med en integrationspakke følger snitfladerne af pakken; fjern de snitflader, du har valgt.",
+    "Choose the integration package the system should have access to.": "Vælg den integrationspakke, systemet skal have adgang til.",
+    "The package “%(package)s” is made for another external system.": "Pakken “%(package)s” hører til et andet eksternt system.",
+    "With an integration package the interfaces come from the package; clear the interfaces you picked.": "Med en integrationspakke følger snitfladerne af pakken; fjern de snitflader, du har valgt.",
     "A single purchase cannot also name a package.": "Et enkeltkøb kan ikke også angive en pakke.",
-    "Choose at least one interface the system should have access to.":
-        "Vælg mindst én snitflade, systemet skal have adgang til.",
-    "File interfaces are being phased out and cannot be ordered; choose web services.":
-        "Filbaserede snitflader er under udfasning og kan ikke bestilles; vælg webservices.",
+    "Choose at least one interface the system should have access to.": "Vælg mindst én snitflade, systemet skal have adgang til.",
+    "File interfaces are being phased out and cannot be ordered; choose web services.": "Filbaserede snitflader er under udfasning og kan ikke bestilles; vælg webservices.",
     "Choose single purchase or integration package.": "Vælg enkeltkøb eller integrationspakke.",
-    "Name the file interface (IND01, IND02, FERIE or FRAVÆR) this order replaces.":
-        "Angiv den filbaserede snitflade (IND01, IND02, FERIE eller FRAVÆR), som bestillingen erstatter.",
+    "Name the file interface (IND01, IND02, FERIE or FRAVÆR) this order replaces.": "Angiv den filbaserede snitflade (IND01, IND02, FERIE eller FRAVÆR), som bestillingen erstatter.",
     "Only a phase-out order replaces a file interface.": "Kun en udfasningsbestilling erstatter en filbaseret snitflade.",
     "Choose the active access this order changes.": "Vælg den aktive adgang, som bestillingen ændrer.",
-    "A change must concern an active access for the same system and environment.":
-        "En ændring skal gælde en aktiv adgang for samme system og miljø.",
+    "A change must concern an active access for the same system and environment.": "En ændring skal gælde en aktiv adgang for samme system og miljø.",
     "Only a change order names an existing access.": "Kun en ændringsbestilling angiver en eksisterende adgang.",
     "Choose the production or the test environment.": "Vælg produktions- eller testmiljøet.",
     "Choose why the access is ordered.": "Vælg, hvorfor adgangen bestilles.",
     "The order has errors. Correct the fields marked below.": "Bestillingen har fejl. Ret felterne markeret nedenfor.",
-    "Only an orderer at %(customer)s can create orders for it.":
-        "Kun en bestiller hos %(customer)s kan oprette bestillinger for den.",
+    "Only an orderer at %(customer)s can create orders for it.": "Kun en bestiller hos %(customer)s kan oprette bestillinger for den.",
     "Only an orderer at the customer can change this order.": "Kun en bestiller hos kunden kan ændre bestillingen.",
     "Only a draft can be changed. This order is “%(state)s”.": "Kun en kladde kan ændres. Bestillingen er “%(state)s”.",
-    "Someone else changed this order while you were working on it: it is now “%(state)s”. Reload the page to see what happened.":
-        "En anden har ændret bestillingen, mens du arbejdede med den: den er nu “%(state)s”. "
-        "Genindlæs siden for at se, hvad der er sket.",
+    "Someone else changed this order while you were working on it: it is now “%(state)s”. Reload the page to see what happened.": "En anden har ændret bestillingen, mens du arbejdede med den: den er nu “%(state)s”. "
+    "Genindlæs siden for at se, hvad der er sket.",
     "This cannot be done while the order is “%(state)s”.": "Det kan ikke lade sig gøre, mens bestillingen er “%(state)s”.",
-    "You do not have the role needed to do this for this customer's order.":
-        "Du har ikke den rolle, der skal til for at gøre dette på kundens bestilling.",
-    "The order names no interfaces. Edit it and choose interfaces or a package.":
-        "Bestillingen angiver ingen snitflader. Ret den, og vælg snitflader eller en pakke.",
-    "%(system)s already has an open order (%(reference)s, “%(state)s”) for some of the same interfaces in this environment. Withdraw one of them, or order a change to the existing access.":
-        "%(system)s har allerede en åben bestilling (%(reference)s, “%(state)s”) på nogle af de samme snitflader "
-        "i dette miljø. Træk en af dem tilbage, eller bestil en ændring af den eksisterende adgang.",
+    "You do not have the role needed to do this for this customer's order.": "Du har ikke den rolle, der skal til for at gøre dette på kundens bestilling.",
+    "The order names no interfaces. Edit it and choose interfaces or a package.": "Bestillingen angiver ingen snitflader. Ret den, og vælg snitflader eller en pakke.",
+    "%(system)s already has an open order (%(reference)s, “%(state)s”) for some of the same interfaces in this environment. Withdraw one of them, or order a change to the existing access.": "%(system)s har allerede en åben bestilling (%(reference)s, “%(state)s”) på nogle af de samme snitflader "
+    "i dette miljø. Træk en af dem tilbage, eller bestil en ændring af den eksisterende adgang.",
     "Tell the orderer what to change.": "Skriv, hvad bestilleren skal rette.",
-    "Give the reason for rejecting the order; the orderer will see it.":
-        "Skriv begrundelsen for afvisningen; bestilleren kan se den.",
+    "Give the reason for rejecting the order; the orderer will see it.": "Skriv begrundelsen for afvisningen; bestilleren kan se den.",
     "Say what changed in the new version of the addendum.": "Skriv, hvad der er ændret i den nye version af tillægget.",
-    "Tell the account manager why the addendum is declined.":
-        "Skriv til den salgs- og kundeansvarlige, hvorfor tillægget afvises.",
+    "Tell the account manager why the addendum is declined.": "Skriv til den salgs- og kundeansvarlige, hvorfor tillægget afvises.",
     "Replaced by %(reference)s.": "Erstattet af %(reference)s.",
     "Access cannot be marked as established on a future date.": "Adgangen kan ikke markeres som etableret på en fremtidig dato.",
-    "Access can only be closed today or on a past date, not in the future.":
-        "Adgangen kan kun lukkes i dag eller på en tidligere dato, ikke i fremtiden.",
-    "The closing date cannot be before access was established (%(date)s).":
-        "Lukkedatoen kan ikke ligge før adgangen blev etableret (%(date)s).",
-    "Give the reason for the emergency closure; customer and account manager will see it.":
-        "Skriv begrundelsen for den akutte lukning; kunden og den salgs- og kundeansvarlige kan se den.",
-    "A CVR number is 8 digits, for example 12345678. You entered “%(value)s”.":
-        "Et CVR-nummer består af 8 cifre, f.eks. 12345678. Du skrev “%(value)s”.",
+    "Access can only be closed today or on a past date, not in the future.": "Adgangen kan kun lukkes i dag eller på en tidligere dato, ikke i fremtiden.",
+    "The closing date cannot be before access was established (%(date)s).": "Lukkedatoen kan ikke ligge før adgangen blev etableret (%(date)s).",
+    "Give the reason for the emergency closure; customer and account manager will see it.": "Skriv begrundelsen for den akutte lukning; kunden og den salgs- og kundeansvarlige kan se den.",
+    "A CVR number is 8 digits, for example 12345678. You entered “%(value)s”.": "Et CVR-nummer består af 8 cifre, f.eks. 12345678. Du skrev “%(value)s”.",
     "An EAN number is 13 digits. You entered “%(value)s”.": "Et EAN-nummer består af 13 cifre. Du skrev “%(value)s”.",
-    "The EAN number “%(value)s” has a wrong check digit. Check the number on the customer’s invoice details.":
-        "EAN-nummeret “%(value)s” har et forkert kontrolciffer. Tjek nummeret i kundens faktureringsoplysninger.",
+    "The EAN number “%(value)s” has a wrong check digit. Check the number on the customer’s invoice details.": "EAN-nummeret “%(value)s” har et forkert kontrolciffer. Tjek nummeret i kundens faktureringsoplysninger.",
     "The order was saved as a draft. Check it and submit it.": "Bestillingen er gemt som kladde. Tjek den, og indsend den.",
     "Only a draft can be changed.": "Kun en kladde kan ændres.",
     "The draft was saved.": "Kladden er gemt.",
-    "The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.":
-        "Bestillingen blev ændret, mens du så på den; den er nu “%(state)s”. Tjek den, og prøv igen.",
+    "The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.": "Bestillingen blev ændret, mens du så på den; den er nu “%(state)s”. Tjek den, og prøv igen.",
     "Done: %(action)s.": "Udført: %(action)s.",
     "optional": "valgfrit",
     "Error:": "Fejl:",
@@ -278,8 +246,7 @@ DA = {
     "Catalogue": "Katalog",
     "%(system)s: %(type)s with your current choices.": "%(system)s: %(type)s med dine nuværende valg.",
     "Integration packages for this system:": "Integrationspakker til dette system:",
-    "No integration package exists for this system; order single interfaces.":
-        "Der findes ingen integrationspakke til dette system; bestil enkelte snitflader.",
+    "No integration package exists for this system; order single interfaces.": "Der findes ingen integrationspakke til dette system; bestil enkelte snitflader.",
     "Order": "Bestilling",
     "Customer": "Kunde",
     "State": "Status",
@@ -306,21 +273,17 @@ DA = {
     "All": "Alle",
     "Your organisation has no orders yet.": "I har ingen bestillinger endnu.",
     "Waiting for you": "Venter på dig",
-    "Orders from your customers that are submitted, being established or asked to be closed.":
-        "Bestillinger fra dine kunder, der er indsendt, under etablering eller ønskes lukket.",
+    "Orders from your customers that are submitted, being established or asked to be closed.": "Bestillinger fra dine kunder, der er indsendt, under etablering eller ønskes lukket.",
     "Orders waiting for you": "Bestillinger, der venter på dig",
     "Nothing is waiting for you.": "Intet venter på dig.",
     "Search customer, CVR, system, vendor or order number": "Søg på kunde, CVR, system, leverandør eller bestillingsnummer",
     "Search": "Søg",
-    "You have no role in Opus Adgang yet. Ask your administrator for access.":
-        "Du har endnu ingen rolle i Opus Adgang. Bed din administrator om adgang.",
+    "You have no role in Opus Adgang yet. Ask your administrator for access.": "Du har endnu ingen rolle i Opus Adgang. Bed din administrator om adgang.",
     "Order %(reference)s: %(system)s": "Bestilling %(reference)s: %(system)s",
     "Access was emergency-closed": "Adgangen er lukket akut",
-    "To open access again, create a new order (with a new certificate if the old one may be compromised).":
-        "Skal adgangen åbnes igen, kræver det en ny bestilling (med et nyt certifikat, hvis det gamle kan være kompromitteret).",
+    "To open access again, create a new order (with a new certificate if the old one may be compromised).": "Skal adgangen åbnes igen, kræver det en ny bestilling (med et nyt certifikat, hvis det gamle kan være kompromitteret).",
     "Access is established": "Adgangen er etableret",
-    "Tell %(vendor)s that %(system)s has access to KMD Opus Personale from %(date)s.":
-        "Giv %(vendor)s besked om, at %(system)s har adgang til KMD Opus Personale fra %(date)s.",
+    "Tell %(vendor)s that %(system)s has access to KMD Opus Personale from %(date)s.": "Giv %(vendor)s besked om, at %(system)s har adgang til KMD Opus Personale fra %(date)s.",
     "The order": "Bestillingen",
     "CVR": "CVR",
     "Integration type": "Integrationstype",
@@ -338,8 +301,7 @@ DA = {
     "Order access": "Bestil adgang",
     "Edit draft %(reference)s": "Ret kladde %(reference)s",
     "Order access for an external system": "Bestil adgang til et eksternt system",
-    "For %(customer)s. The order is saved as a draft; you submit it on the next page.":
-        "For %(customer)s. Bestillingen gemmes som kladde; du indsender den på næste side.",
+    "For %(customer)s. The order is saved as a draft; you submit it on the next page.": "For %(customer)s. Bestillingen gemmes som kladde; du indsender den på næste side.",
     "Change organisation": "Skift organisation",
     "Save draft": "Gem kladde",
     "Cancel": "Annullér",
@@ -347,8 +309,7 @@ DA = {
     "Show": "Vis",
     "Orders you can see": "Bestillinger, du kan se",
     "Log in": "Log ind",
-    "Order and follow access for your external systems to KMD Opus Personale.":
-        "Bestil og følg adgang for jeres eksterne systemer til KMD Opus Personale.",
+    "Order and follow access for your external systems to KMD Opus Personale.": "Bestil og følg adgang for jeres eksterne systemer til KMD Opus Personale.",
 }
 
 
@@ -356,7 +317,8 @@ def fill(path: str) -> list[str]:
     """Put the Danish text into every entry of django.po; return the msgids still untranslated."""
     import json
 
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     out, missing = [], []
     for block in text.strip("\n").split("\n\n"):
         lines = block.split("\n")
@@ -387,7 +349,8 @@ def fill(path: str) -> list[str]:
             keep = [line for line in lines if line != "#, fuzzy"]  # the header
             keep = [line.replace('"Language: \\n"', '"Language: da\\n"') for line in keep]
         out.append("\n".join(keep))
-    open(path, "w", encoding="utf-8").write("\n\n".join(out) + "\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n\n".join(out) + "\n")
     return missing
 
 

@@ -38,9 +38,7 @@ ACTIONS = {
             comment_label=_("What should the orderer change?"),
             comment_required=True,
         ),
-        Action(
-            "reject", _("Reject order"), button="button-warning", comment_label=_("Reason"), comment_required=True
-        ),
+        Action("reject", _("Reject order"), button="button-warning", comment_label=_("Reason"), comment_required=True),
         Action(
             "issue_addendum",
             _("Issue contract addendum"),

@@ -55,7 +55,7 @@ def audit_verify() -> ChainProblem | None:
     last_seq = expected_seq - 1
     if head is None:
         return ChainProblem(last_seq, "the chain head is missing") if last_seq else None
-    if (head.seq != last_seq or head.hash != prev_hash):
+    if head.seq != last_seq or head.hash != prev_hash:
         if head.seq > last_seq:
             return ChainProblem(last_seq + 1, f"event #{last_seq + 1} is missing (the newest recorded is #{head.seq})")
         return ChainProblem(last_seq, f"the chain head does not match event #{last_seq}")

@@ -69,10 +69,20 @@ class OrderForm(forms.Form):
 
     @classmethod
     def initial_from(cls, order: AccessOrder) -> dict:
-        initial = {name: getattr(order, name) for name in (
-            "external_system", "purchase_model", "package", "environment", "reason",
-            "replaces_file_interface", "changes_order", "requisition_number", "note",
-        )}
+        initial = {
+            name: getattr(order, name)
+            for name in (
+                "external_system",
+                "purchase_model",
+                "package",
+                "environment",
+                "reason",
+                "replaces_file_interface",
+                "changes_order",
+                "requisition_number",
+                "note",
+            )
+        }
         initial["interfaces"] = list(order.interfaces.all())
         return initial
 

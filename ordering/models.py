@@ -25,14 +25,14 @@ class BilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         if (get_language() or "da").startswith("en") and self.name_en:
             return self.name_en
         return self.name_da
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # --- Catalogue ---------------------------------------------------------------------------------
@@ -402,15 +402,11 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
-    @transition(
-        field=state, source=State.SUBMITTED, target=State.DRAFT, permission=_requires(Role.ACCOUNT_MANAGER)
-    )
+    @transition(field=state, source=State.SUBMITTED, target=State.DRAFT, permission=_requires(Role.ACCOUNT_MANAGER))
     def return_for_changes(self) -> None:
         pass
 
-    @transition(
-        field=state, source=State.SUBMITTED, target=State.REJECTED, permission=_requires(Role.ACCOUNT_MANAGER)
-    )
+    @transition(field=state, source=State.SUBMITTED, target=State.REJECTED, permission=_requires(Role.ACCOUNT_MANAGER))
     def reject(self) -> None:
         pass
 
@@ -448,9 +444,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     def decline(self) -> None:
         pass
 
-    @transition(
-        field=state, source=State.PROVISIONING, target=State.ACTIVE, permission=_requires(Role.ACCOUNT_MANAGER)
-    )
+    @transition(field=state, source=State.PROVISIONING, target=State.ACTIVE, permission=_requires(Role.ACCOUNT_MANAGER))
     def activate(self, *, on: datetime.date) -> None:
         self.activated_on = on
 
@@ -586,6 +580,9 @@ class AuditHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"
+
 
 TRANSITION_LABELS = {
     "create": _("Order created"),
@@ -615,3 +612,6 @@ class Notification(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="notify_once_per_recipient")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.email}"

@@ -21,8 +21,8 @@ from .models import (
     Addendum,
     Customer,
     ExternalSystem,
-    Interface,
     IntegrationPackage,
+    Interface,
     State,
 )
 from .roles import Role, customer_roles
@@ -80,7 +80,9 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
                 "package": package.name
             }
         if interfaces:
-            errors["interfaces"] = _("With an integration package the interfaces come from the package; clear the interfaces you picked.")
+            errors["interfaces"] = _(
+                "With an integration package the interfaces come from the package; clear the interfaces you picked."
+            )
     elif purchase_model == AccessOrder.PurchaseModel.SINGLE:
         if package is not None:
             errors["package"] = _("A single purchase cannot also name a package.")
@@ -94,7 +96,9 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
     replaces = facts.get("replaces_file_interface")
     if reason == AccessOrder.Reason.PHASE_OUT:
         if replaces is None or replaces.kind != Interface.Kind.FILE:
-            errors["replaces_file_interface"] = _("Name the file interface (IND01, IND02, FERIE or FRAVÆR) this order replaces.")
+            errors["replaces_file_interface"] = _(
+                "Name the file interface (IND01, IND02, FERIE or FRAVÆR) this order replaces."
+            )
     elif replaces is not None:
         errors["replaces_file_interface"] = _("Only a phase-out order replaces a file interface.")
 
@@ -174,15 +178,20 @@ def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder
         if Role.ORDERER not in customer_roles(actor, locked.customer_id):
             raise NotPermitted(_("Only an orderer at the customer can change this order."))
         if locked.state != State.DRAFT:
-            raise NotAllowedNow(_("Only a draft can be changed. This order is “%(state)s”.") % {
-                "state": locked.get_state_display()
-            })
+            raise NotAllowedNow(
+                _("Only a draft can be changed. This order is “%(state)s”.") % {"state": locked.get_state_display()}
+            )
         _check_order_facts(customer=locked.customer, facts=facts)
         interfaces = _apply_facts(locked, facts)
         locked.save()
         locked.interfaces.set(interfaces)
         audit_record(
-            order=locked, actor=actor, role=Role.ORDERER, transition="edit", from_state=State.DRAFT, to_state=State.DRAFT
+            order=locked,
+            actor=actor,
+            role=Role.ORDERER,
+            transition="edit",
+            from_state=State.DRAFT,
+            to_state=State.DRAFT,
         )
     return locked
 
@@ -195,8 +204,11 @@ def _lock(order: AccessOrder) -> AccessOrder:
     locked = AccessOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
     if locked.state != order.state:
         raise ChangedMeanwhile(
-            _("Someone else changed this order while you were working on it: it is now “%(state)s”. "
-              "Reload the page to see what happened.") % {"state": locked.get_state_display()}
+            _(
+                "Someone else changed this order while you were working on it: it is now “%(state)s”. "
+                "Reload the page to see what happened."
+            )
+            % {"state": locked.get_state_display()}
         )
     return locked
 
@@ -261,12 +273,7 @@ def conflicting_order(order: AccessOrder) -> AccessOrder | None:
     ).exclude(pk=order.pk)
     if order.changes_order_id:
         others = others.exclude(pk=order.changes_order_id)
-    return (
-        others.filter(Q(interfaces__in=wanted) | Q(package__interfaces__in=wanted))
-        .distinct()
-        .order_by("pk")
-        .first()
-    )
+    return others.filter(Q(interfaces__in=wanted) | Q(package__interfaces__in=wanted)).distinct().order_by("pk").first()
 
 
 def _check_submittable(order: AccessOrder) -> None:
@@ -275,8 +282,10 @@ def _check_submittable(order: AccessOrder) -> None:
     other = conflicting_order(order)
     if other is not None:
         raise InvalidOrder(
-            _("%(system)s already has an open order (%(reference)s, “%(state)s”) for some of the same interfaces "
-              "in this environment. Withdraw one of them, or order a change to the existing access.")
+            _(
+                "%(system)s already has an open order (%(reference)s, “%(state)s”) for some of the same interfaces "
+                "in this environment. Withdraw one of them, or order a change to the existing access."
+            )
             % {"system": order.external_system.name, "reference": other.reference, "state": other.get_state_display()}
         )
 
@@ -305,9 +314,7 @@ def _issue_new_version(order: AccessOrder, actor) -> None:
     if latest is not None and latest.status == Addendum.Status.ISSUED:
         latest.status = Addendum.Status.SUPERSEDED
         latest.save(update_fields=["status"])
-    Addendum.objects.create(
-        order=order, version=(latest.version + 1 if latest else 1), issued_by=actor, issued_at=now
-    )
+    Addendum.objects.create(order=order, version=(latest.version + 1 if latest else 1), issued_by=actor, issued_at=now)
 
 
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
@@ -401,7 +408,9 @@ def order_close(*, order: AccessOrder, actor, on: datetime.date | None = None, c
 
 
 def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOrder:
-    reason = _require_text(reason, _("Give the reason for the emergency closure; customer and account manager will see it."))
+    reason = _require_text(
+        reason, _("Give the reason for the emergency closure; customer and account manager will see it.")
+    )
     return _run_transition(
         order,
         actor,

@@ -30,7 +30,9 @@ def validate_ean(value: str) -> None:
         )
     if gs1_check_digit(value[:12]) != int(value[12]):
         raise ValidationError(
-            _("The EAN number “%(value)s” has a wrong check digit. Check the number on the customer’s invoice details."),
+            _(
+                "The EAN number “%(value)s” has a wrong check digit. Check the number on the customer’s invoice details."
+            ),
             code="invalid_ean_check_digit",
             params={"value": value},
         )

@@ -48,7 +48,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_customer_user:
         mine = customer_orders(user)
         state = request.GET.get("state", "")
-        counts = {row["state"]: row["n"] for row in mine.order_by().values("state").annotate(n=Count("pk", distinct=True))}
+        counts = {
+            row["state"]: row["n"] for row in mine.order_by().values("state").annotate(n=Count("pk", distinct=True))
+        }
         context["state_counts"] = [(s, label, counts.get(s, 0)) for s, label in State.choices if counts.get(s)]
         context["selected_state"] = state
         context["customer_page"] = _page(request, mine.filter(state=state) if state in State.values else mine)
@@ -170,8 +172,12 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _preview(customer, form: OrderForm) -> dict:
     """What the current choices mean: packages for the system and the resulting integration type."""
     data = form.data if form.is_bound else {}
-    system_id = data.get("external_system") or (form.initial.get("external_system") and form.initial["external_system"].pk)
-    system = form.fields["external_system"].queryset.filter(pk=system_id).first() if str(system_id or "").isdigit() else None
+    system_id = data.get("external_system") or (
+        form.initial.get("external_system") and form.initial["external_system"].pk
+    )
+    system = (
+        form.fields["external_system"].queryset.filter(pk=system_id).first() if str(system_id or "").isdigit() else None
+    )
     if system is None:
         return {}
     interface_ids = [i for i in (data.getlist("interfaces") if hasattr(data, "getlist") else []) if str(i).isdigit()]

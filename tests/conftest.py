@@ -75,11 +75,17 @@ def cast(db):
     rostering.standard_interfaces.set([web["opret-fravaer"], web["medarbejderoplysninger"], web["moedetidsplaner"]])
     canteen = ExternalSystem.objects.create(name="KantineKort", vendor=vendor, category="canteen", is_standard=True)
     canteen.standard_interfaces.set([web["engangsydelser"]])
-    package = IntegrationPackage.objects.create(code="vagtplanpakke", name_da="Vagtplanpakke", external_system=rostering)
+    package = IntegrationPackage.objects.create(
+        code="vagtplanpakke", name_da="Vagtplanpakke", external_system=rostering
+    )
     package.interfaces.set([web["opret-fravaer"], web["moedetidsplaner"]])
 
-    customer_a = Customer.objects.create(name="Aarhus Kommune", cvr="55133018", ean="5798000137005", account_manager=am_a)
-    customer_b = Customer.objects.create(name="Odense Kommune", cvr="35209115", ean="5798000164506", account_manager=am_b)
+    customer_a = Customer.objects.create(
+        name="Aarhus Kommune", cvr="55133018", ean="5798000137005", account_manager=am_a
+    )
+    customer_b = Customer.objects.create(
+        name="Odense Kommune", cvr="35209115", ean="5798000164506", account_manager=am_b
+    )
     contract = MainContract.objects.create(customer=customer_a, reference="HA-1")
     ContractInterface.objects.create(contract=contract, interface=web["opret-fravaer"])
     own_system = ExternalSystem.objects.create(name="Eget værktøj", vendor=vendor, category="other", owner=customer_a)

@@ -99,8 +99,9 @@ def test_a_phase_out_order_names_the_file_interface_it_replaces(cast):
     order = services.order_create(
         actor=cast.orderer_a,
         customer=cast.customer_a,
-        facts=facts(cast, system=cast.canteen, codes=("engangsydelser",), reason="phase_out",
-                    replaces_file_interface=cast.ind01),
+        facts=facts(
+            cast, system=cast.canteen, codes=("engangsydelser",), reason="phase_out", replaces_file_interface=cast.ind01
+        ),
     )
     assert order.replaces_file_interface == cast.ind01
 
@@ -138,14 +139,24 @@ def test_the_happy_path_records_who_did_what(cast, order_in):
     assert (addendum.version, addendum.status, addendum.issued_by) == (1, "issued", cast.am_a)
     order = services.order_accept(order=order, actor=cast.signatory_a, ip="192.0.2.7")
     addendum.refresh_from_db()
-    assert (addendum.status, addendum.decided_by, addendum.decided_from_ip) == ("accepted", cast.signatory_a, "192.0.2.7")
+    assert (addendum.status, addendum.decided_by, addendum.decided_from_ip) == (
+        "accepted",
+        cast.signatory_a,
+        "192.0.2.7",
+    )
     order = services.order_activate(order=order, actor=cast.am_a)
     assert order.activated_on == timezone.localdate()
     order = services.order_request_closure(order=order, actor=cast.orderer_a)
     order = services.order_close(order=order, actor=cast.am_a)
     assert (order.state, order.closed_on) == ("closed", timezone.localdate())
     assert list(order.events.values_list("transition", flat=True)) == [
-        "create", "submit", "issue_addendum", "accept", "activate", "request_closure", "close",
+        "create",
+        "submit",
+        "issue_addendum",
+        "accept",
+        "activate",
+        "request_closure",
+        "close",
     ]
 
 
@@ -153,7 +164,8 @@ def test_revise_supersedes_the_issued_version_with_a_new_one(cast, order_in):
     order = order_in("awaiting_signature")
     order = services.order_revise(order=order, actor=cast.am_a, comment="Rettet pris")
     assert list(order.addenda.order_by("version").values_list("version", "status")) == [
-        (1, "superseded"), (2, "issued"),
+        (1, "superseded"),
+        (2, "issued"),
     ]
     assert order.state == "awaiting_signature"
 
@@ -172,9 +184,7 @@ def test_return_for_changes_sends_the_order_back_to_draft_for_editing(cast, orde
     order = order_in("submitted")
     order = services.order_return_for_changes(order=order, actor=cast.am_a, comment="Vælg testmiljøet")
     assert order.state == "draft"
-    order = services.order_update_draft(
-        order=order, actor=cast.orderer_a, facts=facts(cast, environment="test")
-    )
+    order = services.order_update_draft(order=order, actor=cast.orderer_a, facts=facts(cast, environment="test"))
     assert order.environment == "test"
     assert services.order_submit(order=order, actor=cast.orderer_a).state == "submitted"
 
@@ -230,9 +240,7 @@ def test_a_transition_on_a_stale_copy_is_refused_and_changes_nothing(cast, order
 
 def test_activating_a_change_order_closes_the_access_it_changes(cast, order_in):
     original = order_in("active", codes=("opret-fravaer",))
-    change = order_in(
-        "active", codes=("opret-fravaer", "moedetidsplaner"), reason="change", changes_order=original
-    )
+    change = order_in("active", codes=("opret-fravaer", "moedetidsplaner"), reason="change", changes_order=original)
     original.refresh_from_db()
     assert original.state == "closed"
     assert original.closed_on == change.activated_on

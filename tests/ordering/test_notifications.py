@@ -95,9 +95,7 @@ def test_no_mail_leaves_for_a_transition_whose_transaction_rolled_back(cast, ord
     assert len(mail.outbox) == 1
 
 
-def test_running_the_notification_task_again_sends_nothing_twice(
-    cast, order_in, django_capture_on_commit_callbacks
-):
+def test_running_the_notification_task_again_sends_nothing_twice(cast, order_in, django_capture_on_commit_callbacks):
     order = order_in("active", system=cast.canteen, codes=("engangsydelser",))
     with django_capture_on_commit_callbacks(execute=True):
         services.order_emergency_close(order=order, actor=cast.support, reason="Brud")

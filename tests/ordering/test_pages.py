@@ -141,8 +141,11 @@ def test_the_order_form_preview_explains_the_integration_type(cast, client):
     client.force_login(cast.orderer_a)
     response = client.get(
         reverse("ordering:order_form_preview"),
-        {"external_system": cast.rostering.pk, "purchase_model": "single",
-         "interfaces": [cast.interfaces["engangsydelser"].pk]},
+        {
+            "external_system": cast.rostering.pk,
+            "purchase_model": "single",
+            "interfaces": [cast.interfaces["engangsydelser"].pk],
+        },
     )
     body = response.content.decode()
     assert "VagtPlan" in body and "Vagtplanpakke" in body

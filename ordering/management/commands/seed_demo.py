@@ -26,36 +26,64 @@ from ordering.validators import gs1_check_digit
 DEMO_PASSWORD = "opus-demo-2026"
 
 WEB_SERVICES = [
-    ("opret-fravaer", "Opret Fravær", "Create absence",
-     "Oprette, ændre og slette fravær af forskellige arter. Hente information til brug for indberetning af fravær, "
-     "f.eks. medarbejdernes relaterede barsels- og arbejdsskadesager samt børn.",
-     "Create, change and delete absence of various kinds; read related maternity and work-injury cases and children.",
-     "Fraværsoplysninger\nHelbredsoplysninger (sygefravær, arbejdsskade)\nOplysninger om børn\nCPR-nummer"),
-    ("hent-fravaerskvoter", "Hent fraværskvoter", "Read absence quotas",
-     "Hente information om fraværskvoter, f.eks. omsorgsdage, og detaljer om optjening og anvendelse.",
-     "Read absence quotas such as care days, and how they are earned and used.",
-     "Fraværskvoter og saldi\nCPR-nummer"),
-    ("moedetidsplaner", "Mødetidsplaner", "Working-time schedules",
-     "Oprette, læse, slette og ændre mødetidsplaner (medarbejderens forventede arbejdstid).",
-     "Create, read, change and delete working-time schedules (expected working hours).",
-     "Arbejdstid\nAnsættelsesoplysninger"),
-    ("upload-personalemappe", "Upload af dokumenter i personalemappen", "Upload documents to the personnel file",
-     "Uploade dokumenter til en medarbejders personalemappe.",
-     "Upload documents into an employee's personnel file.",
-     "Dokumenter i personalemappen (kan indeholde alle kategorier af personoplysninger)\nCPR-nummer"),
-    ("medarbejderoplysninger", "Medarbejderoplysninger", "Employee data",
-     "Hente en bred vifte af medarbejderdata som personlige data, arbejdstid, kommunikationsdata, skattedata, "
-     "pensionsordninger m.m.",
-     "Read employee data: personal data, working time, contact data, tax data, pension schemes and more.",
-     "Identifikationsoplysninger og CPR-nummer\nKontaktoplysninger\nArbejdstid og ansættelse\nSkatteoplysninger\nPensionsforhold"),
-    ("engangsydelser", "Engangsydelser", "One-off payments",
-     "Registrere og læse engangsydelser på en medarbejder, f.eks. kantinetræk og vikartimer.",
-     "Register and read one-off payments for an employee, e.g. canteen deductions and substitute hours.",
-     "Løn- og ydelsesoplysninger\nCPR-nummer"),
-    ("faste-tillaeg", "Faste tillæg", "Fixed supplements",
-     "Registrere faste tillæg på en medarbejder.",
-     "Register fixed supplements for an employee.",
-     "Løn- og tillægsoplysninger\nCPR-nummer"),
+    (
+        "opret-fravaer",
+        "Opret Fravær",
+        "Create absence",
+        "Oprette, ændre og slette fravær af forskellige arter. Hente information til brug for indberetning af fravær, "
+        "f.eks. medarbejdernes relaterede barsels- og arbejdsskadesager samt børn.",
+        "Create, change and delete absence of various kinds; read related maternity and work-injury cases and children.",
+        "Fraværsoplysninger\nHelbredsoplysninger (sygefravær, arbejdsskade)\nOplysninger om børn\nCPR-nummer",
+    ),
+    (
+        "hent-fravaerskvoter",
+        "Hent fraværskvoter",
+        "Read absence quotas",
+        "Hente information om fraværskvoter, f.eks. omsorgsdage, og detaljer om optjening og anvendelse.",
+        "Read absence quotas such as care days, and how they are earned and used.",
+        "Fraværskvoter og saldi\nCPR-nummer",
+    ),
+    (
+        "moedetidsplaner",
+        "Mødetidsplaner",
+        "Working-time schedules",
+        "Oprette, læse, slette og ændre mødetidsplaner (medarbejderens forventede arbejdstid).",
+        "Create, read, change and delete working-time schedules (expected working hours).",
+        "Arbejdstid\nAnsættelsesoplysninger",
+    ),
+    (
+        "upload-personalemappe",
+        "Upload af dokumenter i personalemappen",
+        "Upload documents to the personnel file",
+        "Uploade dokumenter til en medarbejders personalemappe.",
+        "Upload documents into an employee's personnel file.",
+        "Dokumenter i personalemappen (kan indeholde alle kategorier af personoplysninger)\nCPR-nummer",
+    ),
+    (
+        "medarbejderoplysninger",
+        "Medarbejderoplysninger",
+        "Employee data",
+        "Hente en bred vifte af medarbejderdata som personlige data, arbejdstid, kommunikationsdata, skattedata, "
+        "pensionsordninger m.m.",
+        "Read employee data: personal data, working time, contact data, tax data, pension schemes and more.",
+        "Identifikationsoplysninger og CPR-nummer\nKontaktoplysninger\nArbejdstid og ansættelse\nSkatteoplysninger\nPensionsforhold",
+    ),
+    (
+        "engangsydelser",
+        "Engangsydelser",
+        "One-off payments",
+        "Registrere og læse engangsydelser på en medarbejder, f.eks. kantinetræk og vikartimer.",
+        "Register and read one-off payments for an employee, e.g. canteen deductions and substitute hours.",
+        "Løn- og ydelsesoplysninger\nCPR-nummer",
+    ),
+    (
+        "faste-tillaeg",
+        "Faste tillæg",
+        "Fixed supplements",
+        "Registrere faste tillæg på en medarbejder.",
+        "Register fixed supplements for an employee.",
+        "Løn- og tillægsoplysninger\nCPR-nummer",
+    ),
 ]
 
 # File interface -> the web service replacing it. IND01 -> Engangsydelser is from KMD's own material;
@@ -78,8 +106,13 @@ VENDORS = [
 ]
 
 SYSTEMS = [
-    ("VagtPlan Online", "31415926", "rostering", True,
-     ["opret-fravaer", "hent-fravaerskvoter", "moedetidsplaner", "medarbejderoplysninger"]),
+    (
+        "VagtPlan Online",
+        "31415926",
+        "rostering",
+        True,
+        ["opret-fravaer", "hent-fravaerskvoter", "moedetidsplaner", "medarbejderoplysninger"],
+    ),
     ("KantineKort", "27182818", "canteen", True, ["engangsydelser"]),
     ("RekrutOnline", "16180339", "recruitment", True, ["upload-personalemappe", "medarbejderoplysninger"]),
     ("TidReg", "14142135", "time_registration", True, ["opret-fravaer", "engangsydelser"]),
@@ -88,10 +121,20 @@ SYSTEMS = [
 ]
 
 PACKAGES = [
-    ("vagtplanpakke", "Vagtplanpakke", "Rostering package", "VagtPlan Online",
-     ["opret-fravaer", "hent-fravaerskvoter", "moedetidsplaner", "medarbejderoplysninger"]),
-    ("dagtilbudspakke", "Dagtilbudspakke", "Day-care package", "Børneplan",
-     ["medarbejderoplysninger", "opret-fravaer", "hent-fravaerskvoter"]),
+    (
+        "vagtplanpakke",
+        "Vagtplanpakke",
+        "Rostering package",
+        "VagtPlan Online",
+        ["opret-fravaer", "hent-fravaerskvoter", "moedetidsplaner", "medarbejderoplysninger"],
+    ),
+    (
+        "dagtilbudspakke",
+        "Dagtilbudspakke",
+        "Day-care package",
+        "Børneplan",
+        ["medarbejderoplysninger", "opret-fravaer", "hent-fravaerskvoter"],
+    ),
 ]
 
 # username, first name, last name, e-mail, title
@@ -109,10 +152,28 @@ USERS = {
 
 CUSTOMERS = [
     # name, CVR, EAN without check digit, account manager, contract reference, terms, included interfaces
-    ("Aarhus Kommune", "55133018", "579800013700", "kundeansvarlig", "OPUS-HA-2019-014", "standard",
-     [("opret-fravaer", "all", []), ("medarbejderoplysninger", "all", []), ("engangsydelser", "named", ["KantineKort"])]),
-    ("Odense Kommune", "35209115", "579800016450", "kundeansvarlig", "OPUS-UDB-2021-007", "tender",
-     [("hent-fravaerskvoter", "named", ["Børneplan"]), ("moedetidsplaner", "all", [])]),
+    (
+        "Aarhus Kommune",
+        "55133018",
+        "579800013700",
+        "kundeansvarlig",
+        "OPUS-HA-2019-014",
+        "standard",
+        [
+            ("opret-fravaer", "all", []),
+            ("medarbejderoplysninger", "all", []),
+            ("engangsydelser", "named", ["KantineKort"]),
+        ],
+    ),
+    (
+        "Odense Kommune",
+        "35209115",
+        "579800016450",
+        "kundeansvarlig",
+        "OPUS-UDB-2021-007",
+        "tender",
+        [("hent-fravaerskvoter", "named", ["Børneplan"]), ("moedetidsplaner", "all", [])],
+    ),
     ("Region Midtjylland", "29190925", "579800020130", "kundeansvarlig2", "OPUS-HA-2022-031", "standard", []),
 ]
 
@@ -166,15 +227,26 @@ class Command(BaseCommand):
         for code, name_da, name_en, desc_da, desc_en, categories in WEB_SERVICES:
             result[code], _ = Interface.objects.update_or_create(
                 code=code,
-                defaults=dict(kind="web_service", name_da=name_da, name_en=name_en, description_da=desc_da,
-                              description_en=desc_en, data_categories=categories),
+                defaults={
+                    "kind": "web_service",
+                    "name_da": name_da,
+                    "name_en": name_en,
+                    "description_da": desc_da,
+                    "description_en": desc_en,
+                    "data_categories": categories,
+                },
             )
         for code, name, replaced_by in FILE_INTERFACES:
             result[code], _ = Interface.objects.update_or_create(
                 code=code,
-                defaults=dict(kind="file", name_da=name, name_en=name, replaced_by=result[replaced_by],
-                              description_da=f"Filbaseret snitflade under udfasning; erstattes af {result[replaced_by].name_da}.",
-                              description_en=f"File interface being phased out; replaced by {result[replaced_by].name_en}."),
+                defaults={
+                    "kind": "file",
+                    "name_da": name,
+                    "name_en": name,
+                    "replaced_by": result[replaced_by],
+                    "description_da": f"Filbaseret snitflade under udfasning; erstattes af {result[replaced_by].name_da}.",
+                    "description_en": f"File interface being phased out; replaced by {result[replaced_by].name_en}.",
+                },
             )
         return result
 
@@ -214,12 +286,14 @@ class Command(BaseCommand):
             customers[cvr] = customer
         for username, cvr, orderer, signatory in MEMBERSHIPS:
             CustomerMembership.objects.update_or_create(
-                user=users[username], customer=customers[cvr],
+                user=users[username],
+                customer=customers[cvr],
                 defaults={"is_orderer": orderer, "is_signatory": signatory},
             )
         aarhus = customers["55133018"]
         own, _ = ExternalSystem.objects.update_or_create(
-            name="Aarhus Fraværsoverblik", owner=aarhus,
+            name="Aarhus Fraværsoverblik",
+            owner=aarhus,
             defaults={"vendor": Vendor.objects.get(cvr="26457513"), "category": "other", "is_standard": False},
         )
         systems["Aarhus Fraværsoverblik"] = own
@@ -251,8 +325,11 @@ class Command(BaseCommand):
                 "awaiting_signature": [lambda: services.order_issue_addendum(order=o, actor=manager)],
                 "provisioning": [lambda: services.order_accept(order=o, actor=signatory, ip="127.0.0.1")],
                 "active": [lambda: services.order_activate(order=o, actor=manager)],
-                "closure_requested": [lambda: services.order_request_closure(
-                    order=o, actor=orderer, comment="Systemet udfases ved årsskiftet.")],
+                "closure_requested": [
+                    lambda: services.order_request_closure(
+                        order=o, actor=orderer, comment="Systemet udfases ved årsskiftet."
+                    )
+                ],
             }
             for name in ["submitted", "awaiting_signature", "provisioning", "active", "closure_requested"]:
                 for step in steps[name]:
@@ -272,7 +349,9 @@ class Command(BaseCommand):
             services.order_close(order=closed, actor=manager, comment="Testforløbet er afsluttet.")
             breached = to(order("Aarhus Fraværsoverblik", codes=["opret-fravaer"], environment="test"), "active")
             services.order_emergency_close(
-                order=breached, actor=support, reason="Leverandøren har meldt et sikkerhedsbrud; certifikatet kan være kompromitteret."
+                order=breached,
+                actor=support,
+                reason="Leverandøren har meldt et sikkerhedsbrud; certifikatet kan være kompromitteret.",
             )
             withdrawn = to(order("KantineKort", codes=["engangsydelser"], environment="test"), "submitted")
             services.order_withdraw(order=withdrawn, actor=orderer, comment="Bestilt ved en fejl.")
