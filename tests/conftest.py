@@ -81,10 +81,10 @@ def cast(db):
     package.interfaces.set([web["opret-fravaer"], web["moedetidsplaner"]])
 
     customer_a = Customer.objects.create(
-        name="Aarhus Kommune", cvr="55133018", ean="5798000137005", account_manager=am_a
+        name="Aarhus Kommune", cvr="55133018", ean="5798000137004", account_manager=am_a
     )
     customer_b = Customer.objects.create(
-        name="Odense Kommune", cvr="35209115", ean="5798000164506", account_manager=am_b
+        name="Odense Kommune", cvr="35209115", ean="5798000164505", account_manager=am_b
     )
     contract = MainContract.objects.create(customer=customer_a, reference="HA-1")
     ContractInterface.objects.create(contract=contract, interface=web["opret-fravaer"])
