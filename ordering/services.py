@@ -251,7 +251,9 @@ def _run_transition(
             to_state=locked.state,
             comment=comment,
         )
-        transaction.on_commit(lambda: send_event_notification.delay(event.pk))
+        # robust: the transition has happened; a broker hiccup must not turn it into an error page.
+        # The failure is logged, and notify_event can be run again for the event.
+        transaction.on_commit(lambda: send_event_notification.delay(event.pk), robust=True)
     return locked
 
 

@@ -16,6 +16,7 @@ from .models import (
     Interface,
     State,
 )
+from .roles import Role, customer_roles
 from .selectors import (
     account_manager_queue,
     customer_orders,
@@ -149,6 +150,9 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
+    if Role.ORDERER not in customer_roles(request.user, order.customer_id):
+        messages.error(request, _("Only an orderer at the customer can change this order."))
+        return redirect("ordering:order_detail", pk=order.pk)
     if order.state != State.DRAFT:
         messages.error(request, _("Only a draft can be changed."))
         return redirect("ordering:order_detail", pk=order.pk)

@@ -260,3 +260,29 @@ def test_an_english_browser_still_gets_danish_until_the_user_switches(cast, clie
     client.force_login(cast.orderer_a)
     body = client.get(reverse("ordering:catalogue"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert 'lang="da"' in body
+
+
+def test_support_reaches_emergency_close_straight_from_the_list(cast, order_in, client):
+    order = order_in("active")
+    body = page(client, cast.support, reverse("home"))
+    assert reverse("ordering:order_detail", args=[order.pk]) + "#action-emergency_close" in body
+    detail = page(client, cast.support, reverse("ordering:order_detail", args=[order.pk]))
+    assert 'id="action-emergency_close"' in detail
+
+
+def test_only_orderers_open_the_draft_editor(cast, order_in, client):
+    order = order_in("draft")
+    for person in ("signatory_a", "am_a", "support"):
+        client.force_login(getattr(cast, person))
+        response = client.get(reverse("ordering:order_edit", args=[order.pk]))
+        assert response.status_code == 302, person
+    client.force_login(cast.orderer_a)
+    assert client.get(reverse("ordering:order_edit", args=[order.pk])).status_code == 200
+
+
+def test_a_missing_page_is_a_danish_page_without_details(cast, client):
+    client.force_login(cast.orderer_a)
+    response = client.get("/orders/999999/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "Siden findes ikke" in body and "Traceback" not in body
