@@ -28,7 +28,7 @@ seed: install
 	$(DEV_ENV) $(PY) manage.py seed_demo
 
 test: install
-	SECRET_KEY=test-only-not-a-secret $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

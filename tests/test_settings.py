@@ -1,0 +1,53 @@
+"""Settings come from the environment, and refuse to serve without a secret key."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(**env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS"}}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from config import settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.CELERY_TASK_ALWAYS_EAGER)",
+        ],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_serving_hosts_without_a_secret_key_is_refused():
+    result = load_settings(ALLOWED_HOSTS="adgang.example.dk")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DJANGO_DEBUG": "1"}, "True ['127.0.0.1', 'localhost']"),
+        ({}, "False []"),
+        ({"SECRET_KEY": "k", "ALLOWED_HOSTS": "a.example,b.example"}, "False ['a.example', 'b.example']"),
+    ],
+)
+def test_settings_follow_the_environment(env, expected):
+    result = load_settings(**env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(expected)
+
+
+def test_without_a_broker_tasks_run_eagerly():
+    result = load_settings(CELERY_BROKER_URL="")
+    assert result.stdout.strip().endswith("True")
+    result = load_settings(CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
+    assert result.stdout.strip().endswith("False")
