@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AccessOrder, Customer, IntegrationPackage, Interface
 from .selectors import active_accesses_of
-from .services import systems_available_to
+from .services import ORDER_FACT_FIELDS, systems_available_to
 
 
 class OrderForm(forms.Form):
@@ -69,20 +69,7 @@ class OrderForm(forms.Form):
 
     @classmethod
     def initial_from(cls, order: AccessOrder) -> dict:
-        initial = {
-            name: getattr(order, name)
-            for name in (
-                "external_system",
-                "purchase_model",
-                "package",
-                "environment",
-                "reason",
-                "replaces_file_interface",
-                "changes_order",
-                "requisition_number",
-                "note",
-            )
-        }
+        initial = {name: getattr(order, name) for name in ORDER_FACT_FIELDS}
         initial["interfaces"] = list(order.interfaces.all())
         return initial
 
