@@ -56,7 +56,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["selected_state"] = state
         context["customer_page"] = _page(request, mine.filter(state=state) if state in State.values else mine)
         context["can_order"] = customers_for_orderer(user).exists()
-    if user.managed_customers.exists():
+    context["is_account_manager"] = user.managed_customers.exists()
+    if context["is_account_manager"]:
         context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
     if user.is_support:
         query = request.GET.get("q", "")

@@ -286,3 +286,11 @@ def test_a_missing_page_is_a_danish_page_without_details(cast, client):
     assert response.status_code == 404
     body = response.content.decode()
     assert "Siden findes ikke" in body and "Traceback" not in body
+
+
+def test_empty_queues_and_searches_say_so_and_keep_the_search_box(cast, client):
+    body = page(client, cast.am_a, reverse("home"))
+    assert 'id="queue-heading"' in body
+    body = page(client, cast.support, reverse("home"), q="no such customer")
+    assert 'id="support-search"' in body and 'id="support-results"' in body
+    assert "<table" not in body
