@@ -108,10 +108,6 @@ def _ordering_customer(request: HttpRequest):
     return customers.first(), customers
 
 
-def _form_facts(form: OrderForm) -> dict:
-    return dict(form.cleaned_data)
-
-
 def _apply_service_errors(form, error: OrderError) -> None:
     for field, message in error.errors.items():
         form.add_error(field if field in form.fields else None, message)
@@ -127,7 +123,7 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST or None, customer=customer)
     if request.method == "POST" and form.is_valid():
         try:
-            order = order_create(actor=request.user, customer=customer, facts=_form_facts(form))
+            order = order_create(actor=request.user, customer=customer, facts=form.cleaned_data)
         except OrderError as error:
             _apply_service_errors(form, error)
         else:
@@ -160,7 +156,7 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = OrderForm(request.POST or None, customer=order.customer, initial=OrderForm.initial_from(order))
     if request.method == "POST" and form.is_valid():
         try:
-            order_update_draft(order=order, actor=request.user, facts=_form_facts(form))
+            order_update_draft(order=order, actor=request.user, facts=form.cleaned_data)
         except OrderError as error:
             _apply_service_errors(form, error)
         else:
