@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class CertificatesConfig(AppConfig):
     name = "certificates"
+    verbose_name = "Certifikater"

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -141,6 +142,20 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Trust anchors for OCES3 certificate chains, per environment (PEM files in these directories).
+# The OCES3 test CAs ship with the project; production roots are installed by the operator.
+def env_paths(name: str) -> list[Path]:
+    return [Path(p) for p in env_list(name)]
+
+
+CERTIFICATE_TRUST_DIRS = {
+    "test": [BASE_DIR / "certificates" / "trust" / "oces3-test", *env_paths("OCES3_TEST_EXTRA_TRUST_DIRS")],
+    "production": env_paths("OCES3_PRODUCTION_TRUST_DIR"),
+}
+if DEBUG:
+    # seed_demo makes a look-alike demo CA here so the demo can show individual integration end to end.
+    CERTIFICATE_TRUST_DIRS["test"].append(Path(STORAGES["default"]["OPTIONS"]["location"]) / "demo-trust")
+
 # E-mail: console by default; SMTP when EMAIL_HOST is set.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Opus Adgang <noreply@opus-adgang.invalid>")
 if os.environ.get("EMAIL_HOST"):
@@ -166,7 +181,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "certificate-expiry-watch": {
+        "task": "certificates.tasks.watch_certificate_expiry",
+        "schedule": crontab(hour=6, minute=15),
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SECURE_COOKIES", True)

@@ -7,6 +7,7 @@ import json
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -382,6 +383,9 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.reference} – {self.external_system.name}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("ordering:order_detail", args=[self.pk])
+
     @property
     def reference(self) -> str:
         return f"OA-{self.pk:06d}" if self.pk else "OA-(ny)"
@@ -599,6 +603,9 @@ TRANSITION_LABELS = {
     "request_closure": _("Closure requested"),
     "close": _("Access closed"),
     "emergency_close": _("Emergency-closed"),
+    "certificate_uploaded": _("Certificate chain uploaded"),
+    "certificate_rollover_requested": _("New certificate uploaded for rollover"),
+    "certificate_rollover_confirmed": _("New certificate put into use"),
 }
 
 

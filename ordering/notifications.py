@@ -27,6 +27,8 @@ RECIPIENTS = {
     "request_closure": {ACCOUNT_MANAGER},
     "close": {ORDERERS},
     "emergency_close": {ORDERERS, SIGNATORIES, ACCOUNT_MANAGER},
+    "certificate_rollover_requested": {ACCOUNT_MANAGER},
+    "certificate_rollover_confirmed": {ORDERERS},
 }
 
 

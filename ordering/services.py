@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
+from certificates.selectors import current_bundle
+
 from .audit import audit_record
 from .models import (
     OPEN_STATES,
@@ -174,7 +176,7 @@ def order_create(*, actor, customer: Customer, facts: dict) -> AccessOrder:
 
 def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder:
     with transaction.atomic():
-        locked = _lock(order)
+        locked = lock_order(order)
         if Role.ORDERER not in customer_roles(actor, locked.customer_id):
             raise NotPermitted(_("Only an orderer at the customer can change this order."))
         if locked.state != State.DRAFT:
@@ -199,7 +201,7 @@ def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder
 # --- Transitions -------------------------------------------------------------------------------
 
 
-def _lock(order: AccessOrder) -> AccessOrder:
+def lock_order(order: AccessOrder) -> AccessOrder:
     """Lock the order row and make sure nobody changed its state since the caller read it."""
     locked = AccessOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
     if locked.state != order.state:
@@ -227,7 +229,7 @@ def _run_transition(
     from .tasks import send_event_notification
 
     with transaction.atomic():
-        locked = _lock(order)
+        locked = lock_order(order)
         method = getattr(locked, name)
         if not can_proceed(method):
             raise NotAllowedNow(
@@ -281,6 +283,8 @@ def conflicting_order(order: AccessOrder) -> AccessOrder | None:
 def _check_submittable(order: AccessOrder) -> None:
     if not order.requested_interfaces():
         raise InvalidOrder(_("The order names no interfaces. Edit it and choose interfaces or a package."))
+    if order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL:
+        _check_certificate(order)
     other = conflicting_order(order)
     if other is not None:
         raise InvalidOrder(
@@ -290,6 +294,25 @@ def _check_submittable(order: AccessOrder) -> None:
             )
             % {"system": order.external_system.name, "reference": other.reference, "state": other.get_state_display()}
         )
+
+
+def _check_certificate(order: AccessOrder) -> None:
+    """Individual integration needs a valid chain for the order's environment before KMD can review it."""
+    bundle = current_bundle(order)
+    if bundle is None:
+        raise InvalidOrder(
+            _("Individual integration needs the system's OCES3 certificate with its full chain. "
+              "Upload it on the order before submitting.")
+        )
+    if bundle.environment != order.environment:
+        raise InvalidOrder(
+            _("The uploaded certificate was checked for the %(checked)s environment, but the order is for %(env)s. "
+              "Upload a certificate for %(env)s.")
+            % {"checked": bundle.get_environment_display(), "env": order.get_environment_display()}
+        )
+    leaf = bundle.leaf
+    if leaf is None or leaf.not_after <= timezone.now():
+        raise InvalidOrder(_("The uploaded certificate has expired. Upload a valid certificate chain."))
 
 
 def order_submit(*, order: AccessOrder, actor) -> AccessOrder:

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from certificates.selectors import certificate_section
+
 from .actions import ACTIONS
 from .forms import CustomerChoiceForm, OrderForm, TransitionForm
 from .models import (
@@ -16,7 +18,7 @@ from .models import (
     Interface,
     State,
 )
-from .roles import Role, customer_roles
+from .roles import Role, customer_roles, order_roles
 from .selectors import (
     account_manager_queue,
     customer_orders,
@@ -218,8 +220,18 @@ def _detail_context(request: HttpRequest, order: AccessOrder, failed: Transition
             forms.append(failed)
         else:
             forms.append(TransitionForm(action=ACTIONS[name], initial={"expected_state": order.state}))
+    roles = order_roles(request.user, order)
+    individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
+    certificates = certificate_section(order) if individual else None
     return {
         "order": order,
+        "certificates": certificates,
+        "can_upload_certificate": individual
+        and Role.ORDERER in roles
+        and order.state in (State.DRAFT, State.ACTIVE),
+        "can_confirm_rollover": bool(certificates and certificates["pending"])
+        and Role.ACCOUNT_MANAGER in roles
+        and order.state == State.ACTIVE,
         "interfaces": order.requested_interfaces(),
         "events": order.events.select_related("actor").order_by("seq"),
         "addenda": order.addenda.select_related("issued_by", "decided_by").order_by("-version"),

@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from ordering.admin import ReadOnlyAdmin
+
+from .models import Certificate, CertificateBundle, CertificateUpload
+
+
+@admin.register(CertificateUpload)
+class CertificateUploadAdmin(ReadOnlyAdmin):
+    list_display = ("order", "filename", "verdict", "environment", "uploaded_by", "uploaded_at")
+    list_filter = ("verdict", "environment")
+    list_select_related = ("order", "uploaded_by")
+
+
+class CertificateInline(admin.TabularInline):
+    model = Certificate
+    fields = ("position", "role", "subject", "cvr", "not_before", "not_after", "sha256")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(CertificateBundle)
+class CertificateBundleAdmin(ReadOnlyAdmin):
+    list_display = ("order", "status", "environment", "created_at", "confirmed_by")
+    list_filter = ("status", "environment")
+    exclude = ("data",)  # the uploaded bytes are not shown or served from the admin
+    inlines = [CertificateInline]
+    list_select_related = ("order", "confirmed_by")

@@ -1,0 +1,211 @@
+"""Writes about certificates: uploads, rollover confirmation, expiry notices."""
+
+import datetime
+import re
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ordering.audit import audit_record
+from ordering.models import OPEN_STATES, AccessOrder, State
+from ordering.roles import Role, customer_roles, order_roles
+from ordering.services import NotAllowedNow, NotPermitted, lock_order
+from ordering.tasks import send_event_notification
+
+from .models import Certificate, CertificateBundle, CertificateUpload, ExpiryNotice
+from .trust import trust_for
+from .validation import BundleReport, inspect_bundle
+
+EXPIRY_THRESHOLDS = (60, 30, 7)
+
+
+def _safe_filename(name: str) -> str:
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
+    return base[:255] or "upload"
+
+
+def certificate_upload(
+    *, order: AccessOrder, actor, data: bytes, filename: str, at: datetime.datetime | None = None
+) -> tuple[CertificateUpload, BundleReport]:
+    """Check an uploaded chain and record the attempt; an accepted chain becomes the order's bundle.
+
+    While the order is a draft the new chain replaces the current one. On an active order it is a
+    rollover: it waits for the account manager's confirmation. A rejected upload stores no bytes.
+    """
+    if Role.ORDERER not in customer_roles(actor, order.customer_id):
+        raise NotPermitted(_("Only an orderer at the customer can upload certificates for this order."))
+    if order.integration_type != AccessOrder.IntegrationType.INDIVIDUAL:
+        raise NotAllowedNow(
+            _("This is a standard integration: KMD and the vendor have already agreed the certificate.")
+        )
+    if order.state not in (State.DRAFT, State.ACTIVE):
+        raise NotAllowedNow(
+            _("The certificate can be changed while the order is a draft, or once access is established.")
+        )
+    filename = _safe_filename(filename)
+    at = at or timezone.now()
+    report = inspect_bundle(
+        data,
+        filename,
+        trust=trust_for(order.environment),
+        at=at,
+        expected_cvr=order.external_system.vendor.cvr,
+    )
+    with transaction.atomic():
+        locked = lock_order(order)
+        upload = CertificateUpload.objects.create(
+            order=locked,
+            uploaded_by=actor,
+            uploaded_at=at,
+            environment=locked.environment,
+            filename=filename,
+            size=report.size,
+            sha256="" if report.contains_private_key else report.sha256,
+            verdict=CertificateUpload.Verdict.ACCEPTED if report.valid else CertificateUpload.Verdict.REJECTED,
+            findings=[{"code": f.code, "severity": f.severity, "da": f.da, "en": f.en} for f in report.findings],
+        )
+        if report.valid:
+            _store_bundle(locked, actor, upload, report, data, at)
+    return upload, report
+
+
+def _store_bundle(order: AccessOrder, actor, upload: CertificateUpload, report: BundleReport, data: bytes, at) -> None:
+    rollover = order.state == State.ACTIVE
+    status = CertificateBundle.Status.PENDING if rollover else CertificateBundle.Status.CURRENT
+    # A newer upload replaces an earlier one in the same slot (the draft's chain, or a waiting rollover).
+    CertificateBundle.objects.filter(order=order, status=status).update(
+        status=CertificateBundle.Status.SUPERSEDED, superseded_at=at
+    )
+    bundle = CertificateBundle.objects.create(
+        order=order, upload=upload, environment=order.environment, status=status, data=data, created_at=at
+    )
+    Certificate.objects.bulk_create(
+        [
+            Certificate(
+                bundle=bundle,
+                position=position,
+                role=entry.role,
+                pem=entry.pem,
+                sha256=entry.sha256,
+                subject=entry.subject,
+                issuer=entry.issuer,
+                serial=entry.serial,
+                not_before=entry.not_before,
+                not_after=entry.not_after,
+                key=entry.key,
+                cvr=entry.cvr,
+            )
+            for position, entry in enumerate(report.chain)
+        ]
+    )
+    leaf = report.leaf
+    event = audit_record(
+        order=order,
+        actor=actor,
+        role=Role.ORDERER,
+        transition="certificate_rollover_requested" if rollover else "certificate_uploaded",
+        from_state=order.state,
+        to_state=order.state,
+        comment=f"{leaf.subject} · SHA-256 {leaf.sha256} · {leaf.not_after:%Y-%m-%d}",
+    )
+    if rollover:
+        transaction.on_commit(lambda: send_event_notification.delay(event.pk), robust=True)
+
+
+def certificate_rollover_confirm(*, order: AccessOrder, actor) -> CertificateBundle:
+    """The account manager puts the waiting chain into use; the old one is superseded."""
+    with transaction.atomic():
+        locked = lock_order(order)
+        if Role.ACCOUNT_MANAGER not in order_roles(actor, locked):
+            raise NotPermitted(_("Only the customer's account manager can confirm a new certificate."))
+        if locked.state != State.ACTIVE:
+            raise NotAllowedNow(_("A new certificate can only be put into use on an active access."))
+        pending = locked.certificate_bundles.select_for_update().filter(status=CertificateBundle.Status.PENDING).first()
+        if pending is None:
+            raise NotAllowedNow(_("No new certificate is waiting for confirmation."))
+        leaf = pending.certificates.get(role=Certificate.Role.LEAF)
+        now = timezone.now()
+        if leaf.not_after <= now:
+            raise NotAllowedNow(_("The new certificate has expired meanwhile; ask the customer to upload a valid one."))
+        locked.certificate_bundles.filter(status=CertificateBundle.Status.CURRENT).update(
+            status=CertificateBundle.Status.SUPERSEDED, superseded_at=now
+        )
+        pending.status = CertificateBundle.Status.CURRENT
+        pending.confirmed_by, pending.confirmed_at = actor, now
+        pending.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        event = audit_record(
+            order=locked,
+            actor=actor,
+            role=Role.ACCOUNT_MANAGER,
+            transition="certificate_rollover_confirmed",
+            from_state=locked.state,
+            to_state=locked.state,
+            comment=f"{leaf.subject} · SHA-256 {leaf.sha256}",
+        )
+        transaction.on_commit(lambda: send_event_notification.delay(event.pk), robust=True)
+    return pending
+
+
+def certificate_expiry_notify(*, today: datetime.date | None = None) -> int:
+    """E-mail the orderers 60, 30 and 7 days before a certificate in use expires; each threshold once."""
+    today = today or timezone.localdate()
+    horizon = timezone.make_aware(
+        datetime.datetime.combine(today + datetime.timedelta(days=max(EXPIRY_THRESHOLDS)), datetime.time.max)
+    )
+    leaves = (
+        Certificate.objects.filter(
+            role=Certificate.Role.LEAF,
+            bundle__status=CertificateBundle.Status.CURRENT,
+            bundle__order__state__in=OPEN_STATES,
+            not_after__lte=horizon,
+            not_after__gte=timezone.now(),
+        )
+        .select_related("bundle__order__customer", "bundle__order__external_system__vendor")
+        .prefetch_related("bundle__expiry_notices")
+    )
+    sent = 0
+    for leaf in leaves:
+        days_left = (timezone.localdate(leaf.not_after) - today).days
+        done = {n.threshold_days for n in leaf.bundle.expiry_notices.all()}
+        due = [t for t in EXPIRY_THRESHOLDS if days_left <= t and t not in done]
+        if not due:
+            continue
+        try:
+            with transaction.atomic():
+                for threshold in due:
+                    ExpiryNotice.objects.create(bundle=leaf.bundle, threshold_days=threshold)
+                # Sent inside the transaction: if the mail fails, no notice is recorded and tomorrow tries again.
+                sent += _send_expiry_mail(leaf, days_left)
+        except IntegrityError:
+            continue  # a parallel run got there first
+    return sent
+
+
+def _send_expiry_mail(leaf: Certificate, days_left: int) -> int:
+    order = leaf.bundle.order
+    recipients = [
+        m.user.email
+        for m in order.customer.memberships.select_related("user").filter(is_orderer=True, user__is_active=True)
+        if m.user.email
+    ]
+    context = {
+        "order": order,
+        "leaf": leaf,
+        "days_left": days_left,
+        "order_url": settings.SITE_URL + reverse("ordering:order_detail", args=[order.pk]),
+    }
+    with translation.override("da"):
+        subject = " ".join(render_to_string("certificates/email/expiry_subject.txt", context).split())
+        text = render_to_string("certificates/email/expiry_body.txt", context)
+        html = render_to_string("certificates/email/expiry_body.html", context)
+    for address in recipients:
+        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
+        message.attach_alternative(html, "text/html")
+        message.send()
+    return len(recipients)

@@ -1,0 +1,940 @@
+"""Inspect an uploaded OCES3 certificate bundle: pure functions over bytes, no database, no Django.
+
+`inspect_bundle(data, filename, trust=..., at=...)` runs the intake pipeline in a fixed order:
+size cap -> sniff the type -> (zip: central directory checks, then bounded in-memory
+decompression) -> PEM parsing -> classification -> chain verification. Every problem becomes a
+`Finding` with a stable code, a severity and a sentence in Danish and English saying what is
+wrong and what to do. The bundle is accepted when no finding is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+# --- Limits -----------------------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 1024 * 1024  # the upload itself
+MAX_ZIP_ENTRIES = 10
+MAX_DECOMPRESSED_BYTES = 1024 * 1024  # all zip entries together, counted while decompressing
+MAX_COMPRESSION_RATIO = 20  # PEM text compresses about 1.3:1; 20:1 is far beyond any real chain
+MAX_CERTIFICATES = 10
+MAX_CHAIN_DEPTH = 6
+EXPIRY_WARNING_DAYS = 30
+MIN_RSA_BITS = 2048
+ALLOWED_EC_CURVES = (ec.SECP256R1, ec.SECP384R1)
+CERTIFICATE_EXTENSIONS = (".pem", ".crt", ".cer")
+ARCHIVE_EXTENSIONS = (".zip", ".gz", ".tgz", ".tar", ".7z", ".rar", ".bz2", ".xz", ".jar", ".p7b", ".p7c")
+IGNORED_ZIP_ENTRIES = ("__MACOSX/", ".DS_Store")
+_READ_CHUNK = 64 * 1024
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
+_CVR_PATTERN = re.compile(r"^NTRDK-(\d{8})$")
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----(.*?)-----END \1-----", re.DOTALL)
+_PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
+_UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+# --- The report -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    da: str
+    en: str
+
+    def message(self, language: str = "da") -> str:
+        return self.en if language.startswith("en") else self.da
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    role: str  # leaf, intermediate or root
+    subject: str
+    issuer: str
+    sha256: str
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    key: str
+    cvr: str
+    pem: str
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    filename: str
+    size: int
+    sha256: str
+    kind: str  # zip, pem, der, pkcs12, private_key, other, empty, too_large
+    findings: tuple[Finding, ...]
+    chain: tuple[ChainEntry, ...]
+    contains_private_key: bool
+    decompressed_bytes: int
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.chain) and not any(f.severity == ERROR for f in self.findings)
+
+    @property
+    def leaf(self) -> ChainEntry | None:
+        return self.chain[0] if self.chain else None
+
+    def codes(self, severity: str | None = None) -> list[str]:
+        return [f.code for f in self.findings if severity is None or f.severity == severity]
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """The roots trusted for one environment, and known issuing CAs for better messages."""
+
+    environment: str
+    roots: tuple[x509.Certificate, ...]
+    known_intermediates: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def from_pem_files(cls, environment: str, blobs: list[bytes]) -> TrustAnchors:
+        roots, intermediates = [], []
+        for blob in blobs:
+            for cert in x509.load_pem_x509_certificates(blob):
+                (roots if _is_self_signed(cert) else intermediates).append(cert)
+        return cls(environment, tuple(roots), tuple(intermediates))
+
+
+class _Rejected(Exception):
+    """Stop the pipeline: the upload cannot be read further."""
+
+
+@dataclass
+class _Intake:
+    findings: list[Finding] = field(default_factory=list)
+    contains_private_key: bool = False
+    decompressed_bytes: int = 0
+
+    def add(self, code: str, severity: str, da: str, en: str) -> None:
+        self.findings.append(Finding(code, severity, da, en))
+
+    def stop(self, code: str, da: str, en: str) -> _Rejected:
+        self.add(code, ERROR, da, en)
+        return _Rejected(code)
+
+
+# --- Entry point ------------------------------------------------------------------------------
+
+
+def inspect_bundle(
+    data: bytes, filename: str, *, trust: TrustAnchors, at: datetime, expected_cvr: str = ""
+) -> BundleReport:
+    """Check an uploaded certificate bundle against the trust anchors of one environment at time `at`."""
+    intake = _Intake()
+    kind = "other"
+    chain: tuple[ChainEntry, ...] = ()
+    try:
+        kind, texts = _read_upload(data, filename, intake)
+        certificates = _parse_pem_texts(texts, intake)
+        if not any(f.severity == ERROR for f in intake.findings):
+            chain = _check_chain(certificates, trust, at, expected_cvr, intake)
+    except _Rejected:
+        pass
+    if intake.contains_private_key:
+        chain = ()
+    return BundleReport(
+        filename=filename,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        kind=kind,
+        findings=tuple(intake.findings),
+        chain=chain,
+        contains_private_key=intake.contains_private_key,
+        decompressed_bytes=intake.decompressed_bytes,
+    )
+
+
+# --- Reading the upload -----------------------------------------------------------------------
+
+
+def _read_upload(data: bytes, filename: str, intake: _Intake) -> tuple[str, list[tuple[str, bytes]]]:
+    """Return the sniffed kind and the PEM texts found, as (name, bytes) pairs."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise intake.stop(
+            "file_too_large",
+            f"Filen fylder {len(data):,} bytes; grænsen er {MAX_UPLOAD_BYTES:,} bytes. En certifikatkæde fylder "
+            "normalt under 10 kB – upload kun de offentlige certifikater.".replace(",", "."),
+            f"The file is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,} bytes. A certificate chain is "
+            "normally under 10 kB – upload only the public certificates.",
+        )
+    if not data:
+        raise intake.stop(
+            "empty_file",
+            "Filen er tom. Vælg filen med certifikatkæden igen.",
+            "The file is empty. Choose the file with the certificate chain again.",
+        )
+    kind = _sniff(data)
+    if kind == "zip":
+        return kind, _read_zip(data, intake)
+    _check_single_file(data, filename, kind, intake)
+    return kind, [(filename, data)]
+
+
+_MAGIC = [
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "PNG-billede / PNG image"),
+    (b"\xff\xd8\xff", "JPEG-billede / JPEG image"),
+    (b"\xd0\xcf\x11\xe0", "Office-dokument / Office document"),
+    (b"{\\rtf", "RTF-dokument / RTF document"),
+    (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf", "7-Zip"),
+    (b"Rar!", "RAR"),
+]
+
+
+def _sniff(data: bytes) -> str:
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+        return "zip"
+    for magic, _name in _MAGIC:
+        if data.startswith(magic):
+            return "other"
+    text = _as_text(data)
+    if text is not None and b"-----BEGIN" in text:
+        return "pem"
+    if data[:1] == b"\x30":
+        return _sniff_der(data)
+    return "other"
+
+
+def _sniff_der(data: bytes) -> str:
+    try:
+        x509.load_der_x509_certificate(data)
+        return "der"
+    except ValueError:
+        pass
+    if _looks_like_pkcs12(data):
+        return "pkcs12"
+    try:
+        serialization.load_der_private_key(data, password=None)
+        return "private_key"
+    except TypeError:
+        return "private_key"  # encrypted: a password was needed, so it is a key
+    except (ValueError, UnsupportedAlgorithm):
+        return "other"
+
+
+def _looks_like_pkcs12(data: bytes) -> bool:
+    """PFX ::= SEQUENCE { version INTEGER (3), ... } (RFC 7292)."""
+    if len(data) < 8 or data[0] != 0x30:
+        return False
+    length_byte = data[1]
+    offset = 2 + (length_byte & 0x7F if length_byte & 0x80 else 0)
+    return data[offset : offset + 3] == b"\x02\x01\x03"
+
+
+def _as_text(data: bytes) -> bytes | None:
+    """The bytes without a UTF-8 BOM if they are plain text, else None."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return data
+
+
+def _check_single_file(data: bytes, name: str, kind: str, intake: _Intake) -> None:
+    """Stop with a specific message for anything that is not PEM text."""
+    if kind == "pem":
+        return
+    if kind == "der":
+        raise intake.stop(
+            "der_certificate",
+            f"“{name}” er et enkelt certifikat i binært DER-format, ikke PEM. Lav det om til PEM med "
+            f"`openssl x509 -inform DER -in {_shell_name(name)} -out certifikat.pem`, og upload hele kæden "
+            "(systemets certifikat og udstederens) som .pem – gerne samlet i en .zip-fil.",
+            f"“{name}” is a single certificate in binary DER format, not PEM. Convert it with "
+            f"`openssl x509 -inform DER -in {_shell_name(name)} -out certificate.pem` and upload the whole chain "
+            "(the system's certificate and its issuer's) as .pem – preferably together in a .zip file.",
+        )
+    if kind == "pkcs12":
+        intake.contains_private_key = True
+        raise intake.stop(
+            "pkcs12_file",
+            f"“{name}” er en PKCS#12-fil (.p12/.pfx). Den indeholder normalt systemets private nøgle, som aldrig må "
+            "deles – heller ikke med KMD – og filen er ikke gemt. Lav en fil med kun de offentlige certifikater: "
+            f"`openssl pkcs12 -in {_shell_name(name)} -nokeys -out kaede.pem`. Har filen været sendt til andre, "
+            "bør certifikatet spærres og udskiftes.",
+            f"“{name}” is a PKCS#12 file (.p12/.pfx). It normally holds the system's private key, which must never be "
+            "shared – not even with KMD – and the file was not stored. Make a file with only the public certificates: "
+            f"`openssl pkcs12 -in {_shell_name(name)} -nokeys -out chain.pem`. If the file was sent to anyone, the "
+            "certificate should be revoked and replaced.",
+        )
+    if kind == "private_key":
+        _private_key_found(name, intake)
+    described = next((label for magic, label in _MAGIC if data.startswith(magic)), None)
+    if described:
+        raise intake.stop(
+            "wrong_file_type",
+            f"“{name}” er en {described.split(' / ')[0]}-fil, ikke et certifikat. Upload den offentlige del af systemets "
+            "OCES3-certifikat med hele kæden som .pem – gerne i en .zip-fil.",
+            f"“{name}” is a {described.split(' / ')[-1]} file, not a certificate. Upload the public part of the system's "
+            "OCES3 certificate with its whole chain as .pem – preferably in a .zip file.",
+        )
+    raise intake.stop(
+        "unknown_format",
+        f"“{name}” kan ikke læses som certifikater. Upload den offentlige del af systemets OCES3-certifikat med hele "
+        "kæden som .pem-fil (tekst, der begynder med “-----BEGIN CERTIFICATE-----”) – gerne i en .zip-fil.",
+        f"“{name}” cannot be read as certificates. Upload the public part of the system's OCES3 certificate with its "
+        "whole chain as a .pem file (text starting with “-----BEGIN CERTIFICATE-----”) – preferably in a .zip file.",
+    )
+
+
+def _private_key_found(name: str, intake: _Intake) -> None:
+    intake.contains_private_key = True
+    raise intake.stop(
+        "private_key",
+        f"“{name}” indeholder en privat nøgle. Den private nøgle må aldrig deles – heller ikke med KMD – og filen er "
+        "ikke gemt. Upload kun de offentlige certifikater. Har nøglen været sendt til andre, skal certifikatet "
+        "spærres og udskiftes med et nyt.",
+        f"“{name}” contains a private key. The private key must never be shared – not even with KMD – and the file "
+        "was not stored. Upload only the public certificates. If the key was sent to anyone, the certificate must be "
+        "revoked and replaced with a new one.",
+    )
+
+
+def _shell_name(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    return base if re.fullmatch(r"[A-Za-z0-9._-]+", base) else "fil"
+
+
+# --- Zip --------------------------------------------------------------------------------------
+
+
+def _read_zip(data: bytes, intake: _Intake) -> list[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()  # the central directory only; nothing is decompressed yet
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError) as error:
+        raise intake.stop(
+            "zip_corrupt",
+            "Zip-filen er beskadiget eller ufuldstændig og kan ikke åbnes. Pak certifikaterne igen, og upload den nye fil.",
+            f"The zip file is damaged or incomplete and cannot be opened ({error}). Zip the certificates again and "
+            "upload the new file.",
+        ) from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise intake.stop(
+            "zip_too_many_entries",
+            f"Zip-filen indeholder {len(entries)} filer; højst {MAX_ZIP_ENTRIES} er tilladt. Læg kun "
+            "certifikatkæden i zip-filen.",
+            f"The zip file holds {len(entries)} files; at most {MAX_ZIP_ENTRIES} are allowed. Put only the "
+            "certificate chain in it.",
+        )
+    wanted = _check_zip_directory(data, entries, intake)
+    if any(f.severity == ERROR for f in intake.findings):
+        raise _Rejected("zip")
+    texts = []
+    for info in wanted:
+        content = _decompress(archive, info, intake)
+        kind = _sniff(content)
+        if kind == "zip" or any(content.startswith(m) for m, label in _MAGIC if label in ("gzip", "7-Zip", "RAR")):
+            raise intake.stop(
+                "zip_nested_archive",
+                f"“{info.filename}” i zip-filen er selv et arkiv. Læg certifikaterne direkte i én zip-fil.",
+                f"“{info.filename}” inside the zip file is itself an archive. Put the certificates directly in one "
+                "zip file.",
+            )
+        _check_single_file(content, info.filename, kind, intake)
+        texts.append((info.filename, content))
+    if not texts:
+        raise intake.stop(
+            "zip_no_certificate_files",
+            "Zip-filen indeholder ingen .pem-, .crt- eller .cer-filer. Læg certifikatkæden i zip-filen som .pem.",
+            "The zip file contains no .pem, .crt or .cer files. Put the certificate chain in it as .pem.",
+        )
+    return texts
+
+
+def _check_zip_directory(data: bytes, entries: list[zipfile.ZipInfo], intake: _Intake) -> list[zipfile.ZipInfo]:
+    """Check every entry of the central directory; return those to decompress."""
+    wanted: list[zipfile.ZipInfo] = []
+    seen_names: set[str] = set()
+    declared_total = 0
+    for info in entries:
+        name = info.filename
+        shown = _UNSAFE_NAME_CHARS.sub("?", name)
+        if name in seen_names:
+            intake.add(
+                "zip_duplicate_name",
+                ERROR,
+                f"Zip-filen indeholder “{shown}” mere end én gang. Pak certifikaterne igen.",
+                f"The zip file contains “{shown}” more than once. Zip the certificates again.",
+            )
+            continue
+        seen_names.add(name)
+        if _unsafe_path(name):
+            intake.add(
+                "zip_unsafe_path",
+                ERROR,
+                f"Zip-filen indeholder et ugyldigt filnavn: “{shown}”. Filnavne må ikke være absolutte stier, gå op med "
+                "“..”, eller indeholde omvendt skråstreg eller kontroltegn. Pak certifikaterne igen uden mapper.",
+                f"The zip file contains an invalid file name: “{shown}”. Names may not be absolute paths, go up with "
+                "“..”, or contain backslashes or control characters. Zip the certificates again without folders.",
+            )
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            intake.add(
+                "zip_symlink",
+                ERROR,
+                f"“{shown}” i zip-filen er en symbolsk henvisning, ikke en fil. Læg selve certifikatfilerne i zip-filen.",
+                f"“{shown}” in the zip file is a symbolic link, not a file. Put the certificate files themselves in it.",
+            )
+            continue
+        if info.flag_bits & 0x1:
+            intake.add(
+                "zip_encrypted",
+                ERROR,
+                f"“{shown}” i zip-filen er krypteret med adgangskode. Certifikater er offentlige – pak dem uden "
+                "adgangskode.",
+                f"“{shown}” in the zip file is password-protected. Certificates are public – zip them without a "
+                "password.",
+            )
+            continue
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            intake.add(
+                "zip_unsupported_compression",
+                ERROR,
+                f"“{shown}” i zip-filen er pakket med en metode, vi ikke læser. Brug almindelig zip (deflate).",
+                f"“{shown}” in the zip file uses a compression method we do not read. Use ordinary zip (deflate).",
+            )
+            continue
+        if info.is_dir() or name.startswith(IGNORED_ZIP_ENTRIES[0]) or name.rsplit("/", 1)[-1] == IGNORED_ZIP_ENTRIES[1]:
+            if not info.is_dir():
+                intake.add(
+                    "zip_entry_ignored",
+                    INFO,
+                    f"“{shown}” er en systemfil fra macOS og blev sprunget over.",
+                    f"“{shown}” is a macOS system file and was skipped.",
+                )
+            continue
+        lowered = name.lower()
+        if lowered.endswith(ARCHIVE_EXTENSIONS):
+            intake.add(
+                "zip_nested_archive",
+                ERROR,
+                f"“{shown}” i zip-filen er selv et arkiv. Læg certifikaterne direkte i én zip-fil.",
+                f"“{shown}” inside the zip file is itself an archive. Put the certificates directly in one zip file.",
+            )
+            continue
+        if not lowered.endswith(CERTIFICATE_EXTENSIONS):
+            intake.add(
+                "zip_unexpected_file",
+                ERROR,
+                f"“{shown}” hører ikke hjemme i zip-filen: kun .pem-, .crt- og .cer-filer med certifikater er tilladt. "
+                "Fjern filen, og pak igen.",
+                f"“{shown}” does not belong in the zip file: only .pem, .crt and .cer files with certificates are "
+                "allowed. Remove it and zip again.",
+            )
+            continue
+        declared_total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_DECOMPRESSED_BYTES or declared_total > MAX_DECOMPRESSED_BYTES or ratio > MAX_COMPRESSION_RATIO:
+            intake.add(
+                "zip_bomb",
+                ERROR,
+                f"“{shown}” i zip-filen ville fylde {info.file_size:,} bytes udpakket (pakket {ratio:.0f} gange). "
+                "Det er ikke en certifikatkæde; filen er afvist uden at blive pakket ud.".replace(",", "."),
+                f"“{shown}” in the zip file would unpack to {info.file_size:,} bytes (compressed {ratio:.0f} times). "
+                "That is not a certificate chain; the file was rejected without unpacking it.",
+            )
+            continue
+        wanted.append(info)
+    _check_overlaps(data, entries, intake)
+    return wanted
+
+
+def _unsafe_path(name: str) -> bool:
+    if not name or _UNSAFE_NAME_CHARS.search(name):
+        return True
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return True
+    return any(part == ".." for part in name.split("/"))
+
+
+def _check_overlaps(data: bytes, entries: list[zipfile.ZipInfo], intake: _Intake) -> None:
+    """Entries whose stored bytes overlap are a zip-bomb technique; real zip tools never write them."""
+    spans = []
+    for info in entries:
+        start = info.header_offset
+        header = data[start : start + 30]
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            intake.add(
+                "zip_corrupt",
+                ERROR,
+                "Zip-filen er beskadiget (en fil peger uden for arkivet). Pak certifikaterne igen.",
+                "The zip file is damaged (an entry points outside the archive). Zip the certificates again.",
+            )
+            return
+        name_length = int.from_bytes(header[26:28], "little")
+        extra_length = int.from_bytes(header[28:30], "little")
+        end = start + 30 + name_length + extra_length + info.compress_size
+        spans.append((start, end, info.filename))
+    spans.sort()
+    for (_s1, end1, name1), (start2, _e2, name2) in zip(spans, spans[1:], strict=False):
+        if start2 < end1:
+            intake.add(
+                "zip_overlapping_entries",
+                ERROR,
+                f"Filerne “{_UNSAFE_NAME_CHARS.sub('?', name1)}” og “{_UNSAFE_NAME_CHARS.sub('?', name2)}” i "
+                "zip-filen deler de samme data. Det gør almindelige zip-programmer aldrig; filen er afvist. Pak "
+                "certifikaterne igen.",
+                f"The entries “{_UNSAFE_NAME_CHARS.sub('?', name1)}” and “{_UNSAFE_NAME_CHARS.sub('?', name2)}” in the "
+                "zip file share the same data. Ordinary zip tools never do that; the file was rejected. Zip the "
+                "certificates again.",
+            )
+            return
+
+
+def _decompress(archive: zipfile.ZipFile, info: zipfile.ZipInfo, intake: _Intake) -> bytes:
+    """Decompress one entry in memory, counting real bytes against the cap whatever the header says."""
+    chunks = []
+    try:
+        with archive.open(info) as stream:
+            while True:
+                chunk = stream.read(_READ_CHUNK)
+                if not chunk:
+                    break
+                intake.decompressed_bytes += len(chunk)
+                if intake.decompressed_bytes > MAX_DECOMPRESSED_BYTES:
+                    raise intake.stop(
+                        "zip_bomb",
+                        "Zip-filen pakker ud til mere end grænsen på 1 MB og er afvist. En certifikatkæde fylder "
+                        "normalt under 10 kB.",
+                        "The zip file unpacks to more than the 1 MB limit and was rejected. A certificate chain is "
+                        "normally under 10 kB.",
+                    )
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, OSError):
+        raise intake.stop(
+            "zip_corrupt",
+            f"“{_UNSAFE_NAME_CHARS.sub('?', info.filename)}” i zip-filen er beskadiget og kan ikke pakkes ud. Pak "
+            "certifikaterne igen.",
+            f"“{_UNSAFE_NAME_CHARS.sub('?', info.filename)}” in the zip file is damaged and cannot be unpacked. Zip "
+            "the certificates again.",
+        ) from None
+    return b"".join(chunks)
+
+
+# --- PEM --------------------------------------------------------------------------------------
+
+
+def _parse_pem_texts(texts: list[tuple[str, bytes]], intake: _Intake) -> list[x509.Certificate]:
+    certificates: list[x509.Certificate] = []
+    fingerprints: set[bytes] = set()
+    for name, raw in texts:
+        text = _as_text(raw)
+        if text is None:
+            raise intake.stop(
+                "unknown_format",
+                f"“{name}” er ikke en tekstfil med certifikater. Upload kæden som .pem.",
+                f"“{name}” is not a text file with certificates. Upload the chain as .pem.",
+            )
+        text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        # A private key anywhere, even in a broken block, rejects the whole upload.
+        for match in _PEM_BEGIN.finditer(text):
+            if b"PRIVATE KEY" in match.group(1):
+                _private_key_found(name, intake)
+        blocks = list(_PEM_BLOCK.finditer(text))
+        if not blocks:
+            raise intake.stop(
+                "no_certificates",
+                f"“{name}” indeholder ingen certifikater (“-----BEGIN CERTIFICATE-----”). Upload den offentlige del "
+                "af systemets OCES3-certifikat med hele kæden.",
+                f"“{name}” contains no certificates (“-----BEGIN CERTIFICATE-----”). Upload the public part of the "
+                "system's OCES3 certificate with its whole chain.",
+            )
+        for number, block in enumerate(blocks, start=1):
+            label = block.group(1).decode("ascii")
+            if label != "CERTIFICATE":
+                raise intake.stop(
+                    "pem_unexpected_block",
+                    f"“{name}” indeholder en “{label}”-blok (nr. {number}). Kun certifikater (“CERTIFICATE”) er "
+                    "tilladt; fjern blokken, og upload igen.",
+                    f"“{name}” contains a “{label}” block (no. {number}). Only certificates (“CERTIFICATE”) are "
+                    "allowed; remove the block and upload again.",
+                )
+            try:
+                certificate = x509.load_pem_x509_certificate(block.group(0))
+            except ValueError:
+                raise intake.stop(
+                    "pem_invalid_certificate",
+                    f"Certifikat nr. {number} i “{name}” er beskadiget og kan ikke læses. Hent certifikatet igen "
+                    "fra kilden, og upload det uændret.",
+                    f"Certificate no. {number} in “{name}” is damaged and cannot be read. Fetch it again from its "
+                    "source and upload it unchanged.",
+                ) from None
+            fingerprint = certificate.fingerprint(hashes.SHA256())
+            if fingerprint in fingerprints:
+                intake.add(
+                    "duplicate_certificate",
+                    INFO,
+                    f"“{_cn(certificate.subject)}” var med mere end én gang; dubletten er sprunget over.",
+                    f"“{_cn(certificate.subject)}” was included more than once; the duplicate was skipped.",
+                )
+                continue
+            fingerprints.add(fingerprint)
+            certificates.append(certificate)
+    if len(certificates) > MAX_CERTIFICATES:
+        raise intake.stop(
+            "too_many_certificates",
+            f"Uploaden indeholder {len(certificates)} certifikater; en kæde har højst {MAX_CERTIFICATES}. Upload "
+            "kun systemets certifikat og dets udstedere.",
+            f"The upload contains {len(certificates)} certificates; a chain has at most {MAX_CERTIFICATES}. Upload "
+            "only the system's certificate and its issuers.",
+        )
+    return certificates
+
+
+# --- Chain ------------------------------------------------------------------------------------
+
+
+def _key_identifier(cert: x509.Certificate, kind) -> bytes | None:
+    try:
+        value = cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+    return value.key_identifier if kind is x509.AuthorityKeyIdentifier else value.digest
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Does `issuer` look like the issuer of `cert`? Names and key identifiers only.
+
+    Signatures are left to the verifier, so a certificate with a weak or broken signature is still
+    placed in its chain and gets a precise finding instead of "issuer missing".
+    """
+    if cert.issuer != issuer.subject:
+        return False
+    authority = _key_identifier(cert, x509.AuthorityKeyIdentifier)
+    subject = _key_identifier(issuer, x509.SubjectKeyIdentifier)
+    if authority is not None and subject is not None:
+        return authority == subject
+    return True
+
+
+def _is_self_signed(cert: x509.Certificate) -> bool:
+    return _issued_by(cert, cert)
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _cn(name: x509.Name) -> str:
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else name.rfc4514_string()
+
+
+def _cvr_of(cert: x509.Certificate) -> str:
+    for attribute in cert.subject.get_attributes_for_oid(ORGANIZATION_IDENTIFIER):
+        match = _CVR_PATTERN.match(str(attribute.value))
+        if match:
+            return match.group(1)
+    return ""
+
+
+def _key_description(cert: x509.Certificate) -> str:
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA {key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"EC {key.curve.name}"
+    return type(key).__name__
+
+
+def _ee_extension_policy() -> ExtensionPolicy:
+    """The policy for the system's own (end-entity) certificate.
+
+    cryptography's default client profile follows the web PKI and requires a subjectAltName.
+    Real OCES3 system/organisation certificates carry no subjectAltName and no extendedKeyUsage,
+    so the default would reject every genuine one. We therefore allow SAN to be absent, and accept
+    an EKU only when it permits TLS client authentication, the use KMD's web services make of it.
+    """
+
+    def eku_allows_client_auth(_policy, _cert, eku: x509.ExtendedKeyUsage | None) -> None:
+        if eku is not None and ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
+            raise ValueError("extendedKeyUsage does not allow clientAuth")
+
+    return (
+        ExtensionPolicy.webpki_defaults_ee()
+        .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
+        .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, eku_allows_client_auth)
+    )
+
+
+def _check_chain(
+    certificates: list[x509.Certificate], trust: TrustAnchors, at: datetime, expected_cvr: str, intake: _Intake
+) -> tuple[ChainEntry, ...]:
+    env_da = "produktionsmiljøet" if trust.environment == "production" else "testmiljøet"
+    env_en = f"the {trust.environment} environment"
+    if not trust.roots:
+        raise intake.stop(
+            "no_trust_anchors",
+            f"Certifikater til {env_da} kan ikke kontrolleres, fordi der ikke er opsat rodcertifikater for {env_da}. "
+            "Kontakt KMD Opus Personale support; din fil er ikke fejlbehæftet.",
+            f"Certificates for {env_en} cannot be checked because no root certificates are configured for it. "
+            "Contact KMD Opus Personale support; your file is not at fault.",
+        )
+    issuers_in_upload = {id(c) for c in certificates for other in certificates if other is not c and _issued_by(other, c)}
+    bottoms = [c for c in certificates if id(c) not in issuers_in_upload and not _is_self_signed(c)]
+    end_entities = [c for c in bottoms if not _is_ca(c)]
+    if len(end_entities) > 1:
+        names = ", ".join(f"“{_cn(c.subject)}”" for c in end_entities)
+        raise intake.stop(
+            "multiple_leaves",
+            f"Uploaden indeholder flere systemcertifikater ({names}). Upload kæden for ét system ad gangen.",
+            f"The upload contains several system certificates ({names}). Upload the chain for one system at a time.",
+        )
+    if not end_entities:
+        candidate = bottoms[0] if bottoms else certificates[0]
+        raise intake.stop(
+            "leaf_is_ca",
+            f"Systemets eget certifikat mangler: “{_cn(candidate.subject)}” er et CA-certifikat (en udsteder), ikke "
+            "et system- eller organisationscertifikat. Tilføj systemets OCES3-certifikat til uploaden.",
+            f"The system's own certificate is missing: “{_cn(candidate.subject)}” is a CA (issuer) certificate, not "
+            "a system or organisation certificate. Add the system's OCES3 certificate to the upload.",
+        )
+    leaf = end_entities[0]
+
+    # Build the path through the upload ourselves, to say precisely what is missing or extra.
+    path = [leaf]
+    ends_at_anchor = False
+    while len(path) <= MAX_CHAIN_DEPTH:
+        current = path[-1]
+        if _is_self_signed(current):
+            if not any(current == root for root in trust.roots):
+                raise intake.stop(
+                    "root_not_trusted",
+                    f"Kæden ender i “{_cn(current.subject)}”, som ikke er et godkendt rodcertifikat for {env_da}. "
+                    "Tjek, at certifikatet er udstedt til det rigtige miljø (test eller produktion).",
+                    f"The chain ends at “{_cn(current.subject)}”, which is not a trusted root for {env_en}. Check "
+                    "that the certificate was issued for the right environment (test or production).",
+                )
+            ends_at_anchor = True
+            break
+        issuer = next((c for c in certificates if c is not current and _issued_by(current, c)), None)
+        if issuer is not None:
+            path.append(issuer)
+            continue
+        if any(_issued_by(current, root) for root in trust.roots):
+            ends_at_anchor = True
+            break
+        known = next((c for c in trust.known_intermediates if current.issuer == c.subject), None)
+        if current is leaf or known is not None:
+            missing = _cn(current.issuer)
+            raise intake.stop(
+                "missing_intermediate",
+                f"Kæden er ikke komplet: udstederen “{missing}” mangler. Tilføj udstederens certifikat (fx “Den "
+                "Danske Stat OCES udstedende-CA 1”) i samme .pem- eller .zip-fil, så hele kæden er med.",
+                f"The chain is incomplete: the issuer “{missing}” is missing. Add the issuer's certificate (e.g. “Den "
+                "Danske Stat OCES udstedende-CA 1”) to the same .pem or .zip file so the whole chain is included.",
+            )
+        raise intake.stop(
+            "root_not_trusted",
+            f"Kæden fører til “{_cn(current.issuer)}”, som ikke er et godkendt rodcertifikat for {env_da}. Tjek, at "
+            "certifikatet er udstedt til det rigtige miljø (test eller produktion).",
+            f"The chain leads to “{_cn(current.issuer)}”, which is not a trusted root for {env_en}. Check that the "
+            "certificate was issued for the right environment (test or production).",
+        )
+    if not ends_at_anchor:
+        raise intake.stop(
+            "chain_too_long",
+            f"Kæden er længere end {MAX_CHAIN_DEPTH} certifikater. Upload kun systemets certifikat og dets udstedere.",
+            f"The chain is longer than {MAX_CHAIN_DEPTH} certificates. Upload only the system's certificate and its "
+            "issuers.",
+        )
+    unrelated = [c for c in certificates if not any(c is p for p in path)]
+    for extra in unrelated:
+        intake.add(
+            "unrelated_certificate",
+            ERROR,
+            f"“{_cn(extra.subject)}” hører ikke til kæden for “{_cn(leaf.subject)}”. Fjern det, så uploaden kun "
+            "indeholder systemets certifikat og dets udstedere.",
+            f"“{_cn(extra.subject)}” is not part of the chain of “{_cn(leaf.subject)}”. Remove it so the upload "
+            "holds only the system's certificate and its issuers.",
+        )
+
+    _check_certificates(path, leaf, at, intake)
+    _check_cvr(leaf, expected_cvr, intake)
+    if any(f.severity == ERROR for f in intake.findings):
+        return ()
+
+    intermediates = [c for c in path[1:] if not _is_self_signed(c)]
+    verifier = (
+        PolicyBuilder()
+        .store(Store(list(trust.roots)))
+        .time(at)
+        .max_chain_depth(MAX_CHAIN_DEPTH)
+        .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_ee_extension_policy())
+        .build_client_verifier()
+    )
+    try:
+        verified = verifier.verify(leaf, intermediates)
+    except VerificationError as error:
+        raise intake.stop(
+            "chain_invalid",
+            "Certifikatkæden kunne ikke godkendes (en signatur eller en udvidelse i et af certifikaterne er ikke "
+            "gyldig). Hent kæden igen fra udstederen, og kontakt KMD Opus Personale support, hvis fejlen består. "
+            f"Teknisk detalje: {error}",
+            "The certificate chain could not be verified (a signature or an extension in one of the certificates "
+            f"is not valid). Fetch the chain again from the issuer, and contact support if it persists. Detail: {error}",
+        ) from None
+    roles = ["leaf"] + ["intermediate"] * (len(verified.chain) - 2) + ["root"]
+    uploaded_root = path[-1] if _is_self_signed(path[-1]) else None
+    entries = []
+    for cert, role in zip(verified.chain, roles, strict=True):
+        if role == "root" and uploaded_root is None:
+            continue  # the anchor was not in the upload; the chain shows what was delivered
+        entries.append(_entry(cert, role))
+    return tuple(entries)
+
+
+def _check_certificates(path: list[x509.Certificate], leaf: x509.Certificate, at: datetime, intake: _Intake) -> None:
+    for cert in path:
+        name = _cn(cert.subject)
+        if cert.signature_hash_algorithm is not None and isinstance(
+            cert.signature_hash_algorithm, (hashes.SHA1, hashes.MD5)
+        ):
+            intake.add(
+                "weak_signature_algorithm",
+                ERROR,
+                f"“{name}” er signeret med {cert.signature_hash_algorithm.name.upper()}, som ikke længere er sikker. "
+                "OCES3-certifikater bruger SHA-256 eller stærkere; hent det rigtige certifikat.",
+                f"“{name}” is signed with {cert.signature_hash_algorithm.name.upper()}, which is no longer secure. "
+                "OCES3 certificates use SHA-256 or stronger; fetch the right certificate.",
+            )
+        if cert.not_valid_after_utc < at:
+            code = "leaf_expired" if cert is leaf else "issuer_expired"
+            intake.add(
+                code,
+                ERROR,
+                f"“{name}” udløb {cert.not_valid_after_utc:%d.%m.%Y}. Bestil et nyt certifikat, og upload den nye kæde.",
+                f"“{name}” expired on {cert.not_valid_after_utc:%Y-%m-%d}. Order a new certificate and upload the new "
+                "chain.",
+            )
+        elif cert.not_valid_before_utc > at:
+            code = "leaf_not_yet_valid" if cert is leaf else "issuer_not_yet_valid"
+            intake.add(
+                code,
+                ERROR,
+                f"“{name}” gælder først fra {cert.not_valid_before_utc:%d.%m.%Y}. Upload det, når det er gyldigt, "
+                "eller tjek maskinens ur, hvis certifikatet lige er udstedt.",
+                f"“{name}” is only valid from {cert.not_valid_before_utc:%Y-%m-%d}. Upload it once it is valid.",
+            )
+    key = leaf.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_BITS:
+            intake.add(
+                "weak_key",
+                ERROR,
+                f"Systemcertifikatets RSA-nøgle er kun på {key.key_size} bit; mindst {MIN_RSA_BITS} kræves (OCES3 "
+                "bruger 3072). Bestil et nyt certifikat.",
+                f"The system certificate's RSA key is only {key.key_size} bits; at least {MIN_RSA_BITS} are required "
+                "(OCES3 uses 3072). Order a new certificate.",
+            )
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, ALLOWED_EC_CURVES):
+            intake.add(
+                "weak_key",
+                ERROR,
+                f"Systemcertifikatets EC-kurve {key.curve.name} er ikke tilladt; brug P-256 eller P-384.",
+                f"The system certificate's EC curve {key.curve.name} is not allowed; use P-256 or P-384.",
+            )
+    else:
+        intake.add(
+            "unsupported_key",
+            ERROR,
+            "Systemcertifikatets nøgletype understøttes ikke; brug RSA (mindst 2048 bit) eller EC P-256/P-384.",
+            "The system certificate's key type is not supported; use RSA (at least 2048 bits) or EC P-256/P-384.",
+        )
+    try:
+        eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        eku = None
+    if eku is not None and ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
+        intake.add(
+            "eku_not_client_auth",
+            ERROR,
+            "Systemcertifikatet må ifølge sin “extended key usage” ikke bruges til at logge på webservices "
+            "(clientAuth). Brug systemets OCES3-system- eller organisationscertifikat.",
+            "The system certificate's extended key usage does not allow logging on to web services (clientAuth). "
+            "Use the system's OCES3 system or organisation certificate.",
+        )
+    if not any(f.severity == ERROR for f in intake.findings):
+        left = leaf.not_valid_after_utc - at
+        if left < timedelta(days=EXPIRY_WARNING_DAYS):
+            intake.add(
+                "leaf_expires_soon",
+                WARNING,
+                f"Systemcertifikatet udløber {leaf.not_valid_after_utc:%d.%m.%Y} – om {left.days} dage. Bestil et nyt "
+                "i god tid, og upload det, når det er klar.",
+                f"The system certificate expires on {leaf.not_valid_after_utc:%Y-%m-%d} – in {left.days} days. Order "
+                "a new one in good time and upload it when ready.",
+            )
+
+
+def _check_cvr(leaf: x509.Certificate, expected_cvr: str, intake: _Intake) -> None:
+    cvr = _cvr_of(leaf)
+    if not cvr:
+        intake.add(
+            "cvr_missing",
+            WARNING,
+            "Systemcertifikatet angiver ikke et CVR-nummer (NTRDK-…). Tjek, at det er et OCES3-system- eller "
+            "organisationscertifikat.",
+            "The system certificate names no CVR number (NTRDK-…). Check that it is an OCES3 system or organisation "
+            "certificate.",
+        )
+    elif expected_cvr and cvr != expected_cvr:
+        intake.add(
+            "cvr_mismatch",
+            WARNING,
+            f"Certifikatet er udstedt til CVR {cvr}, men leverandøren har CVR {expected_cvr}. Det kan være i orden "
+            "(fx en underleverandør), men tjek, at det er det rigtige certifikat.",
+            f"The certificate was issued to CVR {cvr}, but the vendor's CVR is {expected_cvr}. That may be fine (e.g. "
+            "a subcontractor), but check that it is the right certificate.",
+        )
+
+
+def _entry(cert: x509.Certificate, role: str) -> ChainEntry:
+    return ChainEntry(
+        role=role,
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        serial=format(cert.serial_number, "x"),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        key=_key_description(cert),
+        cvr=_cvr_of(cert),
+        pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+    )

@@ -1,0 +1,80 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from ordering.selectors import order_for_user
+from ordering.services import OrderError
+
+from .selectors import bundle_for_user, expiring_certificates
+from .services import certificate_rollover_confirm, certificate_upload
+from .uploads import CappedMemoryUploadHandler
+from .validation import MAX_UPLOAD_BYTES
+
+
+# The upload handler must be swapped before the CSRF check reads the body, hence exempt-then-protect
+# (the pattern Django's documentation gives for per-view upload handlers).
+@csrf_exempt
+@login_required
+@require_POST
+def certificate_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
+    request.upload_handlers = [CappedMemoryUploadHandler(request)]
+    return _certificate_upload(request, pk)
+
+
+@csrf_protect
+def _certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for_user(request.user, pk)
+    uploaded = request.FILES.get("bundle")
+    if uploaded is None:
+        messages.error(request, _("Choose the file with the certificate chain (.zip or .pem) before uploading."))
+        return redirect("ordering:order_detail", pk=order.pk)
+    data = uploaded.read(MAX_UPLOAD_BYTES + 1)
+    try:
+        upload, report = certificate_upload(order=order, actor=request.user, data=data, filename=uploaded.name)
+    except OrderError as error:
+        messages.error(request, error.message)
+    else:
+        if report.valid:
+            messages.success(request, _("The certificate chain was checked and accepted."))
+        else:
+            messages.error(request, _("The certificate chain was not accepted. See what is wrong below."))
+    return redirect(f"{order.get_absolute_url()}#certificate")
+
+
+@login_required
+@require_POST
+def rollover_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for_user(request.user, pk)
+    try:
+        certificate_rollover_confirm(order=order, actor=request.user)
+    except OrderError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The new certificate is now in use for this access."))
+    return redirect(f"{order.get_absolute_url()}#certificate")
+
+
+@login_required
+@require_GET
+def chain_download(request: HttpRequest, pk: int, bundle_pk: int) -> HttpResponse:
+    """The accepted chain as PEM, re-encoded from the parsed certificates (never the raw upload)."""
+    bundle = bundle_for_user(request.user, pk, bundle_pk)
+    body = "".join(c.pem for c in bundle.certificates.all())
+    response = HttpResponse(body, content_type="application/x-pem-file")
+    filename = f"{bundle.order.reference}-certifikatkaede-{bundle.pk}.pem"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def expiring_view(request: HttpRequest) -> HttpResponse:
+    if not (request.user.is_support or request.user.managed_customers.exists()):
+        raise PermissionDenied
+    certificates = expiring_certificates(request.user)
+    return render(request, "certificates/expiring.html", {"certificates": certificates})
