@@ -49,7 +49,9 @@ def expiring_certificates(user, *, within_days: int = 90, today: datetime.date |
     Account managers see their own customers'; support sees all; nobody else sees any.
     """
     today = today or timezone.localdate()
-    until = timezone.make_aware(datetime.datetime.combine(today + datetime.timedelta(days=within_days), datetime.time.max))
+    until = timezone.make_aware(
+        datetime.datetime.combine(today + datetime.timedelta(days=within_days), datetime.time.max)
+    )
     qs = Certificate.objects.filter(
         role=Certificate.Role.LEAF,
         bundle__status=CertificateBundle.Status.CURRENT,

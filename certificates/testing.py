@@ -206,9 +206,7 @@ def pem(*certificates: x509.Certificate) -> bytes:
 
 
 def key_pem(key, *, password: bytes | None = None, traditional: bool = False) -> bytes:
-    encryption = (
-        serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
-    )
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     fmt = serialization.PrivateFormat.TraditionalOpenSSL if traditional else serialization.PrivateFormat.PKCS8
     return key.private_bytes(serialization.Encoding.PEM, fmt, encryption)
 

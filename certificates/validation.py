@@ -426,7 +426,11 @@ def _check_zip_directory(data: bytes, entries: list[zipfile.ZipInfo], intake: _I
                 f"“{shown}” in the zip file uses a compression method we do not read. Use ordinary zip (deflate).",
             )
             continue
-        if info.is_dir() or name.startswith(IGNORED_ZIP_ENTRIES[0]) or name.rsplit("/", 1)[-1] == IGNORED_ZIP_ENTRIES[1]:
+        if (
+            info.is_dir()
+            or name.startswith(IGNORED_ZIP_ENTRIES[0])
+            or name.rsplit("/", 1)[-1] == IGNORED_ZIP_ENTRIES[1]
+        ):
             if not info.is_dir():
                 intake.add(
                     "zip_entry_ignored",
@@ -456,7 +460,11 @@ def _check_zip_directory(data: bytes, entries: list[zipfile.ZipInfo], intake: _I
             continue
         declared_total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_DECOMPRESSED_BYTES or declared_total > MAX_DECOMPRESSED_BYTES or ratio > MAX_COMPRESSION_RATIO:
+        if (
+            info.file_size > MAX_DECOMPRESSED_BYTES
+            or declared_total > MAX_DECOMPRESSED_BYTES
+            or ratio > MAX_COMPRESSION_RATIO
+        ):
             intake.add(
                 "zip_bomb",
                 ERROR,
@@ -705,7 +713,9 @@ def _check_chain(
             f"Certificates for {env_en} cannot be checked because no root certificates are configured for it. "
             "Contact KMD Opus Personale support; your file is not at fault.",
         )
-    issuers_in_upload = {id(c) for c in certificates for other in certificates if other is not c and _issued_by(other, c)}
+    issuers_in_upload = {
+        id(c) for c in certificates for other in certificates if other is not c and _issued_by(other, c)
+    }
     bottoms = [c for c in certificates if id(c) not in issuers_in_upload and not _is_self_signed(c)]
     end_entities = [c for c in bottoms if not _is_ca(c)]
     if len(end_entities) > 1:
@@ -925,11 +935,14 @@ def _check_cvr(leaf: x509.Certificate, expected_cvr: str, intake: _Intake) -> No
         )
 
 
+_NAME_LABELS = {NameOID.SERIAL_NUMBER: "serialNumber", ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
+
+
 def _entry(cert: x509.Certificate, role: str) -> ChainEntry:
     return ChainEntry(
         role=role,
-        subject=cert.subject.rfc4514_string(),
-        issuer=cert.issuer.rfc4514_string(),
+        subject=cert.subject.rfc4514_string(_NAME_LABELS),
+        issuer=cert.issuer.rfc4514_string(_NAME_LABELS),
         sha256=cert.fingerprint(hashes.SHA256()).hex(),
         serial=format(cert.serial_number, "x"),
         not_before=cert.not_valid_before_utc,

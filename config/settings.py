@@ -142,6 +142,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+
 # Trust anchors for OCES3 certificate chains, per environment (PEM files in these directories).
 # The OCES3 test CAs ship with the project; production roots are installed by the operator.
 def env_paths(name: str) -> list[Path]:

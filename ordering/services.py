@@ -301,13 +301,17 @@ def _check_certificate(order: AccessOrder) -> None:
     bundle = current_bundle(order)
     if bundle is None:
         raise InvalidOrder(
-            _("Individual integration needs the system's OCES3 certificate with its full chain. "
-              "Upload it on the order before submitting.")
+            _(
+                "Individual integration needs the system's OCES3 certificate with its full chain. "
+                "Upload it on the order before submitting."
+            )
         )
     if bundle.environment != order.environment:
         raise InvalidOrder(
-            _("The uploaded certificate was checked for the %(checked)s environment, but the order is for %(env)s. "
-              "Upload a certificate for %(env)s.")
+            _(
+                "The uploaded certificate was checked for the %(checked)s environment, but the order is for %(env)s. "
+                "Upload a certificate for %(env)s."
+            )
             % {"checked": bundle.get_environment_display(), "env": order.get_environment_display()}
         )
     leaf = bundle.leaf

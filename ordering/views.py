@@ -226,9 +226,7 @@ def _detail_context(request: HttpRequest, order: AccessOrder, failed: Transition
     return {
         "order": order,
         "certificates": certificates,
-        "can_upload_certificate": individual
-        and Role.ORDERER in roles
-        and order.state in (State.DRAFT, State.ACTIVE),
+        "can_upload_certificate": individual and Role.ORDERER in roles and order.state in (State.DRAFT, State.ACTIVE),
         "can_confirm_rollover": bool(certificates and certificates["pending"])
         and Role.ACCOUNT_MANAGER in roles
         and order.state == State.ACTIVE,

@@ -155,7 +155,9 @@ def test_the_shipped_oces3_test_anchors_are_the_real_root_and_issuing_ca():
 
 def test_the_shipped_issuing_ca_with_a_look_alike_leaf_names_what_is_wrong():
     anchors = TrustAnchors.from_pem_files("test", [p.read_bytes() for p in sorted(SHIPPED_TRUST.glob("*.pem"))])
-    report = check(SHIPPED_TRUST.joinpath("Den_Danske_Stat_OCES_udstedende_CA_1_Test_cti.pem").read_bytes(), anchors, "ca.pem")
+    report = check(
+        SHIPPED_TRUST.joinpath("Den_Danske_Stat_OCES_udstedende_CA_1_Test_cti.pem").read_bytes(), anchors, "ca.pem"
+    )
     assert report.codes() == ["leaf_is_ca"]
 
 
@@ -230,7 +232,11 @@ def _duplicate_names(pki, leaf) -> bytes:
 
 def _pkcs12(pki, leaf, with_key: bool = True) -> bytes:
     return pkcs12.serialize_key_and_certificates(
-        b"system", rsa_key(3072, 1) if with_key else None, leaf, [pki.issuing], serialization.BestAvailableEncryption(b"pw")
+        b"system",
+        rsa_key(3072, 1) if with_key else None,
+        leaf,
+        [pki.issuing],
+        serialization.BestAvailableEncryption(b"pw"),
     )
 
 
@@ -274,46 +280,136 @@ HOSTILE = {
     "absolute path": (lambda p, o, leaf, now: (_named("/etc/kaede.pem"), "abs.zip"), "zip_unsafe_path"),
     "drive letter": (lambda p, o, leaf, now: (_named("C:/kaede.pem"), "drev.zip"), "zip_unsafe_path"),
     "control character in a name": (lambda p, o, leaf, now: (_named("kae\x07de.pem"), "ctl.zip"), "zip_unsafe_path"),
-    "nested zip by name": (lambda p, o, leaf, now: (zip_bytes({"indre.zip": zip_bytes({"k.pem": pem(leaf)})}), "ydre.zip"), "zip_nested_archive"),
-    "nested zip renamed .pem": (lambda p, o, leaf, now: (zip_bytes({"k.pem": zip_bytes({"k.pem": pem(leaf)})}), "ydre.zip"), "zip_nested_archive"),
+    "nested zip by name": (
+        lambda p, o, leaf, now: (zip_bytes({"indre.zip": zip_bytes({"k.pem": pem(leaf)})}), "ydre.zip"),
+        "zip_nested_archive",
+    ),
+    "nested zip renamed .pem": (
+        lambda p, o, leaf, now: (zip_bytes({"k.pem": zip_bytes({"k.pem": pem(leaf)})}), "ydre.zip"),
+        "zip_nested_archive",
+    ),
     "encrypted entry": (lambda p, o, leaf, now: (_encrypted(p, leaf), "krypteret.zip"), "zip_encrypted"),
     "symlink": (lambda p, o, leaf, now: (_symlink(), "link.zip"), "zip_symlink"),
     "1,000 entries": (lambda p, o, leaf, now: (_entries(1000), "mange.zip"), "zip_too_many_entries"),
     "11 entries": (lambda p, o, leaf, now: (_entries(11), "elleve.zip"), "zip_too_many_entries"),
-    "truncated zip": (lambda p, o, leaf, now: (zip_bytes({"k.pem": pem(leaf, p.issuing)})[:700], "halv.zip"), "zip_corrupt"),
-    "bzip2 compression": (lambda p, o, leaf, now: (zip_bytes({"k.pem": pem(leaf)}, compression=zipfile.ZIP_BZIP2), "bz.zip"), "zip_unsupported_compression"),
-    "unexpected file in zip": (lambda p, o, leaf, now: (zip_bytes({"k.pem": pem(leaf, p.issuing), "LAES-MIG.txt": b"hej"}), "x.zip"), "zip_unexpected_file"),
+    "truncated zip": (
+        lambda p, o, leaf, now: (zip_bytes({"k.pem": pem(leaf, p.issuing)})[:700], "halv.zip"),
+        "zip_corrupt",
+    ),
+    "bzip2 compression": (
+        lambda p, o, leaf, now: (zip_bytes({"k.pem": pem(leaf)}, compression=zipfile.ZIP_BZIP2), "bz.zip"),
+        "zip_unsupported_compression",
+    ),
+    "unexpected file in zip": (
+        lambda p, o, leaf, now: (zip_bytes({"k.pem": pem(leaf, p.issuing), "LAES-MIG.txt": b"hej"}), "x.zip"),
+        "zip_unexpected_file",
+    ),
     "duplicate names in zip": (lambda p, o, leaf, now: (_duplicate_names(p, leaf), "dub.zip"), "zip_duplicate_name"),
-    "zip with only macOS leftovers": (lambda p, o, leaf, now: (zip_bytes({"__MACOSX/._k.pem": b"x"}), "mac.zip"), "zip_no_certificate_files"),
+    "zip with only macOS leftovers": (
+        lambda p, o, leaf, now: (zip_bytes({"__MACOSX/._k.pem": b"x"}), "mac.zip"),
+        "zip_no_certificate_files",
+    ),
     "renamed PDF": (lambda p, o, leaf, now: (_pdf(), "kaede.pem"), "wrong_file_type"),
     "renamed JPEG": (lambda p, o, leaf, now: (b"\xff\xd8\xff\xe0\x00\x10JFIF", "kaede.zip"), "wrong_file_type"),
-    "DER certificate": (lambda p, o, leaf, now: (leaf.public_bytes(serialization.Encoding.DER), "system.cer"), "der_certificate"),
+    "DER certificate": (
+        lambda p, o, leaf, now: (leaf.public_bytes(serialization.Encoding.DER), "system.cer"),
+        "der_certificate",
+    ),
     "PKCS#12 with key": (lambda p, o, leaf, now: (_pkcs12(p, leaf), "system.p12"), "pkcs12_file"),
     "PKCS#12 without key": (lambda p, o, leaf, now: (_pkcs12(p, leaf, with_key=False), "kaede.pfx"), "pkcs12_file"),
-    "PKCS#8 private key with the chain": (lambda p, o, leaf, now: (pem(leaf, p.issuing) + key_pem(rsa_key(3072, 1)), "alt.pem"), "private_key"),
-    "traditional RSA private key": (lambda p, o, leaf, now: (key_pem(rsa_key(3072, 1), traditional=True) + pem(leaf), "key.pem"), "private_key"),
-    "encrypted private key": (lambda p, o, leaf, now: (pem(leaf) + key_pem(rsa_key(3072, 1), password=b"hemmelig"), "k.pem"), "private_key"),
-    "EC private key": (lambda p, o, leaf, now: (key_pem(ec.generate_private_key(ec.SECP256R1()), traditional=True), "ec.pem"), "private_key"),
+    "PKCS#8 private key with the chain": (
+        lambda p, o, leaf, now: (pem(leaf, p.issuing) + key_pem(rsa_key(3072, 1)), "alt.pem"),
+        "private_key",
+    ),
+    "traditional RSA private key": (
+        lambda p, o, leaf, now: (key_pem(rsa_key(3072, 1), traditional=True) + pem(leaf), "key.pem"),
+        "private_key",
+    ),
+    "encrypted private key": (
+        lambda p, o, leaf, now: (pem(leaf) + key_pem(rsa_key(3072, 1), password=b"hemmelig"), "k.pem"),
+        "private_key",
+    ),
+    "EC private key": (
+        lambda p, o, leaf, now: (key_pem(ec.generate_private_key(ec.SECP256R1()), traditional=True), "ec.pem"),
+        "private_key",
+    ),
     "DER private key": (lambda p, o, leaf, now: (_der_key(), "key.der"), "private_key"),
-    "private key inside a zip": (lambda p, o, leaf, now: (zip_bytes({"k.pem": pem(leaf, p.issuing), "key.pem": key_pem(rsa_key(3072, 1))}), "alt.zip"), "private_key"),
-    "broken private key block": (lambda p, o, leaf, now: (pem(leaf, p.issuing) + b"-----BEGIN PRIVATE KEY-----\nMIIE\n", "k.pem"), "private_key"),
+    "private key inside a zip": (
+        lambda p, o, leaf, now: (
+            zip_bytes({"k.pem": pem(leaf, p.issuing), "key.pem": key_pem(rsa_key(3072, 1))}),
+            "alt.zip",
+        ),
+        "private_key",
+    ),
+    "broken private key block": (
+        lambda p, o, leaf, now: (pem(leaf, p.issuing) + b"-----BEGIN PRIVATE KEY-----\nMIIE\n", "k.pem"),
+        "private_key",
+    ),
     "missing intermediate": (lambda p, o, leaf, now: (pem(leaf), "kun-system.pem"), "missing_intermediate"),
     "wrong root": (lambda p, o, leaf, now: (pem(make_leaf(o), o.issuing), "forkert.pem"), "root_not_trusted"),
-    "untrusted root included": (lambda p, o, leaf, now: (pem(make_leaf(o), o.issuing, o.root), "forkert.pem"), "root_not_trusted"),
-    "expired leaf": (lambda p, o, leaf, now: (pem(make_leaf(p, not_before=now - timedelta(days=1200), not_after=now - timedelta(days=1)), p.issuing), "x.pem"), "leaf_expired"),
-    "not yet valid leaf": (lambda p, o, leaf, now: (pem(make_leaf(p, not_before=now + timedelta(days=3)), p.issuing), "x.pem"), "leaf_not_yet_valid"),
+    "untrusted root included": (
+        lambda p, o, leaf, now: (pem(make_leaf(o), o.issuing, o.root), "forkert.pem"),
+        "root_not_trusted",
+    ),
+    "expired leaf": (
+        lambda p, o, leaf, now: (
+            pem(make_leaf(p, not_before=now - timedelta(days=1200), not_after=now - timedelta(days=1)), p.issuing),
+            "x.pem",
+        ),
+        "leaf_expired",
+    ),
+    "not yet valid leaf": (
+        lambda p, o, leaf, now: (pem(make_leaf(p, not_before=now + timedelta(days=3)), p.issuing), "x.pem"),
+        "leaf_not_yet_valid",
+    ),
     "CA as leaf": (lambda p, o, leaf, now: (pem(make_leaf(p, ca=True), p.issuing), "ca.pem"), "leaf_is_ca"),
     "only CA certificates": (lambda p, o, leaf, now: (pem(p.issuing, p.root), "cas.pem"), "leaf_is_ca"),
-    "RSA 1024 leaf": (lambda p, o, leaf, now: (pem(make_leaf(p, key=rsa_key(1024, 1)), p.issuing), "svag.pem"), "weak_key"),
-    "EC P-521 leaf": (lambda p, o, leaf, now: (pem(make_leaf(p, key=ec.generate_private_key(ec.SECP521R1())), p.issuing), "ec521.pem"), "weak_key"),
-    "SHA-1 signature": (lambda p, o, leaf, now: (pem(resign_with_sha1(make_leaf(p, pkcs1v15=True), p.issuing_key), p.issuing), "sha1.pem"), "weak_signature_algorithm"),
+    "RSA 1024 leaf": (
+        lambda p, o, leaf, now: (pem(make_leaf(p, key=rsa_key(1024, 1)), p.issuing), "svag.pem"),
+        "weak_key",
+    ),
+    "EC P-521 leaf": (
+        lambda p, o, leaf, now: (
+            pem(make_leaf(p, key=ec.generate_private_key(ec.SECP521R1())), p.issuing),
+            "ec521.pem",
+        ),
+        "weak_key",
+    ),
+    "SHA-1 signature": (
+        lambda p, o, leaf, now: (
+            pem(resign_with_sha1(make_leaf(p, pkcs1v15=True), p.issuing_key), p.issuing),
+            "sha1.pem",
+        ),
+        "weak_signature_algorithm",
+    ),
     "tampered signature": (lambda p, o, leaf, now: (pem(_tampered(leaf), p.issuing), "rettet.pem"), "chain_invalid"),
-    "unrelated extra certificate": (lambda p, o, leaf, now: (pem(leaf, p.issuing, o.root), "ekstra.pem"), "unrelated_certificate"),
-    "two system certificates": (lambda p, o, leaf, now: (pem(leaf, make_leaf(p, cvr="12345678"), p.issuing), "to.pem"), "multiple_leaves"),
-    "server-only EKU": (lambda p, o, leaf, now: (pem(make_leaf(p, extended_key_usage=[ExtendedKeyUsageOID.SERVER_AUTH]), p.issuing), "tls.pem"), "eku_not_client_auth"),
-    "certificate request block": (lambda p, o, leaf, now: (pem(leaf, p.issuing) + _csr(), "csr.pem"), "pem_unexpected_block"),
-    "corrupt base64": (lambda p, o, leaf, now: (_corrupt_block(leaf) + pem(p.issuing), "x.pem"), "pem_invalid_certificate"),
-    "text without certificates": (lambda p, o, leaf, now: (b"Hej KMD, her er certifikatet.\n", "x.pem"), "unknown_format"),
+    "unrelated extra certificate": (
+        lambda p, o, leaf, now: (pem(leaf, p.issuing, o.root), "ekstra.pem"),
+        "unrelated_certificate",
+    ),
+    "two system certificates": (
+        lambda p, o, leaf, now: (pem(leaf, make_leaf(p, cvr="12345678"), p.issuing), "to.pem"),
+        "multiple_leaves",
+    ),
+    "server-only EKU": (
+        lambda p, o, leaf, now: (
+            pem(make_leaf(p, extended_key_usage=[ExtendedKeyUsageOID.SERVER_AUTH]), p.issuing),
+            "tls.pem",
+        ),
+        "eku_not_client_auth",
+    ),
+    "certificate request block": (
+        lambda p, o, leaf, now: (pem(leaf, p.issuing) + _csr(), "csr.pem"),
+        "pem_unexpected_block",
+    ),
+    "corrupt base64": (
+        lambda p, o, leaf, now: (_corrupt_block(leaf) + pem(p.issuing), "x.pem"),
+        "pem_invalid_certificate",
+    ),
+    "text without certificates": (
+        lambda p, o, leaf, now: (b"Hej KMD, her er certifikatet.\n", "x.pem"),
+        "unknown_format",
+    ),
     "expired issuing CA": (lambda p, o, leaf, now: _expired_issuer(p, now), "issuer_expired"),
 }
 

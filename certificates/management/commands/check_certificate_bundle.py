@@ -46,7 +46,9 @@ def _as_json(report, language: str) -> str:
     return json.dumps(
         {
             "valid": report.valid,
-            "findings": [{"code": f.code, "severity": f.severity, "message": f.message(language)} for f in report.findings],
+            "findings": [
+                {"code": f.code, "severity": f.severity, "message": f.message(language)} for f in report.findings
+            ],
             "chain": [
                 {
                     "role": e.role,

@@ -4,11 +4,16 @@ Idempotent: catalogue rows are matched by code/CVR/username; orders are made onl
 that have none yet, through the lifecycle services, so the audit trail is genuine.
 """
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import User
+from certificates import trust
+from certificates.services import certificate_upload
+from certificates.testing import make_leaf, make_pki, pem, zip_bytes
 from ordering import services
 from ordering.models import (
     AccessOrder,
@@ -299,6 +304,30 @@ class Command(BaseCommand):
         systems["Aarhus Fraværsoverblik"] = own
         return customers
 
+    def _demo_certificate(self, order, orderer) -> bool:
+        """Give the customer's own system a chain from a look-alike demo CA, where the demo trusts it.
+
+        The demo CA is made here and trusted for the test environment only with DJANGO_DEBUG=1
+        (config/settings.py); its private keys exist only in this process. A sample upload is left
+        in private/demo-upload/ for trying the upload page.
+        """
+        demo_trust = Path(settings.STORAGES["default"]["OPTIONS"]["location"]) / "demo-trust"
+        if demo_trust not in [Path(d) for d in settings.CERTIFICATE_TRUST_DIRS["test"]]:
+            self.stdout.write("No demo trust directory configured; the individual-integration order stays a draft.")
+            return False
+        pki = make_pki(unit="Opus Adgang demo (ikke ægte)")
+        demo_trust.mkdir(parents=True, exist_ok=True)
+        (demo_trust / "demo-rod-ca.pem").write_bytes(pem(pki.root))
+        (demo_trust / "demo-udstedende-ca.pem").write_bytes(pem(pki.issuing))
+        trust._load.cache_clear()
+        vendor_cvr = order.external_system.vendor.cvr
+        chain = zip_bytes({"fravaersoverblik.pem": pem(make_leaf(pki, cvr=vendor_cvr), pki.issuing)})
+        samples = demo_trust.parent / "demo-upload"
+        samples.mkdir(exist_ok=True)
+        (samples / "fravaersoverblik-kaede.zip").write_bytes(chain)
+        _record, report = certificate_upload(order=order, actor=orderer, data=chain, filename="fravaersoverblik.zip")
+        return report.valid
+
     def _orders(self, customer, users, interfaces, systems) -> None:
         members = {m.user.username: m.user for m in customer.memberships.select_related("user")}
         orderer = next(u for name, u in members.items() if name.startswith("bestiller"))
@@ -347,12 +376,20 @@ class Command(BaseCommand):
             to(order("Børneplan", package="dagtilbudspakke"), "closure_requested")
             closed = to(order("TidReg", codes=["engangsydelser"], environment="test"), "active")
             services.order_close(order=closed, actor=manager, comment="Testforløbet er afsluttet.")
-            breached = to(order("Aarhus Fraværsoverblik", codes=["opret-fravaer"], environment="test"), "active")
+            breached = to(order("SkoleVikar", codes=["medarbejderoplysninger"], environment="test"), "active")
             services.order_emergency_close(
                 order=breached,
                 actor=support,
-                reason="Leverandøren har meldt et sikkerhedsbrud; certifikatet kan være kompromitteret.",
+                reason="Leverandøren har meldt et sikkerhedsbrud; adgangen lukkes, indtil det er afklaret.",
             )
+            own = order(
+                "Aarhus Fraværsoverblik",
+                codes=["opret-fravaer"],
+                environment="test",
+                note="Eget system; individuel integration.",
+            )
+            if self._demo_certificate(own, orderer):
+                to(own, "active")
             withdrawn = to(order("KantineKort", codes=["engangsydelser"], environment="test"), "submitted")
             services.order_withdraw(order=withdrawn, actor=orderer, comment="Bestilt ved en fejl.")
             rejected = to(order("RekrutOnline", codes=["medarbejderoplysninger"], environment="test"), "submitted")
