@@ -85,3 +85,33 @@ def test_orderer_logs_in_and_submits_an_order(cast, live_server, browser_page, t
 
     assert AccessOrder.objects.get().state == "submitted"
     assert order.reference in page.text_content("h1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orderer_uploads_a_certificate_chain_in_the_browser(cast, live_server, browser_page, settings, tmp_path):
+    from certificates.models import CertificateBundle
+    from certificates.testing import make_leaf, make_pki, pem, zip_bytes
+    from tests.conftest import make_order
+
+    pki = make_pki()
+    trust_dir = tmp_path / "trust"
+    trust_dir.mkdir()
+    (trust_dir / "rod.pem").write_bytes(pem(pki.root))
+    settings.CERTIFICATE_TRUST_DIRS = {"test": [trust_dir], "production": []}
+    bundle = tmp_path / "kaede.zip"
+    bundle.write_bytes(zip_bytes({"kaede.pem": pem(make_leaf(pki, cvr="31415926"), pki.issuing)}))
+    order = make_order(cast, "draft", system=cast.own_system, environment="test")
+
+    page = browser_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "orderer_a")
+    page.fill("#id_password", "a-long-test-password")
+    page.click("button[type=submit].button-primary")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.set_input_files("#id_bundle", str(bundle))
+    page.click("#certificate form button[type=submit]")
+    page.wait_for_selector("#certificate table")
+    assert_accessible(page)
+    assert CertificateBundle.objects.get(order=order).status == "current"
+    assert "NTRDK-31415926" in page.text_content("#certificate table")
