@@ -279,3 +279,12 @@ def test_support_and_account_managers_see_expiring_certificates_others_do_not(
         assert body.count("<tr>") == (2 if sees else 0)  # header row + the one expiring within 90 days
     client.force_login(cast.orderer_a)
     assert client.get(url).status_code == 403
+
+
+def test_a_refused_upload_leaves_the_chain_in_use_as_it_was(cast, individual_order, pki, leaf):
+    order = individual_order("draft")
+    before = list(CertificateBundle.objects.values_list("pk", "status"))
+    record, report = upload(order, cast.orderer_a, pem(leaf), "kun-system.pem")
+    assert report.codes("error") == ["missing_intermediate"]
+    assert list(CertificateBundle.objects.values_list("pk", "status")) == before
+    assert Certificate.objects.count() == 2

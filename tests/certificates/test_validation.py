@@ -494,3 +494,16 @@ def test_a_huge_declared_entry_count_is_refused_before_anything_is_read(trust):
 def test_the_real_ratio_of_a_pem_chain_is_far_below_the_bomb_limit(pki, leaf):
     text = pem(leaf, pki.issuing, pki.root)
     assert len(text) / len(zlib.compress(text)) < 3
+
+
+def test_the_validation_core_does_not_depend_on_django():
+    import ast
+
+    source = (Path(__file__).resolve().parents[2] / "certificates" / "validation.py").read_text()
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    assert not any(name.split(".")[0] == "django" for name in imported)
