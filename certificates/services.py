@@ -3,16 +3,13 @@
 import datetime
 import re
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordering.audit import audit_record
 from ordering.models import OPEN_STATES, AccessOrder, State
+from ordering.notifications import build_email, order_url
 from ordering.roles import Role, customer_roles, order_roles
 from ordering.services import NotAllowedNow, NotPermitted, lock_order
 from ordering.tasks import send_event_notification
@@ -194,18 +191,7 @@ def _send_expiry_mail(leaf: Certificate, days_left: int) -> int:
         for m in order.customer.memberships.select_related("user").filter(is_orderer=True, user__is_active=True)
         if m.user.email
     ]
-    context = {
-        "order": order,
-        "leaf": leaf,
-        "days_left": days_left,
-        "order_url": settings.SITE_URL + reverse("ordering:order_detail", args=[order.pk]),
-    }
-    with translation.override("da"):
-        subject = " ".join(render_to_string("certificates/email/expiry_subject.txt", context).split())
-        text = render_to_string("certificates/email/expiry_body.txt", context)
-        html = render_to_string("certificates/email/expiry_body.html", context)
+    context = {"order": order, "leaf": leaf, "days_left": days_left, "order_url": order_url(order)}
     for address in recipients:
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
-        message.attach_alternative(html, "text/html")
-        message.send()
+        build_email("certificates/email/expiry", context, address).send()
     return len(recipients)

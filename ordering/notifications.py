@@ -49,23 +49,27 @@ def recipients_for(event: AuditEvent) -> list[User]:
     return [u for u in users.values() if u.email]
 
 
-def render_event_email(event: AuditEvent, recipient: User) -> EmailMultiAlternatives:
-    order = event.order
-    context = {
-        "event": event,
-        "order": order,
-        "recipient": recipient,
-        "order_url": settings.SITE_URL + reverse("ordering:order_detail", args=[order.pk]),
-    }
-    base = f"ordering/email/{event.transition}"
-    # E-mails are Danish: they go to Danish public-sector staff and KMD, whatever the sender's language.
+def build_email(template_base: str, context: dict, to: str) -> EmailMultiAlternatives:
+    """An e-mail from the `<base>_subject.txt`, `<base>_body.txt` and `<base>_body.html` templates.
+
+    E-mails are Danish: they go to Danish public-sector staff and KMD, whatever the sender's language.
+    """
     with translation.override("da"):
-        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
-        text = render_to_string(f"{base}_body.txt", context)
-        html = render_to_string(f"{base}_body.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [recipient.email])
+        subject = " ".join(render_to_string(f"{template_base}_subject.txt", context).split())
+        text = render_to_string(f"{template_base}_body.txt", context)
+        html = render_to_string(f"{template_base}_body.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
     return message
+
+
+def order_url(order) -> str:
+    return settings.SITE_URL + reverse("ordering:order_detail", args=[order.pk])
+
+
+def render_event_email(event: AuditEvent, recipient: User) -> EmailMultiAlternatives:
+    context = {"event": event, "order": event.order, "recipient": recipient, "order_url": order_url(event.order)}
+    return build_email(f"ordering/email/{event.transition}", context, recipient.email)
 
 
 def notify_event(event_id: int) -> int:
