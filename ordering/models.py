@@ -176,6 +176,9 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200)
     cvr = models.CharField(_("CVR number"), max_length=8, unique=True, validators=[validate_cvr])
     ean = models.CharField(_("EAN number"), max_length=13, validators=[validate_ean])
+    invoice_reference_person = models.CharField(
+        _("reference person for invoices"), max_length=200, blank=True, help_text=_("Required on public e-invoices.")
+    )
     account_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("account manager"),
@@ -344,6 +347,11 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     requisition_number = models.CharField(
         _("requisition number"), max_length=40, blank=True, help_text=_("Your own reference, printed on invoices.")
     )
+    startup_package = models.BooleanField(
+        _("startup package"),
+        default=False,
+        help_text=_("Recommended for individual integration: test access for 6 months, 3 meetings, 4 hours of Q&A."),
+    )
     note = models.TextField(_("note to KMD"), blank=True)
 
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
@@ -497,6 +505,11 @@ class Addendum(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_from_ip = models.GenericIPAddressField(_("decided from IP address"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
+    # The price quote as it stood when this version was issued; later price lists do not touch it.
+    quote = models.JSONField(_("frozen price quote"), null=True, blank=True)
+    price_list = models.ForeignKey(
+        "billing.PriceList", null=True, blank=True, on_delete=models.PROTECT, related_name="addenda"
+    )
 
     class Meta:
         ordering = ["order", "version"]

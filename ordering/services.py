@@ -14,6 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
+from billing.services import (
+    BillingError,
+    billing_on_activate,
+    billing_on_close,
+    billing_on_emergency_close,
+    freeze_quote,
+)
 from certificates.selectors import current_bundle
 
 from .audit import audit_record
@@ -343,7 +350,13 @@ def _issue_new_version(order: AccessOrder, actor) -> None:
     if latest is not None and latest.status == Addendum.Status.ISSUED:
         latest.status = Addendum.Status.SUPERSEDED
         latest.save(update_fields=["status"])
-    Addendum.objects.create(order=order, version=(latest.version + 1 if latest else 1), issued_by=actor, issued_at=now)
+    addendum = Addendum.objects.create(
+        order=order, version=(latest.version + 1 if latest else 1), issued_by=actor, issued_at=now
+    )
+    try:
+        freeze_quote(addendum)
+    except BillingError as error:
+        raise InvalidOrder(error.message) from None
 
 
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
@@ -395,6 +408,7 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
     # The account manager activating the change is also the one who may close the old access.
     previous.close(on=order.activated_on)
     previous.save(update_fields=["state", "closed_on", "updated_at"])
+    billing_on_close(previous, actor, on=order.activated_on, end_licence_ids=None)
     audit_record(
         order=previous,
         actor=actor,
@@ -416,7 +430,7 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
         "activate",
         fields=["activated_on"],
         comment=(comment or "").strip(),
-        after=lambda o: _close_changed_access(o, actor),
+        after=lambda o: (billing_on_activate(o, actor), _close_changed_access(o, actor)),
         on=on,
     )
 
@@ -425,7 +439,16 @@ def order_request_closure(*, order: AccessOrder, actor, comment: str = "") -> Ac
     return _run_transition(order, actor, "request_closure", comment=(comment or "").strip())
 
 
-def order_close(*, order: AccessOrder, actor, on: datetime.date | None = None, comment: str = "") -> AccessOrder:
+def order_close(
+    *,
+    order: AccessOrder,
+    actor,
+    on: datetime.date | None = None,
+    comment: str = "",
+    end_licence_ids: list[int] | None = None,
+) -> AccessOrder:
+    """Close access on a date. Licences no other access uses end too: all of them by default,
+    or those in `end_licence_ids` when the account manager chose."""
     on = on or timezone.localdate()
     if on > timezone.localdate():
         raise InvalidOrder(_("Access can only be closed today or on a past date, not in the future."))
@@ -433,7 +456,15 @@ def order_close(*, order: AccessOrder, actor, on: datetime.date | None = None, c
         raise InvalidOrder(
             _("The closing date cannot be before access was established (%(date)s).") % {"date": order.activated_on}
         )
-    return _run_transition(order, actor, "close", fields=["closed_on"], comment=(comment or "").strip(), on=on)
+    return _run_transition(
+        order,
+        actor,
+        "close",
+        fields=["closed_on"],
+        comment=(comment or "").strip(),
+        after=lambda o: billing_on_close(o, actor, on=on, end_licence_ids=end_licence_ids),
+        on=on,
+    )
 
 
 def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOrder:
@@ -446,6 +477,7 @@ def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOr
         "emergency_close",
         fields=["emergency_reason", "closed_on"],
         comment=reason,
+        after=lambda o: billing_on_emergency_close(o, actor, on=o.closed_on),
         reason=reason,
         on=timezone.localdate(),
     )

@@ -90,6 +90,8 @@ def cast(db):
     ContractInterface.objects.create(contract=contract, interface=web["opret-fravaer"])
     own_system = ExternalSystem.objects.create(name="Eget værktøj", vendor=vendor, category="other", owner=customer_a)
 
+    price_list = make_price_list(web, [package])
+
     people = {}
     for customer, suffix in ((customer_a, "a"), (customer_b, "b")):
         orderer = make_user(f"orderer_{suffix}")
@@ -111,8 +113,37 @@ def cast(db):
         canteen=canteen,
         own_system=own_system,
         package=package,
+        price_list=price_list,
         **people,
     )
+
+
+def make_price_list(interfaces: dict, packages: list, *, effective_from=None, name: str = "Prisliste 2026"):
+    """Round example prices, so expected amounts are easy to read in tests."""
+    import datetime
+    from decimal import Decimal
+
+    from billing.models import InterfacePrice, PackagePrice, PriceList
+
+    price_list = PriceList.objects.create(
+        name=name,
+        effective_from=effective_from or datetime.date(2020, 1, 1),
+        is_example=True,
+        setup_fee=Decimal("5000.00"),
+        startup_package_price=Decimal("25000.00"),
+        consulting_hourly_rate=Decimal("1500.00"),
+    )
+    for interface in interfaces.values():
+        InterfacePrice.objects.create(
+            price_list=price_list,
+            interface=interface,
+            licence_start_fee=Decimal("10000.00"),
+            monthly_fee=Decimal("3100.00"),
+            additional_system_fee=Decimal("2500.00"),
+        )
+    for package in packages:
+        PackagePrice.objects.create(price_list=price_list, package=package, monthly_fee=Decimal("6200.00"))
+    return price_list
 
 
 def facts(cast, *, system=None, codes=("opret-fravaer",), environment="production", **overrides) -> dict:

@@ -4,6 +4,8 @@ Idempotent: catalogue rows are matched by code/CVR/username; orders are made onl
 that have none yet, through the lifecycle services, so the audit trail is genuine.
 """
 
+import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -11,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import User
+from billing.models import InterfacePrice, PackagePrice, PriceList
 from certificates import trust
 from certificates.services import certificate_upload
 from certificates.testing import make_leaf, make_pki, pem, zip_bytes
@@ -182,6 +185,19 @@ CUSTOMERS = [
     ("Region Midtjylland", "29190925", "579800020130", "kundeansvarlig2", "OPUS-HA-2022-031", "standard", []),
 ]
 
+# Example prices (DKK excl. VAT), clearly marked as examples: not KMD's price list.
+# interface code: (licence start fee, monthly fee, additional-system fee)
+DEMO_INTERFACE_PRICES = {
+    "opret-fravaer": ("15000.00", "1250.00", "5000.00"),
+    "hent-fravaerskvoter": ("12000.00", "950.00", "4000.00"),
+    "moedetidsplaner": ("12000.00", "950.00", "4000.00"),
+    "upload-personalemappe": ("10000.00", "850.00", "3500.00"),
+    "medarbejderoplysninger": ("20000.00", "1800.00", "6500.00"),
+    "engangsydelser": ("15000.00", "1250.00", "5000.00"),
+    "faste-tillaeg": ("12000.00", "950.00", "4000.00"),
+}
+DEMO_PACKAGE_PRICES = {"vagtplanpakke": "3900.00", "dagtilbudspakke": "3200.00"}
+
 MEMBERSHIPS = [
     ("bestiller", "55133018", True, False),
     ("tegner", "55133018", False, True),
@@ -208,6 +224,7 @@ class Command(BaseCommand):
             interfaces = self._interfaces()
             systems = self._catalogue(interfaces)
             customers = self._customers(users, interfaces, systems)
+            self._price_list(interfaces)
         for customer in customers.values():
             if not customer.orders.exists():
                 self._orders(customer, users, interfaces, systems)
@@ -303,6 +320,32 @@ class Command(BaseCommand):
         )
         systems["Aarhus Fraværsoverblik"] = own
         return customers
+
+    def _price_list(self, interfaces) -> None:
+        price_list, created = PriceList.objects.get_or_create(
+            effective_from=datetime.date(2025, 1, 1),
+            defaults={
+                "name": "Eksempelpriser 2025 (demo)",
+                "is_example": True,
+                "setup_fee": Decimal("7500.00"),
+                "startup_package_price": Decimal("35000.00"),
+                "consulting_hourly_rate": Decimal("1450.00"),
+            },
+        )
+        if not created:
+            return
+        for code, (start, monthly, additional) in DEMO_INTERFACE_PRICES.items():
+            InterfacePrice.objects.create(
+                price_list=price_list,
+                interface=interfaces[code],
+                licence_start_fee=Decimal(start),
+                monthly_fee=Decimal(monthly),
+                additional_system_fee=Decimal(additional),
+            )
+        for code, monthly in DEMO_PACKAGE_PRICES.items():
+            PackagePrice.objects.create(
+                price_list=price_list, package=IntegrationPackage.objects.get(code=code), monthly_fee=Decimal(monthly)
+            )
 
     def _demo_certificate(self, order, orderer) -> bool:
         """Give the customer's own system a chain from a look-alike demo CA, where the demo trusts it.

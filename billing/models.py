@@ -1,0 +1,290 @@
+"""Price lists, charges, recurring fees (licences and packages), invoices and billing runs."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ordering.models import AccessOrder, Customer, IntegrationPackage, Interface
+
+
+def _money(verbose_name, **kwargs):
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
+
+
+class PriceList(models.Model):
+    """Prices excl. VAT in DKK. Versioned by effective date; once used, never edited again."""
+
+    name = models.CharField(_("name"), max_length=100)
+    effective_from = models.DateField(_("effective from"), unique=True)
+    is_example = models.BooleanField(
+        _("example prices"), default=False, help_text=_("Demo prices, not KMD's real prices.")
+    )
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4, default=Decimal("0.25"))
+    setup_fee = _money(_("setup fee per external system"))
+    startup_package_price = _money(_("startup package"))
+    consulting_hourly_rate = _money(_("consulting hourly rate (senior consultant)"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.effective_from:%d.%m.%Y})"
+
+    def save(self, *args, **kwargs):
+        if self.pk and self.is_used:
+            raise ValidationError(_("This price list has been used and cannot be changed. Create a new one."))
+        super().save(*args, **kwargs)
+
+    @property
+    def is_used(self) -> bool:
+        if not self.pk:
+            return False
+        return self.addenda.exists() or self.charges.exists()
+
+
+class _PriceListPart(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.price_list.is_used:
+            raise ValidationError(_("This price list has been used and cannot be changed. Create a new one."))
+        super().save(*args, **kwargs)
+
+
+class InterfacePrice(_PriceListPart):
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="interface_prices")
+    interface = models.ForeignKey(
+        Interface, on_delete=models.PROTECT, limit_choices_to={"kind": "web_service"}, verbose_name=_("interface")
+    )
+    licence_start_fee = _money(_("licence start fee"))
+    monthly_fee = _money(_("monthly fee"))
+    additional_system_fee = _money(_("additional-system fee"))
+
+    class Meta:
+        verbose_name = _("interface price")
+        verbose_name_plural = _("interface prices")
+        constraints = [models.UniqueConstraint(fields=["price_list", "interface"], name="interface_price_once")]
+
+    def __str__(self) -> str:
+        return f"{self.interface} ({self.price_list})"
+
+
+class PackagePrice(_PriceListPart):
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="package_prices")
+    package = models.ForeignKey(IntegrationPackage, on_delete=models.PROTECT, verbose_name=_("integration package"))
+    monthly_fee = _money(_("monthly fee"))
+
+    class Meta:
+        verbose_name = _("package price")
+        verbose_name_plural = _("package prices")
+        constraints = [models.UniqueConstraint(fields=["price_list", "package"], name="package_price_once")]
+
+    def __str__(self) -> str:
+        return f"{self.package} ({self.price_list})"
+
+
+class QuoteAdjustment(models.Model):
+    """A discount or adjustment the account manager adds before issuing the addendum."""
+
+    class Kind(models.TextChoices):
+        ONE_TIME = "one_time", _("One-time")
+        MONTHLY = "monthly", _("Monthly")
+
+    order = models.ForeignKey(AccessOrder, on_delete=models.CASCADE, related_name="quote_adjustments")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = _money(_("amount (negative for a discount)"))
+    reason = models.CharField(_("reason"), max_length=300)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order.reference}: {self.amount} ({self.reason})"
+
+
+class RecurringFee(models.Model):
+    """A monthly fee from activation to closure: an interface licence, a package, or an adjustment.
+
+    A licence belongs to the customer (one licence serves all its systems); package and adjustment
+    fees belong to the order that started them.
+    """
+
+    class Kind(models.TextChoices):
+        LICENCE = "licence", _("Interface licence")
+        PACKAGE = "package", _("Integration package")
+        ADJUSTMENT = "adjustment", _("Agreed adjustment")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="recurring_fees")
+    order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="recurring_fees")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    interface = models.ForeignKey(Interface, null=True, blank=True, on_delete=models.PROTECT)
+    package = models.ForeignKey(IntegrationPackage, null=True, blank=True, on_delete=models.PROTECT)
+    description_da = models.CharField(max_length=300)
+    description_en = models.CharField(max_length=300)
+    monthly_fee = _money(_("monthly fee"))
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until (not included)"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["customer", "starts_on", "pk"]
+        verbose_name = _("recurring fee")
+        verbose_name_plural = _("recurring fees")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="licence", interface__isnull=False) | ~Q(kind="licence"), name="licence_names_interface"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="fee_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description_da
+
+    def is_active_on(self, day) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
+
+
+class Charge(models.Model):
+    """A one-time amount to invoice: from the frozen quote at activation, or consulting hours."""
+
+    class Kind(models.TextChoices):
+        ONE_TIME = "one_time", _("One-time fee")
+        CONSULTING = "consulting", _("Consulting")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="charges")
+    order = models.ForeignKey(AccessOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="charges")
+    price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="charges")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    rule = models.CharField(max_length=40)
+    description_da = models.CharField(max_length=400)
+    description_en = models.CharField(max_length=400)
+    hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2, null=True, blank=True)
+    hourly_rate = _money(_("hourly rate"), null=True, blank=True)
+    amount = _money(_("amount"))
+    booked_on = models.DateField(_("date"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["booked_on", "pk"]
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
+
+    def __str__(self) -> str:
+        return f"{self.description_da}: {self.amount}"
+
+
+class StartupPackage(models.Model):
+    """What the customer has used of the startup package bought with an order."""
+
+    MEETINGS_INCLUDED = 3
+    QA_HOURS_INCLUDED = Decimal("4")
+
+    order = models.OneToOneField(AccessOrder, on_delete=models.PROTECT, related_name="startup_package_usage")
+    test_access_until = models.DateField(_("test-environment access until"))
+    meetings_used = models.PositiveSmallIntegerField(_("meetings used"), default=0)
+    qa_hours_used = models.DecimalField(_("Q&A hours used"), max_digits=5, decimal_places=2, default=Decimal("0"))
+
+    def __str__(self) -> str:
+        return f"{self.order.reference}: {self.meetings_used} meetings, {self.qa_hours_used} h"
+
+    @property
+    def meetings_exceeded(self) -> bool:
+        return self.meetings_used > self.MEETINGS_INCLUDED
+
+    @property
+    def qa_hours_exceeded(self) -> bool:
+        return self.qa_hours_used > self.QA_HOURS_INCLUDED
+
+
+class BillingRun(models.Model):
+    period = models.DateField(_("period"), unique=True)  # first day of the month
+    first_run_at = models.DateTimeField(default=timezone.now)
+    last_run_at = models.DateTimeField(default=timezone.now)
+    runs = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-period"]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m}"
+
+
+class Invoice(models.Model):
+    """One customer's invoice for one month. Final when made: corrections go on a later invoice."""
+
+    run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    period = models.DateField(_("period"))
+    number = models.CharField(_("invoice number"), max_length=20, unique=True)
+    customer_name = models.CharField(max_length=200)
+    cvr = models.CharField(_("CVR number"), max_length=8)
+    ean = models.CharField(_("EAN number"), max_length=13)
+    reference_person = models.CharField(_("reference person"), max_length=200, blank=True)
+    total_excl_vat = _money(_("total excl. VAT"))
+    vat = _money(_("VAT"))
+    total_incl_vat = _money(_("total incl. VAT"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period", "customer_name"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [models.UniqueConstraint(fields=["customer", "period"], name="one_invoice_per_customer_month")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("A final invoice cannot be changed; corrections go on a later invoice.")
+        super().save(*args, **kwargs)
+
+
+class InvoiceLine(models.Model):
+    class Kind(models.TextChoices):
+        RECURRING = "recurring", _("Monthly fee")
+        ONE_TIME = "one_time", _("One-time fee")
+        CONSULTING = "consulting", _("Consulting")
+        CORRECTION = "correction", _("Correction")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    # What the line bills, once: a charge, or a recurring fee for a month. Unique, so nothing is billed twice.
+    source_key = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    order = models.ForeignKey(AccessOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requisition_number = models.CharField(max_length=40, blank=True)
+    charge = models.OneToOneField(Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_line")
+    recurring_fee = models.ForeignKey(
+        RecurringFee, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    corrects = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="correction"
+    )
+    service_month = models.DateField(null=True, blank=True)
+    days = models.PositiveSmallIntegerField(null=True, blank=True)
+    days_in_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    description_da = models.CharField(max_length=400)
+    description_en = models.CharField(max_length=400)
+    amount = _money(_("amount"))
+
+    class Meta:
+        ordering = ["invoice", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.source_key}: {self.amount}"

@@ -1,0 +1,499 @@
+"""Money writes: frozen quotes, charges and fees on activation and closure, consulting, billing runs."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordering.audit import audit_record
+from ordering.models import LIVE_ACCESS_STATES, AccessOrder, Addendum, Customer, State
+from ordering.roles import Role, order_roles
+
+from . import pricing
+from .models import (
+    BillingRun,
+    Charge,
+    Invoice,
+    InvoiceLine,
+    PriceList,
+    QuoteAdjustment,
+    RecurringFee,
+    StartupPackage,
+)
+from .pricing import money
+
+
+class BillingError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- Quotes -----------------------------------------------------------------------------------
+
+
+def price_list_on(day: datetime.date) -> PriceList:
+    price_list = (
+        PriceList.objects.filter(effective_from__lte=day)
+        .prefetch_related("interface_prices__interface", "package_prices__package")
+        .order_by("-effective_from")
+        .first()
+    )
+    if price_list is None:
+        raise BillingError(_("No price list is in force on %(day)s. A catalogue admin must add one.") % {"day": day})
+    return price_list
+
+
+def price_facts(price_list: PriceList) -> pricing.PriceFacts:
+    return pricing.PriceFacts(
+        name=str(price_list),
+        interfaces={
+            p.interface.code: pricing.InterfacePrice(p.licence_start_fee, p.monthly_fee, p.additional_system_fee)
+            for p in price_list.interface_prices.all()
+        },
+        packages={p.package.code: p.monthly_fee for p in price_list.package_prices.all()},
+        setup_fee=price_list.setup_fee,
+        startup_package=price_list.startup_package_price,
+        consulting_hourly=price_list.consulting_hourly_rate,
+        vat_rate=price_list.vat_rate,
+    )
+
+
+def contract_facts(customer: Customer) -> pricing.ContractFacts:
+    contract = getattr(customer, "contract", None)
+    if contract is None:
+        return pricing.ContractFacts()
+    lines = contract.included_interfaces.select_related("interface").prefetch_related("named_systems")
+    return pricing.ContractFacts(
+        reference=contract.reference,
+        included={
+            line.interface.code: pricing.ContractLine(
+                line.coverage, frozenset(s.pk for s in line.named_systems.all())
+            )
+            for line in lines
+        },
+    )
+
+
+def _active_licence_codes(customer_id: int, day: datetime.date, exclude_order: AccessOrder | None = None) -> set[str]:
+    fees = RecurringFee.objects.filter(
+        customer_id=customer_id, kind=RecurringFee.Kind.LICENCE, starts_on__lte=day
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+    if exclude_order is not None:
+        fees = fees.exclude(order=exclude_order)
+    return set(fees.values_list("interface__code", flat=True))
+
+
+def order_facts(order: AccessOrder, *, day: datetime.date | None = None) -> pricing.OrderFacts:
+    day = day or timezone.localdate()
+    interfaces = order.requested_interfaces()
+    existing = frozenset()
+    if order.changes_order_id:
+        existing = frozenset(i.code for i in order.changes_order.requested_interfaces())
+    return pricing.OrderFacts(
+        purchase_model=order.purchase_model,
+        system_id=order.external_system_id,
+        system_name=order.external_system.name,
+        reason=order.reason,
+        interfaces=tuple(pricing.InterfaceFacts(i.code, i.name_da, i.name_en) for i in interfaces),
+        package_code=order.package.code if order.package_id else "",
+        package_name=order.package.name_da if order.package_id else "",
+        startup_package=order.startup_package,
+        licensed=frozenset(_active_licence_codes(order.customer_id, day, exclude_order=order)),
+        existing_access=existing,
+        adjustments=tuple((a.kind, a.amount, a.reason) for a in order.quote_adjustments.all()),
+    )
+
+
+def quote_for_order(order: AccessOrder, *, day: datetime.date | None = None) -> tuple[pricing.Quote, PriceList]:
+    """The live quote: today's price list, the customer's contract and licences, the order's facts."""
+    day = day or timezone.localdate()
+    price_list = price_list_on(day)
+    return pricing.quote(order_facts(order, day=day), contract_facts(order.customer), price_facts(price_list)), price_list
+
+
+def freeze_quote(addendum: Addendum) -> None:
+    """Called when an addendum version is issued: the quote it shows is fixed from then on."""
+    quote, price_list = quote_for_order(addendum.order)
+    addendum.quote = quote.to_dict()
+    addendum.price_list = price_list
+    addendum.save(update_fields=["quote", "price_list"])
+
+
+def frozen_quote(order: AccessOrder) -> pricing.Quote | None:
+    addendum = order.addenda.exclude(quote__isnull=True).order_by("-version").first()
+    return pricing.Quote.from_dict(addendum.quote) if addendum else None
+
+
+def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decimal, reason: str) -> QuoteAdjustment:
+    from ordering.services import lock_order
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise BillingError(_("Give the reason for the adjustment; the customer sees it in the quote."))
+    if kind not in QuoteAdjustment.Kind.values:
+        raise BillingError(_("Choose whether the adjustment is one-time or monthly."))
+    with transaction.atomic():
+        locked = lock_order(order)
+        if Role.ACCOUNT_MANAGER not in order_roles(actor, locked):
+            raise BillingError(_("Only the customer's account manager can adjust the price."))
+        if locked.state != State.SUBMITTED:
+            raise BillingError(_("The price can only be adjusted before the addendum is issued."))
+        adjustment = QuoteAdjustment.objects.create(
+            order=locked, kind=kind, amount=money(amount), reason=reason, created_by=actor
+        )
+        audit_record(
+            order=locked,
+            actor=actor,
+            role=Role.ACCOUNT_MANAGER,
+            transition="quote_adjusted",
+            from_state=locked.state,
+            to_state=locked.state,
+            comment=f"{adjustment.get_kind_display()}: {adjustment.amount} kr. – {reason}",
+        )
+    return adjustment
+
+
+# --- Lifecycle hooks (called inside the order's transition) ------------------------------------
+
+
+def billing_on_activate(order: AccessOrder, actor) -> None:
+    """Book the one-time charges of the accepted quote, and start licences and package fees."""
+    accepted = order.addenda.filter(status=Addendum.Status.ACCEPTED).order_by("-version").first()
+    if accepted is None or accepted.quote is None:
+        return
+    quote = pricing.Quote.from_dict(accepted.quote)
+    day = order.activated_on
+    charges = [
+        Charge(
+            customer_id=order.customer_id,
+            order=order,
+            price_list=accepted.price_list,
+            kind=Charge.Kind.ONE_TIME,
+            rule=line.rule,
+            description_da=f"{order.reference}: {line.da}",
+            description_en=f"{order.reference}: {line.en}",
+            amount=line.amount,
+            booked_on=day,
+            recorded_by=actor,
+        )
+        for line in quote.lines_of(pricing.ONE_TIME)
+        if line.amount != 0
+    ]
+    Charge.objects.bulk_create(charges)
+    already = _active_licence_codes(order.customer_id, day)
+    interfaces = {i.code: i for i in order.requested_interfaces()}
+    fees = []
+    for line in quote.lines_of(pricing.MONTHLY):
+        if line.rule == "licence_monthly":
+            if line.interface in already:
+                continue  # bought meanwhile for another system: one licence serves them all
+            kind, extra = RecurringFee.Kind.LICENCE, {"interface": interfaces[line.interface]}
+        elif line.rule == "package_monthly":
+            kind, extra = RecurringFee.Kind.PACKAGE, {"package_id": order.package_id}
+        else:
+            kind, extra = RecurringFee.Kind.ADJUSTMENT, {}
+        fees.append(
+            RecurringFee(
+                customer_id=order.customer_id,
+                order=order,
+                kind=kind,
+                description_da=line.da,
+                description_en=line.en,
+                monthly_fee=line.amount,
+                starts_on=day,
+                **extra,
+            )
+        )
+    RecurringFee.objects.bulk_create(fees)
+    if any(line.rule == "startup_package" for line in quote.lines):
+        StartupPackage.objects.create(order=order, test_access_until=_add_months(day, 6))
+
+
+def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
+    """The customer's running licences for this order's interfaces that no other live access uses."""
+    codes = {i.code for i in order.requested_interfaces()}
+    others = (
+        AccessOrder.objects.filter(customer_id=order.customer_id, state__in=LIVE_ACCESS_STATES)
+        .exclude(pk=order.pk)
+        .prefetch_related("interfaces", "package__interfaces")
+        .select_related("package")
+    )
+    used_elsewhere = {i.code for other in others for i in other.requested_interfaces()}
+    return list(
+        RecurringFee.objects.filter(
+            customer_id=order.customer_id,
+            kind=RecurringFee.Kind.LICENCE,
+            ends_on__isnull=True,
+            interface__code__in=codes - used_elsewhere,
+        ).select_related("interface")
+    )
+
+
+def billing_on_close(order: AccessOrder, actor, *, on: datetime.date, end_licence_ids: list[int] | None) -> None:
+    """Stop the order's package and adjustment fees on the closing date; end the chosen licences.
+
+    `end_licence_ids=None` means the default: end every licence no other access uses.
+    """
+    _stop_order_fees(order, actor, on)
+    offered = {fee.pk: fee for fee in licences_only_this_access_uses(order)}
+    chosen = offered.keys() if end_licence_ids is None else [pk for pk in end_licence_ids if pk in offered]
+    RecurringFee.objects.filter(pk__in=list(chosen)).update(ends_on=on, ended_by=actor)
+
+
+def billing_on_emergency_close(order: AccessOrder, actor, *, on: datetime.date) -> None:
+    """Access ends at once, so its package fee does; licences run until the account manager ends them."""
+    _stop_order_fees(order, actor, on)
+
+
+def _stop_order_fees(order: AccessOrder, actor, on: datetime.date) -> None:
+    fees = RecurringFee.objects.filter(
+        order=order, kind__in=[RecurringFee.Kind.PACKAGE, RecurringFee.Kind.ADJUSTMENT], ends_on__isnull=True
+    )
+    # A fee that has not started by the closing date ends the day it starts: nothing is billed.
+    for fee in fees:
+        fee.ends_on = max(on, fee.starts_on)
+        fee.ended_by = actor
+    RecurringFee.objects.bulk_update(fees, ["ends_on", "ended_by"])
+
+
+def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) -> RecurringFee:
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        fee = RecurringFee.objects.select_for_update().select_related("order__customer").get(pk=fee.pk)
+        if Role.ACCOUNT_MANAGER not in order_roles(actor, fee.order):
+            raise BillingError(_("Only the customer's account manager can end a licence."))
+        if fee.kind != RecurringFee.Kind.LICENCE or fee.ends_on is not None:
+            raise BillingError(_("This licence has already ended."))
+        if on < fee.starts_on:
+            raise BillingError(_("A licence cannot end before it started (%(day)s).") % {"day": fee.starts_on})
+        fee.ends_on, fee.ended_by = on, actor
+        fee.save(update_fields=["ends_on", "ended_by"])
+    return fee
+
+
+# --- Consulting and the startup package --------------------------------------------------------
+
+
+def consulting_record(
+    *, order: AccessOrder, actor, on: datetime.date, hours: Decimal, description: str
+) -> Charge:
+    if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
+        raise BillingError(_("Only the customer's account manager can record consulting hours."))
+    if hours <= 0:
+        raise BillingError(_("Enter the hours worked, more than 0."))
+    if not (description or "").strip():
+        raise BillingError(_("Describe the consulting work; the customer sees it on the invoice."))
+    price_list = price_list_on(on)
+    rate = price_list.consulting_hourly_rate
+    return Charge.objects.create(
+        customer_id=order.customer_id,
+        order=order,
+        price_list=price_list,
+        kind=Charge.Kind.CONSULTING,
+        rule="consulting",
+        description_da=f"{order.reference}: Konsulentbistand, {hours} timer à {pricing.kroner(rate)}: {description}",
+        description_en=f"{order.reference}: Consulting, {hours} hours at {rate} DKK: {description}",
+        hours=hours,
+        hourly_rate=rate,
+        amount=money(hours * rate),
+        booked_on=on,
+        recorded_by=actor,
+    )
+
+
+def startup_usage_record(*, order: AccessOrder, actor, meetings: int = 0, qa_hours: Decimal = Decimal("0")) -> StartupPackage:
+    if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
+        raise BillingError(_("Only the customer's account manager can record use of the startup package."))
+    if meetings < 0 or qa_hours < 0:
+        raise BillingError(_("Use cannot be negative."))
+    with transaction.atomic():
+        usage = StartupPackage.objects.select_for_update().filter(order=order).first()
+        if usage is None:
+            raise BillingError(_("This order has no startup package."))
+        usage.meetings_used += meetings
+        usage.qa_hours_used += qa_hours
+        usage.save(update_fields=["meetings_used", "qa_hours_used"])
+    return usage
+
+
+# --- The monthly billing run -------------------------------------------------------------------
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = (_first_of_next(datetime.date(year, month, 1)) - datetime.timedelta(days=1)).day
+    return datetime.date(year, month, min(day.day, last))
+
+
+def _first_of_next(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
+def active_days(fee_start: datetime.date, fee_end: datetime.date | None, month: datetime.date) -> int:
+    """Days of `month` on which the fee runs: from the start date up to, not including, the end date."""
+    month_end = _first_of_next(month)
+    start = max(fee_start, month)
+    end = min(fee_end or month_end, month_end)
+    return max((end - start).days, 0)
+
+
+def prorated(monthly_fee: Decimal, days: int, month: datetime.date) -> Decimal:
+    days_in_month = (_first_of_next(month) - month).days
+    return money(monthly_fee * days / days_in_month)
+
+
+_MONTHS_DA = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
+              "november", "december"]
+
+
+def billing_run(*, period: datetime.date) -> BillingRun:
+    """Invoice every customer for one month. Running it again for the same month bills nothing twice.
+
+    Each customer gets one final invoice per month with: monthly fees pro rata for the days they ran
+    in that month (and any earlier month not billed yet), one-time charges and consulting dated up
+    to the month's end that are not billed yet, and credit lines for months billed before a fee was
+    ended retroactively. A customer already invoiced for the month is left alone.
+    """
+    start = period.replace(day=1)
+    end = _first_of_next(start)
+    now = timezone.now()
+    with transaction.atomic():
+        run, created = BillingRun.objects.select_for_update().get_or_create(period=start)
+        if not created:
+            run.runs += 1
+            run.last_run_at = now
+            run.save(update_fields=["runs", "last_run_at"])
+        invoiced = set(Invoice.objects.filter(period=start).values_list("customer_id", flat=True))
+        vat_rate = price_list_on(end - datetime.timedelta(days=1)).vat_rate
+
+        lines_by_customer: dict[int, list[InvoiceLine]] = defaultdict(list)
+        fees = list(
+            RecurringFee.objects.filter(starts_on__lt=end)
+            .exclude(customer_id__in=invoiced)
+            .select_related("order")
+        )
+        billed = set(
+            InvoiceLine.objects.filter(recurring_fee__in=[f.pk for f in fees], kind=InvoiceLine.Kind.RECURRING)
+            .values_list("recurring_fee_id", "service_month")
+        )
+        for fee in fees:
+            month = fee.starts_on.replace(day=1)
+            while month < end:
+                days = active_days(fee.starts_on, fee.ends_on, month)
+                if days and (fee.pk, month) not in billed:
+                    lines_by_customer[fee.customer_id].append(_recurring_line(fee, month, days))
+                month = _first_of_next(month)
+
+        charges = Charge.objects.filter(booked_on__lt=end, invoice_line__isnull=True).exclude(customer_id__in=invoiced)
+        for charge in charges.select_related("order"):
+            lines_by_customer[charge.customer_id].append(
+                InvoiceLine(
+                    source_key=f"charge:{charge.pk}",
+                    kind=InvoiceLine.Kind.CONSULTING if charge.kind == Charge.Kind.CONSULTING else InvoiceLine.Kind.ONE_TIME,
+                    order=charge.order,
+                    requisition_number=charge.order.requisition_number if charge.order else "",
+                    charge=charge,
+                    description_da=f"{charge.description_da} ({charge.booked_on:%d.%m.%Y})",
+                    description_en=f"{charge.description_en} ({charge.booked_on:%Y-%m-%d})",
+                    amount=charge.amount,
+                )
+            )
+
+        for line in _corrections(start, invoiced):
+            lines_by_customer[line.recurring_fee.customer_id].append(line)
+
+        customers = Customer.objects.in_bulk(list(lines_by_customer))
+        invoices = []
+        for customer_id, lines in sorted(lines_by_customer.items()):
+            customer = customers[customer_id]
+            excl = sum((line.amount for line in lines), pricing.ZERO)
+            vat = money(excl * vat_rate)
+            invoices.append(
+                Invoice(
+                    run=run,
+                    customer=customer,
+                    period=start,
+                    number=f"{start:%Y%m}-{customer.pk:05d}",
+                    customer_name=customer.name,
+                    cvr=customer.cvr,
+                    ean=customer.ean,
+                    reference_person=customer.invoice_reference_person,
+                    total_excl_vat=excl,
+                    vat=vat,
+                    total_incl_vat=excl + vat,
+                )
+            )
+        Invoice.objects.bulk_create(invoices)
+        by_customer = {invoice.customer_id: invoice for invoice in invoices}
+        all_lines = []
+        for customer_id, lines in lines_by_customer.items():
+            for line in lines:
+                line.invoice = by_customer[customer_id]
+                all_lines.append(line)
+        InvoiceLine.objects.bulk_create(all_lines)
+    return run
+
+
+def _recurring_line(fee: RecurringFee, month: datetime.date, days: int) -> InvoiceLine:
+    days_in_month = (_first_of_next(month) - month).days
+    month_da = f"{_MONTHS_DA[month.month - 1]} {month.year}"
+    return InvoiceLine(
+        source_key=f"fee:{fee.pk}:{month:%Y-%m}",
+        kind=InvoiceLine.Kind.RECURRING,
+        order=fee.order,
+        requisition_number=fee.order.requisition_number,
+        recurring_fee=fee,
+        service_month=month,
+        days=days,
+        days_in_month=days_in_month,
+        description_da=f"{fee.order.reference}: {fee.description_da} – {month_da}, {days}/{days_in_month} dage",
+        description_en=f"{fee.order.reference}: {fee.description_en} – {month:%B %Y}, {days}/{days_in_month} days",
+        amount=prorated(fee.monthly_fee, days, month),
+    )
+
+
+def _corrections(period: datetime.date, invoiced: set[int]) -> list[InvoiceLine]:
+    """Credit what earlier invoices billed for days after a fee was ended retroactively."""
+    billed = (
+        InvoiceLine.objects.filter(
+            kind=InvoiceLine.Kind.RECURRING,
+            service_month__lt=period,
+            recurring_fee__ends_on__isnull=False,
+            recurring_fee__ends_on__lt=period,
+        )
+        .exclude(recurring_fee__customer_id__in=invoiced)
+        .filter(correction__isnull=True)
+        .select_related("recurring_fee__order")
+    )
+    lines = []
+    for line in billed:
+        fee = line.recurring_fee
+        days = active_days(fee.starts_on, fee.ends_on, line.service_month)
+        difference = prorated(fee.monthly_fee, days, line.service_month) - line.amount
+        if difference == 0:
+            continue
+        lines.append(
+            InvoiceLine(
+                source_key=f"correction:{line.pk}",
+                kind=InvoiceLine.Kind.CORRECTION,
+                order=fee.order,
+                requisition_number=fee.order.requisition_number,
+                recurring_fee=fee,
+                corrects=line,
+                service_month=line.service_month,
+                days=days,
+                days_in_month=line.days_in_month,
+                description_da=f"Kreditering: {line.description_da} (adgangen ophørte {fee.ends_on:%d.%m.%Y})",
+                description_en=f"Credit: {line.description_en} (access ended {fee.ends_on:%Y-%m-%d})",
+                amount=difference,
+            )
+        )
+    return lines
