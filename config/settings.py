@@ -187,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certificates.tasks.watch_certificate_expiry",
         "schedule": crontab(hour=6, minute=15),
     },
+    "monthly-billing": {
+        "task": "billing.tasks.run_monthly_billing",
+        "schedule": crontab(day_of_month=1, hour=2, minute=30),
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -53,6 +53,11 @@ class OrderForm(forms.Form):
         empty_label=_("None"),
         help_text=_("Only for a change: the active access this order changes."),
     )
+    startup_package = forms.BooleanField(
+        label=_("Add the startup package (recommended for individual integration)"),
+        required=False,
+        help_text=_("6 months of test-environment access, up to 3 online meetings and up to 4 hours of Q&A."),
+    )
     requisition_number = forms.CharField(label=_("Requisition number"), max_length=40, required=False)
     note = forms.CharField(label=_("Note to KMD"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -155,12 +155,14 @@ ORDER_FACT_FIELDS = (
     "changes_order",
     "requisition_number",
     "note",
+    "startup_package",
 )
 
 
 def _apply_facts(order: AccessOrder, facts: dict) -> list[Interface]:
     for name in ORDER_FACT_FIELDS:
         setattr(order, name, facts.get(name) or ("" if name in ("requisition_number", "note") else None))
+    order.startup_package = bool(facts.get("startup_package"))
     interfaces = list(facts.get("interfaces") or [])
     order.integration_type = integration_type_for(order.external_system, interfaces, order.package)
     return interfaces

@@ -158,6 +158,7 @@ def facts(cast, *, system=None, codes=("opret-fravaer",), environment="productio
         "changes_order": None,
         "requisition_number": "",
         "note": "",
+        "startup_package": False,
     }
     base.update(overrides)
     return base
