@@ -145,7 +145,8 @@ class RecurringFee(models.Model):
         verbose_name_plural = _("recurring fees")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="licence", interface__isnull=False) | ~Q(kind="licence"), name="licence_names_interface"
+                condition=Q(kind="licence", interface__isnull=False) | ~Q(kind="licence"),
+                name="licence_names_interface",
             ),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="fee_ends_after_start"
@@ -273,9 +274,7 @@ class InvoiceLine(models.Model):
     recurring_fee = models.ForeignKey(
         RecurringFee, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_lines"
     )
-    corrects = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="correction"
-    )
+    corrects = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="correction")
     service_month = models.DateField(null=True, blank=True)
     days = models.PositiveSmallIntegerField(null=True, blank=True)
     days_in_month = models.PositiveSmallIntegerField(null=True, blank=True)

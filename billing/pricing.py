@@ -144,7 +144,14 @@ class Quote:
             "price_list": self.price_list,
             "vat_rate": str(self.vat_rate),
             "lines": [
-                {"kind": x.kind, "rule": x.rule, "amount": str(x.amount), "da": x.da, "en": x.en, "interface": x.interface}
+                {
+                    "kind": x.kind,
+                    "rule": x.rule,
+                    "amount": str(x.amount),
+                    "da": x.da,
+                    "en": x.en,
+                    "interface": x.interface,
+                }
                 for x in self.lines
             ],
         }

@@ -73,9 +73,7 @@ def contract_facts(customer: Customer) -> pricing.ContractFacts:
     return pricing.ContractFacts(
         reference=contract.reference,
         included={
-            line.interface.code: pricing.ContractLine(
-                line.coverage, frozenset(s.pk for s in line.named_systems.all())
-            )
+            line.interface.code: pricing.ContractLine(line.coverage, frozenset(s.pk for s in line.named_systems.all()))
             for line in lines
         },
     )
@@ -91,23 +89,48 @@ def _active_licence_codes(customer_id: int, day: datetime.date, exclude_order: A
 
 
 def order_facts(order: AccessOrder, *, day: datetime.date | None = None) -> pricing.OrderFacts:
-    day = day or timezone.localdate()
-    interfaces = order.requested_interfaces()
-    existing = frozenset()
-    if order.changes_order_id:
-        existing = frozenset(i.code for i in order.changes_order.requested_interfaces())
-    return pricing.OrderFacts(
+    return _facts(
+        customer_id=order.customer_id,
+        system=order.external_system,
         purchase_model=order.purchase_model,
-        system_id=order.external_system_id,
-        system_name=order.external_system.name,
+        package=order.package,
+        interfaces=order.requested_interfaces(),
         reason=order.reason,
-        interfaces=tuple(pricing.InterfaceFacts(i.code, i.name_da, i.name_en) for i in interfaces),
-        package_code=order.package.code if order.package_id else "",
-        package_name=order.package.name_da if order.package_id else "",
         startup_package=order.startup_package,
-        licensed=frozenset(_active_licence_codes(order.customer_id, day, exclude_order=order)),
+        changes_order=order.changes_order,
+        adjustments=[(a.kind, a.amount, a.reason) for a in order.quote_adjustments.all()],
+        exclude_order=order,
+        day=day or timezone.localdate(),
+    )
+
+
+def _facts(
+    *,
+    customer_id,
+    system,
+    purchase_model,
+    package,
+    interfaces,
+    reason,
+    startup_package,
+    changes_order,
+    adjustments=(),
+    exclude_order=None,
+    day,
+) -> pricing.OrderFacts:
+    existing = frozenset(i.code for i in changes_order.requested_interfaces()) if changes_order else frozenset()
+    return pricing.OrderFacts(
+        purchase_model=purchase_model,
+        system_id=system.pk,
+        system_name=system.name,
+        reason=reason,
+        interfaces=tuple(pricing.InterfaceFacts(i.code, i.name_da, i.name_en) for i in interfaces),
+        package_code=package.code if package else "",
+        package_name=package.name_da if package else "",
+        startup_package=bool(startup_package),
+        licensed=frozenset(_active_licence_codes(customer_id, day, exclude_order=exclude_order)),
         existing_access=existing,
-        adjustments=tuple((a.kind, a.amount, a.reason) for a in order.quote_adjustments.all()),
+        adjustments=tuple(adjustments),
     )
 
 
@@ -115,7 +138,37 @@ def quote_for_order(order: AccessOrder, *, day: datetime.date | None = None) -> 
     """The live quote: today's price list, the customer's contract and licences, the order's facts."""
     day = day or timezone.localdate()
     price_list = price_list_on(day)
-    return pricing.quote(order_facts(order, day=day), contract_facts(order.customer), price_facts(price_list)), price_list
+    return pricing.quote(
+        order_facts(order, day=day), contract_facts(order.customer), price_facts(price_list)
+    ), price_list
+
+
+def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
+    """The quote for an order not saved yet, from the new-order form's current answers."""
+    system = facts.get("external_system")
+    model = facts.get("purchase_model")
+    package = facts.get("package") if model == "package" else None
+    interfaces = list(facts.get("interfaces") or []) if model == "single" else []
+    if system is None or (model == "package" and package is None) or (model == "single" and not interfaces):
+        return None
+    if package is not None:
+        interfaces = list(package.interfaces.all())
+    day = timezone.localdate()
+    order_facts_ = _facts(
+        customer_id=customer.pk,
+        system=system,
+        purchase_model=model,
+        package=package,
+        interfaces=interfaces,
+        reason=facts.get("reason") or "new",
+        startup_package=facts.get("startup_package"),
+        changes_order=facts.get("changes_order") if facts.get("reason") == "change" else None,
+        day=day,
+    )
+    try:
+        return pricing.quote(order_facts_, contract_facts(customer), price_facts(price_list_on(day)))
+    except (BillingError, KeyError):
+        return None
 
 
 def freeze_quote(addendum: Addendum) -> None:
@@ -281,9 +334,7 @@ def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) ->
 # --- Consulting and the startup package --------------------------------------------------------
 
 
-def consulting_record(
-    *, order: AccessOrder, actor, on: datetime.date, hours: Decimal, description: str
-) -> Charge:
+def consulting_record(*, order: AccessOrder, actor, on: datetime.date, hours: Decimal, description: str) -> Charge:
     if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
         raise BillingError(_("Only the customer's account manager can record consulting hours."))
     if hours <= 0:
@@ -308,7 +359,9 @@ def consulting_record(
     )
 
 
-def startup_usage_record(*, order: AccessOrder, actor, meetings: int = 0, qa_hours: Decimal = Decimal("0")) -> StartupPackage:
+def startup_usage_record(
+    *, order: AccessOrder, actor, meetings: int = 0, qa_hours: Decimal = Decimal("0")
+) -> StartupPackage:
     if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
         raise BillingError(_("Only the customer's account manager can record use of the startup package."))
     if meetings < 0 or qa_hours < 0:
@@ -350,8 +403,20 @@ def prorated(monthly_fee: Decimal, days: int, month: datetime.date) -> Decimal:
     return money(monthly_fee * days / days_in_month)
 
 
-_MONTHS_DA = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-              "november", "december"]
+_MONTHS_DA = [
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 
 def billing_run(*, period: datetime.date) -> BillingRun:
@@ -376,13 +441,12 @@ def billing_run(*, period: datetime.date) -> BillingRun:
 
         lines_by_customer: dict[int, list[InvoiceLine]] = defaultdict(list)
         fees = list(
-            RecurringFee.objects.filter(starts_on__lt=end)
-            .exclude(customer_id__in=invoiced)
-            .select_related("order")
+            RecurringFee.objects.filter(starts_on__lt=end).exclude(customer_id__in=invoiced).select_related("order")
         )
         billed = set(
-            InvoiceLine.objects.filter(recurring_fee__in=[f.pk for f in fees], kind=InvoiceLine.Kind.RECURRING)
-            .values_list("recurring_fee_id", "service_month")
+            InvoiceLine.objects.filter(
+                recurring_fee__in=[f.pk for f in fees], kind=InvoiceLine.Kind.RECURRING
+            ).values_list("recurring_fee_id", "service_month")
         )
         for fee in fees:
             month = fee.starts_on.replace(day=1)
@@ -397,7 +461,9 @@ def billing_run(*, period: datetime.date) -> BillingRun:
             lines_by_customer[charge.customer_id].append(
                 InvoiceLine(
                     source_key=f"charge:{charge.pk}",
-                    kind=InvoiceLine.Kind.CONSULTING if charge.kind == Charge.Kind.CONSULTING else InvoiceLine.Kind.ONE_TIME,
+                    kind=InvoiceLine.Kind.CONSULTING
+                    if charge.kind == Charge.Kind.CONSULTING
+                    else InvoiceLine.Kind.ONE_TIME,
                     order=charge.order,
                     requisition_number=charge.order.requisition_number if charge.order else "",
                     charge=charge,

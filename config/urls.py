@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("ordering.urls")),
     path("", include("certificates.urls")),
+    path("", include("billing.urls")),
 ]

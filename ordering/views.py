@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.selectors import billing_section
+from billing.services import quote_for_form
 from certificates.selectors import certificate_section
 
 from .actions import ACTIONS
@@ -173,25 +175,22 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _preview(customer, form: OrderForm) -> dict:
-    """What the current choices mean: packages for the system and the resulting integration type."""
-    data = form.data if form.is_bound else {}
-    system_id = data.get("external_system") or (
-        form.initial.get("external_system") and form.initial["external_system"].pk
-    )
-    system = (
-        form.fields["external_system"].queryset.filter(pk=system_id).first() if str(system_id or "").isdigit() else None
-    )
+    """What the current answers mean: packages for the system, the integration type and the price."""
+    if form.is_bound:
+        form.is_valid()  # fills cleaned_data for the fields that are valid; errors are shown elsewhere
+        data = form.cleaned_data
+    else:
+        data = {**form.initial}
+    system = data.get("external_system")
     if system is None:
         return {}
-    interface_ids = [i for i in (data.getlist("interfaces") if hasattr(data, "getlist") else []) if str(i).isdigit()]
-    interfaces = Interface.objects.filter(pk__in=interface_ids)
-    package = None
-    if data.get("purchase_model") == AccessOrder.PurchaseModel.PACKAGE and str(data.get("package") or "").isdigit():
-        package = IntegrationPackage.objects.filter(pk=data["package"], external_system=system).first()
+    package = data.get("package") if data.get("purchase_model") == AccessOrder.PurchaseModel.PACKAGE else None
+    interfaces = list(data.get("interfaces") or [])
     return {
         "system": system,
         "packages": list(system.packages.all()),
         "integration_type": AccessOrder.IntegrationType(integration_type_for(system, interfaces, package)).label,
+        "quote": quote_for_form(customer, data),
     }
 
 
@@ -225,6 +224,7 @@ def _detail_context(request: HttpRequest, order: AccessOrder, failed: Transition
     certificates = certificate_section(order) if individual else None
     return {
         "order": order,
+        "money": billing_section(order, roles),
         "certificates": certificates,
         "can_upload_certificate": individual and Role.ORDERER in roles and order.state in (State.DRAFT, State.ACTIVE),
         "can_confirm_rollover": bool(certificates and certificates["pending"])
@@ -264,6 +264,8 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
         kwargs["on"] = data["on"]
     if action in ("accept", "decline"):
         kwargs["ip"] = request.META.get("REMOTE_ADDR")
+    if action == "close" and request.POST.get("licence_choice"):
+        kwargs["end_licence_ids"] = [int(v) for v in request.POST.getlist("end_licence") if v.isdigit()]
     try:
         TRANSITION_SERVICES[action](**kwargs)
     except OrderError as error:

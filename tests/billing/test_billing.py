@@ -66,8 +66,15 @@ def test_running_the_same_month_twice_bills_nothing_twice(cast):
     fee(cast, start=day(2026, 2, 10))
     order = make_order(cast, "draft", system=cast.canteen, codes=("engangsydelser",))
     Charge.objects.create(
-        customer=cast.customer_a, order=order, kind="one_time", rule="setup_fee", description_da="Opsætning",
-        description_en="Setup", amount=D("5000.00"), booked_on=day(2026, 3, 2), recorded_by=cast.am_a,
+        customer=cast.customer_a,
+        order=order,
+        kind="one_time",
+        rule="setup_fee",
+        description_da="Opsætning",
+        description_en="Setup",
+        amount=D("5000.00"),
+        booked_on=day(2026, 3, 2),
+        recorded_by=cast.am_a,
     )
     billing.billing_run(period=day(2026, 3, 1))
     snapshot = list(InvoiceLine.objects.values_list("source_key", "amount"))
@@ -85,7 +92,9 @@ def test_no_line_is_billed_after_a_closure_date(cast):
     f = fee(cast, start=day(2026, 1, 1), end=day(2026, 2, 14))
     for month in range(1, 6):
         billing.billing_run(period=day(2026, month, 1))
-    months = list(InvoiceLine.objects.filter(recurring_fee=f).order_by("service_month").values_list("service_month", "days"))
+    months = list(
+        InvoiceLine.objects.filter(recurring_fee=f).order_by("service_month").values_list("service_month", "days")
+    )
     assert months == [(day(2026, 1, 1), 31), (day(2026, 2, 1), 13)]
 
 
@@ -115,7 +124,9 @@ def test_invoices_carry_the_public_e_invoicing_facts(cast):
     billing.billing_run(period=day(2026, 3, 1))
     invoice = Invoice.objects.get()
     assert (invoice.ean, invoice.cvr, invoice.reference_person) == (
-        cast.customer_a.ean, cast.customer_a.cvr, "Lønkontoret, att. Bente"
+        cast.customer_a.ean,
+        cast.customer_a.cvr,
+        "Lønkontoret, att. Bente",
     )
     assert invoice.number == f"202603-{cast.customer_a.pk:05d}"
     assert invoice.lines.get().requisition_number == "REK-2026-17"
@@ -131,8 +142,14 @@ def test_line_sums_equal_invoice_totals_to_the_ore_on_generated_data(cast):
         end = start + datetime.timedelta(days=rng.randrange(0, 200)) if rng.random() < 0.5 else None
         fees.append(
             RecurringFee(
-                customer=order.customer, order=order, kind="package", description_da=f"Gebyr {i}",
-                description_en=f"Fee {i}", monthly_fee=D(rng.randrange(1, 1_000_000)) / 100, starts_on=start, ends_on=end,
+                customer=order.customer,
+                order=order,
+                kind="package",
+                description_da=f"Gebyr {i}",
+                description_en=f"Fee {i}",
+                monthly_fee=D(rng.randrange(1, 1_000_000)) / 100,
+                starts_on=start,
+                ends_on=end,
             )
         )
     RecurringFee.objects.bulk_create(fees)
@@ -157,10 +174,16 @@ def test_activation_books_one_time_charges_and_starts_licences(cast, order_in):
     assert all(c.booked_on == order.activated_on for c in Charge.objects.all())
     (licence,) = RecurringFee.objects.filter(order=order)
     assert (licence.kind, licence.interface.code, licence.monthly_fee, licence.starts_on) == (
-        "licence", "moedetidsplaner", D("3100.00"), order.activated_on
+        "licence",
+        "moedetidsplaner",
+        D("3100.00"),
+        order.activated_on,
     )
     usage = StartupPackage.objects.get(order=order)
-    assert usage.test_access_until.month != order.activated_on.month or usage.test_access_until.year != order.activated_on.year
+    assert (
+        usage.test_access_until.month != order.activated_on.month
+        or usage.test_access_until.year != order.activated_on.year
+    )
 
 
 def test_a_package_order_starts_its_package_fee(cast, order_in):

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "billing"
+urlpatterns = [
+    path("orders/<int:pk>/quote/adjust/", views.quote_adjust_view, name="quote_adjust"),
+    path("orders/<int:pk>/consulting/", views.consulting_view, name="consulting"),
+    path("orders/<int:pk>/startup-package/", views.startup_usage_view, name="startup_usage"),
+    path("orders/<int:pk>/licences/<int:fee_pk>/end/", views.licence_end_view, name="licence_end"),
+    path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("licences/", views.licence_list, name="licence_list"),
+    path("billing/runs/", views.run_list, name="run_list"),
+    path("billing/runs/<int:pk>/export.csv", views.run_export, name="run_export"),
+]
