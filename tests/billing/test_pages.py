@@ -1,0 +1,184 @@
+"""Money on the pages: quotes, the account manager's tools, invoices, licences and runs, tenants apart."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from billing import services as billing
+from billing.models import Charge, Invoice, QuoteAdjustment, RecurringFee
+from ordering.models import AccessOrder
+
+D = Decimal
+
+
+def get(client, user, url, **params):
+    client.force_login(user)
+    return client.get(url, params)
+
+
+def test_the_new_order_form_explains_the_price_as_the_user_chooses(cast, client):
+    response = get(
+        client,
+        cast.orderer_a,
+        reverse("ordering:order_form_preview"),
+        customer=cast.customer_a.pk,
+        external_system=cast.rostering.pk,
+        purchase_model="single",
+        interfaces=[cast.interfaces["opret-fravaer"].pk, cast.interfaces["moedetidsplaner"].pk],
+        reason="new",
+    )
+    body = response.content.decode()
+    assert "Ingen licensstart: Opret Fravær er omfattet af jeres kontrakt for alle systemer." in body
+    assert "10.000,00 kr." in body and "3.100,00 kr." in body and "5.000,00 kr." in body
+    assert "15.000,00 kr." in body  # one-time total excl. VAT
+
+
+def test_phase_out_in_the_form_waives_the_setup_fee(cast, client):
+    body = get(
+        client,
+        cast.orderer_a,
+        reverse("ordering:order_form_preview"),
+        customer=cast.customer_a.pk,
+        external_system=cast.canteen.pk,
+        purchase_model="single",
+        interfaces=[cast.interfaces["engangsydelser"].pk],
+        reason="phase_out",
+    ).content.decode()
+    assert "Intet opsætningsvederlag" in body
+
+
+def test_the_order_page_shows_a_preliminary_then_a_frozen_quote(cast, order_in, client):
+    order = order_in("submitted", codes=("moedetidsplaner",))
+    body = get(client, cast.orderer_a, reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    assert "Foreløbigt tilbud" in body and "10.000,00 kr." in body
+    from ordering import services
+
+    services.order_issue_addendum(order=order, actor=cast.am_a)
+    body = get(client, cast.orderer_a, reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    assert "Prisen som fastlagt" in body
+
+
+def test_the_account_manager_adds_a_discount_from_the_order_page(cast, order_in, client):
+    order = order_in("submitted")
+    client.force_login(cast.am_a)
+    url = reverse("billing:quote_adjust", args=[order.pk])
+    client.post(url, {"kind": "one_time", "amount": "-1.250,50", "reason": "Samlet bestilling"})
+    assert QuoteAdjustment.objects.get().amount == D("-1250.50")
+    client.force_login(cast.orderer_a)
+    client.post(url, {"kind": "one_time", "amount": "-99999", "reason": "Selvbetjening"})
+    assert QuoteAdjustment.objects.count() == 1
+
+
+def test_closing_from_the_page_ends_only_the_licences_left_ticked(cast, order_in, client):
+    order = order_in("active", codes=("moedetidsplaner", "medarbejderoplysninger"))
+    licences = {f.interface.code: f for f in RecurringFee.objects.filter(order=order)}
+    client.force_login(cast.am_a)
+    page = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    assert f'name="end_licence" value="{licences["moedetidsplaner"].pk}" checked' in page
+    client.post(
+        reverse("ordering:order_transition", args=[order.pk, "close"]),
+        {
+            "expected_state": "active",
+            "on": datetime.date.today().isoformat(),
+            "licence_choice": "1",
+            "end_licence": [licences["moedetidsplaner"].pk],
+        },
+    )
+    assert AccessOrder.objects.get(pk=order.pk).state == "closed"
+    licences = {f.interface.code: f for f in RecurringFee.objects.filter(order=order)}
+    assert licences["moedetidsplaner"].ends_on is not None and licences["medarbejderoplysninger"].ends_on is None
+
+
+def test_consulting_hours_from_the_page(cast, order_in, client):
+    order = order_in("active")
+    client.force_login(cast.am_a)
+    client.post(
+        reverse("billing:consulting", args=[order.pk]), {"on": "2026-03-04", "hours": "1,5", "description": "Møde"}
+    )
+    assert Charge.objects.get(kind="consulting").amount == D("2250.00")
+
+
+@pytest.fixture
+def billed(cast, order_in):
+    order_in("active", purchase_model="package", package=cast.package, codes=())
+    order_in("active", customer=cast.customer_b, system=cast.canteen, codes=("engangsydelser",))
+    billing.billing_run(period=datetime.date.today().replace(day=1))
+    return {i.customer_id: i for i in Invoice.objects.all()}
+
+
+def test_customers_see_their_own_invoices_and_licences_only(cast, billed, client):
+    mine, theirs = billed[cast.customer_a.pk], billed[cast.customer_b.pk]
+    body = get(client, cast.orderer_a, reverse("billing:invoice_list")).content.decode()
+    assert mine.number in body and theirs.number not in body
+    assert get(client, cast.orderer_a, reverse("billing:invoice_detail", args=[theirs.pk])).status_code == 404
+    detail = get(client, cast.signatory_a, reverse("billing:invoice_detail", args=[mine.pk])).content.decode()
+    from billing.pricing import kroner
+
+    assert mine.ean in detail and kroner(mine.lines.get(kind="recurring").amount) in detail
+    licences = get(client, cast.orderer_b, reverse("billing:licence_list")).content.decode()
+    assert "Engangsydelser" in licences and "Aarhus" not in licences
+
+
+@pytest.mark.parametrize(
+    ("person", "sees_a", "sees_b"), [("am_a", True, False), ("am_b", False, True), ("support", True, True)]
+)
+def test_kmd_sees_the_invoices_of_the_customers_it_serves(cast, billed, client, person, sees_a, sees_b):
+    body = get(client, getattr(cast, person), reverse("billing:invoice_list")).content.decode()
+    assert (billed[cast.customer_a.pk].number in body) is sees_a
+    assert (billed[cast.customer_b.pk].number in body) is sees_b
+
+
+def test_the_run_export_is_csv_of_the_users_customers_only(cast, billed, client):
+    run = billed[cast.customer_a.pk].run
+    response = get(client, cast.am_a, reverse("billing:run_export", args=[run.pk]))
+    assert response["Content-Disposition"].startswith("attachment;")
+    text = response.content.decode("utf-8-sig")
+    assert billed[cast.customer_a.pk].number in text and billed[cast.customer_b.pk].number not in text
+    assert text.splitlines()[0].startswith("faktura;kunde;cvr;ean")
+    assert get(client, cast.orderer_a, reverse("billing:run_export", args=[run.pk])).status_code == 404
+    assert get(client, cast.orderer_a, reverse("billing:run_list")).status_code == 403
+    assert run.period.strftime("%Y") in get(client, cast.support, reverse("billing:run_list")).content.decode()
+
+
+def test_customer_text_cannot_become_a_spreadsheet_formula(cast, order_in, client):
+    from billing.views import _csv_safe
+
+    assert _csv_safe('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert _csv_safe("Opsætning") == "Opsætning"
+
+
+def test_the_invoice_list_costs_the_same_queries_for_few_and_many(cast, client):
+    from billing.models import BillingRun
+
+    def make(n, start):
+        run = BillingRun.objects.create(period=datetime.date(2000 + start, 1, 1))
+        Invoice.objects.bulk_create(
+            [
+                Invoice(
+                    run=run,
+                    customer=cast.customer_a,
+                    period=datetime.date(2000 + start + i, 1, 1),
+                    number=f"X{start}-{i}",
+                    customer_name="Aarhus Kommune",
+                    cvr="55133018",
+                    ean="5798000137004",
+                    total_excl_vat=D("1"),
+                    vat=D("0.25"),
+                    total_incl_vat=D("1.25"),
+                )
+                for i in range(n)
+            ]
+        )
+
+    client.force_login(cast.orderer_a)
+    make(5, 0)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("billing:invoice_list"))
+    make(200, 100)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("billing:invoice_list"))
+    assert len(few.captured_queries) == len(many.captured_queries)
