@@ -444,9 +444,9 @@ def billing_run(*, period: datetime.date) -> BillingRun:
             RecurringFee.objects.filter(starts_on__lt=end).exclude(customer_id__in=invoiced).select_related("order")
         )
         billed = set(
-            InvoiceLine.objects.filter(
-                recurring_fee__in=[f.pk for f in fees], kind=InvoiceLine.Kind.RECURRING
-            ).values_list("recurring_fee_id", "service_month")
+            InvoiceLine.objects.filter(kind=InvoiceLine.Kind.RECURRING, recurring_fee__starts_on__lt=end)
+            .exclude(recurring_fee__customer_id__in=invoiced)
+            .values_list("recurring_fee_id", "service_month")
         )
         for fee in fees:
             month = fee.starts_on.replace(day=1)

@@ -293,3 +293,41 @@ def test_run_billing_command_prints_json(cast, capsys):
     call_command("run_billing", "--period", "2026-03", "--json")
     report = json.loads(capsys.readouterr().out)
     assert report == {"period": "2026-03", "runs": 1, "invoices": 1, "lines": 2, "total_excl_vat": "3200.00"}
+
+
+def test_the_billing_run_costs_the_same_queries_for_few_and_many_lines(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def run_with(n, year):
+        orders = [make_order(cast, "draft", customer=c) for c in (cast.customer_a, cast.customer_b)]
+        RecurringFee.objects.bulk_create(
+            [
+                RecurringFee(
+                    customer=orders[i % 2].customer,
+                    order=orders[i % 2],
+                    kind="package",
+                    description_da="x",
+                    description_en="x",
+                    monthly_fee=D("100.00"),
+                    starts_on=day(year, 1, 1),
+                    ends_on=day(year, 3, 1),
+                )
+                for i in range(n)
+            ]
+        )
+        with CaptureQueriesContext(connection) as queries:
+            billing.billing_run(period=day(year, 2, 1))
+        # SQLite allows 999 parameters a statement, so Django splits a large bulk insert into batches;
+        # PostgreSQL takes it whole. Everything else must be the same however many lines there are.
+        counted = [
+            q
+            for q in queries.captured_queries
+            if connection.vendor == "postgresql" or not q["sql"].startswith("INSERT")
+        ]
+        return len(counted), InvoiceLine.objects.filter(invoice__period=day(year, 2, 1)).count()
+
+    few_queries, few_lines = run_with(5, 2030)
+    many_queries, many_lines = run_with(400, 2040)
+    assert many_lines > few_lines * 10
+    assert many_queries == few_queries
