@@ -331,3 +331,19 @@ def test_the_billing_run_costs_the_same_queries_for_few_and_many_lines(cast):
     many_queries, many_lines = run_with(400, 2040)
     assert many_lines > few_lines * 10
     assert many_queries == few_queries
+
+
+def test_the_admin_can_edit_an_unused_price_list_but_only_read_a_used_one(cast, order_in, client):
+    from django.urls import reverse
+
+    from tests.conftest import make_user
+
+    admin_user = make_user("price_admin", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    url = reverse("admin:billing_pricelist_change", args=[cast.price_list.pk])
+    page = client.get(url).content.decode()
+    assert 'name="_save"' in page
+    order_in("awaiting_signature")
+    page = client.get(url).content.decode()
+    assert 'name="_save"' not in page
+    assert client.post(url, {"name": "x"}).status_code == 403

@@ -11,9 +11,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from billing.models import InterfacePrice, PackagePrice, PriceList
+from billing.services import billing_run
 from certificates import trust
 from certificates.services import certificate_upload
 from certificates.testing import make_leaf, make_pki, pem, zip_bytes
@@ -225,9 +227,17 @@ class Command(BaseCommand):
             systems = self._catalogue(interfaces)
             customers = self._customers(users, interfaces, systems)
             self._price_list(interfaces)
-        for customer in customers.values():
-            if not customer.orders.exists():
-                self._orders(customer, users, interfaces, systems)
+        new = [c for c in customers.values() if not c.orders.exists()]
+        for customer in new:
+            self._orders(customer, users, interfaces, systems)
+        if new:
+            # Bill the two months before this one, so invoices and runs have something to show.
+            this_month = timezone.localdate().replace(day=1)
+            for months_back in (2, 1):
+                period = this_month
+                for _ in range(months_back):
+                    period = (period - datetime.timedelta(days=1)).replace(day=1)
+                billing_run(period=period)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo user's password is “{DEMO_PASSWORD}”."))
 
     def _users(self) -> dict[str, User]:
@@ -295,7 +305,12 @@ class Command(BaseCommand):
         for name, cvr, ean12, manager, reference, terms, included in CUSTOMERS:
             customer, _ = Customer.objects.update_or_create(
                 cvr=cvr,
-                defaults={"name": name, "ean": ean12 + str(gs1_check_digit(ean12)), "account_manager": users[manager]},
+                defaults={
+                    "name": name,
+                    "ean": ean12 + str(gs1_check_digit(ean12)),
+                    "account_manager": users[manager],
+                    "invoice_reference_person": f"Lønkontoret, {name}",
+                },
             )
             contract, _ = MainContract.objects.update_or_create(
                 customer=customer, defaults={"reference": reference, "terms": terms}
@@ -378,7 +393,17 @@ class Command(BaseCommand):
         manager = customer.account_manager
         support = users["support"]
 
-        def order(system, *, codes=(), package=None, environment="production", reason="new", replaces=None, note=""):
+        def order(
+            system,
+            *,
+            codes=(),
+            package=None,
+            environment="production",
+            reason="new",
+            replaces=None,
+            note="",
+            requisition="",
+        ):
             facts = {
                 "external_system": systems[system],
                 "purchase_model": "package" if package else "single",
@@ -388,15 +413,20 @@ class Command(BaseCommand):
                 "reason": reason,
                 "replaces_file_interface": interfaces[replaces] if replaces else None,
                 "note": note,
+                "requisition_number": requisition,
             }
             return services.order_create(actor=orderer, customer=customer, facts=facts)
 
-        def to(o, state):
+        def to(o, state, days_ago=0):
             steps = {
                 "submitted": [lambda: services.order_submit(order=o, actor=orderer)],
                 "awaiting_signature": [lambda: services.order_issue_addendum(order=o, actor=manager)],
                 "provisioning": [lambda: services.order_accept(order=o, actor=signatory, ip="127.0.0.1")],
-                "active": [lambda: services.order_activate(order=o, actor=manager)],
+                "active": [
+                    lambda: services.order_activate(
+                        order=o, actor=manager, on=timezone.localdate() - datetime.timedelta(days=days_ago)
+                    )
+                ],
                 "closure_requested": [
                     lambda: services.order_request_closure(
                         order=o, actor=orderer, comment="Systemet udfases ved årsskiftet."
@@ -415,8 +445,8 @@ class Command(BaseCommand):
             to(order("KantineKort", codes=["engangsydelser"], reason="phase_out", replaces="ind01"), "submitted")
             to(order("RekrutOnline", codes=["upload-personalemappe"]), "awaiting_signature")
             to(order("SkoleVikar", codes=["medarbejderoplysninger", "engangsydelser"]), "provisioning")
-            to(order("VagtPlan Online", package="vagtplanpakke"), "active")
-            to(order("Børneplan", package="dagtilbudspakke"), "closure_requested")
+            to(order("VagtPlan Online", package="vagtplanpakke", requisition="AAR-IT-2291"), "active", days_ago=75)
+            to(order("Børneplan", package="dagtilbudspakke"), "closure_requested", days_ago=140)
             closed = to(order("TidReg", codes=["engangsydelser"], environment="test"), "active")
             services.order_close(order=closed, actor=manager, comment="Testforløbet er afsluttet.")
             breached = to(order("SkoleVikar", codes=["medarbejderoplysninger"], environment="test"), "active")
@@ -440,7 +470,7 @@ class Command(BaseCommand):
                 order=rejected, actor=manager, comment="Testmiljøet er allerede åbnet for RekrutOnline via jeres pakke."
             )
         elif customer.cvr == "35209115":
-            to(order("Børneplan", package="dagtilbudspakke"), "active")
+            to(order("Børneplan", package="dagtilbudspakke"), "active", days_ago=100)
             to(order("VagtPlan Online", codes=["moedetidsplaner"]), "submitted")
         else:
             to(order("SkoleVikar", codes=["medarbejderoplysninger"]), "submitted")
