@@ -24,7 +24,8 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
     return {
         "quote": quote,
         "quote_frozen": frozen,
-        "can_adjust": is_manager and order.state == State.SUBMITTED,
+        "can_adjust": is_manager and order.state in (State.SUBMITTED, State.AWAITING_SIGNATURE),
+        "adjustments_pending": list(order.quote_adjustments.all()) if order.state == State.AWAITING_SIGNATURE else [],
         "can_record_consulting": is_manager and order.state in (State.ACTIVE, State.CLOSURE_REQUESTED),
         "startup": StartupPackage.objects.filter(order=order).first(),
         "closing_licences": services.licences_only_this_access_uses(order)

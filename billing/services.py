@@ -196,7 +196,8 @@ def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decima
         locked = lock_order(order)
         if Role.ACCOUNT_MANAGER not in order_roles(actor, locked):
             raise BillingError(_("Only the customer's account manager can adjust the price."))
-        if locked.state != State.SUBMITTED:
+        # Before the first addendum, or before a new version of it: an issued version never changes.
+        if locked.state not in (State.SUBMITTED, State.AWAITING_SIGNATURE):
             raise BillingError(_("The price can only be adjusted before the addendum is issued."))
         adjustment = QuoteAdjustment.objects.create(
             order=locked, kind=kind, amount=money(amount), reason=reason, created_by=actor

@@ -160,6 +160,7 @@ DA = {
     "access order": "adgangsbestilling",
     "access orders": "adgangsbestillinger",
     "Issued": "Udsendt",
+    "The issued addendum does not change: the adjustment takes effect in the next version you issue.": "Det udsendte tillæg ændres ikke: justeringen gælder fra den næste version, du udsender.",
     "effective from": "gælder fra",
     "example prices": "eksempelpriser",
     "Demo prices, not KMD's real prices.": "Demopriser, ikke KMD's rigtige priser.",

@@ -281,6 +281,11 @@ def test_the_account_manager_adjusts_the_quote_before_issuing(cast, order_in):
     order = services.order_issue_addendum(order=order, actor=cast.am_a)
     frozen = billing.frozen_quote(order)
     assert ("adjustment", D("-1000.00")) in [(line.rule, line.amount) for line in frozen.lines]
+    billing.quote_adjustment_add(order=order, actor=cast.am_a, kind="one_time", amount=D("-500"), reason="Mere")
+    assert ("adjustment", D("-500.00")) not in [(x.rule, x.amount) for x in billing.frozen_quote(order).lines]
+    order = services.order_revise(order=order, actor=cast.am_a, comment="Ekstra rabat")
+    assert ("adjustment", D("-500.00")) in [(x.rule, x.amount) for x in billing.frozen_quote(order).lines]
+    order = services.order_accept(order=order, actor=cast.signatory_a)
     with pytest.raises(billing.BillingError):
         billing.quote_adjustment_add(order=order, actor=cast.am_a, kind="one_time", amount=D("-1"), reason="Sent")
 

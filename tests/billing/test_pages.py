@@ -182,3 +182,18 @@ def test_the_invoice_list_costs_the_same_queries_for_few_and_many(cast, client):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("billing:invoice_list"))
     assert len(few.captured_queries) == len(many.captured_queries)
+
+
+@pytest.mark.parametrize("person", ["orderer_b", "am_b", "outsider"])
+def test_other_customers_get_404_on_every_money_action(cast, order_in, client, person):
+    order = order_in("active", purchase_model="package", package=cast.package, codes=())
+    fee = RecurringFee.objects.get(order=order)
+    client.force_login(getattr(cast, person))
+    for url, data in [
+        (reverse("billing:quote_adjust", args=[order.pk]), {"kind": "one_time", "amount": "-1", "reason": "x"}),
+        (reverse("billing:consulting", args=[order.pk]), {"on": "2026-03-01", "hours": "1", "description": "x"}),
+        (reverse("billing:startup_usage", args=[order.pk]), {"meetings": "1", "qa_hours": "1"}),
+        (reverse("billing:licence_end", args=[order.pk, fee.pk]), {}),
+    ]:
+        assert client.post(url, data).status_code == 404, url
+    assert not QuoteAdjustment.objects.exists() and not Charge.objects.filter(kind="consulting").exists()
