@@ -157,6 +157,10 @@ if DEBUG:
     # seed_demo makes a look-alike demo CA here so the demo can show individual integration end to end.
     CERTIFICATE_TRUST_DIRS["test"].append(Path(STORAGES["default"]["OPTIONS"]["location"]) / "demo-trust")
 
+# The data processor named in contract addenda.
+SUPPLIER_NAME = os.environ.get("SUPPLIER_NAME", "KMD A/S")
+SUPPLIER_CVR = os.environ.get("SUPPLIER_CVR", "26911745")
+
 # E-mail: console by default; SMTP when EMAIL_HOST is set.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Opus Adgang <noreply@opus-adgang.invalid>")
 if os.environ.get("EMAIL_HOST"):

@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import json
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -481,6 +482,11 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         self.closed_on = on
 
 
+def _addendum_path(addendum: "Addendum", filename: str) -> str:
+    # Unguessable names in private storage; files are only ever handed out by the access-checked view.
+    return f"addenda/{addendum.order_id}/{uuid.uuid4().hex}.pdf"
+
+
 class Addendum(models.Model):
     """One version of the contract addendum for an order.
 
@@ -494,6 +500,11 @@ class Addendum(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
 
+    class RenderStatus(models.TextChoices):
+        PENDING = "pending", _("Being generated")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
     order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="addenda")
     version = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ISSUED)
@@ -505,6 +516,20 @@ class Addendum(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_from_ip = models.GenericIPAddressField(_("decided from IP address"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
+    # The document: rendered in the background after the version is issued.
+    render_status = models.CharField(
+        _("document"), max_length=10, choices=RenderStatus.choices, default=RenderStatus.PENDING
+    )
+    render_error = models.TextField(_("rendering error"), blank=True)
+    pdf = models.FileField(_("PDF"), upload_to=_addendum_path, blank=True)
+    pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
+    rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True)
+    # Acceptance: what the signatory typed, and the hash of the exact document they accepted.
+    signer_name = models.CharField(_("name of the signatory, as typed"), max_length=200, blank=True)
+    signer_title = models.CharField(_("title of the signatory, as typed"), max_length=200, blank=True)
+    accepted_sha256 = models.CharField(_("SHA-256 of the accepted PDF"), max_length=64, blank=True)
+    final_pdf = models.FileField(_("accepted copy"), upload_to=_addendum_path, blank=True)
+    final_sha256 = models.CharField(_("SHA-256 of the accepted copy"), max_length=64, blank=True)
     # The price quote as it stood when this version was issued; later price lists do not touch it.
     quote = models.JSONField(_("frozen price quote"), null=True, blank=True)
     price_list = models.ForeignKey(
@@ -519,6 +544,19 @@ class Addendum(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.reference} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        # An accepted version is a signed document: only its stamped copy may still be added.
+        if not self._state.adding and self.pk:
+            stored = Addendum.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            allowed = {"final_pdf", "final_sha256"}
+            if stored == self.Status.ACCEPTED and not set(kwargs.get("update_fields") or ["*"]) <= allowed:
+                raise PermissionError("An accepted addendum cannot be changed.")
+        super().save(*args, **kwargs)
+
+    @property
+    def number(self) -> str:
+        return f"{self.order.reference}-{self.version}"
 
 
 # --- Audit trail -------------------------------------------------------------------------------

@@ -6,8 +6,11 @@ schedules the e-mail for after commit.
 """
 
 import datetime
+import hashlib
+import logging
 from collections.abc import Iterable
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -23,6 +26,7 @@ from billing.services import (
 )
 from certificates.selectors import current_bundle
 
+from . import documents
 from .audit import audit_record
 from .models import (
     OPEN_STATES,
@@ -34,7 +38,10 @@ from .models import (
     Interface,
     State,
 )
-from .roles import Role, customer_roles
+from .roles import Role, customer_roles, order_roles
+from .tasks import render_addendum, send_event_notification, stamp_addendum
+
+logger = logging.getLogger(__name__)
 
 
 class OrderError(Exception):
@@ -235,8 +242,6 @@ def _run_transition(
     after=None,
     **kwargs,
 ) -> AccessOrder:
-    from .tasks import send_event_notification
-
     with transaction.atomic():
         locked = lock_order(order)
         method = getattr(locked, name)
@@ -359,6 +364,7 @@ def _issue_new_version(order: AccessOrder, actor) -> None:
         freeze_quote(addendum)
     except BillingError as error:
         raise InvalidOrder(error.message) from None
+    transaction.on_commit(lambda: render_addendum.delay(addendum.pk), robust=True)
 
 
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
@@ -372,19 +378,79 @@ def order_revise(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
     return _run_transition(order, actor, "revise", comment=comment, after=lambda o: _issue_new_version(o, actor))
 
 
-def _decide_current_addendum(order: AccessOrder, actor, status: str, ip: str | None, reason: str = "") -> None:
+def _decide_current_addendum(
+    order: AccessOrder, actor, status: str, ip: str | None, reason: str = "", **fields
+) -> Addendum:
     addendum = order.addenda.select_for_update().get(status=Addendum.Status.ISSUED)
     addendum.status = status
     addendum.decided_by = actor
     addendum.decided_at = timezone.now()
     addendum.decided_from_ip = ip
     addendum.decline_reason = reason
-    addendum.save(update_fields=["status", "decided_by", "decided_at", "decided_from_ip", "decline_reason"])
+    for name, value in fields.items():
+        setattr(addendum, name, value)
+    addendum.save(update_fields=["status", "decided_by", "decided_at", "decided_from_ip", "decline_reason", *fields])
+    return addendum
 
 
-def order_accept(*, order: AccessOrder, actor, ip: str | None = None) -> AccessOrder:
+def _check_acceptance(
+    order: AccessOrder, *, document_sha256: str, signer_name: str, signer_title: str, authorised: bool
+) -> None:
+    """The signatory accepts exactly the document they reviewed, and says who they are."""
+    if not authorised:
+        raise InvalidOrder(_("Confirm that you are authorised to bind the customer."))
+    if not signer_name.strip() or not signer_title.strip():
+        raise InvalidOrder(_("Type your name and your title as they should appear on the accepted addendum."))
+    addendum = order.addenda.select_for_update().get(status=Addendum.Status.ISSUED)
+    if addendum.render_status != Addendum.RenderStatus.READY:
+        raise InvalidOrder(_("The addendum document is not ready yet. Wait until it can be opened, and read it first."))
+    if document_sha256 != addendum.pdf_sha256:
+        raise ChangedMeanwhile(
+            _("The addendum has changed since you opened it. Reload the page and read the current version.")
+        )
+    with addendum.pdf.open("rb") as stored:
+        if hashlib.sha256(stored.read()).hexdigest() != addendum.pdf_sha256:
+            logger.error("Stored PDF of addendum %s does not match its hash", addendum.pk)
+            raise InvalidOrder(_("The stored document failed its integrity check. KMD has been told; try again later."))
+
+
+def order_accept(
+    *,
+    order: AccessOrder,
+    actor,
+    document_sha256: str,
+    signer_name: str,
+    signer_title: str,
+    authorised: bool,
+    ip: str | None = None,
+) -> AccessOrder:
+    """The signatory accepts the issued version: who, their typed name and title, when, from where,
+    and the SHA-256 of the exact PDF they accepted."""
+
+    def record(o: AccessOrder) -> None:
+        accepted = _decide_current_addendum(
+            o,
+            actor,
+            Addendum.Status.ACCEPTED,
+            ip,
+            signer_name=signer_name.strip(),
+            signer_title=signer_title.strip(),
+            accepted_sha256=document_sha256,
+        )
+        transaction.on_commit(lambda: stamp_addendum.delay(accepted.pk), robust=True)
+
     return _run_transition(
-        order, actor, "accept", after=lambda o: _decide_current_addendum(o, actor, Addendum.Status.ACCEPTED, ip)
+        order,
+        actor,
+        "accept",
+        check=lambda o: _check_acceptance(
+            o,
+            document_sha256=document_sha256,
+            signer_name=signer_name,
+            signer_title=signer_title,
+            authorised=authorised,
+        ),
+        after=record,
     )
 
 
@@ -500,3 +566,68 @@ TRANSITION_SERVICES = {
     "close": order_close,
     "emergency_close": order_emergency_close,
 }
+
+
+# --- The addendum document ---------------------------------------------------------------------
+
+
+def addendum_render(addendum_id: int) -> Addendum:
+    """Render an issued version's PDF and store it privately with its hash. Safe to run again.
+
+    A failure is recorded on the version for the account manager to see and retry; the order
+    itself is untouched.
+    """
+    addendum = Addendum.objects.select_related("order").get(pk=addendum_id)
+    if addendum.status != Addendum.Status.ISSUED or addendum.render_status == Addendum.RenderStatus.READY:
+        return addendum
+    try:
+        pdf = documents.html_to_pdf(documents.addendum_html(addendum))
+    except Exception:
+        logger.exception("Rendering addendum %s failed", addendum_id)
+        Addendum.objects.filter(pk=addendum_id, render_status=Addendum.RenderStatus.PENDING).update(
+            render_status=Addendum.RenderStatus.FAILED,
+            render_error=_("The document could not be generated. Try again; if it keeps failing, contact support."),
+        )
+        addendum.refresh_from_db()
+        return addendum
+    with transaction.atomic():
+        locked = Addendum.objects.select_for_update().get(pk=addendum_id)
+        if locked.status != Addendum.Status.ISSUED or locked.render_status == Addendum.RenderStatus.READY:
+            return locked  # a parallel run finished first
+        locked.pdf.save(f"{locked.number}.pdf", ContentFile(pdf), save=False)
+        locked.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        locked.render_status = Addendum.RenderStatus.READY
+        locked.render_error = ""
+        locked.rendered_at = timezone.now()
+        locked.save(update_fields=["pdf", "pdf_sha256", "render_status", "render_error", "rendered_at"])
+    return locked
+
+
+def addendum_render_again(*, addendum: Addendum, actor) -> Addendum:
+    if Role.ACCOUNT_MANAGER not in order_roles(actor, addendum.order):
+        raise NotPermitted(_("Only the customer's account manager can generate the document again."))
+    with transaction.atomic():
+        locked = Addendum.objects.select_for_update().get(pk=addendum.pk)
+        if locked.status != Addendum.Status.ISSUED or locked.render_status != Addendum.RenderStatus.FAILED:
+            raise NotAllowedNow(_("Only a document that failed can be generated again."))
+        locked.render_status = Addendum.RenderStatus.PENDING
+        locked.render_error = ""
+        locked.save(update_fields=["render_status", "render_error"])
+        transaction.on_commit(lambda: render_addendum.delay(locked.pk), robust=True)
+    return locked
+
+
+def addendum_stamp(addendum_id: int) -> Addendum:
+    """Store the final copy of an accepted version, stamped with the acceptance. Runs once."""
+    addendum = Addendum.objects.select_related("order").get(pk=addendum_id)
+    if addendum.status != Addendum.Status.ACCEPTED or addendum.final_sha256:
+        return addendum
+    pdf = documents.html_to_pdf(documents.addendum_html(addendum, stamp=True))
+    with transaction.atomic():
+        locked = Addendum.objects.select_for_update().get(pk=addendum_id)
+        if locked.final_sha256:
+            return locked
+        locked.final_pdf.save(f"{locked.number}-accepteret.pdf", ContentFile(pdf), save=False)
+        locked.final_sha256 = hashlib.sha256(pdf).hexdigest()
+        locked.save(update_fields=["final_pdf", "final_sha256"])
+    return locked

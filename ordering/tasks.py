@@ -1,8 +1,8 @@
+"""Thin tasks: take ids, call a service. Safe to run twice."""
+
 from smtplib import SMTPException
 
 from celery import shared_task
-
-from .notifications import notify_event
 
 
 @shared_task(
@@ -11,4 +11,20 @@ from .notifications import notify_event
     max_retries=8,
 )
 def send_event_notification(event_id: int) -> int:
+    from .notifications import notify_event
+
     return notify_event(event_id)
+
+
+@shared_task(time_limit=120, soft_time_limit=100, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def render_addendum(addendum_id: int) -> str:
+    from .services import addendum_render
+
+    return addendum_render(addendum_id).render_status
+
+
+@shared_task(time_limit=120, soft_time_limit=100, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def stamp_addendum(addendum_id: int) -> bool:
+    from .services import addendum_stamp
+
+    return bool(addendum_stamp(addendum_id).final_sha256)

@@ -35,6 +35,30 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def fast_documents(request, monkeypatch, settings, tmp_path):
+    """Addendum PDFs go to a temporary private storage, rendered by a fast stand-in.
+
+    WeasyPrint takes about half a second a document; tests about the document itself are marked
+    `weasyprint` and render the real thing. The stand-in's bytes depend on the HTML, so a changed
+    document still has a different hash.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "private")}},
+    }
+    if request.node.get_closest_marker("weasyprint"):
+        return
+    import hashlib
+
+    from ordering import documents
+
+    def stand_in(html: str) -> bytes:
+        return b"%PDF-1.7\n% test stand-in\n% " + hashlib.sha256(html.encode()).hexdigest().encode() + b"\n%%EOF\n"
+
+    monkeypatch.setattr(documents, "html_to_pdf", stand_in)
+
+
+@pytest.fixture(autouse=True)
 def static_files_from_finders(settings):
     # Tests do not run collectstatic; pages link to the files where the finders find them.
     settings.STORAGES = {
@@ -164,11 +188,29 @@ def facts(cast, *, system=None, codes=("opret-fravaer",), environment="productio
     return base
 
 
+def acceptance(order) -> dict:
+    """What a signatory sends when accepting: the hash of the rendered document they read, and who they are."""
+    from ordering.models import Addendum
+
+    addendum = order.addenda.get(status=Addendum.Status.ISSUED)
+    addendum = services.addendum_render(addendum.pk)
+    return {
+        "document_sha256": addendum.pdf_sha256,
+        "signer_name": "Tove Tegner",
+        "signer_title": "HR-chef",
+        "authorised": True,
+    }
+
+
+def accept_rendered(*, order, actor, **kwargs):
+    return services.order_accept(order=order, actor=actor, **{**acceptance(order), **kwargs})
+
+
 # The path from draft to each state, as (service, who acts) steps.
 PATH = [
     ("submitted", services.order_submit, "orderer", {}),
     ("awaiting_signature", services.order_issue_addendum, "am", {}),
-    ("provisioning", services.order_accept, "signatory", {}),
+    ("provisioning", accept_rendered, "signatory", {}),
     ("active", services.order_activate, "am", {}),
     ("closure_requested", services.order_request_closure, "orderer", {}),
 ]

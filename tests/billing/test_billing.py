@@ -11,7 +11,7 @@ from django.db.models import Sum
 from billing import services as billing
 from billing.models import Charge, Invoice, InvoiceLine, RecurringFee, StartupPackage
 from ordering import services
-from tests.conftest import make_order
+from tests.conftest import accept_rendered, make_order
 
 D = Decimal
 day = datetime.date
@@ -199,7 +199,7 @@ def test_the_frozen_quote_is_billed_even_if_prices_change_later(cast, order_in):
     order = order_in("awaiting_signature", codes=("moedetidsplaner",))
     newer = make_price_list(cast.interfaces, [cast.package], effective_from=day(2024, 1, 1), name="Dyrere")
     newer.interface_prices.update(licence_start_fee=D("99999.00"))
-    order = services.order_accept(order=order, actor=cast.signatory_a)
+    order = accept_rendered(order=order, actor=cast.signatory_a)
     services.order_activate(order=order, actor=cast.am_a)
     assert Charge.objects.get(order=order, rule="licence_start").amount == D("10000.00")
 
@@ -285,7 +285,7 @@ def test_the_account_manager_adjusts_the_quote_before_issuing(cast, order_in):
     assert ("adjustment", D("-500.00")) not in [(x.rule, x.amount) for x in billing.frozen_quote(order).lines]
     order = services.order_revise(order=order, actor=cast.am_a, comment="Ekstra rabat")
     assert ("adjustment", D("-500.00")) in [(x.rule, x.amount) for x in billing.frozen_quote(order).lines]
-    order = services.order_accept(order=order, actor=cast.signatory_a)
+    order = accept_rendered(order=order, actor=cast.signatory_a)
     with pytest.raises(billing.BillingError):
         billing.quote_adjustment_add(order=order, actor=cast.am_a, kind="one_time", amount=D("-1"), reason="Sent")
 

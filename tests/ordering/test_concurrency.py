@@ -11,6 +11,8 @@ from django.db import connection, connections
 from ordering import services
 from ordering.models import AccessOrder, AuditEvent
 
+from ..conftest import acceptance
+
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
@@ -67,7 +69,7 @@ def test_accept_racing_emergency_close_lets_exactly_one_through(cast, order_in):
     events_before = AuditEvent.objects.count()
 
     outcomes = race(
-        (order.pk, services.order_accept, cast.signatory_a, {}),
+        (order.pk, services.order_accept, cast.signatory_a, acceptance(order)),
         (order.pk, services.order_emergency_close, cast.support, {"reason": "Sikkerhedsbrud"}),
     )
 
@@ -83,7 +85,7 @@ def test_accept_racing_decline_lets_exactly_one_through(cast, order_in):
     events_before = AuditEvent.objects.count()
 
     outcomes = race(
-        (order.pk, services.order_accept, cast.signatory_a, {}),
+        (order.pk, services.order_accept, cast.signatory_a, acceptance(order)),
         (order.pk, services.order_decline, cast.signatory_a, {"comment": "Nej"}),
     )
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from ordering import services
 from ordering.models import AccessOrder, Addendum, AuditEvent
 
-from ..conftest import facts
+from ..conftest import accept_rendered, facts
 
 
 def snapshot(order):
@@ -137,7 +137,7 @@ def test_the_happy_path_records_who_did_what(cast, order_in):
     order = services.order_issue_addendum(order=order, actor=cast.am_a)
     addendum = order.addenda.get()
     assert (addendum.version, addendum.status, addendum.issued_by) == (1, "issued", cast.am_a)
-    order = services.order_accept(order=order, actor=cast.signatory_a, ip="192.0.2.7")
+    order = accept_rendered(order=order, actor=cast.signatory_a, ip="192.0.2.7")
     addendum.refresh_from_db()
     assert (addendum.status, addendum.decided_by, addendum.decided_from_ip) == (
         "accepted",

@@ -8,6 +8,8 @@ from ordering import services
 from ordering.models import AuditEvent, Notification
 from ordering.notifications import notify_event
 
+from ..conftest import accept_rendered
+
 
 def recipients_of_last_event(outbox):
     return sorted(address for message in outbox for address in message.to)
@@ -19,7 +21,7 @@ def recipients_of_last_event(outbox):
         ("draft", services.order_submit, "orderer_a", {}, ["am_a"]),
         ("submitted", services.order_issue_addendum, "am_a", {}, ["signatory_a"]),
         ("awaiting_signature", services.order_revise, "am_a", {"comment": "v2"}, ["signatory_a"]),
-        ("awaiting_signature", services.order_accept, "signatory_a", {}, ["am_a", "orderer_a"]),
+        ("awaiting_signature", accept_rendered, "signatory_a", {}, ["am_a", "orderer_a"]),
         ("provisioning", services.order_activate, "am_a", {}, ["orderer_a"]),
         ("active", services.order_request_closure, "orderer_a", {}, ["am_a"]),
         ("closure_requested", services.order_close, "am_a", {}, ["orderer_a"]),

@@ -5,6 +5,8 @@ import pytest
 from ordering import services
 from ordering.models import AccessOrder, AuditEvent
 
+from ..conftest import accept_rendered
+
 # transition -> (state it starts from, service, extra arguments, the one role allowed)
 TRANSITIONS = {
     "submit": ("draft", services.order_submit, {}, "orderer_a"),
@@ -13,7 +15,7 @@ TRANSITIONS = {
     "withdraw": ("submitted", services.order_withdraw, {}, "orderer_a"),
     "issue_addendum": ("submitted", services.order_issue_addendum, {}, "am_a"),
     "revise": ("awaiting_signature", services.order_revise, {"comment": "Ny pris"}, "am_a"),
-    "accept": ("awaiting_signature", services.order_accept, {}, "signatory_a"),
+    "accept": ("awaiting_signature", accept_rendered, {}, "signatory_a"),
     "decline": ("awaiting_signature", services.order_decline, {"comment": "Forkert"}, "signatory_a"),
     "activate": ("provisioning", services.order_activate, {}, "am_a"),
     "request_closure": ("active", services.order_request_closure, {}, "orderer_a"),
@@ -76,7 +78,7 @@ def test_a_user_holding_two_roles_acts_in_the_role_the_transition_needs(cast, or
 
     CustomerMembership.objects.filter(user=cast.orderer_a).update(is_signatory=True)
     order = order_in("awaiting_signature")
-    accepted = services.order_accept(order=order, actor=cast.orderer_a)
+    accepted = accept_rendered(order=order, actor=cast.orderer_a)
     event = AuditEvent.objects.order_by("-seq").first()
     assert accepted.state == "provisioning"
     assert event.actor_role == "signatory"

@@ -417,11 +417,23 @@ class Command(BaseCommand):
             }
             return services.order_create(actor=orderer, customer=customer, facts=facts)
 
+        def accept(o):
+            addendum = services.addendum_render(o.addenda.get(status="issued").pk)
+            return services.order_accept(
+                order=o,
+                actor=signatory,
+                document_sha256=addendum.pdf_sha256,
+                signer_name=signatory.get_full_name(),
+                signer_title=signatory.title,
+                authorised=True,
+                ip="127.0.0.1",
+            )
+
         def to(o, state, days_ago=0):
             steps = {
                 "submitted": [lambda: services.order_submit(order=o, actor=orderer)],
                 "awaiting_signature": [lambda: services.order_issue_addendum(order=o, actor=manager)],
-                "provisioning": [lambda: services.order_accept(order=o, actor=signatory, ip="127.0.0.1")],
+                "provisioning": [lambda: accept(o)],
                 "active": [
                     lambda: services.order_activate(
                         order=o, actor=manager, on=timezone.localdate() - datetime.timedelta(days=days_ago)
