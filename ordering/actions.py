@@ -18,6 +18,7 @@ class Action:
     asks_date: bool = False
     date_label: Promise = _("Date")
     asks_confirmation: bool = False
+    asks_signature: bool = False
     confirmation_label: Promise = _("I confirm")
 
 
@@ -57,6 +58,7 @@ ACTIONS = {
             button="button-primary",
             asks_comment=False,
             asks_confirmation=True,
+            asks_signature=True,
             confirmation_label=_(
                 "I am authorised to bind the customer, and I instruct KMD as data processor to give the "
                 "external system access as described in the addendum."

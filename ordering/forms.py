@@ -94,6 +94,9 @@ class TransitionForm(forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     on = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     confirm = forms.BooleanField(label=_("I confirm"), required=False)
+    signer_name = forms.CharField(label=_("Your name"), max_length=200, required=False)
+    signer_title = forms.CharField(label=_("Your title"), max_length=200, required=False)
+    document_sha256 = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, action, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -107,3 +110,6 @@ class TransitionForm(forms.Form):
         if action.asks_confirmation:
             self.fields["confirm"].required = True
             self.fields["confirm"].label = action.confirmation_label
+        if action.asks_signature:
+            for name in ("signer_name", "signer_title", "document_sha256"):
+                self.fields[name].required = True

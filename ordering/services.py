@@ -582,11 +582,11 @@ def addendum_render(addendum_id: int) -> Addendum:
         return addendum
     try:
         pdf = documents.html_to_pdf(documents.addendum_html(addendum))
-    except Exception:
+    except Exception as error:
         logger.exception("Rendering addendum %s failed", addendum_id)
+        # What went wrong is kept for support; the page tells the user in their own language.
         Addendum.objects.filter(pk=addendum_id, render_status=Addendum.RenderStatus.PENDING).update(
-            render_status=Addendum.RenderStatus.FAILED,
-            render_error=_("The document could not be generated. Try again; if it keeps failing, contact support."),
+            render_status=Addendum.RenderStatus.FAILED, render_error=f"{type(error).__name__}: {error}"[:500]
         )
         addendum.refresh_from_db()
         return addendum

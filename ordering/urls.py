@@ -10,5 +10,12 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/edit/", views.order_edit_view, name="order_edit"),
     path("orders/<int:pk>/actions/<slug:action>/", views.order_transition, name="order_transition"),
+    path(
+        "orders/<int:pk>/addenda/<int:version>/<str:copy>.pdf",
+        views.addendum_document,
+        name="addendum_document",
+    ),
+    path("orders/<int:pk>/addenda/<int:version>/status/", views.addendum_status, name="addendum_status"),
+    path("orders/<int:pk>/addenda/<int:version>/render/", views.addendum_render_again_view, name="addendum_render"),
     path("catalogue/", views.catalogue, name="catalogue"),
 ]

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +15,7 @@ from .actions import ACTIONS
 from .forms import CustomerChoiceForm, OrderForm, TransitionForm
 from .models import (
     AccessOrder,
+    Addendum,
     ExternalSystem,
     IntegrationPackage,
     Interface,
@@ -32,6 +33,7 @@ from .selectors import (
 from .services import (
     TRANSITION_SERVICES,
     OrderError,
+    addendum_render_again,
     integration_type_for,
     order_create,
     order_update_draft,
@@ -213,12 +215,23 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, order: AccessOrder, failed: TransitionForm | None = None) -> dict:
     available = [t.name for t in order.get_available_user_state_transitions(request.user)]
+    addenda = list(order.addenda.select_related("issued_by", "decided_by").order_by("-version"))
+    current_addendum = next((a for a in addenda if a.status == Addendum.Status.ISSUED), None)
+    if "accept" in available and (current_addendum is None or current_addendum.render_status != "ready"):
+        available.remove("accept")  # nothing to accept until the document can be read
     forms = []
     for name in available:
         if failed is not None and failed.action.name == name:
             forms.append(failed)
         else:
-            forms.append(TransitionForm(action=ACTIONS[name], initial={"expected_state": order.state}))
+            initial = {"expected_state": order.state}
+            if ACTIONS[name].asks_signature and current_addendum is not None:
+                initial.update(
+                    document_sha256=current_addendum.pdf_sha256,
+                    signer_name=request.user.get_full_name(),
+                    signer_title=getattr(request.user, "title", ""),
+                )
+            forms.append(TransitionForm(action=ACTIONS[name], initial=initial))
     roles = order_roles(request.user, order)
     individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
     certificates = certificate_section(order) if individual else None
@@ -232,7 +245,9 @@ def _detail_context(request: HttpRequest, order: AccessOrder, failed: Transition
         and order.state == State.ACTIVE,
         "interfaces": order.requested_interfaces(),
         "events": order.events.select_related("actor").order_by("seq"),
-        "addenda": order.addenda.select_related("issued_by", "decided_by").order_by("-version"),
+        "addenda": addenda,
+        "current_addendum": current_addendum,
+        "is_account_manager": Role.ACCOUNT_MANAGER in roles,
         "action_forms": forms,
         "can_edit": order.state == State.DRAFT and "submit" in available,
     }
@@ -264,6 +279,13 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
         kwargs["on"] = data["on"]
     if action in ("accept", "decline"):
         kwargs["ip"] = request.META.get("REMOTE_ADDR")
+    if ACTIONS[action].asks_signature:
+        kwargs.update(
+            document_sha256=data["document_sha256"],
+            signer_name=data["signer_name"],
+            signer_title=data["signer_title"],
+            authorised=data["confirm"],
+        )
     if action == "close" and request.POST.get("licence_choice"):
         kwargs["end_licence_ids"] = [int(v) for v in request.POST.getlist("end_licence") if v.isdigit()]
     try:
@@ -273,3 +295,59 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
     else:
         messages.success(request, _("Done: %(action)s.") % {"action": ACTIONS[action].label})
     return redirect("ordering:order_detail", pk=order.pk)
+
+
+def _addendum_for_user(request: HttpRequest, pk: int, version: int) -> Addendum:
+    order = order_for_user(request.user, pk)
+    addendum = order.addenda.filter(version=version).select_related("order").first()
+    if addendum is None:
+        raise Http404("No such addendum")
+    return addendum
+
+
+@login_required
+@require_GET
+def addendum_document(request: HttpRequest, pk: int, version: int, copy: str) -> HttpResponse:
+    """The PDF as an attachment, only through the order's access check; never a public URL."""
+    if copy not in ("document", "accepted"):
+        raise Http404("No such copy")
+    addendum = _addendum_for_user(request, pk, version)
+    stored = addendum.final_pdf if copy == "accepted" else addendum.pdf
+    if not stored:
+        raise Http404("Not generated")
+    suffix = "-accepteret" if copy == "accepted" else ""
+    return FileResponse(
+        stored.open("rb"),
+        as_attachment=True,
+        filename=f"tillaeg-{addendum.number}{suffix}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@login_required
+@require_GET
+def addendum_status(request: HttpRequest, pk: int, version: int) -> HttpResponse:
+    """The document cell of the addenda table; htmx polls it while the PDF is being generated."""
+    addendum = _addendum_for_user(request, pk, version)
+    roles = order_roles(request.user, addendum.order)
+    response = render(
+        request,
+        "ordering/_addendum_document.html",
+        {"addendum": addendum, "order": addendum.order, "is_manager": Role.ACCOUNT_MANAGER in roles},
+    )
+    if addendum.render_status == Addendum.RenderStatus.READY and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # the accept form appears once the document can be read
+    return response
+
+
+@login_required
+@require_POST
+def addendum_render_again_view(request: HttpRequest, pk: int, version: int) -> HttpResponse:
+    addendum = _addendum_for_user(request, pk, version)
+    try:
+        addendum_render_again(addendum=addendum, actor=request.user)
+    except OrderError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The document is being generated again."))
+    return redirect(addendum.order.get_absolute_url())
