@@ -115,3 +115,34 @@ def test_orderer_uploads_a_certificate_chain_in_the_browser(cast, live_server, b
     assert_accessible(page)
     assert CertificateBundle.objects.get(order=order).status == "current"
     assert "NTRDK-31415926" in page.text_content("#certificate table")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_roles_pages_pass_axe(live_server, browser_page, settings):
+    from django.core.management import call_command
+
+    from ordering.models import AccessOrder
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", "--force", verbosity=0)
+    awaiting = AccessOrder.objects.filter(state="awaiting_signature").first().pk
+    active = AccessOrder.objects.filter(state="active").first().pk
+    submitted = AccessOrder.objects.filter(state="submitted").first().pk
+    pages = {
+        "bestiller": ["/", "/orders/new/", f"/orders/{active}/", "/invoices/", "/licences/", "/catalogue/"],
+        "tegner": [f"/orders/{awaiting}/"],
+        "kundeansvarlig": ["/", f"/orders/{submitted}/", "/billing/runs/", "/certificates/expiring/"],
+        "support": ["/", f"/orders/{active}/"],
+    }
+    page = browser_page
+    for username, urls in pages.items():
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", "opus-demo-2026")
+        page.click("button[type=submit].button-primary")
+        page.wait_for_url(f"{live_server.url}/")
+        for url in urls:
+            page.goto(f"{live_server.url}{url}")
+            assert page.locator("h1").count() == 1, url
+            assert_accessible(page)
