@@ -5,11 +5,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from ordering.models import AccessOrder
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+# Playwright's sync API keeps an event loop in this thread, and the ORM calls a test makes while it
+# runs open their own connection that Django's end-of-run cleanup does not see: each test closes them,
+# so the test database can be dropped afterwards.
 
 pytestmark = [
     pytest.mark.browser,
@@ -85,6 +90,7 @@ def test_orderer_logs_in_and_submits_an_order(cast, live_server, browser_page, t
 
     assert AccessOrder.objects.get().state == "submitted"
     assert order.reference in page.text_content("h1")
+    connections.close_all()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -115,6 +121,7 @@ def test_orderer_uploads_a_certificate_chain_in_the_browser(cast, live_server, b
     assert_accessible(page)
     assert CertificateBundle.objects.get(order=order).status == "current"
     assert "NTRDK-31415926" in page.text_content("#certificate table")
+    connections.close_all()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,3 +153,4 @@ def test_every_roles_pages_pass_axe(live_server, browser_page, settings):
             page.goto(f"{live_server.url}{url}")
             assert page.locator("h1").count() == 1, url
             assert_accessible(page)
+    connections.close_all()
