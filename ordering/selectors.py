@@ -39,9 +39,13 @@ ACCOUNT_MANAGER_QUEUE_STATES = (State.SUBMITTED, State.PROVISIONING, State.CLOSU
 
 
 def account_manager_queue(user) -> QuerySet[AccessOrder]:
-    return _with_list_relations(
-        AccessOrder.objects.filter(customer__account_manager=user, state__in=ACCOUNT_MANAGER_QUEUE_STATES)
-    ).order_by("submitted_at", "pk")
+    """Orders that wait for the account manager: to review, establish, close, or confirm a new certificate."""
+    waiting = Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) | Q(state=State.ACTIVE, certificate_bundles__status="pending")
+    return (
+        _with_list_relations(AccessOrder.objects.filter(waiting, customer__account_manager=user))
+        .distinct()
+        .order_by("submitted_at", "pk")
+    )
 
 
 def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:

@@ -288,3 +288,11 @@ def test_a_refused_upload_leaves_the_chain_in_use_as_it_was(cast, individual_ord
     assert report.codes("error") == ["missing_intermediate"]
     assert list(CertificateBundle.objects.values_list("pk", "status")) == before
     assert Certificate.objects.count() == 2
+
+
+def test_a_waiting_rollover_puts_the_order_in_the_account_managers_queue(cast, individual_order, pki, client):
+    order = individual_order("active")
+    client.force_login(cast.am_a)
+    assert order.reference not in client.get(reverse("home")).content.decode()
+    upload(order, cast.orderer_a, pem(make_leaf(pki, cvr="31415926"), pki.issuing), "ny.pem")
+    assert order.reference in client.get(reverse("home")).content.decode()
