@@ -489,17 +489,17 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
 
 
 def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None, comment: str = "") -> AccessOrder:
+    """Access is established: billing starts, and a change order replaces the access it changes."""
     on = on or timezone.localdate()
     if on > timezone.localdate():
         raise InvalidOrder(_("Access cannot be marked as established on a future date."))
+
+    def established(o: AccessOrder) -> None:
+        billing_on_activate(o, actor)
+        _close_changed_access(o, actor)
+
     return _run_transition(
-        order,
-        actor,
-        "activate",
-        fields=["activated_on"],
-        comment=(comment or "").strip(),
-        after=lambda o: (billing_on_activate(o, actor), _close_changed_access(o, actor)),
-        on=on,
+        order, actor, "activate", fields=["activated_on"], comment=(comment or "").strip(), after=established, on=on
     )
 
 
