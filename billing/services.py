@@ -7,12 +7,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordering.audit import audit_record
-from ordering.models import LIVE_ACCESS_STATES, AccessOrder, Addendum, Customer, State
+from ordering.models import LIVE_ACCESS_STATES, AccessOrder, Addendum, Customer, State, order_reference
 from ordering.roles import Role, order_roles
 
 from . import pricing
@@ -442,7 +443,10 @@ def billing_run(*, period: datetime.date) -> BillingRun:
 
         lines_by_customer: dict[int, list[InvoiceLine]] = defaultdict(list)
         fees = list(
-            RecurringFee.objects.filter(starts_on__lt=end).exclude(customer_id__in=invoiced).select_related("order")
+            # Only the order's number and requisition are needed: no order objects (thousands of them).
+            RecurringFee.objects.filter(starts_on__lt=end)
+            .exclude(customer_id__in=invoiced)
+            .annotate(requisition=F("order__requisition_number"))
         )
         billed = set(
             InvoiceLine.objects.filter(kind=InvoiceLine.Kind.RECURRING, recurring_fee__starts_on__lt=end)
@@ -458,15 +462,15 @@ def billing_run(*, period: datetime.date) -> BillingRun:
                 month = _first_of_next(month)
 
         charges = Charge.objects.filter(booked_on__lt=end, invoice_line__isnull=True).exclude(customer_id__in=invoiced)
-        for charge in charges.select_related("order"):
+        for charge in charges.annotate(requisition=Coalesce(F("order__requisition_number"), Value(""))):
             lines_by_customer[charge.customer_id].append(
                 InvoiceLine(
                     source_key=f"charge:{charge.pk}",
                     kind=InvoiceLine.Kind.CONSULTING
                     if charge.kind == Charge.Kind.CONSULTING
                     else InvoiceLine.Kind.ONE_TIME,
-                    order=charge.order,
-                    requisition_number=charge.order.requisition_number if charge.order else "",
+                    order_id=charge.order_id,
+                    requisition_number=charge.requisition,
                     charge=charge,
                     description_da=f"{charge.description_da} ({charge.booked_on:%d.%m.%Y})",
                     description_en=f"{charge.description_en} ({charge.booked_on:%Y-%m-%d})",
@@ -515,14 +519,14 @@ def _recurring_line(fee: RecurringFee, month: datetime.date, days: int) -> Invoi
     return InvoiceLine(
         source_key=f"fee:{fee.pk}:{month:%Y-%m}",
         kind=InvoiceLine.Kind.RECURRING,
-        order=fee.order,
-        requisition_number=fee.order.requisition_number,
+        order_id=fee.order_id,
+        requisition_number=fee.requisition,
         recurring_fee=fee,
         service_month=month,
         days=days,
         days_in_month=days_in_month,
-        description_da=f"{fee.order.reference}: {fee.description_da} – {month_da}, {days}/{days_in_month} dage",
-        description_en=f"{fee.order.reference}: {fee.description_en} – {month:%B %Y}, {days}/{days_in_month} days",
+        description_da=f"{order_reference(fee.order_id)}: {fee.description_da} – {month_da}, {days}/{days_in_month} dage",
+        description_en=f"{order_reference(fee.order_id)}: {fee.description_en} – {month:%B %Y}, {days}/{days_in_month} days",
         amount=prorated(fee.monthly_fee, days, month),
     )
 
@@ -535,10 +539,14 @@ def _corrections(period: datetime.date, invoiced: set[int]) -> list[InvoiceLine]
             service_month__lt=period,
             recurring_fee__ends_on__isnull=False,
             recurring_fee__ends_on__lt=period,
+            correction__isnull=True,
         )
+        # Only months from the one the fee ended in can have been billed for too many days.
+        .annotate(end_month=TruncMonth("recurring_fee__ends_on"))
+        .filter(service_month__gte=F("end_month"))
         .exclude(recurring_fee__customer_id__in=invoiced)
-        .filter(correction__isnull=True)
-        .select_related("recurring_fee__order")
+        .select_related("recurring_fee")
+        .annotate(requisition=F("recurring_fee__order__requisition_number"))
     )
     lines = []
     for line in billed:
@@ -551,8 +559,8 @@ def _corrections(period: datetime.date, invoiced: set[int]) -> list[InvoiceLine]
             InvoiceLine(
                 source_key=f"correction:{line.pk}",
                 kind=InvoiceLine.Kind.CORRECTION,
-                order=fee.order,
-                requisition_number=fee.order.requisition_number,
+                order_id=fee.order_id,
+                requisition_number=line.requisition,
                 recurring_fee=fee,
                 corrects=line,
                 service_month=line.service_month,

@@ -288,6 +288,11 @@ LIVE_ACCESS_STATES = (State.PROVISIONING, State.ACTIVE, State.CLOSURE_REQUESTED)
 FINAL_STATES = (State.CLOSED, State.EMERGENCY_CLOSED, State.WITHDRAWN, State.REJECTED)
 
 
+def order_reference(pk: int) -> str:
+    """The number people quote for an order, e.g. OA-000042."""
+    return f"OA-{pk:06d}"
+
+
 def _requires(role: Role):
     def permission(order: "AccessOrder", user) -> bool:
         return role in order_roles(user, order)
@@ -397,7 +402,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
 
     @property
     def reference(self) -> str:
-        return f"OA-{self.pk:06d}" if self.pk else "OA-(ny)"
+        return order_reference(self.pk) if self.pk else "OA-(ny)"
 
     @property
     def is_open(self) -> bool:
