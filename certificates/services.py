@@ -28,7 +28,13 @@ def _safe_filename(name: str) -> str:
 
 
 def certificate_upload(
-    *, order: AccessOrder, actor, data: bytes, filename: str, at: datetime.datetime | None = None
+    *,
+    order: AccessOrder,
+    actor,
+    data: bytes,
+    filename: str,
+    size: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> tuple[CertificateUpload, BundleReport]:
     """Check an uploaded chain and record the attempt; an accepted chain becomes the order's bundle.
 
@@ -62,7 +68,7 @@ def certificate_upload(
             uploaded_at=at,
             environment=locked.environment,
             filename=filename,
-            size=report.size,
+            size=size if size is not None else report.size,  # the real size, even if only the cap was read
             sha256="" if report.contains_private_key else report.sha256,
             verdict=CertificateUpload.Verdict.ACCEPTED if report.valid else CertificateUpload.Verdict.REJECTED,
             findings=[{"code": f.code, "severity": f.severity, "da": f.da, "en": f.en} for f in report.findings],

@@ -178,12 +178,13 @@ def inspect_bundle(
 def _read_upload(data: bytes, filename: str, intake: _Intake) -> tuple[str, list[tuple[str, bytes]]]:
     """Return the sniffed kind and the PEM texts found, as (name, bytes) pairs."""
     if len(data) > MAX_UPLOAD_BYTES:
+        # The caller may have read only the cap + 1 byte, so the message names the limit, not the size.
         raise intake.stop(
             "file_too_large",
-            f"Filen fylder {len(data):,} bytes; grænsen er {MAX_UPLOAD_BYTES:,} bytes. En certifikatkæde fylder "
-            "normalt under 10 kB – upload kun de offentlige certifikater.".replace(",", "."),
-            f"The file is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,} bytes. A certificate chain is "
-            "normally under 10 kB – upload only the public certificates.",
+            "Filen er større end grænsen på 1 MB. En certifikatkæde fylder normalt under 10 kB – upload kun de "
+            "offentlige certifikater.",
+            "The file is larger than the 1 MB limit. A certificate chain is normally under 10 kB – upload only the "
+            "public certificates.",
         )
     if not data:
         raise intake.stop(

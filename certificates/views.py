@@ -35,7 +35,9 @@ def _certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("ordering:order_detail", pk=order.pk)
     data = uploaded.read(MAX_UPLOAD_BYTES + 1)
     try:
-        upload, report = certificate_upload(order=order, actor=request.user, data=data, filename=uploaded.name)
+        upload, report = certificate_upload(
+            order=order, actor=request.user, data=data, filename=uploaded.name, size=uploaded.size
+        )
     except OrderError as error:
         messages.error(request, error.message)
     else:

@@ -179,6 +179,7 @@ def test_an_oversized_upload_is_cut_at_the_cap_and_refused(cast, individual_orde
     client.post(reverse("certificates:upload", args=[order.pk]), {"bundle": SimpleUploadedFile("stor.zip", big)})
     record = CertificateUpload.objects.get()
     assert record.verdict == "rejected" and record.findings[0]["code"] == "file_too_large"
+    assert record.size == len(big)  # the real size, though only the cap + 1 byte was kept
     assert CertificateBundle.objects.count() == 0
 
 
