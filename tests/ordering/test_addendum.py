@@ -97,9 +97,7 @@ def test_an_individual_integration_addendum_shows_the_certificate_and_startup_pa
     order = services.order_issue_addendum(order=order, actor=cast.am_a)
     addendum = services.addendum_render(order.addenda.get().pk)
     text = flat(pdf_text(addendum))
-    fingerprint = leaf.fingerprint(
-        __import__("cryptography.hazmat.primitives.hashes", fromlist=["SHA256"]).SHA256()
-    ).hex()
+    fingerprint = leaf.fingerprint(hashes.SHA256()).hex()
     assert "Individuel integration" in text and "Certifikat" in text
     assert "NTRDK-31415926" in text and "31415926" in text
     assert fingerprint in text.replace(" ", "")
