@@ -1,10 +1,11 @@
 """Money reads, scoped to the user."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from ordering.models import AccessOrder, Customer, State
 from ordering.roles import Role
+from ordering.selectors import served_customers
 
 from . import services
 from .models import BillingRun, Invoice, RecurringFee, StartupPackage
@@ -44,7 +45,7 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
 def customers_billed_for(user) -> QuerySet[Customer]:
     if user.is_support:
         return Customer.objects.all()
-    return Customer.objects.filter(Q(memberships__user=user) | Q(account_manager=user)).distinct()
+    return Customer.objects.filter(served_customers(user, path="")).distinct()
 
 
 def invoices_visible_to(user) -> QuerySet[Invoice]:
@@ -53,7 +54,7 @@ def invoices_visible_to(user) -> QuerySet[Invoice]:
     qs = Invoice.objects.select_related("customer")
     if user.is_support:
         return qs
-    return qs.filter(Q(customer__memberships__user=user) | Q(customer__account_manager=user)).distinct()
+    return qs.filter(served_customers(user)).distinct()
 
 
 def invoice_for_user(user, pk: int) -> Invoice:

@@ -10,15 +10,22 @@ def _with_list_relations(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
     return qs.select_related("customer", "external_system__vendor", "package")
 
 
+def served_customers(user, path: str = "customer") -> Q:
+    """The one tenant rule: a user sees data of customers they belong to or manage as account manager.
+
+    `path` leads from the queried model to its customer ("" when querying customers themselves).
+    """
+    prefix = f"{path}__" if path else ""
+    return Q(**{f"{prefix}memberships__user": user}) | Q(**{f"{prefix}account_manager": user})
+
+
 def orders_visible_to(user) -> QuerySet[AccessOrder]:
     """Support sees every order; others see their own customers' and the customers they manage."""
     if not user.is_authenticated:
         return AccessOrder.objects.none()
     if user.is_support:
         return _with_list_relations(AccessOrder.objects.all())
-    return _with_list_relations(
-        AccessOrder.objects.filter(Q(customer__memberships__user=user) | Q(customer__account_manager=user)).distinct()
-    )
+    return _with_list_relations(AccessOrder.objects.filter(served_customers(user)).distinct())
 
 
 def order_for_user(user, pk: int) -> AccessOrder:
