@@ -24,6 +24,6 @@ class CertificateInline(admin.TabularInline):
 class CertificateBundleAdmin(ReadOnlyAdmin):
     list_display = ("order", "status", "environment", "created_at", "confirmed_by")
     list_filter = ("status", "environment")
-    exclude = ("data",)  # the uploaded bytes are not shown or served from the admin
+    exclude = ("data",)  # the stored chain is downloaded from the order page, which checks who asks
     inlines = [CertificateInline]
     list_select_related = ("order", "confirmed_by")

@@ -9,7 +9,10 @@ from ordering.models import AccessOrder
 
 
 class CertificateUpload(models.Model):
-    """One upload attempt, accepted or rejected. The file itself is kept only when accepted."""
+    """One upload attempt, accepted or rejected: who, when, the file's name and size, and the findings.
+
+    Nothing of the file itself is kept here. An accepted upload's chain is kept in its bundle, re-encoded.
+    """
 
     class Verdict(models.TextChoices):
         ACCEPTED = "accepted", _("Accepted")
@@ -21,8 +24,10 @@ class CertificateUpload(models.Model):
     environment = models.CharField(_("environment"), max_length=12, choices=AccessOrder.Environment.choices)
     filename = models.CharField(_("file name"), max_length=255)
     size = models.PositiveIntegerField(_("size in bytes"))
-    # Empty when the upload held a private key: nothing derived from secret material is kept.
-    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
+    # For an accepted upload, the SHA-256 of the chain as stored (CertificateBundle.data, the canonical
+    # PEM), not of the bytes sent: those may have carried what was not validated. Empty for every refused
+    # upload, so nothing derived from a refused file – perhaps a private key – is kept.
+    sha256 = models.CharField(_("SHA-256 of the stored chain"), max_length=64, blank=True)
     verdict = models.CharField(_("verdict"), max_length=10, choices=Verdict.choices)
     findings = models.JSONField(_("findings"), default=list)
 
@@ -51,7 +56,9 @@ class CertificateBundle(models.Model):
     upload = models.OneToOneField(CertificateUpload, on_delete=models.PROTECT, related_name="bundle")
     environment = models.CharField(_("environment"), max_length=12, choices=AccessOrder.Environment.choices)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
-    data = models.BinaryField(_("the file as uploaded"))
+    # The accepted certificates re-encoded as PEM, leaf first (Certificate.pem in position order); never
+    # the bytes as uploaded.
+    data = models.BinaryField(_("the accepted chain as PEM"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

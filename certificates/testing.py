@@ -17,7 +17,7 @@ from functools import cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
@@ -206,14 +206,49 @@ def pem(*certificates: x509.Certificate) -> bytes:
 
 
 def key_pem(key, *, password: bytes | None = None, traditional: bool = False) -> bytes:
+    return _key_bytes(key, serialization.Encoding.PEM, password, traditional)
+
+
+def key_der(key, *, password: bytes | None = None, traditional: bool = False) -> bytes:
+    """PKCS#8 (encrypted with a password), or PKCS#1 / SEC1 with `traditional`, in binary DER."""
+    return _key_bytes(key, serialization.Encoding.DER, password, traditional)
+
+
+def _key_bytes(key, encoding, password: bytes | None, traditional: bool) -> bytes:
     encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     fmt = serialization.PrivateFormat.TraditionalOpenSSL if traditional else serialization.PrivateFormat.PKCS8
-    return key.private_bytes(serialization.Encoding.PEM, fmt, encryption)
+    return key.private_bytes(encoding, fmt, encryption)
 
 
-def zip_bytes(files: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+@cache
+def ec_key(slot: int = 0) -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream, as when a zip is streamed: zipfile then writes data descriptors, as macOS does."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.buffer += data
+        return len(data)
+
+
+def zip_bytes(
+    files: dict[str, bytes],
+    *,
+    compression: int = zipfile.ZIP_DEFLATED,
+    comment: bytes = b"",
+    streamed: bool = False,
+) -> bytes:
+    stream = _Unseekable() if streamed else io.BytesIO()
+    with zipfile.ZipFile(stream, "w", compression=compression) as archive:
         for name, content in files.items():
             archive.writestr(name, content)
-    return buffer.getvalue()
+        archive.comment = comment
+    return bytes(stream.buffer) if streamed else stream.getvalue()

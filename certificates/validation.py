@@ -1,20 +1,32 @@
 """Inspect an uploaded OCES3 certificate bundle: pure functions over bytes, no database, no Django.
 
 `inspect_bundle(data, filename, trust=..., at=...)` runs the intake pipeline in a fixed order:
-size cap -> sniff the type -> (zip: central directory checks, then bounded in-memory
-decompression) -> PEM parsing -> classification -> chain verification. Every problem becomes a
-`Finding` with a stable code, a severity and a sentence in Danish and English saying what is
+size cap -> search the whole upload for private keys -> sniff the type -> (zip: every byte of the
+layout accounted for, central directory checks, then bounded in-memory decompression, each entry
+searched for keys) -> PEM parsing -> classification -> chain verification. Every problem becomes
+a `Finding` with a stable code, a severity and a sentence in Danish and English saying what is
 wrong and what to do. The bundle is accepted when no finding is an error.
+
+Nothing but certificates passes: any part of an upload that is not a well-formed certificate –
+a zip comment, bytes around the archive, a leftover entry, a PEM block of another kind – is either
+refused or (macOS's zip leftovers) skipped after being searched. A private key anywhere gives the
+finding `private_key` and `contains_private_key`. What may be stored of an accepted upload is
+`BundleReport.canonical_pem`, never the bytes sent.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import hashlib
 import io
 import re
 import stat
+import struct
 import zipfile
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -36,6 +48,7 @@ MAX_UPLOAD_BYTES = 1024 * 1024  # the upload itself
 MAX_ZIP_ENTRIES = 10
 MAX_DECOMPRESSED_BYTES = 1024 * 1024  # all zip entries together, counted while decompressing
 MAX_COMPRESSION_RATIO = 20  # PEM text compresses about 1.3:1; 20:1 is far beyond any real chain
+_RATIO_FLOOR = 64 * 1024  # below this the ratio says nothing: a 6 kB .DS_Store of zeros packs 30:1
 MAX_CERTIFICATES = 10
 MAX_CHAIN_DEPTH = 6
 EXPIRY_WARNING_DAYS = 30
@@ -43,15 +56,18 @@ MIN_RSA_BITS = 2048
 ALLOWED_EC_CURVES = (ec.SECP256R1, ec.SECP384R1)
 CERTIFICATE_EXTENSIONS = (".pem", ".crt", ".cer")
 ARCHIVE_EXTENSIONS = (".zip", ".gz", ".tgz", ".tar", ".7z", ".rar", ".bz2", ".xz", ".jar", ".p7b", ".p7c")
-IGNORED_ZIP_ENTRIES = ("__MACOSX/", ".DS_Store")
-_READ_CHUNK = 64 * 1024
+# What macOS's Finder adds to a zip, recognised by name *and* content (see _is_macos_leftover).
+_APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # __MACOSX/._<name>: a file's extended attributes
+_DS_STORE_MAGIC = b"\x00\x00\x00\x01Bud1"  # .DS_Store: a folder's view settings
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
 _CVR_PATTERN = re.compile(r"^NTRDK-(\d{8})$")
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----(.*?)-----END \1-----", re.DOTALL)
-_PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
+# The one thing an upload may hold: certificate blocks with exactly this armour and only base64 inside.
+_CERT_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----[ \t\r]*\n([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----")
+# Any armour line, in any case and spacing: outside a certificate block, each one is refused.
+_ARMOUR = re.compile(rb"-{3,}[ \t]*(BEGIN|END)[ \t]*([^\r\n-]*)", re.IGNORECASE)
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -87,7 +103,7 @@ class ChainEntry:
 class BundleReport:
     filename: str
     size: int
-    sha256: str
+    sha256: str  # of `canonical_pem` when accepted; empty when refused, so nothing of a refused upload is kept
     kind: str  # zip, pem, der, pkcs12, private_key, other, empty, too_large
     findings: tuple[Finding, ...]
     chain: tuple[ChainEntry, ...]
@@ -101,6 +117,11 @@ class BundleReport:
     @property
     def leaf(self) -> ChainEntry | None:
         return self.chain[0] if self.chain else None
+
+    @property
+    def canonical_pem(self) -> bytes:
+        """What is kept of an accepted upload: its chain re-encoded as PEM, leaf first; never the bytes sent."""
+        return "".join(entry.pem for entry in self.chain).encode("ascii") if self.valid else b""
 
     def codes(self, severity: str | None = None) -> list[str]:
         return [f.code for f in self.findings if severity is None or f.severity == severity]
@@ -160,16 +181,20 @@ def inspect_bundle(
         pass
     if intake.contains_private_key:
         chain = ()
-    return BundleReport(
+        kind = "private_key"
+    report = BundleReport(
         filename=filename,
         size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256="",
         kind=kind,
         findings=tuple(intake.findings),
         chain=chain,
         contains_private_key=intake.contains_private_key,
         decompressed_bytes=intake.decompressed_bytes,
     )
+    if not report.valid:
+        return report
+    return replace(report, sha256=hashlib.sha256(report.canonical_pem).hexdigest())
 
 
 # --- Reading the upload -----------------------------------------------------------------------
@@ -192,6 +217,9 @@ def _read_upload(data: bytes, filename: str, intake: _Intake) -> tuple[str, list
             "Filen er tom. Vælg filen med certifikatkæden igen.",
             "The file is empty. Choose the file with the certificate chain again.",
         )
+    # First the whole upload as sent: this sees a key before, after or between a zip's entries, in its
+    # comments and in stored (uncompressed) entries. Each unpacked entry is searched again in _read_zip.
+    _refuse_key_material(filename, data, intake)
     kind = _sniff(data)
     if kind == "zip":
         return kind, _read_zip(data, intake)
@@ -218,7 +246,7 @@ def _sniff(data: bytes) -> str:
         if data.startswith(magic):
             return "other"
     text = _as_text(data)
-    if text is not None and b"-----BEGIN" in text:
+    if text is not None and _ARMOUR.search(text):
         return "pem"
     if data[:1] == b"\x30":
         return _sniff_der(data)
@@ -277,7 +305,7 @@ def _check_single_file(data: bytes, name: str, kind: str, intake: _Intake) -> No
             "(the system's certificate and its issuer's) as .pem – preferably together in a .zip file.",
         )
     if kind == "pkcs12":
-        intake.contains_private_key = True
+        # No key was seen in it (_refuse_key_material comes first), but one may sit in its encrypted part.
         raise intake.stop(
             "pkcs12_file",
             f"“{name}” er en PKCS#12-fil (.p12/.pfx). Den indeholder normalt systemets private nøgle, som aldrig må "
@@ -309,17 +337,149 @@ def _check_single_file(data: bytes, name: str, kind: str, intake: _Intake) -> No
     )
 
 
-def _private_key_found(name: str, intake: _Intake) -> None:
+def _private_key_found(name: str, intake: _Intake, *, pkcs12: bool = False) -> None:
     intake.contains_private_key = True
+    shown = _UNSAFE_NAME_CHARS.sub("?", name)
+    if pkcs12:
+        what_da, what_en = " (en PKCS#12-fil, .p12/.pfx)", " (a PKCS#12 file, .p12/.pfx)"
+        next_da = (
+            "Lav derefter en fil med kun de offentlige certifikater, fx med "
+            f"`openssl pkcs12 -in {_shell_name(name)} -nokeys -out kaede.pem`, og upload den."
+        )
+        next_en = (
+            "Then make a file with only the public certificates, e.g. with "
+            f"`openssl pkcs12 -in {_shell_name(name)} -nokeys -out chain.pem`, and upload that."
+        )
+    else:
+        what_da = what_en = ""
+        next_da = "Upload derefter kun de offentlige certifikater som .pem – gerne i en .zip-fil."
+        next_en = "Then upload only the public certificates as .pem – preferably in a .zip file."
     raise intake.stop(
         "private_key",
-        f"“{name}” indeholder en privat nøgle. Den private nøgle må aldrig deles – heller ikke med KMD – og filen er "
-        "ikke gemt. Upload kun de offentlige certifikater. Har nøglen været sendt til andre, skal certifikatet "
-        "spærres og udskiftes med et nyt.",
-        f"“{name}” contains a private key. The private key must never be shared – not even with KMD – and the file "
-        "was not stored. Upload only the public certificates. If the key was sent to anyone, the certificate must be "
-        "revoked and replaced with a new one.",
+        f"“{shown}”{what_da} indeholder en privat nøgle. En privat nøgle må aldrig forlade leverandøren og må "
+        "aldrig deles – heller ikke med KMD. Uploaden er afvist, og intet af den er gemt. Da nøglen nu har været "
+        "sendt, skal leverandøren få certifikatet spærret og genudstedt (udskiftes med et nyt). " + next_da,
+        f"“{shown}”{what_en} contains a private key. A private key must never leave the vendor and must never be "
+        "shared – not even with KMD. The upload was refused and nothing of it was stored. Because the key has now "
+        "been sent, the vendor must have the certificate revoked and reissued (replaced with a new one). " + next_en,
     )
+
+
+# --- Private keys -----------------------------------------------------------------------------
+#
+# A private key must never be accepted or stored, and the user must be told plainly that it was a
+# key. So every part of an upload that is not a well-formed certificate is searched for one, in
+# each form a key is written in: PEM armour in any case and spacing, also as UTF-16 or UTF-32 text
+# (with or without a byte-order mark), base64 without armour, DER (PKCS#8 plain and encrypted,
+# PKCS#1, SEC1, PKCS#12 key bags), OpenSSH and PuTTY files, and `openssl ... -text` dumps. A raw
+# key of a few dozen random bytes cannot be told from any other bytes; that is one more reason why
+# nothing but the re-encoded certificates is ever stored.
+
+_KEY_TEXT = re.compile(
+    rb"-{3,}[ \t]*BEGIN[ \t\w#]*?PRIVATE[ \t]*KEY|PuTTY-User-Key-File|\bPrivate-Key:[ \t]*\(|\bprivateExponent:",
+    re.IGNORECASE,
+)
+_BASE64_LINES = re.compile(rb"(?:^[ \t]*[A-Za-z0-9+/]+=*[ \t]*\r?$\n?)+", re.MULTILINE)
+_MIN_BASE64_KEY = 60  # the smallest key (Ed25519 in PKCS#8) is 48 bytes, 64 characters of base64
+_DER_LENGTH = rb"(?:[\x00-\x7f]|\x81[\x80-\xff]|\x82[\x01-\xff][\x00-\xff]|\x83[\x01-\xff][\x00-\xff]{2})"
+# Where a key structure may start: SEQUENCE { INTEGER 0 or 1, ... } or SEQUENCE { SEQUENCE { OID, ... }, ... }.
+# A lookahead, so that overlapping candidates are all tried.
+_DER_KEY_START = re.compile(
+    rb"(?=\x30" + _DER_LENGTH + rb"(?:\x02\x01[\x00\x01]|\x30" + _DER_LENGTH + rb"\x06))", re.DOTALL
+)
+_PASSWORD_ENCRYPTION_OIDS = (
+    bytes.fromhex("2a864886f70d0105"),  # PKCS#5: PBES1 and PBES2
+    bytes.fromhex("2a864886f70d010c01"),  # PKCS#12 password-based encryption
+)
+_KEY_MARKS = (
+    bytes.fromhex("2a864886f70d010c0a0101"),  # PKCS#12 keyBag
+    bytes.fromhex("2a864886f70d010c0a0102"),  # PKCS#12 pkcs8ShroudedKeyBag
+    b"openssh-key-v1\x00",  # the binary inside "-----BEGIN OPENSSH PRIVATE KEY-----"
+)
+
+
+def _refuse_key_material(name: str, blob: bytes, intake: _Intake) -> None:
+    found = _key_material(blob)
+    if found is not None:
+        _private_key_found(name, intake, pkcs12=found == "pkcs12")
+
+
+def _key_material(blob: bytes) -> str | None:
+    """Does this part of an upload hold a private key? Returns "pkcs12", "key" or None."""
+    try:
+        x509.load_der_x509_certificate(blob)
+        return None  # one DER certificate, exactly; its bytes are not searched
+    except ValueError:
+        pass
+    rest = _CERT_BLOCK.sub(b"\n", blob)  # only what is not a well-formed certificate block is searched
+    # UTF-16 and UTF-32 text of ASCII is that text with NUL bytes in between, whatever the byte order.
+    for text in (rest, _CERT_BLOCK.sub(b"\n", rest.replace(b"\0", b""))):
+        if _KEY_TEXT.search(text):
+            return "key"
+        for run in _BASE64_LINES.finditer(text):
+            if any(_der_key_like(decoded) for decoded in _base64_decodings(run.group(0))):
+                return "key"
+    if _der_key_like(rest):
+        return "pkcs12" if _looks_like_pkcs12(blob) else "key"
+    return None
+
+
+def _base64_decodings(run: bytes) -> list[bytes]:
+    """Base64 lines decoded from each of the four alignments, so a key is found whatever precedes it."""
+    decodings = []
+    for piece in re.split(rb"=+", re.sub(rb"\s+", b"", run)):
+        for start in range(4):
+            usable = piece[start:]
+            usable = usable[: len(usable) - len(usable) % 4]
+            if len(usable) >= _MIN_BASE64_KEY:
+                with contextlib.suppress(binascii.Error):
+                    decodings.append(base64.b64decode(usable, validate=True))
+    return decodings
+
+
+def _der_length(blob: bytes, at: int) -> tuple[int, int] | None:
+    """Where the content of the DER element whose tag is at `at` starts, and its length."""
+    if at + 2 > len(blob):
+        return None
+    first = blob[at + 1]
+    if first < 0x80:
+        return at + 2, first
+    count = first & 0x7F
+    if not 1 <= count <= 3 or at + 2 + count > len(blob):
+        return None
+    return at + 2 + count, int.from_bytes(blob[at + 2 : at + 2 + count], "big")
+
+
+def _der_key_like(blob: bytes) -> bool:
+    """Is there a private key structure anywhere in these bytes? Checked by shape, so a damaged key counts too."""
+    if any(mark in blob for mark in _KEY_MARKS):
+        return True
+    for candidate in _DER_KEY_START.finditer(blob):
+        start, _length = _der_length(blob, candidate.start())
+        if blob[start] == 0x02:
+            version, after = blob[start + 2], start + 3
+            tag = blob[after : after + 1]
+            inner = _der_length(blob, after)
+            if inner is None:
+                continue
+            inner_end = inner[0] + inner[1]
+            following = blob[inner_end : inner_end + 1]
+            if tag == b"\x30" and blob[inner[0] : inner[0] + 1] == b"\x06" and following == b"\x04":
+                return True  # PKCS#8: version, AlgorithmIdentifier, the key as an OCTET STRING
+            if tag == b"\x02" and version == 0 and inner[1] >= 64 and following == b"\x02":
+                return True  # PKCS#1 (RSA) or OpenSSL's DSA: version 0, then the modulus and more INTEGERs
+            if tag == b"\x04" and version == 1 and 16 <= inner[1] <= 66:
+                return True  # SEC1 (EC): version 1, then the private scalar
+        else:
+            algorithm = _der_length(blob, start)
+            oid = _der_length(blob, algorithm[0]) if algorithm else None
+            if algorithm is None or oid is None:
+                continue
+            identifier = blob[oid[0] : oid[0] + oid[1]]
+            following = blob[algorithm[0] + algorithm[1] : algorithm[0] + algorithm[1] + 1]
+            if identifier.startswith(_PASSWORD_ENCRYPTION_OIDS) and following == b"\x04":
+                return True  # encrypted PKCS#8: password-based AlgorithmIdentifier, then the encrypted key
+    return False
 
 
 def _shell_name(name: str) -> str:
@@ -349,22 +509,20 @@ def _read_zip(data: bytes, intake: _Intake) -> list[tuple[str, bytes]]:
             f"The zip file holds {len(entries)} files; at most {MAX_ZIP_ENTRIES} are allowed. Put only the "
             "certificate chain in it.",
         )
-    wanted = _check_zip_directory(data, entries, intake)
+    starts = _check_zip_layout(data, archive, entries, intake)
+    readable = _check_zip_directory(entries, intake)
+    if starts is None:
+        raise _Rejected("zip")  # entries overlap or point outside the archive: nothing is unpacked
+    unpacked = [(info, usable, _decompress(data, starts[info], info, intake)) for info, usable in readable]
+    # Every entry that can be unpacked is searched for a key before anything else is said about it.
+    for info, _usable, content in unpacked:
+        _refuse_key_material(info.filename, content, intake)
+    texts = []
+    for info, usable, content in unpacked:
+        if usable and _is_certificate_entry(info, content, intake):
+            texts.append((info.filename, content))
     if any(f.severity == ERROR for f in intake.findings):
         raise _Rejected("zip")
-    texts = []
-    for info in wanted:
-        content = _decompress(archive, info, intake)
-        kind = _sniff(content)
-        if kind == "zip" or any(content.startswith(m) for m, label in _MAGIC if label in ("gzip", "7-Zip", "RAR")):
-            raise intake.stop(
-                "zip_nested_archive",
-                f"“{info.filename}” i zip-filen er selv et arkiv. Læg certifikaterne direkte i én zip-fil.",
-                f"“{info.filename}” inside the zip file is itself an archive. Put the certificates directly in one "
-                "zip file.",
-            )
-        _check_single_file(content, info.filename, kind, intake)
-        texts.append((info.filename, content))
     if not texts:
         raise intake.stop(
             "zip_no_certificate_files",
@@ -374,14 +532,75 @@ def _read_zip(data: bytes, intake: _Intake) -> list[tuple[str, bytes]]:
     return texts
 
 
-def _check_zip_directory(data: bytes, entries: list[zipfile.ZipInfo], intake: _Intake) -> list[zipfile.ZipInfo]:
-    """Check every entry of the central directory; return those to decompress."""
-    wanted: list[zipfile.ZipInfo] = []
+def _is_certificate_entry(info: zipfile.ZipInfo, content: bytes, intake: _Intake) -> bool:
+    """Is this unpacked entry a certificate file? If not, it is skipped or refused with a finding."""
+    name = info.filename
+    shown = _UNSAFE_NAME_CHARS.sub("?", name)
+    lowered = name.lower()
+    if info.is_dir() and not content:
+        return False  # an empty folder entry holds nothing
+    # Finder's leftovers (a file's extended attributes, a folder's view settings) are in most zips made on a
+    # Mac, so they are skipped – but only when their content is what their name says, and only after they
+    # were searched for a key like every other entry. Nothing of them is stored.
+    if _is_macos_leftover(name, content):
+        intake.add(
+            "zip_entry_ignored",
+            INFO,
+            f"“{shown}” er en systemfil fra macOS og blev sprunget over.",
+            f"“{shown}” is a macOS system file and was skipped.",
+        )
+        return False
+    if lowered.startswith("__macosx/") or lowered.rsplit("/", 1)[-1] == ".ds_store":
+        intake.add(
+            "zip_unexpected_file",
+            ERROR,
+            f"“{shown}” er navngivet som en systemfil fra macOS, men er ikke en. Fjern filen, og pak igen.",
+            f"“{shown}” is named like a macOS system file but is not one. Remove it and zip again.",
+        )
+        return False
+    nested_magic = any(content.startswith(m) for m, label in _MAGIC if label in ("gzip", "7-Zip", "RAR"))
+    if lowered.endswith(ARCHIVE_EXTENSIONS) or _sniff(content) == "zip" or nested_magic:
+        intake.add(
+            "zip_nested_archive",
+            ERROR,
+            f"“{shown}” i zip-filen er selv et arkiv. Læg certifikaterne direkte i én zip-fil.",
+            f"“{shown}” inside the zip file is itself an archive. Put the certificates directly in one zip file.",
+        )
+        return False
+    if info.is_dir() or not lowered.endswith(CERTIFICATE_EXTENSIONS):
+        intake.add(
+            "zip_unexpected_file",
+            ERROR,
+            f"“{shown}” hører ikke hjemme i zip-filen: kun .pem-, .crt- og .cer-filer med certifikater er tilladt. "
+            "Fjern filen, og pak igen.",
+            f"“{shown}” does not belong in the zip file: only .pem, .crt and .cer files with certificates are "
+            "allowed. Remove it and zip again.",
+        )
+        return False
+    _check_single_file(content, name, _sniff(content), intake)
+    return True
+
+
+def _is_macos_leftover(name: str, content: bytes) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    if name.startswith("__MACOSX/") and base.startswith("._"):
+        return content.startswith(_APPLEDOUBLE_MAGIC)
+    return base == ".DS_Store" and content.startswith(_DS_STORE_MAGIC)
+
+
+def _check_zip_directory(entries: list[zipfile.ZipInfo], intake: _Intake) -> list[tuple[zipfile.ZipInfo, bool]]:
+    """Check every entry of the central directory before anything is unpacked.
+
+    Returns the entries that can be unpacked safely in memory – each is then searched for a key –
+    with whether it may still be a certificate file (False once it has a finding of its own).
+    """
+    readable: list[tuple[zipfile.ZipInfo, bool]] = []
     seen_names: set[str] = set()
     declared_total = 0
     for info in entries:
         name = info.filename
         shown = _UNSAFE_NAME_CHARS.sub("?", name)
+        usable = True
         if name in seen_names:
             intake.add(
                 "zip_duplicate_name",
@@ -389,9 +608,8 @@ def _check_zip_directory(data: bytes, entries: list[zipfile.ZipInfo], intake: _I
                 f"Zip-filen indeholder “{shown}” mere end én gang. Pak certifikaterne igen.",
                 f"The zip file contains “{shown}” more than once. Zip the certificates again.",
             )
-            continue
-        seen_names.add(name)
-        if _unsafe_path(name):
+            usable = False
+        elif _unsafe_path(name):
             intake.add(
                 "zip_unsafe_path",
                 ERROR,
@@ -400,15 +618,16 @@ def _check_zip_directory(data: bytes, entries: list[zipfile.ZipInfo], intake: _I
                 f"The zip file contains an invalid file name: “{shown}”. Names may not be absolute paths, go up with "
                 "“..”, or contain backslashes or control characters. Zip the certificates again without folders.",
             )
-            continue
-        if stat.S_ISLNK(info.external_attr >> 16):
+            usable = False
+        elif stat.S_ISLNK(info.external_attr >> 16):
             intake.add(
                 "zip_symlink",
                 ERROR,
                 f"“{shown}” i zip-filen er en symbolsk henvisning, ikke en fil. Læg selve certifikatfilerne i zip-filen.",
                 f"“{shown}” in the zip file is a symbolic link, not a file. Put the certificate files themselves in it.",
             )
-            continue
+            usable = False
+        seen_names.add(name)
         if info.flag_bits & 0x1:
             intake.add(
                 "zip_encrypted",
@@ -427,44 +646,12 @@ def _check_zip_directory(data: bytes, entries: list[zipfile.ZipInfo], intake: _I
                 f"“{shown}” in the zip file uses a compression method we do not read. Use ordinary zip (deflate).",
             )
             continue
-        if (
-            info.is_dir()
-            or name.startswith(IGNORED_ZIP_ENTRIES[0])
-            or name.rsplit("/", 1)[-1] == IGNORED_ZIP_ENTRIES[1]
-        ):
-            if not info.is_dir():
-                intake.add(
-                    "zip_entry_ignored",
-                    INFO,
-                    f"“{shown}” er en systemfil fra macOS og blev sprunget over.",
-                    f"“{shown}” is a macOS system file and was skipped.",
-                )
-            continue
-        lowered = name.lower()
-        if lowered.endswith(ARCHIVE_EXTENSIONS):
-            intake.add(
-                "zip_nested_archive",
-                ERROR,
-                f"“{shown}” i zip-filen er selv et arkiv. Læg certifikaterne direkte i én zip-fil.",
-                f"“{shown}” inside the zip file is itself an archive. Put the certificates directly in one zip file.",
-            )
-            continue
-        if not lowered.endswith(CERTIFICATE_EXTENSIONS):
-            intake.add(
-                "zip_unexpected_file",
-                ERROR,
-                f"“{shown}” hører ikke hjemme i zip-filen: kun .pem-, .crt- og .cer-filer med certifikater er tilladt. "
-                "Fjern filen, og pak igen.",
-                f"“{shown}” does not belong in the zip file: only .pem, .crt and .cer files with certificates are "
-                "allowed. Remove it and zip again.",
-            )
-            continue
         declared_total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if (
             info.file_size > MAX_DECOMPRESSED_BYTES
             or declared_total > MAX_DECOMPRESSED_BYTES
-            or ratio > MAX_COMPRESSION_RATIO
+            or (ratio > MAX_COMPRESSION_RATIO and info.file_size > _RATIO_FLOOR)
         ):
             intake.add(
                 "zip_bomb",
@@ -475,9 +662,8 @@ def _check_zip_directory(data: bytes, entries: list[zipfile.ZipInfo], intake: _I
                 "That is not a certificate chain; the file was rejected without unpacking it.",
             )
             continue
-        wanted.append(info)
-    _check_overlaps(data, entries, intake)
-    return wanted
+        readable.append((info, usable))
+    return readable
 
 
 def _unsafe_path(name: str) -> bool:
@@ -488,68 +674,180 @@ def _unsafe_path(name: str) -> bool:
     return any(part == ".." for part in name.split("/"))
 
 
-def _check_overlaps(data: bytes, entries: list[zipfile.ZipInfo], intake: _Intake) -> None:
-    """Entries whose stored bytes overlap are a zip-bomb technique; real zip tools never write them."""
+_LOCAL_HEADER = 30
+_CENTRAL_HEADER = 46
+_END_RECORD = 22
+
+
+def _check_zip_layout(
+    data: bytes, archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], intake: _Intake
+) -> dict[zipfile.ZipInfo, int] | None:
+    """Account for every byte of the archive; return where each entry's packed data starts.
+
+    A zip tool writes the entries back to back from the first byte, then the central directory,
+    then the 22-byte end record as the very last bytes. Bytes before, between or after those, and
+    comments on the archive or on an entry, are places a reader never looks at – a key hidden there
+    would pass unseen – so they are refused. Returns None when entries overlap or point outside the
+    archive: then nothing may be unpacked.
+    """
     spans = []
+    starts: dict[zipfile.ZipInfo, int] = {}
     for info in entries:
-        start = info.header_offset
-        header = data[start : start + 30]
-        if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            intake.add(
-                "zip_corrupt",
-                ERROR,
-                "Zip-filen er beskadiget (en fil peger uden for arkivet). Pak certifikaterne igen.",
-                "The zip file is damaged (an entry points outside the archive). Zip the certificates again.",
-            )
-            return
-        name_length = int.from_bytes(header[26:28], "little")
-        extra_length = int.from_bytes(header[28:30], "little")
-        end = start + 30 + name_length + extra_length + info.compress_size
-        spans.append((start, end, info.filename))
-    spans.sort()
-    for (_s1, end1, name1), (start2, _e2, name2) in zip(spans, spans[1:], strict=False):
+        offset = info.header_offset
+        header = data[offset : offset + _LOCAL_HEADER] if offset >= 0 else b""
+        if len(header) < _LOCAL_HEADER or header[:4] != b"PK\x03\x04":
+            return _zip_points_outside(intake)
+        name_length, extra_length = struct.unpack_from("<HH", header, 26)
+        start = offset + _LOCAL_HEADER + name_length + extra_length
+        end = start + info.compress_size
+        if info.flag_bits & 0x8:  # CRC and sizes follow the packed data, in a data descriptor (macOS does this)
+            descriptor = _data_descriptor_length(data, end, info)
+            if descriptor is None:
+                return _zip_points_outside(intake)
+            end += descriptor
+        if end > archive.start_dir:
+            return _zip_points_outside(intake)
+        spans.append((offset, end, info))
+        starts[info] = start
+    spans.sort(key=lambda span: (span[0], span[1]))
+    for (_s1, end1, first), (start2, _e2, second) in zip(spans, spans[1:], strict=False):
         if start2 < end1:
+            name1, name2 = _UNSAFE_NAME_CHARS.sub("?", first.filename), _UNSAFE_NAME_CHARS.sub("?", second.filename)
             intake.add(
                 "zip_overlapping_entries",
                 ERROR,
-                f"Filerne “{_UNSAFE_NAME_CHARS.sub('?', name1)}” og “{_UNSAFE_NAME_CHARS.sub('?', name2)}” i "
-                "zip-filen deler de samme data. Det gør almindelige zip-programmer aldrig; filen er afvist. Pak "
-                "certifikaterne igen.",
-                f"The entries “{_UNSAFE_NAME_CHARS.sub('?', name1)}” and “{_UNSAFE_NAME_CHARS.sub('?', name2)}” in the "
-                "zip file share the same data. Ordinary zip tools never do that; the file was rejected. Zip the "
-                "certificates again.",
+                f"Filerne “{name1}” og “{name2}” i zip-filen deler de samme data. Det gør almindelige zip-programmer "
+                "aldrig; filen er afvist. Pak certifikaterne igen.",
+                f"The entries “{name1}” and “{name2}” in the zip file share the same data. Ordinary zip tools never "
+                "do that; the file was rejected. Zip the certificates again.",
             )
-            return
+            return None
+    for offset, _end, info in spans:
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        name_length = struct.unpack_from("<H", data, offset + 26)[0]
+        if data[offset + _LOCAL_HEADER : offset + _LOCAL_HEADER + name_length] != info.orig_filename.encode(encoding):
+            return _zip_points_outside(intake)  # the entry's own header names another file than the directory
+
+    position, outside = 0, False
+    for offset, end, _info in spans:
+        outside |= offset != position
+        position = end
+    outside |= position != archive.start_dir
+    entry_comments = False
+    position = archive.start_dir
+    for _info in entries:
+        record = data[position : position + _CENTRAL_HEADER]
+        if len(record) < _CENTRAL_HEADER or record[:4] != b"PK\x01\x02":
+            return _zip_points_outside(intake)
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", record, 28)
+        entry_comments |= comment_length > 0
+        position += _CENTRAL_HEADER + name_length + extra_length + comment_length
+    # The end record must follow the directory at once and end the file (its comment, if any, refused below).
+    outside |= data[position : position + 4] != b"PK\x05\x06"
+    outside |= position + _END_RECORD + len(archive.comment) != len(data)
+    if archive.comment or entry_comments:
+        intake.add(
+            "zip_comment",
+            ERROR,
+            "Zip-filen har en kommentar (på selve arkivet eller på en fil i det). En kommentar kan bære andet end "
+            "certifikater og bliver ikke kontrolleret, så den er ikke tilladt. Pak certifikaterne igen uden kommentar.",
+            "The zip file has a comment (on the archive or on a file in it). A comment can carry other things than "
+            "certificates and is not checked, so it is not allowed. Zip the certificates again without a comment.",
+        )
+    if outside:
+        intake.add(
+            "zip_extra_data",
+            ERROR,
+            "Zip-filen indeholder data uden for de pakkede filer (før, mellem eller efter dem). Det skriver "
+            "almindelige zip-programmer ikke, og den slags data bliver aldrig kontrolleret, så filen er afvist. Pak "
+            "certifikaterne igen i en ny zip-fil.",
+            "The zip file contains data outside its packed files (before, between or after them). Ordinary zip "
+            "tools do not write that, and such data is never checked, so the file was refused. Zip the certificates "
+            "again in a new zip file.",
+        )
+    return starts
 
 
-def _decompress(archive: zipfile.ZipFile, info: zipfile.ZipInfo, intake: _Intake) -> bytes:
-    """Decompress one entry in memory, counting real bytes against the cap whatever the header says."""
-    chunks = []
-    try:
-        with archive.open(info) as stream:
-            while True:
-                chunk = stream.read(_READ_CHUNK)
-                if not chunk:
-                    break
-                intake.decompressed_bytes += len(chunk)
-                if intake.decompressed_bytes > MAX_DECOMPRESSED_BYTES:
-                    raise intake.stop(
-                        "zip_bomb",
-                        "Zip-filen pakker ud til mere end grænsen på 1 MB og er afvist. En certifikatkæde fylder "
-                        "normalt under 10 kB.",
-                        "The zip file unpacks to more than the 1 MB limit and was rejected. A certificate chain is "
-                        "normally under 10 kB.",
-                    )
+def _data_descriptor_length(data: bytes, at: int, info: zipfile.ZipInfo) -> int | None:
+    """The length of the data descriptor at `at`, if it says exactly what the central directory says."""
+    for sizes in ("<LLL", "<LQQ"):
+        values = struct.pack(sizes, info.CRC, info.compress_size, info.file_size)
+        for descriptor in (b"PK\x07\x08" + values, values):
+            if data.startswith(descriptor, at):
+                return len(descriptor)
+    return None
+
+
+def _zip_points_outside(intake: _Intake) -> None:
+    intake.add(
+        "zip_corrupt",
+        ERROR,
+        "Zip-filen er beskadiget (en fil peger uden for arkivet). Pak certifikaterne igen.",
+        "The zip file is damaged (an entry points outside the archive). Zip the certificates again.",
+    )
+    return None
+
+
+def _decompress(data: bytes, start: int, info: zipfile.ZipInfo, intake: _Intake) -> bytes:
+    """Unpack one entry in memory, counting real bytes against the caps whatever the header says.
+
+    The packed bytes must unpack to exactly the size and CRC the directory gives, and the deflate
+    stream must end exactly where the packed bytes end: nothing may ride along unread.
+    """
+    shown = _UNSAFE_NAME_CHARS.sub("?", info.filename)
+    packed = data[start : start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        _count_unpacked(len(packed), intake)
+        content = packed
+    else:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        chunks, produced, pending = [], 0, packed
+        try:
+            while pending and not inflater.eof:
+                room = info.file_size - produced
+                chunk = inflater.decompress(pending, room + 1)  # one byte more than declared shows a lie
+                pending = inflater.unconsumed_tail
+                if len(chunk) > room:
+                    raise _damaged(shown, intake)
+                _count_unpacked(len(chunk), intake)
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, OSError):
+                produced += len(chunk)
+        except zlib.error:
+            raise _damaged(shown, intake) from None
+        content = b"".join(chunks)
+        if not inflater.eof:
+            raise _damaged(shown, intake)
+        if pending or inflater.unused_data:
+            raise intake.stop(
+                "zip_extra_data",
+                f"“{shown}” i zip-filen har data efter sit pakkede indhold. Det skriver almindelige zip-programmer "
+                "ikke; filen er afvist. Pak certifikaterne igen i en ny zip-fil.",
+                f"“{shown}” in the zip file has data after its packed content. Ordinary zip tools do not write that; "
+                "the file was refused. Zip the certificates again in a new zip file.",
+            )
+    if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+        raise _damaged(shown, intake)
+    return content
+
+
+def _damaged(shown: str, intake: _Intake) -> _Rejected:
+    return intake.stop(
+        "zip_corrupt",
+        f"“{shown}” i zip-filen er beskadiget og kan ikke pakkes ud. Pak certifikaterne igen.",
+        f"“{shown}” in the zip file is damaged and cannot be unpacked. Zip the certificates again.",
+    )
+
+
+def _count_unpacked(size: int, intake: _Intake) -> None:
+    intake.decompressed_bytes += size
+    if intake.decompressed_bytes > MAX_DECOMPRESSED_BYTES:
         raise intake.stop(
-            "zip_corrupt",
-            f"“{_UNSAFE_NAME_CHARS.sub('?', info.filename)}” i zip-filen er beskadiget og kan ikke pakkes ud. Pak "
-            "certifikaterne igen.",
-            f"“{_UNSAFE_NAME_CHARS.sub('?', info.filename)}” in the zip file is damaged and cannot be unpacked. Zip "
-            "the certificates again.",
-        ) from None
-    return b"".join(chunks)
+            "zip_bomb",
+            "Zip-filen pakker ud til mere end grænsen på 1 MB og er afvist. En certifikatkæde fylder normalt under "
+            "10 kB.",
+            "The zip file unpacks to more than the 1 MB limit and was rejected. A certificate chain is normally "
+            "under 10 kB.",
+        )
 
 
 # --- PEM --------------------------------------------------------------------------------------
@@ -567,11 +865,18 @@ def _parse_pem_texts(texts: list[tuple[str, bytes]], intake: _Intake) -> list[x5
                 f"“{name}” is not a text file with certificates. Upload the chain as .pem.",
             )
         text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        # A private key anywhere, even in a broken block, rejects the whole upload.
-        for match in _PEM_BEGIN.finditer(text):
-            if b"PRIVATE KEY" in match.group(1):
-                _private_key_found(name, intake)
-        blocks = list(_PEM_BLOCK.finditer(text))
+        # Key material was searched for before (_refuse_key_material). Here every armour line outside a
+        # well-formed certificate block is refused, whatever its case or spacing: it is not a certificate.
+        blocks = list(_CERT_BLOCK.finditer(text))
+        begins = [m.start() for m in _ARMOUR.finditer(text) if m.group(1).upper() == b"BEGIN"]
+        for marker in _ARMOUR.finditer(text):
+            if any(block.start() <= marker.start() < block.end() for block in blocks):
+                continue
+            number = max(1, sum(1 for begin in begins if begin <= marker.start()))
+            label = " ".join(marker.group(2).decode("ascii", "replace").split()).upper()
+            if marker.group(1).upper() == b"BEGIN" and label != "CERTIFICATE":
+                raise _not_a_certificate(name, label, number, intake)
+            raise _damaged_certificate(name, number, intake)
         if not blocks:
             raise intake.stop(
                 "no_certificates",
@@ -581,25 +886,17 @@ def _parse_pem_texts(texts: list[tuple[str, bytes]], intake: _Intake) -> list[x5
                 "system's OCES3 certificate with its whole chain.",
             )
         for number, block in enumerate(blocks, start=1):
-            label = block.group(1).decode("ascii")
-            if label != "CERTIFICATE":
-                raise intake.stop(
-                    "pem_unexpected_block",
-                    f"“{name}” indeholder en “{label}”-blok (nr. {number}). Kun certifikater (“CERTIFICATE”) er "
-                    "tilladt; fjern blokken, og upload igen.",
-                    f"“{name}” contains a “{label}” block (no. {number}). Only certificates (“CERTIFICATE”) are "
-                    "allowed; remove the block and upload again.",
-                )
             try:
-                certificate = x509.load_pem_x509_certificate(block.group(0))
+                der = base64.b64decode(re.sub(rb"\s+", b"", block.group(1)), validate=True)
+            except binascii.Error:
+                raise _damaged_certificate(name, number, intake) from None
+            try:
+                certificate = x509.load_der_x509_certificate(der)
             except ValueError:
-                raise intake.stop(
-                    "pem_invalid_certificate",
-                    f"Certifikat nr. {number} i “{name}” er beskadiget og kan ikke læses. Hent certifikatet igen "
-                    "fra kilden, og upload det uændret.",
-                    f"Certificate no. {number} in “{name}” is damaged and cannot be read. Fetch it again from its "
-                    "source and upload it unchanged.",
-                ) from None
+                _refuse_key_material(name, der, intake)  # a key labelled as a certificate is still a key
+                raise _damaged_certificate(name, number, intake) from None
+            if certificate.public_bytes(serialization.Encoding.DER) != der:
+                raise _damaged_certificate(name, number, intake)  # bytes in the block that are not the certificate
             fingerprint = certificate.fingerprint(hashes.SHA256())
             if fingerprint in fingerprints:
                 intake.add(
@@ -620,6 +917,44 @@ def _parse_pem_texts(texts: list[tuple[str, bytes]], intake: _Intake) -> list[x5
             "only the system's certificate and its issuers.",
         )
     return certificates
+
+
+_NOT_CERTIFICATES = {
+    "CERTIFICATE REQUEST": (
+        "en certifikatanmodning (CSR), som man sender til udstederen for at få certifikatet",
+        "a certificate signing request (CSR), which is sent to the issuer to obtain the certificate",
+    ),
+    "X509 CRL": ("en spærreliste (CRL)", "a certificate revocation list (CRL)"),
+    "PUBLIC KEY": ("en offentlig nøgle uden sit certifikat", "a bare public key without its certificate"),
+    "PKCS7": (
+        "en PKCS#7-samling; hent certifikaterne ud med `openssl pkcs7 -print_certs -in fil.p7b -out kaede.pem`",
+        "a PKCS#7 bundle; extract the certificates with `openssl pkcs7 -print_certs -in file.p7b -out chain.pem`",
+    ),
+}
+_NOT_CERTIFICATES["NEW CERTIFICATE REQUEST"] = _NOT_CERTIFICATES["CERTIFICATE REQUEST"]
+_NOT_CERTIFICATES["RSA PUBLIC KEY"] = _NOT_CERTIFICATES["PUBLIC KEY"]
+
+
+def _not_a_certificate(name: str, label: str, number: int, intake: _Intake) -> _Rejected:
+    label = re.sub(r"[^A-Z0-9 #]", "?", label)[:40]
+    what_da, what_en = _NOT_CERTIFICATES.get(label, ("en anden slags blok", "a block of another kind"))
+    return intake.stop(
+        "pem_unexpected_block",
+        f"“{name}” indeholder en “{label}”-blok (nr. {number}): {what_da}, ikke et certifikat. Kun certifikater "
+        "(“-----BEGIN CERTIFICATE-----”) er tilladt; fjern blokken, og upload igen.",
+        f"“{name}” contains a “{label}” block (no. {number}): {what_en}, not a certificate. Only certificates "
+        "(“-----BEGIN CERTIFICATE-----”) are allowed; remove the block and upload again.",
+    )
+
+
+def _damaged_certificate(name: str, number: int, intake: _Intake) -> _Rejected:
+    return intake.stop(
+        "pem_invalid_certificate",
+        f"Certifikat nr. {number} i “{name}” er beskadiget og kan ikke læses. Hent certifikatet igen fra kilden, og "
+        "upload det uændret.",
+        f"Certificate no. {number} in “{name}” is damaged and cannot be read. Fetch it again from its source and "
+        "upload it unchanged.",
+    )
 
 
 # --- Chain ------------------------------------------------------------------------------------

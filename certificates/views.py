@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from config.security import SecurityEvent, security_event
 from ordering.selectors import order_for_user
-from ordering.services import OrderError
+from ordering.services import NotPermitted, OrderError
 
 from .selectors import bundle_for_user, expiring_certificates
 from .services import certificate_rollover_confirm, certificate_upload
@@ -39,6 +40,10 @@ def _certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
             order=order, actor=request.user, data=data, filename=uploaded.name, size=uploaded.size
         )
     except OrderError as error:
+        if isinstance(error, NotPermitted):
+            security_event(
+                request, SecurityEvent.ACTION_REFUSED, action="certificate_upload", order=pk, reason=error.message
+            )
         messages.error(request, error.message)
     else:
         if report.valid:
@@ -55,6 +60,10 @@ def rollover_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         certificate_rollover_confirm(order=order, actor=request.user)
     except OrderError as error:
+        if isinstance(error, NotPermitted):
+            security_event(
+                request, SecurityEvent.ACTION_REFUSED, action="rollover_confirm", order=pk, reason=error.message
+            )
         messages.error(request, error.message)
     else:
         messages.success(request, _("The new certificate is now in use for this access."))
@@ -64,10 +73,9 @@ def rollover_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def chain_download(request: HttpRequest, pk: int, bundle_pk: int) -> HttpResponse:
-    """The accepted chain as PEM, re-encoded from the parsed certificates (never the raw upload)."""
+    """The accepted chain as stored: the certificates re-encoded as PEM, leaf first (never the raw upload)."""
     bundle = bundle_for_user(request.user, pk, bundle_pk)
-    body = "".join(c.pem for c in bundle.certificates.all())
-    response = HttpResponse(body, content_type="application/x-pem-file")
+    response = HttpResponse(bytes(bundle.data), content_type="application/x-pem-file")
     filename = f"{bundle.order.reference}-certifikatkaede-{bundle.pk}.pem"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

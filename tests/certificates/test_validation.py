@@ -32,6 +32,9 @@ from certificates.validation import (
 )
 
 SHIPPED_TRUST = Path(__file__).resolve().parents[2] / "certificates" / "trust" / "oces3-test"
+# What Finder really writes: an AppleDouble file (magic, version 2) and a .DS_Store ("Bud1"), padded with zeros.
+APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 4000
+DS_STORE = b"\x00\x00\x00\x01Bud1" + b"\x00" * 6140
 
 
 def check(data: bytes, trust, filename: str = "kaede.zip", **kwargs):
@@ -92,7 +95,12 @@ def test_duplicates_are_dropped_with_a_note(pki, leaf, trust):
 
 def test_macos_zip_leftovers_are_ignored(pki, leaf, trust):
     data = zip_bytes(
-        {"kaede.pem": pem(leaf, pki.issuing), "__MACOSX/._kaede.pem": b"\x00\x05\x16\x07", ".DS_Store": b"\x00\x00"}
+        {
+            "kaede.pem": pem(leaf, pki.issuing),
+            "__MACOSX/": b"",
+            "__MACOSX/._kaede.pem": APPLEDOUBLE,
+            ".DS_Store": DS_STORE,
+        }
     )
     report = check(data, trust)
     assert report.valid, report.findings
@@ -306,7 +314,7 @@ HOSTILE = {
     ),
     "duplicate names in zip": (lambda p, o, leaf, now: (_duplicate_names(p, leaf), "dub.zip"), "zip_duplicate_name"),
     "zip with only macOS leftovers": (
-        lambda p, o, leaf, now: (zip_bytes({"__MACOSX/._k.pem": b"x"}), "mac.zip"),
+        lambda p, o, leaf, now: (zip_bytes({"__MACOSX/._k.pem": APPLEDOUBLE}), "mac.zip"),
         "zip_no_certificate_files",
     ),
     "renamed PDF": (lambda p, o, leaf, now: (_pdf(), "kaede.pem"), "wrong_file_type"),
@@ -315,7 +323,7 @@ HOSTILE = {
         lambda p, o, leaf, now: (leaf.public_bytes(serialization.Encoding.DER), "system.cer"),
         "der_certificate",
     ),
-    "PKCS#12 with key": (lambda p, o, leaf, now: (_pkcs12(p, leaf), "system.p12"), "pkcs12_file"),
+    "PKCS#12 with key": (lambda p, o, leaf, now: (_pkcs12(p, leaf), "system.p12"), "private_key"),
     "PKCS#12 without key": (lambda p, o, leaf, now: (_pkcs12(p, leaf, with_key=False), "kaede.pfx"), "pkcs12_file"),
     "PKCS#8 private key with the chain": (
         lambda p, o, leaf, now: (pem(leaf, p.issuing) + key_pem(rsa_key(3072, 1)), "alt.pem"),
