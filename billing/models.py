@@ -10,10 +10,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ordering.models import AccessOrder, Customer, IntegrationPackage, Interface
+from ordering.validators import validate_single_line_text
 
 
 def _money(verbose_name, **kwargs):
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
+
+
+# Invoice and fee texts are composed by our code from bounded parts (catalogue names of up to 200
+# characters, an adjustment reason of up to 300, a consulting description of up to 200): room for the
+# longest of them, so no bounded input can make activation or a billing run fail.
+DESCRIPTION_MAX_LENGTH = 1000
+
+# An adjustment is at most a million kroner either way, in øre: far above any real discount on these
+# prices, far below what a mistyped or hostile number would do to a quote.
+ADJUSTMENT_LIMIT = Decimal("1000000.00")
+# Consulting is recorded in quarter hours, at most 1000 hours (half a working year) at a time.
+CONSULTING_HOURS_MIN, CONSULTING_HOURS_MAX = Decimal("0.25"), Decimal("1000")
 
 
 class PriceList(models.Model):
@@ -95,6 +108,8 @@ class PackagePrice(_PriceListPart):
 class QuoteAdjustment(models.Model):
     """A discount or adjustment the account manager adds before issuing the addendum."""
 
+    AMOUNT_LIMIT = ADJUSTMENT_LIMIT
+
     class Kind(models.TextChoices):
         ONE_TIME = "one_time", _("One-time")
         MONTHLY = "monthly", _("Monthly")
@@ -102,12 +117,18 @@ class QuoteAdjustment(models.Model):
     order = models.ForeignKey(AccessOrder, on_delete=models.CASCADE, related_name="quote_adjustments")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     amount = _money(_("amount (negative for a discount)"))
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = models.CharField(_("reason"), max_length=300, validators=[validate_single_line_text])
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=-ADJUSTMENT_LIMIT, amount__lte=ADJUSTMENT_LIMIT),
+                name="quote_adjustment_within_limit",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.order.reference}: {self.amount} ({self.reason})"
@@ -130,8 +151,8 @@ class RecurringFee(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     interface = models.ForeignKey(Interface, null=True, blank=True, on_delete=models.PROTECT)
     package = models.ForeignKey(IntegrationPackage, null=True, blank=True, on_delete=models.PROTECT)
-    description_da = models.CharField(max_length=300)
-    description_en = models.CharField(max_length=300)
+    description_da = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+    description_en = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     monthly_fee = _money(_("monthly fee"))
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until (not included)"), null=True, blank=True)
@@ -163,6 +184,10 @@ class RecurringFee(models.Model):
 class Charge(models.Model):
     """A one-time amount to invoice: from the frozen quote at activation, or consulting hours."""
 
+    HOURS_MIN, HOURS_MAX, HOURS_STEP = CONSULTING_HOURS_MIN, CONSULTING_HOURS_MAX, Decimal("0.25")
+    # What the account manager writes about the work; it is printed on the invoice line.
+    CONSULTING_DESCRIPTION_MAX_LENGTH = 200
+
     class Kind(models.TextChoices):
         ONE_TIME = "one_time", _("One-time fee")
         CONSULTING = "consulting", _("Consulting")
@@ -172,8 +197,8 @@ class Charge(models.Model):
     price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="charges")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     rule = models.CharField(max_length=40)
-    description_da = models.CharField(max_length=400)
-    description_en = models.CharField(max_length=400)
+    description_da = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+    description_en = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2, null=True, blank=True)
     hourly_rate = _money(_("hourly rate"), null=True, blank=True)
     amount = _money(_("amount"))
@@ -185,6 +210,12 @@ class Charge(models.Model):
         ordering = ["booked_on", "pk"]
         verbose_name = _("charge")
         verbose_name_plural = _("charges")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__isnull=True) | Q(hours__gte=CONSULTING_HOURS_MIN, hours__lte=CONSULTING_HOURS_MAX),
+                name="charge_hours_within_limit",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.description_da}: {self.amount}"
@@ -195,6 +226,13 @@ class StartupPackage(models.Model):
 
     MEETINGS_INCLUDED = 3
     QA_HOURS_INCLUDED = Decimal("4")
+    # What one recording may add, and the most the package can ever show as used: far beyond what it
+    # includes (help beyond that is billed as consulting), and within what the columns hold.
+    MEETINGS_PER_ENTRY_MAX = 10
+    QA_HOURS_PER_ENTRY_MAX = Decimal("100")
+    QA_HOURS_STEP = Decimal("0.25")
+    MEETINGS_USED_MAX = 100
+    QA_HOURS_USED_MAX = Decimal("500")
 
     order = models.OneToOneField(AccessOrder, on_delete=models.PROTECT, related_name="startup_package_usage")
     test_access_until = models.DateField(_("test-environment access until"))
@@ -278,8 +316,8 @@ class InvoiceLine(models.Model):
     service_month = models.DateField(null=True, blank=True)
     days = models.PositiveSmallIntegerField(null=True, blank=True)
     days_in_month = models.PositiveSmallIntegerField(null=True, blank=True)
-    description_da = models.CharField(max_length=400)
-    description_en = models.CharField(max_length=400)
+    description_da = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+    description_en = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     amount = _money(_("amount"))
 
     class Meta:

@@ -1,6 +1,3 @@
-import csv
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,46 +5,50 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from config.exports import csv_download
+from config.security import SecurityEvent, security_event
 from ordering.selectors import order_for_user
 
 from . import services
+from .forms import ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
 from .models import InvoiceLine, RecurringFee
 from .selectors import invoice_for_user, invoices_visible_to, licences_visible_to, runs_visible_to
-
-
-def _decimal(value: str) -> Decimal | None:
-    try:
-        return Decimal((value or "").replace(".", "").replace(",", ".").strip())
-    except InvalidOperation:
-        return None
 
 
 def _back(order) -> HttpResponse:
     return redirect(f"{order.get_absolute_url()}#money")
 
 
+def _form_errors(request: HttpRequest, form) -> None:
+    """Each field's error as a message on the order page, e.g. "Timer: Skriv timerne i kvarte timer, …"."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def _service_error(request: HttpRequest, error: services.BillingError, action: str, order) -> None:
+    """Say why to the user; a refusal for want of the role also goes to the security log."""
+    if isinstance(error, services.NotPermitted):
+        security_event(request, SecurityEvent.ACTION_REFUSED, action=action, order=order.pk, reason=error.message)
+    messages.error(request, error.message)
+
+
 @login_required
 @require_POST
 def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    amount = _decimal(request.POST.get("amount", ""))
-    if amount is None:
-        messages.error(request, _("Write the amount as a number, e.g. -2500 or 1.250,50."))
+    form = QuoteAdjustmentForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
         return _back(order)
     try:
-        services.quote_adjustment_add(
-            order=order,
-            actor=request.user,
-            kind=request.POST.get("kind", ""),
-            amount=amount,
-            reason=request.POST.get("reason", ""),
-        )
+        services.quote_adjustment_add(order=order, actor=request.user, **form.cleaned_data)
     except services.BillingError as error:
-        messages.error(request, error.message)
+        _service_error(request, error, "quote_adjust", order)
     else:
         messages.success(request, _("The adjustment was added to the quote."))
     return _back(order)
@@ -57,16 +58,14 @@ def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    hours, day = _decimal(request.POST.get("hours", "")), parse_date(request.POST.get("on", "") or "")
-    if hours is None or day is None:
-        messages.error(request, _("Give the date (YYYY-MM-DD) and the hours as a number, e.g. 2,5."))
+    form = ConsultingForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
         return _back(order)
     try:
-        services.consulting_record(
-            order=order, actor=request.user, on=day, hours=hours, description=request.POST.get("description", "")
-        )
+        services.consulting_record(order=order, actor=request.user, **form.cleaned_data)
     except services.BillingError as error:
-        messages.error(request, error.message)
+        _service_error(request, error, "consulting", order)
     else:
         messages.success(request, _("The consulting hours were recorded and will be invoiced."))
     return _back(order)
@@ -76,17 +75,14 @@ def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def startup_usage_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    qa_hours = _decimal(request.POST.get("qa_hours", "0") or "0")
-    meetings = request.POST.get("meetings", "0") or "0"
-    if qa_hours is None or not meetings.isdigit():
-        messages.error(request, _("Give the meetings as a whole number and the hours as a number."))
+    form = StartupUsageForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
         return _back(order)
     try:
-        usage = services.startup_usage_record(
-            order=order, actor=request.user, meetings=int(meetings), qa_hours=qa_hours
-        )
+        usage = services.startup_usage_record(order=order, actor=request.user, **form.cleaned_data)
     except services.BillingError as error:
-        messages.error(request, error.message)
+        _service_error(request, error, "startup_usage", order)
     else:
         if usage.meetings_exceeded or usage.qa_hours_exceeded:
             messages.warning(
@@ -107,7 +103,7 @@ def licence_end_view(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse
     try:
         services.licence_end(fee=fee, actor=request.user)
     except services.BillingError as error:
-        messages.error(request, error.message)
+        _service_error(request, error, "licence_end", order)
     else:
         messages.success(request, _("The licence has ended; billing of it stops today."))
     return _back(order)
@@ -160,10 +156,7 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("invoice", "order")
         .order_by("invoice__number", "pk")
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="fakturering-{run.period:%Y-%m}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-    writer = csv.writer(response, delimiter=";")
+    response, writer = csv_download(f"fakturering-{run.period:%Y-%m}.csv")
     writer.writerow(
         [
             "faktura",
@@ -190,13 +183,8 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
                 line.order.reference if line.order else "",
                 line.requisition_number,
                 line.kind,
-                _csv_safe(line.description_da),
-                f"{line.amount:.2f}".replace(".", ","),
+                line.description_da,
+                line.amount,  # a Decimal, written as a number: a credit line stays -120,50
             ]
         )
     return response
-
-
-def _csv_safe(text: str) -> str:
-    """Spreadsheets execute cells that start with = + - @; customer text must never become a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

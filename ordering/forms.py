@@ -2,9 +2,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessOrder, Customer, IntegrationPackage, Interface
+from .models import TEXT_MAX_LENGTH, AccessOrder, Addendum, Customer, IntegrationPackage, Interface
 from .selectors import active_accesses_of
 from .services import ORDER_FACT_FIELDS, systems_available_to
+from .validators import validate_multiline_text, validate_single_line_text
 
 
 class OrderForm(forms.Form):
@@ -58,8 +59,19 @@ class OrderForm(forms.Form):
         required=False,
         help_text=_("6 months of test-environment access, up to 3 online meetings and up to 4 hours of Q&A."),
     )
-    requisition_number = forms.CharField(label=_("Requisition number"), max_length=40, required=False)
-    note = forms.CharField(label=_("Note to KMD"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    requisition_number = forms.CharField(
+        label=_("Requisition number"),
+        max_length=AccessOrder._meta.get_field("requisition_number").max_length,
+        required=False,
+        validators=[validate_single_line_text],
+    )
+    note = forms.CharField(
+        label=_("Note to KMD"),
+        max_length=AccessOrder._meta.get_field("note").max_length,
+        required=False,
+        validators=[validate_multiline_text],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, customer: Customer, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -91,11 +103,27 @@ class TransitionForm(forms.Form):
     """The few inputs a lifecycle action may need. Which ones depends on the action."""
 
     expected_state = forms.CharField(widget=forms.HiddenInput)
-    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=TEXT_MAX_LENGTH,
+        required=False,
+        validators=[validate_multiline_text],
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     on = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     confirm = forms.BooleanField(label=_("I confirm"), required=False)
-    signer_name = forms.CharField(label=_("Your name"), max_length=200, required=False)
-    signer_title = forms.CharField(label=_("Your title"), max_length=200, required=False)
+    signer_name = forms.CharField(
+        label=_("Your name"),
+        max_length=Addendum._meta.get_field("signer_name").max_length,
+        required=False,
+        validators=[validate_single_line_text],
+    )
+    signer_title = forms.CharField(
+        label=_("Your title"),
+        max_length=Addendum._meta.get_field("signer_title").max_length,
+        required=False,
+        validators=[validate_single_line_text],
+    )
     document_sha256 = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, action, **kwargs) -> None:

@@ -1,4 +1,6 @@
-"""Validators for Danish business identifiers."""
+"""Validators for what people type: Danish business identifiers, and text that reads as what it says."""
+
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -36,3 +38,62 @@ def validate_ean(value: str) -> None:
             code="invalid_ean_check_digit",
             params={"value": value},
         )
+
+
+# Characters that change how text looks or reads without being seen: control characters (Cc), format
+# characters (Cf: bidi overrides U+202A-202E and isolates U+2066-2069, zero-width spaces and joiners
+# U+200B-200F, the BOM U+FEFF, the soft hyphen), line and paragraph separators, private-use, surrogate
+# and unassigned code points. "Direk\u202erøt\u202c" shows as "Direktør" but says something else.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+# Multi-line text (notes, comments, reasons) keeps its line breaks and tabs, and what pasting from a
+# word processor brings along (soft hyphens, zero-width spaces); only raw control characters are refused
+# there (a NUL is also what PostgreSQL refuses to store).
+_LINE_BREAKS = frozenset("\n\r\t")
+
+
+def hidden_characters(value: str, *, multiline: bool = False) -> list[str]:
+    """The invisible characters in `value` as U+XXXX codes, each once, in the order they occur."""
+    if multiline:
+        found = (c for c in value if c not in _LINE_BREAKS and unicodedata.category(c) == "Cc")
+    else:
+        found = (c for c in value if unicodedata.category(c) in _HIDDEN_CATEGORIES)
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in found))
+
+
+def hidden_characters_message(codes: list[str]) -> str:
+    return _(
+        "The text contains invisible characters (%(characters)s) that can make it read differently from "
+        "what is shown. Type it again by hand instead of pasting it."
+    ) % {"characters": ", ".join(codes)}
+
+
+def too_long_message(length: int, limit: int) -> str:
+    return _("The text is %(length)s characters long; at most %(limit)s are allowed. Shorten it.") % {
+        "length": length,
+        "limit": limit,
+    }
+
+
+def validate_single_line_text(value: str) -> None:
+    """A name, a title, a reference: one line, no invisible characters."""
+    codes = hidden_characters(value)
+    if codes:
+        raise ValidationError(hidden_characters_message(codes), code="hidden_characters")
+
+
+def validate_multiline_text(value: str) -> None:
+    """A note, a comment, a reason: line breaks allowed, raw control characters not."""
+    codes = hidden_characters(value, multiline=True)
+    if codes:
+        raise ValidationError(hidden_characters_message(codes), code="hidden_characters")
+
+
+def typed_text_problem(value: str, *, max_length: int, multiline: bool = False) -> str | None:
+    """What is wrong with text a person typed, as a sentence for them; None when it is fine.
+
+    Services call this too, so the admin and a future API refuse what the forms refuse.
+    """
+    if len(value) > max_length:
+        return too_long_message(len(value), max_length)
+    codes = hidden_characters(value, multiline=multiline)
+    return hidden_characters_message(codes) if codes else None

@@ -255,12 +255,14 @@ def test_emergency_closure_stops_the_package_fee_at_once_and_keeps_licences(cast
 def test_consulting_hours_are_billed_at_the_hourly_rate(cast, order_in):
     order = order_in("active")
     charge = billing.consulting_record(
-        order=order, actor=cast.am_a, on=day(2026, 3, 4), hours=D("2.5"), description="Sparring om fravær"
+        order=order, actor=cast.am_a, on=order.activated_on, hours=D("2.5"), description="Sparring om fravær"
     )
     assert charge.amount == D("3750.00")
     with pytest.raises(billing.BillingError):
-        billing.consulting_record(order=order, actor=cast.orderer_a, on=day(2026, 3, 4), hours=D("1"), description="x")
-    billing.billing_run(period=day(2026, 3, 1))
+        billing.consulting_record(
+            order=order, actor=cast.orderer_a, on=order.activated_on, hours=D("1"), description="x"
+        )
+    billing.billing_run(period=order.activated_on.replace(day=1))
     line = InvoiceLine.objects.get(charge=charge)
     assert line.kind == "consulting" and line.amount == D("3750.00")
 

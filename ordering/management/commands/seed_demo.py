@@ -429,15 +429,24 @@ class Command(BaseCommand):
                 ip="127.0.0.1",
             )
 
+        def backdate_acceptance(o, days_ago):
+            # Demo history only: access cannot be established before the addendum was accepted, so an
+            # access "established 75 days ago" needs an acceptance at least that old.
+            if days_ago:
+                moved = timezone.now() - datetime.timedelta(days=days_ago)
+                o.addenda.filter(status="accepted").update(decided_at=moved)
+            return o
+
         def to(o, state, days_ago=0):
             steps = {
                 "submitted": [lambda: services.order_submit(order=o, actor=orderer)],
                 "awaiting_signature": [lambda: services.order_issue_addendum(order=o, actor=manager)],
                 "provisioning": [lambda: accept(o)],
                 "active": [
+                    lambda: backdate_acceptance(o, days_ago),
                     lambda: services.order_activate(
                         order=o, actor=manager, on=timezone.localdate() - datetime.timedelta(days=days_ago)
-                    )
+                    ),
                 ],
                 "closure_requested": [
                     lambda: services.order_request_closure(

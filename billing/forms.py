@@ -1,0 +1,165 @@
+"""The account manager's money forms: amounts, hours and texts are checked before a service sees them.
+
+The bounds live on the models; the services check them again for callers that skip the forms.
+"""
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ordering.validators import validate_single_line_text
+
+from . import pricing
+from .models import Charge, QuoteAdjustment, StartupPackage
+
+# Every way a number can be out of bounds: one message, naming the bounds, replaces Django's several.
+_OUT_OF_BOUNDS = (
+    "invalid",
+    "max_value",
+    "min_value",
+    "max_digits",
+    "max_decimal_places",
+    "max_whole_digits",
+    "step_size",
+)
+
+
+def normalise_number(text: str) -> str:
+    """A number as Danish or English users write it, in Python's notation.
+
+    "2,5" and "2.5" are 2.5; "-1.250,50" is -1250.50; "1 250,50" too. With a comma, the comma is the
+    decimal mark and dots group thousands. Without one, several dots group thousands ("1.250.000"), and
+    so does a single dot followed by exactly three digits after a non-zero lead ("1.250" is 1250 in
+    Danish; "0.250" stays a quarter). Anything else is left for Decimal to refuse.
+    """
+    value = text.strip().replace("\u2212", "-")
+    for space in (" ", "\u00a0", "\u202f"):
+        value = value.replace(space, "")
+    if value.count(",") == 1:
+        whole, decimals = value.split(",")
+        return f"{whole.replace('.', '')}.{decimals}"
+    if value.count(".") > 1 or re.fullmatch(r"[-+]?[1-9]\d{0,2}\.\d{3}", value):
+        return value.replace(".", "")
+    return value
+
+
+class LocalDecimalField(forms.DecimalField):
+    """A DecimalField that reads "2,5" as well as "2.5", whatever the page's language."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = normalise_number(value)
+        return super().to_python(value)
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        # Out of range stops here: Django's step check turns the number into a float, and 9E+999 into inf.
+        too_low = self.min_value is not None and value is not None and value < self.min_value
+        if too_low or (self.max_value is not None and value is not None and value > self.max_value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def run_validators(self, value) -> None:
+        # A 41-digit number breaks both the digit count and the maximum: say it once.
+        try:
+            super().run_validators(value)
+        except ValidationError as error:
+            raise ValidationError(list(dict.fromkeys(error.messages))) from None
+
+
+def _bounded(field: forms.Field, message: str) -> None:
+    field.error_messages.update(dict.fromkeys(_OUT_OF_BOUNDS, message))
+
+
+def _number(value: Decimal) -> str:
+    return formats.number_format(value, use_l10n=True)
+
+
+class QuoteAdjustmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=QuoteAdjustment.Kind.choices)
+    amount = LocalDecimalField(
+        label=_("Amount"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=-QuoteAdjustment.AMOUNT_LIMIT,
+        max_value=QuoteAdjustment.AMOUNT_LIMIT,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=QuoteAdjustment._meta.get_field("reason").max_length,
+        validators=[validate_single_line_text],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        limit = QuoteAdjustment.AMOUNT_LIMIT
+        _bounded(
+            self.fields["amount"],
+            gettext("Write the amount in kroner and øre, from %(min)s to %(max)s, e.g. -2500 or 1.250,50.")
+            % {"min": pricing.kroner(-limit), "max": pricing.kroner(limit)},
+        )
+
+
+class ConsultingForm(forms.Form):
+    on = forms.DateField(label=_("Date"))
+    hours = LocalDecimalField(
+        label=_("Hours"),
+        max_digits=7,
+        decimal_places=2,
+        min_value=Charge.HOURS_MIN,
+        max_value=Charge.HOURS_MAX,
+        step_size=Charge.HOURS_STEP,
+    )
+    description = forms.CharField(
+        label=_("What was done"),
+        max_length=Charge.CONSULTING_DESCRIPTION_MAX_LENGTH,
+        validators=[validate_single_line_text],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _bounded(
+            self.fields["hours"],
+            gettext("Write the hours in quarter hours, from %(min)s to %(max)s, e.g. 2,5.")
+            % {"min": _number(Charge.HOURS_MIN), "max": _number(Charge.HOURS_MAX)},
+        )
+
+
+class StartupUsageForm(forms.Form):
+    meetings = forms.IntegerField(
+        label=_("Meetings held"), required=False, min_value=0, max_value=StartupPackage.MEETINGS_PER_ENTRY_MAX
+    )
+    qa_hours = LocalDecimalField(
+        label=_("Q&A hours spent"),
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=StartupPackage.QA_HOURS_PER_ENTRY_MAX,
+        step_size=StartupPackage.QA_HOURS_STEP,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _bounded(
+            self.fields["meetings"],
+            gettext("Write the meetings as a whole number from 0 to %(max)s.")
+            % {"max": StartupPackage.MEETINGS_PER_ENTRY_MAX},
+        )
+        _bounded(
+            self.fields["qa_hours"],
+            gettext("Write the hours in quarter hours, from %(min)s to %(max)s, e.g. 2,5.")
+            % {"min": _number(Decimal("0")), "max": _number(StartupPackage.QA_HOURS_PER_ENTRY_MAX)},
+        )
+
+    def clean_meetings(self) -> int:
+        return self.cleaned_data.get("meetings") or 0
+
+    def clean_qa_hours(self) -> Decimal:
+        return self.cleaned_data.get("qa_hours") or Decimal("0")

