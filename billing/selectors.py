@@ -3,7 +3,8 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from ordering.models import AccessOrder, Customer, State
+from config.security import NotVisible
+from ordering.models import ESTABLISHED_STATES, AccessOrder, Customer, State
 from ordering.roles import Role
 from ordering.selectors import served_customers
 
@@ -27,7 +28,8 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
         "quote_frozen": frozen,
         "can_adjust": is_manager and order.state in (State.SUBMITTED, State.AWAITING_SIGNATURE),
         "adjustments_pending": list(order.quote_adjustments.all()) if order.state == State.AWAITING_SIGNATURE else [],
-        "can_record_consulting": is_manager and order.state in (State.ACTIVE, State.CLOSURE_REQUESTED),
+        # Also after closure: work done while the access ran may be recorded later (services check the date).
+        "can_record_consulting": is_manager and order.state in ESTABLISHED_STATES and order.activated_on is not None,
         "startup": StartupPackage.objects.filter(order=order).first(),
         "closing_licences": services.licences_only_this_access_uses(order)
         if is_manager and order.state in (State.ACTIVE, State.CLOSURE_REQUESTED)
@@ -61,6 +63,8 @@ def invoice_for_user(user, pk: int) -> Invoice:
     try:
         return invoices_visible_to(user).get(pk=pk)
     except Invoice.DoesNotExist:
+        if Invoice.objects.filter(pk=pk).exists():
+            raise NotVisible("No such invoice", kind="invoice", pk=pk) from None
         raise Http404("No such invoice") from None
 
 

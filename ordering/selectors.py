@@ -3,6 +3,8 @@
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from config.security import NotVisible
+
 from .models import LIVE_ACCESS_STATES, AccessOrder, Customer, State
 
 
@@ -33,6 +35,8 @@ def order_for_user(user, pk: int) -> AccessOrder:
     try:
         return orders_visible_to(user).get(pk=pk)
     except AccessOrder.DoesNotExist:
+        if AccessOrder.objects.filter(pk=pk).exists():
+            raise NotVisible("No such order", kind="order", pk=pk) from None
         raise Http404("No such order") from None
 
 

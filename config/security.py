@@ -1,0 +1,94 @@
+"""The security log: one JSON object per line for each event an operator may need to look into.
+
+Failed logins, lockouts, refused admin logins, CSRF failures, actions a user's role does not allow,
+and attempts to open another customer's object. `security_event()` is the one way to write it;
+settings.LOGGING sends the `security` logger through `JsonLinesFormatter`.
+"""
+
+import json
+import logging
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views import csrf
+
+logger = logging.getLogger("security")
+
+
+class SecurityEvent(StrEnum):
+    LOGIN_FAILED = "login_failed"
+    LOCKED_OUT = "locked_out"
+    ADMIN_LOGIN_REFUSED = "admin_login_refused"
+    CSRF_FAILURE = "csrf_failure"
+    ACTION_REFUSED = "action_refused"
+    OTHER_CUSTOMERS_OBJECT = "other_customers_object"
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, for lockouts (AXES_CLIENT_IP_CALLABLE) and the log alike.
+
+    REMOTE_ADDR, as everywhere else in the project: behind a reverse proxy, that must be the client's.
+    """
+    return request.META.get("REMOTE_ADDR")
+
+
+def security_event(request: HttpRequest, event: SecurityEvent, **details) -> None:
+    user = getattr(request, "user", None)
+    logger.warning(
+        event.value,
+        extra={
+            "security": {
+                "event": event.value,
+                "user": user.get_username() if user is not None and user.is_authenticated else None,
+                "ip": client_ip(request),
+                "method": request.method,
+                "path": request.path,
+                **details,
+            }
+        },
+    )
+
+
+class JsonLinesFormatter(logging.Formatter):
+    """One JSON object per line; json.dumps escapes newlines, so a username cannot forge a line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "security", None) or {"event": record.getMessage()}
+        line = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"), **fields}
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class NotVisible(Http404):
+    """The object exists but belongs to a customer this user does not serve.
+
+    Answered exactly like any 404, so its existence is not revealed; SecurityEventMiddleware records it.
+    """
+
+    def __init__(self, message: str, *, kind: str, pk: int) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.pk = pk
+
+
+class SecurityEventMiddleware:
+    """Records the refusals views raise: another customer's object (NotVisible) and PermissionDenied."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, NotVisible):
+            security_event(request, SecurityEvent.OTHER_CUSTOMERS_OBJECT, object=exception.kind, id=exception.pk)
+        elif isinstance(exception, PermissionDenied):
+            security_event(request, SecurityEvent.ACTION_REFUSED, reason=str(exception) or "permission denied")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """settings.CSRF_FAILURE_VIEW: record the failure, then answer with Django's own page (403_csrf.html)."""
+    security_event(request, SecurityEvent.CSRF_FAILURE, reason=reason)
+    return csrf.csrf_failure(request, reason=reason)

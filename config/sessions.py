@@ -1,0 +1,60 @@
+"""Sessions end after SESSION_IDLE_TIMEOUT without a request and SESSION_ABSOLUTE_LIFETIME after login.
+
+Django's own expiry (SESSION_COOKIE_AGE, set to the absolute lifetime) removes the cookie and the
+stored session, but silently: the user would land on the login page not knowing why. So the two
+limits are checked here, where the session still exists, and the user is told.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+LOGGED_IN_AT = "logged_in_at"
+LAST_SEEN_AT = "last_seen_at"
+
+
+def stamp_login(request: HttpRequest) -> None:
+    """Called on every login (accounts.signals): both clocks start now."""
+    now = timezone.now().timestamp()
+    request.session[LOGGED_IN_AT] = now
+    request.session[LAST_SEEN_AT] = now
+
+
+class SessionLifetimeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            session = request.session
+            now = timezone.now().timestamp()
+            logged_in_at = session.setdefault(LOGGED_IN_AT, now)  # sessions from before this rule start now
+            if now - session.get(LAST_SEEN_AT, logged_in_at) >= settings.SESSION_IDLE_TIMEOUT:
+                return self._expired(
+                    request,
+                    _("You were logged out because Opus Adgang was not used for %(minutes)d minutes. Log in again.")
+                    % {"minutes": settings.SESSION_IDLE_TIMEOUT // 60},
+                )
+            if now - logged_in_at >= settings.SESSION_ABSOLUTE_LIFETIME:
+                return self._expired(
+                    request,
+                    _("You were logged out because you had been logged in for %(hours)d hours. Log in again.")
+                    % {"hours": settings.SESSION_ABSOLUTE_LIFETIME // 3600},
+                )
+            session[LAST_SEEN_AT] = now
+        return self.get_response(request)
+
+    def _expired(self, request: HttpRequest, message: str) -> HttpResponse:
+        logout(request)
+        messages.info(request, message)
+        response = redirect_to_login(request.get_full_path())
+        if request.headers.get("HX-Request"):
+            # An htmx fragment request would swap the login page into the fragment; send the whole page there.
+            response = HttpResponse(status=204, headers={"HX-Redirect": response.url})
+        return response

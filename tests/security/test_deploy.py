@@ -1,0 +1,76 @@
+"""Production defaults are secure: the environment README.md documents passes `check --deploy` cleanly."""
+
+import base64
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def production_environment() -> dict[str, str]:
+    """What README.md's "Run it in production" asks for: every variable marked Required, and the usual rest."""
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "adgang.example.dk",
+        "CSRF_TRUSTED_ORIGINS": "https://adgang.example.dk",
+        "SITE_URL": "https://adgang.example.dk",
+        "DATABASE_URL": "postgres://opus:secret@db.example.invalid:5432/opus_adgang",
+        "CELERY_BROKER_URL": "redis://redis.example.invalid:6379/0",
+        "SECURE_PROXY_SSL": "1",
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
+        "AUDIT_CHECKPOINT_KEY": base64.b64encode(os.urandom(32)).decode(),
+    }
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    # Only the variables given: nothing from the machine running the tests (DATABASE_URL, DJANGO_DEBUG…) leaks in.
+    base = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(ROOT)),
+        "LANG": "C.UTF-8",
+    }
+    return subprocess.run(  # noqa: S603 (this interpreter, with the test's own arguments)
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_with_the_documented_production_environment_has_no_warning():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    required = set(re.findall(r"^\| `([A-Z0-9_]+)` \|[^\n]*\*\*Required\*\*", readme, re.MULTILINE))
+    assert "SECRET_KEY" in required
+    assert required <= production_environment().keys(), "README.md requires a variable this test does not set"
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_environment())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def setting_values(**env) -> str:
+    program = "from config import settings as s; print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS)"
+    result = run(["-c", program], env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "True 31536000 True"),  # DJANGO_DEBUG unset, nothing said: HTTPS only, HSTS for a year
+        (production_environment(), "True 31536000 True"),
+        ({"SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0"}, "False 0 True"),  # switched off explicitly
+        ({"DJANGO_DEBUG": "1"}, "False 0 True"),  # a developer's machine speaks plain HTTP
+    ],
+)
+def test_https_redirect_and_hsts_are_on_unless_switched_off(env, expected):
+    assert setting_values(**env) == expected

@@ -1,0 +1,92 @@
+"""A session ends after SESSION_IDLE_TIMEOUT without a request and SESSION_ABSOLUTE_LIFETIME after login."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+HOME = "/"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Django's clock, frozen; `advance(seconds)` moves it. Sessions, their expiry and axes all read it."""
+
+    class Clock:
+        now = timezone.now()
+
+        def advance(self, seconds: float) -> None:
+            self.now += timedelta(seconds=seconds)
+
+    frozen = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: frozen.now)
+    return frozen
+
+
+def still_logged_in(client) -> bool:
+    response = client.get(HOME)
+    return response.status_code == 200 and response.wsgi_request.user.is_authenticated
+
+
+def test_the_defaults_are_thirty_minutes_idle_and_ten_hours_in_all(settings):
+    assert settings.SESSION_IDLE_TIMEOUT == 30 * 60
+    assert settings.SESSION_ABSOLUTE_LIFETIME == 10 * 3600
+    assert settings.SESSION_COOKIE_AGE == settings.SESSION_ABSOLUTE_LIFETIME
+
+
+def test_a_request_a_second_before_the_idle_limit_keeps_the_session(cast, client, clock, settings):
+    client.force_login(cast.orderer_a)
+    for _ in range(3):  # each request starts the idle time again
+        clock.advance(settings.SESSION_IDLE_TIMEOUT - 1)
+        assert still_logged_in(client)
+
+
+def test_at_the_idle_limit_the_user_is_sent_to_log_in_again_and_told_why(cast, client, clock, settings):
+    client.force_login(cast.orderer_a)
+    assert still_logged_in(client)
+    clock.advance(settings.SESSION_IDLE_TIMEOUT)
+    response = client.get(reverse("ordering:order_list"))
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={reverse('ordering:order_list')}"
+    page = client.get(response.url).content.decode()
+    assert "Du er blevet logget ud, fordi Opus Adgang ikke har været brugt i 30 minutter. Log ind igen." in page
+    assert not still_logged_in(client)
+
+
+def test_the_absolute_lifetime_ends_even_a_busy_session(cast, client, clock, settings):
+    settings.SESSION_ABSOLUTE_LIFETIME = 2 * 3600
+    client.force_login(cast.orderer_a)
+    for _ in range(4):
+        clock.advance(1799)
+        assert still_logged_in(client)
+    clock.advance(3)  # 7199 s after login
+    assert still_logged_in(client)
+    clock.advance(1)  # 7200 s: the limit
+    response = client.get(HOME)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    page = client.get(response.url).content.decode()
+    assert "Du er blevet logget ud, fordi du har været logget ind i 2 timer. Log ind igen." in page
+
+
+def test_logging_in_again_starts_both_clocks_again(cast, client, clock, settings):
+    settings.SESSION_ABSOLUTE_LIFETIME = 3600
+    client.force_login(cast.orderer_a)
+    clock.advance(1799)
+    assert still_logged_in(client)
+    clock.advance(1799)
+    client.force_login(cast.orderer_a)
+    clock.advance(1799)
+    assert still_logged_in(client)  # 5397 s after the first login, 1799 s after the second
+    clock.advance(1799)
+    assert still_logged_in(client)  # 3598 s after the second
+    clock.advance(2)
+    assert not still_logged_in(client)  # 3600 s after the second
+
+
+def test_an_expired_htmx_request_sends_the_whole_page_to_the_login(cast, client, clock, settings):
+    client.force_login(cast.orderer_a)
+    clock.advance(settings.SESSION_IDLE_TIMEOUT)
+    response = client.get(reverse("ordering:order_form_preview"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(reverse("login"))
