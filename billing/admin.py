@@ -3,6 +3,7 @@ from django.contrib import admin
 from ordering.admin import ReadOnlyAdmin
 
 from .models import BillingRun, Charge, InterfacePrice, Invoice, InvoiceLine, PackagePrice, PriceList, RecurringFee
+from .services import price_list_record_change
 
 
 class UsedPriceListReadOnly:
@@ -38,6 +39,17 @@ class PackagePriceInline(UsedPriceListReadOnly, admin.TabularInline):
 class PriceListAdmin(UsedPriceListReadOnly, admin.ModelAdmin):
     list_display = ("name", "effective_from", "is_example", "setup_fee", "consulting_hourly_rate")
     inlines = [InterfacePriceInline, PackagePriceInline]
+    readonly_fields = ("created_at",)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The admin saves the list and its prices in one transaction; the audit event joins it.
+        changed = list(form.changed_data)
+        for formset in formsets:
+            changed += [f"{formset.model._meta.verbose_name}: {obj}" for obj in formset.new_objects]
+            changed += [f"{formset.model._meta.verbose_name}: {obj}" for obj, _fields in formset.changed_objects]
+            changed += [f"{formset.model._meta.verbose_name}: {obj} (-)" for obj in formset.deleted_objects]
+        price_list_record_change(price_list=form.instance, actor=request.user, created=not change, changes=changed)
 
 
 @admin.register(RecurringFee)

@@ -9,12 +9,22 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from ordering.audit import audit_record
-from ordering.models import LIVE_ACCESS_STATES, AccessOrder, Addendum, Customer, State, order_reference
+from ordering.models import (
+    ESTABLISHED_STATES,
+    LIVE_ACCESS_STATES,
+    AccessOrder,
+    Addendum,
+    AuditKind,
+    Customer,
+    State,
+    order_reference,
+)
 from ordering.roles import Role, order_roles
+from ordering.validators import typed_text_problem
 
 from . import pricing
 from .models import (
@@ -34,6 +44,10 @@ class BillingError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class NotPermitted(BillingError):
+    """The actor's role does not allow this (views record it in the security log)."""
 
 
 # --- Quotes -----------------------------------------------------------------------------------
@@ -191,12 +205,21 @@ def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decima
     reason = (reason or "").strip()
     if not reason:
         raise BillingError(_("Give the reason for the adjustment; the customer sees it in the quote."))
+    problem = typed_text_problem(reason, max_length=QuoteAdjustment._meta.get_field("reason").max_length)
+    if problem:
+        raise BillingError(problem)
     if kind not in QuoteAdjustment.Kind.values:
         raise BillingError(_("Choose whether the adjustment is one-time or monthly."))
+    limit = QuoteAdjustment.AMOUNT_LIMIT
+    if not _number_within(amount, -limit, limit, Decimal("0.01")):
+        raise BillingError(
+            _("Write the amount in kroner and øre, from %(min)s to %(max)s.")
+            % {"min": pricing.kroner(-limit), "max": pricing.kroner(limit)}
+        )
     with transaction.atomic():
         locked = lock_order(order)
         if Role.ACCOUNT_MANAGER not in order_roles(actor, locked):
-            raise BillingError(_("Only the customer's account manager can adjust the price."))
+            raise NotPermitted(_("Only the customer's account manager can adjust the price."))
         # Before the first addendum, or before a new version of it: an issued version never changes.
         if locked.state not in (State.SUBMITTED, State.AWAITING_SIGNATURE):
             raise BillingError(_("The price can only be adjusted before the addendum is issued."))
@@ -207,12 +230,23 @@ def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decima
             order=locked,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
-            transition="quote_adjusted",
-            from_state=locked.state,
-            to_state=locked.state,
+            kind=AuditKind.QUOTE_ADJUSTED,
             comment=f"{adjustment.get_kind_display()}: {adjustment.amount} kr. – {reason}",
         )
     return adjustment
+
+
+def price_list_record_change(*, price_list: PriceList, actor, created: bool, changes: list[str]) -> None:
+    """Audit a catalogue admin's change to a price list (the admin saves it; call in its transaction)."""
+    what = "oprettet" if created else "ændret"
+    detail = f": {', '.join(changes)}" if changes else ""
+    audit_record(
+        kind=AuditKind.PRICE_LIST_CHANGED,
+        subject=price_list,
+        actor=actor,
+        role=Role.CATALOGUE_ADMIN,
+        comment=f"{price_list.name} (fra {price_list.effective_from:%Y-%m-%d}) {what}{detail}"[:2000],
+    )
 
 
 # --- Lifecycle hooks (called inside the order's transition) ------------------------------------
@@ -323,58 +357,144 @@ def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) ->
     with transaction.atomic():
         fee = RecurringFee.objects.select_for_update().select_related("order__customer").get(pk=fee.pk)
         if Role.ACCOUNT_MANAGER not in order_roles(actor, fee.order):
-            raise BillingError(_("Only the customer's account manager can end a licence."))
+            raise NotPermitted(_("Only the customer's account manager can end a licence."))
         if fee.kind != RecurringFee.Kind.LICENCE or fee.ends_on is not None:
             raise BillingError(_("This licence has already ended."))
         if on < fee.starts_on:
             raise BillingError(_("A licence cannot end before it started (%(day)s).") % {"day": fee.starts_on})
         fee.ends_on, fee.ended_by = on, actor
         fee.save(update_fields=["ends_on", "ended_by"])
+        audit_record(
+            kind=AuditKind.LICENCE_ENDED,
+            order=fee.order,
+            subject=fee,
+            actor=actor,
+            role=Role.ACCOUNT_MANAGER,
+            comment=f"{fee.description_da} · {on:%Y-%m-%d}",
+        )
     return fee
 
 
 # --- Consulting and the startup package --------------------------------------------------------
 
 
+def _is_step(value: Decimal, step: Decimal) -> bool:
+    return value % step == 0
+
+
+def _number_within(value, low: Decimal, high: Decimal, step: Decimal) -> bool:
+    """A finite Decimal (or int) from `low` to `high` in whole steps; never a float or NaN."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return False
+    value = Decimal(value)
+    return value.is_finite() and low <= value <= high and _is_step(value, step)
+
+
+def _check_established_on(order: AccessOrder, on: datetime.date | None = None) -> None:
+    """Consulting and startup-package use are billed on an access that was established, for a day of its
+    lifetime: from activation to closure, or to today while it runs."""
+    order = AccessOrder.objects.get(pk=order.pk)  # the state as it is now, not as the caller read it
+    if order.state not in ESTABLISHED_STATES or order.activated_on is None:
+        raise BillingError(
+            _(
+                "Consulting and use of the startup package can only be recorded once access is established; "
+                "this order is “%(state)s”."
+            )
+            % {"state": order.get_state_display()}
+        )
+    last = order.closed_on or timezone.localdate()
+    if on is not None and not order.activated_on <= on <= last:
+        raise BillingError(
+            _("Choose a date from %(first)s to %(last)s: the days the access ran.")
+            % {
+                "first": formats.date_format(order.activated_on, "SHORT_DATE_FORMAT"),
+                "last": formats.date_format(last, "SHORT_DATE_FORMAT"),
+            }
+        )
+
+
 def consulting_record(*, order: AccessOrder, actor, on: datetime.date, hours: Decimal, description: str) -> Charge:
     if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
-        raise BillingError(_("Only the customer's account manager can record consulting hours."))
-    if hours <= 0:
-        raise BillingError(_("Enter the hours worked, more than 0."))
-    if not (description or "").strip():
+        raise NotPermitted(_("Only the customer's account manager can record consulting hours."))
+    if not _number_within(hours, Charge.HOURS_MIN, Charge.HOURS_MAX, Charge.HOURS_STEP):
+        raise BillingError(
+            _("Enter the hours worked in quarter hours, from %(min)s to %(max)s, e.g. 2,5.")
+            % {"min": formats.number_format(Charge.HOURS_MIN), "max": formats.number_format(Charge.HOURS_MAX)}
+        )
+    description = (description or "").strip()
+    if not description:
         raise BillingError(_("Describe the consulting work; the customer sees it on the invoice."))
+    problem = typed_text_problem(description, max_length=Charge.CONSULTING_DESCRIPTION_MAX_LENGTH)
+    if problem:
+        raise BillingError(problem)
+    _check_established_on(order, on)
     price_list = price_list_on(on)
     rate = price_list.consulting_hourly_rate
-    return Charge.objects.create(
-        customer_id=order.customer_id,
-        order=order,
-        price_list=price_list,
-        kind=Charge.Kind.CONSULTING,
-        rule="consulting",
-        description_da=f"{order.reference}: Konsulentbistand, {hours} timer à {pricing.kroner(rate)}: {description}",
-        description_en=f"{order.reference}: Consulting, {hours} hours at {rate} DKK: {description}",
-        hours=hours,
-        hourly_rate=rate,
-        amount=money(hours * rate),
-        booked_on=on,
-        recorded_by=actor,
-    )
+    with transaction.atomic():
+        charge = Charge.objects.create(
+            customer_id=order.customer_id,
+            order=order,
+            price_list=price_list,
+            kind=Charge.Kind.CONSULTING,
+            rule="consulting",
+            description_da=f"{order.reference}: Konsulentbistand, {hours} timer à {pricing.kroner(rate)}: {description}",
+            description_en=f"{order.reference}: Consulting, {hours} hours at {rate} DKK: {description}",
+            hours=hours,
+            hourly_rate=rate,
+            amount=money(hours * rate),
+            booked_on=on,
+            recorded_by=actor,
+        )
+        audit_record(
+            kind=AuditKind.CONSULTING_RECORDED,
+            order=order,
+            subject=charge,
+            actor=actor,
+            role=Role.ACCOUNT_MANAGER,
+            comment=f"{on:%Y-%m-%d} · {hours} t · {charge.amount} kr. – {description}",
+        )
+    return charge
 
 
 def startup_usage_record(
     *, order: AccessOrder, actor, meetings: int = 0, qa_hours: Decimal = Decimal("0")
 ) -> StartupPackage:
     if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
-        raise BillingError(_("Only the customer's account manager can record use of the startup package."))
-    if meetings < 0 or qa_hours < 0:
-        raise BillingError(_("Use cannot be negative."))
+        raise NotPermitted(_("Only the customer's account manager can record use of the startup package."))
+    meetings_ok = _number_within(meetings, Decimal(0), Decimal(StartupPackage.MEETINGS_PER_ENTRY_MAX), Decimal(1))
+    hours_ok = _number_within(qa_hours, Decimal(0), StartupPackage.QA_HOURS_PER_ENTRY_MAX, StartupPackage.QA_HOURS_STEP)
+    if not (meetings_ok and hours_ok):
+        raise BillingError(
+            _("Enter from 0 to %(meetings)s meetings and from 0 to %(hours)s hours of Q&A in quarter hours at a time.")
+            % {
+                "meetings": StartupPackage.MEETINGS_PER_ENTRY_MAX,
+                "hours": formats.number_format(StartupPackage.QA_HOURS_PER_ENTRY_MAX),
+            }
+        )
+    _check_established_on(order)
     with transaction.atomic():
         usage = StartupPackage.objects.select_for_update().filter(order=order).first()
         if usage is None:
             raise BillingError(_("This order has no startup package."))
+        if (
+            usage.meetings_used + meetings > StartupPackage.MEETINGS_USED_MAX
+            or usage.qa_hours_used + qa_hours > StartupPackage.QA_HOURS_USED_MAX
+        ):
+            raise BillingError(
+                _("That is far more than the startup package includes; record the extra help as consulting instead.")
+            )
         usage.meetings_used += meetings
         usage.qa_hours_used += qa_hours
         usage.save(update_fields=["meetings_used", "qa_hours_used"])
+        audit_record(
+            kind=AuditKind.STARTUP_USAGE_RECORDED,
+            order=order,
+            subject=usage,
+            actor=actor,
+            role=Role.ACCOUNT_MANAGER,
+            comment=f"+{meetings} møder, +{qa_hours} t spørgsmål/svar "
+            f"(i alt {usage.meetings_used} møder, {usage.qa_hours_used} t)",
+        )
     return usage
 
 

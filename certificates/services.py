@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordering.audit import audit_record
-from ordering.models import OPEN_STATES, AccessOrder, State
+from ordering.models import OPEN_STATES, AccessOrder, AuditKind, State
 from ordering.notifications import build_email, order_url
 from ordering.roles import Role, customer_roles, order_roles
 from ordering.services import NotAllowedNow, NotPermitted, lock_order
@@ -39,7 +39,9 @@ def certificate_upload(
     """Check an uploaded chain and record the attempt; an accepted chain becomes the order's bundle.
 
     While the order is a draft the new chain replaces the current one. On an active order it is a
-    rollover: it waits for the account manager's confirmation. A rejected upload stores no bytes.
+    rollover: it waits for the account manager's confirmation. Only the validated chain is stored,
+    re-encoded as PEM (`report.canonical_pem`); of a refused upload only the attempt, its findings and
+    size are kept – no bytes and no hash. `report.contains_private_key` says when the upload held a key.
     """
     if Role.ORDERER not in customer_roles(actor, order.customer_id):
         raise NotPermitted(_("Only an orderer at the customer can upload certificates for this order."))
@@ -69,16 +71,26 @@ def certificate_upload(
             environment=locked.environment,
             filename=filename,
             size=size if size is not None else report.size,  # the real size, even if only the cap was read
-            sha256="" if report.contains_private_key else report.sha256,
+            sha256=report.sha256,  # of the stored chain; empty for every refused upload
             verdict=CertificateUpload.Verdict.ACCEPTED if report.valid else CertificateUpload.Verdict.REJECTED,
             findings=[{"code": f.code, "severity": f.severity, "da": f.da, "en": f.en} for f in report.findings],
         )
         if report.valid:
-            _store_bundle(locked, actor, upload, report, data, at)
+            _store_bundle(locked, actor, upload, report, at)
+        elif report.contains_private_key:
+            # KMD must be able to show who sent key material and when: the certificate should be revoked.
+            audit_record(
+                kind=AuditKind.CERTIFICATE_REFUSED_PRIVATE_KEY,
+                order=locked,
+                subject=upload,
+                actor=actor,
+                role=Role.ORDERER,
+                comment=f"{filename} · {upload.size} bytes",
+            )
     return upload, report
 
 
-def _store_bundle(order: AccessOrder, actor, upload: CertificateUpload, report: BundleReport, data: bytes, at) -> None:
+def _store_bundle(order: AccessOrder, actor, upload: CertificateUpload, report: BundleReport, at) -> None:
     rollover = order.state == State.ACTIVE
     status = CertificateBundle.Status.PENDING if rollover else CertificateBundle.Status.CURRENT
     # A newer upload replaces an earlier one in the same slot (the draft's chain, or a waiting rollover).
@@ -86,7 +98,12 @@ def _store_bundle(order: AccessOrder, actor, upload: CertificateUpload, report: 
         status=CertificateBundle.Status.SUPERSEDED, superseded_at=at
     )
     bundle = CertificateBundle.objects.create(
-        order=order, upload=upload, environment=order.environment, status=status, data=data, created_at=at
+        order=order,
+        upload=upload,
+        environment=order.environment,
+        status=status,
+        data=report.canonical_pem,  # never the bytes as uploaded: they may carry what was not validated
+        created_at=at,
     )
     Certificate.objects.bulk_create(
         [
@@ -112,9 +129,7 @@ def _store_bundle(order: AccessOrder, actor, upload: CertificateUpload, report: 
         order=order,
         actor=actor,
         role=Role.ORDERER,
-        transition="certificate_rollover_requested" if rollover else "certificate_uploaded",
-        from_state=order.state,
-        to_state=order.state,
+        kind=AuditKind.CERTIFICATE_ROLLOVER_REQUESTED if rollover else AuditKind.CERTIFICATE_UPLOADED,
         comment=f"{leaf.subject} · SHA-256 {leaf.sha256} · {leaf.not_after:%Y-%m-%d}",
     )
     if rollover:
@@ -146,9 +161,7 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor) -> CertificateBun
             order=locked,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
-            transition="certificate_rollover_confirmed",
-            from_state=locked.state,
-            to_state=locked.state,
+            kind=AuditKind.CERTIFICATE_ROLLOVER_CONFIRMED,
             comment=f"{leaf.subject} · SHA-256 {leaf.sha256}",
         )
         transaction.on_commit(lambda: send_event_notification.delay(event.pk), robust=True)

@@ -6,6 +6,7 @@ Without any, the app runs locally on SQLite with eager Celery and console e-mail
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,7 +50,8 @@ INSTALLED_APPS = [
     "ordering",
     "certificates",
     "billing",
-    "django.contrib.admin",
+    "config.apps.AdminConfig",  # the Django admin, open to catalogue admins only (accounts.roles)
+    "axes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,8 +68,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.security.SecurityEventMiddleware",
+    # Last, as django-axes requires: turns a lockout during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,6 +105,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes refuses a locked-out login before the password is even checked, so it comes first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -157,6 +169,26 @@ if DEBUG:
     # seed_demo makes a look-alike demo CA here so the demo can show individual integration end to end.
     CERTIFICATE_TRUST_DIRS["test"].append(Path(STORAGES["default"]["OPTIONS"]["location"]) / "demo-trust")
 
+
+# The audit trail. Its chain is an HMAC keyed from the environment, so that someone who can write to
+# the database cannot recompute it; signed checkpoints of its head go to a directory outside the
+# database (write-once storage in production). Both keys are required wherever hosts are served;
+# management commands and tests without hosts, and DEBUG, use fixed development keys.
+_DEVELOPMENT_ONLY = DEBUG or not ALLOWED_HOSTS
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+if not AUDIT_HMAC_KEY:
+    if not _DEVELOPMENT_ONLY:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY is not set. Production needs it in the environment (README.md).")
+    AUDIT_HMAC_KEY = "insecure-development-audit-key-never-used-in-production"  # noqa: S105
+# Ed25519 private key as 32 bytes in base64; the public key alone suffices for verifying.
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
+AUDIT_CHECKPOINT_PUBLIC_KEY = os.environ.get("AUDIT_CHECKPOINT_PUBLIC_KEY", "")
+if not AUDIT_CHECKPOINT_KEY and _DEVELOPMENT_ONLY:
+    AUDIT_CHECKPOINT_KEY = "ZGV2ZWxvcG1lbnQtb25seS1jaGVja3BvaW50LWtleSE="  # b"development-only-checkpoint-key!"
+AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("AUDIT_CHECKPOINT_DIR", Path(STORAGES["default"]["OPTIONS"]["location"]) / "audit-checkpoints")
+)
+
 # The data processor named in contract addenda.
 SUPPLIER_NAME = os.environ.get("SUPPLIER_NAME", "KMD A/S")
 SUPPLIER_CVR = os.environ.get("SUPPLIER_CVR", "26911745")
@@ -195,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.run_monthly_billing",
         "schedule": crontab(day_of_month=1, hour=2, minute=30),
     },
+    "audit-checkpoint": {
+        "task": "ordering.tasks.write_audit_checkpoint",
+        "schedule": crontab(hour=0, minute=5),
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -205,14 +241,50 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+# Outside DEBUG, HTTPS only: redirect plain HTTP and send HSTS for a year, unless the environment
+# switches them off explicitly (SECURE_SSL_REDIRECT=0, SECURE_HSTS_SECONDS=0). Behind a reverse proxy
+# that terminates TLS, set SECURE_PROXY_SSL=1, or every request looks like HTTP and is redirected.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Only a registrable domain (example.dk, not adgang.example.dk) can enter browsers' preload lists, and
+# only when its owner submits it, so on the app's host name the directive changes nothing.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+CSRF_FAILURE_VIEW = "config.security.csrf_failure"  # records the failure in the security log
+
+# Sessions: logged out after SESSION_IDLE_TIMEOUT seconds without a request and, in any case,
+# SESSION_ABSOLUTE_LIFETIME seconds after logging in (config/sessions.py tells the user why). The
+# cookie and the stored session live no longer than the absolute lifetime either.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_ABSOLUTE_LIFETIME = int(os.environ.get("SESSION_ABSOLUTE_LIFETIME", str(10 * 3600)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
+
+# Login lockout (django-axes). AXES_LOCKOUT_PARAMETERS lists the parameters separately, so either is
+# enough to lock: LOGIN_FAILURE_LIMIT failed logins for one username (guessing one person's password
+# from many addresses) or from one address (trying one password on many usernames). A municipality
+# behind one NAT address shares that address's count, which is why the limit is 10, not 3, and the
+# lockout ends by itself after LOGIN_LOCKOUT_MINUTES instead of waiting for KMD. Tries while locked out
+# neither count nor prolong it. A catalogue admin can lift it early in the admin (Axes › Access attempts).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # the Danish page, templates/registration/locked_out.html
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"  # the same address as the security log
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json_lines": {"()": "config.security.JsonLinesFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "security": {"class": "logging.StreamHandler", "formatter": "json_lines"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # WeasyPrint and fontTools narrate every rendering step at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+    "loggers": {
+        # WeasyPrint and fontTools narrate every rendering step at INFO.
+        **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+        # Failed logins, lockouts, CSRF failures, refused actions: one JSON object per line (config/security.py).
+        "security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+    },
 }

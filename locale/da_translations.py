@@ -325,14 +325,14 @@ DA = {
     "uploaded": "uploadet",
     "file name": "filnavn",
     "size in bytes": "størrelse i bytes",
-    "SHA-256 of the file": "filens SHA-256",
+    "SHA-256 of the stored chain": "SHA-256 af den gemte kæde",
     "verdict": "afgørelse",
     "findings": "fund",
     "certificate upload": "certifikatupload",
     "certificate uploads": "certifikatuploads",
     "In use": "I brug",
     "Awaiting confirmation": "Afventer godkendelse",
-    "the file as uploaded": "filen som uploadet",
+    "the accepted chain as PEM": "den godkendte kæde som PEM",
     "confirmed": "godkendt",
     "superseded": "erstattet",
     "certificate bundle": "certifikatkæde",
@@ -418,6 +418,22 @@ DA = {
     "audit event": "revisionshændelse",
     "audit events": "revisionshændelser",
     "Order created": "Bestilling oprettet",
+    # issue 8: audit kinds
+    "Certificate chain accepted": "Certifikatkæde godkendt",
+    "Certificate upload refused: it contained a private key": "Certifikat afvist: filen indeholdt en privat nøgle",
+    "Addendum document generated again": "Tillæggets dokument dannet igen",
+    "Price adjusted": "Pris justeret",
+    "Consulting hours recorded": "Konsulenttimer registreret",
+    "Use of the start-up package recorded": "Forbrug af opstartspakken registreret",
+    "Licence ended": "Licens ophørt",
+    "Price list created or changed": "Prisliste oprettet eller ændret",
+    "Catalogue administrator": "Katalogadministrator",
+    "number": "nummer",
+    "by": "af",
+    "time": "tidspunkt",
+    "comment": "kommentar",
+    "to": "til",
+    "order": "bestilling",
     "Draft changed": "Kladde ændret",
     "Returned for changes": "Sendt retur til rettelse",
     "Contract addendum issued": "Tillæg til kontrakten udsendt",
@@ -552,6 +568,31 @@ DA = {
     "Orders you can see": "Bestillinger, du kan se",
     "Log in": "Log ind",
     "Order and follow access for your external systems to KMD Opus Personale.": "Bestil og følg adgang for jeres eksterne systemer til KMD Opus Personale.",
+    # issue 8: bounds
+    "The text contains invisible characters (%(characters)s) that can make it read differently from what is shown. Type it again by hand instead of pasting it.": "Teksten indeholder usynlige tegn (%(characters)s), som kan få den til at betyde noget andet, end den ser ud til. Skriv den igen i hånden i stedet for at indsætte den.",
+    "The text is %(length)s characters long; at most %(limit)s are allowed. Shorten it.": "Teksten er %(length)s tegn lang; der må højst være %(limit)s tegn. Gør den kortere.",
+    "The order has no accepted addendum, so access cannot be marked as established.": "Bestillingen har intet accepteret tillæg, så adgangen kan ikke markeres som etableret.",
+    "Access cannot have been established before the customer accepted the addendum on %(date)s. Choose that date or a later one.": "Adgangen kan ikke være etableret, før kunden accepterede tillægget den %(date)s. Vælg den dato eller en senere.",
+    "Consulting and use of the startup package can only be recorded once access is established; this order is “%(state)s”.": "Konsulentbistand og brug af opstartspakken kan først registreres, når adgangen er etableret; bestillingen er “%(state)s”.",
+    "Choose a date from %(first)s to %(last)s: the days the access ran.": "Vælg en dato fra %(first)s til %(last)s: de dage, adgangen har været etableret.",
+    "Enter the hours worked in quarter hours, from %(min)s to %(max)s, e.g. 2,5.": "Angiv de arbejdede timer i kvarte timer, fra %(min)s til %(max)s, fx 2,5.",
+    "Enter from 0 to %(meetings)s meetings and from 0 to %(hours)s hours of Q&A in quarter hours at a time.": "Angiv 0 til %(meetings)s møder og 0 til %(hours)s timers spørgsmål og svar i kvarte timer ad gangen.",
+    "That is far more than the startup package includes; record the extra help as consulting instead.": "Det er langt mere, end opstartspakken omfatter; registrér den ekstra hjælp som konsulentbistand i stedet.",
+    "Write the amount in kroner and øre, from %(min)s to %(max)s.": "Skriv beløbet i kroner og øre, fra %(min)s til %(max)s.",
+    "Write the amount in kroner and øre, from %(min)s to %(max)s, e.g. -2500 or 1.250,50.": "Skriv beløbet i kroner og øre, fra %(min)s til %(max)s, fx -2500 eller 1.250,50.",
+    "Write the hours in quarter hours, from %(min)s to %(max)s, e.g. 2,5.": "Skriv timerne i kvarte timer, fra %(min)s til %(max)s, fx 2,5.",
+    "Write the meetings as a whole number from 0 to %(max)s.": "Skriv antallet af møder som et helt tal fra 0 til %(max)s.",
+    "Amount": "Beløb",
+    "What was done": "Udført arbejde",
+    "logged in as %(account)s (%(username)s)": "logget ind som %(account)s (%(username)s)",
+    # issue 8: login and sessions
+    "Login temporarily blocked": "Log ind er midlertidigt spærret",
+    "There were too many failed login attempts for this user or from this network address. Try again in %(minutes)s minutes.": "Der har været for mange mislykkede forsøg på at logge ind for denne bruger eller fra denne netværksadresse. Prøv igen om %(minutes)s minutter.",
+    "If you cannot wait, or you are still blocked after that, contact KMD Opus Personale support: KMD can lift the block.": "Hvis I ikke kan vente, eller hvis I stadig er spærret derefter, så kontakt KMD Opus Personale support: KMD kan ophæve spærringen.",
+    "Back to the login page": "Tilbage til log ind",
+    "Only catalogue admins can log in to the administration. Use Opus Adgang's front page instead.": "Kun katalogadministratorer kan logge ind i administrationen. Brug i stedet Opus Adgangs forside.",
+    "You were logged out because Opus Adgang was not used for %(minutes)d minutes. Log in again.": "Du er blevet logget ud, fordi Opus Adgang ikke har været brugt i %(minutes)d minutter. Log ind igen.",
+    "You were logged out because you had been logged in for %(hours)d hours. Log in again.": "Du er blevet logget ud, fordi du har været logget ind i %(hours)d timer. Log ind igen.",
 }
 
 
@@ -585,7 +626,8 @@ def fill(path: str) -> list[str]:
             if translation is None:
                 missing.append(msgid)
                 translation = ""
-            keep = [line for line in keep if line != "#, fuzzy"]
+            # makemessages marks a changed text fuzzy (and compilemessages then skips it): the Danish is here.
+            keep = [line.replace("#, fuzzy, ", "#, ") for line in keep if line != "#, fuzzy" and line[:3] != "#| "]
             keep.append("msgstr " + json.dumps(translation, ensure_ascii=False))
         elif msgid == "":
             keep = [line for line in lines if line != "#, fuzzy"]  # the header

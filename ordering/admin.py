@@ -100,6 +100,6 @@ class AddendumAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("seq", "order", "transition", "from_state", "to_state", "actor", "actor_role", "created_at")
-    list_filter = ("transition", "actor_role")
+    list_display = ("seq", "order", "kind", "from_state", "to_state", "actor", "actor_role", "created_at")
+    list_filter = ("kind", "actor_role")
     list_select_related = ("order", "actor")

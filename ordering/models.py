@@ -2,12 +2,15 @@
 
 import datetime
 import hashlib
+import hmac
 import json
 import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -15,14 +18,23 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .roles import Role, order_roles
-from .validators import validate_cvr, validate_ean
+from .validators import validate_cvr, validate_ean, validate_multiline_text, validate_single_line_text
+
+# How much people may type into a note, comment, reason or description. Forms and services read it
+# from the field (`max_length`); the database enforces it with `text_fits` (a TextField's max_length
+# alone is only a form hint). Single-line fields are CharFields, whose length PostgreSQL enforces.
+TEXT_MAX_LENGTH = 2000
+
+
+def text_fits(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=LessThanOrEqual(Length(field), TEXT_MAX_LENGTH), name=name)
 
 
 class BilingualName(models.Model):
     """Danish and English name; `name` follows the active language."""
 
-    name_da = models.CharField(_("name (Danish)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    name_da = models.CharField(_("name (Danish)"), max_length=200, validators=[validate_single_line_text])
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True, validators=[validate_single_line_text])
 
     class Meta:
         abstract = True
@@ -47,11 +59,12 @@ class Interface(BilingualName):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.WEB_SERVICE)
-    description_da = models.TextField(_("description (Danish)"), blank=True)
-    description_en = models.TextField(_("description (English)"), blank=True)
+    description_da = models.TextField(_("description (Danish)"), blank=True, max_length=TEXT_MAX_LENGTH)
+    description_en = models.TextField(_("description (English)"), blank=True, max_length=TEXT_MAX_LENGTH)
     data_categories = models.TextField(
         _("personal-data categories"),
         blank=True,
+        max_length=TEXT_MAX_LENGTH,
         help_text=_("One category per line; printed in the contract addendum."),
     )
     replaced_by = models.ForeignKey(
@@ -73,7 +86,10 @@ class Interface(BilingualName):
             models.CheckConstraint(
                 condition=Q(replaced_by__isnull=True) | Q(kind="file"),
                 name="only_file_interfaces_are_replaced",
-            )
+            ),
+            text_fits("description_da", "interface_description_da_fits"),
+            text_fits("description_en", "interface_description_en_fits"),
+            text_fits("data_categories", "interface_data_categories_fit"),
         ]
 
     @property
@@ -88,7 +104,7 @@ class Interface(BilingualName):
 
 
 class Vendor(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line_text])
     cvr = models.CharField(_("CVR number"), max_length=8, unique=True, validators=[validate_cvr])
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
 
@@ -114,7 +130,7 @@ class ExternalSystem(models.Model):
         SECURITY = "security", _("Security management")
         OTHER = "other", _("Other")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line_text])
     vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="systems")
     category = models.CharField(_("category"), max_length=30, choices=Category.choices)
     is_standard = models.BooleanField(
@@ -162,23 +178,28 @@ class IntegrationPackage(BilingualName):
     interfaces = models.ManyToManyField(
         Interface, verbose_name=_("interfaces"), related_name="packages", limit_choices_to={"kind": "web_service"}
     )
-    description_da = models.TextField(_("description (Danish)"), blank=True)
+    description_da = models.TextField(_("description (Danish)"), blank=True, max_length=TEXT_MAX_LENGTH)
 
     class Meta:
         ordering = ["name_da"]
         verbose_name = _("integration package")
         verbose_name_plural = _("integration packages")
+        constraints = [text_fits("description_da", "package_description_da_fits")]
 
 
 # --- Customers and contracts -------------------------------------------------------------------
 
 
 class Customer(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line_text])
     cvr = models.CharField(_("CVR number"), max_length=8, unique=True, validators=[validate_cvr])
     ean = models.CharField(_("EAN number"), max_length=13, validators=[validate_ean])
     invoice_reference_person = models.CharField(
-        _("reference person for invoices"), max_length=200, blank=True, help_text=_("Required on public e-invoices.")
+        _("reference person for invoices"),
+        max_length=200,
+        blank=True,
+        validators=[validate_single_line_text],
+        help_text=_("Required on public e-invoices."),
     )
     account_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -225,7 +246,7 @@ class MainContract(models.Model):
         TENDER = "tender", _("Tender (udbud)")
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="contract")
-    reference = models.CharField(_("contract reference"), max_length=60)
+    reference = models.CharField(_("contract reference"), max_length=60, validators=[validate_single_line_text])
     terms = models.CharField(_("terms"), max_length=20, choices=Terms.choices, default=Terms.STANDARD)
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
 
@@ -285,6 +306,8 @@ OPEN_STATES = (
     State.CLOSURE_REQUESTED,
 )
 LIVE_ACCESS_STATES = (State.PROVISIONING, State.ACTIVE, State.CLOSURE_REQUESTED)
+# Access was established (and may have ended since): consulting and startup-package use can be recorded.
+ESTABLISHED_STATES = (State.ACTIVE, State.CLOSURE_REQUESTED, State.CLOSED, State.EMERGENCY_CLOSED)
 FINAL_STATES = (State.CLOSED, State.EMERGENCY_CLOSED, State.WITHDRAWN, State.REJECTED)
 
 
@@ -351,14 +374,20 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     )
     integration_type = models.CharField(_("integration type"), max_length=12, choices=IntegrationType.choices)
     requisition_number = models.CharField(
-        _("requisition number"), max_length=40, blank=True, help_text=_("Your own reference, printed on invoices.")
+        _("requisition number"),
+        max_length=40,
+        blank=True,
+        validators=[validate_single_line_text],
+        help_text=_("Your own reference, printed on invoices."),
     )
     startup_package = models.BooleanField(
         _("startup package"),
         default=False,
         help_text=_("Recommended for individual integration: test access for 6 months, 3 meetings, 4 hours of Q&A."),
     )
-    note = models.TextField(_("note to KMD"), blank=True)
+    note = models.TextField(
+        _("note to KMD"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[validate_multiline_text]
+    )
 
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
 
@@ -370,7 +399,9 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     activated_on = models.DateField(_("access established on"), null=True, blank=True)
     closed_on = models.DateField(_("access ended on"), null=True, blank=True)
-    emergency_reason = models.TextField(_("reason for emergency closure"), blank=True)
+    emergency_reason = models.TextField(
+        _("reason for emergency closure"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[validate_multiline_text]
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -391,6 +422,14 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
                 | (~Q(reason="change") & Q(changes_order__isnull=True)),
                 name="change_orders_name_the_access_they_change",
             ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True)
+                | Q(activated_on__isnull=True)
+                | Q(closed_on__gte=F("activated_on")),
+                name="access_ends_on_or_after_it_starts",
+            ),
+            text_fits("note", "order_note_fits"),
+            text_fits("emergency_reason", "order_emergency_reason_fits"),
         ]
         indexes = [models.Index(fields=["customer", "state"])]
 
@@ -520,7 +559,9 @@ class Addendum(models.Model):
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_from_ip = models.GenericIPAddressField(_("decided from IP address"), null=True, blank=True)
-    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    decline_reason = models.TextField(
+        _("reason for declining"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[validate_multiline_text]
+    )
     # The document: rendered in the background after the version is issued.
     render_status = models.CharField(
         _("document"), max_length=10, choices=RenderStatus.choices, default=RenderStatus.PENDING
@@ -530,8 +571,12 @@ class Addendum(models.Model):
     pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
     rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True)
     # Acceptance: what the signatory typed, and the hash of the exact document they accepted.
-    signer_name = models.CharField(_("name of the signatory, as typed"), max_length=200, blank=True)
-    signer_title = models.CharField(_("title of the signatory, as typed"), max_length=200, blank=True)
+    signer_name = models.CharField(
+        _("name of the signatory, as typed"), max_length=200, blank=True, validators=[validate_single_line_text]
+    )
+    signer_title = models.CharField(
+        _("title of the signatory, as typed"), max_length=200, blank=True, validators=[validate_single_line_text]
+    )
     accepted_sha256 = models.CharField(_("SHA-256 of the accepted PDF"), max_length=64, blank=True)
     final_pdf = models.FileField(_("accepted copy"), upload_to=_addendum_path, blank=True)
     final_sha256 = models.CharField(_("SHA-256 of the accepted copy"), max_length=64, blank=True)
@@ -545,7 +590,10 @@ class Addendum(models.Model):
         ordering = ["order", "version"]
         verbose_name = _("contract addendum")
         verbose_name_plural = _("contract addenda")
-        constraints = [models.UniqueConstraint(fields=["order", "version"], name="addendum_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "version"], name="addendum_version_unique"),
+            text_fits("decline_reason", "addendum_decline_reason_fits"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order.reference} v{self.version}"
@@ -575,22 +623,69 @@ class AuditEventQuerySet(models.QuerySet):
         raise PermissionError("Audit events are append-only.")
 
 
+class AuditKind(models.TextChoices):
+    """Every kind of write the audit trail records. The order transitions keep their method names."""
+
+    CREATE = "create", _("Order created")
+    EDIT = "edit", _("Draft changed")
+    SUBMIT = "submit", _("Submitted")
+    RETURN_FOR_CHANGES = "return_for_changes", _("Returned for changes")
+    REJECT = "reject", _("Rejected")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    ISSUE_ADDENDUM = "issue_addendum", _("Contract addendum issued")
+    REVISE = "revise", _("New addendum version issued")
+    ACCEPT = "accept", _("Addendum accepted")
+    DECLINE = "decline", _("Addendum declined")
+    ACTIVATE = "activate", _("Access established")
+    REQUEST_CLOSURE = "request_closure", _("Closure requested")
+    CLOSE = "close", _("Access closed")
+    EMERGENCY_CLOSE = "emergency_close", _("Emergency-closed")
+    ADDENDUM_RENDER_AGAIN = "addendum_render_again", _("Addendum document generated again")
+    CERTIFICATE_UPLOADED = "certificate_uploaded", _("Certificate chain accepted")
+    CERTIFICATE_REFUSED_PRIVATE_KEY = (
+        "certificate_refused_private_key",
+        _("Certificate upload refused: it contained a private key"),
+    )
+    CERTIFICATE_ROLLOVER_REQUESTED = "certificate_rollover_requested", _("New certificate uploaded for rollover")
+    CERTIFICATE_ROLLOVER_CONFIRMED = "certificate_rollover_confirmed", _("New certificate put into use")
+    QUOTE_ADJUSTED = "quote_adjusted", _("Price adjusted")
+    CONSULTING_RECORDED = "consulting_recorded", _("Consulting hours recorded")
+    STARTUP_USAGE_RECORDED = "startup_usage_recorded", _("Use of the start-up package recorded")
+    LICENCE_ENDED = "licence_ended", _("Licence ended")
+    PRICE_LIST_CHANGED = "price_list_changed", _("Price list created or changed")
+
+
 class AuditEvent(models.Model):
-    """An append-only record of one transition, chained to the previous event by SHA-256.
+    """An append-only record of one write, chained to the previous event by a keyed hash.
 
     `seq` numbers every event without gaps; AuditHead remembers the last one so that deleting
-    the newest event is detected as well as altering or deleting any earlier one.
+    the newest event is detected as well as altering or deleting any earlier one. The hash is an
+    HMAC with a key the database does not hold (settings.AUDIT_HMAC_KEY), so someone who can write
+    to the database cannot recompute the chain after changing it.
+
+    Most events are about an order. Those that are not (a price list change) name their own object
+    in `subject_type`/`subject_id`; events about an order may name a more precise one as well.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
-    order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="events")
-    transition = models.CharField(max_length=40)
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    actor_role = models.CharField(max_length=20, choices=Role.choices)
-    created_at = models.DateTimeField()
-    comment = models.TextField(blank=True)
+    Kind = AuditKind
+
+    seq = models.PositiveBigIntegerField(_("number"), unique=True)
+    order = models.ForeignKey(
+        AccessOrder, verbose_name=_("order"), null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=AuditKind.choices)
+    subject_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject_id = models.CharField(max_length=40, blank=True)
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    created_at = models.DateTimeField(_("time"))
+    comment = models.TextField(_("comment"), blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -600,9 +695,15 @@ class AuditEvent(models.Model):
         ordering = ["seq"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(order__isnull=False) | Q(subject_type__isnull=False),
+                name="audit_event_is_about_something",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.transition} {self.from_state}→{self.to_state}"
+        return f"#{self.seq} {self.kind} {self.from_state}→{self.to_state}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -612,11 +713,14 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
 
-    def compute_hash(self) -> str:
-        content = {
+    def sealed_content(self) -> dict:
+        """What the hash covers: every field but the hash itself."""
+        return {
             "seq": self.seq,
             "order": self.order_id,
-            "transition": self.transition,
+            "kind": self.kind,
+            "subject_type": self.subject_type_id,
+            "subject_id": self.subject_id,
             "from": self.from_state,
             "to": self.to_state,
             "actor": self.actor_id,
@@ -625,12 +729,15 @@ class AuditEvent(models.Model):
             "comment": self.comment,
             "prev": self.prev_hash,
         }
-        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    @property
-    def transition_label(self) -> str:
-        return TRANSITION_LABELS.get(self.transition, self.transition)
+    def compute_hash(self, key: bytes | None = None) -> str:
+        canonical = json.dumps(self.sealed_content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        key = audit_hmac_key() if key is None else key
+        return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def audit_hmac_key() -> bytes:
+    return settings.AUDIT_HMAC_KEY.encode("utf-8")
 
 
 class AuditHead(models.Model):
@@ -642,27 +749,6 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
-
-
-TRANSITION_LABELS = {
-    "create": _("Order created"),
-    "edit": _("Draft changed"),
-    "submit": _("Submitted"),
-    "return_for_changes": _("Returned for changes"),
-    "reject": _("Rejected"),
-    "withdraw": _("Withdrawn"),
-    "issue_addendum": _("Contract addendum issued"),
-    "revise": _("New addendum version issued"),
-    "accept": _("Addendum accepted"),
-    "decline": _("Addendum declined"),
-    "activate": _("Access established"),
-    "request_closure": _("Closure requested"),
-    "close": _("Access closed"),
-    "emergency_close": _("Emergency-closed"),
-    "certificate_uploaded": _("Certificate chain uploaded"),
-    "certificate_rollover_requested": _("New certificate uploaded for rollover"),
-    "certificate_rollover_confirmed": _("New certificate put into use"),
-}
 
 
 class Notification(models.Model):

@@ -33,7 +33,7 @@ RECIPIENTS = {
 
 
 def recipients_for(event: AuditEvent) -> list[User]:
-    groups = RECIPIENTS.get(event.transition, set())
+    groups = RECIPIENTS.get(event.kind, set())
     if not groups:
         return []
     customer = event.order.customer
@@ -69,7 +69,7 @@ def order_url(order) -> str:
 
 def render_event_email(event: AuditEvent, recipient: User) -> EmailMultiAlternatives:
     context = {"event": event, "order": event.order, "recipient": recipient, "order_url": order_url(event.order)}
-    return build_email(f"ordering/email/{event.transition}", context, recipient.email)
+    return build_email(f"ordering/email/{event.kind}", context, recipient.email)
 
 
 def notify_event(event_id: int) -> int:

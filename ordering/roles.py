@@ -9,6 +9,8 @@ class Role(models.TextChoices):
     SIGNATORY = "signatory", _("Signatory")
     ACCOUNT_MANAGER = "account_manager", _("Account manager")
     SUPPORT = "support", _("Support")
+    # KMD staff who maintain the catalogue and price lists in the admin; never a role towards an order.
+    CATALOGUE_ADMIN = "catalogue_admin", _("Catalogue administrator")
 
 
 def customer_roles(user, customer_id: int) -> set[Role]:

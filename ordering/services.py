@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
@@ -30,8 +30,10 @@ from . import documents
 from .audit import audit_record
 from .models import (
     OPEN_STATES,
+    TEXT_MAX_LENGTH,
     AccessOrder,
     Addendum,
+    AuditKind,
     Customer,
     ExternalSystem,
     IntegrationPackage,
@@ -40,6 +42,7 @@ from .models import (
 )
 from .roles import Role, customer_roles, order_roles
 from .tasks import render_addendum, send_event_notification, stamp_addendum
+from .validators import typed_text_problem
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +139,11 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
         errors["environment"] = _("Choose the production or the test environment.")
     if reason not in AccessOrder.Reason.values:
         errors["reason"] = _("Choose why the access is ordered.")
+    for name, multiline in (("requisition_number", False), ("note", True)):
+        limit = AccessOrder._meta.get_field(name).max_length
+        problem = typed_text_problem(facts.get(name) or "", max_length=limit, multiline=multiline)
+        if problem:
+            errors[name] = problem
     if errors:
         raise InvalidOrder(_("The order has errors. Correct the fields marked below."), errors=errors)
 
@@ -184,9 +192,7 @@ def order_create(*, actor, customer: Customer, facts: dict) -> AccessOrder:
         interfaces = _apply_facts(order, facts)
         order.save()
         order.interfaces.set(interfaces)
-        audit_record(
-            order=order, actor=actor, role=Role.ORDERER, transition="create", from_state="", to_state=order.state
-        )
+        audit_record(order=order, actor=actor, role=Role.ORDERER, kind=AuditKind.CREATE, from_state="")
     return order
 
 
@@ -207,9 +213,7 @@ def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder
             order=locked,
             actor=actor,
             role=Role.ORDERER,
-            transition="edit",
-            from_state=State.DRAFT,
-            to_state=State.DRAFT,
+            kind=AuditKind.EDIT,
         )
     return locked
 
@@ -262,7 +266,7 @@ def _run_transition(
             order=locked,
             actor=actor,
             role=method._django_fsm.get_transition(from_state).permission.role,
-            transition=name,
+            kind=AuditKind(name),
             from_state=from_state,
             to_state=locked.state,
             comment=comment,
@@ -277,6 +281,15 @@ def _require_text(value: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidOrder(message, errors={"comment": message})
+    return _comment(value)
+
+
+def _comment(value: str) -> str:
+    """A comment or reason as stored: trimmed, refused when too long or holding control characters."""
+    value = (value or "").strip()
+    problem = typed_text_problem(value, max_length=TEXT_MAX_LENGTH, multiline=True)
+    if problem:
+        raise InvalidOrder(problem, errors={"comment": problem})
     return value
 
 
@@ -348,7 +361,7 @@ def order_reject(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
 
 
 def order_withdraw(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(order, actor, "withdraw", comment=(comment or "").strip())
+    return _run_transition(order, actor, "withdraw", comment=_comment(comment))
 
 
 def _issue_new_version(order: AccessOrder, actor) -> None:
@@ -369,7 +382,7 @@ def _issue_new_version(order: AccessOrder, actor) -> None:
 
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
     return _run_transition(
-        order, actor, "issue_addendum", comment=(comment or "").strip(), after=lambda o: _issue_new_version(o, actor)
+        order, actor, "issue_addendum", comment=_comment(comment), after=lambda o: _issue_new_version(o, actor)
     )
 
 
@@ -401,6 +414,14 @@ def _check_acceptance(
         raise InvalidOrder(_("Confirm that you are authorised to bind the customer."))
     if not signer_name.strip() or not signer_title.strip():
         raise InvalidOrder(_("Type your name and your title as they should appear on the accepted addendum."))
+    # The typed name and title are printed on the accepted copy: they must say what they show.
+    for field, label, value in (
+        ("signer_name", _("Your name"), signer_name),
+        ("signer_title", _("Your title"), signer_title),
+    ):
+        problem = typed_text_problem(value.strip(), max_length=Addendum._meta.get_field(field).max_length)
+        if problem:
+            raise InvalidOrder(f"{label}: {problem}", errors={field: problem})
     addendum = order.addenda.select_for_update().get(status=Addendum.Status.ISSUED)
     if addendum.render_status != Addendum.RenderStatus.READY:
         raise InvalidOrder(_("The addendum document is not ready yet. Wait until it can be opened, and read it first."))
@@ -481,11 +502,31 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
         order=previous,
         actor=actor,
         role=Role.ACCOUNT_MANAGER,
-        transition="close",
+        kind=AuditKind.CLOSE,
         from_state=from_state,
         to_state=previous.state,
         comment=_("Replaced by %(reference)s.") % {"reference": order.reference},
     )
+
+
+def _short_date(day: datetime.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _check_activation_date(order: AccessOrder, on: datetime.date) -> None:
+    """Billing starts on the activation date, so it can be no earlier than the customer's acceptance."""
+    accepted = order.addenda.filter(status=Addendum.Status.ACCEPTED).order_by("-version").first()
+    if accepted is None or accepted.decided_at is None:
+        raise InvalidOrder(_("The order has no accepted addendum, so access cannot be marked as established."))
+    accepted_on = timezone.localdate(accepted.decided_at)
+    if on < accepted_on:
+        raise InvalidOrder(
+            _(
+                "Access cannot have been established before the customer accepted the addendum on %(date)s. "
+                "Choose that date or a later one."
+            )
+            % {"date": _short_date(accepted_on)}
+        )
 
 
 def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None, comment: str = "") -> AccessOrder:
@@ -499,12 +540,19 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
         _close_changed_access(o, actor)
 
     return _run_transition(
-        order, actor, "activate", fields=["activated_on"], comment=(comment or "").strip(), after=established, on=on
+        order,
+        actor,
+        "activate",
+        fields=["activated_on"],
+        comment=_comment(comment),
+        check=lambda o: _check_activation_date(o, on),
+        after=established,
+        on=on,
     )
 
 
 def order_request_closure(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(order, actor, "request_closure", comment=(comment or "").strip())
+    return _run_transition(order, actor, "request_closure", comment=_comment(comment))
 
 
 def order_close(
@@ -520,16 +568,21 @@ def order_close(
     on = on or timezone.localdate()
     if on > timezone.localdate():
         raise InvalidOrder(_("Access can only be closed today or on a past date, not in the future."))
-    if order.activated_on and on < order.activated_on:
-        raise InvalidOrder(
-            _("The closing date cannot be before access was established (%(date)s).") % {"date": order.activated_on}
-        )
+
+    def not_before_activation(locked: AccessOrder) -> None:
+        if locked.activated_on and on < locked.activated_on:
+            raise InvalidOrder(
+                _("The closing date cannot be before access was established (%(date)s).")
+                % {"date": _short_date(locked.activated_on)}
+            )
+
     return _run_transition(
         order,
         actor,
         "close",
         fields=["closed_on"],
-        comment=(comment or "").strip(),
+        comment=_comment(comment),
+        check=not_before_activation,
         after=lambda o: billing_on_close(o, actor, on=on, end_licence_ids=end_licence_ids),
         on=on,
     )
@@ -613,6 +666,14 @@ def addendum_render_again(*, addendum: Addendum, actor) -> Addendum:
         locked.render_status = Addendum.RenderStatus.PENDING
         locked.render_error = ""
         locked.save(update_fields=["render_status", "render_error"])
+        audit_record(
+            kind=AuditKind.ADDENDUM_RENDER_AGAIN,
+            order=locked.order,
+            subject=locked,
+            actor=actor,
+            role=Role.ACCOUNT_MANAGER,
+            comment=locked.number,
+        )
         transaction.on_commit(lambda: render_addendum.delay(locked.pk), robust=True)
     return locked
 

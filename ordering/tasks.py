@@ -28,3 +28,10 @@ def stamp_addendum(addendum_id: int) -> bool:
     from .services import addendum_stamp
 
     return bool(addendum_stamp(addendum_id).final_sha256)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def write_audit_checkpoint() -> str:
+    from .audit import audit_checkpoint_write
+
+    return str(audit_checkpoint_write()[1])

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.selectors import billing_section
 from billing.services import quote_for_form
 from certificates.selectors import certificate_section
+from config.security import SecurityEvent, security_event
 
 from .actions import ACTIONS
 from .forms import CustomerChoiceForm, OrderForm, TransitionForm
@@ -32,6 +33,7 @@ from .selectors import (
 )
 from .services import (
     TRANSITION_SERVICES,
+    NotPermitted,
     OrderError,
     addendum_render_again,
     integration_type_for,
@@ -291,6 +293,8 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
     try:
         TRANSITION_SERVICES[action](**kwargs)
     except OrderError as error:
+        if isinstance(error, NotPermitted):
+            security_event(request, SecurityEvent.ACTION_REFUSED, action=action, order=order.pk, reason=error.message)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Done: %(action)s.") % {"action": ACTIONS[action].label})
@@ -347,6 +351,8 @@ def addendum_render_again_view(request: HttpRequest, pk: int, version: int) -> H
     try:
         addendum_render_again(addendum=addendum, actor=request.user)
     except OrderError as error:
+        if isinstance(error, NotPermitted):
+            security_event(request, SecurityEvent.ACTION_REFUSED, action="render_again", order=pk, reason=error.message)
         messages.error(request, error.message)
     else:
         messages.success(request, _("The document is being generated again."))

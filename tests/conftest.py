@@ -31,6 +31,41 @@ def eager_celery():
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def flush_past_the_audit_trigger():
+    """Let transactional tests empty the database between tests on PostgreSQL.
+
+    The audit table refuses TRUNCATE (migration 0006). Django's flush after a transactional test
+    truncates every table; here it does so as a replication session, which fires no ordinary trigger.
+    Only the test run does this; the application never flushes.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if not statements:
+            return statements
+        return ["SET LOCAL session_replication_role = replica", *statements]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plain_http(django_test_environment):
+    """The test client and the live server speak plain HTTP; outside DEBUG the app redirects that to HTTPS.
+
+    Session-wide, so that it is in force before the (session-wide) live server loads its middleware.
+    """
+    from django.test.utils import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests create many users.

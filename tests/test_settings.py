@@ -11,7 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_settings(**env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS"} and not k.startswith("AUDIT_")
+    }
     return subprocess.run(
         [
             sys.executable,
@@ -32,12 +36,21 @@ def test_serving_hosts_without_a_secret_key_is_refused():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_serving_hosts_without_an_audit_key_is_refused():
+    result = load_settings(ALLOWED_HOSTS="adgang.example.dk", SECRET_KEY="k")
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY is not set" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
         ({"DJANGO_DEBUG": "1"}, "True ['127.0.0.1', 'localhost']"),
         ({}, "False []"),
-        ({"SECRET_KEY": "k", "ALLOWED_HOSTS": "a.example,b.example"}, "False ['a.example', 'b.example']"),
+        (
+            {"SECRET_KEY": "k", "AUDIT_HMAC_KEY": "a", "ALLOWED_HOSTS": "a.example,b.example"},
+            "False ['a.example', 'b.example']",
+        ),
     ],
 )
 def test_settings_follow_the_environment(env, expected):

@@ -28,7 +28,7 @@ def test_orderer_creates_a_draft_with_an_audit_event(cast):
     assert order.state == "draft"
     assert order.integration_type == "standard"
     event = order.events.get()
-    assert (event.transition, event.to_state, event.actor_role) == ("create", "draft", "orderer")
+    assert (event.kind, event.to_state, event.actor_role) == ("create", "draft", "orderer")
 
 
 def test_an_orderer_cannot_create_orders_for_another_customer(cast):
@@ -149,7 +149,7 @@ def test_the_happy_path_records_who_did_what(cast, order_in):
     order = services.order_request_closure(order=order, actor=cast.orderer_a)
     order = services.order_close(order=order, actor=cast.am_a)
     assert (order.state, order.closed_on) == ("closed", timezone.localdate())
-    assert list(order.events.values_list("transition", flat=True)) == [
+    assert list(order.events.values_list("kind", flat=True)) == [
         "create",
         "submit",
         "issue_addendum",

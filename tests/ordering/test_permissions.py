@@ -39,7 +39,7 @@ def test_only_the_right_role_may_perform_each_transition(cast, order_in, transit
         assert result.state != start or transition == "revise"
         assert AuditEvent.objects.count() == events_before + 1
         event = AuditEvent.objects.order_by("-seq").first()
-        assert (event.transition, event.actor, event.from_state) == (transition, actor, start)
+        assert (event.kind, event.actor, event.from_state) == (transition, actor, start)
     else:
         with pytest.raises(services.NotPermitted):
             service(order=order, actor=actor, **kwargs)

@@ -1,15 +1,40 @@
-from django.core.management.base import BaseCommand
+from pathlib import Path
 
-from ordering.audit import audit_verify
+from django.core.management.base import BaseCommand, CommandError
+
+from ordering.audit import CheckpointUnreadable, audit_verify, checkpoints_in
 from ordering.models import AuditEvent
 
 
 class Command(BaseCommand):
-    help = "Check the hash chain of the audit trail. Exit 0 when intact, 1 naming the first broken event."
+    help = (
+        "Check the audit trail: its keyed chain, that every signed checkpoint is still in it, and that each "
+        "order's state matches its events. Exit 0 when intact, 1 listing every problem."
+    )
+    requires_system_checks = []
 
-    def handle(self, *args, **options):
-        problem = audit_verify()
-        if problem is not None:
-            self.stderr.write(f"Audit trail BROKEN at event #{problem.seq}: {problem.message}")
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--checkpoints",
+            metavar="DIR",
+            type=Path,
+            help="Directory of signed checkpoints (audit_checkpoint) the chain must still contain.",
+        )
+
+    def handle(self, *args, checkpoints: Path | None = None, **options):
+        found = []
+        if checkpoints is not None:
+            if not checkpoints.is_dir():
+                raise CommandError(f"{checkpoints} is not a directory.")
+            try:
+                found = checkpoints_in(checkpoints)
+            except CheckpointUnreadable as error:
+                self.stderr.write(f"Audit trail NOT VERIFIED: {error}")
+                raise SystemExit(1) from error
+        problems = audit_verify(checkpoints=found)
+        if problems:
+            for problem in problems:
+                self.stderr.write(f"Audit trail BROKEN at event #{problem.seq}: {problem.message}")
             raise SystemExit(1)
-        self.stdout.write(f"Audit trail intact: {AuditEvent.objects.count()} events.")
+        pinned = f", {len(found)} checkpoints hold" if checkpoints is not None else ""
+        self.stdout.write(f"Audit trail intact: {AuditEvent.objects.count()} events{pinned}.")

@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from ordering.audit import audit_checkpoint_write
+
+
+class Command(BaseCommand):
+    help = "Sign the audit trail's head (sequence, hash, time, counts) with Ed25519 and write it to a new file."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dir", type=Path, help="Where to write it (default: AUDIT_CHECKPOINT_DIR).")
+
+    def handle(self, *args, dir: Path | None = None, **options):
+        checkpoint, path = audit_checkpoint_write(directory=dir)
+        self.stdout.write(f"Checkpoint at event #{checkpoint.seq} ({checkpoint.orders} orders) written to {path}")
