@@ -418,6 +418,7 @@ DA = {
     "audit event": "revisionshændelse",
     "audit events": "revisionshændelser",
     "Order created": "Bestilling oprettet",
+    "Shared services": "Fælles tjenester",
     # issue 8: audit kinds
     "Certificate chain accepted": "Certifikatkæde godkendt",
     "Certificate upload refused: it contained a private key": "Certifikat afvist: filen indeholdt en privat nøgle",

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    """What every feature app shares and none owns: the outbox, form tokens, the error model."""
+
+    name = "core"
+    verbose_name = _("Shared services")

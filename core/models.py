@@ -1,0 +1,1 @@
+"""Models every feature app relies on."""
