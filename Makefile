@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 # Local development defaults; production sets its own environment (README.md).
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: install install-dev run test lint seed worker beat messages clean
+.PHONY: install install-prod run test lint seed worker beat messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt package.json package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt package.json package-l
 	touch $@
 
 install: $(VENV)/.installed
+
+# Production: the pinned runtime packages only (requirements.txt) and the front-end packages the pages
+# use (dkfds, htmx.org); no test or lint tools, no npm dev dependencies (axe-core). README.md, "Run it in production".
+install-prod:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || \
+	  echo "NOTE: Debian's libharfbuzz-subset0 is not installed; PDF rendering will be slower (apt-get install libharfbuzz-subset0)."
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --no-input

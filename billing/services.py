@@ -7,11 +7,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Refusal
+from core.transactions import retry_on_conflict
 from ordering.audit import audit_record
 from ordering.models import (
     ESTABLISHED_STATES,
@@ -40,10 +42,8 @@ from .models import (
 from .pricing import money
 
 
-class BillingError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class BillingError(Refusal):
+    """A money write refused; `message` says why, for the user."""
 
 
 class NotPermitted(BillingError):
@@ -199,6 +199,7 @@ def frozen_quote(order: AccessOrder) -> pricing.Quote | None:
     return pricing.Quote.from_dict(addendum.quote) if addendum else None
 
 
+@retry_on_conflict
 def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decimal, reason: str) -> QuoteAdjustment:
     from ordering.services import lock_order
 
@@ -307,21 +308,22 @@ def billing_on_activate(order: AccessOrder, actor) -> None:
 
 def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
     """The customer's running licences for this order's interfaces that no other live access uses."""
-    codes = {i.code for i in order.requested_interfaces()}
-    others = (
-        AccessOrder.objects.filter(customer_id=order.customer_id, state__in=LIVE_ACCESS_STATES)
-        .exclude(pk=order.pk)
-        .prefetch_related("interfaces", "package__interfaces")
-        .select_related("package")
+    # One query however many accesses the customer has: "used elsewhere" is asked of the database per
+    # licence, the way AccessOrder.requested_interfaces reads an order (a package's interfaces, or its own).
+    others = AccessOrder.objects.filter(customer_id=order.customer_id, state__in=LIVE_ACCESS_STATES).exclude(
+        pk=order.pk
     )
-    used_elsewhere = {i.code for other in others for i in other.requested_interfaces()}
+    interface = OuterRef("interface_id")
     return list(
         RecurringFee.objects.filter(
             customer_id=order.customer_id,
             kind=RecurringFee.Kind.LICENCE,
             ends_on__isnull=True,
-            interface__code__in=codes - used_elsewhere,
-        ).select_related("interface")
+            interface__in=[i.pk for i in order.requested_interfaces()],
+        )
+        .exclude(Exists(others.filter(purchase_model=AccessOrder.PurchaseModel.PACKAGE, package__interfaces=interface)))
+        .exclude(Exists(others.filter(purchase_model=AccessOrder.PurchaseModel.SINGLE, interfaces=interface)))
+        .select_related("interface")
     )
 
 
@@ -352,10 +354,15 @@ def _stop_order_fees(order: AccessOrder, actor, on: datetime.date) -> None:
     RecurringFee.objects.bulk_update(fees, ["ends_on", "ended_by"])
 
 
+@retry_on_conflict
 def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) -> RecurringFee:
+    from ordering.services import lock_order
+
     on = on or timezone.localdate()
     with transaction.atomic():
-        fee = RecurringFee.objects.select_for_update().select_related("order__customer").get(pk=fee.pk)
+        lock_order(fee.order)  # customer, order, then the fee: the lock order of ordering/services.py
+        fees = RecurringFee.objects.select_for_update(no_key=True, of=("self",)).select_related("order__customer")
+        fee = fees.get(pk=fee.pk)
         if Role.ACCOUNT_MANAGER not in order_roles(actor, fee.order):
             raise NotPermitted(_("Only the customer's account manager can end a licence."))
         if fee.kind != RecurringFee.Kind.LICENCE or fee.ends_on is not None:
@@ -413,6 +420,7 @@ def _check_established_on(order: AccessOrder, on: datetime.date | None = None) -
         )
 
 
+@retry_on_conflict
 def consulting_record(*, order: AccessOrder, actor, on: datetime.date, hours: Decimal, description: str) -> Charge:
     if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
         raise NotPermitted(_("Only the customer's account manager can record consulting hours."))
@@ -456,6 +464,7 @@ def consulting_record(*, order: AccessOrder, actor, on: datetime.date, hours: De
     return charge
 
 
+@retry_on_conflict
 def startup_usage_record(
     *, order: AccessOrder, actor, meetings: int = 0, qa_hours: Decimal = Decimal("0")
 ) -> StartupPackage:
@@ -473,7 +482,7 @@ def startup_usage_record(
         )
     _check_established_on(order)
     with transaction.atomic():
-        usage = StartupPackage.objects.select_for_update().filter(order=order).first()
+        usage = StartupPackage.objects.select_for_update(no_key=True).filter(order=order).first()
         if usage is None:
             raise BillingError(_("This order has no startup package."))
         if (
@@ -541,19 +550,29 @@ _MONTHS_DA = [
 ]
 
 
-def billing_run(*, period: datetime.date) -> BillingRun:
+@retry_on_conflict
+def billing_run(*, period: datetime.date, force: bool = False) -> BillingRun:
     """Invoice every customer for one month. Running it again for the same month bills nothing twice.
 
     Each customer gets one final invoice per month with: monthly fees pro rata for the days they ran
     in that month (and any earlier month not billed yet), one-time charges and consulting dated up
     to the month's end that are not billed yet, and credit lines for months billed before a fee was
     ended retroactively. A customer already invoiced for the month is left alone.
+
+    A month is billed only once it has ended (in Copenhagen): its invoices are final, and whatever
+    was still to happen in it would be missing from them. `force` bills it anyway, for tests and the
+    demo only.
     """
     start = period.replace(day=1)
     end = _first_of_next(start)
+    if end > timezone.localdate() and not force:
+        raise BillingError(
+            _("The month %(month)s has not ended yet, so it cannot be billed. Run the billing on %(day)s or later.")
+            % {"month": f"{start:%Y-%m}", "day": end.isoformat()}
+        )
     now = timezone.now()
     with transaction.atomic():
-        run, created = BillingRun.objects.select_for_update().get_or_create(period=start)
+        run, created = BillingRun.objects.select_for_update(no_key=True).get_or_create(period=start)
         if not created:
             run.runs += 1
             run.last_run_at = now
@@ -562,22 +581,26 @@ def billing_run(*, period: datetime.date) -> BillingRun:
         vat_rate = price_list_on(end - datetime.timedelta(days=1)).vat_rate
 
         lines_by_customer: dict[int, list[InvoiceLine]] = defaultdict(list)
+        # Each fee carries how far it has been invoiced (billed_until), so the run reads only the fees
+        # with days left to bill before the month's end, and walks only their months not billed yet:
+        # the work follows the month's lines, not every line and month since each fee started.
         fees = list(
-            # Only the order's number and requisition are needed: no order objects (thousands of them).
-            RecurringFee.objects.filter(starts_on__lt=end)
+            RecurringFee.objects.annotate(billed_from=Coalesce("billed_until", "starts_on"))
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=F("billed_from")), billed_from__lt=end)
             .exclude(customer_id__in=invoiced)
+            # Only the order's number and requisition are needed: no order objects (thousands of them).
             .annotate(requisition=F("order__requisition_number"))
         )
-        billed = set(
-            InvoiceLine.objects.filter(kind=InvoiceLine.Kind.RECURRING, recurring_fee__starts_on__lt=end)
-            .exclude(recurring_fee__customer_id__in=invoiced)
-            .values_list("recurring_fee_id", "service_month")
-        )
         for fee in fees:
-            month = fee.starts_on.replace(day=1)
+            # A month is billed whole or up to the fee's end: billing resumes with the month after it.
+            month = (
+                fee.starts_on.replace(day=1)
+                if fee.billed_until is None
+                else _first_of_next(fee.billed_until - datetime.timedelta(days=1))
+            )
             while month < end:
                 days = active_days(fee.starts_on, fee.ends_on, month)
-                if days and (fee.pk, month) not in billed:
+                if days:
                     lines_by_customer[fee.customer_id].append(_recurring_line(fee, month, days))
                 month = _first_of_next(month)
 
@@ -598,7 +621,8 @@ def billing_run(*, period: datetime.date) -> BillingRun:
                 )
             )
 
-        for line in _corrections(start, invoiced):
+        corrections, settled = _corrections(start, invoiced)
+        for line in corrections:
             lines_by_customer[line.recurring_fee.customer_id].append(line)
 
         customers = Customer.objects.in_bulk(list(lines_by_customer))
@@ -630,6 +654,13 @@ def billing_run(*, period: datetime.date) -> BillingRun:
                 line.invoice = by_customer[customer_id]
                 all_lines.append(line)
         InvoiceLine.objects.bulk_create(all_lines)
+        # The fees read here are now invoiced to the month's end, or to their end date when they end
+        # before it (as they were read: a fee ended meanwhile stays ahead of its end, to be credited);
+        # a fee just credited for the days after its end is invoiced exactly to its end.
+        ending = [fee.pk for fee in fees if fee.ends_on is not None and fee.ends_on < end] + settled
+        RecurringFee.objects.filter(pk__in=[fee.pk for fee in fees] + settled).update(
+            billed_until=Case(When(pk__in=ending, then=F("ends_on")), default=Value(end))
+        )
     return run
 
 
@@ -651,14 +682,20 @@ def _recurring_line(fee: RecurringFee, month: datetime.date, days: int) -> Invoi
     )
 
 
-def _corrections(period: datetime.date, invoiced: set[int]) -> list[InvoiceLine]:
-    """Credit what earlier invoices billed for days after a fee was ended retroactively."""
+def _corrections(period: datetime.date, invoiced: set[int]) -> tuple[list[InvoiceLine], list[int]]:
+    """Credit what earlier invoices billed for days after a fee was ended retroactively.
+
+    Returns the credit lines and the fees now settled: every line they billed before `period` was
+    checked, so the run marks them invoiced up to their end and never reads their lines again.
+    """
     billed = (
         InvoiceLine.objects.filter(
             kind=InvoiceLine.Kind.RECURRING,
             service_month__lt=period,
             recurring_fee__ends_on__isnull=False,
             recurring_fee__ends_on__lt=period,
+            # Invoiced beyond its end: only a fee ended after days past its end were billed.
+            recurring_fee__billed_until__gt=F("recurring_fee__ends_on"),
             correction__isnull=True,
         )
         # Only months from the one the fee ended in can have been billed for too many days.
@@ -668,9 +705,11 @@ def _corrections(period: datetime.date, invoiced: set[int]) -> list[InvoiceLine]
         .select_related("recurring_fee")
         .annotate(requisition=F("recurring_fee__order__requisition_number"))
     )
-    lines = []
+    lines, settled = [], set()
     for line in billed:
         fee = line.recurring_fee
+        if fee.billed_until <= period:  # nothing billed from `period` on, which a later run would check
+            settled.add(fee.pk)
         days = active_days(fee.starts_on, fee.ends_on, line.service_month)
         difference = prorated(fee.monthly_fee, days, line.service_month) - line.amount
         if difference == 0:
@@ -691,4 +730,4 @@ def _corrections(period: datetime.date, invoiced: set[int]) -> list[InvoiceLine]
                 amount=difference,
             )
         )
-    return lines
+    return lines, sorted(settled)

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.exports import csv_download
 from config.security import SecurityEvent, security_event
+from core.errors import Refusal
+from core.form_tokens import Outcome, submit_once
 from ordering.selectors import order_for_user
 
 from . import services
@@ -18,8 +20,12 @@ from .models import InvoiceLine, RecurringFee
 from .selectors import invoice_for_user, invoices_visible_to, licences_visible_to, runs_visible_to
 
 
+def _money_url(order) -> str:
+    return f"{order.get_absolute_url()}#money"
+
+
 def _back(order) -> HttpResponse:
-    return redirect(f"{order.get_absolute_url()}#money")
+    return redirect(_money_url(order))
 
 
 def _form_errors(request: HttpRequest, form) -> None:
@@ -30,11 +36,12 @@ def _form_errors(request: HttpRequest, form) -> None:
             messages.error(request, f"{label}: {error}" if label else error)
 
 
-def _service_error(request: HttpRequest, error: services.BillingError, action: str, order) -> None:
+def _service_error(request: HttpRequest, error: Refusal, action: str, order) -> HttpResponse:
     """Say why to the user; a refusal for want of the role also goes to the security log."""
     if isinstance(error, services.NotPermitted):
         security_event(request, SecurityEvent.ACTION_REFUSED, action=action, order=order.pk, reason=error.message)
     messages.error(request, error.message)
+    return _back(order)
 
 
 @login_required
@@ -45,13 +52,15 @@ def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return _back(order)
-    try:
+
+    def adjust() -> Outcome:
         services.quote_adjustment_add(order=order, actor=request.user, **form.cleaned_data)
-    except services.BillingError as error:
-        _service_error(request, error, "quote_adjust", order)
-    else:
-        messages.success(request, _("The adjustment was added to the quote."))
-    return _back(order)
+        return Outcome(_money_url(order), _("The adjustment was added to the quote."))
+
+    try:
+        return submit_once(request, adjust)
+    except Refusal as error:
+        return _service_error(request, error, "quote_adjust", order)
 
 
 @login_required
@@ -62,13 +71,15 @@ def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return _back(order)
-    try:
+
+    def record() -> Outcome:
         services.consulting_record(order=order, actor=request.user, **form.cleaned_data)
-    except services.BillingError as error:
-        _service_error(request, error, "consulting", order)
-    else:
-        messages.success(request, _("The consulting hours were recorded and will be invoiced."))
-    return _back(order)
+        return Outcome(_money_url(order), _("The consulting hours were recorded and will be invoiced."))
+
+    try:
+        return submit_once(request, record)
+    except Refusal as error:
+        return _service_error(request, error, "consulting", order)
 
 
 @login_required
@@ -79,18 +90,21 @@ def startup_usage_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return _back(order)
-    try:
+
+    def record() -> Outcome:
         usage = services.startup_usage_record(order=order, actor=request.user, **form.cleaned_data)
-    except services.BillingError as error:
-        _service_error(request, error, "startup_usage", order)
-    else:
         if usage.meetings_exceeded or usage.qa_hours_exceeded:
-            messages.warning(
-                request, _("More than the startup package includes has now been used: bill the rest as consulting.")
+            return Outcome(
+                _money_url(order),
+                _("More than the startup package includes has now been used: bill the rest as consulting."),
+                messages.WARNING,
             )
-        else:
-            messages.success(request, _("The use of the startup package was recorded."))
-    return _back(order)
+        return Outcome(_money_url(order), _("The use of the startup package was recorded."))
+
+    try:
+        return submit_once(request, record)
+    except Refusal as error:
+        return _service_error(request, error, "startup_usage", order)
 
 
 @login_required
@@ -100,13 +114,15 @@ def licence_end_view(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse
     fee = RecurringFee.objects.filter(pk=fee_pk, order=order).first()
     if fee is None:
         raise Http404("No such licence")
-    try:
+
+    def end() -> Outcome:
         services.licence_end(fee=fee, actor=request.user)
-    except services.BillingError as error:
-        _service_error(request, error, "licence_end", order)
-    else:
-        messages.success(request, _("The licence has ended; billing of it stops today."))
-    return _back(order)
+        return Outcome(_money_url(order), _("The licence has ended; billing of it stops today."))
+
+    try:
+        return submit_once(request, end)
+    except Refusal as error:
+        return _service_error(request, error, "licence_end", order)
 
 
 @login_required

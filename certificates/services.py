@@ -7,12 +7,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.transactions import retry_on_conflict
 from ordering.audit import audit_record
 from ordering.models import OPEN_STATES, AccessOrder, AuditKind, State
 from ordering.notifications import build_email, order_url
 from ordering.roles import Role, customer_roles, order_roles
-from ordering.services import NotAllowedNow, NotPermitted, lock_order
-from ordering.tasks import send_event_notification
+from ordering.services import NotAllowedNow, NotPermitted, enqueue_event_notification, lock_order
 
 from .models import Certificate, CertificateBundle, CertificateUpload, ExpiryNotice
 from .trust import trust_for
@@ -27,6 +27,7 @@ def _safe_filename(name: str) -> str:
     return base[:255] or "upload"
 
 
+@retry_on_conflict
 def certificate_upload(
     *,
     order: AccessOrder,
@@ -133,9 +134,10 @@ def _store_bundle(order: AccessOrder, actor, upload: CertificateUpload, report: 
         comment=f"{leaf.subject} · SHA-256 {leaf.sha256} · {leaf.not_after:%Y-%m-%d}",
     )
     if rollover:
-        transaction.on_commit(lambda: send_event_notification.delay(event.pk), robust=True)
+        enqueue_event_notification(event)
 
 
+@retry_on_conflict
 def certificate_rollover_confirm(*, order: AccessOrder, actor) -> CertificateBundle:
     """The account manager puts the waiting chain into use; the old one is superseded."""
     with transaction.atomic():
@@ -144,7 +146,11 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor) -> CertificateBun
             raise NotPermitted(_("Only the customer's account manager can confirm a new certificate."))
         if locked.state != State.ACTIVE:
             raise NotAllowedNow(_("A new certificate can only be put into use on an active access."))
-        pending = locked.certificate_bundles.select_for_update().filter(status=CertificateBundle.Status.PENDING).first()
+        pending = (
+            locked.certificate_bundles.select_for_update(no_key=True)
+            .filter(status=CertificateBundle.Status.PENDING)
+            .first()
+        )
         if pending is None:
             raise NotAllowedNow(_("No new certificate is waiting for confirmation."))
         leaf = pending.certificates.get(role=Certificate.Role.LEAF)
@@ -164,7 +170,7 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor) -> CertificateBun
             kind=AuditKind.CERTIFICATE_ROLLOVER_CONFIRMED,
             comment=f"{leaf.subject} · SHA-256 {leaf.sha256}",
         )
-        transaction.on_commit(lambda: send_event_notification.delay(event.pk), robust=True)
+        enqueue_event_notification(event)
     return pending
 
 

@@ -8,8 +8,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from config.security import SecurityEvent, security_event
+from core.errors import Refusal
+from core.form_tokens import Outcome, submit_once
 from ordering.selectors import order_for_user
-from ordering.services import NotPermitted, OrderError
+from ordering.services import NotPermitted
 
 from .selectors import bundle_for_user, expiring_certificates
 from .services import certificate_rollover_confirm, certificate_upload
@@ -35,39 +37,47 @@ def _certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose the file with the certificate chain (.zip or .pem) before uploading."))
         return redirect("ordering:order_detail", pk=order.pk)
     data = uploaded.read(MAX_UPLOAD_BYTES + 1)
-    try:
-        upload, report = certificate_upload(
+    back = f"{order.get_absolute_url()}#certificate"
+
+    def upload() -> Outcome:
+        _upload, report = certificate_upload(
             order=order, actor=request.user, data=data, filename=uploaded.name, size=uploaded.size
         )
-    except OrderError as error:
+        if report.valid:
+            return Outcome(back, _("The certificate chain was checked and accepted."))
+        # Refused, but recorded: the attempt and its findings are shown below, also to a second send.
+        return Outcome(back, _("The certificate chain was not accepted. See what is wrong below."), messages.ERROR)
+
+    try:
+        return submit_once(request, upload)
+    except Refusal as error:
         if isinstance(error, NotPermitted):
             security_event(
                 request, SecurityEvent.ACTION_REFUSED, action="certificate_upload", order=pk, reason=error.message
             )
         messages.error(request, error.message)
-    else:
-        if report.valid:
-            messages.success(request, _("The certificate chain was checked and accepted."))
-        else:
-            messages.error(request, _("The certificate chain was not accepted. See what is wrong below."))
-    return redirect(f"{order.get_absolute_url()}#certificate")
+    return redirect(back)
 
 
 @login_required
 @require_POST
 def rollover_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    try:
+    back = f"{order.get_absolute_url()}#certificate"
+
+    def confirm() -> Outcome:
         certificate_rollover_confirm(order=order, actor=request.user)
-    except OrderError as error:
+        return Outcome(back, _("The new certificate is now in use for this access."))
+
+    try:
+        return submit_once(request, confirm)
+    except Refusal as error:
         if isinstance(error, NotPermitted):
             security_event(
                 request, SecurityEvent.ACTION_REFUSED, action="rollover_confirm", order=pk, reason=error.message
             )
         messages.error(request, error.message)
-    else:
-        messages.success(request, _("The new certificate is now in use for this access."))
-    return redirect(f"{order.get_absolute_url()}#certificate")
+    return redirect(back)
 
 
 @login_required

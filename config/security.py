@@ -2,12 +2,11 @@
 
 Failed logins, lockouts, refused admin logins, CSRF failures, actions a user's role does not allow,
 and attempts to open another customer's object. `security_event()` is the one way to write it;
-settings.LOGGING sends the `security` logger through `JsonLinesFormatter`.
+settings.LOGGING sends the `security` logger through `config.logs.JsonLinesFormatter` whatever
+LOG_FORMAT says.
 """
 
-import json
 import logging
-from datetime import UTC, datetime
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
@@ -49,15 +48,6 @@ def security_event(request: HttpRequest, event: SecurityEvent, **details) -> Non
             }
         },
     )
-
-
-class JsonLinesFormatter(logging.Formatter):
-    """One JSON object per line; json.dumps escapes newlines, so a username cannot forge a line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields = getattr(record, "security", None) or {"event": record.getMessage()}
-        line = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"), **fields}
-        return json.dumps(line, ensure_ascii=False, default=str)
 
 
 class NotVisible(Http404):

@@ -97,10 +97,13 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept for a minute: opening one costs a request 9–12 ms on PostgreSQL. The health
+# check replaces a kept connection the database has dropped (a restart, a failover) before it is used.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -203,8 +206,14 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    # Without a timeout an SMTP server that accepts the connection and then stalls holds a worker forever.
+    EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 else:
     EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The file backend (django.core.mail.backends.filebased.EmailBackend) writes one file per message here.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", "")
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend" and not EMAIL_FILE_PATH:
+    raise ImproperlyConfigured("EMAIL_FILE_PATH is not set. The file e-mail backend needs a directory (README.md).")
 
 # Base URL used in e-mails, which have no request to build links from.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -218,7 +227,31 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
+# At least once: a task is acknowledged only when done (acks_late), and a message whose worker died is
+# given back (reject_on_worker_lost). Redis gives an unacknowledged message to another worker after the
+# visibility timeout, which must outlast the longest task, or a slow task would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 180}
+# The outbox keeps what a request could not hand to the broker, so a request gives up publishing quickly.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
+
+# The outbox (core/outbox.py): e-mails and background jobs are delivered at least once. A failed delivery
+# is tried again after OUTBOX_BACKOFF_SECONDS, doubling each time up to OUTBOX_BACKOFF_MAX_SECONDS, and
+# given up ("dead", listed for support) after OUTBOX_MAX_ATTEMPTS. The sweep runs every
+# OUTBOX_SWEEP_SECONDS; a delivery holds its message for OUTBOX_CLAIM_SECONDS, longer than any task may
+# run, so a killed worker's message is taken up again by the next sweep after that.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
+OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "60"))
+OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
+OUTBOX_SWEEP_SECONDS = 60
+OUTBOX_CLAIM_SECONDS = CELERY_TASK_TIME_LIMIT + 30
+# A message handed to the broker but not taken by a worker within this time is dispatched again.
+OUTBOX_REDISPATCH_SECONDS = 300
+# Waiting longer than this counts as overdue (manage.py check_health, and /readyz's backlog).
+OUTBOX_OVERDUE_SECONDS = int(os.environ.get("OUTBOX_OVERDUE_SECONDS", "600"))
+# An addendum document still "being generated" after one render's time limit and one sweep is stuck:
+# the page says so and offers "Generate again", and check_health reports it.
+ADDENDUM_RENDER_STALLED_SECONDS = CELERY_TASK_TIME_LIMIT + OUTBOX_SWEEP_SECONDS
 CELERY_BEAT_SCHEDULE = {
     "certificate-expiry-watch": {
         "task": "certificates.tasks.watch_certificate_expiry",
@@ -231,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {
         "task": "ordering.tasks.write_audit_checkpoint",
         "schedule": crontab(hour=0, minute=5),
+    },
+    "outbox-sweep": {"task": "core.tasks.sweep_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    "addendum-documents": {
+        "task": "ordering.tasks.recover_addendum_documents",
+        "schedule": float(OUTBOX_SWEEP_SECONDS),
     },
 }
 
@@ -246,6 +284,13 @@ if env_bool("SECURE_PROXY_SSL", False):
 # switches them off explicitly (SECURE_SSL_REDIRECT=0, SECURE_HSTS_SECONDS=0). Behind a reverse proxy
 # that terminates TLS, set SECURE_PROXY_SSL=1, or every request looks like HTTP and is redirected.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers probe the health endpoints over plain HTTP on the inside (core/health.py); they say
+# only "ok" or "failed", so answering them without TLS gives nothing away.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# /readyz answers 503 once more outbox messages than this are overdue (OUTBOX_OVERDUE_SECONDS), and
+# gives the broker this many seconds to answer.
+READY_OUTBOX_BACKLOG_MAX = int(os.environ.get("READY_OUTBOX_BACKLOG_MAX", "100"))
+READY_BROKER_TIMEOUT = float(os.environ.get("READY_BROKER_TIMEOUT", "2"))
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 # Only a registrable domain (example.dk, not adgang.example.dk) can enter browsers' preload lists, and
@@ -272,14 +317,24 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # the Danish page, templates/registration/locked_out.html
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"  # the same address as the security log
+AXES_VERBOSE = False  # failures and lockouts go to the security log; no banner on every command
 
+# Production logs one JSON object per line (config/logs.py), with the order, event or addendum that
+# background code names in `extra=`; a developer's terminal gets plain lines. Celery keeps to this
+# configuration too (config/celery.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT is json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json_lines": {"()": "config.security.JsonLinesFormatter"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonLinesFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "security": {"class": "logging.StreamHandler", "formatter": "json_lines"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "security": {"class": "logging.StreamHandler", "formatter": "json"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

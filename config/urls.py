@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from core import health
 from ordering import views as ordering_views
 
 admin.site.site_header = "Opus Adgang – administration"
@@ -11,8 +12,12 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # For the load balancer and monitoring (core/health.py); exempt from the HTTPS redirect (settings).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("ordering.urls")),
     path("", include("certificates.urls")),
     path("", include("billing.urls")),
+    path("", include("core.urls")),
 ]

@@ -431,7 +431,14 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
             text_fits("note", "order_note_fits"),
             text_fits("emergency_reason", "order_emergency_reason_fits"),
         ]
-        indexes = [models.Index(fields=["customer", "state"])]
+        indexes = [
+            models.Index(fields=["customer", "state"]),
+            # The lists' order (newest first), across customers and within one, so a page is read
+            # from the index instead of sorting every visible order. The customer is in the first one
+            # too: a deep page finds its ids in the index alone (ordering.views._page).
+            models.Index(fields=["-created_at", "-id", "customer"], name="order_newest_first"),
+            models.Index(fields=["customer", "-created_at", "-id"], name="order_customer_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} – {self.external_system.name}"
@@ -610,6 +617,24 @@ class Addendum(models.Model):
     @property
     def number(self) -> str:
         return f"{self.order.reference}-{self.version}"
+
+    def render_requested_at(self) -> datetime.datetime:
+        """When the document was last asked for: the version's issue, or the latest "Generate again"."""
+        again = AuditEvent.objects.filter(
+            order_id=self.order_id, kind=AuditKind.ADDENDUM_RENDER_AGAIN, subject_id=str(self.pk)
+        ).aggregate(at=models.Max("created_at"))["at"]
+        return max(self.issued_at, again) if again else self.issued_at
+
+    @property
+    def render_stalled(self) -> bool:
+        """Still "being generated" after a render's time limit and a sweep: something went wrong on the way.
+
+        The page then offers "Generate again" instead of waiting forever, and check_health reports it.
+        """
+        if self.status != self.Status.ISSUED or self.render_status != self.RenderStatus.PENDING:
+            return False
+        waited = timezone.now() - self.render_requested_at()
+        return waited > datetime.timedelta(seconds=settings.ADDENDUM_RENDER_STALLED_SECONDS)
 
 
 # --- Audit trail -------------------------------------------------------------------------------

@@ -6,12 +6,15 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.outbox import outbox_handler
 
 from .models import AuditEvent, Notification
 
 ORDERERS, SIGNATORIES, ACCOUNT_MANAGER = "orderers", "signatories", "account_manager"
+NOTIFY_EVENT = "ordering.notify_event"  # the outbox handler (core/outbox.py)
 
 # Transition -> who hears about it. Transitions not named here send nothing.
 RECIPIENTS = {
@@ -72,6 +75,7 @@ def render_event_email(event: AuditEvent, recipient: User) -> EmailMultiAlternat
     return build_email(f"ordering/email/{event.kind}", context, recipient.email)
 
 
+@outbox_handler(NOTIFY_EVENT, label=_("E-mails about an order event"))
 def notify_event(event_id: int) -> int:
     """Send the e-mails for one audit event; each recipient gets it once, however often this runs."""
     event = AuditEvent.objects.select_related(

@@ -3,6 +3,30 @@
 Each transition locks the order row, re-checks its state and the actor's role, runs the FSM
 transition, saves the changed fields, appends the audit event in the same transaction and
 schedules the e-mail for after commit.
+
+Locks. Every write takes its row locks in one order, and never an earlier one after a later one
+(it may skip levels):
+
+1. the claim of the form token that caused it (core/form_tokens.py), if a form did;
+2. the customer – `lock_order` takes it before the order, because submitting, activating and
+   closing check rules across the customer's orders (overlapping open orders, shared licences);
+3. the order (`lock_order`);
+4. other rows of that order or customer: addenda, certificate bundles, fees and licences, the
+   startup package, the older order a change replaces;
+5. the audit head (`audit_record`), last: it makes every write in the system take turns.
+
+Outbox messages (core/outbox.py) are inserted after that and lock nothing that exists; delivering
+one claims its row in a transaction of its own before the handler takes any lock above.
+
+Creating an order takes no lock. The billing run's row is a root of its own, held by the run.
+Locks are `select_for_update(no_key=True, of=("self",))`: only the rows named (a plain FOR UPDATE
+also locks every joined row), and as FOR NO KEY UPDATE. That matters because PostgreSQL checks the
+foreign keys of a transaction's inserts at commit (Django makes them DEFERRABLE INITIALLY DEFERRED),
+taking FOR KEY SHARE on each customer, order and user they name – after the audit head. FOR NO KEY
+UPDATE lets those checks pass; FOR UPDATE made them wait on a writer that itself waited for the
+audit head: the deadlock between creating drafts and moving orders. Should PostgreSQL still break a
+deadlock, every write service is `@retry_on_conflict` (core/transactions.py): the whole transaction
+runs again.
 """
 
 import datetime
@@ -10,11 +34,13 @@ import hashlib
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from billing.services import (
@@ -25,6 +51,9 @@ from billing.services import (
     freeze_quote,
 )
 from certificates.selectors import current_bundle
+from core.errors import Refusal
+from core.outbox import outbox_enqueue, outbox_handler, outbox_holds
+from core.transactions import retry_on_conflict
 
 from . import documents
 from .audit import audit_record
@@ -39,21 +68,17 @@ from .models import (
     IntegrationPackage,
     Interface,
     State,
+    order_reference,
 )
+from .notifications import NOTIFY_EVENT, RECIPIENTS
 from .roles import Role, customer_roles, order_roles
-from .tasks import render_addendum, send_event_notification, stamp_addendum
 from .validators import typed_text_problem
 
 logger = logging.getLogger(__name__)
 
 
-class OrderError(Exception):
+class OrderError(Refusal):
     """An action the user asked for cannot be done. `message` says why, for the user."""
-
-    def __init__(self, message: str, *, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
 
 
 class NotPermitted(OrderError):
@@ -183,6 +208,7 @@ def _apply_facts(order: AccessOrder, facts: dict) -> list[Interface]:
     return interfaces
 
 
+@retry_on_conflict
 def order_create(*, actor, customer: Customer, facts: dict) -> AccessOrder:
     if Role.ORDERER not in customer_roles(actor, customer.pk):
         raise NotPermitted(_("Only an orderer at %(customer)s can create orders for it.") % {"customer": customer.name})
@@ -196,6 +222,7 @@ def order_create(*, actor, customer: Customer, facts: dict) -> AccessOrder:
     return order
 
 
+@retry_on_conflict
 def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder:
     with transaction.atomic():
         locked = lock_order(order)
@@ -222,8 +249,10 @@ def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder
 
 
 def lock_order(order: AccessOrder) -> AccessOrder:
-    """Lock the order row and make sure nobody changed its state since the caller read it."""
-    locked = AccessOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    """Lock the customer, then the order (Locks, above); make sure nobody changed its state since the caller read it."""
+    Customer.objects.select_for_update(no_key=True).only("pk").get(pk=order.customer_id)
+    orders = AccessOrder.objects.select_for_update(no_key=True, of=("self",)).select_related("customer")
+    locked = orders.get(pk=order.pk)
     if locked.state != order.state:
         raise ChangedMeanwhile(
             _(
@@ -235,6 +264,21 @@ def lock_order(order: AccessOrder) -> AccessOrder:
     return locked
 
 
+def enqueue_event_notification(event) -> None:
+    """The e-mails about an audit event, sent after commit (notifications.RECIPIENTS says to whom)."""
+    if event.kind not in RECIPIENTS:
+        return
+    outbox_enqueue(
+        NOTIFY_EVENT,
+        payload={"event_id": event.pk},
+        key=str(event.pk),
+        order_id=event.order_id,
+        event_id=event.pk,
+        subject=order_reference(event.order_id) if event.order_id else "",
+    )
+
+
+@retry_on_conflict
 def _run_transition(
     order: AccessOrder,
     actor,
@@ -271,9 +315,7 @@ def _run_transition(
             to_state=locked.state,
             comment=comment,
         )
-        # robust: the transition has happened; a broker hiccup must not turn it into an error page.
-        # The failure is logged, and notify_event can be run again for the event.
-        transaction.on_commit(lambda: send_event_notification.delay(event.pk), robust=True)
+        enqueue_event_notification(event)
     return locked
 
 
@@ -377,7 +419,7 @@ def _issue_new_version(order: AccessOrder, actor) -> None:
         freeze_quote(addendum)
     except BillingError as error:
         raise InvalidOrder(error.message) from None
-    transaction.on_commit(lambda: render_addendum.delay(addendum.pk), robust=True)
+    enqueue_addendum_render(addendum)
 
 
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
@@ -394,7 +436,7 @@ def order_revise(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
 def _decide_current_addendum(
     order: AccessOrder, actor, status: str, ip: str | None, reason: str = "", **fields
 ) -> Addendum:
-    addendum = order.addenda.select_for_update().get(status=Addendum.Status.ISSUED)
+    addendum = order.addenda.select_for_update(no_key=True).get(status=Addendum.Status.ISSUED)
     addendum.status = status
     addendum.decided_by = actor
     addendum.decided_at = timezone.now()
@@ -422,7 +464,7 @@ def _check_acceptance(
         problem = typed_text_problem(value.strip(), max_length=Addendum._meta.get_field(field).max_length)
         if problem:
             raise InvalidOrder(f"{label}: {problem}", errors={field: problem})
-    addendum = order.addenda.select_for_update().get(status=Addendum.Status.ISSUED)
+    addendum = order.addenda.select_for_update(no_key=True).get(status=Addendum.Status.ISSUED)
     if addendum.render_status != Addendum.RenderStatus.READY:
         raise InvalidOrder(_("The addendum document is not ready yet. Wait until it can be opened, and read it first."))
     if document_sha256 != addendum.pdf_sha256:
@@ -458,7 +500,7 @@ def order_accept(
             signer_title=signer_title.strip(),
             accepted_sha256=document_sha256,
         )
-        transaction.on_commit(lambda: stamp_addendum.delay(accepted.pk), robust=True)
+        enqueue_addendum_stamp(accepted)
 
     return _run_transition(
         order,
@@ -490,7 +532,7 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
     """A change order replaces the access it changes: that one ends the day the new one starts."""
     if not order.changes_order_id:
         return
-    previous = AccessOrder.objects.select_for_update().get(pk=order.changes_order_id)
+    previous = AccessOrder.objects.select_for_update(no_key=True).get(pk=order.changes_order_id)
     if previous.state not in (State.ACTIVE, State.CLOSURE_REQUESTED):
         return
     from_state = previous.state
@@ -623,7 +665,49 @@ TRANSITION_SERVICES = {
 
 # --- The addendum document ---------------------------------------------------------------------
 
+# Outbox handlers (core/outbox.py) for the two documents of a version.
+RENDER_ADDENDUM = "ordering.render_addendum"
+STAMP_ADDENDUM = "ordering.stamp_addendum"
+# A render that fails for want of storage is tried this often (back-off between) before the version shows
+# "failed" with "Generate again"; WeasyPrint's own errors are final at once, since trying again changes nothing.
+RENDER_ATTEMPTS = 3
 
+
+def enqueue_addendum_render(addendum: Addendum) -> None:
+    outbox_enqueue(
+        RENDER_ADDENDUM,
+        payload={"addendum_id": addendum.pk},
+        key=str(addendum.pk),
+        order_id=addendum.order_id,
+        subject=addendum.number,
+    )
+
+
+def enqueue_addendum_stamp(addendum: Addendum) -> None:
+    outbox_enqueue(
+        STAMP_ADDENDUM,
+        payload={"addendum_id": addendum.pk},
+        key=str(addendum.pk),
+        order_id=addendum.order_id,
+        subject=addendum.number,
+    )
+
+
+def _render_given_up(message) -> None:
+    """The last render attempt failed: show the version as failed, with the reason kept for support."""
+    Addendum.objects.filter(
+        pk=message.payload["addendum_id"],
+        status=Addendum.Status.ISSUED,
+        render_status=Addendum.RenderStatus.PENDING,
+    ).update(render_status=Addendum.RenderStatus.FAILED, render_error=message.last_error[:500])
+
+
+@outbox_handler(
+    RENDER_ADDENDUM,
+    label=_lazy("Generate an addendum document"),
+    max_attempts=RENDER_ATTEMPTS,
+    on_dead=_render_given_up,
+)
 def addendum_render(addendum_id: int) -> Addendum:
     """Render an issued version's PDF and store it privately with its hash. Safe to run again.
 
@@ -636,7 +720,11 @@ def addendum_render(addendum_id: int) -> Addendum:
     try:
         pdf = documents.html_to_pdf(documents.addendum_html(addendum))
     except Exception as error:
-        logger.exception("Rendering addendum %s failed", addendum_id)
+        logger.exception(
+            "Rendering addendum %s failed",
+            addendum_id,
+            extra={"order": addendum.order_id, "addendum": addendum_id},
+        )
         # What went wrong is kept for support; the page tells the user in their own language.
         Addendum.objects.filter(pk=addendum_id, render_status=Addendum.RenderStatus.PENDING).update(
             render_status=Addendum.RenderStatus.FAILED, render_error=f"{type(error).__name__}: {error}"[:500]
@@ -644,7 +732,7 @@ def addendum_render(addendum_id: int) -> Addendum:
         addendum.refresh_from_db()
         return addendum
     with transaction.atomic():
-        locked = Addendum.objects.select_for_update().get(pk=addendum_id)
+        locked = Addendum.objects.select_for_update(no_key=True).get(pk=addendum_id)
         if locked.status != Addendum.Status.ISSUED or locked.render_status == Addendum.RenderStatus.READY:
             return locked  # a parallel run finished first
         locked.pdf.save(f"{locked.number}.pdf", ContentFile(pdf), save=False)
@@ -656,12 +744,14 @@ def addendum_render(addendum_id: int) -> Addendum:
     return locked
 
 
+@retry_on_conflict
 def addendum_render_again(*, addendum: Addendum, actor) -> Addendum:
     if Role.ACCOUNT_MANAGER not in order_roles(actor, addendum.order):
         raise NotPermitted(_("Only the customer's account manager can generate the document again."))
     with transaction.atomic():
-        locked = Addendum.objects.select_for_update().get(pk=addendum.pk)
-        if locked.status != Addendum.Status.ISSUED or locked.render_status != Addendum.RenderStatus.FAILED:
+        locked = Addendum.objects.select_for_update(no_key=True).get(pk=addendum.pk)
+        failed = locked.render_status == Addendum.RenderStatus.FAILED or locked.render_stalled
+        if locked.status != Addendum.Status.ISSUED or not failed:
             raise NotAllowedNow(_("Only a document that failed can be generated again."))
         locked.render_status = Addendum.RenderStatus.PENDING
         locked.render_error = ""
@@ -674,10 +764,11 @@ def addendum_render_again(*, addendum: Addendum, actor) -> Addendum:
             role=Role.ACCOUNT_MANAGER,
             comment=locked.number,
         )
-        transaction.on_commit(lambda: render_addendum.delay(locked.pk), robust=True)
+        enqueue_addendum_render(locked)
     return locked
 
 
+@outbox_handler(STAMP_ADDENDUM, label=_lazy("Stamp an accepted addendum"))
 def addendum_stamp(addendum_id: int) -> Addendum:
     """Store the final copy of an accepted version, stamped with the acceptance. Runs once."""
     addendum = Addendum.objects.select_related("order").get(pk=addendum_id)
@@ -685,10 +776,46 @@ def addendum_stamp(addendum_id: int) -> Addendum:
         return addendum
     pdf = documents.html_to_pdf(documents.addendum_html(addendum, stamp=True))
     with transaction.atomic():
-        locked = Addendum.objects.select_for_update().get(pk=addendum_id)
+        locked = Addendum.objects.select_for_update(no_key=True).get(pk=addendum_id)
         if locked.final_sha256:
             return locked
         locked.final_pdf.save(f"{locked.number}-accepteret.pdf", ContentFile(pdf), save=False)
         locked.final_sha256 = hashlib.sha256(pdf).hexdigest()
         locked.save(update_fields=["final_pdf", "final_sha256"])
     return locked
+
+
+def addendum_documents_recover() -> int:
+    """Queue the documents that should exist and that nothing is working on (beat, every sweep).
+
+    The outbox already retries its own messages; this catches versions left without one, such as
+    renders lost before the outbox existed: a version "being generated" for too long, or accepted
+    without its stamped copy. A document whose message was given up is left to support.
+    """
+    stalled_after = timezone.now() - datetime.timedelta(seconds=settings.ADDENDUM_RENDER_STALLED_SECONDS)
+    candidates = [
+        (RENDER_ADDENDUM, a)
+        for a in Addendum.objects.select_related("order").filter(
+            status=Addendum.Status.ISSUED, render_status=Addendum.RenderStatus.PENDING, issued_at__lt=stalled_after
+        )
+        if a.render_stalled
+    ] + [
+        (STAMP_ADDENDUM, a)
+        for a in Addendum.objects.select_related("order").filter(
+            status=Addendum.Status.ACCEPTED, final_sha256="", decided_at__lt=stalled_after
+        )
+    ]
+    queued = 0
+    for handler, addendum in candidates:
+        if outbox_holds(handler, key=str(addendum.pk)):
+            continue
+        with transaction.atomic():
+            (enqueue_addendum_render if handler == RENDER_ADDENDUM else enqueue_addendum_stamp)(addendum)
+        logger.warning(
+            "Addendum %s had no document under way; queued %s",
+            addendum.number,
+            handler,
+            extra={"order": addendum.order_id, "addendum": addendum.pk},
+        )
+        queued += 1
+    return queued

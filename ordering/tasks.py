@@ -1,33 +1,47 @@
 """Thin tasks: take ids, call a service. Safe to run twice."""
 
-from smtplib import SMTPException
-
 from celery import shared_task
+from django.db import transaction
+
+# E-mails and documents go through the outbox (core/outbox.py). These three tasks remain only for
+# messages a broker still holds from before it: each hands its work to the outbox, which delivers it.
 
 
-@shared_task(
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    max_retries=8,
-)
-def send_event_notification(event_id: int) -> int:
-    from .notifications import notify_event
+@shared_task
+def send_event_notification(event_id: int) -> None:
+    from .models import AuditEvent
+    from .services import enqueue_event_notification
 
-    return notify_event(event_id)
+    with transaction.atomic():
+        enqueue_event_notification(AuditEvent.objects.get(pk=event_id))
 
 
-@shared_task(time_limit=120, soft_time_limit=100, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def render_addendum(addendum_id: int) -> str:
-    from .services import addendum_render
+@shared_task
+def render_addendum(addendum_id: int) -> None:
+    from .services import enqueue_addendum_render
 
-    return addendum_render(addendum_id).render_status
+    _enqueue_for_addendum(enqueue_addendum_render, addendum_id)
 
 
-@shared_task(time_limit=120, soft_time_limit=100, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def stamp_addendum(addendum_id: int) -> bool:
-    from .services import addendum_stamp
+@shared_task
+def stamp_addendum(addendum_id: int) -> None:
+    from .services import enqueue_addendum_stamp
 
-    return bool(addendum_stamp(addendum_id).final_sha256)
+    _enqueue_for_addendum(enqueue_addendum_stamp, addendum_id)
+
+
+def _enqueue_for_addendum(enqueue, addendum_id: int) -> None:
+    from .models import Addendum
+
+    with transaction.atomic():
+        enqueue(Addendum.objects.select_related("order").get(pk=addendum_id))
+
+
+@shared_task
+def recover_addendum_documents() -> int:
+    from .services import addendum_documents_recover
+
+    return addendum_documents_recover()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

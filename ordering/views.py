@@ -11,6 +11,9 @@ from billing.selectors import billing_section
 from billing.services import quote_for_form
 from certificates.selectors import certificate_section
 from config.security import SecurityEvent, security_event
+from core.errors import Refusal
+from core.form_tokens import Outcome, submit_once
+from core.models import OutboxMessage
 
 from .actions import ACTIONS
 from .forms import CustomerChoiceForm, OrderForm, TransitionForm
@@ -33,8 +36,8 @@ from .selectors import (
 )
 from .services import (
     TRANSITION_SERVICES,
+    ChangedMeanwhile,
     NotPermitted,
-    OrderError,
     addendum_render_again,
     integration_type_for,
     order_create,
@@ -45,7 +48,11 @@ PAGE_SIZE = 25
 
 
 def _page(request: HttpRequest, qs, param: str = "page"):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get(param))
+    # The page's ids first (a subquery the index answers), then only their rows: a deep page
+    # (?page=200) skips thousands of index entries instead of sorting thousands of joined rows.
+    page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get(param))
+    page.object_list = qs.filter(pk__in=page.object_list)
+    return page
 
 
 @login_required
@@ -71,6 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
         query = request.GET.get("q", "")
         context["support_query"] = query
         context["support_page"] = _page(request, support_accesses(user, query), "support_page")
+        context["outbox_dead"] = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count()
         if request.headers.get("HX-Request") and request.GET.get("target") == "support":
             return render(request, "ordering/_support_table.html", context)
     context["is_customer_user"] = is_customer_user
@@ -116,7 +124,7 @@ def _ordering_customer(request: HttpRequest):
     return customers.first(), customers
 
 
-def _apply_service_errors(form, error: OrderError) -> None:
+def _apply_service_errors(form, error: Refusal) -> None:
     for field, message in error.errors.items():
         form.add_error(field if field in form.fields else None, message)
     if not error.errors:
@@ -130,13 +138,15 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
         raise Http404("Not an orderer")
     form = OrderForm(request.POST or None, customer=customer)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def create() -> Outcome:
             order = order_create(actor=request.user, customer=customer, facts=form.cleaned_data)
-        except OrderError as error:
+            return Outcome(order.get_absolute_url(), _("The order was saved as a draft. Check it and submit it."))
+
+        try:
+            return submit_once(request, create)
+        except Refusal as error:
             _apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The order was saved as a draft. Check it and submit it."))
-            return redirect("ordering:order_detail", pk=order.pk)
     return render(
         request,
         "ordering/order_form.html",
@@ -163,13 +173,15 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("ordering:order_detail", pk=order.pk)
     form = OrderForm(request.POST or None, customer=order.customer, initial=OrderForm.initial_from(order))
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def save() -> Outcome:
             order_update_draft(order=order, actor=request.user, facts=form.cleaned_data)
-        except OrderError as error:
+            return Outcome(order.get_absolute_url(), _("The draft was saved."))
+
+        try:
+            return submit_once(request, save)
+        except Refusal as error:
             _apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The draft was saved."))
-            return redirect("ordering:order_detail", pk=order.pk)
     return render(
         request,
         "ordering/order_form.html",
@@ -264,13 +276,6 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
     form = TransitionForm(request.POST, action=ACTIONS[action])
     if not form.is_valid():
         return render(request, "ordering/order_detail.html", _detail_context(request, order, form), status=400)
-    if form.cleaned_data["expected_state"] != order.state:
-        messages.error(
-            request,
-            _("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
-            % {"state": order.get_state_display()},
-        )
-        return redirect("ordering:order_detail", pk=order.pk)
     kwargs = {"order": order, "actor": request.user}
     data = form.cleaned_data
     if action == "emergency_close":
@@ -290,14 +295,23 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
         )
     if action == "close" and request.POST.get("licence_choice"):
         kwargs["end_licence_ids"] = [int(v) for v in request.POST.getlist("end_licence") if v.isdigit()]
-    try:
+
+    def act() -> Outcome:
+        # Checked here, not before: a form sent twice gets the first one's answer, not this refusal.
+        if form.cleaned_data["expected_state"] != order.state:
+            raise ChangedMeanwhile(
+                _("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
+                % {"state": order.get_state_display()}
+            )
         TRANSITION_SERVICES[action](**kwargs)
-    except OrderError as error:
+        return Outcome(order.get_absolute_url(), _("Done: %(action)s.") % {"action": ACTIONS[action].label})
+
+    try:
+        return submit_once(request, act)
+    except Refusal as error:
         if isinstance(error, NotPermitted):
             security_event(request, SecurityEvent.ACTION_REFUSED, action=action, order=order.pk, reason=error.message)
         messages.error(request, error.message)
-    else:
-        messages.success(request, _("Done: %(action)s.") % {"action": ACTIONS[action].label})
     return redirect("ordering:order_detail", pk=order.pk)
 
 
@@ -348,12 +362,15 @@ def addendum_status(request: HttpRequest, pk: int, version: int) -> HttpResponse
 @require_POST
 def addendum_render_again_view(request: HttpRequest, pk: int, version: int) -> HttpResponse:
     addendum = _addendum_for_user(request, pk, version)
-    try:
+
+    def render_again() -> Outcome:
         addendum_render_again(addendum=addendum, actor=request.user)
-    except OrderError as error:
+        return Outcome(addendum.order.get_absolute_url(), _("The document is being generated again."))
+
+    try:
+        return submit_once(request, render_again)
+    except Refusal as error:
         if isinstance(error, NotPermitted):
             security_event(request, SecurityEvent.ACTION_REFUSED, action="render_again", order=pk, reason=error.message)
         messages.error(request, error.message)
-    else:
-        messages.success(request, _("The document is being generated again."))
     return redirect(addendum.order.get_absolute_url())

@@ -105,6 +105,30 @@ def static_files_from_finders(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def form_tokens_sent_like_csrf(monkeypatch):
+    """The test client sends a fresh form token with each POST of a logged-in user, as it skips the CSRF check.
+
+    Tests post data, not the pages that carry the token (core/form_tokens.py); tests about the tokens
+    send `form_token` themselves, and then exactly what they send is posted.
+    """
+    from django.conf import settings as django_settings
+    from django.contrib.auth import SESSION_KEY
+    from django.test import Client
+
+    from core.form_tokens import FIELD, form_token_issue
+
+    post = Client.post
+
+    def post_with_token(self, path, data=None, *args, **kwargs):
+        logged_in = django_settings.SESSION_COOKIE_NAME in self.cookies and self.session.get(SESSION_KEY)
+        if logged_in and (data is None or (isinstance(data, dict) and FIELD not in data)):
+            data = {**(data or {}), FIELD: form_token_issue(self.session[SESSION_KEY])}
+        return post(self, path, data, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "post", post_with_token)
+
+
 def make_user(username: str, **extra) -> User:
     return User.objects.create_user(
         username=username,

@@ -64,3 +64,23 @@ def test_without_a_broker_tasks_run_eagerly():
     assert result.stdout.strip().endswith("True")
     result = load_settings(CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
     assert result.stdout.strip().endswith("False")
+
+
+@pytest.mark.parametrize(("max_age", "expected"), [(None, "60 True"), ("0", "0 True")])
+def test_database_connections_are_kept_a_minute_and_checked_before_reuse(max_age, expected):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_CONN_MAX_AGE"}
+    if max_age is not None:
+        env["DATABASE_CONN_MAX_AGE"] = max_age
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from config import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == expected, result.stderr

@@ -52,7 +52,7 @@ def lines_for(period):
 )
 def test_monthly_fees_are_prorated_by_active_days(cast, start, end, month, days, amount):
     f = fee(cast, start=start, end=end)
-    billing.billing_run(period=month)
+    billing.billing_run(period=month, force=True)  # 2028 has not ended
     lines = [line for line in lines_for(month) if line.service_month == month]
     if amount is None:
         assert lines == []
@@ -262,7 +262,7 @@ def test_consulting_hours_are_billed_at_the_hourly_rate(cast, order_in):
         billing.consulting_record(
             order=order, actor=cast.orderer_a, on=order.activated_on, hours=D("1"), description="x"
         )
-    billing.billing_run(period=order.activated_on.replace(day=1))
+    billing.billing_run(period=order.activated_on.replace(day=1), force=True)  # this month
     line = InvoiceLine.objects.get(charge=charge)
     assert line.kind == "consulting" and line.amount == D("3750.00")
 
@@ -324,7 +324,7 @@ def test_the_billing_run_costs_the_same_queries_for_few_and_many_lines(cast):
             ]
         )
         with CaptureQueriesContext(connection) as queries:
-            billing.billing_run(period=day(year, 2, 1))
+            billing.billing_run(period=day(year, 2, 1), force=True)
         # SQLite allows 999 parameters a statement, so Django splits a large bulk insert into batches;
         # PostgreSQL takes it whole. Everything else must be the same however many lines there are.
         counted = [
@@ -338,6 +338,43 @@ def test_the_billing_run_costs_the_same_queries_for_few_and_many_lines(cast):
     many_queries, many_lines = run_with(400, 2040)
     assert many_lines > few_lines * 10
     assert many_queries == few_queries
+
+
+def test_a_run_reads_only_the_fees_it_bills_not_the_months_and_lines_behind_them(cast, monkeypatch):
+    order = make_order(cast, "draft")
+    for _ in range(5):
+        fee(cast, start=day(2026, 1, 1), end=day(2026, 2, 1), order=order)  # billed in January, then over
+    running = fee(cast, start=day(2026, 1, 1), order=order)
+    retroactively_ended = fee(cast, start=day(2026, 1, 1), order=order)
+    for month in range(1, 5):
+        billing.billing_run(period=day(2026, month, 1))
+    RecurringFee.objects.filter(pk=retroactively_ended.pk).update(ends_on=day(2026, 3, 10))
+
+    loaded = []
+
+    def count_loads(model):
+        from_db = model.from_db.__func__
+
+        def counted(cls, db, field_names, values):
+            loaded.append(cls.__name__)
+            return from_db(cls, db, field_names, values)
+
+        monkeypatch.setattr(model, "from_db", classmethod(counted))
+
+    count_loads(RecurringFee)
+    count_loads(InvoiceLine)
+    billing.billing_run(period=day(2026, 5, 1))
+    # The running fee, and the March and April lines of the fee ended back in March (to credit them).
+    assert sorted(loaded) == ["InvoiceLine", "InvoiceLine", "RecurringFee", "RecurringFee", "RecurringFee"]
+    may = InvoiceLine.objects.filter(invoice__period=day(2026, 5, 1))
+    assert sorted(may.values_list("recurring_fee", "kind")) == [
+        (running.pk, "recurring"),
+        (retroactively_ended.pk, "correction"),
+        (retroactively_ended.pk, "correction"),
+    ]
+    loaded.clear()
+    billing.billing_run(period=day(2026, 6, 1))
+    assert loaded == ["RecurringFee"]  # credited once; from now on only the running fee is read
 
 
 def test_the_admin_can_edit_an_unused_price_list_but_only_read_a_used_one(cast, order_in, client):

@@ -59,3 +59,25 @@ def test_the_shipped_test_anchors_are_used_by_default(bundle_file, capsys):
     code, out = run(capsys, str(bundle_file), "--json")
     assert code == 1  # the look-alike root is not the real OCES3 test root
     assert json.loads(out)["findings"][0]["code"] == "root_not_trusted"
+
+
+def test_the_command_starts_without_weasyprint_or_system_checks():
+    """WeasyPrint takes most of a second to import; only rendering a PDF may load it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from certificates.management.commands.check_certificate_bundle import Command
+
+    assert Command.requires_system_checks == []
+    probe = "import sys, django; django.setup(); import config.urls; print('weasyprint' in sys.modules)"
+    loaded = subprocess.run(  # noqa: S603 - a fixed command; a fresh process, as a command starts
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "False"  # every view, service and admin is loaded, and WeasyPrint is not

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from config.security import JsonLinesFormatter
+from config.logs import JsonLinesFormatter
 
 
 @pytest.fixture

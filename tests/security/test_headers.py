@@ -35,7 +35,7 @@ def test_a_csv_export_is_not_stored(cast, order_in, client):
     from billing.services import billing_run
 
     order_in("active")
-    run = billing_run(period=datetime.date.today().replace(day=1))
+    run = billing_run(period=datetime.date.today().replace(day=1), force=True)
     client.force_login(cast.am_a)
     response = client.get(reverse("billing:run_export", args=[run.pk]))
     assert response["Content-Type"].startswith("text/csv")

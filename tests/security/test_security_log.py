@@ -94,7 +94,7 @@ def test_another_customers_order_is_a_plain_404_and_is_logged_but_a_missing_one_
 @pytest.mark.parametrize("person", ["orderer_b", "am_b"])
 def test_another_customers_invoice_is_logged_but_a_missing_one_is_not(cast, order_in, client, security_log, person):
     order_in("active")
-    billing_run(period=datetime.date.today().replace(day=1))
+    billing_run(period=datetime.date.today().replace(day=1), force=True)
     invoice = Invoice.objects.get(customer=cast.customer_a)
     client.force_login(getattr(cast, person))
     url = reverse("billing:invoice_detail", args=[invoice.pk])

@@ -1,0 +1,577 @@
+"""The outbox: work a write causes is stored with the write, delivered once, retried, given up visibly.
+
+Fast: SQLite (or PostgreSQL when DATABASE_URL says so) and eager Celery. The real worker, broker and
+faults are in test_worker_faults.py.
+"""
+
+import datetime
+import threading
+from smtplib import SMTPServerDisconnected
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from core.models import OutboxMessage
+from core.outbox import (
+    outbox_backlog,
+    outbox_backoff,
+    outbox_deliver,
+    outbox_enqueue,
+    outbox_handler,
+    outbox_send_again,
+    outbox_sweep,
+)
+from core.tasks import deliver_outbox_message
+from ordering import services
+from ordering.models import Addendum, AuditEvent, Notification
+
+from ..conftest import accept_rendered
+
+# A handler for these tests: records each run, fails while `failing` says so.
+calls: list[dict] = []
+failing = {"times": 0, "error": OSError("storage unavailable")}
+given_up: list[int] = []
+
+
+@outbox_handler("tests.record", label="Test work", on_dead=lambda message: given_up.append(message.pk))
+def record(**payload) -> None:
+    calls.append(payload)
+    if failing["times"]:
+        failing["times"] -= 1
+        raise failing["error"]
+
+
+# Stands for the sweep and a second task arriving while a delivery is under way.
+race_seen: list = []
+
+
+@outbox_handler("tests.racing", label="Racing")
+def racing(message_id: int) -> None:
+    race_seen.append(outbox_sweep())
+    race_seen.append(outbox_deliver(message_id))
+    calls.append({})
+
+
+@pytest.fixture(autouse=True)
+def clean_handler_state():
+    race_seen.clear()
+    calls.clear()
+    given_up.clear()
+    failing["times"] = 0
+    yield
+
+
+class Clock:
+    """timezone.now() under the test's control, starting at the real now."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+
+    def __call__(self) -> datetime.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += datetime.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock
+
+
+def enqueue(**kwargs) -> OutboxMessage:
+    with transaction.atomic():
+        return outbox_enqueue("tests.record", payload={"n": 1}, **kwargs)
+
+
+def no_dispatch(monkeypatch):
+    """The broker takes nothing: dispatch fails as it does when Redis is unreachable."""
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(deliver_outbox_message, "delay", unreachable)
+
+
+# --- Written with the write --------------------------------------------------------------------
+
+
+def test_a_transition_stores_its_emails_in_its_own_transaction(cast, order_in, django_capture_on_commit_callbacks):
+    order = order_in("draft")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_submit(order=order, actor=cast.orderer_a)
+    event = AuditEvent.objects.order_by("-seq").first()
+    message = OutboxMessage.objects.get(event_id=event.pk)
+    assert (message.handler, message.order_id, message.payload) == (
+        "ordering.notify_event",
+        order.pk,
+        {"event_id": event.pk},
+    )
+    assert message.status == "delivered" and message.attempts == 1 and message.delivered_at
+
+
+def test_a_rolled_back_write_leaves_no_message_and_sends_nothing(cast, order_in):
+    order = order_in("draft")
+    before = OutboxMessage.objects.count()
+    mail.outbox.clear()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        services.order_submit(order=order, actor=cast.orderer_a)
+        assert OutboxMessage.objects.count() == before + 1  # written inside the transaction
+        raise Boom
+
+    assert OutboxMessage.objects.count() == before
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_can_only_be_stored_inside_the_write_transaction():
+    with pytest.raises(RuntimeError):
+        outbox_enqueue("tests.record", payload={})
+
+
+def test_only_registered_handlers_can_be_stored(db):
+    with pytest.raises(LookupError), transaction.atomic():
+        outbox_enqueue("os.system", payload={"command": "true"})
+
+
+def test_work_under_one_key_is_stored_once_while_it_waits(db, monkeypatch):
+    no_dispatch(monkeypatch)
+    first = enqueue(key="7")
+    second = enqueue(key="7")
+    assert first.pk == second.pk
+    assert OutboxMessage.objects.filter(key="tests.record:7").count() == 1
+
+
+# --- Delivered once ----------------------------------------------------------------------------
+
+
+def test_a_message_runs_once_however_often_it_is_delivered(db, monkeypatch):
+    no_dispatch(monkeypatch)
+    message = enqueue()
+    assert outbox_deliver(message.pk) is True
+    assert outbox_deliver(message.pk) is False
+    assert outbox_sweep() == 0
+    assert calls == [{"n": 1}]
+
+
+def test_the_sweep_cannot_take_a_message_while_its_task_runs_it(db):
+    message = enqueue()
+    OutboxMessage.objects.filter(pk=message.pk).update(handler="tests.racing", payload={"message_id": message.pk})
+    assert outbox_deliver(message.pk) is True
+    assert race_seen == [0, False] and len(calls) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent connections")
+def test_racing_deliveries_of_one_event_send_each_email_once(cast, order_in, monkeypatch):
+    order = order_in("active")
+    no_dispatch(monkeypatch)
+    services.order_emergency_close(order=order, actor=cast.support, reason="Brud")
+    message = OutboxMessage.objects.get(handler="ordering.notify_event", status="pending")
+    mail.outbox.clear()
+    barrier = threading.Barrier(4)
+    results = []
+
+    def deliver():
+        try:
+            barrier.wait(timeout=10)
+            results.append(outbox_deliver(message.pk))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [False, False, False, True]
+    assert sorted(a for m in mail.outbox for a in m.to) == [
+        "am_a@example.test",
+        "orderer_a@example.test",
+        "signatory_a@example.test",
+    ]
+    assert Notification.objects.filter(event_id=message.event_id).count() == 3
+
+
+def test_a_delivery_whose_worker_died_is_taken_up_when_its_claim_runs_out(db, clock):
+    message = enqueue()
+    # A worker claimed the message and was killed before it finished.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=1, claim_token="dead-worker", claimed_until=clock.now + datetime.timedelta(seconds=150)
+    )
+    assert outbox_deliver(message.pk) is False  # still claimed
+    clock.advance(seconds=151)
+    assert outbox_sweep() == 1  # handed to the (eager) task again, which delivers it
+    message.refresh_from_db()
+    assert (message.status, message.attempts, calls) == ("delivered", 2, [{"n": 1}])
+
+
+def test_the_same_message_given_again_by_the_broker_takes_over_at_once(db):
+    message = enqueue()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=1, claim_token="task-1", claimed_until=timezone.now() + datetime.timedelta(seconds=150)
+    )
+    assert outbox_deliver(message.pk, token="task-2") is False
+    assert outbox_deliver(message.pk, token="task-1") is True  # reject_on_worker_lost gave it back
+
+
+# --- Retried with back-off, then given up ------------------------------------------------------
+
+
+def test_backoff_doubles_from_the_base_up_to_the_cap(settings):
+    settings.OUTBOX_BACKOFF_SECONDS, settings.OUTBOX_BACKOFF_MAX_SECONDS = 60, 3600
+    assert [outbox_backoff(n).total_seconds() for n in range(1, 9)] == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_a_failed_message_is_not_tried_again_a_moment_before_its_backoff_ends(db, settings, clock):
+    settings.OUTBOX_BACKOFF_SECONDS = 60
+    failing["times"] = 1
+    message = enqueue()
+    assert outbox_deliver(message.pk) is False
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert message.next_attempt_at == clock.now + datetime.timedelta(seconds=60)
+    assert message.last_error == "OSError: storage unavailable"
+
+    clock.advance(seconds=59, microseconds=999999)
+    assert outbox_deliver(message.pk) is False
+    assert len(calls) == 1
+    clock.advance(microseconds=1)
+    assert outbox_deliver(message.pk) is True
+    assert len(calls) == 2
+
+
+def test_a_message_is_given_up_after_exactly_the_allowed_attempts(db, settings, clock):
+    settings.OUTBOX_MAX_ATTEMPTS = 4
+    failing["times"] = 99
+    message = enqueue()
+    for attempt in range(1, 4):
+        outbox_deliver(message.pk)
+        message.refresh_from_db()
+        assert (message.status, message.attempts) == ("pending", attempt)  # N-1 failures: still tried again
+        clock.advance(hours=2)
+    assert given_up == []
+    outbox_deliver(message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.attempts, given_up) == ("dead", 4, [message.pk])
+    clock.advance(days=1)
+    assert outbox_sweep() == 0 and outbox_deliver(message.pk) is False
+    assert len(calls) == 4
+
+
+def test_a_worker_dying_on_the_last_attempt_still_ends_in_given_up(db, settings, clock):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    message = enqueue()
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=2, claim_token="x", claimed_until=clock.now)
+    clock.advance(seconds=1)
+    assert outbox_deliver(message.pk) is False
+    message.refresh_from_db()
+    assert message.status == "dead" and calls == [] and given_up == [message.pk]
+
+
+def test_a_worker_that_does_not_know_the_handler_leaves_the_message_for_one_that_does(db, clock):
+    message = enqueue()
+    OutboxMessage.objects.filter(pk=message.pk).update(handler="tests.from_a_newer_release")
+    assert outbox_deliver(message.pk) is False
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert message.last_error.startswith("LookupError: no outbox handler named 'tests.from_a_newer_release'")
+    OutboxMessage.objects.filter(pk=message.pk).update(handler="tests.record")  # the new release is deployed
+    clock.advance(minutes=1)
+    assert outbox_deliver(message.pk) is True
+
+
+def test_an_smtp_outage_delays_the_emails_and_loses_none(
+    cast, order_in, monkeypatch, clock, django_capture_on_commit_callbacks
+):
+    from django.core.mail.backends import locmem
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_in("submitted")
+    mail.outbox.clear()
+
+    def smtp_down(self, messages):
+        raise SMTPServerDisconnected("Connection unexpectedly closed")
+
+    with monkeypatch.context() as smtp, django_capture_on_commit_callbacks(execute=True):
+        smtp.setattr(locmem.EmailBackend, "send_messages", smtp_down)
+        services.order_reject(order=order, actor=cast.am_a, comment="Nej")
+    message = OutboxMessage.objects.get(handler="ordering.notify_event", order_id=order.pk, status="pending")
+    assert "SMTPServerDisconnected" in message.last_error and mail.outbox == []
+
+    clock.advance(minutes=1)
+    assert outbox_sweep() == 1
+    assert [m.to for m in mail.outbox] == [["orderer_a@example.test"]]
+    message.refresh_from_db()
+    assert message.status == "delivered"
+
+
+def test_an_unreachable_broker_delays_the_work_of_a_transition_and_loses_none(
+    cast, order_in, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_in("submitted")
+    mail.outbox.clear()
+    with monkeypatch.context() as broker, django_capture_on_commit_callbacks(execute=True):
+        no_dispatch(broker)
+        services.order_issue_addendum(order=order, actor=cast.am_a)
+    order.refresh_from_db()
+    assert order.state == "awaiting_signature" and mail.outbox == []
+    assert order.addenda.get().render_status == "pending"
+    waiting = OutboxMessage.objects.filter(order_id=order.pk, status="pending")
+    assert {m.handler for m in waiting} == {"ordering.notify_event", "ordering.render_addendum"}
+    assert all(m.dispatched_at is None for m in waiting)
+
+    assert outbox_sweep() == 2  # the broker is back
+    assert [m.to for m in mail.outbox] == [["signatory_a@example.test"]]
+    assert order.addenda.get().render_status == "ready"
+    assert outbox_sweep() == 0
+
+
+def test_a_lost_dispatch_is_logged_naming_the_order_event_and_message(
+    cast, order_in, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    order = order_in("draft")
+    no_dispatch(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_submit(order=order, actor=cast.orderer_a)
+    message = OutboxMessage.objects.get(order_id=order.pk, status="pending")
+    record = next(r for r in caplog.records if r.name == "core.outbox")
+    assert (record.outbox, record.order, record.event, record.handler) == (
+        message.pk,
+        order.pk,
+        message.event_id,
+        "ordering.notify_event",
+    )
+
+
+# --- Addendum documents ------------------------------------------------------------------------
+
+
+def broken_storage(monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    def fail(self, name, content):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FileSystemStorage, "_save", fail)
+
+
+def test_a_render_storage_keeps_failing_ends_failed_with_generate_again(
+    cast, order_in, monkeypatch, clock, client, django_capture_on_commit_callbacks
+):
+    order = order_in("submitted")
+    with monkeypatch.context() as storage:
+        broken_storage(storage)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.order_issue_addendum(order=order, actor=cast.am_a)
+        for _ in range(services.RENDER_ATTEMPTS - 1):
+            addendum = Addendum.objects.get(order=order)
+            assert addendum.render_status == "pending"
+            clock.advance(minutes=10)
+            outbox_sweep()
+    addendum = Addendum.objects.get(order=order)
+    assert addendum.render_status == "failed"
+    assert "No space left on device" in addendum.render_error
+    message = OutboxMessage.objects.get(handler="ordering.render_addendum")
+    assert (message.status, message.attempts) == ("dead", services.RENDER_ATTEMPTS)
+
+    client.force_login(cast.am_a)
+    page = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    assert "Dokumentet kunne ikke dannes" in page and "Dan igen" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("ordering:addendum_render", args=[order.pk, addendum.version]))
+    assert Addendum.objects.get(order=order).render_status == "ready"
+    message.refresh_from_db()
+    assert message.status == "delivered"  # the same message, asked for again, no longer on the list
+
+
+def test_a_render_pending_past_the_bound_shows_as_stalled_with_generate_again(
+    cast, order_in, settings, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    order = order_in("submitted")
+    services.order_issue_addendum(order=order, actor=cast.am_a)  # its render never reaches a worker
+    addendum = Addendum.objects.get(order=order)
+    url = reverse("ordering:addendum_status", args=[order.pk, addendum.version])
+    manager, signatory = Client(), Client()
+    manager.force_login(cast.am_a)
+    signatory.force_login(cast.signatory_a)
+    bound = datetime.timedelta(seconds=settings.ADDENDUM_RENDER_STALLED_SECONDS)  # a render's limit and a sweep
+    assert "Dokumentet dannes" in manager.get(url).content.decode()
+    Addendum.objects.filter(pk=addendum.pk).update(issued_at=timezone.now() - bound + datetime.timedelta(seconds=5))
+    assert "Dokumentet dannes" in manager.get(url).content.decode()
+
+    Addendum.objects.filter(pk=addendum.pk).update(issued_at=timezone.now() - bound - datetime.timedelta(seconds=1))
+    page = manager.get(url).content.decode()
+    assert "Dokumentet dannes" not in page and "Dan igen" in page
+    assert "Dan igen" not in signatory.get(url).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(reverse("ordering:addendum_render", args=[order.pk, addendum.version]))
+    assert Addendum.objects.get(pk=addendum.pk).render_status == "ready"
+    assert OutboxMessage.objects.filter(handler="ordering.render_addendum").count() == 1
+
+
+def test_documents_left_without_work_under_way_are_queued_again(
+    cast, order_in, settings, django_capture_on_commit_callbacks
+):
+    order = order_in("awaiting_signature")
+    addendum = Addendum.objects.get(order=order)
+    # As left behind before the outbox: pending, and no message for it.
+    OutboxMessage.objects.filter(handler="ordering.render_addendum").delete()
+    Addendum.objects.filter(pk=addendum.pk).update(
+        render_status="pending",
+        pdf="",
+        pdf_sha256="",
+        issued_at=timezone.now() - datetime.timedelta(seconds=settings.ADDENDUM_RENDER_STALLED_SECONDS + 1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.addendum_documents_recover() == 1
+    assert Addendum.objects.get(pk=addendum.pk).render_status == "ready"
+    assert services.addendum_documents_recover() == 0
+
+
+def test_tasks_a_broker_held_from_before_the_outbox_are_delivered_through_it(
+    cast, order_in, django_capture_on_commit_callbacks
+):
+    from ordering.tasks import render_addendum, send_event_notification
+
+    order = order_in("awaiting_signature")
+    OutboxMessage.objects.all().delete()  # as before the outbox existed
+    event = AuditEvent.objects.filter(order=order, kind="issue_addendum").get()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        render_addendum.delay(order.addenda.get().pk)
+        send_event_notification.delay(event.pk)
+    assert order.addenda.get().render_status == "ready"
+    assert [m.to for m in mail.outbox] == [["signatory_a@example.test"]]
+    assert set(OutboxMessage.objects.values_list("handler", "status")) == {
+        ("ordering.render_addendum", "delivered"),
+        ("ordering.notify_event", "delivered"),
+    }
+
+
+# --- Support: the given-up list and "send again" -------------------------------------------------
+
+
+def dead_message(settings) -> OutboxMessage:
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    failing["times"] = 1
+    message = enqueue()
+    outbox_deliver(message.pk)
+    message.refresh_from_db()
+    assert message.status == "dead"
+    return message
+
+
+def test_support_sees_given_up_messages_and_sends_one_again(cast, client, settings, django_capture_on_commit_callbacks):
+    message = dead_message(settings)
+    client.force_login(cast.support)
+    assert "Ikke leverede beskeder" in client.get(reverse("home")).content.decode()
+    page = client.get(reverse("core:outbox_dead_letters")).content.decode()
+    assert "Test work" in page and "OSError: storage unavailable" in page and "Send igen" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("core:outbox_send_again", args=[message.pk]))
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.sent_again_by) == ("delivered", 1, cast.support)
+    assert len(calls) == 2
+    assert "Send igen" not in client.get(reverse("core:outbox_dead_letters")).content.decode()
+
+
+@pytest.mark.parametrize("who", ["am_a", "orderer_a", "signatory_a", "outsider"])
+def test_only_support_sees_the_list_or_sends_again(cast, client, settings, who):
+    message = dead_message(settings)
+    client.force_login(getattr(cast, who))
+    assert client.get(reverse("core:outbox_dead_letters")).status_code == 403
+    assert client.post(reverse("core:outbox_send_again", args=[message.pk])).status_code == 403
+    message.refresh_from_db()
+    assert message.status == "dead" and len(calls) == 1
+    with pytest.raises(PermissionDenied):
+        outbox_send_again(message=message, actor=getattr(cast, who))
+
+
+def test_sending_again_needs_a_post(cast, client, settings):
+    message = dead_message(settings)
+    client.force_login(cast.support)
+    assert client.get(reverse("core:outbox_send_again", args=[message.pk])).status_code == 405
+
+
+def test_a_message_not_given_up_is_not_sent_again(cast, client):
+    message = enqueue()
+    client.force_login(cast.support)
+    response = client.post(reverse("core:outbox_send_again", args=[message.pk]), follow=True)
+    assert "ikke længere opgivet" in response.content.decode()
+    message.refresh_from_db()
+    assert message.status == "pending" and message.sent_again_by is None
+
+
+# --- For operators: check_health and the backlog ------------------------------------------------
+
+
+def run_check_health(capsys) -> tuple[int, str]:
+    try:
+        call_command("check_health")
+    except SystemExit as exit_info:
+        return exit_info.code, capsys.readouterr().err
+    return 0, capsys.readouterr().out
+
+
+def test_check_health_is_clean_when_all_work_is_done(cast, order_in, capsys, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_in("awaiting_signature")
+    with django_capture_on_commit_callbacks(execute=True):
+        accept_rendered(order=order, actor=cast.signatory_a)
+    assert order.addenda.get().final_sha256
+    code, output = run_check_health(capsys)
+    assert code == 0, output
+    assert "up to date" in output
+
+
+def test_check_health_names_each_given_up_and_overdue_message(cast, settings, capsys):
+    dead = dead_message(settings)
+    overdue = enqueue()
+    OutboxMessage.objects.filter(pk=overdue.pk).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=settings.OUTBOX_OVERDUE_SECONDS + 1)
+    )
+    fresh = enqueue()
+    code, output = run_check_health(capsys)
+    assert code == 1
+    assert f"outbox #{dead.pk} " in output and "given up after 1 attempts" in output
+    assert f"outbox #{overdue.pk} " in output and "not delivered since" in output
+    assert f"outbox #{fresh.pk} " not in output
+    assert outbox_backlog() == 1
+
+
+def test_check_health_names_stuck_failed_and_unstamped_addenda(cast, order_in, settings, capsys):
+    late = timezone.now() - datetime.timedelta(seconds=settings.ADDENDUM_RENDER_STALLED_SECONDS + 1)
+    stuck = order_in("awaiting_signature").addenda.get()
+    Addendum.objects.filter(pk=stuck.pk).update(render_status="pending", issued_at=late)
+    failed = order_in("awaiting_signature", system=cast.canteen, codes=("engangsydelser",)).addenda.get()
+    Addendum.objects.filter(pk=failed.pk).update(render_status="failed", render_error="OSError: disk")
+    accepted_order = order_in("provisioning", environment="test")
+    unstamped = accepted_order.addenda.get()
+    Addendum.objects.filter(pk=unstamped.pk).update(final_sha256="", final_pdf="", decided_at=late)
+
+    code, output = run_check_health(capsys)
+    assert code == 1
+    assert f"addendum {stuck.number} (order {stuck.order_id}): still being generated" in output
+    assert f"addendum {failed.number} (order {failed.order_id}): rendering failed: OSError: disk" in output
+    assert f"addendum {unstamped.number} (order {unstamped.order_id}): accepted" in output
+    assert "no stamped copy" in output

@@ -1,0 +1,52 @@
+"""The Celery app for the reliability tests' worker: the project's own app, with what a test asks for.
+
+Started only by tests/reliability/test_worker_faults.py (`celery -A tests.reliability.worker_app worker`).
+Production code has no test hooks: everything the tests change is changed here, from the environment
+the test gives the worker.
+
+- RELIABILITY_QUEUE: the one queue this test session's workers and publishers use.
+- RELIABILITY_SWEEP_SECONDS, RELIABILITY_CLAIM_SECONDS, RELIABILITY_BACKOFF_SECONDS: the outbox's
+  timings, shortened so a scenario takes seconds rather than minutes.
+- RELIABILITY_SLOW_RENDER_MARKER: the first render (across worker restarts) writes this file and then
+  sleeps, so the test can kill the worker mid-render.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+
+from config.celery import app  # noqa: E402
+from ordering import documents  # noqa: E402
+
+SWEEP_SECONDS = float(os.environ.get("RELIABILITY_SWEEP_SECONDS", "1"))
+
+settings.OUTBOX_SWEEP_SECONDS = SWEEP_SECONDS
+settings.OUTBOX_CLAIM_SECONDS = int(os.environ.get("RELIABILITY_CLAIM_SECONDS", "5"))
+settings.OUTBOX_BACKOFF_SECONDS = int(os.environ.get("RELIABILITY_BACKOFF_SECONDS", "1"))
+settings.OUTBOX_BACKOFF_MAX_SECONDS = 4
+
+app.conf.task_default_queue = os.environ["RELIABILITY_QUEUE"]
+app.conf.beat_schedule = {
+    "outbox-sweep": {"task": "core.tasks.sweep_outbox", "schedule": SWEEP_SECONDS},
+    "addendum-documents": {"task": "ordering.tasks.recover_addendum_documents", "schedule": SWEEP_SECONDS},
+}
+
+_render = documents.html_to_pdf
+_slow_marker = os.environ.get("RELIABILITY_SLOW_RENDER_MARKER")
+
+
+def html_to_pdf(html: str) -> bytes:
+    if _slow_marker and not Path(_slow_marker).exists():
+        Path(_slow_marker).write_text(str(os.getpid()))
+        time.sleep(120)  # the test kills the worker long before this ends
+    return _render(html)
+
+
+documents.html_to_pdf = html_to_pdf
