@@ -159,6 +159,10 @@ class RecurringFee(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # How far the fee has been invoiced: the day after the last day billed (not included, like ends_on),
+    # so a billing run reads only fees with days left to bill and bills only the months after it. Ahead
+    # of ends_on means the fee was ended after those days were billed: the next run credits them.
+    billed_until = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["customer", "starts_on", "pk"]
@@ -176,6 +180,15 @@ class RecurringFee(models.Model):
 
     def __str__(self) -> str:
         return self.description_da
+
+    def save(self, *args, **kwargs):
+        # Only the billing run moves billed_until (with an UPDATE): a fee read before a run and saved
+        # after it must not set the mark back, or the months billed meanwhile would be billed again.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "billed_until"
+            ]
+        super().save(*args, **kwargs)
 
     def is_active_on(self, day) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
@@ -285,6 +298,8 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         constraints = [models.UniqueConstraint(fields=["customer", "period"], name="one_invoice_per_customer_month")]
+        # The invoice list's order: a page is read from it instead of sorting every invoice of every month.
+        indexes = [models.Index(fields=["-period", "customer_name"], name="invoice_newest_first")]
 
     def __str__(self) -> str:
         return self.number

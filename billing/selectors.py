@@ -47,7 +47,7 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
 def customers_billed_for(user) -> QuerySet[Customer]:
     if user.is_support:
         return Customer.objects.all()
-    return Customer.objects.filter(served_customers(user, path="")).distinct()
+    return Customer.objects.filter(served_customers(user, path=""))
 
 
 def invoices_visible_to(user) -> QuerySet[Invoice]:
@@ -56,7 +56,7 @@ def invoices_visible_to(user) -> QuerySet[Invoice]:
     qs = Invoice.objects.select_related("customer")
     if user.is_support:
         return qs
-    return qs.filter(served_customers(user)).distinct()
+    return qs.filter(served_customers(user))
 
 
 def invoice_for_user(user, pk: int) -> Invoice:

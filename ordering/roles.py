@@ -18,7 +18,7 @@ def customer_roles(user, customer_id: int) -> set[Role]:
     if not user.is_authenticated:
         return set()
     roles: set[Role] = set()
-    membership = user.memberships.filter(customer_id=customer_id).first()
+    membership = _membership(user, customer_id)
     if membership is not None:
         if membership.is_orderer:
             roles.add(Role.ORDERER)
@@ -27,6 +27,21 @@ def customer_roles(user, customer_id: int) -> set[Role]:
     if user.is_support:
         roles.add(Role.SUPPORT)
     return roles
+
+
+def _membership(user, customer_id: int):
+    """The user's membership at the customer, read once per user object.
+
+    A page asks for the roles several times (the order's actions, its money section, its forms); the
+    user object lives as long as the request, so, like Django's own permission cache on the user, the
+    answer is kept on it and a changed membership counts from the next request.
+    """
+    cache = getattr(user, "_memberships_by_customer", None)
+    if cache is None:
+        cache = user._memberships_by_customer = {}
+    if customer_id not in cache:
+        cache[customer_id] = user.memberships.filter(customer_id=customer_id).first()
+    return cache[customer_id]
 
 
 def order_roles(user, order) -> set[Role]:

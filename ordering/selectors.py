@@ -1,11 +1,11 @@
 """Reads scoped to the user: every view that shows an order goes through these."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from config.security import NotVisible
 
-from .models import LIVE_ACCESS_STATES, AccessOrder, Customer, State
+from .models import LIVE_ACCESS_STATES, AccessOrder, Customer, CustomerMembership, State
 
 
 def _with_list_relations(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
@@ -16,9 +16,14 @@ def served_customers(user, path: str = "customer") -> Q:
     """The one tenant rule: a user sees data of customers they belong to or manage as account manager.
 
     `path` leads from the queried model to its customer ("" when querying customers themselves).
+    The customers are two small subqueries (`IN`), not a join: a join through the memberships would
+    repeat rows and need DISTINCT over every column, which keeps a list from being read in the order
+    of its index; each subquery is one index lookup the planner can estimate.
     """
-    prefix = f"{path}__" if path else ""
-    return Q(**{f"{prefix}memberships__user": user}) | Q(**{f"{prefix}account_manager": user})
+    customer_in = f"{path}__in" if path else "pk__in"
+    member_of = CustomerMembership.objects.filter(user=user).values("customer_id")
+    managed = Customer.objects.filter(account_manager=user).values("pk")
+    return Q(**{customer_in: member_of}) | Q(**{customer_in: managed})
 
 
 def orders_visible_to(user) -> QuerySet[AccessOrder]:
@@ -27,7 +32,7 @@ def orders_visible_to(user) -> QuerySet[AccessOrder]:
         return AccessOrder.objects.none()
     if user.is_support:
         return _with_list_relations(AccessOrder.objects.all())
-    return _with_list_relations(AccessOrder.objects.filter(served_customers(user)).distinct())
+    return _with_list_relations(AccessOrder.objects.filter(served_customers(user)))
 
 
 def order_for_user(user, pk: int) -> AccessOrder:
@@ -42,7 +47,8 @@ def order_for_user(user, pk: int) -> AccessOrder:
 
 def customer_orders(user) -> QuerySet[AccessOrder]:
     """Orders of the customers where the user is an orderer or signatory."""
-    return _with_list_relations(AccessOrder.objects.filter(customer__memberships__user=user).distinct())
+    member_of = CustomerMembership.objects.filter(user=user).values("customer_id")
+    return _with_list_relations(AccessOrder.objects.filter(customer__in=member_of))
 
 
 # States in which an order waits for its account manager to act.
@@ -51,11 +57,11 @@ ACCOUNT_MANAGER_QUEUE_STATES = (State.SUBMITTED, State.PROVISIONING, State.CLOSU
 
 def account_manager_queue(user) -> QuerySet[AccessOrder]:
     """Orders that wait for the account manager: to review, establish, close, or confirm a new certificate."""
-    waiting = Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) | Q(state=State.ACTIVE, certificate_bundles__status="pending")
-    return (
-        _with_list_relations(AccessOrder.objects.filter(waiting, customer__account_manager=user))
-        .distinct()
-        .order_by("submitted_at", "pk")
+    # EXISTS rather than a join to the bundles, so no DISTINCT is needed (an order can have several).
+    pending = AccessOrder.objects.filter(pk=OuterRef("pk"), certificate_bundles__status="pending")
+    waiting = Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) | Q(Exists(pending), state=State.ACTIVE)
+    return _with_list_relations(AccessOrder.objects.filter(waiting, customer__account_manager=user)).order_by(
+        "submitted_at", "pk"
     )
 
 

@@ -222,6 +222,8 @@ def count_queries(client, url, django_assert_max_num_queries, **params):
         ("orderer_a", "ordering:order_list", State.ACTIVE, {}),
         ("am_a", "ordering:order_list", State.ACTIVE, {"state": "active"}),
         ("support", "ordering:order_list", State.ACTIVE, {}),
+        ("am_a", "ordering:order_list", State.ACTIVE, {"page": "20"}),
+        ("orderer_a", "ordering:order_list", State.ACTIVE, {"page": "3"}),
     ],
 )
 def test_list_pages_cost_the_same_queries_for_5_and_500_orders(
@@ -254,6 +256,35 @@ def test_the_detail_page_costs_the_same_queries_however_long_the_history(cast, o
     with CaptureQueriesContext(connection) as long:
         client.get(url)
     assert len(short.captured_queries) == len(long.captured_queries)
+
+
+@pytest.mark.parametrize("who", ["am_a", "orderer_a"])
+def test_the_detail_page_costs_the_same_queries_however_many_orders_the_customer_has(cast, order_in, client, who):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order = order_in("active")
+    client.force_login(getattr(cast, who))
+    url = reverse("ordering:order_detail", args=[order.pk])
+    bulk_orders(cast, 2, State.ACTIVE)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    bulk_orders(cast, 300, State.ACTIVE)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(few.captured_queries) == len(many.captured_queries)
+    # The page asks for the user's roles many times; the membership is read once a request.
+    memberships = [q for q in many.captured_queries if q["sql"].startswith('SELECT "ordering_customermembership"')]
+    assert len(memberships) == 1
+
+
+def test_a_deep_page_lists_its_own_orders_newest_first(cast, client):
+    bulk_orders(cast, 30, State.ACTIVE)  # created in the same instant: the newer order is the later one
+    body = page(client, cast.am_a, reverse("ordering:order_list"), page=2)
+    first_made = list(AccessOrder.objects.order_by("pk"))
+    shown = [o for o in first_made if o.reference in body]
+    assert shown == first_made[:5]
+    assert [body.index(o.reference) for o in reversed(shown)] == sorted(body.index(o.reference) for o in shown)
 
 
 def test_an_english_browser_still_gets_danish_until_the_user_switches(cast, client):

@@ -11,6 +11,8 @@ from certificates.validation import MAX_UPLOAD_BYTES, inspect_bundle
 
 class Command(BaseCommand):
     help = "Check a certificate bundle (.zip or .pem) as an upload would be checked. Exit 0 when accepted, 1 when not."
+    # A pure check of one file: it needs neither the database nor the URL configuration the checks load.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("path")
