@@ -1,8 +1,12 @@
 """The error model every app shares (STYLE.md practice 12).
 
 A service that will not do what was asked raises a `Refusal`: nothing was written, and `message`
-says in a sentence, in the user's language, what is wrong and what to do. Each app refines it
-(ordering's OrderError, billing's BillingError); a view catches `Refusal` and shows the message.
+says in a sentence, in the user's language, what is wrong and what to do. It raises one of the four
+kinds below, so that callers can tell them apart without parsing sentences; views turn any of them
+into a message or form errors in one place (`core.http.show_refusal`).
+
+Pure cores (billing/pricing.py, certificates/validation.py) know nothing of users or languages: they
+raise their own small exceptions, and the Django code around them turns those into refusals.
 """
 
 
@@ -11,3 +15,19 @@ class Refusal(Exception):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}  # field name -> sentence, for forms that show errors on their fields
+
+
+class NotPermitted(Refusal):
+    """The user's role does not allow this. Views also write it to the security log."""
+
+
+class NotAllowedNow(Refusal):
+    """Not in the current state of things (the order's state, a missing price list); it may be later."""
+
+
+class ChangedMeanwhile(Refusal):
+    """Someone else changed the object since the user looked at it; reloading shows what happened."""
+
+
+class Invalid(Refusal):
+    """What the user gave is wrong; `errors` names the fields when a form can show them."""

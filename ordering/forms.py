@@ -1,8 +1,7 @@
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import TEXT_MAX_LENGTH, AccessOrder, Addendum, Customer, IntegrationPackage, Interface
+from .models import AccessOrder, Customer, IntegrationPackage, Interface
 from .selectors import active_accesses_of
 from .services import ORDER_FACT_FIELDS, systems_available_to
 from .validators import validate_multiline_text, validate_single_line_text
@@ -97,47 +96,3 @@ class CustomerChoiceForm(forms.Form):
     def __init__(self, *args, customers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers
-
-
-class TransitionForm(forms.Form):
-    """The few inputs a lifecycle action may need. Which ones depends on the action."""
-
-    expected_state = forms.CharField(widget=forms.HiddenInput)
-    comment = forms.CharField(
-        label=_("Comment"),
-        max_length=TEXT_MAX_LENGTH,
-        required=False,
-        validators=[validate_multiline_text],
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    on = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    confirm = forms.BooleanField(label=_("I confirm"), required=False)
-    signer_name = forms.CharField(
-        label=_("Your name"),
-        max_length=Addendum._meta.get_field("signer_name").max_length,
-        required=False,
-        validators=[validate_single_line_text],
-    )
-    signer_title = forms.CharField(
-        label=_("Your title"),
-        max_length=Addendum._meta.get_field("signer_title").max_length,
-        required=False,
-        validators=[validate_single_line_text],
-    )
-    document_sha256 = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, action, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.action = action
-        self.fields["comment"].label = action.comment_label
-        self.fields["comment"].required = action.comment_required
-        if action.asks_date:
-            self.fields["on"].initial = timezone.localdate()
-            self.fields["on"].required = True
-            self.fields["on"].label = action.date_label
-        if action.asks_confirmation:
-            self.fields["confirm"].required = True
-            self.fields["confirm"].label = action.confirmation_label
-        if action.asks_signature:
-            for name in ("signer_name", "signer_title", "document_sha256"):
-                self.fields[name].required = True

@@ -3,67 +3,52 @@
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.email import build_email
 from core.outbox import outbox_handler
 
-from .models import AuditEvent, Notification
+from .models import AuditEvent, AuditKind, Notification
+from .transitions import TRANSITIONS, Audience
 
-ORDERERS, SIGNATORIES, ACCOUNT_MANAGER = "orderers", "signatories", "account_manager"
 NOTIFY_EVENT = "ordering.notify_event"  # the outbox handler (core/outbox.py)
 
-# Transition -> who hears about it. Transitions not named here send nothing.
-RECIPIENTS = {
-    "submit": {ACCOUNT_MANAGER},
-    "return_for_changes": {ORDERERS},
-    "reject": {ORDERERS},
-    "withdraw": {ACCOUNT_MANAGER},
-    "issue_addendum": {SIGNATORIES},
-    "revise": {SIGNATORIES},
-    "accept": {ACCOUNT_MANAGER, ORDERERS},
-    "decline": {ACCOUNT_MANAGER, ORDERERS},
-    "activate": {ORDERERS},
-    "request_closure": {ACCOUNT_MANAGER},
-    "close": {ORDERERS},
-    "emergency_close": {ORDERERS, SIGNATORIES, ACCOUNT_MANAGER},
-    "certificate_rollover_requested": {ACCOUNT_MANAGER},
-    "certificate_rollover_confirmed": {ORDERERS},
+# The events that e-mail someone without being a transition; a transition's recipients and templates
+# are in its spec (ordering/transitions.py). Templates: ordering/email/<kind>_subject.txt, _body.txt, _body.html.
+OTHER_EVENTS: dict[AuditKind, frozenset[Audience]] = {
+    AuditKind.CERTIFICATE_ROLLOVER_REQUESTED: frozenset({Audience.ACCOUNT_MANAGER}),
+    AuditKind.CERTIFICATE_ROLLOVER_CONFIRMED: frozenset({Audience.ORDERERS}),
+}
+
+# Event kind -> who hears about it. Kinds not here send nothing.
+RECIPIENTS: dict[AuditKind, frozenset[Audience]] = {
+    **{spec.kind: spec.recipients for spec in TRANSITIONS.values() if spec.recipients},
+    **OTHER_EVENTS,
 }
 
 
+def email_template(kind: str) -> str:
+    spec = TRANSITIONS.get(kind)
+    return spec.email_template if spec is not None else f"ordering/email/{kind}"
+
+
 def recipients_for(event: AuditEvent) -> list[User]:
-    groups = RECIPIENTS.get(event.kind, set())
+    groups = RECIPIENTS.get(event.kind, frozenset())
     if not groups:
         return []
     customer = event.order.customer
     users: dict[int, User] = {}
-    if ACCOUNT_MANAGER in groups:
+    if Audience.ACCOUNT_MANAGER in groups:
         users[customer.account_manager_id] = customer.account_manager
     memberships = customer.memberships.select_related("user").filter(user__is_active=True)
     for m in memberships:
-        if (ORDERERS in groups and m.is_orderer) or (SIGNATORIES in groups and m.is_signatory):
+        if (Audience.ORDERERS in groups and m.is_orderer) or (Audience.SIGNATORIES in groups and m.is_signatory):
             users[m.user_id] = m.user
     # Nobody needs an e-mail about what they just did themselves.
     users.pop(event.actor_id, None)
     return [u for u in users.values() if u.email]
-
-
-def build_email(template_base: str, context: dict, to: str) -> EmailMultiAlternatives:
-    """An e-mail from the `<base>_subject.txt`, `<base>_body.txt` and `<base>_body.html` templates.
-
-    E-mails are Danish: they go to Danish public-sector staff and KMD, whatever the sender's language.
-    """
-    with translation.override("da"):
-        subject = " ".join(render_to_string(f"{template_base}_subject.txt", context).split())
-        text = render_to_string(f"{template_base}_body.txt", context)
-        html = render_to_string(f"{template_base}_body.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 def order_url(order) -> str:
@@ -72,7 +57,7 @@ def order_url(order) -> str:
 
 def render_event_email(event: AuditEvent, recipient: User) -> EmailMultiAlternatives:
     context = {"event": event, "order": event.order, "recipient": recipient, "order_url": order_url(event.order)}
-    return build_email(f"ordering/email/{event.kind}", context, recipient.email)
+    return build_email(email_template(event.kind), context, recipient.email)
 
 
 @outbox_handler(NOTIFY_EVENT, label=_("E-mails about an order event"))

@@ -1,0 +1,407 @@
+"""The lifecycle actions on an order: one spec each, and every rule of an action in it (STYLE.md practice 11).
+
+The state change itself is the FSM method of the same name on AccessOrder (ordering/models.py), pure;
+the audit event it writes is the AuditKind of that name. Everything else about an action is its
+`TransitionSpec` below: its label, the role that may do it, the service that does it, the form that
+asks for what the service needs, whether it can be undone, the confirmation it asks for, what the
+user is told afterwards, and who is e-mailed with which templates.
+
+Who reads the registry: the services (`_run_transition` records the spec's role), the order page and
+its one action view (ordering/views.py), the e-mails (ordering/notifications.py) and the tests, which
+check it against the FSM (tests/ordering/test_transitions.py).
+
+A spec names its service by dotted path: the services read their spec, so the spec cannot import the
+services back without an import cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from core.security import client_ip
+
+from . import lifecycle
+from .models import TEXT_MAX_LENGTH, AccessOrder, Addendum, AuditKind
+from .roles import Role
+from .validators import validate_multiline_text, validate_single_line_text
+
+
+class Audience(StrEnum):
+    """Whom an event is e-mailed to; ordering/notifications.py finds the people."""
+
+    ORDERERS = "orderers"
+    SIGNATORIES = "signatories"
+    ACCOUNT_MANAGER = "account_manager"
+
+
+# --- The forms ---------------------------------------------------------------------------------
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker: it shows the date the user's way and sends it as YYYY-MM-DD."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def date_field(label: Promise) -> forms.DateField:
+    # Typed dates are read the user's way too (DATE_INPUT_FORMATS of the active language, and ISO 8601).
+    return forms.DateField(label=label, initial=timezone.localdate, widget=DateInput)
+
+
+def comment_field(label: Promise | None = None, *, required: bool = False) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Comment"),
+        required=required,
+        max_length=TEXT_MAX_LENGTH,
+        validators=[validate_multiline_text],
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ActionForm(forms.Form):
+    """What every action posts: the state the user saw the order in.
+
+    A subclass adds the fields its service needs and says in `arguments()` how they become the
+    service's keyword arguments. `service_kwargs()` is the one place a request reaches a service.
+    """
+
+    # Included into the order page, with its context (order, money).
+    template_name = "ordering/actions/_form.html"
+    # The decision is stored with the address it came from (Addendum.decided_from_ip).
+    records_address = False
+
+    expected_state = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, spec: TransitionSpec, order: AccessOrder, user) -> None:
+        # Ids of its own: the order page shows several actions' forms at once.
+        super().__init__(data, initial={"expected_state": order.state}, auto_id=f"{spec.name}-%s")
+        self.spec = spec
+        self.order = order
+        self.user = user
+        if spec.confirmation:
+            self.fields["confirm"] = forms.BooleanField(label=spec.confirmation)
+
+    def is_offered(self) -> bool:
+        """Whether the page offers the action now, beyond the FSM's say (state and role)."""
+        return True
+
+    def arguments(self) -> dict[str, Any]:
+        return {}
+
+    def service_kwargs(self, request: HttpRequest) -> dict[str, Any]:
+        """The service's keyword arguments besides `order` and `actor`, from a valid form."""
+        kwargs = self.arguments()
+        if self.records_address:
+            kwargs["ip"] = client_ip(request)
+        return kwargs
+
+
+class CommentForm(ActionForm):
+    comment = comment_field()
+
+    def arguments(self) -> dict[str, Any]:
+        return {"comment": self.cleaned_data["comment"]}
+
+
+class ReturnForChangesForm(CommentForm):
+    comment = comment_field(_("What should the orderer change?"), required=True)
+
+
+class RejectForm(CommentForm):
+    comment = comment_field(_("Reason"), required=True)
+
+
+class ReviseForm(CommentForm):
+    comment = comment_field(_("What changed?"), required=True)
+
+
+class DeclineForm(CommentForm):
+    records_address = True
+    comment = comment_field(_("Why is the addendum declined?"), required=True)
+
+
+class AcceptForm(ActionForm):
+    """The signatory accepts exactly the version they read, typing their name and title as signature."""
+
+    template_name = "ordering/actions/accept.html"
+    records_address = True
+
+    document_sha256 = forms.CharField(widget=forms.HiddenInput)
+    signer_name = forms.CharField(
+        label=_("Your name"),
+        max_length=Addendum._meta.get_field("signer_name").max_length,
+        validators=[validate_single_line_text],
+    )
+    signer_title = forms.CharField(
+        label=_("Your title"),
+        max_length=Addendum._meta.get_field("signer_title").max_length,
+        validators=[validate_single_line_text],
+    )
+
+    def __init__(self, data=None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        if not self.is_bound:
+            self.initial.update(signer_name=self.user.get_full_name(), signer_title=getattr(self.user, "title", ""))
+            if self.addendum is not None:
+                self.initial["document_sha256"] = self.addendum.pdf_sha256
+
+    @property
+    def addendum(self) -> Addendum | None:
+        """The version awaiting signature, from the versions the order page has read already."""
+        if not hasattr(self, "_addendum"):
+            issued = (a for a in self.order.addenda.all() if a.status == Addendum.Status.ISSUED)
+            self._addendum = next(issued, None)
+        return self._addendum
+
+    def is_offered(self) -> bool:
+        # Nothing to accept until the document can be read.
+        return self.addendum is not None and self.addendum.render_status == Addendum.RenderStatus.READY
+
+    def arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "document_sha256": data["document_sha256"],
+            "signer_name": data["signer_name"],
+            "signer_title": data["signer_title"],
+            "authorised": data["confirm"],
+        }
+
+
+class ActivateForm(CommentForm):
+    field_order = ["expected_state", "on", "comment"]
+    on = date_field(_("Access established on"))
+
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments(), "on": self.cleaned_data["on"]}
+
+
+class CloseForm(CommentForm):
+    """The closing date and, when closing would leave licences no other access uses, which of them end."""
+
+    field_order = ["expected_state", "on", "comment", "end_licence", "licence_choice"]
+    on = date_field(_("Access ends on"))
+    end_licence = forms.TypedMultipleChoiceField(
+        label=_("Also end these licences (no other access uses them)"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # Sent with the licence list: a close posted without it (none shown) ends them all, the default.
+    licence_choice = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        licences = lifecycle.billing().licences_offered_on_close(self.order)
+        if licences:
+            self.fields["end_licence"].choices = [(fee.pk, fee.interface.name) for fee in licences]
+            self.initial.update(end_licence=[fee.pk for fee in licences], licence_choice=True)
+        else:
+            del self.fields["end_licence"], self.fields["licence_choice"]
+
+    def arguments(self) -> dict[str, Any]:
+        kwargs = {**super().arguments(), "on": self.cleaned_data["on"]}
+        if self.cleaned_data.get("licence_choice"):
+            kwargs["end_licence_ids"] = self.cleaned_data["end_licence"]
+        return kwargs
+
+
+class EmergencyCloseForm(ActionForm):
+    comment = comment_field(_("Reason for the emergency closure"), required=True)
+
+    def arguments(self) -> dict[str, Any]:
+        return {"reason": self.cleaned_data["comment"]}
+
+
+# --- The specs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    name: str  # the FSM method on AccessOrder, and the AuditKind of its event
+    label: Promise  # the form's heading and its button
+    role: Role  # the one role that may do it (the FSM permission says the same; a test checks)
+    service: str  # dotted path of the service, called with order=, actor= and the form's service_kwargs()
+    form: type[ActionForm]
+    success: Promise  # what the user is told when it is done
+    help: Promise | str = ""
+    button: str = "button-secondary"
+    irreversible: bool = False  # the order ends: the page says it cannot be undone
+    confirmation: Promise | None = None  # a box the user must tick, saying this
+    recipients: frozenset[Audience] = frozenset()
+    email_template: str = ""  # base of <base>_subject.txt, _body.txt, _body.html; ordering/email/<name> by default
+
+    def __post_init__(self) -> None:
+        if self.recipients and not self.email_template:
+            object.__setattr__(self, "email_template", f"ordering/email/{self.name}")
+
+    @property
+    def kind(self) -> AuditKind:
+        return AuditKind(self.name)
+
+    def bind(self, data=None, *, order: AccessOrder, user) -> ActionForm:
+        return self.form(data, spec=self, order=order, user=user)
+
+    def run(self, *, order: AccessOrder, actor, **kwargs) -> AccessOrder:
+        return import_string(self.service)(order=order, actor=actor, **kwargs)
+
+
+SUBMIT = TransitionSpec(
+    name="submit",
+    label=_("Submit order"),
+    role=Role.ORDERER,
+    service="ordering.services.order_submit",
+    form=ActionForm,
+    success=_("The order has been submitted."),
+    help=_("The account manager at KMD reviews the order and prepares the contract addendum."),
+    button="button-primary",
+    recipients=frozenset({Audience.ACCOUNT_MANAGER}),
+)
+RETURN_FOR_CHANGES = TransitionSpec(
+    name="return_for_changes",
+    label=_("Return for changes"),
+    role=Role.ACCOUNT_MANAGER,
+    service="ordering.services.order_return_for_changes",
+    form=ReturnForChangesForm,
+    success=_("The order has been returned to the orderer for changes."),
+    recipients=frozenset({Audience.ORDERERS}),
+)
+REJECT = TransitionSpec(
+    name="reject",
+    label=_("Reject order"),
+    role=Role.ACCOUNT_MANAGER,
+    service="ordering.services.order_reject",
+    form=RejectForm,
+    success=_("The order has been rejected."),
+    button="button-warning",
+    irreversible=True,
+    recipients=frozenset({Audience.ORDERERS}),
+)
+WITHDRAW = TransitionSpec(
+    name="withdraw",
+    label=_("Withdraw order"),
+    role=Role.ORDERER,
+    service="ordering.services.order_withdraw",
+    form=CommentForm,
+    success=_("The order has been withdrawn."),
+    help=_("The order is cancelled and cannot be reopened."),
+    irreversible=True,
+    recipients=frozenset({Audience.ACCOUNT_MANAGER}),
+)
+ISSUE_ADDENDUM = TransitionSpec(
+    name="issue_addendum",
+    label=_("Issue contract addendum"),
+    role=Role.ACCOUNT_MANAGER,
+    service="ordering.services.order_issue_addendum",
+    form=CommentForm,
+    success=_("The contract addendum has been issued to the customer's signatories."),
+    help=_("The customer's signatories are asked to accept the addendum."),
+    button="button-primary",
+    recipients=frozenset({Audience.SIGNATORIES}),
+)
+REVISE = TransitionSpec(
+    name="revise",
+    label=_("Issue a new version of the addendum"),
+    role=Role.ACCOUNT_MANAGER,
+    service="ordering.services.order_revise",
+    form=ReviseForm,
+    success=_("A new version of the addendum has been issued."),
+    recipients=frozenset({Audience.SIGNATORIES}),
+)
+ACCEPT = TransitionSpec(
+    name="accept",
+    label=_("Accept addendum"),
+    role=Role.SIGNATORY,
+    service="ordering.services.order_accept",
+    form=AcceptForm,
+    success=_("The addendum has been accepted. KMD now establishes the access."),
+    button="button-primary",
+    confirmation=_(
+        "I am authorised to bind the customer, and I instruct KMD as data processor to give the "
+        "external system access as described in the addendum."
+    ),
+    recipients=frozenset({Audience.ACCOUNT_MANAGER, Audience.ORDERERS}),
+)
+DECLINE = TransitionSpec(
+    name="decline",
+    label=_("Decline addendum"),
+    role=Role.SIGNATORY,
+    service="ordering.services.order_decline",
+    form=DeclineForm,
+    success=_("The addendum has been declined."),
+    recipients=frozenset({Audience.ACCOUNT_MANAGER, Audience.ORDERERS}),
+)
+ACTIVATE = TransitionSpec(
+    name="activate",
+    label=_("Access established"),
+    role=Role.ACCOUNT_MANAGER,
+    service="ordering.services.order_activate",
+    form=ActivateForm,
+    success=_("Access has been marked as established."),
+    help=_("The orderers are told, with a text to forward to the vendor."),
+    button="button-primary",
+    recipients=frozenset({Audience.ORDERERS}),
+)
+REQUEST_CLOSURE = TransitionSpec(
+    name="request_closure",
+    label=_("Request closure of access"),
+    role=Role.ORDERER,
+    service="ordering.services.order_request_closure",
+    form=CommentForm,
+    success=_("Closure of the access has been requested."),
+    recipients=frozenset({Audience.ACCOUNT_MANAGER}),
+)
+CLOSE = TransitionSpec(
+    name="close",
+    label=_("Close access"),
+    role=Role.ACCOUNT_MANAGER,
+    service="ordering.services.order_close",
+    form=CloseForm,
+    success=_("Access has been closed."),
+    help=_("Billing tied to this access stops on that date."),
+    button="button-primary",
+    irreversible=True,
+    recipients=frozenset({Audience.ORDERERS}),
+)
+EMERGENCY_CLOSE = TransitionSpec(
+    name="emergency_close",
+    label=_("Emergency-close access"),
+    role=Role.SUPPORT,
+    service="ordering.services.order_emergency_close",
+    form=EmergencyCloseForm,
+    success=_("Access has been emergency-closed."),
+    help=_("Closes access immediately. Customer and account manager are notified at once."),
+    button="button-warning",
+    irreversible=True,
+    confirmation=_("I understand that access is closed at once and cannot be reopened; a new order is needed."),
+    recipients=frozenset({Audience.ORDERERS, Audience.SIGNATORIES, Audience.ACCOUNT_MANAGER}),
+)
+
+TRANSITIONS: dict[str, TransitionSpec] = {
+    spec.name: spec
+    for spec in (
+        SUBMIT,
+        RETURN_FOR_CHANGES,
+        REJECT,
+        WITHDRAW,
+        ISSUE_ADDENDUM,
+        REVISE,
+        ACCEPT,
+        DECLINE,
+        ACTIVATE,
+        REQUEST_CLOSURE,
+        CLOSE,
+        EMERGENCY_CLOSE,
+    )
+}
