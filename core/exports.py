@@ -1,8 +1,8 @@
 """Files people open in a spreadsheet: no cell can ever run as a formula (CSV injection, OWASP).
 
 Every export writes its rows through `csv_download` / `safe_csv_writer`, never through `csv.writer`
-directly, so no column has to remember to neutralise itself. It lives here, beside the middleware,
-because it is project plumbing: any app may export, and none should import another app for this.
+directly, so no column has to remember to neutralise itself. It lives in core because it is plumbing
+every app shares: any app may export, and none should import another app for this.
 
 Text cells (str, or anything that is not a number) that a spreadsheet would read as a formula get a
 leading apostrophe. Numbers are passed as Decimal or int and formatted by the writer itself, so a

@@ -1,0 +1,48 @@
+"""Billing's side of ordering/lifecycle.py: what ordering may ask of money, registered in BillingConfig.ready()."""
+
+from __future__ import annotations
+
+import datetime
+
+from ordering.models import AccessOrder, Addendum, Customer
+
+from . import pricing, quotes, selectors, services
+from .forms import ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
+from .models import RecurringFee
+
+
+class BillingHooks:
+    """Implements ordering.lifecycle.Billing."""
+
+    def quote_freeze(self, *, addendum: Addendum) -> None:
+        services.quote_freeze(addendum=addendum)
+
+    def on_activate(self, *, order: AccessOrder, actor) -> None:
+        services.billing_on_activate(order=order, actor=actor)
+
+    def on_close(
+        self, *, order: AccessOrder, actor, on: datetime.date, end_licence_ids: list[int] | None = None
+    ) -> None:
+        services.billing_on_close(order=order, actor=actor, on=on, end_licence_ids=end_licence_ids)
+
+    def on_emergency_close(self, *, order: AccessOrder, actor, on: datetime.date) -> None:
+        services.billing_on_emergency_close(order=order, actor=actor, on=on)
+
+    def licences_offered_on_close(self, order: AccessOrder) -> list[RecurringFee]:
+        return selectors.licences_only_this_access_uses(order)
+
+    def quote_preview(self, *, customer: Customer, facts: dict) -> pricing.Quote | None:
+        return quotes.quote_for_form(customer, facts)
+
+    def addendum_quote(self, addendum: Addendum) -> pricing.Quote | None:
+        return quotes.addendum_quote(addendum)
+
+    def order_section(self, order: AccessOrder, roles: set) -> dict:
+        section = selectors.billing_section(order, roles)
+        # The account manager's forms, each with ids of its own: several forms share the order page.
+        section.update(
+            adjust_form=QuoteAdjustmentForm(auto_id="adj-%s"),
+            startup_form=StartupUsageForm(auto_id="su-%s", initial={"meetings": 0, "qa_hours": 0}),
+            consulting_form=ConsultingForm(auto_id="co-%s"),
+        )
+        return section

@@ -1,0 +1,169 @@
+"""Quotes: the facts of an order, a customer's contract and a price list, read from the database and
+handed to the pure core (billing/pricing.py). Reads only; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordering.models import AccessOrder, Addendum, Customer
+
+from . import pricing
+from .errors import NotAllowedNow, Refusal
+from .models import PriceList, RecurringFee
+
+
+def price_list_on(day: datetime.date) -> PriceList:
+    price_list = (
+        PriceList.objects.filter(effective_from__lte=day)
+        .prefetch_related("interface_prices__interface", "package_prices__package")
+        .order_by("-effective_from")
+        .first()
+    )
+    if price_list is None:
+        raise NotAllowedNow(_("No price list is in force on %(day)s. A catalogue admin must add one.") % {"day": day})
+    return price_list
+
+
+def price_facts(price_list: PriceList) -> pricing.PriceFacts:
+    return pricing.PriceFacts(
+        name=str(price_list),
+        interfaces={
+            p.interface.code: pricing.InterfacePrice(p.licence_start_fee, p.monthly_fee, p.additional_system_fee)
+            for p in price_list.interface_prices.all()
+        },
+        packages={p.package.code: p.monthly_fee for p in price_list.package_prices.all()},
+        setup_fee=price_list.setup_fee,
+        startup_package=price_list.startup_package_price,
+        consulting_hourly=price_list.consulting_hourly_rate,
+        vat_rate=price_list.vat_rate,
+    )
+
+
+def contract_facts(customer: Customer) -> pricing.ContractFacts:
+    contract = getattr(customer, "contract", None)
+    if contract is None:
+        return pricing.ContractFacts()
+    lines = contract.included_interfaces.select_related("interface").prefetch_related("named_systems")
+    return pricing.ContractFacts(
+        reference=contract.reference,
+        included={
+            line.interface.code: pricing.ContractLine(line.coverage, frozenset(s.pk for s in line.named_systems.all()))
+            for line in lines
+        },
+    )
+
+
+def active_licence_codes(customer_id: int, day: datetime.date, exclude_order: AccessOrder | None = None) -> set[str]:
+    fees = RecurringFee.objects.filter(
+        customer_id=customer_id, kind=RecurringFee.Kind.LICENCE, starts_on__lte=day
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+    if exclude_order is not None:
+        fees = fees.exclude(order=exclude_order)
+    return set(fees.values_list("interface__code", flat=True))
+
+
+def order_facts(order: AccessOrder, *, day: datetime.date | None = None) -> pricing.OrderFacts:
+    return _facts(
+        customer_id=order.customer_id,
+        system=order.external_system,
+        purchase_model=order.purchase_model,
+        package=order.package,
+        interfaces=order.requested_interfaces(),
+        reason=order.reason,
+        startup_package=order.startup_package,
+        changes_order=order.changes_order,
+        adjustments=[(a.kind, a.amount, a.reason) for a in order.quote_adjustments.all()],
+        exclude_order=order,
+        day=day or timezone.localdate(),
+    )
+
+
+def _facts(
+    *,
+    customer_id,
+    system,
+    purchase_model,
+    package,
+    interfaces,
+    reason,
+    startup_package,
+    changes_order,
+    adjustments=(),
+    exclude_order=None,
+    day,
+) -> pricing.OrderFacts:
+    existing = frozenset(i.code for i in changes_order.requested_interfaces()) if changes_order else frozenset()
+    return pricing.OrderFacts(
+        purchase_model=purchase_model,
+        system_id=system.pk,
+        system_name=system.name,
+        reason=reason,
+        interfaces=tuple(pricing.InterfaceFacts(i.code, i.name_da, i.name_en) for i in interfaces),
+        package_code=package.code if package else "",
+        package_name=package.name_da if package else "",
+        startup_package=bool(startup_package),
+        licensed=frozenset(active_licence_codes(customer_id, day, exclude_order=exclude_order)),
+        existing_access=existing,
+        adjustments=tuple(adjustments),
+    )
+
+
+def quote_for_order(order: AccessOrder, *, day: datetime.date | None = None) -> tuple[pricing.Quote, PriceList]:
+    """The live quote: today's price list, the customer's contract and licences, the order's facts."""
+    day = day or timezone.localdate()
+    price_list = price_list_on(day)
+    return _quote(order_facts(order, day=day), contract_facts(order.customer), price_facts(price_list)), price_list
+
+
+def _quote(order: pricing.OrderFacts, contract: pricing.ContractFacts, prices: pricing.PriceFacts) -> pricing.Quote:
+    """The pure core's quote; a price the list lacks becomes a refusal the user can read."""
+    try:
+        return pricing.quote(order, contract, prices)
+    except pricing.MissingPrice as missing:
+        raise NotAllowedNow(
+            _("The price list %(price_list)s has no price for %(code)s. A catalogue admin must add one.")
+            % {"price_list": missing.price_list, "code": missing.code}
+        ) from None
+
+
+def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
+    """The quote for an order not saved yet, from the new-order form's current answers."""
+    system = facts.get("external_system")
+    model = facts.get("purchase_model")
+    package = facts.get("package") if model == "package" else None
+    interfaces = list(facts.get("interfaces") or []) if model == "single" else []
+    if system is None or (model == "package" and package is None) or (model == "single" and not interfaces):
+        return None
+    if package is not None:
+        interfaces = list(package.interfaces.all())
+    day = timezone.localdate()
+    order_facts_ = _facts(
+        customer_id=customer.pk,
+        system=system,
+        purchase_model=model,
+        package=package,
+        interfaces=interfaces,
+        reason=facts.get("reason") or "new",
+        startup_package=facts.get("startup_package"),
+        changes_order=facts.get("changes_order") if facts.get("reason") == "change" else None,
+        day=day,
+    )
+    try:
+        return _quote(order_facts_, contract_facts(customer), price_facts(price_list_on(day)))
+    except Refusal:
+        return None
+
+
+def frozen_quote(order: AccessOrder) -> pricing.Quote | None:
+    addendum = order.addenda.exclude(quote__isnull=True).order_by("-version").first()
+    return pricing.Quote.from_dict(addendum.quote) if addendum else None
+
+
+def addendum_quote(addendum: Addendum) -> pricing.Quote | None:
+    """The quote frozen in one addendum version, as its document prints it."""
+    return pricing.Quote.from_dict(addendum.quote) if addendum.quote else None

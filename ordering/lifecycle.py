@@ -1,0 +1,100 @@
+"""What ordering needs from the apps built on it: the one contract between orders and money, and orders
+and certificates.
+
+ordering sits below billing and certificates (.importlinter) and never imports them. Yet activating an
+order starts billing, closing it stops fees, issuing an addendum freezes its quote, individual
+integration needs an accepted certificate chain, and the order page shows both. Each of those needs is
+a method of a Protocol here; billing and certificates implement it and register their implementation in
+their AppConfig.ready(). ordering reaches them only as `billing()` and `certificates()`.
+
+The hooks that write (`on_activate`, `on_close`, `on_emergency_close`, `quote_freeze`) run inside the
+order's transition (ordering/services.py): in its transaction, after its locks, and recorded by its
+audit event. A refusal they raise (core.errors.Refusal) undoes the whole transition.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from .models import AccessOrder, Addendum, Customer
+
+
+class Billing(Protocol):
+    """Money around an order's lifecycle. billing.lifecycle.BillingHooks implements it."""
+
+    def quote_freeze(self, *, addendum: Addendum) -> None:
+        """A version of the addendum is issued: fix the quote it shows from then on.
+
+        Raises a Refusal when no quote can be made (no price list in force, a price missing).
+        """
+
+    def on_activate(self, *, order: AccessOrder, actor) -> None:
+        """Access is established on `order.activated_on`: book the accepted quote's charges, start its fees."""
+
+    def on_close(
+        self, *, order: AccessOrder, actor, on: datetime.date, end_licence_ids: list[int] | None = None
+    ) -> None:
+        """Access ends on `on`: stop the order's fees, and end the chosen licences (None: every licence
+        that `licences_offered_on_close` offers)."""
+
+    def on_emergency_close(self, *, order: AccessOrder, actor, on: datetime.date) -> None:
+        """Access ends at once: stop the order's fees; its licences run until someone ends them."""
+
+    def licences_offered_on_close(self, order: AccessOrder) -> list[Any]:
+        """The running licences that only this access uses, which closing it may end (each has `pk` and
+        `interface`)."""
+
+    def quote_preview(self, *, customer: Customer, facts: dict) -> Any | None:
+        """The quote for the new-order form's current answers, or None while they are incomplete."""
+
+    def addendum_quote(self, addendum: Addendum) -> Any | None:
+        """The quote frozen in an addendum version, as the document prints it."""
+
+    def order_section(self, order: AccessOrder, roles: set) -> dict:
+        """The order page's money section (templates/billing/_money_section.html reads it as `money`)."""
+
+
+class Certificates(Protocol):
+    """The OCES3 certificate chains of individual integration. certificates.lifecycle.CertificateHooks
+    implements it."""
+
+    def current_bundle(self, order: AccessOrder) -> Any | None:
+        """The chain in use for the order, or None. It has `environment`, `get_environment_display()` and
+        `leaf` (with `not_after`)."""
+
+    def order_section(self, order: AccessOrder) -> dict:
+        """The order page's certificate section (templates/certificates/_section.html reads it as
+        `certificates`)."""
+
+
+_registered: dict[str, Any] = {}
+
+
+def register_billing(hooks: Billing) -> None:
+    _registered["billing"] = hooks
+
+
+def register_certificates(hooks: Certificates) -> None:
+    _registered["certificates"] = hooks
+
+
+def _get(name: str) -> Any:
+    try:
+        return _registered[name]
+    except KeyError:
+        # Never a silent no-op: an order activated without billing would go unbilled.
+        raise ImproperlyConfigured(
+            f"No {name} hooks are registered: {name} registers them in its AppConfig.ready() (ordering/lifecycle.py)."
+        ) from None
+
+
+def billing() -> Billing:
+    return _get("billing")
+
+
+def certificates() -> Certificates:
+    return _get("certificates")
