@@ -37,12 +37,15 @@ run: install
 seed: install
 	$(DEV_ENV) $(PY) manage.py seed_demo
 
-test: install
+# The checks first, so CI (.ci/run calls `make test`) fails on them too; then the suite.
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The checks alone: lint, formatting, the import contracts in .importlinter, migrations in step with the models.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 worker: install
@@ -51,10 +54,12 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
-# Regenerate the Danish catalogue after changing user-facing text (needs GNU gettext).
+# After changing user-facing text (needs GNU gettext): makemessages adds the new texts to
+# locale/da/LC_MESSAGES/django.po and keeps every translation already there; write the Danish for the
+# new (empty or fuzzy) entries in django.po itself, then run this again to compile.
+# tests/test_translations.py fails while any entry lacks its Danish.
 messages: install
 	$(DEV_ENV) $(PY) manage.py makemessages -l da --no-obsolete --ignore=node_modules --ignore=.venv --ignore=tests
-	$(PY) locale/da_translations.py
 	$(DEV_ENV) $(PY) manage.py compilemessages --ignore=node_modules --ignore=.venv
 
 clean:

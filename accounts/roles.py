@@ -1,16 +1,100 @@
-"""Who among KMD's staff is a catalogue admin: the only people the Django admin lets in."""
+"""Who a user is in Opus Adgang, and so which pages they may open: the one home of these rules.
+
+Views check these predicates, and the menu (templates/base.html) and the start page show a link
+only when the same predicate holds (config/context_processors.py offers them to templates), so no
+page is linked for someone it refuses. A role towards one order or one customer (orderer,
+signatory, the account manager of *that* customer) lives in ordering/roles.py.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists
 
 # KMD staff who maintain the catalogue and price lists without being superusers are put in this group
 # (a superuser creates it in the admin and gives it the permissions the work needs).
 CATALOGUE_ADMIN_GROUP = "Katalogadministratorer"
 
 
+def _active(user) -> bool:
+    return user.is_authenticated and user.is_active
+
+
+def _standing(user) -> tuple[bool, bool, bool]:
+    """(member of a customer, account manager of a customer, in the catalogue-admin group), in one query.
+
+    The menu on every page and the view below it ask several predicates; the user object lives as
+    long as the request, so the answer is kept on it (like Django's own permission cache) and a new
+    membership, customer or group counts from the next request.
+    """
+    standing = getattr(user, "_opus_standing", None)
+    if standing is None:
+        # Memberships, managed customers and groups are reverse relations of the user: no import of ordering.
+        standing = user._opus_standing = (
+            get_user_model()
+            .objects.filter(pk=user.pk)
+            .values_list(
+                Exists(user.memberships.all()),
+                Exists(user.managed_customers.all()),
+                Exists(user.groups.filter(name=CATALOGUE_ADMIN_GROUP)),
+            )
+            .get()
+        )
+    return standing
+
+
+def is_customer_user(user) -> bool:
+    """An orderer or signatory of at least one customer."""
+    return _active(user) and _standing(user)[0]
+
+
+def is_account_manager(user) -> bool:
+    """KMD's account manager (salgs- og kundeansvarlig) of at least one customer."""
+    return _active(user) and _standing(user)[1]
+
+
+def is_support(user) -> bool:
+    """KMD Opus Personale support: reads every order, emergency-closes any access, resends messages."""
+    return _active(user) and user.is_support
+
+
+def is_back_office(user) -> bool:
+    """KMD's back office in Opus Adgang: support and account managers.
+
+    Not `is_staff`: catalogue admins are staff too, and they work in the admin, not here.
+    """
+    return is_support(user) or is_account_manager(user)
+
+
 def is_catalogue_admin(user) -> bool:
-    """Active KMD staff who are superusers or in the catalogue-admin group.
+    """Active KMD staff who are superusers or in the catalogue-admin group: the only people the admin lets in.
 
     `is_staff` alone is not enough: account managers and support are staff too (account managers must
     be, to be chosen on a customer), and they work in Opus Adgang itself, not in the admin.
     """
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not (_active(user) and user.is_staff):
         return False
-    return user.is_superuser or user.groups.filter(name=CATALOGUE_ADMIN_GROUP).exists()
+    return user.is_superuser or _standing(user)[2]
+
+
+# The pages behind the menu. Each view checks its predicate and the menu links the page only when it holds.
+
+
+def can_see_orders(user) -> bool:
+    """Orders, invoices and licences: of one's own customers, the managed ones, or (support) all."""
+    return is_back_office(user) or is_customer_user(user)
+
+
+def can_see_billing_runs(user) -> bool:
+    return is_back_office(user)
+
+
+def can_see_expiring_certificates(user) -> bool:
+    return is_back_office(user)
+
+
+def can_see_undelivered_messages(user) -> bool:
+    # core/views.py checks the same support flag itself: core sits below accounts (.importlinter).
+    return is_support(user)
+
+
+def can_use_admin(user) -> bool:
+    return is_catalogue_admin(user)

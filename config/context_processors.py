@@ -1,0 +1,31 @@
+"""What every template may ask about the user: the predicates of accounts/roles.py."""
+
+from functools import partial
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+
+from accounts import roles
+
+# The predicates templates use, by their names in accounts/roles.py: `{% if user_roles.can_see_billing_runs %}`.
+TEMPLATE_PREDICATES = (
+    "is_customer_user",
+    "is_account_manager",
+    "is_support",
+    "is_back_office",
+    "is_catalogue_admin",
+    "can_see_orders",
+    "can_see_billing_runs",
+    "can_see_expiring_certificates",
+    "can_see_undelivered_messages",
+    "can_use_admin",
+)
+
+
+def user_roles(request: HttpRequest) -> dict:
+    """Each predicate bound to the request's user, asked only when a template uses it.
+
+    Templates call a callable they look up, so a page without a menu (a partial, an e-mail) costs no query.
+    """
+    user = getattr(request, "user", None) or AnonymousUser()  # a page rendered without the auth middleware
+    return {"user_roles": {name: partial(getattr(roles, name), user) for name in TEMPLATE_PREDICATES}}

@@ -1,0 +1,141 @@
+"""Each role's menu links exactly the pages it can open, and every link on its start page opens.
+
+The menu and the views ask the same predicates (accounts/roles.py); this walks them as a user does.
+"""
+
+import datetime
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.roles import CATALOGUE_ADMIN_GROUP
+from billing import services as billing
+from ordering.models import CustomerMembership
+from tests.conftest import make_user
+
+# Every page any menu can link, by a short name.
+MENU_PAGES = {
+    "start": reverse("home"),
+    "orders": reverse("ordering:order_list"),
+    "catalogue": reverse("ordering:catalogue"),
+    "invoices": reverse("billing:invoice_list"),
+    "licences": reverse("billing:licence_list"),
+    "billing runs": reverse("billing:run_list"),
+    "expiring certificates": reverse("certificates:expiring"),
+    "undelivered messages": reverse("core:outbox_dead_letters"),
+    "administration": reverse("admin:index"),
+}
+EVERYONE = {"start", "catalogue"}
+CUSTOMER = EVERYONE | {"orders", "invoices", "licences"}
+BACK_OFFICE = CUSTOMER | {"billing runs", "expiring certificates"}
+
+MENUS = {
+    "orderer_a": CUSTOMER,
+    "signatory_a": CUSTOMER,
+    "am_a": BACK_OFFICE,
+    "support": BACK_OFFICE | {"undelivered messages"},
+    "catalogue_admin": EVERYONE | {"administration"},
+    "orderer_and_account_manager": BACK_OFFICE,
+    "support_and_catalogue_admin": BACK_OFFICE | {"undelivered messages", "administration"},
+    "outsider": EVERYONE,
+}
+
+
+class Links(HTMLParser):
+    """The hrefs inside the main menu and inside the page's main content."""
+
+    def __init__(self):
+        super().__init__()
+        self.menu, self.main, self._inside = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "nav" and "navigation-menu" in (attrs.get("class") or ""):
+            self._inside.append("menu")
+        elif tag == "main":
+            self._inside.append("main")
+        elif tag in ("nav", "main"):
+            self._inside.append(None)
+        elif tag == "a" and self._inside and self._inside[-1] and attrs.get("href"):
+            getattr(self, self._inside[-1]).append(attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag in ("nav", "main") and self._inside:
+            self._inside.pop()
+
+
+def links(response) -> Links:
+    parser = Links()
+    parser.feed(response.content.decode())
+    return parser
+
+
+@pytest.fixture
+def people(cast, order_in):
+    """The cast, a catalogue admin and two people with several roles, and something on every page."""
+    order_in("active", purchase_model="package", package=cast.package, codes=())
+    order_in("submitted", system=cast.canteen, codes=("engangsydelser",))
+    order_in("active", customer=cast.customer_b, system=cast.canteen, codes=("engangsydelser",))
+    billing.billing_run(period=datetime.date.today().replace(day=1), force=True)
+
+    admins = Group.objects.create(name=CATALOGUE_ADMIN_GROUP)
+    catalogue_admin = make_user("catalogue_admin", is_staff=True)
+    catalogue_admin.groups.add(admins)
+    # A customer's orderer who is also the account manager of another customer (a KMD person's own
+    # organisation may order too), and a support person who also keeps the catalogue.
+    orderer_and_account_manager = make_user("orderer_and_account_manager", is_staff=True)
+    CustomerMembership.objects.create(user=orderer_and_account_manager, customer=cast.customer_a, is_orderer=True)
+    cast.customer_b.account_manager = orderer_and_account_manager
+    cast.customer_b.save(update_fields=["account_manager"])
+    support_and_catalogue_admin = make_user("support_and_catalogue_admin", is_staff=True, is_support=True)
+    support_and_catalogue_admin.groups.add(admins)
+    return {
+        "catalogue_admin": catalogue_admin,
+        "orderer_and_account_manager": orderer_and_account_manager,
+        "support_and_catalogue_admin": support_and_catalogue_admin,
+        **{name: getattr(cast, name) for name in ("orderer_a", "signatory_a", "am_a", "support", "outsider")},
+    }
+
+
+def opens(client, url: str) -> bool:
+    return client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("who", MENUS)
+def test_the_menu_links_exactly_the_pages_the_user_can_open(people, client, who):
+    client.force_login(people[who])
+    menu = links(client.get(reverse("home"))).menu
+    linked = {name for name, url in MENU_PAGES.items() if url in menu}
+    assert linked == MENUS[who]
+    assert set(menu) <= set(MENU_PAGES.values()), "a menu link this test does not know"
+    for name, url in MENU_PAGES.items():
+        assert opens(client, url) is (name in linked), f"{who}: {name} ({url})"
+
+
+@pytest.mark.parametrize("who", MENUS)
+def test_every_link_on_the_start_page_opens(people, client, who):
+    client.force_login(people[who])
+    home = reverse("home")
+    response = client.get(home)
+    assert response.status_code == 200
+    page = links(response)
+    urls = {urljoin(home, href) for href in page.main + page.menu}
+    urls = {url for url in urls if not urlsplit(url).netloc}  # the site's own pages only
+    assert urls
+    for url in sorted(urls):
+        assert opens(client, url), f"{who}: {url}"
+
+
+def test_the_start_page_shows_each_role_its_sections(people, client):
+    def sections(who):
+        client.force_login(people[who])
+        return client.get(reverse("home")).content.decode()
+
+    assert "Venter på dig" not in sections("orderer_a") and "Bestil adgang til et system" in sections("orderer_a")
+    assert "Venter på dig" in sections("orderer_and_account_manager")
+    assert "administrationen" in sections("catalogue_admin")
+    assert "ingen rolle" not in sections("catalogue_admin")
+    assert "ingen rolle" in sections("outsider")
