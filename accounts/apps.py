@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Brugere"
+    verbose_name = _("Users")
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the receivers)

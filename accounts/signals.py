@@ -4,8 +4,9 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from config.security import SecurityEvent, security_event
-from config.sessions import stamp_login
+from core.security import SecurityEvent, security_event
+
+from .sessions import stamp_login
 
 
 @receiver(user_login_failed)

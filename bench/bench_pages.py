@@ -216,7 +216,7 @@ class World:
 
     def detail_order(self):
         """An active order of the orderer's customer with a real history and an accepted, frozen addendum."""
-        from billing.services import quote_for_order
+        from billing.quotes import quote_for_order
         from ordering.audit import audit_record
         from ordering.models import AccessOrder, Addendum, AuditKind
 

@@ -1,6 +1,7 @@
 """The account manager's money forms: amounts, hours and texts are checked before a service sees them.
 
-The bounds live on the models; the services check them again for callers that skip the forms.
+The bounds live on the models; the services check them again for callers that skip the forms. The order
+page renders these forms field by field through templates/_field.html (templates/billing/_money_section.html).
 """
 
 import re
@@ -73,6 +74,15 @@ class LocalDecimalField(forms.DecimalField):
             raise ValidationError(list(dict.fromkeys(error.messages))) from None
 
 
+class DateInput(forms.DateInput):
+    """The browser's date picker; it sends the ISO date, which every language's input formats accept."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 def _bounded(field: forms.Field, message: str) -> None:
     field.error_messages.update(dict.fromkeys(_OUT_OF_BOUNDS, message))
 
@@ -89,11 +99,13 @@ class QuoteAdjustmentForm(forms.Form):
         decimal_places=2,
         min_value=-QuoteAdjustment.AMOUNT_LIMIT,
         max_value=QuoteAdjustment.AMOUNT_LIMIT,
+        help_text=_("Excl. VAT; negative for a discount."),
     )
     reason = forms.CharField(
         label=_("Reason"),
         max_length=QuoteAdjustment._meta.get_field("reason").max_length,
         validators=[validate_single_line_text],
+        help_text=_("The customer sees it in the quote."),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -107,7 +119,7 @@ class QuoteAdjustmentForm(forms.Form):
 
 
 class ConsultingForm(forms.Form):
-    on = forms.DateField(label=_("Date"))
+    on = forms.DateField(label=_("Date"), widget=DateInput)
     hours = LocalDecimalField(
         label=_("Hours"),
         max_digits=7,
@@ -120,15 +132,17 @@ class ConsultingForm(forms.Form):
         label=_("What was done"),
         max_length=Charge.CONSULTING_DESCRIPTION_MAX_LENGTH,
         validators=[validate_single_line_text],
+        help_text=_("Shown on the invoice."),
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        bounds = {"min": _number(Charge.HOURS_MIN), "max": _number(Charge.HOURS_MAX)}
         _bounded(
             self.fields["hours"],
-            gettext("Write the hours in quarter hours, from %(min)s to %(max)s, e.g. 2,5.")
-            % {"min": _number(Charge.HOURS_MIN), "max": _number(Charge.HOURS_MAX)},
+            gettext("Write the hours in quarter hours, from %(min)s to %(max)s, e.g. 2,5.") % bounds,
         )
+        self.fields["hours"].help_text = gettext("In quarter hours, from %(min)s to %(max)s.") % bounds
 
 
 class StartupUsageForm(forms.Form):

@@ -122,6 +122,8 @@ class QuoteAdjustment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("quote adjustment")
+        verbose_name_plural = _("quote adjustments")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -237,6 +239,8 @@ class Charge(models.Model):
 class StartupPackage(models.Model):
     """What the customer has used of the startup package bought with an order."""
 
+    # What the package includes (the order form and the quote describe it; the order page counts against it).
+    TEST_ACCESS_MONTHS = 6
     MEETINGS_INCLUDED = 3
     QA_HOURS_INCLUDED = Decimal("4")
     # What one recording may add, and the most the package can ever show as used: far beyond what it
@@ -251,6 +255,10 @@ class StartupPackage(models.Model):
     test_access_until = models.DateField(_("test-environment access until"))
     meetings_used = models.PositiveSmallIntegerField(_("meetings used"), default=0)
     qa_hours_used = models.DecimalField(_("Q&A hours used"), max_digits=5, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("startup package")
+        verbose_name_plural = _("startup packages")
 
     def __str__(self) -> str:
         return f"{self.order.reference}: {self.meetings_used} meetings, {self.qa_hours_used} h"
@@ -271,6 +279,8 @@ class BillingRun(models.Model):
     runs = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
         ordering = ["-period"]
 
     def __str__(self) -> str:
@@ -336,6 +346,8 @@ class InvoiceLine(models.Model):
     amount = _money(_("amount"))
 
     class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
         ordering = ["invoice", "pk"]
 
     def __str__(self) -> str:

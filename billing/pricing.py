@@ -16,6 +16,22 @@ ZERO = Decimal("0.00")
 ONE_TIME, MONTHLY = "one_time", "monthly"
 
 
+class MissingPrice(KeyError):
+    """The price list has no price for an interface or package the order needs.
+
+    Never read as "free": the quote cannot be made. A KeyError, as the lookup that failed is one.
+    """
+
+    def __init__(self, price_list: str, kind: str, code: str) -> None:
+        super().__init__(code)
+        self.price_list = price_list
+        self.kind = kind  # "interface" or "package"
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"price list {self.price_list} has no price for {self.kind} {self.code}"
+
+
 def money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(ORE, rounding=ROUND_HALF_UP)
 
@@ -233,7 +249,7 @@ def _interface_lines(
         ]
     price = prices.interfaces.get(code)
     if price is None:
-        raise KeyError(f"price list {prices.name} has no price for interface {code}")
+        raise MissingPrice(prices.name, "interface", code)
     if included is not None:
         if order.system_id in included.named_system_ids:
             return [
@@ -292,7 +308,7 @@ def _interface_lines(
 def _package_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
     monthly = prices.packages.get(order.package_code)
     if monthly is None:
-        raise KeyError(f"price list {prices.name} has no price for package {order.package_code}")
+        raise MissingPrice(prices.name, "package", order.package_code)
     return [
         QuoteLine(
             ONE_TIME,

@@ -1,27 +1,29 @@
-"""Money reads, scoped to the user."""
+"""Money reads, scoped to the user. Reads only: nothing here calls a service (.importlinter)."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
-from config.security import NotVisible
-from ordering.models import ESTABLISHED_STATES, AccessOrder, Customer, State
+from accounts.roles import can_see_billing_runs, is_support
+from core.security import NotVisible
+from ordering.models import ESTABLISHED_STATES, LIVE_ACCESS_STATES, AccessOrder, Customer, State
 from ordering.roles import Role
 from ordering.selectors import served_customers
 
-from . import services
+from .errors import BillingError
 from .models import BillingRun, Invoice, RecurringFee, StartupPackage
+from .quotes import frozen_quote, quote_for_order
 
 
 def billing_section(order: AccessOrder, roles: set) -> dict:
     """What the order page shows about money: the quote (live or frozen) and the account manager's tools."""
     if order.state in (State.DRAFT, State.SUBMITTED):
         try:
-            quote, _price_list = services.quote_for_order(order)
-        except (services.BillingError, KeyError):
+            quote, _price_list = quote_for_order(order)
+        except BillingError:  # no price list in force, or a price missing from it
             quote = None
         frozen = False
     else:
-        quote, frozen = services.frozen_quote(order), True
+        quote, frozen = frozen_quote(order), True
     is_manager = Role.ACCOUNT_MANAGER in roles
     return {
         "quote": quote,
@@ -31,7 +33,7 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
         # Also after closure: work done while the access ran may be recorded later (services check the date).
         "can_record_consulting": is_manager and order.state in ESTABLISHED_STATES and order.activated_on is not None,
         "startup": StartupPackage.objects.filter(order=order).first(),
-        "closing_licences": services.licences_only_this_access_uses(order)
+        "closing_licences": licences_only_this_access_uses(order)
         if is_manager and order.state in (State.ACTIVE, State.CLOSURE_REQUESTED)
         else [],
         "open_licences": list(
@@ -44,8 +46,29 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
     }
 
 
+def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
+    """The customer's running licences for this order's interfaces that no other live access uses."""
+    # One query however many accesses the customer has: "used elsewhere" is asked of the database per
+    # licence, the way AccessOrder.requested_interfaces reads an order (a package's interfaces, or its own).
+    others = AccessOrder.objects.filter(customer_id=order.customer_id, state__in=LIVE_ACCESS_STATES).exclude(
+        pk=order.pk
+    )
+    interface = OuterRef("interface_id")
+    return list(
+        RecurringFee.objects.filter(
+            customer_id=order.customer_id,
+            kind=RecurringFee.Kind.LICENCE,
+            ends_on__isnull=True,
+            interface__in=[i.pk for i in order.requested_interfaces()],
+        )
+        .exclude(Exists(others.filter(purchase_model=AccessOrder.PurchaseModel.PACKAGE, package__interfaces=interface)))
+        .exclude(Exists(others.filter(purchase_model=AccessOrder.PurchaseModel.SINGLE, interfaces=interface)))
+        .select_related("interface")
+    )
+
+
 def customers_billed_for(user) -> QuerySet[Customer]:
-    if user.is_support:
+    if is_support(user):
         return Customer.objects.all()
     return Customer.objects.filter(served_customers(user, path=""))
 
@@ -54,7 +77,7 @@ def invoices_visible_to(user) -> QuerySet[Invoice]:
     if not user.is_authenticated:
         return Invoice.objects.none()
     qs = Invoice.objects.select_related("customer")
-    if user.is_support:
+    if is_support(user):
         return qs
     return qs.filter(served_customers(user))
 
@@ -75,6 +98,6 @@ def licences_visible_to(user) -> QuerySet[RecurringFee]:
 
 
 def runs_visible_to(user) -> QuerySet[BillingRun]:
-    if user.is_support or user.managed_customers.exists():
+    if can_see_billing_runs(user):
         return BillingRun.objects.all()
     return BillingRun.objects.none()

@@ -1,4 +1,9 @@
-"""Money writes: frozen quotes, charges and fees on activation and closure, consulting, billing runs."""
+"""Money writes: frozen quotes, charges and fees on activation and closure, consulting, billing runs.
+
+Reads live in billing/quotes.py (quotes) and billing/selectors.py. The `billing_on_*` hooks and
+`quote_freeze` are how billing reacts to an order's lifecycle: billing/lifecycle.py registers them
+with ordering (ordering/lifecycle.py), which calls them inside the transition.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,15 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from core.errors import Refusal
 from core.transactions import retry_on_conflict
 from ordering.audit import audit_record
 from ordering.models import (
     ESTABLISHED_STATES,
-    LIVE_ACCESS_STATES,
     AccessOrder,
     Addendum,
     AuditKind,
@@ -26,9 +29,12 @@ from ordering.models import (
     order_reference,
 )
 from ordering.roles import Role, order_roles
+from ordering.services import lock_order
 from ordering.validators import typed_text_problem
 
 from . import pricing
+from .errors import BillingError as BillingError  # the name callers know: any refusal (billing/errors.py)
+from .errors import Invalid, NotAllowedNow, NotPermitted
 from .models import (
     BillingRun,
     Charge,
@@ -40,180 +46,41 @@ from .models import (
     StartupPackage,
 )
 from .pricing import money
+from .quotes import active_licence_codes, price_list_on, quote_for_order
+from .selectors import licences_only_this_access_uses
 
 
-class BillingError(Refusal):
-    """A money write refused; `message` says why, for the user."""
+def _require_transaction() -> None:
+    """The lifecycle hooks write only as part of the order's transition: in its transaction, under its
+    locks, recorded by its audit event. Called on their own they would write money unaudited."""
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "Billing's lifecycle hooks run inside the order's transition (ordering/lifecycle.py)."
+        )
 
 
-class NotPermitted(BillingError):
-    """The actor's role does not allow this (views record it in the security log)."""
-
-
-# --- Quotes -----------------------------------------------------------------------------------
-
-
-def price_list_on(day: datetime.date) -> PriceList:
-    price_list = (
-        PriceList.objects.filter(effective_from__lte=day)
-        .prefetch_related("interface_prices__interface", "package_prices__package")
-        .order_by("-effective_from")
-        .first()
-    )
-    if price_list is None:
-        raise BillingError(_("No price list is in force on %(day)s. A catalogue admin must add one.") % {"day": day})
-    return price_list
-
-
-def price_facts(price_list: PriceList) -> pricing.PriceFacts:
-    return pricing.PriceFacts(
-        name=str(price_list),
-        interfaces={
-            p.interface.code: pricing.InterfacePrice(p.licence_start_fee, p.monthly_fee, p.additional_system_fee)
-            for p in price_list.interface_prices.all()
-        },
-        packages={p.package.code: p.monthly_fee for p in price_list.package_prices.all()},
-        setup_fee=price_list.setup_fee,
-        startup_package=price_list.startup_package_price,
-        consulting_hourly=price_list.consulting_hourly_rate,
-        vat_rate=price_list.vat_rate,
-    )
-
-
-def contract_facts(customer: Customer) -> pricing.ContractFacts:
-    contract = getattr(customer, "contract", None)
-    if contract is None:
-        return pricing.ContractFacts()
-    lines = contract.included_interfaces.select_related("interface").prefetch_related("named_systems")
-    return pricing.ContractFacts(
-        reference=contract.reference,
-        included={
-            line.interface.code: pricing.ContractLine(line.coverage, frozenset(s.pk for s in line.named_systems.all()))
-            for line in lines
-        },
-    )
-
-
-def _active_licence_codes(customer_id: int, day: datetime.date, exclude_order: AccessOrder | None = None) -> set[str]:
-    fees = RecurringFee.objects.filter(
-        customer_id=customer_id, kind=RecurringFee.Kind.LICENCE, starts_on__lte=day
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
-    if exclude_order is not None:
-        fees = fees.exclude(order=exclude_order)
-    return set(fees.values_list("interface__code", flat=True))
-
-
-def order_facts(order: AccessOrder, *, day: datetime.date | None = None) -> pricing.OrderFacts:
-    return _facts(
-        customer_id=order.customer_id,
-        system=order.external_system,
-        purchase_model=order.purchase_model,
-        package=order.package,
-        interfaces=order.requested_interfaces(),
-        reason=order.reason,
-        startup_package=order.startup_package,
-        changes_order=order.changes_order,
-        adjustments=[(a.kind, a.amount, a.reason) for a in order.quote_adjustments.all()],
-        exclude_order=order,
-        day=day or timezone.localdate(),
-    )
-
-
-def _facts(
-    *,
-    customer_id,
-    system,
-    purchase_model,
-    package,
-    interfaces,
-    reason,
-    startup_package,
-    changes_order,
-    adjustments=(),
-    exclude_order=None,
-    day,
-) -> pricing.OrderFacts:
-    existing = frozenset(i.code for i in changes_order.requested_interfaces()) if changes_order else frozenset()
-    return pricing.OrderFacts(
-        purchase_model=purchase_model,
-        system_id=system.pk,
-        system_name=system.name,
-        reason=reason,
-        interfaces=tuple(pricing.InterfaceFacts(i.code, i.name_da, i.name_en) for i in interfaces),
-        package_code=package.code if package else "",
-        package_name=package.name_da if package else "",
-        startup_package=bool(startup_package),
-        licensed=frozenset(_active_licence_codes(customer_id, day, exclude_order=exclude_order)),
-        existing_access=existing,
-        adjustments=tuple(adjustments),
-    )
-
-
-def quote_for_order(order: AccessOrder, *, day: datetime.date | None = None) -> tuple[pricing.Quote, PriceList]:
-    """The live quote: today's price list, the customer's contract and licences, the order's facts."""
-    day = day or timezone.localdate()
-    price_list = price_list_on(day)
-    return pricing.quote(
-        order_facts(order, day=day), contract_facts(order.customer), price_facts(price_list)
-    ), price_list
-
-
-def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
-    """The quote for an order not saved yet, from the new-order form's current answers."""
-    system = facts.get("external_system")
-    model = facts.get("purchase_model")
-    package = facts.get("package") if model == "package" else None
-    interfaces = list(facts.get("interfaces") or []) if model == "single" else []
-    if system is None or (model == "package" and package is None) or (model == "single" and not interfaces):
-        return None
-    if package is not None:
-        interfaces = list(package.interfaces.all())
-    day = timezone.localdate()
-    order_facts_ = _facts(
-        customer_id=customer.pk,
-        system=system,
-        purchase_model=model,
-        package=package,
-        interfaces=interfaces,
-        reason=facts.get("reason") or "new",
-        startup_package=facts.get("startup_package"),
-        changes_order=facts.get("changes_order") if facts.get("reason") == "change" else None,
-        day=day,
-    )
-    try:
-        return pricing.quote(order_facts_, contract_facts(customer), price_facts(price_list_on(day)))
-    except (BillingError, KeyError):
-        return None
-
-
-def freeze_quote(addendum: Addendum) -> None:
-    """Called when an addendum version is issued: the quote it shows is fixed from then on."""
+def quote_freeze(*, addendum: Addendum) -> None:
+    """An addendum version is issued: the quote it shows is fixed from then on (in the issuing transition)."""
+    _require_transaction()
     quote, price_list = quote_for_order(addendum.order)
     addendum.quote = quote.to_dict()
     addendum.price_list = price_list
     addendum.save(update_fields=["quote", "price_list"])
 
 
-def frozen_quote(order: AccessOrder) -> pricing.Quote | None:
-    addendum = order.addenda.exclude(quote__isnull=True).order_by("-version").first()
-    return pricing.Quote.from_dict(addendum.quote) if addendum else None
-
-
 @retry_on_conflict
 def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decimal, reason: str) -> QuoteAdjustment:
-    from ordering.services import lock_order
-
     reason = (reason or "").strip()
     if not reason:
-        raise BillingError(_("Give the reason for the adjustment; the customer sees it in the quote."))
+        raise Invalid(_("Give the reason for the adjustment; the customer sees it in the quote."))
     problem = typed_text_problem(reason, max_length=QuoteAdjustment._meta.get_field("reason").max_length)
     if problem:
-        raise BillingError(problem)
+        raise Invalid(problem)
     if kind not in QuoteAdjustment.Kind.values:
-        raise BillingError(_("Choose whether the adjustment is one-time or monthly."))
+        raise Invalid(_("Choose whether the adjustment is one-time or monthly."))
     limit = QuoteAdjustment.AMOUNT_LIMIT
     if not _number_within(amount, -limit, limit, Decimal("0.01")):
-        raise BillingError(
+        raise Invalid(
             _("Write the amount in kroner and øre, from %(min)s to %(max)s.")
             % {"min": pricing.kroner(-limit), "max": pricing.kroner(limit)}
         )
@@ -223,7 +90,7 @@ def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decima
             raise NotPermitted(_("Only the customer's account manager can adjust the price."))
         # Before the first addendum, or before a new version of it: an issued version never changes.
         if locked.state not in (State.SUBMITTED, State.AWAITING_SIGNATURE):
-            raise BillingError(_("The price can only be adjusted before the addendum is issued."))
+            raise NotAllowedNow(_("The price can only be adjusted before the addendum is issued."))
         adjustment = QuoteAdjustment.objects.create(
             order=locked, kind=kind, amount=money(amount), reason=reason, created_by=actor
         )
@@ -253,8 +120,9 @@ def price_list_record_change(*, price_list: PriceList, actor, created: bool, cha
 # --- Lifecycle hooks (called inside the order's transition) ------------------------------------
 
 
-def billing_on_activate(order: AccessOrder, actor) -> None:
+def billing_on_activate(*, order: AccessOrder, actor) -> None:
     """Book the one-time charges of the accepted quote, and start licences and package fees."""
+    _require_transaction()
     accepted = order.addenda.filter(status=Addendum.Status.ACCEPTED).order_by("-version").first()
     if accepted is None or accepted.quote is None:
         return
@@ -277,7 +145,7 @@ def billing_on_activate(order: AccessOrder, actor) -> None:
         if line.amount != 0
     ]
     Charge.objects.bulk_create(charges)
-    already = _active_licence_codes(order.customer_id, day)
+    already = active_licence_codes(order.customer_id, day)
     interfaces = {i.code: i for i in order.requested_interfaces()}
     fees = []
     for line in quote.lines_of(pricing.MONTHLY):
@@ -303,43 +171,26 @@ def billing_on_activate(order: AccessOrder, actor) -> None:
         )
     RecurringFee.objects.bulk_create(fees)
     if any(line.rule == "startup_package" for line in quote.lines):
-        StartupPackage.objects.create(order=order, test_access_until=_add_months(day, 6))
-
-
-def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
-    """The customer's running licences for this order's interfaces that no other live access uses."""
-    # One query however many accesses the customer has: "used elsewhere" is asked of the database per
-    # licence, the way AccessOrder.requested_interfaces reads an order (a package's interfaces, or its own).
-    others = AccessOrder.objects.filter(customer_id=order.customer_id, state__in=LIVE_ACCESS_STATES).exclude(
-        pk=order.pk
-    )
-    interface = OuterRef("interface_id")
-    return list(
-        RecurringFee.objects.filter(
-            customer_id=order.customer_id,
-            kind=RecurringFee.Kind.LICENCE,
-            ends_on__isnull=True,
-            interface__in=[i.pk for i in order.requested_interfaces()],
+        StartupPackage.objects.create(
+            order=order, test_access_until=_add_months(day, StartupPackage.TEST_ACCESS_MONTHS)
         )
-        .exclude(Exists(others.filter(purchase_model=AccessOrder.PurchaseModel.PACKAGE, package__interfaces=interface)))
-        .exclude(Exists(others.filter(purchase_model=AccessOrder.PurchaseModel.SINGLE, interfaces=interface)))
-        .select_related("interface")
-    )
 
 
-def billing_on_close(order: AccessOrder, actor, *, on: datetime.date, end_licence_ids: list[int] | None) -> None:
+def billing_on_close(*, order: AccessOrder, actor, on: datetime.date, end_licence_ids: list[int] | None = None) -> None:
     """Stop the order's package and adjustment fees on the closing date; end the chosen licences.
 
     `end_licence_ids=None` means the default: end every licence no other access uses.
     """
+    _require_transaction()
     _stop_order_fees(order, actor, on)
     offered = {fee.pk: fee for fee in licences_only_this_access_uses(order)}
     chosen = offered.keys() if end_licence_ids is None else [pk for pk in end_licence_ids if pk in offered]
     RecurringFee.objects.filter(pk__in=list(chosen)).update(ends_on=on, ended_by=actor)
 
 
-def billing_on_emergency_close(order: AccessOrder, actor, *, on: datetime.date) -> None:
+def billing_on_emergency_close(*, order: AccessOrder, actor, on: datetime.date) -> None:
     """Access ends at once, so its package fee does; licences run until the account manager ends them."""
+    _require_transaction()
     _stop_order_fees(order, actor, on)
 
 
@@ -356,8 +207,6 @@ def _stop_order_fees(order: AccessOrder, actor, on: datetime.date) -> None:
 
 @retry_on_conflict
 def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) -> RecurringFee:
-    from ordering.services import lock_order
-
     on = on or timezone.localdate()
     with transaction.atomic():
         lock_order(fee.order)  # customer, order, then the fee: the lock order of ordering/services.py
@@ -366,9 +215,9 @@ def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) ->
         if Role.ACCOUNT_MANAGER not in order_roles(actor, fee.order):
             raise NotPermitted(_("Only the customer's account manager can end a licence."))
         if fee.kind != RecurringFee.Kind.LICENCE or fee.ends_on is not None:
-            raise BillingError(_("This licence has already ended."))
+            raise NotAllowedNow(_("This licence has already ended."))
         if on < fee.starts_on:
-            raise BillingError(_("A licence cannot end before it started (%(day)s).") % {"day": fee.starts_on})
+            raise Invalid(_("A licence cannot end before it started (%(day)s).") % {"day": fee.starts_on})
         fee.ends_on, fee.ended_by = on, actor
         fee.save(update_fields=["ends_on", "ended_by"])
         audit_record(
@@ -402,7 +251,7 @@ def _check_established_on(order: AccessOrder, on: datetime.date | None = None) -
     lifetime: from activation to closure, or to today while it runs."""
     order = AccessOrder.objects.get(pk=order.pk)  # the state as it is now, not as the caller read it
     if order.state not in ESTABLISHED_STATES or order.activated_on is None:
-        raise BillingError(
+        raise NotAllowedNow(
             _(
                 "Consulting and use of the startup package can only be recorded once access is established; "
                 "this order is “%(state)s”."
@@ -411,7 +260,7 @@ def _check_established_on(order: AccessOrder, on: datetime.date | None = None) -
         )
     last = order.closed_on or timezone.localdate()
     if on is not None and not order.activated_on <= on <= last:
-        raise BillingError(
+        raise Invalid(
             _("Choose a date from %(first)s to %(last)s: the days the access ran.")
             % {
                 "first": formats.date_format(order.activated_on, "SHORT_DATE_FORMAT"),
@@ -425,16 +274,16 @@ def consulting_record(*, order: AccessOrder, actor, on: datetime.date, hours: De
     if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
         raise NotPermitted(_("Only the customer's account manager can record consulting hours."))
     if not _number_within(hours, Charge.HOURS_MIN, Charge.HOURS_MAX, Charge.HOURS_STEP):
-        raise BillingError(
+        raise Invalid(
             _("Enter the hours worked in quarter hours, from %(min)s to %(max)s, e.g. 2,5.")
             % {"min": formats.number_format(Charge.HOURS_MIN), "max": formats.number_format(Charge.HOURS_MAX)}
         )
     description = (description or "").strip()
     if not description:
-        raise BillingError(_("Describe the consulting work; the customer sees it on the invoice."))
+        raise Invalid(_("Describe the consulting work; the customer sees it on the invoice."))
     problem = typed_text_problem(description, max_length=Charge.CONSULTING_DESCRIPTION_MAX_LENGTH)
     if problem:
-        raise BillingError(problem)
+        raise Invalid(problem)
     _check_established_on(order, on)
     price_list = price_list_on(on)
     rate = price_list.consulting_hourly_rate
@@ -473,7 +322,7 @@ def startup_usage_record(
     meetings_ok = _number_within(meetings, Decimal(0), Decimal(StartupPackage.MEETINGS_PER_ENTRY_MAX), Decimal(1))
     hours_ok = _number_within(qa_hours, Decimal(0), StartupPackage.QA_HOURS_PER_ENTRY_MAX, StartupPackage.QA_HOURS_STEP)
     if not (meetings_ok and hours_ok):
-        raise BillingError(
+        raise Invalid(
             _("Enter from 0 to %(meetings)s meetings and from 0 to %(hours)s hours of Q&A in quarter hours at a time.")
             % {
                 "meetings": StartupPackage.MEETINGS_PER_ENTRY_MAX,
@@ -484,12 +333,12 @@ def startup_usage_record(
     with transaction.atomic():
         usage = StartupPackage.objects.select_for_update(no_key=True).filter(order=order).first()
         if usage is None:
-            raise BillingError(_("This order has no startup package."))
+            raise NotAllowedNow(_("This order has no startup package."))
         if (
             usage.meetings_used + meetings > StartupPackage.MEETINGS_USED_MAX
             or usage.qa_hours_used + qa_hours > StartupPackage.QA_HOURS_USED_MAX
         ):
-            raise BillingError(
+            raise Invalid(
                 _("That is far more than the startup package includes; record the extra help as consulting instead.")
             )
         usage.meetings_used += meetings
@@ -566,7 +415,7 @@ def billing_run(*, period: datetime.date, force: bool = False) -> BillingRun:
     start = period.replace(day=1)
     end = _first_of_next(start)
     if end > timezone.localdate() and not force:
-        raise BillingError(
+        raise NotAllowedNow(
             _("The month %(month)s has not ended yet, so it cannot be billed. Run the billing on %(day)s or later.")
             % {"month": f"{start:%Y-%m}", "day": end.isoformat()}
         )

@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from config.exports import csv_download
-from config.security import SecurityEvent, security_event
+from accounts.roles import can_see_billing_runs, can_see_orders
 from core.errors import Refusal
+from core.exports import csv_download
 from core.form_tokens import Outcome, submit_once
+from core.http import show_refusal
 from ordering.selectors import order_for_user
 
 from . import services
@@ -37,10 +38,7 @@ def _form_errors(request: HttpRequest, form) -> None:
 
 
 def _service_error(request: HttpRequest, error: Refusal, action: str, order) -> HttpResponse:
-    """Say why to the user; a refusal for want of the role also goes to the security log."""
-    if isinstance(error, services.NotPermitted):
-        security_event(request, SecurityEvent.ACTION_REFUSED, action=action, order=order.pk, reason=error.message)
-    messages.error(request, error.message)
+    show_refusal(request, error, action=action, order=order.pk)
     return _back(order)
 
 
@@ -128,6 +126,8 @@ def licence_end_view(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse
 @login_required
 @require_GET
 def invoice_list(request: HttpRequest) -> HttpResponse:
+    if not can_see_orders(request.user):
+        raise PermissionDenied
     page = Paginator(invoices_visible_to(request.user), 25).get_page(request.GET.get("page"))
     return render(request, "billing/invoice_list.html", {"page": page})
 
@@ -143,15 +143,17 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def licence_list(request: HttpRequest) -> HttpResponse:
+    if not can_see_orders(request.user):
+        raise PermissionDenied
     return render(request, "billing/licence_list.html", {"licences": licences_visible_to(request.user)})
 
 
 @login_required
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
-    runs = runs_visible_to(request.user)
-    if not runs.exists() and not (request.user.is_support or request.user.managed_customers.exists()):
+    if not can_see_billing_runs(request.user):
         raise PermissionDenied
+    runs = runs_visible_to(request.user)
     invoices = invoices_visible_to(request.user).filter(run__in=runs)
     summary = {
         row["run"]: row

@@ -124,6 +124,8 @@ class ExpiryNotice(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("expiry notice")
+        verbose_name_plural = _("expiry notices")
         constraints = [
             models.UniqueConstraint(fields=["bundle", "threshold_days"], name="expiry_notice_once_per_threshold")
         ]

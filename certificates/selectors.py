@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.roles import is_account_manager, is_support
 from ordering.models import OPEN_STATES, AccessOrder
 from ordering.selectors import order_for_user
 
@@ -58,8 +59,8 @@ def expiring_certificates(user, *, within_days: int = 90, today: datetime.date |
         bundle__order__state__in=OPEN_STATES,
         not_after__lte=until,
     ).select_related("bundle__order__customer", "bundle__order__external_system__vendor")
-    if user.is_support:
+    if is_support(user):
         return qs.order_by("not_after")
-    if user.managed_customers.exists():
+    if is_account_manager(user):
         return qs.filter(bundle__order__customer__account_manager=user).order_by("not_after")
     return qs.none()

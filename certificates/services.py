@@ -7,12 +7,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.email import build_email
+from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted
 from core.transactions import retry_on_conflict
 from ordering.audit import audit_record
 from ordering.models import OPEN_STATES, AccessOrder, AuditKind, State
-from ordering.notifications import build_email, order_url
+from ordering.notifications import order_url
 from ordering.roles import Role, customer_roles, order_roles
-from ordering.services import NotAllowedNow, NotPermitted, enqueue_event_notification, lock_order
+from ordering.services import enqueue_event_notification, lock_order
 
 from .models import Certificate, CertificateBundle, CertificateUpload, ExpiryNotice
 from .trust import trust_for
@@ -138,8 +140,12 @@ def _store_bundle(order: AccessOrder, actor, upload: CertificateUpload, report: 
 
 
 @retry_on_conflict
-def certificate_rollover_confirm(*, order: AccessOrder, actor) -> CertificateBundle:
-    """The account manager puts the waiting chain into use; the old one is superseded."""
+def certificate_rollover_confirm(*, order: AccessOrder, actor, bundle_id: int | None = None) -> CertificateBundle:
+    """The account manager puts the waiting chain into use; the old one is superseded.
+
+    `bundle_id` is the waiting chain the account manager was shown (the page's form sends it): a newer
+    upload that replaced it meanwhile is not confirmed unseen.
+    """
     with transaction.atomic():
         locked = lock_order(order)
         if Role.ACCOUNT_MANAGER not in order_roles(actor, locked):
@@ -153,6 +159,10 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor) -> CertificateBun
         )
         if pending is None:
             raise NotAllowedNow(_("No new certificate is waiting for confirmation."))
+        if bundle_id is not None and pending.pk != bundle_id:
+            raise ChangedMeanwhile(
+                _("Another new certificate chain was uploaded meanwhile. Check it below and confirm again.")
+            )
         leaf = pending.certificates.get(role=Certificate.Role.LEAF)
         now = timezone.now()
         if leaf.not_after <= now:

@@ -7,16 +7,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from config.security import SecurityEvent, security_event
+from accounts.roles import can_see_expiring_certificates
 from core.errors import Refusal
 from core.form_tokens import Outcome, submit_once
+from core.http import show_refusal
 from ordering.selectors import order_for_user
-from ordering.services import NotPermitted
 
+from .forms import CertificateUploadForm, RolloverConfirmForm
 from .selectors import bundle_for_user, expiring_certificates
 from .services import certificate_rollover_confirm, certificate_upload
 from .uploads import CappedMemoryUploadHandler
-from .validation import MAX_UPLOAD_BYTES
+
+
+def _form_errors(request: HttpRequest, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
 
 
 # The upload handler must be swapped before the CSRF check reads the body, hence exempt-then-protect
@@ -32,17 +38,15 @@ def certificate_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
 @csrf_protect
 def _certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    uploaded = request.FILES.get("bundle")
-    if uploaded is None:
-        messages.error(request, _("Choose the file with the certificate chain (.zip or .pem) before uploading."))
+    form = CertificateUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        _form_errors(request, form)
         return redirect("ordering:order_detail", pk=order.pk)
-    data = uploaded.read(MAX_UPLOAD_BYTES + 1)
+    upload_of = {name: form.cleaned_data[name] for name in ("data", "filename", "size")}
     back = f"{order.get_absolute_url()}#certificate"
 
     def upload() -> Outcome:
-        _upload, report = certificate_upload(
-            order=order, actor=request.user, data=data, filename=uploaded.name, size=uploaded.size
-        )
+        _upload, report = certificate_upload(order=order, actor=request.user, **upload_of)
         if report.valid:
             return Outcome(back, _("The certificate chain was checked and accepted."))
         # Refused, but recorded: the attempt and its findings are shown below, also to a second send.
@@ -50,12 +54,8 @@ def _certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
     try:
         return submit_once(request, upload)
-    except Refusal as error:
-        if isinstance(error, NotPermitted):
-            security_event(
-                request, SecurityEvent.ACTION_REFUSED, action="certificate_upload", order=pk, reason=error.message
-            )
-        messages.error(request, error.message)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action="certificate_upload", order=pk)
     return redirect(back)
 
 
@@ -64,19 +64,19 @@ def _certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def rollover_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
     back = f"{order.get_absolute_url()}#certificate"
+    form = RolloverConfirmForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
 
     def confirm() -> Outcome:
-        certificate_rollover_confirm(order=order, actor=request.user)
+        certificate_rollover_confirm(order=order, actor=request.user, bundle_id=form.cleaned_data["bundle"])
         return Outcome(back, _("The new certificate is now in use for this access."))
 
     try:
         return submit_once(request, confirm)
-    except Refusal as error:
-        if isinstance(error, NotPermitted):
-            security_event(
-                request, SecurityEvent.ACTION_REFUSED, action="rollover_confirm", order=pk, reason=error.message
-            )
-        messages.error(request, error.message)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action="rollover_confirm", order=pk)
     return redirect(back)
 
 
@@ -94,7 +94,7 @@ def chain_download(request: HttpRequest, pk: int, bundle_pk: int) -> HttpRespons
 @login_required
 @require_GET
 def expiring_view(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_support or request.user.managed_customers.exists()):
+    if not can_see_expiring_certificates(request.user):
         raise PermissionDenied
     certificates = expiring_certificates(request.user)
     return render(request, "certificates/expiring.html", {"certificates": certificates})

@@ -5,8 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_catalogue_admin
-
-from .security import SecurityEvent, security_event
+from core.security import SecurityEvent, security_event
 
 
 class CatalogueAdminLoginForm(AdminAuthenticationForm):

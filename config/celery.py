@@ -5,6 +5,9 @@ from celery import Celery, signals
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("opus_adgang")
+# The current app in every thread, not only this one: shared code (core/health.py, @shared_task) finds
+# it as celery.current_app without importing config.
+app.set_default()
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ordering",
     "certificates",
     "billing",
+    "config.apps.ProjectConfig",  # the project on top of the apps: commands that span them (seed_demo)
     "config.apps.AdminConfig",  # the Django admin, open to catalogue admins only (accounts.roles)
     "axes",
     "django.contrib.auth",
@@ -71,9 +72,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "config.sessions.SessionLifetimeMiddleware",
+    "accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.security.SecurityEventMiddleware",
+    "core.security.SecurityEventMiddleware",
     # Last, as django-axes requires: turns a lockout during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.user_roles",
             ],
         },
     },
@@ -296,7 +298,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 # Only a registrable domain (example.dk, not adgang.example.dk) can enter browsers' preload lists, and
 # only when its owner submits it, so on the app's host name the directive changes nothing.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-CSRF_FAILURE_VIEW = "config.security.csrf_failure"  # records the failure in the security log
+CSRF_FAILURE_VIEW = "core.security.csrf_failure"  # records the failure in the security log
 
 # Sessions: logged out after SESSION_IDLE_TIMEOUT seconds without a request and, in any case,
 # SESSION_ABSOLUTE_LIFETIME seconds after logging in (config/sessions.py tells the user why). The
@@ -316,7 +318,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # the Danish page, templates/registration/locked_out.html
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"  # the same address as the security log
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"  # the same address as the security log
 AXES_VERBOSE = False  # failures and lockouts go to the security log; no banner on every command
 
 # Production logs one JSON object per line (config/logs.py), with the order, event or addendum that

@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("Shared services")
+
+    def ready(self) -> None:
+        # The outbox hands rows to its delivery task by name (core/outbox.py): register it in every process.
+        from . import tasks  # noqa: F401

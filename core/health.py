@@ -55,7 +55,9 @@ def check_outbox() -> None:
 
 
 def check_broker() -> None:
-    from config import celery_app
+    # The project's Celery app (config/celery.py makes it the default in every thread); core sits below
+    # config and does not import it.
+    from celery import current_app as celery_app
 
     timeout = settings.READY_BROKER_TIMEOUT
     options = {**celery_app.conf.broker_transport_options, "socket_timeout": timeout}

@@ -78,6 +78,8 @@ class FormSubmission(models.Model):
     message = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
         constraints = [models.UniqueConstraint(fields=["user", "token"], name="form_token_once_per_user")]
 
     def __str__(self) -> str:

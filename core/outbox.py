@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -36,6 +37,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .errors import NotAllowedNow
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,9 @@ logger = logging.getLogger(__name__)
 Status = OutboxMessage.Status
 OPEN = (Status.PENDING, Status.DEAD)
 SWEEP_BATCH = 500
+# The Celery task that delivers one row (core/tasks.py), looked up by name: the tasks call this module,
+# so this module does not import them back (no import cycle; .importlinter).
+DELIVER_TASK = "core.tasks.deliver_outbox_message"
 
 
 @dataclass(frozen=True)
@@ -188,12 +193,8 @@ def outbox_send_again(*, message: OutboxMessage, actor) -> OutboxMessage:
     return locked
 
 
-class OutboxError(Exception):
-    """What support asked cannot be done; `message` says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class OutboxError(NotAllowedNow):
+    """What support asked cannot be done now; `message` says why."""
 
 
 # --- Delivering -------------------------------------------------------------------------------
@@ -201,8 +202,7 @@ class OutboxError(Exception):
 
 def outbox_dispatch(message: OutboxMessage) -> bool:
     """Hand a row to the broker. A failure is logged and left to the sweep; it never reaches the caller."""
-    from .tasks import deliver_outbox_message
-
+    deliver_outbox_message = current_app.tasks[DELIVER_TASK]
     # Marked before publishing: a worker may take the message before publishing returns.
     OutboxMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(dispatched_at=timezone.now())
     try:

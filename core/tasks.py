@@ -2,17 +2,15 @@
 
 from celery import shared_task
 
+from .outbox import DELIVER_TASK, outbox_deliver, outbox_sweep
 
-@shared_task(bind=True)
+
+@shared_task(bind=True, name=DELIVER_TASK)
 def deliver_outbox_message(self, message_id: int) -> bool:
-    from .outbox import outbox_deliver
-
     # The task id names the delivery: the same message redelivered after its worker died takes over at once.
     return outbox_deliver(message_id, token=self.request.id)
 
 
 @shared_task
 def sweep_outbox() -> int:
-    from .outbox import outbox_sweep
-
     return outbox_sweep()

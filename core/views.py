@@ -10,8 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from .errors import Refusal
+from .http import show_refusal
 from .models import OutboxMessage
-from .outbox import OutboxError, handler_named, outbox_backlog, outbox_send_again
+from .outbox import handler_named, outbox_backlog, outbox_send_again
 
 PAGE_SIZE = 25
 
@@ -53,8 +55,8 @@ def outbox_send_again_view(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(OutboxMessage, pk=pk)
     try:
         outbox_send_again(message=message, actor=request.user)
-    except OutboxError as error:
-        messages.error(request, error.message)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action="outbox_send_again", message=message.pk)
     else:
         messages.success(request, _("Message %(number)s is being sent again.") % {"number": message.pk})
     return redirect("core:outbox_dead_letters")

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import (
     AccessOrder,
     Addendum,
@@ -69,19 +71,6 @@ class MainContractAdmin(admin.ModelAdmin):
     list_display = ("reference", "customer", "terms", "signed_on")
     inlines = [ContractInterfaceInline]
     list_select_related = ("customer",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Orders change only through their lifecycle services; the admin may look, never touch."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AccessOrder)

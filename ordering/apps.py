@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderingConfig(AppConfig):
     name = "ordering"
-    verbose_name = "Bestilling"
+    verbose_name = _("Ordering")
 
     def ready(self) -> None:
         # Registers the outbox handlers (e-mails, addendum documents) in every process, the worker's too.

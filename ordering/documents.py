@@ -11,6 +11,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from . import lifecycle
 from .models import Addendum
 
 STATIC_SCHEME = "opus-static:///"
@@ -56,12 +57,13 @@ def __getattr__(name: str):
 
 
 def addendum_context(addendum: Addendum, *, stamp: bool = False) -> dict:
-    from billing.pricing import Quote
-    from certificates.selectors import current_bundle
-
     order = addendum.order
-    quote = Quote.from_dict(addendum.quote) if addendum.quote else None
-    bundle = current_bundle(order) if order.integration_type == order.IntegrationType.INDIVIDUAL else None
+    quote = lifecycle.billing().addendum_quote(addendum)
+    bundle = (
+        lifecycle.certificates().current_bundle(order)
+        if order.integration_type == order.IntegrationType.INDIVIDUAL
+        else None
+    )
     return {
         "addendum": addendum,
         "order": order,

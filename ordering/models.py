@@ -772,6 +772,10 @@ class AuditHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    class Meta:
+        verbose_name = _("audit trail head")
+        verbose_name_plural = _("audit trail heads")
+
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
 
@@ -785,6 +789,8 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="notify_once_per_recipient")]
 
     def __str__(self) -> str:

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import is_support
+
 
 class Role(models.TextChoices):
     ORDERER = "orderer", _("Orderer")
@@ -24,7 +26,7 @@ def customer_roles(user, customer_id: int) -> set[Role]:
             roles.add(Role.ORDERER)
         if membership.is_signatory:
             roles.add(Role.SIGNATORY)
-    if user.is_support:
+    if is_support(user):
         roles.add(Role.SUPPORT)
     return roles
 

@@ -3,7 +3,8 @@
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from config.security import NotVisible
+from accounts.roles import is_support
+from core.security import NotVisible
 
 from .models import LIVE_ACCESS_STATES, AccessOrder, Customer, CustomerMembership, State
 
@@ -30,7 +31,7 @@ def orders_visible_to(user) -> QuerySet[AccessOrder]:
     """Support sees every order; others see their own customers' and the customers they manage."""
     if not user.is_authenticated:
         return AccessOrder.objects.none()
-    if user.is_support:
+    if is_support(user):
         return _with_list_relations(AccessOrder.objects.all())
     return _with_list_relations(AccessOrder.objects.filter(served_customers(user)))
 
@@ -67,7 +68,7 @@ def account_manager_queue(user) -> QuerySet[AccessOrder]:
 
 def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
     """Open and active accesses (those support can emergency-close), optionally searched."""
-    if not user.is_support:
+    if not is_support(user):
         return AccessOrder.objects.none()
     qs = _with_list_relations(AccessOrder.objects.filter(state__in=LIVE_ACCESS_STATES))
     query = query.strip()

@@ -40,22 +40,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
-from billing.services import (
-    BillingError,
-    billing_on_activate,
-    billing_on_close,
-    billing_on_emergency_close,
-    freeze_quote,
-)
-from certificates.selectors import current_bundle
-from core.errors import Refusal
+from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
 from core.outbox import outbox_enqueue, outbox_handler, outbox_holds
 from core.transactions import retry_on_conflict
 
-from . import documents
+from . import documents, lifecycle, transitions
 from .audit import audit_record
 from .models import (
     OPEN_STATES,
@@ -77,24 +69,9 @@ from .validators import typed_text_problem
 logger = logging.getLogger(__name__)
 
 
-class OrderError(Refusal):
-    """An action the user asked for cannot be done. `message` says why, for the user."""
-
-
-class NotPermitted(OrderError):
-    pass
-
-
-class NotAllowedNow(OrderError):
-    pass
-
-
-class ChangedMeanwhile(OrderError):
-    pass
-
-
-class InvalidOrder(OrderError):
-    pass
+# Refusals are the shared kinds (core/errors.py): NotPermitted, NotAllowedNow, ChangedMeanwhile and
+# Invalid, importable from here too; InvalidOrder is the name ordering's callers know for Invalid.
+InvalidOrder = Invalid
 
 
 # --- Creating and editing drafts ---------------------------------------------------------------
@@ -282,7 +259,7 @@ def enqueue_event_notification(event) -> None:
 def _run_transition(
     order: AccessOrder,
     actor,
-    name: str,
+    spec: transitions.TransitionSpec,
     *,
     fields: Iterable[str] = (),
     comment: str = "",
@@ -292,7 +269,7 @@ def _run_transition(
 ) -> AccessOrder:
     with transaction.atomic():
         locked = lock_order(order)
-        method = getattr(locked, name)
+        method = getattr(locked, spec.name)
         if not can_proceed(method):
             raise NotAllowedNow(
                 _("This cannot be done while the order is “%(state)s”.") % {"state": locked.get_state_display()}
@@ -309,8 +286,8 @@ def _run_transition(
         event = audit_record(
             order=locked,
             actor=actor,
-            role=method._django_fsm.get_transition(from_state).permission.role,
-            kind=AuditKind(name),
+            role=spec.role,
+            kind=spec.kind,
             from_state=from_state,
             to_state=locked.state,
             comment=comment,
@@ -367,7 +344,7 @@ def _check_submittable(order: AccessOrder) -> None:
 
 def _check_certificate(order: AccessOrder) -> None:
     """Individual integration needs a valid chain for the order's environment before KMD can review it."""
-    bundle = current_bundle(order)
+    bundle = lifecycle.certificates().current_bundle(order)
     if bundle is None:
         raise InvalidOrder(
             _(
@@ -389,21 +366,21 @@ def _check_certificate(order: AccessOrder) -> None:
 
 
 def order_submit(*, order: AccessOrder, actor) -> AccessOrder:
-    return _run_transition(order, actor, "submit", fields=["submitted_at"], check=_check_submittable)
+    return _run_transition(order, actor, transitions.SUBMIT, fields=["submitted_at"], check=_check_submittable)
 
 
 def order_return_for_changes(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
     comment = _require_text(comment, _("Tell the orderer what to change."))
-    return _run_transition(order, actor, "return_for_changes", comment=comment)
+    return _run_transition(order, actor, transitions.RETURN_FOR_CHANGES, comment=comment)
 
 
 def order_reject(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
     comment = _require_text(comment, _("Give the reason for rejecting the order; the orderer will see it."))
-    return _run_transition(order, actor, "reject", comment=comment)
+    return _run_transition(order, actor, transitions.REJECT, comment=comment)
 
 
 def order_withdraw(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(order, actor, "withdraw", comment=_comment(comment))
+    return _run_transition(order, actor, transitions.WITHDRAW, comment=_comment(comment))
 
 
 def _issue_new_version(order: AccessOrder, actor) -> None:
@@ -416,21 +393,27 @@ def _issue_new_version(order: AccessOrder, actor) -> None:
         order=order, version=(latest.version + 1 if latest else 1), issued_by=actor, issued_at=now
     )
     try:
-        freeze_quote(addendum)
-    except BillingError as error:
+        lifecycle.billing().quote_freeze(addendum=addendum)
+    except Refusal as error:  # no price list in force, say: the version cannot be issued
         raise InvalidOrder(error.message) from None
     enqueue_addendum_render(addendum)
 
 
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
     return _run_transition(
-        order, actor, "issue_addendum", comment=_comment(comment), after=lambda o: _issue_new_version(o, actor)
+        order,
+        actor,
+        transitions.ISSUE_ADDENDUM,
+        comment=_comment(comment),
+        after=lambda o: _issue_new_version(o, actor),
     )
 
 
 def order_revise(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
     comment = _require_text(comment, _("Say what changed in the new version of the addendum."))
-    return _run_transition(order, actor, "revise", comment=comment, after=lambda o: _issue_new_version(o, actor))
+    return _run_transition(
+        order, actor, transitions.REVISE, comment=comment, after=lambda o: _issue_new_version(o, actor)
+    )
 
 
 def _decide_current_addendum(
@@ -505,7 +488,7 @@ def order_accept(
     return _run_transition(
         order,
         actor,
-        "accept",
+        transitions.ACCEPT,
         check=lambda o: _check_acceptance(
             o,
             document_sha256=document_sha256,
@@ -522,7 +505,7 @@ def order_decline(*, order: AccessOrder, actor, comment: str, ip: str | None = N
     return _run_transition(
         order,
         actor,
-        "decline",
+        transitions.DECLINE,
         comment=comment,
         after=lambda o: _decide_current_addendum(o, actor, Addendum.Status.DECLINED, ip, comment),
     )
@@ -539,7 +522,7 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
     # The account manager activating the change is also the one who may close the old access.
     previous.close(on=order.activated_on)
     previous.save(update_fields=["state", "closed_on", "updated_at"])
-    billing_on_close(previous, actor, on=order.activated_on, end_licence_ids=None)
+    lifecycle.billing().on_close(order=previous, actor=actor, on=order.activated_on)
     audit_record(
         order=previous,
         actor=actor,
@@ -578,13 +561,13 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
         raise InvalidOrder(_("Access cannot be marked as established on a future date."))
 
     def established(o: AccessOrder) -> None:
-        billing_on_activate(o, actor)
+        lifecycle.billing().on_activate(order=o, actor=actor)
         _close_changed_access(o, actor)
 
     return _run_transition(
         order,
         actor,
-        "activate",
+        transitions.ACTIVATE,
         fields=["activated_on"],
         comment=_comment(comment),
         check=lambda o: _check_activation_date(o, on),
@@ -594,7 +577,7 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
 
 
 def order_request_closure(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(order, actor, "request_closure", comment=_comment(comment))
+    return _run_transition(order, actor, transitions.REQUEST_CLOSURE, comment=_comment(comment))
 
 
 def order_close(
@@ -621,11 +604,11 @@ def order_close(
     return _run_transition(
         order,
         actor,
-        "close",
+        transitions.CLOSE,
         fields=["closed_on"],
         comment=_comment(comment),
         check=not_before_activation,
-        after=lambda o: billing_on_close(o, actor, on=on, end_licence_ids=end_licence_ids),
+        after=lambda o: lifecycle.billing().on_close(order=o, actor=actor, on=on, end_licence_ids=end_licence_ids),
         on=on,
     )
 
@@ -637,30 +620,13 @@ def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOr
     return _run_transition(
         order,
         actor,
-        "emergency_close",
+        transitions.EMERGENCY_CLOSE,
         fields=["emergency_reason", "closed_on"],
         comment=reason,
-        after=lambda o: billing_on_emergency_close(o, actor, on=o.closed_on),
+        after=lambda o: lifecycle.billing().on_emergency_close(order=o, actor=actor, on=o.closed_on),
         reason=reason,
         on=timezone.localdate(),
     )
-
-
-# The actions offered on the order page, by transition name.
-TRANSITION_SERVICES = {
-    "submit": order_submit,
-    "return_for_changes": order_return_for_changes,
-    "reject": order_reject,
-    "withdraw": order_withdraw,
-    "issue_addendum": order_issue_addendum,
-    "revise": order_revise,
-    "accept": order_accept,
-    "decline": order_decline,
-    "activate": order_activate,
-    "request_closure": order_request_closure,
-    "close": order_close,
-    "emergency_close": order_emergency_close,
-}
 
 
 # --- The addendum document ---------------------------------------------------------------------
@@ -704,7 +670,7 @@ def _render_given_up(message) -> None:
 
 @outbox_handler(
     RENDER_ADDENDUM,
-    label=_lazy("Generate an addendum document"),
+    label=gettext_lazy("Generate an addendum document"),
     max_attempts=RENDER_ATTEMPTS,
     on_dead=_render_given_up,
 )
@@ -768,7 +734,7 @@ def addendum_render_again(*, addendum: Addendum, actor) -> Addendum:
     return locked
 
 
-@outbox_handler(STAMP_ADDENDUM, label=_lazy("Stamp an accepted addendum"))
+@outbox_handler(STAMP_ADDENDUM, label=gettext_lazy("Stamp an accepted addendum"))
 def addendum_stamp(addendum_id: int) -> Addendum:
     """Store the final copy of an accepted version, stamped with the acceptance. Runs once."""
     addendum = Addendum.objects.select_related("order").get(pk=addendum_id)

@@ -1,22 +1,21 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.selectors import billing_section
-from billing.services import quote_for_form
-from certificates.selectors import certificate_section
-from config.security import SecurityEvent, security_event
-from core.errors import Refusal
+from accounts.roles import can_see_orders, is_account_manager, is_customer_user, is_support
+from core.errors import ChangedMeanwhile, Refusal
 from core.form_tokens import Outcome, submit_once
+from core.http import show_refusal
 from core.models import OutboxMessage
 
-from .actions import ACTIONS
-from .forms import CustomerChoiceForm, OrderForm, TransitionForm
+from . import lifecycle
+from .forms import CustomerChoiceForm, OrderForm
 from .models import (
     AccessOrder,
     Addendum,
@@ -35,14 +34,12 @@ from .selectors import (
     support_accesses,
 )
 from .services import (
-    TRANSITION_SERVICES,
-    ChangedMeanwhile,
-    NotPermitted,
     addendum_render_again,
     integration_type_for,
     order_create,
     order_update_draft,
 )
+from .transitions import TRANSITIONS, ActionForm
 
 PAGE_SIZE = 25
 
@@ -60,8 +57,8 @@ def _page(request: HttpRequest, qs, param: str = "page"):
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict = {}
-    is_customer_user = user.memberships.exists()
-    if is_customer_user:
+    # The sections follow the predicates the menu uses (accounts/roles.py); home.html asks the same ones.
+    if is_customer_user(user):
         mine = customer_orders(user)
         state = request.GET.get("state", "")
         counts = {
@@ -71,23 +68,23 @@ def home(request: HttpRequest) -> HttpResponse:
         context["selected_state"] = state
         context["customer_page"] = _page(request, mine.filter(state=state) if state in State.values else mine)
         context["can_order"] = customers_for_orderer(user).exists()
-    context["is_account_manager"] = user.managed_customers.exists()
-    if context["is_account_manager"]:
+    if is_account_manager(user):
         context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
-    if user.is_support:
+    if is_support(user):
         query = request.GET.get("q", "")
         context["support_query"] = query
         context["support_page"] = _page(request, support_accesses(user, query), "support_page")
         context["outbox_dead"] = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count()
         if request.headers.get("HX-Request") and request.GET.get("target") == "support":
             return render(request, "ordering/_support_table.html", context)
-    context["is_customer_user"] = is_customer_user
     return render(request, "ordering/home.html", context)
 
 
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
+    if not can_see_orders(request.user):
+        raise PermissionDenied
     qs = orders_visible_to(request.user)
     state = request.GET.get("state", "")
     if state in State.values:
@@ -124,13 +121,6 @@ def _ordering_customer(request: HttpRequest):
     return customers.first(), customers
 
 
-def _apply_service_errors(form, error: Refusal) -> None:
-    for field, message in error.errors.items():
-        form.add_error(field if field in form.fields else None, message)
-    if not error.errors:
-        form.add_error(None, error.message)
-
-
 @login_required
 def order_create_view(request: HttpRequest) -> HttpResponse:
     customer, customers = _ordering_customer(request)
@@ -145,8 +135,8 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
 
         try:
             return submit_once(request, create)
-        except Refusal as error:
-            _apply_service_errors(form, error)
+        except Refusal as refusal:
+            show_refusal(request, refusal, form=form, action="order_create", customer=customer.pk)
     return render(
         request,
         "ordering/order_form.html",
@@ -180,8 +170,8 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
         try:
             return submit_once(request, save)
-        except Refusal as error:
-            _apply_service_errors(form, error)
+        except Refusal as refusal:
+            show_refusal(request, refusal, form=form, action="order_edit", order=order.pk)
     return render(
         request,
         "ordering/order_form.html",
@@ -206,7 +196,7 @@ def _preview(customer, form: OrderForm) -> dict:
         "system": system,
         "packages": list(system.packages.all()),
         "integration_type": AccessOrder.IntegrationType(integration_type_for(system, interfaces, package)).label,
-        "quote": quote_for_form(customer, data),
+        "quote": lifecycle.billing().quote_preview(customer=customer, facts=data),
     }
 
 
@@ -227,31 +217,28 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ordering/order_detail.html", _detail_context(request, order))
 
 
-def _detail_context(request: HttpRequest, order: AccessOrder, failed: TransitionForm | None = None) -> dict:
-    available = [t.name for t in order.get_available_user_state_transitions(request.user)]
-    addenda = list(order.addenda.select_related("issued_by", "decided_by").order_by("-version"))
-    current_addendum = next((a for a in addenda if a.status == Addendum.Status.ISSUED), None)
-    if "accept" in available and (current_addendum is None or current_addendum.render_status != "ready"):
-        available.remove("accept")  # nothing to accept until the document can be read
+def _action_forms(request: HttpRequest, order: AccessOrder, failed: ActionForm | None) -> list[ActionForm]:
+    """A form for each action this user may take now (ordering/transitions.py), the one just refused as sent."""
     forms = []
-    for name in available:
-        if failed is not None and failed.action.name == name:
-            forms.append(failed)
-        else:
-            initial = {"expected_state": order.state}
-            if ACTIONS[name].asks_signature and current_addendum is not None:
-                initial.update(
-                    document_sha256=current_addendum.pdf_sha256,
-                    signer_name=request.user.get_full_name(),
-                    signer_title=getattr(request.user, "title", ""),
-                )
-            forms.append(TransitionForm(action=ACTIONS[name], initial=initial))
+    for transition in order.get_available_user_state_transitions(request.user):
+        spec = TRANSITIONS[transition.name]
+        form = failed if failed is not None and failed.spec is spec else spec.bind(order=order, user=request.user)
+        if form.is_offered():
+            forms.append(form)
+    return forms
+
+
+def _detail_context(request: HttpRequest, order: AccessOrder, failed: ActionForm | None = None) -> dict:
+    # The versions, newest first, once: the table shows them and the accept form finds the one to sign.
+    versions = Addendum.objects.select_related("issued_by", "decided_by").order_by("-version")
+    prefetch_related_objects([order], Prefetch("addenda", queryset=versions))
+    forms = _action_forms(request, order, failed)
     roles = order_roles(request.user, order)
     individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
-    certificates = certificate_section(order) if individual else None
+    certificates = lifecycle.certificates().order_section(order) if individual else None
     return {
         "order": order,
-        "money": billing_section(order, roles),
+        "money": lifecycle.billing().order_section(order, roles),
         "certificates": certificates,
         "can_upload_certificate": individual and Role.ORDERER in roles and order.state in (State.DRAFT, State.ACTIVE),
         "can_confirm_rollover": bool(certificates and certificates["pending"])
@@ -259,42 +246,24 @@ def _detail_context(request: HttpRequest, order: AccessOrder, failed: Transition
         and order.state == State.ACTIVE,
         "interfaces": order.requested_interfaces(),
         "events": order.events.select_related("actor").order_by("seq"),
-        "addenda": addenda,
-        "current_addendum": current_addendum,
+        "addenda": list(order.addenda.all()),
         "is_account_manager": Role.ACCOUNT_MANAGER in roles,
         "action_forms": forms,
-        "can_edit": order.state == State.DRAFT and "submit" in available,
+        "can_edit": order.state == State.DRAFT and Role.ORDERER in roles,
     }
 
 
 @login_required
 @require_POST
 def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Every lifecycle action: its spec's form, validated, becomes its spec's service call."""
     order = order_for_user(request.user, pk)
-    if action not in ACTIONS:
+    spec = TRANSITIONS.get(action)
+    if spec is None:
         raise Http404("No such action")
-    form = TransitionForm(request.POST, action=ACTIONS[action])
+    form = spec.bind(request.POST, order=order, user=request.user)
     if not form.is_valid():
         return render(request, "ordering/order_detail.html", _detail_context(request, order, form), status=400)
-    kwargs = {"order": order, "actor": request.user}
-    data = form.cleaned_data
-    if action == "emergency_close":
-        kwargs["reason"] = data["comment"]
-    elif ACTIONS[action].asks_comment:
-        kwargs["comment"] = data["comment"]
-    if ACTIONS[action].asks_date:
-        kwargs["on"] = data["on"]
-    if action in ("accept", "decline"):
-        kwargs["ip"] = request.META.get("REMOTE_ADDR")
-    if ACTIONS[action].asks_signature:
-        kwargs.update(
-            document_sha256=data["document_sha256"],
-            signer_name=data["signer_name"],
-            signer_title=data["signer_title"],
-            authorised=data["confirm"],
-        )
-    if action == "close" and request.POST.get("licence_choice"):
-        kwargs["end_licence_ids"] = [int(v) for v in request.POST.getlist("end_licence") if v.isdigit()]
 
     def act() -> Outcome:
         # Checked here, not before: a form sent twice gets the first one's answer, not this refusal.
@@ -303,15 +272,13 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 _("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
                 % {"state": order.get_state_display()}
             )
-        TRANSITION_SERVICES[action](**kwargs)
-        return Outcome(order.get_absolute_url(), _("Done: %(action)s.") % {"action": ACTIONS[action].label})
+        spec.run(order=order, actor=request.user, **form.service_kwargs(request))
+        return Outcome(order.get_absolute_url(), str(spec.success))
 
     try:
         return submit_once(request, act)
-    except Refusal as error:
-        if isinstance(error, NotPermitted):
-            security_event(request, SecurityEvent.ACTION_REFUSED, action=action, order=order.pk, reason=error.message)
-        messages.error(request, error.message)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action=spec.name, order=order.pk)
     return redirect("ordering:order_detail", pk=order.pk)
 
 
@@ -369,8 +336,6 @@ def addendum_render_again_view(request: HttpRequest, pk: int, version: int) -> H
 
     try:
         return submit_once(request, render_again)
-    except Refusal as error:
-        if isinstance(error, NotPermitted):
-            security_event(request, SecurityEvent.ACTION_REFUSED, action="render_again", order=pk, reason=error.message)
-        messages.error(request, error.message)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action="render_again", order=pk)
     return redirect(addendum.order.get_absolute_url())

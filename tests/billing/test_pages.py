@@ -146,7 +146,7 @@ def test_the_run_export_is_csv_of_the_users_customers_only(cast, billed, client)
 
 
 def test_customer_text_cannot_become_a_spreadsheet_formula(cast, order_in, client):
-    from config.exports import spreadsheet_text
+    from core.exports import spreadsheet_text
 
     assert spreadsheet_text('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert spreadsheet_text("Opsætning") == "Opsætning"

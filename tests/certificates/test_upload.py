@@ -299,3 +299,47 @@ def test_a_waiting_rollover_puts_the_order_in_the_account_managers_queue(cast, i
     assert order.reference not in client.get(reverse("home")).content.decode()
     upload(order, cast.orderer_a, pem(make_leaf(pki, cvr="31415926"), pki.issuing), "ny.pem")
     assert order.reference in client.get(reverse("home")).content.decode()
+
+
+# --- Forms ------------------------------------------------------------------------------------
+
+
+def test_the_upload_form_renders_through_the_shared_field_template_with_the_validators_cap(
+    cast, individual_order, client
+):
+    order = individual_order("draft", upload=False)
+    client.force_login(cast.orderer_a)
+    body = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    assert '<label class="form-label" for="id_bundle">Upload certifikatkæden</label>' in body
+    assert "eller en enkelt .pem-fil, højst 1,0\xa0MB." in body  # MAX_UPLOAD_BYTES, not a typed "1 MB"
+    assert (
+        '<input class="form-input" type="file" id="id_bundle" name="bundle" accept=".zip,.pem,.crt,.cer" '
+        'aria-describedby="id_bundle-hint" required>'
+    ) in body
+
+
+def test_an_upload_without_a_file_is_refused_with_a_sentence_and_records_nothing(cast, individual_order, client):
+    order = individual_order("draft", upload=False)
+    client.force_login(cast.orderer_a)
+    response = client.post(reverse("certificates:upload", args=[order.pk]), {}, follow=True)
+    assert "Vælg filen med certifikatkæden (.zip eller .pem), før du uploader." in response.content.decode()
+    assert not CertificateUpload.objects.exists()
+
+
+def test_the_account_manager_confirms_the_chain_shown_not_one_uploaded_after(cast, individual_order, pki, client):
+    order = individual_order("active")
+    upload(order, cast.orderer_a, pem(make_leaf(pki, cvr="31415926", common_name="Første"), pki.issuing), "a.pem")
+    shown = CertificateBundle.objects.get(status="pending")
+    client.force_login(cast.am_a)
+    body = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    assert f'<input type="hidden" name="bundle" value="{shown.pk}" id="rollover-bundle">' in body
+
+    upload(order, cast.orderer_a, pem(make_leaf(pki, cvr="31415926", common_name="Anden"), pki.issuing), "b.pem")
+    newer = CertificateBundle.objects.get(status="pending")
+    url = reverse("certificates:confirm_rollover", args=[order.pk])
+    response = client.post(url, {"bundle": shown.pk}, follow=True)
+    assert "En anden ny certifikatkæde er blevet uploadet i mellemtiden." in response.content.decode()
+    assert CertificateBundle.objects.get(pk=newer.pk).status == "pending"
+
+    client.post(url, {"bundle": newer.pk})
+    assert CertificateBundle.objects.get(pk=newer.pk).status == "current"

@@ -154,7 +154,7 @@ def test_a_form_sent_twice_at_the_same_moment_acts_once(forms, monkeypatch, kind
     import ordering.views
 
     monkeypatch.setattr(ordering.views, "order_create", slowed(ordering.views.order_create))
-    monkeypatch.setitem(services.TRANSITION_SERVICES, "submit", slowed(services.TRANSITION_SERVICES["submit"]))
+    monkeypatch.setattr(services, "order_submit", slowed(services.order_submit))  # the submit spec's service
     monkeypatch.setattr(certificates.views, "certificate_upload", slowed(certificates.views.certificate_upload))
     user, post, acted_once = getattr(forms, kind)()
     token = form_token_issue(user.pk)

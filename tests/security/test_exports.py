@@ -133,13 +133,13 @@ def test_credit_amounts_stay_negative_numbers_while_a_typed_minus_is_neutralised
     ],
 )
 def test_one_text_cell(typed, written):
-    from config.exports import spreadsheet_text
+    from core.exports import spreadsheet_text
 
     assert spreadsheet_text(typed) == written
 
 
 def test_numbers_are_written_by_the_writer_and_never_prefixed():
-    from config.exports import spreadsheet_cell
+    from core.exports import spreadsheet_cell
 
     assert spreadsheet_cell(D("-120.50")) == "-120,50"
     assert spreadsheet_cell(D("1250.00")) == "1250,00"
@@ -156,7 +156,7 @@ def test_no_export_writes_csv_except_through_the_shared_writer():
         str(path.relative_to(root))
         for path in root.rglob("*.py")
         if not {".venv", "node_modules", "tests", "migrations"} & set(path.relative_to(root).parts)
-        and path.relative_to(root).as_posix() != "config/exports.py"
+        and path.relative_to(root).as_posix() != "core/exports.py"
         and any(call in path.read_text(encoding="utf-8") for call in ("csv.writer(", "csv.DictWriter(", "openpyxl"))
     ]
     assert offenders == []

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Sum
 
 from billing.models import Invoice, InvoiceLine
-from billing.services import BillingError, billing_run
+from billing.services import billing_run
+from core.errors import Refusal
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError("--period takes a month as YYYY-MM, e.g. 2026-03") from None
         try:
             run = billing_run(period=month, force=options["force"])
-        except BillingError as error:
+        except Refusal as error:
             raise CommandError(error.message) from None
         invoices = Invoice.objects.filter(run=run)
         summary = invoices.aggregate(n=Count("pk"), total=Sum("total_excl_vat"))
