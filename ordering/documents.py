@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from . import lifecycle
-from .models import Addendum
+from .models import Addendum, Interface
 
 STATIC_SCHEME = "opus-static:///"
 TEMPLATE = "ordering/addendum/document.html"
@@ -56,26 +56,133 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# What each price rule (billing/pricing.py, `QuoteLine.rule`) means, in the contract's own register.
+# The order pages speak to the customer ("jeres"); a contract speaks about a defined party ("Kunden"),
+# and a 0 kr line must say why it is 0 kr: a contract, an earlier licence, the package, the phase-out
+# waiver and an existing access are different reasons, not all "covered by the contract". Every rule
+# the pricing core can produce has its sentence here (tests/ordering/test_addendum_wording.py).
+LINE_SENTENCES: dict[str, str | None] = {
+    "licence_start": "Opstartsvederlag for licens til {interface}. Snitfladen er ikke omfattet af Kundens kontrakt.",
+    "licence_monthly": "Løbende vederlag for drift og vedligehold af {interface}. Licensen gælder alle Kundens "
+    "eksterne systemer.",
+    "covered_all_systems": "Intet opstartsvederlag for licens til {interface}: snitfladen er omfattet af Kundens "
+    "kontrakt for alle eksterne systemer.",
+    "covered_named_system": "Intet opstartsvederlag for licens til {interface}: snitfladen er omfattet af Kundens "
+    "kontrakt for {system}.",
+    "additional_system": "Vederlag for yderligere system: Kundens kontrakt omfatter kun {interface} for navngivne "
+    "systemer, og {system} er ikke et af dem.",
+    "already_licensed": "Intet opstartsvederlag for licens til {interface}: Kunden har allerede licens til "
+    "snitfladen, og licensen gælder alle Kundens eksterne systemer.",
+    "already_in_access": "Ingen betaling for {interface}: {system} har allerede adgang til snitfladen.",
+    "package_no_licence_start": "Intet opstartsvederlag for licens: ved køb af integrationspakken {package} betales "
+    "der ikke opstartsvederlag for licens.",
+    "package_monthly": "Løbende vederlag for drift og vedligehold af integrationspakken {package}.",
+    "setup_fee": "Opsætningsvederlag for adgang for {system}.",
+    "setup_waived_phase_out": "Intet opsætningsvederlag: adgangen for {system} erstatter en filbaseret snitflade under "
+    "udfasning, og KMD opkræver ikke vederlag for opsætning i forbindelse med udfasningen.",
+    "setup_waived_change": "Intet opsætningsvederlag: {system} har allerede adgang, og ændringen omfatter kun det nye.",
+    "startup_package": "Opstartspakke: 6 måneders adgang for den eksterne leverandør til webservices på eksternt "
+    "testmiljø, op til 3 sparringsmøder (online) og op til 4 timers besvarelse af spørgsmål.",
+    "adjustment": "Justering aftalt med Kundens salgs- og kundeansvarlige hos KMD: {detail}",
+    "licence_monthly_named": "Løbende vederlag for drift og vedligehold af {interface}. Efter Kundens kontrakt, der er "
+    "indgået på udbudsvilkår, gælder licensen {system}; for hvert yderligere system betales et engangsvederlag.",
+    "licence_serves_system": "Intet opstartsvederlag for licens til {interface}: Kundens licens til snitfladen gælder "
+    "allerede {system}.",
+    "licence_additional_system": "Vederlag for yderligere system: efter Kundens kontrakt, der er indgået på "
+    "udbudsvilkår, gælder licensen til {interface} kun de systemer, den er købt til, og {system} er ikke et af dem.",
+    "startup_covers_licences": "Intet licensvederlag: adgangen for {system} til eksternt testmiljø i 6 måneder er "
+    "dækket af opstartspakken.",
+    # The pricing core's own sentence already speaks about the customer, not to it: printed as it is.
+    "setup_covered_by_startup": None,
+    "setup_already_done": None,
+    "setup_fee_replacement": None,
+}
+# The pricing core writes an adjustment as this prefix and the account manager's reason.
+_ADJUSTMENT_PREFIX = "Justering aftalt med jeres salgs- og kundeansvarlige: "
+
+ENVIRONMENT_DEFINITE = {"production": "produktionsmiljøet", "test": "testmiljøet"}
+
+
+def line_sentence(line, *, system: str, package: str, interface_names: dict[str, str]) -> str:
+    """The addendum's sentence for one quote line; a rule without a sentence keeps the quote's own text."""
+    template = LINE_SENTENCES.get(line.rule)
+    if template is None:
+        return line.da
+    detail = line.da[len(_ADJUSTMENT_PREFIX) :] if line.da.startswith(_ADJUSTMENT_PREFIX) else line.da
+    return template.format(
+        interface=interface_names.get(line.interface, line.interface),
+        system=system,
+        package=package,
+        detail=detail,
+    )
+
+
+def _numbered(*names: str) -> dict[str, int]:
+    return {name: number for number, name in enumerate(names, start=1)}
+
+
+def _unique(items) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
 def addendum_context(addendum: Addendum, *, stamp: bool = False) -> dict:
     order = addendum.order
     quote = lifecycle.billing().addendum_quote(addendum)
-    bundle = (
-        lifecycle.certificates().current_bundle(order)
-        if order.integration_type == order.IntegrationType.INDIVIDUAL
-        else None
-    )
+    individual = order.integration_type == order.IntegrationType.INDIVIDUAL
+    bundle = lifecycle.certificates().current_bundle(order) if individual else None
+    interfaces = order.requested_interfaces()
+    system = order.external_system
+    package_name = order.package.name_da if order.package_id else ""
+    lines = []
+    if quote is not None:
+        names = {i.code: i.name_da for i in interfaces}
+        missing = {line.interface for line in quote.lines if line.interface and line.interface not in names}
+        if missing:
+            names.update(Interface.objects.filter(code__in=missing).values_list("code", "name_da"))
+        lines = [
+            {
+                "kind": line.kind,
+                "amount": line.amount,
+                "text": line_sentence(line, system=system.name, package=package_name, interface_names=names),
+            }
+            for line in quote.lines
+        ]
+    price_list = addendum.price_list
     return {
         "addendum": addendum,
         "order": order,
         "customer": order.customer,
         "contract": getattr(order.customer, "contract", None),
-        "system": order.external_system,
-        "interfaces": order.requested_interfaces(),
+        "system": system,
+        "interfaces": interfaces,
+        "purposes": [(i.name_da, i.processing_purpose.strip()) for i in interfaces if i.processing_purpose.strip()],
+        "without_purpose": [i.name_da for i in interfaces if not i.processing_purpose.strip()],
+        "data_subjects": _unique(s for i in interfaces for s in i.data_subject_list),
+        "without_data_subjects": [i.name_da for i in interfaces if not i.data_subject_list],
+        "environment_definite": ENVIRONMENT_DEFINITE.get(order.environment, order.environment),
         "quote": quote,
-        "all_covered": quote is not None and all(line.amount == 0 for line in quote.lines),
+        "one_time_lines": [x for x in lines if x["kind"] == "one_time"],
+        "monthly_lines": [x for x in lines if x["kind"] == "monthly"],
+        "all_free": quote is not None and all(line.amount == 0 for line in quote.lines),
+        "price_list_name": price_list.name if price_list else (quote.price_list if quote else ""),
+        "price_list_from": price_list.effective_from if price_list else None,
         "certificate": bundle.leaf if bundle else None,
+        "n": _numbered(
+            "parties",
+            "system",
+            "purpose",
+            "interfaces",
+            "subjects",
+            *(["certificate"] if individual else []),
+            "prices",
+            "instruction",
+            "term",
+            "acceptance",
+        ),
         "supplier_name": settings.SUPPLIER_NAME,
         "supplier_cvr": settings.SUPPLIER_CVR,
+        "support_phone": getattr(settings, "SUPPORT_PHONE", ""),
+        "support_email": getattr(settings, "SUPPORT_EMAIL", ""),
         "stamp": stamp,
         "static": STATIC_SCHEME,
     }
@@ -87,12 +194,18 @@ def addendum_html(addendum: Addendum, *, stamp: bool = False) -> str:
         return render_to_string(TEMPLATE, addendum_context(addendum, stamp=stamp))
 
 
+# PDF/A-3a: archival like the PDF/A-3b it replaces (same part, so attachments stay allowed), plus
+# level "a": a tagged structure tree (headings, paragraphs, tables) that screen readers and text
+# extraction follow, as a document a public authority keeps and publishes must be accessible.
+PDF_VARIANT = "pdf/a-3a"
+
+
 def html_to_pdf(html: str) -> bytes:
-    """PDF/A-3b with the fonts shipped in the dkfds package embedded (subset)."""
+    """Tagged PDF/A-3a with the fonts shipped in the dkfds package embedded (subset)."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
     return HTML(string=html, url_fetcher=_static_files_only()()).write_pdf(
-        pdf_variant="pdf/a-3b", font_config=fonts, uncompressed_pdf=False
+        pdf_variant=PDF_VARIANT, font_config=fonts, uncompressed_pdf=False
     )

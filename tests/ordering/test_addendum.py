@@ -18,7 +18,7 @@ weasyprint = pytest.mark.weasyprint
 
 
 def issued(cast, **kwargs) -> Addendum:
-    order = make_order(cast, "awaiting_signature", **kwargs)
+    order = make_order(cast, "awaiting_signature", vendor_agreement_confirmed=True, **kwargs)
     return services.addendum_render(order.addenda.get(status="issued").pk)
 
 
@@ -58,8 +58,8 @@ def test_a_single_purchase_addendum_states_parties_system_interfaces_and_prices(
         "Ansættelsesoplysninger",
         "Opstartsvederlag for licens til Mødetidsplaner",
         "10.000,00 kr.",
-        "omfattet af eksisterende kontrakt",
-        "Kunden instruerer hermed som dataansvarlig KMD A/S som databehandler",
+        "Intet opstartsvederlag for licens til Opret Fravær: snitfladen er omfattet af Kundens kontrakt",
+        "Tillægget er Kundens instruks som dataansvarlig til KMD som databehandler",
         "REK-77",
     ]:
         assert fact in text, fact
@@ -69,7 +69,7 @@ def test_a_single_purchase_addendum_states_parties_system_interfaces_and_prices(
 def test_a_package_addendum_names_the_package_and_its_monthly_fee(cast):
     text = flat(pdf_text(issued(cast, purchase_model="package", package=cast.package, codes=())))
     assert "Integrationspakke: Vagtplanpakke" in text
-    assert "Løbende vederlag for integrationspakken Vagtplanpakke pr. måned." in text
+    assert "Løbende vederlag for drift og vedligehold af integrationspakken Vagtplanpakke." in text
     assert "6.200,00 kr." in text
 
 
@@ -93,7 +93,7 @@ def test_an_individual_integration_addendum_shows_the_certificate_and_startup_pa
     leaf = make_leaf(pki, cvr="31415926", organisation="Vagtdata A/S")
     order = make_order(cast, "draft", system=cast.own_system, environment="test", startup_package=True)
     certificate_upload(order=order, actor=cast.orderer_a, data=pem(leaf, pki.issuing), filename="k.pem")
-    order = services.order_submit(order=order, actor=cast.orderer_a)
+    order = services.order_submit(order=order, actor=cast.orderer_a, vendor_agreement_confirmed=True)
     order = services.order_issue_addendum(order=order, actor=cast.am_a)
     addendum = services.addendum_render(order.addenda.get().pk)
     text = flat(pdf_text(addendum))
@@ -106,14 +106,14 @@ def test_an_individual_integration_addendum_shows_the_certificate_and_startup_pa
 
 
 @weasyprint
-def test_the_pdf_declares_pdf_a_and_embeds_only_the_projects_fonts(cast):
+def test_the_pdf_declares_pdf_a_3a_and_embeds_only_the_projects_fonts(cast):
     addendum = issued(cast)
     with addendum.pdf.open("rb") as stored:
         reader = PdfReader(io.BytesIO(stored.read()))
     xmp = reader.xmp_metadata
     assert xmp is not None
     raw = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
-    assert "pdfaid:part" in raw and "3" in raw and "pdfaid:conformance" in raw
+    assert "pdfaid:part" in raw and "3" in raw and 'pdfaid:conformance="A"' in raw
     meta = reader.metadata
     assert meta.title.startswith(f"Tillæg {addendum.number}")
     assert meta.author == "KMD A/S" and "VagtPlan" in meta.subject
