@@ -240,7 +240,7 @@ class StartupPackage(models.Model):
     """What the customer has used of the startup package bought with an order."""
 
     # What the package includes (the order form and the quote describe it; the order page counts against it).
-    TEST_ACCESS_MONTHS = 6
+    # Its 6 months of test access are ordering.models.TestAccess, with their own end date.
     MEETINGS_INCLUDED = 3
     QA_HOURS_INCLUDED = Decimal("4")
     # What one recording may add, and the most the package can ever show as used: far beyond what it
@@ -252,7 +252,6 @@ class StartupPackage(models.Model):
     QA_HOURS_USED_MAX = Decimal("500")
 
     order = models.OneToOneField(AccessOrder, on_delete=models.PROTECT, related_name="startup_package_usage")
-    test_access_until = models.DateField(_("test-environment access until"))
     meetings_used = models.PositiveSmallIntegerField(_("meetings used"), default=0)
     qa_hours_used = models.DecimalField(_("Q&A hours used"), max_digits=5, decimal_places=2, default=Decimal("0"))
 

@@ -14,6 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 ORE = Decimal("0.01")
 ZERO = Decimal("0.00")
 ONE_TIME, MONTHLY = "one_time", "monthly"
+# The monthly lines that start an interface licence when access is established (billing/services.py).
+LICENCE_MONTHLY_RULES = frozenset({"licence_monthly", "licence_monthly_named"})
 
 
 class MissingPrice(KeyError):
@@ -71,10 +73,17 @@ class OrderFacts:
     package_code: str = ""
     package_name: str = ""
     startup_package: bool = False
-    # Interface codes the customer already holds a licence for (bought earlier, standard terms).
+    # Interface codes the customer already holds a licence for (bought earlier).
     licensed: frozenset[str] = frozenset()
+    # Of those, the codes whose licence already serves this system (it has access through it). Matters only
+    # when the contract says a licence serves named systems (ContractFacts.licences_serve_all_systems).
+    licensed_for_system: frozenset[str] = frozenset()
     # For a change order: interface codes the existing access already has.
     existing_access: frozenset[str] = frozenset()
+    # The reference of an earlier order that already set this system up (an access that is live), if any.
+    set_up_by: str = ""
+    # For an order replacing another system: "<system> (<reference>)" of the access it replaces.
+    replaces: str = ""
     # The account manager's discounts or adjustments: (kind, amount, reason).
     adjustments: tuple[tuple[str, Decimal, str], ...] = ()
 
@@ -89,6 +98,15 @@ class ContractLine:
 class ContractFacts:
     reference: str = ""
     included: dict[str, ContractLine] = field(default_factory=dict)
+    terms: str = "standard"  # "standard" or "tender" (udbud)
+    # Whom a licence bought later serves under tender terms: "all" systems or the "named" ones it is bought for.
+    licence_scope: str = "all"
+
+    @property
+    def licences_serve_all_systems(self) -> bool:
+        """The source: bought "på standardvilkår (dvs. ikke som led af eks. udbud), har I adgang til at anvende
+        disse til alle de eksterne systemer, I ønsker"; under tender terms, as the contract says."""
+        return self.terms != "tender" or self.licence_scope == "all"
 
 
 @dataclass(frozen=True)
@@ -189,12 +207,15 @@ class Quote:
 
 def quote(order: OrderFacts, contract: ContractFacts, prices: PriceFacts) -> Quote:
     lines: list[QuoteLine] = []
-    if order.purchase_model == "package":
+    if order.startup_package:
+        lines += _startup_access_lines(order)
+    elif order.purchase_model == "package":
         lines += _package_lines(order, prices)
+        lines += _setup_lines(order, prices)
     else:
         for interface in order.interfaces:
             lines += _interface_lines(interface, order, contract, prices)
-    lines += _setup_lines(order, prices)
+        lines += _setup_lines(order, prices)
     if order.startup_package:
         lines.append(
             QuoteLine(
@@ -275,16 +296,7 @@ def _interface_lines(
             )
         ]
     if code in order.licensed:
-        return [
-            QuoteLine(
-                ONE_TIME,
-                "already_licensed",
-                ZERO,
-                f"Ingen licensstart: I har allerede licens til {name_da}, og den gælder alle jeres systemer.",
-                f"No licence start fee: you already hold a licence for {name_en}, and it serves all your systems.",
-                code,
-            )
-        ]
+        return [_held_licence_line(interface, order, contract, price)]
     return [
         QuoteLine(
             ONE_TIME,
@@ -294,15 +306,94 @@ def _interface_lines(
             f"Licence start fee for {name_en}: the interface is not in your contract.",
             code,
         ),
-        QuoteLine(
+        _licence_monthly_line(interface, order, contract, price),
+    ]
+
+
+def _licence_monthly_line(
+    interface: InterfaceFacts, order: OrderFacts, contract: ContractFacts, price: InterfacePrice
+) -> QuoteLine:
+    name_da, name_en, code = interface.name_da, interface.en, interface.code
+    if contract.terms != "tender":
+        return QuoteLine(
             MONTHLY,
             "licence_monthly",
             money(price.monthly),
-            f"Løbende vederlag for drift og vedligehold af {name_da} pr. måned – én licens for alle jeres systemer.",
-            f"Monthly fee for running and maintaining {name_en} – one licence serves all your systems.",
+            f"Løbende vederlag for drift og vedligehold af {name_da} pr. måned – købt på standardvilkår gælder "
+            "licensen alle jeres systemer.",
+            f"Monthly fee for running and maintaining {name_en} – bought on standard terms, the licence serves "
+            "all your systems.",
             code,
-        ),
-    ]
+        )
+    if contract.licence_scope == "all":
+        return QuoteLine(
+            MONTHLY,
+            "licence_monthly",
+            money(price.monthly),
+            f"Løbende vederlag for drift og vedligehold af {name_da} pr. måned – efter jeres kontrakt (udbud) gælder "
+            "licensen alle jeres systemer.",
+            f"Monthly fee for running and maintaining {name_en} – under your (tender) contract the licence serves "
+            "all your systems.",
+            code,
+        )
+    return QuoteLine(
+        MONTHLY,
+        "licence_monthly_named",
+        money(price.monthly),
+        f"Løbende vederlag for drift og vedligehold af {name_da} pr. måned – efter jeres kontrakt (udbud) gælder "
+        f"licensen {order.system_name}; hvert yderligere system betaler et engangsvederlag.",
+        f"Monthly fee for running and maintaining {name_en} – under your (tender) contract the licence serves "
+        f"{order.system_name}; each further system pays a one-time fee.",
+        code,
+    )
+
+
+def _held_licence_line(
+    interface: InterfaceFacts, order: OrderFacts, contract: ContractFacts, price: InterfacePrice
+) -> QuoteLine:
+    """A licence the customer already holds: free for this system, unless the contract ties licences to systems."""
+    name_da, name_en, code = interface.name_da, interface.en, interface.code
+    if contract.terms != "tender":
+        return QuoteLine(
+            ONE_TIME,
+            "already_licensed",
+            ZERO,
+            f"Ingen licensstart: I har allerede licens til {name_da}; købt på standardvilkår gælder den alle jeres "
+            "systemer.",
+            f"No licence start fee: you already hold a licence for {name_en}; bought on standard terms it serves "
+            "all your systems.",
+            code,
+        )
+    if contract.licence_scope == "all":
+        return QuoteLine(
+            ONE_TIME,
+            "already_licensed",
+            ZERO,
+            f"Ingen licensstart: I har allerede licens til {name_da}, og efter jeres kontrakt (udbud) gælder den "
+            "alle jeres systemer.",
+            f"No licence start fee: you already hold a licence for {name_en}, and under your (tender) contract it "
+            "serves all your systems.",
+            code,
+        )
+    if code in order.licensed_for_system:
+        return QuoteLine(
+            ONE_TIME,
+            "licence_serves_system",
+            ZERO,
+            f"Ingen licensstart: jeres licens til {name_da} gælder allerede {order.system_name}.",
+            f"No licence start fee: your licence for {name_en} already serves {order.system_name}.",
+            code,
+        )
+    return QuoteLine(
+        ONE_TIME,
+        "licence_additional_system",
+        money(price.additional_system),
+        f"Tillæg for yderligere system: efter jeres kontrakt (udbud) gælder licensen til {name_da} kun de systemer, "
+        f"den er købt til, og {order.system_name} er ikke et af dem.",
+        f"Additional-system fee: under your (tender) contract the licence for {name_en} serves only the systems it "
+        f"was bought for, and {order.system_name} is not one of them.",
+        code,
+    )
 
 
 def _package_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
@@ -327,6 +418,28 @@ def _package_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
     ]
 
 
+def _startup_access_lines(order: OrderFacts) -> list[QuoteLine]:
+    """The startup package's test access is covered by the package: no licence, package or setup fee."""
+    return [
+        QuoteLine(
+            ONE_TIME,
+            "startup_covers_licences",
+            ZERO,
+            f"Intet licensvederlag: {order.system_name}s adgang til det eksterne testmiljø i 6 måneder er dækket af "
+            "opstartspakken.",
+            f"No licence fee: {order.system_name}'s 6 months of access to the external test environment are covered "
+            "by the startup package.",
+        ),
+        QuoteLine(
+            ONE_TIME,
+            "setup_covered_by_startup",
+            ZERO,
+            "Intet opsætningsvederlag: testadgangen er dækket af opstartspakken.",
+            "No setup fee: the test access is covered by the startup package.",
+        ),
+    ]
+
+
 def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
     if order.reason == "phase_out":
         return [
@@ -346,6 +459,27 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
                 ZERO,
                 f"Intet opsætningsvederlag: {order.system_name} har allerede adgang; ændringen koster kun det nye.",
                 f"No setup fee: {order.system_name} already has access; the change costs only what is new.",
+            )
+        ]
+    if order.set_up_by:
+        # "Opsætningsvederlag ... for hvert eksterne system": once per system, not for every order.
+        return [
+            QuoteLine(
+                ONE_TIME,
+                "setup_already_done",
+                ZERO,
+                f"Intet opsætningsvederlag: {order.system_name} er allerede sat op ({order.set_up_by}).",
+                f"No setup fee: {order.system_name} is already set up ({order.set_up_by}).",
+            )
+        ]
+    if order.replaces:
+        return [
+            QuoteLine(
+                ONE_TIME,
+                "setup_fee_replacement",
+                money(prices.setup_fee),
+                f"Opsætningsvederlag for adgang for {order.system_name}, der erstatter {order.replaces}.",
+                f"Setup fee for {order.system_name}'s access, replacing {order.replaces}.",
             )
         ]
     return [

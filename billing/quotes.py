@@ -4,13 +4,14 @@ handed to the pure core (billing/pricing.py). Reads only; nothing here writes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ordering.models import AccessOrder, Addendum, Customer
+from ordering.models import LIVE_ACCESS_STATES, AccessOrder, Addendum, Customer, order_reference
 
 from . import pricing
 from .errors import NotAllowedNow, Refusal
@@ -51,6 +52,8 @@ def contract_facts(customer: Customer) -> pricing.ContractFacts:
     lines = contract.included_interfaces.select_related("interface").prefetch_related("named_systems")
     return pricing.ContractFacts(
         reference=contract.reference,
+        terms=contract.terms,
+        licence_scope=contract.licence_scope,
         included={
             line.interface.code: pricing.ContractLine(line.coverage, frozenset(s.pk for s in line.named_systems.all()))
             for line in lines
@@ -67,10 +70,49 @@ def active_licence_codes(customer_id: int, day: datetime.date, exclude_order: Ac
     return set(fees.values_list("interface__code", flat=True))
 
 
+def set_up_by(customer_id: int, system, environment: str, exclude_order: AccessOrder | None = None) -> str:
+    """The reference of the earliest live access that already set this system up for the customer, or ""."""
+    live = AccessOrder.objects.filter(
+        customer_id=customer_id, external_system=system, environment=environment, state__in=LIVE_ACCESS_STATES
+    )
+    if exclude_order is not None and exclude_order.pk:
+        live = live.exclude(pk=exclude_order.pk)
+    first = live.order_by("pk").values_list("pk", flat=True).first()
+    return order_reference(first) if first else ""
+
+
+def _replaces(replaced: AccessOrder | None) -> str:
+    return f"{replaced.external_system.name} ({replaced.reference})" if replaced is not None else ""
+
+
+def licences_serving_system(customer_id: int, system_id: int, exclude_order: AccessOrder | None = None) -> set[str]:
+    """The interfaces whose licence already serves this system: those it has live access to by another order."""
+    live = AccessOrder.objects.filter(
+        customer_id=customer_id, external_system_id=system_id, state__in=LIVE_ACCESS_STATES
+    )
+    if exclude_order is not None and exclude_order.pk:
+        live = live.exclude(pk=exclude_order.pk)
+    picked = live.values_list("interfaces__code", flat=True)
+    packaged = live.values_list("package__interfaces__code", flat=True)
+    return {code for code in (*picked, *packaged) if code}
+
+
+def _with_licences_serving(
+    facts: pricing.OrderFacts, contract: pricing.ContractFacts, customer_id: int, exclude_order=None
+) -> pricing.OrderFacts:
+    """Only a contract that ties licences to named systems needs to know which systems a licence serves."""
+    if contract.licences_serve_all_systems or not facts.licensed:
+        return facts
+    served = licences_serving_system(customer_id, facts.system_id, exclude_order)
+    return dataclasses.replace(facts, licensed_for_system=frozenset(served & facts.licensed))
+
+
 def order_facts(order: AccessOrder, *, day: datetime.date | None = None) -> pricing.OrderFacts:
     return _facts(
         customer_id=order.customer_id,
         system=order.external_system,
+        environment=order.environment,
+        replaces=order.replaces_order,
         purchase_model=order.purchase_model,
         package=order.package,
         interfaces=order.requested_interfaces(),
@@ -87,6 +129,8 @@ def _facts(
     *,
     customer_id,
     system,
+    environment,
+    replaces,
     purchase_model,
     package,
     interfaces,
@@ -109,6 +153,8 @@ def _facts(
         startup_package=bool(startup_package),
         licensed=frozenset(active_licence_codes(customer_id, day, exclude_order=exclude_order)),
         existing_access=existing,
+        set_up_by=set_up_by(customer_id, system, environment, exclude_order),
+        replaces=_replaces(replaces),
         adjustments=tuple(adjustments),
     )
 
@@ -117,7 +163,9 @@ def quote_for_order(order: AccessOrder, *, day: datetime.date | None = None) -> 
     """The live quote: today's price list, the customer's contract and licences, the order's facts."""
     day = day or timezone.localdate()
     price_list = price_list_on(day)
-    return _quote(order_facts(order, day=day), contract_facts(order.customer), price_facts(price_list)), price_list
+    contract = contract_facts(order.customer)
+    facts = _with_licences_serving(order_facts(order, day=day), contract, order.customer_id, exclude_order=order)
+    return _quote(facts, contract, price_facts(price_list)), price_list
 
 
 def _quote(order: pricing.OrderFacts, contract: pricing.ContractFacts, prices: pricing.PriceFacts) -> pricing.Quote:
@@ -145,6 +193,8 @@ def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
     order_facts_ = _facts(
         customer_id=customer.pk,
         system=system,
+        environment=facts.get("environment") or AccessOrder.Environment.PRODUCTION,
+        replaces=facts.get("replaces_order") if facts.get("reason") == "new" else None,
         purchase_model=model,
         package=package,
         interfaces=interfaces,
@@ -154,7 +204,9 @@ def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
         day=day,
     )
     try:
-        return _quote(order_facts_, contract_facts(customer), price_facts(price_list_on(day)))
+        contract = contract_facts(customer)
+        order_facts_ = _with_licences_serving(order_facts_, contract, customer.pk)
+        return _quote(order_facts_, contract, price_facts(price_list_on(day)))
     except Refusal:
         return None
 

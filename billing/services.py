@@ -149,9 +149,9 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
     interfaces = {i.code: i for i in order.requested_interfaces()}
     fees = []
     for line in quote.lines_of(pricing.MONTHLY):
-        if line.rule == "licence_monthly":
+        if line.rule in pricing.LICENCE_MONTHLY_RULES:
             if line.interface in already:
-                continue  # bought meanwhile for another system: one licence serves them all
+                continue  # bought meanwhile for another system: the customer holds one licence per interface
             kind, extra = RecurringFee.Kind.LICENCE, {"interface": interfaces[line.interface]}
         elif line.rule == "package_monthly":
             kind, extra = RecurringFee.Kind.PACKAGE, {"package_id": order.package_id}
@@ -171,9 +171,8 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
         )
     RecurringFee.objects.bulk_create(fees)
     if any(line.rule == "startup_package" for line in quote.lines):
-        StartupPackage.objects.create(
-            order=order, test_access_until=_add_months(day, StartupPackage.TEST_ACCESS_MONTHS)
-        )
+        # Its test access (ordering.models.TestAccess) is opened by the activation itself.
+        StartupPackage.objects.create(order=order)
 
 
 def billing_on_close(*, order: AccessOrder, actor, on: datetime.date, end_licence_ids: list[int] | None = None) -> None:
@@ -357,13 +356,6 @@ def startup_usage_record(
 
 
 # --- The monthly billing run -------------------------------------------------------------------
-
-
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    last = (_first_of_next(datetime.date(year, month, 1)) - datetime.timedelta(days=1)).day
-    return datetime.date(year, month, min(day.day, last))
 
 
 def _first_of_next(day: datetime.date) -> datetime.date:

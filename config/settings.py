@@ -199,6 +199,11 @@ AUDIT_CHECKPOINT_DIR = Path(
 SUPPLIER_NAME = os.environ.get("SUPPLIER_NAME", "KMD A/S")
 SUPPLIER_CVR = os.environ.get("SUPPLIER_CVR", "26911745")
 
+# KMD Opus Personale support, shown to customers on their pages and next to "Request emergency closure": the
+# source sends a customer who needs access closed at once (e.g. a security breach at the vendor) to support.
+SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "+45 00 00 00 00")
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@opus-adgang.invalid")
+
 # E-mail: console by default; SMTP when EMAIL_HOST is set.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Opus Adgang <noreply@opus-adgang.invalid>")
 if os.environ.get("EMAIL_HOST"):
@@ -216,6 +221,9 @@ else:
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", "")
 if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend" and not EMAIL_FILE_PATH:
     raise ImproperlyConfigured("EMAIL_FILE_PATH is not set. The file e-mail backend needs a directory (README.md).")
+
+# KMD's documentation of the standard interfaces; each interface links to its page there (Interface.documentation_url).
+OPUS_INTEGRATION_DOCS_URL = os.environ.get("OPUS_INTEGRATION_DOCS_URL", "https://opusintegration.kmd.dk").rstrip("/")
 
 # Base URL used in e-mails, which have no request to build links from.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -266,6 +274,16 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {
         "task": "ordering.tasks.write_audit_checkpoint",
         "schedule": crontab(hour=0, minute=5),
+    },
+    # Just after midnight (CELERY_TIMEZONE is Copenhagen's): an access scheduled to close today closes today.
+    "scheduled-closures": {
+        "task": "ordering.tasks.close_scheduled_accesses",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    # Daily, after midnight: a startup package's test access expires on its end date, not the day after.
+    "test-access-expiry": {
+        "task": "ordering.tasks.watch_test_accesses",
+        "schedule": crontab(hour=0, minute=25),
     },
     "outbox-sweep": {"task": "core.tasks.sweep_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)},
     "addendum-documents": {

@@ -26,7 +26,8 @@ class InterfaceAdmin(admin.ModelAdmin):
 
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
-    list_display = ("name", "cvr", "contact_email")
+    list_display = ("name", "cvr", "contact_email", "owner")
+    list_select_related = ("owner",)
     search_fields = ("name", "cvr")
 
 
@@ -68,7 +69,7 @@ class ContractInterfaceInline(admin.StackedInline):
 
 @admin.register(MainContract)
 class MainContractAdmin(admin.ModelAdmin):
-    list_display = ("reference", "customer", "terms", "signed_on")
+    list_display = ("reference", "customer", "terms", "licence_scope", "signed_on")
     inlines = [ContractInterfaceInline]
     list_select_related = ("customer",)
 

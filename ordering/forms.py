@@ -1,9 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessOrder, Customer, IntegrationPackage, Interface
-from .selectors import active_accesses_of
-from .services import ORDER_FACT_FIELDS, systems_available_to
+from .models import TEXT_MAX_LENGTH, AccessOrder, Customer, ExternalSystem, IntegrationPackage, Interface, Vendor
+from .selectors import active_accesses_of, live_accesses_of, systems_available_to
+from .services import ORDER_FACT_FIELDS
+from .transitions import DateInput
 from .validators import validate_multiline_text, validate_single_line_text
 
 
@@ -53,10 +54,25 @@ class OrderForm(forms.Form):
         empty_label=_("None"),
         help_text=_("Only for a change: the active access this order changes."),
     )
+    replaces_order = forms.ModelChoiceField(
+        label=_("Access this system replaces"),
+        queryset=AccessOrder.objects.none(),
+        required=False,
+        empty_label=_("None"),
+        help_text=_("When the system replaces another system: its access closes the day this one is established."),
+    )
     startup_package = forms.BooleanField(
         label=_("Add the startup package (recommended for individual integration)"),
         required=False,
         help_text=_("6 months of test-environment access, up to 3 online meetings and up to 4 hours of Q&A."),
+    )
+    vendor_agreement_confirmed = forms.BooleanField(
+        label=_("We have agreed this integration with the system's vendor"),
+        required=False,
+        help_text=_(
+            "Do not start before you have agreed with the vendor: you have two suppliers, KMD and the vendor, "
+            "and need an agreement with both. You confirm it at the latest when you submit."
+        ),
     )
     requisition_number = forms.CharField(
         label=_("Requisition number"),
@@ -79,15 +95,53 @@ class OrderForm(forms.Form):
         self.fields["package"].queryset = IntegrationPackage.objects.select_related("external_system")
         self.fields["changes_order"].queryset = active_accesses_of(customer)
         self.fields["changes_order"].label_from_instance = lambda o: f"{o.reference} – {o.external_system.name}"
+        self.fields["replaces_order"].queryset = live_accesses_of(customer)
+        self.fields["replaces_order"].label_from_instance = lambda o: (
+            f"{o.reference} – {o.external_system.name} ({o.get_environment_display()})"
+        )
         # Required or not depending on other answers; the services say which, so no "(optional)" on them.
-        for name in ("interfaces", "package", "replaces_file_interface", "changes_order"):
+        for name in ("interfaces", "package", "replaces_file_interface", "changes_order", "replaces_order"):
             self.fields[name].conditional = True
 
     @classmethod
     def initial_from(cls, order: AccessOrder) -> dict:
         initial = {name: getattr(order, name) for name in ORDER_FACT_FIELDS}
         initial["interfaces"] = list(order.interfaces.all())
+        initial["vendor_agreement_confirmed"] = order.vendor_agreement_confirmed_at is not None
         return initial
+
+
+class ExternalSystemForm(forms.Form):
+    """A system the catalogue does not list, registered by the customer (ordering.services.external_system_register)."""
+
+    name = forms.CharField(
+        label=_("Name of the system"),
+        max_length=ExternalSystem._meta.get_field("name").max_length,
+        validators=[validate_single_line_text],
+    )
+    vendor_name = forms.CharField(
+        label=_("Vendor"),
+        max_length=Vendor._meta.get_field("name").max_length,
+        validators=[validate_single_line_text],
+        help_text=_("The company that delivers the system."),
+    )
+    vendor_cvr = forms.CharField(
+        label=_("Vendor's CVR number"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        help_text=_("8 digits. It must match the organisation in the system's OCES3 certificate."),
+    )
+    vendor_email = forms.EmailField(
+        label=_("Contact e-mail at the vendor"), required=False, help_text=_("Whom you tell when access is ready.")
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=ExternalSystem.Category.choices)
+    description = forms.CharField(
+        label=_("What the system does"),
+        max_length=ExternalSystem._meta.get_field("description").max_length,
+        required=False,
+        validators=[validate_multiline_text],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class CustomerChoiceForm(forms.Form):
@@ -96,3 +150,33 @@ class CustomerChoiceForm(forms.Form):
     def __init__(self, *args, customers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers
+
+
+class EmergencyClosureRequestForm(forms.Form):
+    """The customer's request that support close the access at once (ordering.services.order_request_emergency_closure)."""
+
+    reason = forms.CharField(
+        label=_("Why must the access be closed at once?"),
+        max_length=AccessOrder._meta.get_field("emergency_request_reason").max_length,
+        validators=[validate_multiline_text],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example a security breach at the vendor. Support read it before they close the access."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        # Ids of its own: the order page shows several forms at once.
+        super().__init__(*args, auto_id="emergency-request-%s", **kwargs)
+
+
+class TestAccessExtendForm(forms.Form):
+    """The account manager's new end date for a running test access, and why."""
+
+    __test__ = False
+
+    until = forms.DateField(label=_("New end date"), widget=DateInput)
+    reason = forms.CharField(
+        label=_("Reason for the extension"),
+        max_length=TEXT_MAX_LENGTH,
+        validators=[validate_multiline_text],
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

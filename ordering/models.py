@@ -18,7 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .roles import Role, order_roles
-from .validators import validate_cvr, validate_ean, validate_multiline_text, validate_single_line_text
+from .validators import (
+    validate_cvr,
+    validate_documentation_path,
+    validate_ean,
+    validate_multiline_text,
+    validate_single_line_text,
+)
 
 # How much people may type into a note, comment, reason or description. Forms and services read it
 # from the field (`max_length`); the database enforces it with `text_fits` (a TextField's max_length
@@ -51,6 +57,9 @@ class BilingualName(models.Model):
 
 # --- Catalogue ---------------------------------------------------------------------------------
 
+# The page on the documentation site that lists Opus Personale's standard interfaces (the source's own link).
+DOCUMENTATION_AREA = "/area/opus-personal-api"
+
 
 class Interface(BilingualName):
     class Kind(models.TextChoices):
@@ -67,6 +76,31 @@ class Interface(BilingualName):
         max_length=TEXT_MAX_LENGTH,
         help_text=_("One category per line; printed in the contract addendum."),
     )
+    # What a data-processing instruction must state; KMD maintains it per interface in the catalogue.
+    processing_purpose = models.TextField(
+        _("purpose of the processing (Danish)"),
+        blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        help_text=_("What the data is exchanged for; printed under “Formål” in the contract addendum."),
+    )
+    data_subjects = models.TextField(
+        _("categories of data subjects"),
+        blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        help_text=_("One category per line, e.g. the customer's employees; printed in the contract addendum."),
+    )
+    documentation_path = models.CharField(
+        _("documentation page"),
+        max_length=200,
+        blank=True,
+        validators=[validate_documentation_path],
+        help_text=_(
+            "The interface's page on the documentation site, e.g. /area/opus-personal-api/opret-fravaer. "
+            "Empty: the site's page on Opus Personale's standard interfaces."
+        ),
+    )
+    # One web service per file interface: the source names one (IND01 → Engangsydelser), and with one the
+    # rule "a phase-out order includes the replacing web service" needs no "all or any?" (ordering/services.py).
     replaced_by = models.ForeignKey(
         "self",
         verbose_name=_("replaced by"),
@@ -90,6 +124,8 @@ class Interface(BilingualName):
             text_fits("description_da", "interface_description_da_fits"),
             text_fits("description_en", "interface_description_en_fits"),
             text_fits("data_categories", "interface_data_categories_fit"),
+            text_fits("processing_purpose", "interface_processing_purpose_fits"),
+            text_fits("data_subjects", "interface_data_subjects_fit"),
         ]
 
     @property
@@ -99,19 +135,53 @@ class Interface(BilingualName):
         return self.description_da
 
     @property
+    def documentation_url(self) -> str:
+        """Where the vendor and the customer read how to use the interface (settings.OPUS_INTEGRATION_DOCS_URL)."""
+        return settings.OPUS_INTEGRATION_DOCS_URL.rstrip("/") + (self.documentation_path or DOCUMENTATION_AREA)
+
+    @property
     def data_category_list(self) -> list[str]:
         return [line.strip() for line in self.data_categories.splitlines() if line.strip()]
 
+    @property
+    def data_subject_list(self) -> list[str]:
+        return [line.strip() for line in self.data_subjects.splitlines() if line.strip()]
+
 
 class Vendor(models.Model):
+    """A vendor of external systems: in KMD's catalogue, or as a customer typed it for its own system.
+
+    A customer's own vendor records are its own (visible only to it and KMD), so what one customer
+    types never changes what another sees; KMD's catalogue holds each CVR once.
+    """
+
     name = models.CharField(_("name"), max_length=200, validators=[validate_single_line_text])
-    cvr = models.CharField(_("CVR number"), max_length=8, unique=True, validators=[validate_cvr])
+    cvr = models.CharField(_("CVR number"), max_length=8, validators=[validate_cvr])
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    owner = models.ForeignKey(
+        "Customer",
+        verbose_name=_("registered by customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="own_vendors",
+        help_text=_(
+            "Empty for vendors in KMD's catalogue; set for a vendor a customer registered with its own system."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("vendor")
         verbose_name_plural = _("vendors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cvr"], condition=Q(owner__isnull=True), name="catalogue_vendor_cvr_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "cvr"], condition=Q(owner__isnull=False), name="own_vendor_cvr_unique_per_customer"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -126,6 +196,7 @@ class ExternalSystem(models.Model):
         DAYCARE = "daycare", _("Day care")
         SCHOOL = "school", _("School / substitutes")
         PAYROLL = "payroll", _("Employee settlement")
+        TECHNICAL_ENVIRONMENT = "technical_environment", _("Technical and environmental services")
         ORGANISATION = "organisation", _("Organisation management")
         SECURITY = "security", _("Security management")
         OTHER = "other", _("Other")
@@ -133,6 +204,13 @@ class ExternalSystem(models.Model):
     name = models.CharField(_("name"), max_length=200, validators=[validate_single_line_text])
     vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="systems")
     category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+    description = models.TextField(
+        _("description"),
+        blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        validators=[validate_multiline_text],
+        help_text=_("What the system does and what it uses Opus Personale's data for."),
+    )
     is_standard = models.BooleanField(
         _("standard system"),
         default=False,
@@ -163,7 +241,11 @@ class ExternalSystem(models.Model):
             models.CheckConstraint(
                 condition=Q(is_standard=False) | Q(owner__isnull=True),
                 name="standard_systems_belong_to_the_catalogue",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "name"], condition=Q(owner__isnull=False), name="own_system_name_unique_per_customer"
+            ),
+            text_fits("description", "system_description_fits"),
         ]
 
     def __str__(self) -> str:
@@ -245,14 +327,36 @@ class MainContract(models.Model):
         STANDARD = "standard", _("Standard terms")
         TENDER = "tender", _("Tender (udbud)")
 
+    class LicenceScope(models.TextChoices):
+        ALL_SYSTEMS = "all", _("A licence serves all the customer's external systems")
+        NAMED_SYSTEMS = "named", _("A licence serves the systems it is bought for; each further system pays a fee")
+
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="contract")
     reference = models.CharField(_("contract reference"), max_length=60, validators=[validate_single_line_text])
     terms = models.CharField(_("terms"), max_length=20, choices=Terms.choices, default=Terms.STANDARD)
+    # The source: bought "på standardvilkår (dvs. ikke som led af eks. udbud)" a licence serves all the
+    # customer's systems; a tender contract may say otherwise. The database holds standard terms to "all".
+    licence_scope = models.CharField(
+        _("licences bought later"),
+        max_length=10,
+        choices=LicenceScope.choices,
+        default=LicenceScope.ALL_SYSTEMS,
+        help_text=_(
+            "Whom an interface licence bought through this app serves. Standard terms: always all systems; "
+            "tender terms: as the contract says."
+        ),
+    )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("main contract")
         verbose_name_plural = _("main contracts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(terms="tender") | Q(licence_scope="all"),
+                name="standard_terms_licence_serves_all_systems",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.customer})"
@@ -372,6 +476,25 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="change_orders",
     )
+    replaces_order = models.ForeignKey(
+        "self",
+        verbose_name=_("replaces access"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by_orders",
+        help_text=_(
+            "When the system replaces another system's live access: that access closes when this one is established."
+        ),
+    )
+    test_order = models.ForeignKey(
+        "self",
+        verbose_name=_("ordered from test access"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="production_orders",
+    )
     integration_type = models.CharField(_("integration type"), max_length=12, choices=IntegrationType.choices)
     requisition_number = models.CharField(
         _("requisition number"),
@@ -388,6 +511,19 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     note = models.TextField(
         _("note to KMD"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[validate_multiline_text]
     )
+    # "I bør dog ikke igangsætte dette, uden I først har aftalt dette med leverandøren af det eksterne
+    # system": the orderer's confirmation that an agreement with the vendor exists, who gave it and when.
+    vendor_agreement_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agreement with the vendor confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    vendor_agreement_confirmed_at = models.DateTimeField(
+        _("agreement with the vendor confirmed"), null=True, blank=True
+    )
 
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
 
@@ -401,6 +537,18 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     closed_on = models.DateField(_("access ended on"), null=True, blank=True)
     emergency_reason = models.TextField(
         _("reason for emergency closure"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[validate_multiline_text]
+    )
+    # Closing on a future date (e.g. year end): the orderer's wish, then the account manager's decision. Until
+    # that date the access stays active and billed; ordering.tasks.close_scheduled_accesses closes it on the day.
+    closure_wished_on = models.DateField(_("closure wished on"), null=True, blank=True)
+    closure_scheduled_on = models.DateField(_("closure scheduled for"), null=True, blank=True)
+    # The customer asks support for an emergency closure (e.g. a security breach at the vendor); support acts.
+    emergency_requested_at = models.DateTimeField(_("emergency closure requested"), null=True, blank=True)
+    emergency_request_reason = models.TextField(
+        _("reason given for the emergency-closure request"),
+        blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        validators=[validate_multiline_text],
     )
 
     class Meta:
@@ -428,8 +576,18 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
                 | Q(closed_on__gte=F("activated_on")),
                 name="access_ends_on_or_after_it_starts",
             ),
+            models.CheckConstraint(
+                condition=Q(vendor_agreement_confirmed_by__isnull=True, vendor_agreement_confirmed_at__isnull=True)
+                | Q(vendor_agreement_confirmed_by__isnull=False, vendor_agreement_confirmed_at__isnull=False),
+                name="vendor_agreement_names_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=Q(test_order__isnull=True) | Q(environment="production"),
+                name="only_production_orders_come_from_a_test_access",
+            ),
             text_fits("note", "order_note_fits"),
             text_fits("emergency_reason", "order_emergency_reason_fits"),
+            text_fits("emergency_request_reason", "order_emergency_request_reason_fits"),
         ]
         indexes = [
             models.Index(fields=["customer", "state"]),
@@ -453,6 +611,18 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def closure_pending(self) -> datetime.date | None:
+        """The date a still-running access is scheduled to close on, if any."""
+        if self.state in (State.ACTIVE, State.CLOSURE_REQUESTED):
+            return self.closure_scheduled_on
+        return None
+
+    @property
+    def emergency_request_open(self) -> bool:
+        """The customer asked support to emergency-close, and the access still runs."""
+        return self.emergency_requested_at is not None and self.state in LIVE_ACCESS_STATES
 
     def requested_interfaces(self) -> list[Interface]:
         """The interfaces the external system gets: the package's, or those picked one by one."""
@@ -513,8 +683,33 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         self.activated_on = on
 
     @transition(field=state, source=State.ACTIVE, target=State.CLOSURE_REQUESTED, permission=_requires(Role.ORDERER))
-    def request_closure(self) -> None:
-        pass
+    def request_closure(self, *, wished_on: datetime.date | None = None) -> None:
+        self.closure_wished_on = wished_on
+
+    @transition(field=state, source=State.CLOSURE_REQUESTED, target=State.ACTIVE, permission=_requires(Role.ORDERER))
+    def withdraw_closure_request(self) -> None:
+        # A closure KMD scheduled was scheduled at the customer's request: it goes with the request.
+        self.closure_wished_on = None
+        self.closure_scheduled_on = None
+
+    # The state stays (target None): the access runs, and is billed, until the scheduled date.
+    @transition(
+        field=state,
+        source=[State.ACTIVE, State.CLOSURE_REQUESTED],
+        target=None,
+        permission=_requires(Role.ACCOUNT_MANAGER),
+    )
+    def schedule_closure(self, *, on: datetime.date) -> None:
+        self.closure_scheduled_on = on
+
+    @transition(
+        field=state,
+        source=[State.ACTIVE, State.CLOSURE_REQUESTED],
+        target=None,
+        permission=_requires(Role.ACCOUNT_MANAGER),
+    )
+    def cancel_scheduled_closure(self) -> None:
+        self.closure_scheduled_on = None
 
     @transition(
         field=state,
@@ -531,6 +726,77 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     def emergency_close(self, *, reason: str, on: datetime.date) -> None:
         self.emergency_reason = reason
         self.closed_on = on
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later, or the month's last day when it is shorter (31 Aug + 6 → 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    next_month = datetime.date(year + month // 12, month % 12 + 1, 1)
+    return datetime.date(year, month, min(day.day, (next_month - datetime.timedelta(days=1)).day))
+
+
+class TestAccess(models.Model):
+    """The vendor's access to the external test environment that the startup package includes.
+
+    The source: "6 måneders adgang for ekstern leverandør til webservices på eksternt testmiljø".
+    Our model: the startup package is bought on an individual-integration order for the test
+    environment, and that order *is* the access (its system, interfaces and certificate), so the
+    lifecycle and the access register keep one row per access. This row holds only what the package
+    adds: the term, which starts when the order is activated and ends by itself `MONTHS` later, its
+    extensions, and which expiry notice was sent. On `ends_on` the daily task closes the order
+    (state "closed", `closed_on = ends_on`) and records `expired_on`: the audit kind
+    `test_access_expired` says why it closed, and billing stops as on any closure. The access runs up
+    to, not including, `ends_on`.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    MONTHS = 6
+    NOTICE_DAYS = (30, 7)  # orderers and account manager are told this many days before the end, each once
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        CLOSED = "closed", _("Closed")
+
+    order = models.OneToOneField(AccessOrder, on_delete=models.PROTECT, related_name="test_access")
+    starts_on = models.DateField(_("test access from"))
+    ends_on = models.DateField(_("test access ends on"))
+    expired_on = models.DateField(_("expired on"), null=True, blank=True)
+    # The smallest of NOTICE_DAYS already told for the current end date; an extension clears it.
+    notified_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    extended_at = models.DateTimeField(_("extended"), null=True, blank=True)
+    extension_reason = models.TextField(
+        _("reason for the extension"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[validate_multiline_text]
+    )
+
+    class Meta:
+        verbose_name = _("test access")
+        verbose_name_plural = _("test accesses")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gt=F("starts_on")), name="test_access_ends_after_it_starts"),
+            text_fits("extension_reason", "test_access_extension_reason_fits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.reference}: {self.starts_on} – {self.ends_on}"
+
+    @classmethod
+    def term_end(cls, starts_on: datetime.date) -> datetime.date:
+        return add_months(starts_on, cls.MONTHS)
+
+    @property
+    def status(self) -> str:
+        if self.expired_on:
+            return self.Status.EXPIRED
+        return self.Status.ACTIVE if self.order.state in LIVE_ACCESS_STATES else self.Status.CLOSED
+
+    def get_status_display(self) -> str:
+        return self.Status(self.status).label
 
 
 def _addendum_path(addendum: "Addendum", filename: str) -> str:
@@ -663,6 +929,10 @@ class AuditKind(models.TextChoices):
     DECLINE = "decline", _("Addendum declined")
     ACTIVATE = "activate", _("Access established")
     REQUEST_CLOSURE = "request_closure", _("Closure requested")
+    WITHDRAW_CLOSURE_REQUEST = "withdraw_closure_request", _("Closure request withdrawn")
+    SCHEDULE_CLOSURE = "schedule_closure", _("Closure scheduled")
+    CANCEL_SCHEDULED_CLOSURE = "cancel_scheduled_closure", _("Scheduled closure cancelled")
+    EMERGENCY_CLOSURE_REQUESTED = "emergency_closure_requested", _("Emergency closure requested by the customer")
     CLOSE = "close", _("Access closed")
     EMERGENCY_CLOSE = "emergency_close", _("Emergency-closed")
     ADDENDUM_RENDER_AGAIN = "addendum_render_again", _("Addendum document generated again")
@@ -678,6 +948,11 @@ class AuditKind(models.TextChoices):
     STARTUP_USAGE_RECORDED = "startup_usage_recorded", _("Use of the start-up package recorded")
     LICENCE_ENDED = "licence_ended", _("Licence ended")
     PRICE_LIST_CHANGED = "price_list_changed", _("Price list created or changed")
+    TEST_ACCESS_EXPIRING = "test_access_expiring", _("Test access ends soon: notice sent")
+    TEST_ACCESS_EXTENDED = "test_access_extended", _("Test access extended")
+    TEST_ACCESS_EXPIRED = "test_access_expired", _("Test access expired")
+    SYSTEM_REGISTERED = "system_registered", _("External system registered by the customer")
+    VENDOR_AGREEMENT_CONFIRMED = "vendor_agreement_confirmed", _("Agreement with the vendor confirmed")
 
 
 class AuditEvent(models.Model):

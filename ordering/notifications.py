@@ -20,6 +20,10 @@ NOTIFY_EVENT = "ordering.notify_event"  # the outbox handler (core/outbox.py)
 OTHER_EVENTS: dict[AuditKind, frozenset[Audience]] = {
     AuditKind.CERTIFICATE_ROLLOVER_REQUESTED: frozenset({Audience.ACCOUNT_MANAGER}),
     AuditKind.CERTIFICATE_ROLLOVER_CONFIRMED: frozenset({Audience.ORDERERS}),
+    # 30 and 7 days before a startup package's test access ends by itself.
+    AuditKind.TEST_ACCESS_EXPIRING: frozenset({Audience.ORDERERS, Audience.ACCOUNT_MANAGER}),
+    # The source sends the customer to support for an emergency closure: support act, the account manager knows.
+    AuditKind.EMERGENCY_CLOSURE_REQUESTED: frozenset({Audience.SUPPORT, Audience.ACCOUNT_MANAGER}),
 }
 
 # Event kind -> who hears about it. Kinds not here send nothing.
@@ -42,6 +46,8 @@ def recipients_for(event: AuditEvent) -> list[User]:
     users: dict[int, User] = {}
     if Audience.ACCOUNT_MANAGER in groups:
         users[customer.account_manager_id] = customer.account_manager
+    if Audience.SUPPORT in groups:
+        users.update((u.pk, u) for u in User.objects.filter(is_support=True, is_active=True))
     memberships = customer.memberships.select_related("user").filter(user__is_active=True)
     for m in memberships:
         if (Audience.ORDERERS in groups and m.is_orderer) or (Audience.SIGNATORIES in groups and m.is_signatory):

@@ -6,11 +6,12 @@ from django.http import Http404
 from accounts.roles import is_support
 from core.security import NotVisible
 
-from .models import LIVE_ACCESS_STATES, AccessOrder, Customer, CustomerMembership, State
+from .models import LIVE_ACCESS_STATES, AccessOrder, Customer, CustomerMembership, ExternalSystem, State
 
 
 def _with_list_relations(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
-    return qs.select_related("customer", "external_system__vendor", "package")
+    # The test access too: the lists show its end date.
+    return qs.select_related("customer", "external_system__vendor", "package", "test_access")
 
 
 def served_customers(user, path: str = "customer") -> Q:
@@ -60,7 +61,9 @@ def account_manager_queue(user) -> QuerySet[AccessOrder]:
     """Orders that wait for the account manager: to review, establish, close, or confirm a new certificate."""
     # EXISTS rather than a join to the bundles, so no DISTINCT is needed (an order can have several).
     pending = AccessOrder.objects.filter(pk=OuterRef("pk"), certificate_bundles__status="pending")
-    waiting = Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) | Q(Exists(pending), state=State.ACTIVE)
+    # A closure request the account manager has scheduled waits for its date, not for them.
+    scheduled = Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=False)
+    waiting = (Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) & ~scheduled) | Q(Exists(pending), state=State.ACTIVE)
     return _with_list_relations(AccessOrder.objects.filter(waiting, customer__account_manager=user)).order_by(
         "submitted_at", "pk"
     )
@@ -86,9 +89,53 @@ def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
     return qs.order_by("customer__name", "pk")
 
 
+def emergency_closure_requests(user) -> QuerySet[AccessOrder]:
+    """Running accesses a customer asked support to emergency-close, oldest request first: the top of support's queue."""
+    if not is_support(user):
+        return AccessOrder.objects.none()
+    qs = AccessOrder.objects.filter(state__in=LIVE_ACCESS_STATES, emergency_requested_at__isnull=False)
+    return _with_list_relations(qs).order_by("emergency_requested_at", "pk")
+
+
 def customers_for_orderer(user) -> QuerySet[Customer]:
     return Customer.objects.filter(memberships__user=user, memberships__is_orderer=True).distinct()
 
 
+def live_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
+    """The customer's accesses a replacement order may name: active, or active with closure requested."""
+    return AccessOrder.objects.filter(
+        customer=customer, state__in=(State.ACTIVE, State.CLOSURE_REQUESTED)
+    ).select_related("external_system")
+
+
 def active_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
     return AccessOrder.objects.filter(customer=customer, state=State.ACTIVE).select_related("external_system")
+
+
+# --- External systems: KMD's catalogue, and each customer's own ------------------------------------
+
+
+def systems_available_to(customer: Customer) -> QuerySet[ExternalSystem]:
+    """What an order for this customer may name: KMD's catalogue systems and the customer's own."""
+    return ExternalSystem.objects.filter(Q(owner__isnull=True) | Q(owner=customer)).select_related("vendor")
+
+
+def own_systems_visible_to(user) -> QuerySet[ExternalSystem]:
+    """Systems customers registered themselves: a customer's people see their own, KMD those of the customers
+    it serves (support all of them); the same tenant rule as orders."""
+    if not user.is_authenticated:
+        return ExternalSystem.objects.none()
+    own = ExternalSystem.objects.filter(owner__isnull=False).select_related("vendor", "owner")
+    if is_support(user):
+        return own
+    return own.filter(served_customers(user, "owner"))
+
+
+def own_system_for_user(user, pk: int) -> ExternalSystem:
+    """A customer's own system if this user may see it; otherwise 404, so its existence is not revealed."""
+    try:
+        return own_systems_visible_to(user).get(pk=pk)
+    except ExternalSystem.DoesNotExist:
+        if ExternalSystem.objects.filter(pk=pk, owner__isnull=False).exists():
+            raise NotVisible("No such system", kind="external_system", pk=pk) from None
+        raise Http404("No such system") from None

@@ -35,7 +35,10 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
@@ -43,6 +46,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
+from accounts.models import User
 from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
 from core.outbox import outbox_enqueue, outbox_handler, outbox_holds
 from core.transactions import retry_on_conflict
@@ -50,6 +54,7 @@ from core.transactions import retry_on_conflict
 from . import documents, lifecycle, transitions
 from .audit import audit_record
 from .models import (
+    LIVE_ACCESS_STATES,
     OPEN_STATES,
     TEXT_MAX_LENGTH,
     AccessOrder,
@@ -60,11 +65,13 @@ from .models import (
     IntegrationPackage,
     Interface,
     State,
+    TestAccess,
+    Vendor,
     order_reference,
 )
 from .notifications import NOTIFY_EVENT, RECIPIENTS
 from .roles import Role, customer_roles, order_roles
-from .validators import typed_text_problem
+from .validators import typed_text_problem, validate_cvr
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +81,95 @@ logger = logging.getLogger(__name__)
 InvalidOrder = Invalid
 
 
+# --- A customer's own external systems ----------------------------------------------------------
+
+
+def _system_problems(
+    *, name: str, vendor_name: str, vendor_cvr: str, vendor_email: str, category: str, description: str
+) -> dict:
+    errors: dict[str, str] = {}
+    for field, value, limit, multiline in (
+        ("name", name, ExternalSystem._meta.get_field("name").max_length, False),
+        ("vendor_name", vendor_name, Vendor._meta.get_field("name").max_length, False),
+        ("description", description, TEXT_MAX_LENGTH, True),
+    ):
+        problem = typed_text_problem(value, max_length=limit, multiline=multiline)
+        if problem:
+            errors[field] = problem
+    if not name:
+        errors["name"] = _("Type the system's name.")
+    if not vendor_name:
+        errors["vendor_name"] = _("Type the vendor's name.")
+    try:
+        validate_cvr(vendor_cvr)
+    except ValidationError as error:
+        errors["vendor_cvr"] = " ".join(error.messages)
+    if vendor_email:
+        try:
+            validate_email(vendor_email)
+        except ValidationError:
+            errors["vendor_email"] = _("Type the vendor contact's e-mail address, for example it@leverandoer.dk.")
+    if category not in ExternalSystem.Category.values:
+        errors["category"] = _("Choose the category that fits the system best, or “Other”.")
+    return errors
+
+
+@retry_on_conflict
+def external_system_register(
+    *,
+    actor,
+    customer: Customer,
+    name: str,
+    vendor_name: str,
+    vendor_cvr: str,
+    vendor_email: str = "",
+    category: str,
+    description: str = "",
+) -> ExternalSystem:
+    """An orderer registers a system KMD's catalogue does not list ("individuelt udviklede eller mindre
+    udbredte systemer"). It belongs to the customer, is seen only by it and KMD, and is never a standard
+    system, so every order for it is individual integration."""
+    if Role.ORDERER not in customer_roles(actor, customer.pk):
+        raise NotPermitted(
+            _("Only an orderer at %(customer)s can register systems for it.") % {"customer": customer.name}
+        )
+    name, vendor_name, vendor_cvr = name.strip(), vendor_name.strip(), vendor_cvr.strip().replace(" ", "")
+    vendor_email, description = vendor_email.strip(), description.strip()
+    errors = _system_problems(
+        name=name,
+        vendor_name=vendor_name,
+        vendor_cvr=vendor_cvr,
+        vendor_email=vendor_email,
+        category=category,
+        description=description,
+    )
+    if errors:
+        raise InvalidOrder(_("The system has errors. Correct the fields marked below."), errors=errors)
+    with transaction.atomic():
+        Customer.objects.select_for_update(no_key=True).only("pk").get(pk=customer.pk)
+        if ExternalSystem.objects.filter(owner=customer, name__iexact=name).exists():
+            message = _("%(customer)s has already registered a system called “%(name)s”. Choose it in the order form.")
+            message %= {"customer": customer.name, "name": name}
+            raise InvalidOrder(message, errors={"name": message})
+        # The customer's own record of the vendor, so what it types never changes KMD's catalogue or
+        # what another customer sees; a later registration naming the same CVR updates it.
+        vendor, _created = Vendor.objects.update_or_create(
+            owner=customer, cvr=vendor_cvr, defaults={"name": vendor_name, "contact_email": vendor_email}
+        )
+        system = ExternalSystem.objects.create(
+            name=name, vendor=vendor, category=category, description=description, owner=customer, is_standard=False
+        )
+        audit_record(
+            kind=AuditKind.SYSTEM_REGISTERED,
+            subject=system,
+            actor=actor,
+            role=Role.ORDERER,
+            comment=f"{customer.name}: {system.name} ({vendor.name}, CVR {vendor.cvr})",
+        )
+    return system
+
+
 # --- Creating and editing drafts ---------------------------------------------------------------
-
-
-def systems_available_to(customer: Customer):
-    """KMD's catalogue systems plus the customer's own registered systems."""
-    return ExternalSystem.objects.filter(Q(owner__isnull=True) | Q(owner=customer)).select_related("vendor")
 
 
 def _check_order_facts(*, customer: Customer, facts: dict) -> None:
@@ -120,6 +210,11 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
             errors["replaces_file_interface"] = _(
                 "Name the file interface (IND01, IND02, FERIE or FRAVÆR) this order replaces."
             )
+        else:
+            ordered = list(package.interfaces.all()) if package is not None else interfaces
+            problem = phase_out_problem(replaces, ordered)
+            if problem:
+                errors["package" if purchase_model == AccessOrder.PurchaseModel.PACKAGE else "interfaces"] = problem
     elif replaces is not None:
         errors["replaces_file_interface"] = _("Only a phase-out order replaces a file interface.")
 
@@ -137,6 +232,38 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
     elif changes is not None:
         errors["changes_order"] = _("Only a change order names an existing access.")
 
+    replaced = facts.get("replaces_order")
+    if replaced is not None:
+        if reason != AccessOrder.Reason.NEW:
+            errors["replaces_order"] = _(
+                "Only a new integration replaces another system; a change names the access it changes."
+            )
+        elif (
+            replaced.customer_id != customer.pk
+            or replaced.state not in (State.ACTIVE, State.CLOSURE_REQUESTED)
+            or replaced.environment != facts.get("environment")
+        ):
+            errors["replaces_order"] = _(
+                "Choose one of your live accesses in the same environment as the one replaced."
+            )
+        elif system is not None and replaced.external_system_id == system.pk:
+            errors["replaces_order"] = _(
+                "%(system)s cannot replace itself. To extend its access, order a change to it instead."
+            ) % {"system": system.name}
+
+    if facts.get("startup_package") and system is not None and not errors.get("interfaces"):
+        # "Opstartspakken tilkøbes til individuel integration": it comes with the vendor's test access.
+        if integration_type_for(system, interfaces, package) != AccessOrder.IntegrationType.INDIVIDUAL:
+            errors["startup_package"] = _(
+                "The startup package is sold for individual integration only, and %(system)s has a standard "
+                "integration for these interfaces. Remove the startup package."
+            ) % {"system": system.name}
+        elif facts.get("environment") != AccessOrder.Environment.TEST:
+            errors["startup_package"] = _(
+                "The startup package gives the vendor 6 months of access to the external test environment: "
+                "order it for the test environment, and order production access from the test access later."
+            )
+
     if facts.get("environment") not in AccessOrder.Environment.values:
         errors["environment"] = _("Choose the production or the test environment.")
     if reason not in AccessOrder.Reason.values:
@@ -148,6 +275,23 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
             errors[name] = problem
     if errors:
         raise InvalidOrder(_("The order has errors. Correct the fields marked below."), errors=errors)
+
+
+def phase_out_problem(replaces: Interface, interfaces: Iterable[Interface]) -> str | None:
+    """A phase-out order must give the system the web service the catalogue names as replacing the file
+    interface (Interface.replaced_by, which the catalogue admin maintains); a sentence naming it if not.
+
+    The source: the file interfaces are replaced by new standard interfaces that are web services – e.g.
+    IND01 by "Webservice Engangsydelser". With no web service named in the catalogue there is nothing to
+    check; the account manager clarifies it when reviewing.
+    """
+    replacement = replaces.replaced_by
+    if replacement is None or replacement.pk in {i.pk for i in interfaces}:
+        return None
+    return _(
+        "%(file)s is replaced by the web service %(web)s: a phase-out order for %(file)s must include %(web)s. "
+        "Add %(web)s to the order, or choose another reason."
+    ) % {"file": replaces.name, "web": replacement.name}
 
 
 def integration_type_for(system: ExternalSystem, interfaces: Iterable[Interface], package=None) -> str:
@@ -170,6 +314,7 @@ ORDER_FACT_FIELDS = (
     "reason",
     "replaces_file_interface",
     "changes_order",
+    "replaces_order",
     "requisition_number",
     "note",
     "startup_package",
@@ -193,6 +338,7 @@ def order_create(*, actor, customer: Customer, facts: dict) -> AccessOrder:
     with transaction.atomic():
         order = AccessOrder(customer=customer, created_by=actor)
         interfaces = _apply_facts(order, facts)
+        _confirm_vendor_agreement(order, actor, bool(facts.get("vendor_agreement_confirmed")))
         order.save()
         order.interfaces.set(interfaces)
         audit_record(order=order, actor=actor, role=Role.ORDERER, kind=AuditKind.CREATE, from_state="")
@@ -211,6 +357,7 @@ def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder
             )
         _check_order_facts(customer=locked.customer, facts=facts)
         interfaces = _apply_facts(locked, facts)
+        _confirm_vendor_agreement(locked, actor, bool(facts.get("vendor_agreement_confirmed")))
         locked.save()
         locked.interfaces.set(interfaces)
         audit_record(
@@ -329,6 +476,11 @@ def conflicting_order(order: AccessOrder) -> AccessOrder | None:
 def _check_submittable(order: AccessOrder) -> None:
     if not order.requested_interfaces():
         raise InvalidOrder(_("The order names no interfaces. Edit it and choose interfaces or a package."))
+    # Again at submission: the catalogue's mapping may have changed since the draft was saved.
+    if order.reason == AccessOrder.Reason.PHASE_OUT and order.replaces_file_interface_id:
+        problem = phase_out_problem(order.replaces_file_interface, order.requested_interfaces())
+        if problem:
+            raise InvalidOrder(problem)
     if order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL:
         _check_certificate(order)
     other = conflicting_order(order)
@@ -365,8 +517,40 @@ def _check_certificate(order: AccessOrder) -> None:
         raise InvalidOrder(_("The uploaded certificate has expired. Upload a valid certificate chain."))
 
 
-def order_submit(*, order: AccessOrder, actor) -> AccessOrder:
-    return _run_transition(order, actor, transitions.SUBMIT, fields=["submitted_at"], check=_check_submittable)
+def _confirm_vendor_agreement(order: AccessOrder, actor, confirmed: bool) -> None:
+    """Record who confirmed the agreement with the vendor, and when; the first confirmation stands.
+    Unticking it on a draft takes it back."""
+    if not confirmed:
+        order.vendor_agreement_confirmed_by = order.vendor_agreement_confirmed_at = None
+    elif order.vendor_agreement_confirmed_at is None:
+        order.vendor_agreement_confirmed_by, order.vendor_agreement_confirmed_at = actor, timezone.now()
+
+
+def order_submit(*, order: AccessOrder, actor, vendor_agreement_confirmed: bool = False) -> AccessOrder:
+    """Submit a draft. It needs the orderer's confirmation that an agreement with the system's vendor exists:
+    given on the draft, or now (`vendor_agreement_confirmed`, the submit form's box)."""
+
+    def check(locked: AccessOrder) -> None:
+        if vendor_agreement_confirmed:
+            _confirm_vendor_agreement(locked, actor, True)
+        if locked.vendor_agreement_confirmed_at is None:
+            raise InvalidOrder(
+                _(
+                    "Confirm that %(customer)s has an agreement with the vendor of %(system)s about this integration. "
+                    "Do not start before you have agreed with the vendor: you have two suppliers and need an "
+                    "agreement with both."
+                )
+                % {"customer": locked.customer.name, "system": locked.external_system.name}
+            )
+        _check_submittable(locked)
+
+    return _run_transition(
+        order,
+        actor,
+        transitions.SUBMIT,
+        fields=["submitted_at", "vendor_agreement_confirmed_by", "vendor_agreement_confirmed_at"],
+        check=check,
+    )
 
 
 def order_return_for_changes(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
@@ -512,10 +696,12 @@ def order_decline(*, order: AccessOrder, actor, comment: str, ip: str | None = N
 
 
 def _close_changed_access(order: AccessOrder, actor) -> None:
-    """A change order replaces the access it changes: that one ends the day the new one starts."""
-    if not order.changes_order_id:
+    """A change order replaces the access it changes, and a replacement order the other system's access
+    it names: that one ends the day the new one starts, with its billing."""
+    previous_id = order.changes_order_id or order.replaces_order_id
+    if not previous_id:
         return
-    previous = AccessOrder.objects.select_for_update(no_key=True).get(pk=order.changes_order_id)
+    previous = AccessOrder.objects.select_for_update(no_key=True).get(pk=previous_id)
     if previous.state not in (State.ACTIVE, State.CLOSURE_REQUESTED):
         return
     from_state = previous.state
@@ -563,6 +749,9 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
     def established(o: AccessOrder) -> None:
         lifecycle.billing().on_activate(order=o, actor=actor)
         _close_changed_access(o, actor)
+        if o.startup_package:
+            # Recorded by the activation's own event: the package's test access starts with it.
+            TestAccess.objects.create(order=o, starts_on=o.activated_on, ends_on=TestAccess.term_end(o.activated_on))
 
     return _run_transition(
         order,
@@ -576,8 +765,120 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
     )
 
 
-def order_request_closure(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(order, actor, transitions.REQUEST_CLOSURE, comment=_comment(comment))
+def _with_date_line(line: str, comment: str) -> str:
+    """An audit comment that states the date decided, then what the user wrote."""
+    return "\n".join(part for part in (line, _comment(comment)) if part)
+
+
+def order_request_closure(
+    *, order: AccessOrder, actor, comment: str = "", wished_on: datetime.date | None = None
+) -> AccessOrder:
+    """The orderer asks the account manager to close the access, on a wished date or as soon as possible."""
+    if wished_on is not None and wished_on < timezone.localdate():
+        message = _("The wished date has passed. Choose today or a later date.")
+        raise InvalidOrder(message, errors={"wished_on": message})
+    line = _("Wished closing date: %(date)s.") % {"date": _short_date(wished_on)} if wished_on else ""
+    return _run_transition(
+        order,
+        actor,
+        transitions.REQUEST_CLOSURE,
+        fields=["closure_wished_on"],
+        comment=_with_date_line(line, comment),
+        wished_on=wished_on,
+    )
+
+
+def order_withdraw_closure_request(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
+    """The orderer takes the request back; a closure scheduled at their request is cancelled with it."""
+    scheduled = order.closure_scheduled_on
+    line = _("The closure scheduled for %(date)s is cancelled.") % {"date": _short_date(scheduled)} if scheduled else ""
+    return _run_transition(
+        order,
+        actor,
+        transitions.WITHDRAW_CLOSURE_REQUEST,
+        fields=["closure_wished_on", "closure_scheduled_on"],
+        comment=_with_date_line(line, comment),
+    )
+
+
+def order_schedule_closure(*, order: AccessOrder, actor, on: datetime.date, comment: str = "") -> AccessOrder:
+    """The account manager closes the access on a future date (e.g. year end). Until then it stays active
+    and billed; `accesses_close_as_scheduled` closes it on the day. Scheduling again moves the date."""
+    if on <= timezone.localdate():
+        message = _("Choose a date after today. To close today, use “Close access”.")
+        raise InvalidOrder(message, errors={"on": message})
+    line = _("Access ends on %(date)s.") % {"date": _short_date(on)}
+    return _run_transition(
+        order,
+        actor,
+        transitions.SCHEDULE_CLOSURE,
+        fields=["closure_scheduled_on"],
+        comment=_with_date_line(line, comment),
+        on=on,
+    )
+
+
+def order_cancel_scheduled_closure(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
+    def scheduled(locked: AccessOrder) -> None:
+        if locked.closure_scheduled_on is None:
+            raise NotAllowedNow(_("No closure is scheduled for this access."))
+
+    line = (
+        _("The closure scheduled for %(date)s is cancelled.") % {"date": _short_date(order.closure_scheduled_on)}
+        if order.closure_scheduled_on
+        else ""
+    )
+    return _run_transition(
+        order,
+        actor,
+        transitions.CANCEL_SCHEDULED_CLOSURE,
+        fields=["closure_scheduled_on"],
+        comment=_with_date_line(line, comment),
+        check=scheduled,
+    )
+
+
+def order_close_as_scheduled(*, order: AccessOrder) -> AccessOrder:
+    """Close an access on the date its account manager scheduled (the daily beat task calls this).
+
+    The customer's account manager is the actor: closing is their decision, taken when they scheduled it
+    (an audit event of its own); the task only keeps the date. Closing on the scheduled date stops billing
+    that day and ends the licences no other access uses, as closing by hand does by default.
+    """
+    on = order.closure_scheduled_on
+    manager = order.customer.account_manager
+
+    def still_due(locked: AccessOrder) -> None:
+        if on is None or locked.closure_scheduled_on != on or on > timezone.localdate():
+            raise ChangedMeanwhile(_("The scheduled closure was moved or cancelled meanwhile."))
+
+    return _run_transition(
+        order,
+        manager,
+        transitions.CLOSE,
+        fields=["closed_on"],
+        comment=_("Closed on the date the account manager scheduled."),
+        check=still_due,
+        after=lambda o: lifecycle.billing().on_close(order=o, actor=manager, on=on),
+        on=on,
+    )
+
+
+def accesses_close_as_scheduled() -> int:
+    """Close every access whose scheduled date has come (beat, daily). Safe to run again: a closed access
+    is not due any more. A day missed while beat was down is caught up, closing on the scheduled date."""
+    due = AccessOrder.objects.filter(
+        state__in=(State.ACTIVE, State.CLOSURE_REQUESTED), closure_scheduled_on__lte=timezone.localdate()
+    ).select_related("customer__account_manager")
+    closed = 0
+    for order in due:
+        try:
+            order_close_as_scheduled(order=order)
+        except Refusal as refusal:
+            logger.warning("Scheduled closure of %s not done: %s", order.reference, refusal, extra={"order": order.pk})
+            continue
+        closed += 1
+    return closed
 
 
 def order_close(
@@ -627,6 +928,233 @@ def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOr
         reason=reason,
         on=timezone.localdate(),
     )
+
+
+# --- Emergency closure requested by the customer ------------------------------------------------
+
+
+@retry_on_conflict
+def order_request_emergency_closure(*, order: AccessOrder, actor, reason: str) -> AccessOrder:
+    """An orderer or signatory asks support to close the access at once (e.g. a security breach at the vendor).
+
+    Not a transition: the access runs until support emergency-close it, and two customer roles may ask,
+    where a transition has one role. Support are e-mailed at once and see it first on their start page.
+    """
+    reason = _require_text(reason, _("Say why the access must be closed at once; support read it before they act."))
+    with transaction.atomic():
+        locked = lock_order(order)
+        roles = order_roles(actor, locked)
+        role = next((r for r in (Role.ORDERER, Role.SIGNATORY) if r in roles), None)
+        if role is None:
+            raise NotPermitted(_("Only an orderer or signatory at the customer can request an emergency closure."))
+        if locked.state in (State.CLOSED, State.EMERGENCY_CLOSED):
+            raise NotAllowedNow(
+                _("The access is already closed (“%(state)s” on %(date)s); there is nothing to close.")
+                % {"state": locked.get_state_display(), "date": _short_date(locked.closed_on)}
+            )
+        if locked.state not in LIVE_ACCESS_STATES:
+            raise NotAllowedNow(
+                _("This order gives no access (it is “%(state)s”), so there is nothing to close.")
+                % {"state": locked.get_state_display()}
+            )
+        if locked.emergency_requested_at is not None:
+            requested = timezone.localtime(locked.emergency_requested_at)
+            raise NotAllowedNow(
+                _(
+                    "An emergency closure was already requested at %(time)s and support have been told. "
+                    "Call them if it is urgent."
+                )
+                % {"time": formats.date_format(requested, "SHORT_DATETIME_FORMAT")}
+            )
+        locked.emergency_requested_at = timezone.now()
+        locked.emergency_request_reason = reason
+        locked.save(update_fields=["emergency_requested_at", "emergency_request_reason", "updated_at"])
+        event = audit_record(
+            order=locked,
+            actor=actor,
+            role=role,
+            kind=AuditKind.EMERGENCY_CLOSURE_REQUESTED,
+            from_state=locked.state,
+            to_state=locked.state,
+            comment=reason,
+        )
+        enqueue_event_notification(event)
+    return locked
+
+
+# --- The startup package's test access (TestAccess in ordering/models.py) ----------------------
+
+AUTOMATIC_USERNAME = "opus-adgang-automatik"
+
+
+def automatic_actor() -> User:
+    """Who the daily tasks' writes are recorded as: not a person, and it cannot log in."""
+    user, _created = User.objects.get_or_create(
+        username=AUTOMATIC_USERNAME,
+        defaults={
+            "first_name": "Opus Adgang",
+            "last_name": "(automatisk)",
+            "is_active": False,
+            "password": make_password(None),
+        },
+    )
+    return user
+
+
+def test_access_sweep(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Daily (beat): close the test accesses whose end date has come, and tell orderers and account manager
+    30 and 7 days before the end (each once). Safe to run again the same day."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=max(TestAccess.NOTICE_DAYS))
+    due = TestAccess.objects.filter(
+        expired_on__isnull=True, order__state__in=(State.ACTIVE, State.CLOSURE_REQUESTED), ends_on__lte=horizon
+    ).values_list("pk", flat=True)
+    done = {"expired": 0, "notified": 0}
+    actor = automatic_actor()
+    for pk in list(due):
+        outcome = _test_access_tick(test_access_id=pk, today=today, actor=actor)
+        if outcome:
+            done[outcome] += 1
+    return done
+
+
+@retry_on_conflict
+def _test_access_tick(*, test_access_id: int, today: datetime.date, actor) -> str:
+    with transaction.atomic():
+        access = TestAccess.objects.select_related("order").get(pk=test_access_id)
+        order = lock_order(access.order)
+        access = TestAccess.objects.select_for_update(no_key=True).get(pk=test_access_id)
+        access.order = order
+        if access.expired_on or order.state not in (State.ACTIVE, State.CLOSURE_REQUESTED):
+            return ""
+        if today >= access.ends_on:
+            return _test_access_expire(access, actor)
+        days_left = (access.ends_on - today).days
+        reached = [days for days in TestAccess.NOTICE_DAYS if days_left <= days]
+        if not reached or (access.notified_days is not None and access.notified_days <= min(reached)):
+            return ""
+        access.notified_days = min(reached)
+        access.save(update_fields=["notified_days"])
+        event = audit_record(
+            order=order,
+            actor=actor,
+            role="",
+            kind=AuditKind.TEST_ACCESS_EXPIRING,
+            comment=_("The test access ends on %(date)s, in %(days)s days.")
+            % {"date": _short_date(access.ends_on), "days": days_left},
+        )
+        enqueue_event_notification(event)
+        return "notified"
+
+
+def _test_access_expire(access: TestAccess, actor) -> str:
+    """On its end date the order closes as any closure does (billing stops); its own audit kind says why."""
+    order = access.order
+    from_state = order.state
+    order.close(on=access.ends_on)
+    order.save(update_fields=["state", "closed_on", "updated_at"])
+    access.expired_on = access.ends_on
+    access.save(update_fields=["expired_on"])
+    lifecycle.billing().on_close(order=order, actor=actor, on=access.ends_on)
+    audit_record(
+        order=order,
+        actor=actor,
+        role="",
+        kind=AuditKind.TEST_ACCESS_EXPIRED,
+        from_state=from_state,
+        to_state=order.state,
+        comment=_("The startup package's test access ended by itself on %(date)s.")
+        % {"date": _short_date(access.ends_on)},
+    )
+    return "expired"
+
+
+@retry_on_conflict
+def test_access_extend(*, order: AccessOrder, actor, until: datetime.date, reason: str) -> TestAccess:
+    """The account manager moves a running test access's end date later, with a reason the customer sees."""
+    reason = _require_text(reason, _("Give the reason for extending the test access; the customer sees it."))
+    with transaction.atomic():
+        locked = lock_order(order)
+        if Role.ACCOUNT_MANAGER not in order_roles(actor, locked):
+            raise NotPermitted(_("Only the customer's account manager can extend a test access."))
+        access = TestAccess.objects.select_for_update(no_key=True).filter(order=locked).first()
+        if access is None:
+            raise NotAllowedNow(_("This order has no test access."))
+        access.order = locked
+        if access.status != TestAccess.Status.ACTIVE:
+            raise NotAllowedNow(_("Only a running test access can be extended; order a new one instead."))
+        if until <= access.ends_on or until <= timezone.localdate():
+            message = _("Choose an end date after the current one, %(date)s.") % {"date": _short_date(access.ends_on)}
+            raise InvalidOrder(message, errors={"until": message})
+        previous = access.ends_on
+        access.ends_on, access.extended_by, access.extended_at = until, actor, timezone.now()
+        access.extension_reason = reason
+        access.notified_days = None  # the notices are given again before the new end date
+        access.save(update_fields=["ends_on", "extended_by", "extended_at", "extension_reason", "notified_days"])
+        audit_record(
+            order=locked,
+            actor=actor,
+            role=Role.ACCOUNT_MANAGER,
+            kind=AuditKind.TEST_ACCESS_EXTENDED,
+            comment=f"{_short_date(previous)} → {_short_date(until)}: {reason}",
+        )
+    return access
+
+
+# Their names begin with "test_": not tests, for pytest's sake when a test module imports them.
+test_access_sweep.__test__ = False
+test_access_extend.__test__ = False
+
+
+def production_order_offered(order: AccessOrder) -> bool:
+    """A running or expired test access offers "Order production access" until one is ordered from it."""
+    access = TestAccess.objects.filter(order=order).first()
+    if access is None:
+        return False
+    access.order = order
+    if access.status not in (TestAccess.Status.ACTIVE, TestAccess.Status.EXPIRED):
+        return False
+    return not order.production_orders.exclude(state__in=(State.WITHDRAWN, State.REJECTED)).exists()
+
+
+@retry_on_conflict
+def order_create_from_test_access(*, test_order: AccessOrder, actor) -> AccessOrder:
+    """Order production access: a production draft with the test access's system, purchase and
+    interfaces, linked to it. The orderer checks it, adds the production certificate and submits."""
+    if Role.ORDERER not in customer_roles(actor, test_order.customer_id):
+        raise NotPermitted(_("Only an orderer at the customer can order production access."))
+    facts = {
+        "external_system": test_order.external_system,
+        "purchase_model": test_order.purchase_model,
+        "package": test_order.package,
+        "interfaces": list(test_order.interfaces.all()),
+        "environment": AccessOrder.Environment.PRODUCTION,
+        "reason": AccessOrder.Reason.NEW,
+        "requisition_number": test_order.requisition_number,
+    }
+    _check_order_facts(customer=test_order.customer, facts=facts)
+    with transaction.atomic():
+        locked = lock_order(test_order)
+        if not production_order_offered(locked):
+            raise NotAllowedNow(
+                _(
+                    "Production access is ordered once from a running or expired test access; "
+                    "see the orders linked to it."
+                )
+            )
+        order = AccessOrder(customer=locked.customer, created_by=actor, test_order=locked)
+        interfaces = _apply_facts(order, facts)
+        order.save()
+        order.interfaces.set(interfaces)
+        audit_record(
+            order=order,
+            actor=actor,
+            role=Role.ORDERER,
+            kind=AuditKind.CREATE,
+            from_state="",
+            comment=_("Ordered from the test access %(reference)s.") % {"reference": locked.reference},
+        )
+    return order
 
 
 # --- The addendum document ---------------------------------------------------------------------

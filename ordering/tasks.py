@@ -49,3 +49,19 @@ def write_audit_checkpoint() -> str:
     from .audit import audit_checkpoint_write
 
     return str(audit_checkpoint_write()[1])
+
+
+@shared_task
+def close_scheduled_accesses() -> int:
+    """Daily: close the accesses whose scheduled closing date has come (ordering/services.py)."""
+    from .services import accesses_close_as_scheduled
+
+    return accesses_close_as_scheduled()
+
+
+@shared_task
+def watch_test_accesses() -> dict:
+    """Daily: expire the startup package's test accesses on their end date; notices 30 and 7 days before."""
+    from .services import test_access_sweep
+
+    return test_access_sweep()

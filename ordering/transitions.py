@@ -16,6 +16,7 @@ services back without an import cycle.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -41,6 +42,7 @@ class Audience(StrEnum):
     ORDERERS = "orderers"
     SIGNATORIES = "signatories"
     ACCOUNT_MANAGER = "account_manager"
+    SUPPORT = "support"  # KMD Opus Personale support: every active support user
 
 
 # --- The forms ---------------------------------------------------------------------------------
@@ -106,6 +108,29 @@ class ActionForm(forms.Form):
         if self.records_address:
             kwargs["ip"] = client_ip(request)
         return kwargs
+
+
+class SubmitForm(ActionForm):
+    """Submitting asks the orderer to confirm the agreement with the system's vendor, unless the draft has it.
+
+    The source: "I bør dog ikke igangsætte dette, uden I først har aftalt dette med leverandøren af det
+    eksterne system"; the customer has two suppliers and needs an agreement with both.
+    """
+
+    def __init__(self, data=None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        if self.order.vendor_agreement_confirmed_at is None:
+            self.fields["vendor_agreement"] = forms.BooleanField(
+                label=_(
+                    "%(customer)s has an agreement with the vendor %(vendor)s about this integration. "
+                    "(Do not start before you have agreed with the vendor.)"
+                )
+                % {"customer": self.order.customer.name, "vendor": self.order.external_system.vendor.name},
+                error_messages={"required": _("Confirm the agreement with the vendor before submitting.")},
+            )
+
+    def arguments(self) -> dict[str, Any]:
+        return {"vendor_agreement_confirmed": bool(self.cleaned_data.get("vendor_agreement"))}
 
 
 class CommentForm(ActionForm):
@@ -220,8 +245,68 @@ class CloseForm(CommentForm):
 class EmergencyCloseForm(ActionForm):
     comment = comment_field(_("Reason for the emergency closure"), required=True)
 
+    def __init__(self, data=None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        if not self.is_bound and self.order.emergency_request_open:
+            # Support starts from what the customer wrote when asking for it.
+            self.initial["comment"] = self.order.emergency_request_reason
+
     def arguments(self) -> dict[str, Any]:
         return {"reason": self.cleaned_data["comment"]}
+
+
+class RequestClosureForm(CommentForm):
+    """Closure "at year end": the orderer may wish a date; the account manager decides it."""
+
+    field_order = ["expected_state", "wished_on", "comment"]
+    wished_on = forms.DateField(
+        label=_("Close the access on (wished date)"),
+        required=False,
+        widget=DateInput,
+        help_text=_("For example the end of the year. Leave it empty to have the access closed as soon as possible."),
+    )
+
+    def clean_wished_on(self) -> datetime.date | None:
+        wished_on = self.cleaned_data["wished_on"]
+        if wished_on is not None and wished_on < timezone.localdate():
+            raise forms.ValidationError(_("The wished date has passed. Choose today or a later date."))
+        return wished_on
+
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments(), "wished_on": self.cleaned_data["wished_on"]}
+
+
+def _year_end(today: datetime.date) -> datetime.date:
+    year_end = datetime.date(today.year, 12, 31)
+    return year_end if year_end > today else datetime.date(today.year + 1, 12, 31)
+
+
+class ScheduleClosureForm(CommentForm):
+    """A closing date after today; the customer's wished date, or the year end, is suggested."""
+
+    field_order = ["expected_state", "on", "comment"]
+    on = forms.DateField(label=_("Access ends on"), widget=DateInput)
+
+    def __init__(self, data=None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        today = timezone.localdate()
+        wished = self.order.closure_wished_on
+        suggested = self.order.closure_scheduled_on or (wished if wished and wished > today else _year_end(today))
+        self.initial.setdefault("on", suggested)
+
+    def clean_on(self) -> datetime.date:
+        on = self.cleaned_data["on"]
+        if on <= timezone.localdate():
+            raise forms.ValidationError(_("Choose a date after today. To close today, use “Close access”."))
+        return on
+
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments(), "on": self.cleaned_data["on"]}
+
+
+class CancelScheduledClosureForm(CommentForm):
+    def is_offered(self) -> bool:
+        return self.order.closure_scheduled_on is not None
 
 
 # --- The specs ---------------------------------------------------------------------------------
@@ -262,7 +347,7 @@ SUBMIT = TransitionSpec(
     label=_("Submit order"),
     role=Role.ORDERER,
     service="ordering.services.order_submit",
-    form=ActionForm,
+    form=SubmitForm,
     success=_("The order has been submitted."),
     help=_("The account manager at KMD reviews the order and prepares the contract addendum."),
     button="button-primary",
@@ -358,9 +443,42 @@ REQUEST_CLOSURE = TransitionSpec(
     label=_("Request closure of access"),
     role=Role.ORDERER,
     service="ordering.services.order_request_closure",
-    form=CommentForm,
+    form=RequestClosureForm,
     success=_("Closure of the access has been requested."),
+    help=_("Your account manager at KMD closes the access and stops the billing tied to it."),
     recipients=frozenset({Audience.ACCOUNT_MANAGER}),
+)
+WITHDRAW_CLOSURE_REQUEST = TransitionSpec(
+    name="withdraw_closure_request",
+    label=_("Withdraw closure request"),
+    role=Role.ORDERER,
+    service="ordering.services.order_withdraw_closure_request",
+    form=CommentForm,
+    success=_("The closure request has been withdrawn; the access continues."),
+    help=_("The access continues. A closure KMD has scheduled at your request is cancelled too."),
+    recipients=frozenset({Audience.ACCOUNT_MANAGER}),
+)
+SCHEDULE_CLOSURE = TransitionSpec(
+    name="schedule_closure",
+    label=_("Schedule closure"),
+    role=Role.ACCOUNT_MANAGER,
+    service="ordering.services.order_schedule_closure",
+    form=ScheduleClosureForm,
+    success=_("The closure has been scheduled. The access stays active and billed until that date."),
+    help=_(
+        "Closes the access on a future date, e.g. at year end. Until then it stays active and billed; on the "
+        "date it closes by itself and billing tied to it stops. It can be cancelled until then."
+    ),
+    recipients=frozenset({Audience.ORDERERS}),
+)
+CANCEL_SCHEDULED_CLOSURE = TransitionSpec(
+    name="cancel_scheduled_closure",
+    label=_("Cancel scheduled closure"),
+    role=Role.ACCOUNT_MANAGER,
+    service="ordering.services.order_cancel_scheduled_closure",
+    form=CancelScheduledClosureForm,
+    success=_("The scheduled closure has been cancelled; the access continues."),
+    recipients=frozenset({Audience.ORDERERS}),
 )
 CLOSE = TransitionSpec(
     name="close",
@@ -401,6 +519,9 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         DECLINE,
         ACTIVATE,
         REQUEST_CLOSURE,
+        WITHDRAW_CLOSURE_REQUEST,
+        SCHEDULE_CLOSURE,
+        CANCEL_SCHEDULED_CLOSURE,
         CLOSE,
         EMERGENCY_CLOSE,
     )

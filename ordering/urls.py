@@ -11,11 +11,21 @@ urlpatterns = [
     path("orders/<int:pk>/edit/", views.order_edit_view, name="order_edit"),
     path("orders/<int:pk>/actions/<slug:action>/", views.order_transition, name="order_transition"),
     path(
+        "orders/<int:pk>/emergency-closure-request/",
+        views.order_request_emergency_closure_view,
+        name="order_request_emergency_closure",
+    ),
+    path(
         "orders/<int:pk>/addenda/<int:version>/<str:copy>.pdf",
         views.addendum_document,
         name="addendum_document",
     ),
     path("orders/<int:pk>/addenda/<int:version>/status/", views.addendum_status, name="addendum_status"),
     path("orders/<int:pk>/addenda/<int:version>/render/", views.addendum_render_again_view, name="addendum_render"),
+    path("orders/<int:pk>/test-access/extend/", views.test_access_extend_view, name="test_access_extend"),
+    path("orders/<int:pk>/test-access/production/", views.order_from_test_access_view, name="order_from_test_access"),
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("systems/", views.system_list, name="system_list"),
+    path("systems/new/", views.system_create_view, name="system_create"),
+    path("systems/<int:pk>/", views.system_detail, name="system_detail"),
 ]

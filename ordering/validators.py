@@ -1,17 +1,34 @@
 """Validators for what people type: Danish business identifiers, and text that reads as what it says."""
 
+import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+# The CVR register's modulus-11 check: the digits times these weights sum to a multiple of 11.
+CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
+
+
+def cvr_checksum_ok(digits: str) -> bool:
+    return sum(int(d) * w for d, w in zip(digits, CVR_WEIGHTS, strict=True)) % 11 == 0
+
 
 def validate_cvr(value: str) -> None:
-    """A CVR number is exactly eight digits and never starts with 0."""
+    """A CVR number is exactly eight digits, never starts with 0 and passes the modulus-11 check."""
     if not (len(value) == 8 and value.isascii() and value.isdigit() and value[0] != "0"):
         raise ValidationError(
-            _("A CVR number is 8 digits, for example 12345678. You entered “%(value)s”."),
+            _("A CVR number is 8 digits, for example 55133018. You entered “%(value)s”."),
             code="invalid_cvr",
+            params={"value": value},
+        )
+    if not cvr_checksum_ok(value):
+        raise ValidationError(
+            _(
+                "“%(value)s” is not a CVR number: it fails the CVR register’s check (modulus 11). "
+                "Check the number on virk.dk or on the company’s invoice."
+            ),
+            code="invalid_cvr_check_digit",
             params={"value": value},
         )
 
@@ -97,3 +114,20 @@ def typed_text_problem(value: str, *, max_length: int, multiline: bool = False) 
         return too_long_message(len(value), max_length)
     codes = hidden_characters(value, multiline=multiline)
     return hidden_characters_message(codes) if codes else None
+
+
+# A path on the documentation site: it is appended to OPUS_INTEGRATION_DOCS_URL, so it can never
+# lead to another host ("//evil.example", "@evil.example") or carry a script ("javascript:").
+_DOCUMENTATION_PATH = re.compile(r"/(?!/)[A-Za-z0-9/_.~%#?=&+-]*")
+
+
+def validate_documentation_path(value: str) -> None:
+    if not _DOCUMENTATION_PATH.fullmatch(value):
+        raise ValidationError(
+            _(
+                "Type the path of the page on the documentation site, starting with one “/”, "
+                "for example /area/opus-personal-api. You entered “%(value)s”."
+            ),
+            code="invalid_documentation_path",
+            params={"value": value},
+        )

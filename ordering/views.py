@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -5,6 +6,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,29 +18,40 @@ from core.http import show_refusal
 from core.models import OutboxMessage
 
 from . import lifecycle
-from .forms import CustomerChoiceForm, OrderForm
+from .forms import CustomerChoiceForm, EmergencyClosureRequestForm, ExternalSystemForm, OrderForm, TestAccessExtendForm
 from .models import (
+    LIVE_ACCESS_STATES,
     AccessOrder,
     Addendum,
     ExternalSystem,
     IntegrationPackage,
     Interface,
     State,
+    TestAccess,
 )
 from .roles import Role, customer_roles, order_roles
 from .selectors import (
     account_manager_queue,
     customer_orders,
     customers_for_orderer,
+    emergency_closure_requests,
     order_for_user,
     orders_visible_to,
+    own_system_for_user,
+    own_systems_visible_to,
     support_accesses,
+    systems_available_to,
 )
 from .services import (
     addendum_render_again,
+    external_system_register,
     integration_type_for,
     order_create,
+    order_create_from_test_access,
+    order_request_emergency_closure,
     order_update_draft,
+    production_order_offered,
+    test_access_extend,
 )
 from .transitions import TRANSITIONS, ActionForm
 
@@ -68,12 +82,14 @@ def home(request: HttpRequest) -> HttpResponse:
         context["selected_state"] = state
         context["customer_page"] = _page(request, mine.filter(state=state) if state in State.values else mine)
         context["can_order"] = customers_for_orderer(user).exists()
+        context["support_contact"] = support_contact()
     if is_account_manager(user):
         context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
     if is_support(user):
         query = request.GET.get("q", "")
         context["support_query"] = query
         context["support_page"] = _page(request, support_accesses(user, query), "support_page")
+        context["emergency_requests"] = emergency_closure_requests(user)
         context["outbox_dead"] = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count()
         if request.headers.get("HX-Request") and request.GET.get("target") == "support":
             return render(request, "ordering/_support_table.html", context)
@@ -122,11 +138,68 @@ def _ordering_customer(request: HttpRequest):
 
 
 @login_required
+@require_GET
+def system_list(request: HttpRequest) -> HttpResponse:
+    """The systems customers registered themselves: a customer's own, or for KMD those of the customers it serves."""
+    if not can_see_orders(request.user):
+        raise PermissionDenied
+    systems = own_systems_visible_to(request.user).order_by("owner__name", "name")
+    return render(
+        request,
+        "ordering/system_list.html",
+        {"systems": systems, "can_register": customers_for_orderer(request.user).exists()},
+    )
+
+
+@login_required
+@require_GET
+def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    system = own_system_for_user(request.user, pk)
+    orders = orders_visible_to(request.user).filter(external_system=system)
+    return render(request, "ordering/system_detail.html", {"system": system, "orders": orders})
+
+
+@login_required
+def system_create_view(request: HttpRequest) -> HttpResponse:
+    """An orderer registers a system the catalogue does not list, then orders access for it."""
+    customer, customers = _ordering_customer(request)
+    if customer is None:
+        raise Http404("Not an orderer")
+    form = ExternalSystemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+
+        def register() -> Outcome:
+            system = external_system_register(actor=request.user, customer=customer, **form.cleaned_data)
+            url = f"{reverse('ordering:order_create')}?customer={customer.pk}&external_system={system.pk}"
+            return Outcome(url, _("%(system)s is registered. Now order its access.") % {"system": system.name})
+
+        try:
+            return submit_once(request, register)
+        except Refusal as refusal:
+            show_refusal(request, refusal, form=form, action="system_register", customer=customer.pk)
+    return render(
+        request,
+        "ordering/system_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "customer_form": CustomerChoiceForm(initial={"customer": customer}, customers=customers)
+            if customers.count() > 1
+            else None,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
 def order_create_view(request: HttpRequest) -> HttpResponse:
     customer, customers = _ordering_customer(request)
     if customer is None:
         raise Http404("Not an orderer")
-    form = OrderForm(request.POST or None, customer=customer)
+    # "Register my system" comes back here with the new system chosen; only the customer's choices can be.
+    wanted = request.GET.get("external_system", "")
+    chosen = systems_available_to(customer).filter(pk=wanted).first() if wanted.isdigit() else None
+    form = OrderForm(request.POST or None, customer=customer, initial={"external_system": chosen} if chosen else None)
     if request.method == "POST" and form.is_valid():
 
         def create() -> Outcome:
@@ -217,6 +290,19 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ordering/order_detail.html", _detail_context(request, order))
 
 
+def support_contact() -> dict:
+    """KMD Opus Personale support, as customers are told to reach them (settings SUPPORT_PHONE, SUPPORT_EMAIL)."""
+    return {"phone": settings.SUPPORT_PHONE, "email": settings.SUPPORT_EMAIL}
+
+
+def _emergency_request_form(order: AccessOrder, roles: set, failed: EmergencyClosureRequestForm | None):
+    """The customer's "Request emergency closure" form, while the access runs and nobody asked yet."""
+    may_ask = roles & {Role.ORDERER, Role.SIGNATORY}
+    if not may_ask or order.state not in LIVE_ACCESS_STATES or order.emergency_requested_at is not None:
+        return None
+    return failed or EmergencyClosureRequestForm()
+
+
 def _action_forms(request: HttpRequest, order: AccessOrder, failed: ActionForm | None) -> list[ActionForm]:
     """A form for each action this user may take now (ordering/transitions.py), the one just refused as sent."""
     forms = []
@@ -228,7 +314,12 @@ def _action_forms(request: HttpRequest, order: AccessOrder, failed: ActionForm |
     return forms
 
 
-def _detail_context(request: HttpRequest, order: AccessOrder, failed: ActionForm | None = None) -> dict:
+def _detail_context(
+    request: HttpRequest,
+    order: AccessOrder,
+    failed: ActionForm | None = None,
+    failed_request: EmergencyClosureRequestForm | None = None,
+) -> dict:
     # The versions, newest first, once: the table shows them and the accept form finds the one to sign.
     versions = Addendum.objects.select_related("issued_by", "decided_by").order_by("-version")
     prefetch_related_objects([order], Prefetch("addenda", queryset=versions))
@@ -250,6 +341,10 @@ def _detail_context(request: HttpRequest, order: AccessOrder, failed: ActionForm
         "is_account_manager": Role.ACCOUNT_MANAGER in roles,
         "action_forms": forms,
         "can_edit": order.state == State.DRAFT and Role.ORDERER in roles,
+        "show_emergency_request": bool(roles & {Role.ORDERER, Role.SIGNATORY}) and order.state in LIVE_ACCESS_STATES,
+        "emergency_request_form": _emergency_request_form(order, roles, failed_request),
+        "support_contact": support_contact(),
+        **_test_access_context(order, roles),
     }
 
 
@@ -279,6 +374,30 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
         return submit_once(request, act)
     except Refusal as refusal:
         show_refusal(request, refusal, action=spec.name, order=order.pk)
+    return redirect("ordering:order_detail", pk=order.pk)
+
+
+@login_required
+@require_POST
+def order_request_emergency_closure_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer asks support to close the access at once; support act (the emergency_close action)."""
+    order = order_for_user(request.user, pk)
+    form = EmergencyClosureRequestForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, order, failed_request=form)
+        return render(request, "ordering/order_detail.html", context, status=400)
+
+    def ask() -> Outcome:
+        order_request_emergency_closure(order=order, actor=request.user, reason=form.cleaned_data["reason"])
+        return Outcome(
+            order.get_absolute_url(),
+            _("Support have been asked to close the access at once. Call them if it cannot wait."),
+        )
+
+    try:
+        return submit_once(request, ask)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action="request_emergency_closure", order=order.pk)
     return redirect("ordering:order_detail", pk=order.pk)
 
 
@@ -339,3 +458,68 @@ def addendum_render_again_view(request: HttpRequest, pk: int, version: int) -> H
     except Refusal as refusal:
         show_refusal(request, refusal, action="render_again", order=pk)
     return redirect(addendum.order.get_absolute_url())
+
+
+# --- The startup package's test access -----------------------------------------------------------
+
+
+def _test_access_context(order: AccessOrder, roles: set, failed: TestAccessExtendForm | None = None) -> dict:
+    access = TestAccess.objects.filter(order=order).select_related("extended_by").first()
+    if access is None:
+        # Only a test access's order has production orders made from it (order_create_from_test_access).
+        return {"test_access": None, "production_orders": []}
+    access.order = order
+    running = access.status == TestAccess.Status.ACTIVE
+    return {
+        "test_access": access,
+        "test_access_form": (failed or TestAccessExtendForm()) if running and Role.ACCOUNT_MANAGER in roles else None,
+        "can_order_production": Role.ORDERER in roles and production_order_offered(order),
+        "production_orders": list(order.production_orders.all()),
+    }
+
+
+@login_required
+@require_POST
+def test_access_extend_view(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for_user(request.user, pk)
+    form = TestAccessExtendForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, order)
+        context.update(_test_access_context(order, order_roles(request.user, order), form))
+        return render(request, "ordering/order_detail.html", context, status=400)
+
+    def extend() -> Outcome:
+        access = test_access_extend(
+            order=order, actor=request.user, until=form.cleaned_data["until"], reason=form.cleaned_data["reason"]
+        )
+        return Outcome(
+            order.get_absolute_url(),
+            _("The test access now ends on %(date)s.")
+            % {"date": formats.date_format(access.ends_on, "SHORT_DATE_FORMAT")},
+        )
+
+    try:
+        return submit_once(request, extend)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action="test_access_extend", order=order.pk)
+    return redirect("ordering:order_detail", pk=order.pk)
+
+
+@login_required
+@require_POST
+def order_from_test_access_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Order production access from a test access: a linked production draft, opened for the orderer to check."""
+    test_order = order_for_user(request.user, pk)
+
+    def create() -> Outcome:
+        order = order_create_from_test_access(test_order=test_order, actor=request.user)
+        return Outcome(
+            reverse("ordering:order_edit", args=[order.pk]),
+            _("A production draft was made from the test access. Check it and save it, then submit it."),
+        )
+
+    try:
+        return submit_once(request, create)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action="order_from_test_access", order=test_order.pk)
+    return redirect("ordering:order_detail", pk=test_order.pk)

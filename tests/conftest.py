@@ -245,6 +245,8 @@ def facts(cast, *, system=None, codes=("opret-fravaer",), environment="productio
         "requisition_number": "",
         "note": "",
         "startup_package": False,
+        # The orderer confirms the agreement with the vendor on the draft (ordering.services.order_submit needs it).
+        "vendor_agreement_confirmed": True,
     }
     base.update(overrides)
     return base
@@ -384,8 +386,8 @@ def individual_order(cast, trusted_test_environment, good_bundle):
     """An individual-integration order (the customer's own system, test environment) driven to a state."""
     from certificates.services import certificate_upload
 
-    def build(state: str = "draft", *, upload: bool = True):
-        order = make_order(cast, "draft", system=cast.own_system, environment="test")
+    def build(state: str = "draft", *, upload: bool = True, **fact_overrides):
+        order = make_order(cast, "draft", system=cast.own_system, environment="test", **fact_overrides)
         if upload:
             certificate_upload(order=order, actor=cast.orderer_a, data=good_bundle, filename="kaede.zip")
         who = actors(cast, cast.customer_a)

@@ -83,6 +83,7 @@ def test_orderer_logs_in_and_submits_an_order(cast, live_server, browser_page, t
     page.wait_for_url(f"{live_server.url}/orders/*/")
     order = AccessOrder.objects.get()
     assert order.state == "draft"
+    page.check("#submit-vendor_agreement")  # "Do not start before you have agreed with the vendor"
     page.click(f"form[action='/orders/{order.pk}/actions/submit/'] button")
     page.wait_for_selector(".alert-success")
     assert_accessible(page)

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from billing import services as billing
-from billing.models import Charge, Invoice, InvoiceLine, RecurringFee, StartupPackage
+from billing.models import Charge, Invoice, InvoiceLine, RecurringFee
 from billing.quotes import frozen_quote
 from billing.selectors import licences_only_this_access_uses
 from ordering import services
@@ -169,10 +169,10 @@ def test_line_sums_equal_invoice_totals_to_the_ore_on_generated_data(cast):
 
 
 def test_activation_books_one_time_charges_and_starts_licences(cast, order_in):
-    order = order_in("active", codes=("opret-fravaer", "moedetidsplaner"), startup_package=True)
+    order = order_in("active", codes=("opret-fravaer", "moedetidsplaner"))
     charges = {c.rule: c.amount for c in Charge.objects.filter(order=order)}
     # Opret Fravær is in the contract for all systems; Mødetidsplaner is not.
-    assert charges == {"licence_start": D("10000.00"), "setup_fee": D("5000.00"), "startup_package": D("25000.00")}
+    assert charges == {"licence_start": D("10000.00"), "setup_fee": D("5000.00")}
     assert all(c.booked_on == order.activated_on for c in Charge.objects.all())
     (licence,) = RecurringFee.objects.filter(order=order)
     assert (licence.kind, licence.interface.code, licence.monthly_fee, licence.starts_on) == (
@@ -180,11 +180,6 @@ def test_activation_books_one_time_charges_and_starts_licences(cast, order_in):
         "moedetidsplaner",
         D("3100.00"),
         order.activated_on,
-    )
-    usage = StartupPackage.objects.get(order=order)
-    assert (
-        usage.test_access_until.month != order.activated_on.month
-        or usage.test_access_until.year != order.activated_on.year
     )
 
 
@@ -269,8 +264,8 @@ def test_consulting_hours_are_billed_at_the_hourly_rate(cast, order_in):
     assert line.kind == "consulting" and line.amount == D("3750.00")
 
 
-def test_startup_package_use_warns_when_exceeded(cast, order_in):
-    order = order_in("active", startup_package=True)
+def test_startup_package_use_warns_when_exceeded(cast, individual_order):
+    order = individual_order("active", startup_package=True)
     usage = billing.startup_usage_record(order=order, actor=cast.am_a, meetings=3, qa_hours=D("4"))
     assert not usage.meetings_exceeded and not usage.qa_hours_exceeded
     usage = billing.startup_usage_record(order=order, actor=cast.am_a, meetings=1, qa_hours=D("0.5"))

@@ -31,8 +31,10 @@ def money_section(client, user, order) -> str:
     return body[start : body.index("</section>", start)]
 
 
-def test_the_startup_package_is_counted_against_what_the_model_says_it_includes(cast, order_in, client, monkeypatch):
-    order = order_in("active", system=cast.canteen, codes=("engangsydelser",), startup_package=True)
+def test_the_startup_package_is_counted_against_what_the_model_says_it_includes(
+    cast, individual_order, client, monkeypatch
+):
+    order = individual_order("active", startup_package=True)
     section = money_section(client, cast.am_a, order)
     assert "Brugte møder: 0 af 3" in section and "Brugte timer til spørgsmål: 0,00 af 4" in section
 
@@ -42,8 +44,8 @@ def test_the_startup_package_is_counted_against_what_the_model_says_it_includes(
     assert "Brugte møder: 0 af 5" in section and "Brugte timer til spørgsmål: 0,00 af 7,5" in section
 
 
-def test_the_account_managers_forms_render_through_the_shared_field_template(cast, order_in, client):
-    order = order_in("active", system=cast.canteen, codes=("engangsydelser",), startup_package=True)
+def test_the_account_managers_forms_render_through_the_shared_field_template(cast, individual_order, client):
+    order = individual_order("active", startup_package=True)
     section = money_section(client, cast.am_a, order)
     # Label bound to its input, hint tied to it, the numeric keyboard for decimals, the date picker.
     assert '<label class="form-label" for="co-hours">Timer</label>' in section

@@ -179,28 +179,27 @@ CASES = {
         "0.00",
         "3900.00",
     ),
-    "startup package added": (
+    "startup package covers its test access": (
         single(FRAVAER, startup_package=True),
         ALL,
         [
-            ("covered_all_systems", "one_time", "0.00"),
-            ("setup_fee", "one_time", "7500.00"),
+            ("startup_covers_licences", "one_time", "0.00"),
+            ("setup_covered_by_startup", "one_time", "0.00"),
             ("startup_package", "one_time", "35000.00"),
         ],
-        "42500.00",
+        "35000.00",
         "0.00",
     ),
-    "startup package with a package order": (
+    "startup package covers a package's test access too": (
         package(startup_package=True),
         NO_CONTRACT,
         [
-            ("package_no_licence_start", "one_time", "0.00"),
-            ("package_monthly", "monthly", "3900.00"),
-            ("setup_fee", "one_time", "7500.00"),
+            ("startup_covers_licences", "one_time", "0.00"),
+            ("setup_covered_by_startup", "one_time", "0.00"),
             ("startup_package", "one_time", "35000.00"),
         ],
-        "42500.00",
-        "3900.00",
+        "35000.00",
+        "0.00",
     ),
     "change order charges only the new interface": (
         single(FRAVAER, KVOTER, reason="change", existing_access=frozenset({"opret-fravaer"})),
@@ -289,7 +288,6 @@ CASES = {
             KVOTER,
             MEDARB,
             reason="phase_out",
-            startup_package=True,
             licensed=frozenset({"medarbejderoplysninger"}),
             adjustments=(("one_time", D("-1000.00"), "Rabat"),),
         ),
@@ -300,10 +298,9 @@ CASES = {
             ("licence_monthly", "monthly", "950.50"),
             ("already_licensed", "one_time", "0.00"),
             ("setup_waived_phase_out", "one_time", "0.00"),
-            ("startup_package", "one_time", "35000.00"),
             ("adjustment", "one_time", "-1000.00"),
         ],
-        "51000.00",
+        "16000.00",
         "950.50",
     ),
 }

@@ -10,9 +10,29 @@ from ordering.validators import gs1_check_digit, validate_cvr, validate_ean
 from ..conftest import make_user
 
 
-@pytest.mark.parametrize("cvr", ["55133018", "12345678", "99999999"])
+@pytest.mark.parametrize("cvr", ["55133018", "35209115", "29190925", "26911745", "10000009", "99999993"])
 def test_valid_cvr_numbers_pass(cvr):
     validate_cvr(cvr)
+
+
+@pytest.mark.parametrize(
+    "cvr",
+    [
+        "12345678",  # weighted sum 114: 4 past a multiple of 11
+        "99999999",  # 270: 6 past
+        "55133019",  # a valid number with its last digit one up
+        "55133017",  # and one down
+        "10000000",  # the smallest eight digits not starting with 0: sum 2
+        "10000008",  # one below the smallest valid number starting with 1 (10000009)
+        "99999994",  # one above the largest valid number (99999993)
+    ],
+)
+def test_a_cvr_number_failing_the_modulus_11_check_is_refused(cvr):
+    """A CVR number's digits, weighted 2, 7, 6, 5, 4, 3, 2, 1, sum to a multiple of 11 (the CVR register's check)."""
+    with pytest.raises(ValidationError) as error:
+        validate_cvr(cvr)
+    assert error.value.code == "invalid_cvr_check_digit"
+    assert cvr in error.value.messages[0]
 
 
 @pytest.mark.parametrize("cvr", ["1234567", "123456789", "0123456", "01234567", "1234567a", "１２３４５６７８", ""])

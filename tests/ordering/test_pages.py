@@ -122,7 +122,11 @@ def test_orderer_creates_and_submits_an_order_through_the_pages(cast, client):
     )
     order = AccessOrder.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("ordering:order_detail", args=[order.pk])
-    client.post(reverse("ordering:order_transition", args=[order.pk, "submit"]), {"expected_state": "draft"})
+    # The draft has no agreement with the vendor yet: submitting asks for it.
+    client.post(
+        reverse("ordering:order_transition", args=[order.pk, "submit"]),
+        {"expected_state": "draft", "vendor_agreement": "on"},
+    )
     assert AccessOrder.objects.get().state == "submitted"
 
 

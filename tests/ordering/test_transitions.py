@@ -20,6 +20,12 @@ FSM_TRANSITIONS = list(AccessOrder().get_all_state_transitions())
 # One source state for each transition, as the FSM declares them (some have several).
 START = {t.name: t.source for t in reversed(FSM_TRANSITIONS)}
 WHO = {Role.ORDERER: "orderer_a", Role.SIGNATORY: "signatory_a", Role.ACCOUNT_MANAGER: "am_a", Role.SUPPORT: "support"}
+# Actions the page offers only once something else has happened: what that is.
+PREPARE = {
+    "cancel_scheduled_closure": lambda cast, order: services.order_schedule_closure(
+        order=order, actor=cast.am_a, on=datetime.date.today() + datetime.timedelta(days=30)
+    ),
+}
 
 
 def test_the_registry_has_a_spec_for_every_transition_of_an_order_and_nothing_else():
@@ -97,6 +103,8 @@ def as_posted(form: forms.Form) -> dict:
 def test_every_action_is_done_through_the_one_view_with_its_form(cast, order_in, client, name):
     spec = TRANSITIONS[name]
     order = order_in(START[name])
+    if name in PREPARE:
+        order = PREPARE[name](cast, order)
     for addendum in order.addenda.filter(status=Addendum.Status.ISSUED):
         services.addendum_render(addendum.pk)  # as the worker does: the signatory reads it before accepting
     user = getattr(cast, WHO[spec.role])

@@ -63,8 +63,8 @@ def test_a_refused_consulting_entry_writes_no_event(cast, order_in):
     assert not Charge.objects.filter(order=order).exists()
 
 
-def test_startup_package_use_is_audited(cast, order_in):
-    order = order_in("active", startup_package=True)
+def test_startup_package_use_is_audited(cast, individual_order):
+    order = individual_order("active", startup_package=True)
     billing.startup_usage_record(order=order, actor=cast.am_a, meetings=1, qa_hours=Decimal("1.5"))
     usage = StartupPackage.objects.get(order=order)
     event = assert_audited(

@@ -28,9 +28,11 @@ def post(client, user, name: str, order, data: dict):
 # --- Amounts and hours -------------------------------------------------------------------------
 
 
-def test_a_41_digit_amount_or_hour_count_is_a_form_error_and_nothing_is_stored(cast, order_in, client):
+def test_a_41_digit_amount_or_hour_count_is_a_form_error_and_nothing_is_stored(
+    cast, order_in, individual_order, client
+):
     submitted = order_in("submitted")
-    active = order_in("active", system=cast.canteen, codes=("engangsydelser",), startup_package=True)
+    active = individual_order("active", startup_package=True)
     before = snapshot(submitted), snapshot(active)
     for name, order, data, message in [
         (
@@ -100,8 +102,8 @@ def test_hours_run_in_quarters_up_to_1000_written_with_a_comma_or_a_point(cast, 
     assert hours == [D("0.25"), D("2.5"), D("2.5"), D("1000")]
 
 
-def test_startup_package_use_is_bounded_per_recording(cast, order_in, client):
-    order = order_in("active", system=cast.canteen, codes=("engangsydelser",), startup_package=True)
+def test_startup_package_use_is_bounded_per_recording(cast, individual_order, client):
+    order = individual_order("active", startup_package=True)
     for meetings, qa_hours in (("11", "0"), ("0", "100,25"), ("-1", "0"), ("1", "0,1")):
         post(client, cast.am_a, "billing:startup_usage", order, {"meetings": meetings, "qa_hours": qa_hours})
     with pytest.raises(billing.BillingError):

@@ -107,11 +107,11 @@ FILE_INTERFACES = [
 
 VENDORS = [
     ("31415926", "Nordisk Vagtplan A/S", "kontakt@vagtplan.example"),
-    ("27182818", "Kantinedata ApS", "support@kantinedata.example"),
-    ("16180339", "Talent Rekruttering A/S", "integration@talent.example"),
-    ("14142135", "Tidsdata A/S", "drift@tidsdata.example"),
-    ("17320508", "Dagtilbud Systemer ApS", "kunde@dagtilbud.example"),
-    ("22360679", "Skolesystemer A/S", "support@skolesystemer.example"),
+    ("27182801", "Kantinedata ApS", "support@kantinedata.example"),
+    ("16180335", "Talent Rekruttering A/S", "integration@talent.example"),
+    ("14142134", "Tidsdata A/S", "drift@tidsdata.example"),
+    ("17320505", "Dagtilbud Systemer ApS", "kunde@dagtilbud.example"),
+    ("22360671", "Skolesystemer A/S", "support@skolesystemer.example"),
     ("26457513", "Lokal IT ApS", "it@lokal-it.example"),
 ]
 
@@ -123,11 +123,11 @@ SYSTEMS = [
         True,
         ["opret-fravaer", "hent-fravaerskvoter", "moedetidsplaner", "medarbejderoplysninger"],
     ),
-    ("KantineKort", "27182818", "canteen", True, ["engangsydelser"]),
-    ("RekrutOnline", "16180339", "recruitment", True, ["upload-personalemappe", "medarbejderoplysninger"]),
-    ("TidReg", "14142135", "time_registration", True, ["opret-fravaer", "engangsydelser"]),
-    ("Børneplan", "17320508", "daycare", True, ["medarbejderoplysninger", "opret-fravaer", "hent-fravaerskvoter"]),
-    ("SkoleVikar", "22360679", "school", True, ["medarbejderoplysninger", "engangsydelser"]),
+    ("KantineKort", "27182801", "canteen", True, ["engangsydelser"]),
+    ("RekrutOnline", "16180335", "recruitment", True, ["upload-personalemappe", "medarbejderoplysninger"]),
+    ("TidReg", "14142134", "time_registration", True, ["opret-fravaer", "engangsydelser"]),
+    ("Børneplan", "17320505", "daycare", True, ["medarbejderoplysninger", "opret-fravaer", "hent-fravaerskvoter"]),
+    ("SkoleVikar", "22360671", "school", True, ["medarbejderoplysninger", "engangsydelser"]),
 ]
 
 PACKAGES = [
@@ -159,6 +159,48 @@ USERS = {
     "tegner.odense": ("Tove", "Tegner", "tove.tegner@odense.example", "Direktør"),
     "bestiller.region": ("Rikke", "Bestiller", "rikke.bestiller@rm.example", "IT-koordinator"),
 }
+
+# What the addendum states as the purpose of the processing and the categories of data subjects,
+# per interface: catalogue data KMD maintains in the admin.
+EMPLOYEES = "Kundens medarbejdere\nKundens tidligere medarbejdere"
+INTERFACE_PROCESSING = {
+    "opret-fravaer": (
+        "Indberetning af medarbejdernes fravær og ferie fra det eksterne system, så lønnen beregnes korrekt, og "
+        "refusioner kan hjemtages.",
+        EMPLOYEES + "\nMedarbejdernes børn (ved fravær, der vedrører barn)",
+    ),
+    "hent-fravaerskvoter": (
+        "Visning af medarbejdernes fraværskvoter, f.eks. omsorgsdage og ferie, i det eksterne system, så lederen "
+        "har overblik over de tilgængelige kvoter.",
+        EMPLOYEES,
+    ),
+    "moedetidsplaner": (
+        "Planlægning af medarbejdernes arbejdstid: mødetidsplaner udveksles mellem det eksterne system og KMD Opus "
+        "Personale.",
+        EMPLOYEES,
+    ),
+    "upload-personalemappe": (
+        "Dokumentation af ansættelsesforholdet: dokumenter fra det eksterne system, f.eks. fra en "
+        "rekrutteringsproces, lægges i medarbejderens personalemappe.",
+        EMPLOYEES + "\nAnsøgere, der ansættes (dokumenter fra rekrutteringsforløbet)",
+    ),
+    "medarbejderoplysninger": (
+        "Brug af aktuelle ansættelses- og medarbejderoplysninger i det eksterne system, f.eks. til planlægning af "
+        "arbejdstid og vikarer.",
+        EMPLOYEES + "\nVikarer",
+    ),
+    "engangsydelser": (
+        "Overførsel af engangsydelser og træk, f.eks. kantinetræk og vikartimer, fra det eksterne system til "
+        "lønberegningen i KMD Opus Personale.",
+        EMPLOYEES + "\nVikarer",
+    ),
+    "faste-tillaeg": (
+        "Registrering af faste tillæg fra det eksterne system til lønberegningen i KMD Opus Personale.",
+        EMPLOYEES,
+    ),
+}
+# Region Midtjylland's contract has no registered date: its addenda say so instead of inventing one.
+CONTRACT_SIGNED_ON = {"OPUS-HA-2019-014": datetime.date(2019, 3, 1), "OPUS-UDB-2021-007": datetime.date(2021, 9, 15)}
 
 CUSTOMERS = [
     # name, CVR, EAN without check digit, account manager, contract reference, terms, included interfaces
@@ -266,6 +308,8 @@ class Command(BaseCommand):
                     "description_da": desc_da,
                     "description_en": desc_en,
                     "data_categories": categories,
+                    "processing_purpose": INTERFACE_PROCESSING[code][0],
+                    "data_subjects": INTERFACE_PROCESSING[code][1],
                 },
             )
         for code, name, replaced_by in FILE_INTERFACES:
@@ -285,7 +329,9 @@ class Command(BaseCommand):
     def _catalogue(self, interfaces) -> dict[str, ExternalSystem]:
         vendors = {}
         for cvr, name, email in VENDORS:
-            vendors[cvr], _ = Vendor.objects.update_or_create(cvr=cvr, defaults={"name": name, "contact_email": email})
+            vendors[cvr], _ = Vendor.objects.update_or_create(
+                cvr=cvr, owner=None, defaults={"name": name, "contact_email": email}
+            )
         systems = {}
         for name, cvr, category, standard, codes in SYSTEMS:
             system, _ = ExternalSystem.objects.update_or_create(
@@ -313,7 +359,14 @@ class Command(BaseCommand):
                 },
             )
             contract, _ = MainContract.objects.update_or_create(
-                customer=customer, defaults={"reference": reference, "terms": terms}
+                customer=customer,
+                defaults={
+                    "reference": reference,
+                    "terms": terms,
+                    # Odense's tender contract ties licences bought later to the systems they are bought for.
+                    "licence_scope": "named" if terms == "tender" else "all",
+                    "signed_on": CONTRACT_SIGNED_ON.get(reference),
+                },
             )
             for code, coverage, named in included:
                 line, _ = ContractInterface.objects.update_or_create(
@@ -328,11 +381,21 @@ class Command(BaseCommand):
                 defaults={"is_orderer": orderer, "is_signatory": signatory},
             )
         aarhus = customers["55133018"]
-        own, _ = ExternalSystem.objects.update_or_create(
-            name="Aarhus Fraværsoverblik",
-            owner=aarhus,
-            defaults={"vendor": Vendor.objects.get(cvr="26457513"), "category": "other", "is_standard": False},
-        )
+        # A system the catalogue does not list, registered by Aarhus's orderer through the service: its own
+        # record of the vendor, seen only by Aarhus and KMD; always individual integration.
+        own = ExternalSystem.objects.filter(owner=aarhus, name="Aarhus Fraværsoverblik").first()
+        if own is None:
+            own = services.external_system_register(
+                actor=users["bestiller"],
+                customer=aarhus,
+                name="Aarhus Fraværsoverblik",
+                vendor_name="Lokal IT ApS",
+                vendor_cvr="26457513",
+                vendor_email="it@lokal-it.example",
+                category="time_registration",
+                description="Lokalt udviklet overblik over fravær for ledere i Aarhus Kommune; "
+                "registrerer fravær i KMD Opus Personale.",
+            )
         systems["Aarhus Fraværsoverblik"] = own
         return customers
 
@@ -403,6 +466,8 @@ class Command(BaseCommand):
             replaces=None,
             note="",
             requisition="",
+            startup=False,
+            replaces_access=None,
         ):
             facts = {
                 "external_system": systems[system],
@@ -412,8 +477,11 @@ class Command(BaseCommand):
                 "environment": environment,
                 "reason": reason,
                 "replaces_file_interface": interfaces[replaces] if replaces else None,
+                "replaces_order": replaces_access,
+                "startup_package": startup,
                 "note": note,
                 "requisition_number": requisition,
+                "vendor_agreement_confirmed": True,
             }
             return services.order_create(actor=orderer, customer=customer, facts=facts)
 
@@ -437,6 +505,11 @@ class Command(BaseCommand):
                 o.addenda.filter(status="accepted").update(decided_at=moved)
             return o
 
+        today = timezone.localdate()
+        year_end = datetime.date(today.year, 12, 31)
+        if year_end <= today:  # on 31 December the next year end is a year away
+            year_end = datetime.date(today.year + 1, 12, 31)
+
         def to(o, state, days_ago=0):
             steps = {
                 "submitted": [lambda: services.order_submit(order=o, actor=orderer)],
@@ -450,7 +523,7 @@ class Command(BaseCommand):
                 ],
                 "closure_requested": [
                     lambda: services.order_request_closure(
-                        order=o, actor=orderer, comment="Systemet udfases ved årsskiftet."
+                        order=o, actor=orderer, comment="Systemet udfases ved årsskiftet.", wished_on=year_end
                     )
                 ],
             }
@@ -466,8 +539,22 @@ class Command(BaseCommand):
             to(order("KantineKort", codes=["engangsydelser"], reason="phase_out", replaces="ind01"), "submitted")
             to(order("RekrutOnline", codes=["upload-personalemappe"]), "awaiting_signature")
             to(order("SkoleVikar", codes=["medarbejderoplysninger", "engangsydelser"]), "provisioning")
-            to(order("VagtPlan Online", package="vagtplanpakke", requisition="AAR-IT-2291"), "active", days_ago=75)
-            to(order("Børneplan", package="dagtilbudspakke"), "closure_requested", days_ago=140)
+            rostering = to(
+                order("VagtPlan Online", package="vagtplanpakke", requisition="AAR-IT-2291"), "active", days_ago=75
+            )
+            # A replacement order: TidReg takes over from VagtPlan Online, whose access closes when TidReg's opens.
+            replacement = order(
+                "TidReg",
+                codes=["opret-fravaer"],
+                replaces_access=rostering,
+                note="TidReg overtager fraværsregistreringen fra VagtPlan Online.",
+            )
+            to(replacement, "submitted")
+            leaving = to(order("Børneplan", package="dagtilbudspakke"), "closure_requested", days_ago=140)
+            # Closure at year end: asked for by the orderer, scheduled by the account manager; active and billed until then.
+            services.order_schedule_closure(
+                order=leaving, actor=manager, on=year_end, comment="Lukkes ved årsskiftet som ønsket."
+            )
             closed = to(order("TidReg", codes=["engangsydelser"], environment="test"), "active")
             services.order_close(order=closed, actor=manager, comment="Testforløbet er afsluttet.")
             breached = to(order("SkoleVikar", codes=["medarbejderoplysninger"], environment="test"), "active")
@@ -480,10 +567,12 @@ class Command(BaseCommand):
                 "Aarhus Fraværsoverblik",
                 codes=["opret-fravaer"],
                 environment="test",
-                note="Eget system; individuel integration.",
+                note="Eget system; individuel integration med opstartspakke.",
+                startup=True,
             )
             if self._demo_certificate(own, orderer):
-                to(own, "active")
+                # Established about 5½ months ago: its startup package's test access ends within the month.
+                to(own, "active", days_ago=165)
             withdrawn = to(order("KantineKort", codes=["engangsydelser"], environment="test"), "submitted")
             services.order_withdraw(order=withdrawn, actor=orderer, comment="Bestilt ved en fejl.")
             rejected = to(order("RekrutOnline", codes=["medarbejderoplysninger"], environment="test"), "submitted")
@@ -491,7 +580,13 @@ class Command(BaseCommand):
                 order=rejected, actor=manager, comment="Testmiljøet er allerede åbnet for RekrutOnline via jeres pakke."
             )
         elif customer.cvr == "35209115":
-            to(order("Børneplan", package="dagtilbudspakke"), "active", days_ago=100)
+            breached = to(order("Børneplan", package="dagtilbudspakke"), "active", days_ago=100)
+            # The customer asks support for an emergency closure; it waits at the top of support's start page.
+            services.order_request_emergency_closure(
+                order=breached,
+                actor=orderer,
+                reason="Leverandøren har meldt et sikkerhedsbrud i sit system; luk adgangen, til det er afklaret.",
+            )
             to(order("VagtPlan Online", codes=["moedetidsplaner"]), "submitted")
         else:
             to(order("SkoleVikar", codes=["medarbejderoplysninger"]), "submitted")
