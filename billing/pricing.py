@@ -49,6 +49,12 @@ def kroner(value: Decimal) -> str:
     return f"{sign}{'.'.join(groups)},{fraction} kr."
 
 
+def kroner_en(value: Decimal) -> str:
+    """British notation with the ISO code, so an English reader is never unsure of the currency: DKK 12,345.50"""
+    sign = "-" if value < 0 else ""
+    return f"{sign}DKK {abs(value):,.2f}"
+
+
 # --- Inputs -----------------------------------------------------------------------------------
 
 

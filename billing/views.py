@@ -14,6 +14,7 @@ from core.exports import csv_download
 from core.form_tokens import Outcome, submit_once
 from core.http import show_refusal
 from ordering.selectors import order_for_user
+from ordering.views import order_page
 
 from . import services
 from .forms import ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
@@ -29,14 +30,6 @@ def _back(order) -> HttpResponse:
     return redirect(_money_url(order))
 
 
-def _form_errors(request: HttpRequest, form) -> None:
-    """Each field's error as a message on the order page, e.g. "Timer: Skriv timerne i kvarte timer, …"."""
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else None
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
-
-
 def _service_error(request: HttpRequest, error: Refusal, action: str, order) -> HttpResponse:
     show_refusal(request, error, action=action, order=order.pk)
     return _back(order)
@@ -46,10 +39,10 @@ def _service_error(request: HttpRequest, error: Refusal, action: str, order) -> 
 @require_POST
 def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    form = QuoteAdjustmentForm(request.POST)
+    form = QuoteAdjustmentForm(request.POST, auto_id="adj-%s")
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(order)
+        # The page again with what was typed and the error by its field; the form's action lands on it.
+        return order_page(request, order, money_forms={"adjust_form": form})
 
     def adjust() -> Outcome:
         services.quote_adjustment_add(order=order, actor=request.user, **form.cleaned_data)
@@ -58,17 +51,17 @@ def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         return submit_once(request, adjust)
     except Refusal as error:
-        return _service_error(request, error, "quote_adjust", order)
+        show_refusal(request, error, form=form, action="quote_adjust", order=order.pk)
+        return order_page(request, order, money_forms={"adjust_form": form})
 
 
 @login_required
 @require_POST
 def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    form = ConsultingForm(request.POST)
+    form = ConsultingForm(request.POST, auto_id="co-%s")
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(order)
+        return order_page(request, order, money_forms={"consulting_form": form})
 
     def record() -> Outcome:
         services.consulting_record(order=order, actor=request.user, **form.cleaned_data)
@@ -84,10 +77,9 @@ def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def startup_usage_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    form = StartupUsageForm(request.POST)
+    form = StartupUsageForm(request.POST, auto_id="su-%s")
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(order)
+        return order_page(request, order, money_forms={"startup_form": form})
 
     def record() -> Outcome:
         usage = services.startup_usage_record(order=order, actor=request.user, **form.cleaned_data)

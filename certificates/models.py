@@ -3,9 +3,12 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from ordering.models import AccessOrder
+
+from .validation import NameParts, describe_name
 
 
 class CertificateUpload(models.Model):
@@ -114,6 +117,10 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    @cached_property
+    def name_parts(self) -> NameParts:
+        return describe_name(self.subject)
 
 
 class ExpiryNotice(models.Model):

@@ -1287,3 +1287,35 @@ def _entry(cert: x509.Certificate, role: str) -> ChainEntry:
         cvr=_cvr_of(cert),
         pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
     )
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """A certificate name as a person reads it: the holder, the organisation, and its CVR and UUID."""
+
+    holder: str
+    organisation: str
+    cvr: str
+    uuid: str
+
+
+def describe_name(rfc4514: str) -> NameParts:
+    """Split a stored RFC 4514 name (as `_entry` wrote it) into what HR staff recognise; unknown parts stay empty."""
+    try:
+        name = x509.Name.from_rfc4514_string(rfc4514, {label: oid for oid, label in _NAME_LABELS.items()})
+    except ValueError:
+        return NameParts(holder=rfc4514, organisation="", cvr="", uuid="")
+
+    def first(oid: x509.ObjectIdentifier) -> str:
+        values = name.get_attributes_for_oid(oid)
+        return str(values[0].value) if values else ""
+
+    identifier = first(ORGANIZATION_IDENTIFIER)
+    serial = first(NameOID.SERIAL_NUMBER)
+    return NameParts(
+        holder=first(NameOID.COMMON_NAME),
+        organisation=first(NameOID.ORGANIZATION_NAME),
+        cvr=identifier.removeprefix("NTRDK-") if identifier.startswith("NTRDK-") else "",
+        # OCES3 serial numbers read "UI:DK-O:G:<uuid>"; the UUID is what a certificate portal shows.
+        uuid=serial.rsplit(":", 1)[-1] if serial.startswith("UI:") else "",
+    )

@@ -4,8 +4,10 @@ from functools import partial
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from accounts import roles
+from ordering.selectors import worklist_counts, worklists_of
 
 # The predicates templates use, by their names in accounts/roles.py: `{% if user_roles.can_see_billing_runs %}`.
 TEMPLATE_PREDICATES = (
@@ -28,4 +30,13 @@ def user_roles(request: HttpRequest) -> dict:
     Templates call a callable they look up, so a page without a menu (a partial, an e-mail) costs no query.
     """
     user = getattr(request, "user", None) or AnonymousUser()  # a page rendered without the auth middleware
-    return {"user_roles": {name: partial(getattr(roles, name), user) for name in TEMPLATE_PREDICATES}}
+    return {
+        "user_roles": {name: partial(getattr(roles, name), user) for name in TEMPLATE_PREDICATES},
+        # The menu's "waiting for you" count: one query, only on a page that shows the menu, once however
+        # often the menu is drawn (desktop and mobile).
+        "waiting_count": SimpleLazyObject(partial(_waiting_count, user)),
+    }
+
+
+def _waiting_count(user) -> int:
+    return sum(worklist_counts(worklists_of(user)).values())

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "config.apps.ProjectConfig",  # the project on top of the apps: commands that span them (seed_demo)
     "config.apps.AdminConfig",  # the Django admin, open to catalogue admins only (accounts.roles)
     "axes",
+    "django_filters",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -131,6 +132,8 @@ LANGUAGE_CODE = "da"
 LANGUAGES = [("da", _("Danish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# English pages get British dates, not Django's American "en" formats (config/formats/en).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Europe/Copenhagen"
 USE_TZ = True
 

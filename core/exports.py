@@ -75,3 +75,34 @@ def csv_download(filename: str) -> tuple[HttpResponse, SafeCsvWriter]:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
     return response, safe_csv_writer(response)
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_cell(value: Any) -> Any:
+    """One XLSX cell: Decimal and int stay numeric cells; everything else is safe text."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        raise TypeError("Money and hours are Decimal, never float.")
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return value
+    return spreadsheet_text(str(value))
+
+
+def xlsx_download(filename: str, sheet_title: str, rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    """An attachment response holding one sheet, every cell through `xlsx_cell`."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title[:31])  # Excel's limit for a sheet name
+    for row in rows:
+        sheet.append([xlsx_cell(cell) for cell in row])
+    stream = BytesIO()
+    workbook.save(stream)
+    response = HttpResponse(stream.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -163,7 +163,7 @@ def _ask_again(key: str, now, fields: dict) -> OutboxMessage | None:
 def outbox_send_again(*, message: OutboxMessage, actor) -> OutboxMessage:
     """Support gives a dead message a fresh set of attempts."""
     if not (actor.is_authenticated and actor.is_active and actor.is_support):
-        raise PermissionDenied("Only support can send an outbox message again.")
+        raise PermissionDenied(_("Only support can send an outbox message again."))
     with transaction.atomic():
         locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         if locked.status != Status.DEAD:

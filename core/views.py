@@ -20,7 +20,7 @@ PAGE_SIZE = 25
 
 def _require_support(request: HttpRequest) -> None:
     if not request.user.is_support:
-        raise PermissionDenied("Only support sees the outbox.")
+        raise PermissionDenied(_("Only support sees the outbox."))
 
 
 def _labelled(page_messages) -> list[OutboxMessage]:

@@ -102,6 +102,39 @@ class OrderForm(forms.Form):
         # Required or not depending on other answers; the services say which, so no "(optional)" on them.
         for name in ("interfaces", "package", "replaces_file_interface", "changes_order", "replaces_order"):
             self.fields[name].conditional = True
+        self._mark_standard_interfaces()
+
+    def _answer(self, name: str) -> str:
+        """An answer so far, as sent or as the form starts, as its string value ("" if none)."""
+        if self.is_bound:
+            return str(self.data.get(name) or "")
+        value = self.initial.get(name, self.fields[name].initial)
+        return str(getattr(value, "pk", value) or "")
+
+    def _mark_standard_interfaces(self) -> None:
+        system = self._answer("external_system")
+        if not system.isdigit():
+            return
+        standard = set(
+            self.fields["external_system"].queryset.filter(pk=system).values_list("standard_interfaces", flat=True)
+        )
+        suffix = _("standard for this system")
+        self.fields["interfaces"].label_from_instance = lambda i: f"{i} ({suffix})" if i.pk in standard else str(i)
+
+    def applicable_fields(self) -> dict[str, bool]:
+        """Which of the conditional fields apply to the answers so far; the page shows only those.
+
+        Before the orderer has chosen, both purchase models' fields are shown, so the form works without
+        JavaScript as well: what does not apply is cleared by the services' rules anyway.
+        """
+        model = self._answer("purchase_model")
+        reason = self._answer("reason")
+        return {
+            "interfaces": model != AccessOrder.PurchaseModel.PACKAGE,
+            "package": model != AccessOrder.PurchaseModel.SINGLE,
+            "replaces_file_interface": reason == AccessOrder.Reason.PHASE_OUT,
+            "changes_order": reason == AccessOrder.Reason.CHANGE,
+        }
 
     @classmethod
     def initial_from(cls, order: AccessOrder) -> dict:
@@ -109,6 +142,11 @@ class OrderForm(forms.Form):
         initial["interfaces"] = list(order.interfaces.all())
         initial["vendor_agreement_confirmed"] = order.vendor_agreement_confirmed_at is not None
         return initial
+
+    @classmethod
+    def copy_of(cls, order: AccessOrder) -> dict:
+        """A new order's answers taken from another; the agreement with the vendor is confirmed anew."""
+        return {**cls.initial_from(order), "vendor_agreement_confirmed": False}
 
 
 class ExternalSystemForm(forms.Form):

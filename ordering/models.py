@@ -648,6 +648,12 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     def withdraw(self) -> None:
         pass
 
+    # A draft the orderer gives up: it ends like a withdrawn order (kept, audited, never reopened), but with an
+    # event of its own, since KMD never saw it and nobody is told.
+    @transition(field=state, source=State.DRAFT, target=State.WITHDRAWN, permission=_requires(Role.ORDERER))
+    def discard(self) -> None:
+        pass
+
     @transition(
         field=state,
         source=State.SUBMITTED,
@@ -923,6 +929,7 @@ class AuditKind(models.TextChoices):
     RETURN_FOR_CHANGES = "return_for_changes", _("Returned for changes")
     REJECT = "reject", _("Rejected")
     WITHDRAW = "withdraw", _("Withdrawn")
+    DISCARD = "discard", _("Draft discarded")
     ISSUE_ADDENDUM = "issue_addendum", _("Contract addendum issued")
     REVISE = "revise", _("New addendum version issued")
     ACCEPT = "accept", _("Addendum accepted")

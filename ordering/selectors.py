@@ -1,17 +1,37 @@
 """Reads scoped to the user: every view that shows an order goes through these."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
+import datetime
+from dataclasses import dataclass
 
-from accounts.roles import is_support
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import is_account_manager, is_support
 from core.security import NotVisible
 
-from .models import LIVE_ACCESS_STATES, AccessOrder, Customer, CustomerMembership, ExternalSystem, State
+from .models import (
+    LIVE_ACCESS_STATES,
+    OPEN_STATES,
+    AccessOrder,
+    AuditEvent,
+    Customer,
+    CustomerMembership,
+    ExternalSystem,
+    State,
+)
+from .transitions import TRANSITIONS
 
 
 def _with_list_relations(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
-    # The test access too: the lists show its end date.
-    return qs.select_related("customer", "external_system__vendor", "package", "test_access")
+    # The test access too: the lists show its end date. The latest lifecycle action tags a row
+    # "Returned by KMD" or "Declined by the customer" (ordering/_reason_tag.html).
+    latest = AuditEvent.objects.filter(order=OuterRef("pk"), kind__in=list(TRANSITIONS)).order_by("-seq")
+    return qs.select_related("customer", "external_system__vendor", "package", "test_access").annotate(
+        last_action=Subquery(latest.values("kind")[:1])
+    )
 
 
 def served_customers(user, path: str = "customer") -> Q:
@@ -139,3 +159,124 @@ def own_system_for_user(user, pk: int) -> ExternalSystem:
         if ExternalSystem.objects.filter(pk=pk, owner__isnull=False).exists():
             raise NotVisible("No such system", kind="external_system", pk=pk) from None
         raise Http404("No such system") from None
+
+
+# --- "Waiting for you": each role's worklist ------------------------------------------------------
+
+# A certificate is due for renewal from this many days before it expires.
+RENEW_WITHIN_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Worklist:
+    """One kind of order waiting for the user: `condition` says which, within the user's reach."""
+
+    key: str
+    label: Promise
+    condition: Q
+
+    @property
+    def orders(self) -> QuerySet[AccessOrder]:
+        return _with_list_relations(AccessOrder.objects.filter(self.condition)).order_by("updated_at", "pk")
+
+
+def _latest_action(kind: str) -> Q:
+    """The order's latest lifecycle action is `kind`: a draft KMD returned, an addendum the customer declined."""
+    lifecycle_kinds = list(TRANSITIONS)
+    later = AuditEvent.objects.filter(order=OuterRef("order"), seq__gt=OuterRef("seq"), kind__in=lifecycle_kinds)
+    return Q(Exists(AuditEvent.objects.filter(order=OuterRef("pk"), kind=kind).filter(~Exists(later))))
+
+
+def _certificate_expires_by(today: datetime.date) -> Q:
+    until = timezone.make_aware(
+        datetime.datetime.combine(today + datetime.timedelta(days=RENEW_WITHIN_DAYS), datetime.time.max)
+    )
+    expiring = AccessOrder.objects.filter(
+        pk=OuterRef("pk"),
+        certificate_bundles__status="current",
+        certificate_bundles__certificates__role="leaf",
+        certificate_bundles__certificates__not_after__lte=until,
+    )
+    return Q(Exists(expiring), state__in=OPEN_STATES)
+
+
+def _member_customers(user, **role) -> Q:
+    return Q(customer__in=CustomerMembership.objects.filter(user=user, **role).values("customer_id"))
+
+
+def orderer_worklist(user, today: datetime.date | None = None) -> list[Worklist]:
+    """Drafts KMD returned, certificates to renew, closure requests the orderer may still withdraw."""
+    mine = _member_customers(user, is_orderer=True)
+    today = today or timezone.localdate()
+    return [
+        Worklist(
+            "returned",
+            _("Returned by KMD for changes"),
+            mine & Q(state=State.DRAFT) & _latest_action("return_for_changes"),
+        ),
+        Worklist("renew", _("Certificates to renew"), mine & _certificate_expires_by(today)),
+        Worklist("closure", _("Closure requests to confirm or withdraw"), mine & Q(state=State.CLOSURE_REQUESTED)),
+    ]
+
+
+def signatory_worklist(user) -> list[Worklist]:
+    """Contract addenda issued to the signatory's customers and not yet decided."""
+    mine = _member_customers(user, is_signatory=True)
+    return [Worklist("sign", _("Contract addenda to accept"), mine & Q(state=State.AWAITING_SIGNATURE))]
+
+
+def account_manager_worklist(user) -> list[Worklist]:
+    """The account manager's customers' orders that wait for them, one list per step."""
+    managed = Q(customer__account_manager=user)
+    submitted = managed & Q(state=State.SUBMITTED)
+    declined = _latest_action("decline")
+    pending = AccessOrder.objects.filter(pk=OuterRef("pk"), certificate_bundles__status="pending")
+    return [
+        Worklist("review", _("To review"), submitted & ~declined),
+        Worklist("reissue", _("Declined by the customer: issue again"), submitted & declined),
+        Worklist("establish", _("To establish"), managed & Q(state=State.PROVISIONING)),
+        Worklist(
+            "close",
+            _("Closure requests"),
+            managed & Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=True),
+        ),
+        Worklist("rollover", _("New certificates to confirm"), managed & Q(Exists(pending), state=State.ACTIVE)),
+    ]
+
+
+def support_worklist(user, today: datetime.date | None = None) -> list[Worklist]:
+    """Emergency closures customers asked for, addenda whose document failed, certificates about to expire."""
+    if not is_support(user):
+        return []
+    failed = AccessOrder.objects.filter(pk=OuterRef("pk"), addenda__render_status="failed")
+    return [
+        Worklist(
+            "emergency",
+            _("Emergency closures requested"),
+            Q(state__in=LIVE_ACCESS_STATES, emergency_requested_at__isnull=False),
+        ),
+        Worklist("failed", _("Addenda whose document failed"), Q(Exists(failed))),
+        Worklist("expiring", _("Certificates expiring"), _certificate_expires_by(today or timezone.localdate())),
+    ]
+
+
+def worklists_of(user) -> list[Worklist]:
+    """Every worklist of every role the user holds; most users hold one."""
+    if not user.is_authenticated:
+        return []
+    lists = orderer_worklist(user) + signatory_worklist(user) + support_worklist(user)
+    if is_account_manager(user):
+        lists += account_manager_worklist(user)
+    return lists
+
+
+def worklist_counts(lists: list[Worklist]) -> dict[str, int]:
+    """How many orders each list holds, in one query however many lists and orders."""
+    if not lists:
+        return {}
+    return AccessOrder.objects.aggregate(**{wl.key: Count("pk", filter=wl.condition) for wl in lists})
+
+
+def customers_of_member(user) -> QuerySet[Customer]:
+    """The customers a user is an orderer or signatory of, with their account manager (the customer's contact)."""
+    return Customer.objects.filter(memberships__user=user).select_related("account_manager").distinct()

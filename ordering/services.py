@@ -461,16 +461,27 @@ def _comment(value: str) -> str:
 
 def conflicting_order(order: AccessOrder) -> AccessOrder | None:
     """Another open order giving the same system access to one of the same interfaces, if any."""
-    wanted = [i.pk for i in order.requested_interfaces()]
-    others = AccessOrder.objects.filter(
+    return overlapping_open_order(
         customer_id=order.customer_id,
         external_system_id=order.external_system_id,
         environment=order.environment,
+        interface_ids=[i.pk for i in order.requested_interfaces()],
+        exclude_ids=[pk for pk in (order.pk, order.changes_order_id) if pk],
+    )
+
+
+def overlapping_open_order(
+    *, customer_id: int, external_system_id: int, environment: str, interface_ids: list[int], exclude_ids: list[int]
+) -> AccessOrder | None:
+    """The rule behind `conflicting_order`, also asked while the order form is being filled in (not yet saved)."""
+    others = AccessOrder.objects.filter(
+        customer_id=customer_id,
+        external_system_id=external_system_id,
+        environment=environment,
         state__in=OPEN_STATES,
-    ).exclude(pk=order.pk)
-    if order.changes_order_id:
-        others = others.exclude(pk=order.changes_order_id)
-    return others.filter(Q(interfaces__in=wanted) | Q(package__interfaces__in=wanted)).distinct().order_by("pk").first()
+    ).exclude(pk__in=exclude_ids)
+    wanted = Q(interfaces__in=interface_ids) | Q(package__interfaces__in=interface_ids)
+    return others.filter(wanted).distinct().order_by("pk").first()
 
 
 def _check_submittable(order: AccessOrder) -> None:
@@ -565,6 +576,10 @@ def order_reject(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
 
 def order_withdraw(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
     return _run_transition(order, actor, transitions.WITHDRAW, comment=_comment(comment))
+
+
+def order_discard(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
+    return _run_transition(order, actor, transitions.DISCARD, comment=_comment(comment))
 
 
 def _issue_new_version(order: AccessOrder, actor) -> None:

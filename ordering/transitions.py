@@ -324,6 +324,10 @@ class TransitionSpec:
     button: str = "button-secondary"
     irreversible: bool = False  # the order ends: the page says it cannot be undone
     confirmation: Promise | None = None  # a box the user must tick, saying this
+    # While this is the order's latest action, its comment is the reason shown at the top of the order
+    # to these roles (those who must act on it), under this heading.
+    reason_label: Promise | None = None
+    reason_for: frozenset[Role] = frozenset()
     recipients: frozenset[Audience] = frozenset()
     email_template: str = ""  # base of <base>_subject.txt, _body.txt, _body.html; ordering/email/<name> by default
 
@@ -334,6 +338,11 @@ class TransitionSpec:
     @property
     def kind(self) -> AuditKind:
         return AuditKind(self.name)
+
+    @property
+    def needs_confirming(self) -> bool:
+        """An irreversible action is confirmed in a step of its own, unless its form asks already."""
+        return self.irreversible and self.confirmation is None
 
     def bind(self, data=None, *, order: AccessOrder, user) -> ActionForm:
         return self.form(data, spec=self, order=order, user=user)
@@ -360,6 +369,8 @@ RETURN_FOR_CHANGES = TransitionSpec(
     service="ordering.services.order_return_for_changes",
     form=ReturnForChangesForm,
     success=_("The order has been returned to the orderer for changes."),
+    reason_label=_("Returned by KMD"),
+    reason_for=frozenset({Role.ORDERER}),
     recipients=frozenset({Audience.ORDERERS}),
 )
 REJECT = TransitionSpec(
@@ -369,6 +380,8 @@ REJECT = TransitionSpec(
     service="ordering.services.order_reject",
     form=RejectForm,
     success=_("The order has been rejected."),
+    reason_label=_("Rejected by KMD"),
+    reason_for=frozenset({Role.ORDERER, Role.SIGNATORY}),
     button="button-warning",
     irreversible=True,
     recipients=frozenset({Audience.ORDERERS}),
@@ -383,6 +396,16 @@ WITHDRAW = TransitionSpec(
     help=_("The order is cancelled and cannot be reopened."),
     irreversible=True,
     recipients=frozenset({Audience.ACCOUNT_MANAGER}),
+)
+DISCARD = TransitionSpec(
+    name="discard",
+    label=_("Discard draft"),
+    role=Role.ORDERER,
+    service="ordering.services.order_discard",
+    form=CommentForm,
+    success=_("The draft has been discarded."),
+    help=_("The draft is set aside as withdrawn and cannot be reopened. To order again, copy it."),
+    irreversible=True,
 )
 ISSUE_ADDENDUM = TransitionSpec(
     name="issue_addendum",
@@ -425,6 +448,8 @@ DECLINE = TransitionSpec(
     service="ordering.services.order_decline",
     form=DeclineForm,
     success=_("The addendum has been declined."),
+    reason_label=_("Declined by the customer"),
+    reason_for=frozenset({Role.ACCOUNT_MANAGER, Role.ORDERER}),
     recipients=frozenset({Audience.ACCOUNT_MANAGER, Audience.ORDERERS}),
 )
 ACTIVATE = TransitionSpec(
@@ -513,6 +538,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         RETURN_FOR_CHANGES,
         REJECT,
         WITHDRAW,
+        DISCARD,
         ISSUE_ADDENDUM,
         REVISE,
         ACCEPT,

@@ -5,6 +5,7 @@ from . import views
 app_name = "ordering"
 urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
+    path("orders/export.<str:fmt>", views.order_list_export, name="order_list_export"),
     path("orders/new/", views.order_create_view, name="order_create"),
     path("orders/new/preview/", views.order_form_preview, name="order_form_preview"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),

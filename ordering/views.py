@@ -18,6 +18,8 @@ from core.http import show_refusal
 from core.models import OutboxMessage
 
 from . import lifecycle
+from .exports import order_export_csv, order_export_xlsx
+from .filters import SORT_KEYS, OrderFilter, order_list_queryset
 from .forms import CustomerChoiceForm, EmergencyClosureRequestForm, ExternalSystemForm, OrderForm, TestAccessExtendForm
 from .models import (
     LIVE_ACCESS_STATES,
@@ -34,6 +36,7 @@ from .selectors import (
     account_manager_queue,
     customer_orders,
     customers_for_orderer,
+    customers_of_member,
     emergency_closure_requests,
     order_for_user,
     orders_visible_to,
@@ -41,6 +44,8 @@ from .selectors import (
     own_systems_visible_to,
     support_accesses,
     systems_available_to,
+    worklist_counts,
+    worklists_of,
 )
 from .services import (
     addendum_render_again,
@@ -50,12 +55,14 @@ from .services import (
     order_create_from_test_access,
     order_request_emergency_closure,
     order_update_draft,
+    overlapping_open_order,
     production_order_offered,
     test_access_extend,
 )
 from .transitions import TRANSITIONS, ActionForm
 
 PAGE_SIZE = 25
+WORKLIST_SHOWN = 10  # the start page lists this many of each worklist; the rest are a link away
 
 
 def _page(request: HttpRequest, qs, param: str = "page"):
@@ -70,7 +77,13 @@ def _page(request: HttpRequest, qs, param: str = "page"):
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    context: dict = {}
+    lists = worklists_of(user)
+    counts = worklist_counts(lists)
+    # Each waiting list with its count and its first orders; the menu's count is their sum.
+    context: dict = {
+        "worklists": [(wl, counts[wl.key], wl.orders[:WORKLIST_SHOWN]) for wl in lists if counts[wl.key]],
+        "waiting_count": sum(counts.values()),
+    }
     # The sections follow the predicates the menu uses (accounts/roles.py); home.html asks the same ones.
     if is_customer_user(user):
         mine = customer_orders(user)
@@ -83,6 +96,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["customer_page"] = _page(request, mine.filter(state=state) if state in State.values else mine)
         context["can_order"] = customers_for_orderer(user).exists()
         context["support_contact"] = support_contact()
+        context["contact_customers"] = list(customers_of_member(user))
     if is_account_manager(user):
         context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
     if is_support(user):
@@ -96,20 +110,58 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "ordering/home.html", context)
 
 
+def _order_filter(request: HttpRequest) -> OrderFilter:
+    if not can_see_orders(request.user):
+        raise PermissionDenied
+    return OrderFilter(request.GET, queryset=order_list_queryset(request.user), request=request)
+
+
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    if not can_see_orders(request.user):
-        raise PermissionDenied
-    qs = orders_visible_to(request.user)
-    state = request.GET.get("state", "")
-    if state in State.values:
-        qs = qs.filter(state=state)
+    filters = _order_filter(request)
     return render(
         request,
         "ordering/order_list.html",
-        {"page": _page(request, qs), "states": State.choices, "selected_state": state},
+        {
+            "page": _page(request, filters.qs),
+            "filter": filters,
+            "sorting": sort_links(request),
+            "export_query": _without(request, "page"),
+        },
     )
+
+
+def _without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def sort_links(request: HttpRequest) -> dict[str, dict]:
+    """Each sortable column's link (the other direction when it is the current sort) and its aria-sort."""
+    current = request.GET.get("sort", "")
+    links = {}
+    for key in SORT_KEYS:
+        params = request.GET.copy()
+        params.pop("page", None)
+        direction = "ascending" if current == key else "descending" if current == f"-{key}" else ""
+        params["sort"] = f"-{key}" if current == key else key
+        links[key] = {"url": f"?{params.urlencode()}", "aria": direction}
+    return links
+
+
+@login_required
+@require_GET
+def order_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered list as a spreadsheet, every row the user may see (orders_visible_to), formula-safe."""
+    filters = _order_filter(request)
+    if fmt == "csv":
+        return order_export_csv(filters.qs)
+    if fmt == "xlsx":
+        return order_export_xlsx(filters.qs)
+    raise Http404("No such format")
 
 
 @login_required
@@ -131,6 +183,14 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def _ordering_customer(request: HttpRequest):
     """The customer this orderer is ordering for (chosen, or their only one) and all they may order for."""
     customers = customers_for_orderer(request.user)
+    if not customers.exists():
+        # A page this role cannot use says so (403); another customer's page stays a 404 below.
+        raise PermissionDenied(
+            _(
+                "Only a customer's orderers can order access or register systems. "
+                "If you should order for a customer, ask the customer's administrator to make you an orderer."
+            )
+        )
     chosen = request.GET.get("customer") or request.POST.get("customer")
     if chosen and str(chosen).isdigit():
         return customers.filter(pk=chosen).first(), customers
@@ -199,7 +259,11 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
     # "Register my system" comes back here with the new system chosen; only the customer's choices can be.
     wanted = request.GET.get("external_system", "")
     chosen = systems_available_to(customer).filter(pk=wanted).first() if wanted.isdigit() else None
-    form = OrderForm(request.POST or None, customer=customer, initial={"external_system": chosen} if chosen else None)
+    initial = {"external_system": chosen} if chosen else None
+    copied = _order_to_copy(request, customers)
+    if copied is not None:
+        customer, initial = copied.customer, OrderForm.copy_of(copied)
+    form = OrderForm(request.POST or None, customer=customer, initial=initial)
     if request.method == "POST" and form.is_valid():
 
         def create() -> Outcome:
@@ -220,9 +284,22 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
             if customers.count() > 1
             else None,
             "preview": _preview(customer, form),
+            "applies": form.applicable_fields(),
+            "copied": copied,
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _order_to_copy(request: HttpRequest, customers) -> AccessOrder | None:
+    """The order "Copy to a new order" starts from: one the user can see, at a customer they order for."""
+    wanted = request.GET.get("copy", "")
+    if not wanted.isdigit():
+        return None
+    order = order_for_user(request.user, int(wanted))
+    if not customers.filter(pk=order.customer_id).exists():
+        raise PermissionDenied
+    return order
 
 
 @login_required
@@ -248,12 +325,18 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "ordering/order_form.html",
-        {"form": form, "order": order, "customer": order.customer, "preview": _preview(order.customer, form)},
+        {
+            "form": form,
+            "order": order,
+            "customer": order.customer,
+            "preview": _preview(order.customer, form, order),
+            "applies": form.applicable_fields(),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
 
-def _preview(customer, form: OrderForm) -> dict:
+def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dict:
     """What the current answers mean: packages for the system, the integration type and the price."""
     if form.is_bound:
         form.is_valid()  # fills cleaned_data for the fields that are valid; errors are shown elsewhere
@@ -265,10 +348,24 @@ def _preview(customer, form: OrderForm) -> dict:
         return {}
     package = data.get("package") if data.get("purchase_model") == AccessOrder.PurchaseModel.PACKAGE else None
     interfaces = list(data.get("interfaces") or [])
+    integration_type = integration_type_for(system, interfaces, package)
+    requested = list(package.interfaces.all()) if package else interfaces
+    changes = data.get("changes_order") if data.get("reason") == AccessOrder.Reason.CHANGE else None
+    overlap = None
+    if requested and data.get("environment"):
+        overlap = overlapping_open_order(
+            customer_id=customer.pk,
+            external_system_id=system.pk,
+            environment=data["environment"],
+            interface_ids=[i.pk for i in requested],
+            exclude_ids=[pk for pk in (getattr(order, "pk", None), getattr(changes, "pk", None)) if pk],
+        )
     return {
         "system": system,
         "packages": list(system.packages.all()),
-        "integration_type": AccessOrder.IntegrationType(integration_type_for(system, interfaces, package)).label,
+        "integration_type": AccessOrder.IntegrationType(integration_type).label,
+        "individual": integration_type == AccessOrder.IntegrationType.INDIVIDUAL,
+        "overlap": overlap,
         "quote": lifecycle.billing().quote_preview(customer=customer, facts=data),
     }
 
@@ -280,7 +377,12 @@ def order_form_preview(request: HttpRequest) -> HttpResponse:
     if customer is None:
         raise Http404("Not an orderer")
     form = OrderForm(request.GET, customer=customer)
-    return render(request, "ordering/_order_preview.html", {"preview": _preview(customer, form)})
+    order = None
+    if request.GET.get("order", "").isdigit():
+        order = order_for_user(request.user, int(request.GET["order"]))
+    # The preview, and the fields that apply to the answers so far as out-of-band swaps (htmx).
+    context = {"preview": _preview(customer, form, order), "form": form, "applies": form.applicable_fields()}
+    return render(request, "ordering/_order_form_live.html", context)
 
 
 @login_required
@@ -314,6 +416,28 @@ def _action_forms(request: HttpRequest, order: AccessOrder, failed: ActionForm |
     return forms
 
 
+def _reason(events: list, roles: set) -> dict | None:
+    """The comment of the latest lifecycle action, when it is a reason these roles must act on."""
+    latest = next((event for event in reversed(events) if event.kind in TRANSITIONS), None)
+    spec = TRANSITIONS[latest.kind] if latest else None
+    if spec is None or not spec.reason_label or not (roles & spec.reason_for):
+        return None
+    return {"label": spec.reason_label, "event": latest}
+
+
+def _may_run_now(request: HttpRequest, order: AccessOrder, form: ActionForm) -> bool:
+    available = {t.name for t in order.get_available_user_state_transitions(request.user)}
+    return form.spec.name in available and form.cleaned_data["expected_state"] == order.state
+
+
+def order_page(request: HttpRequest, order: AccessOrder, *, money_forms: dict | None = None) -> HttpResponse:
+    """The order page again after a form on it failed: the form as sent, with its errors by its fields."""
+    context = _detail_context(request, order)
+    if money_forms and context["money"]:
+        context["money"].update(money_forms)
+    return render(request, "ordering/order_detail.html", context, status=400)
+
+
 def _detail_context(
     request: HttpRequest,
     order: AccessOrder,
@@ -327,6 +451,7 @@ def _detail_context(
     roles = order_roles(request.user, order)
     individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
     certificates = lifecycle.certificates().order_section(order) if individual else None
+    events = list(order.events.select_related("actor").order_by("seq"))
     return {
         "order": order,
         "money": lifecycle.billing().order_section(order, roles),
@@ -336,14 +461,18 @@ def _detail_context(
         and Role.ACCOUNT_MANAGER in roles
         and order.state == State.ACTIVE,
         "interfaces": order.requested_interfaces(),
-        "events": order.events.select_related("actor").order_by("seq"),
+        "events": events,
+        "reason": _reason(events, roles),
         "addenda": list(order.addenda.all()),
         "is_account_manager": Role.ACCOUNT_MANAGER in roles,
         "action_forms": forms,
         "can_edit": order.state == State.DRAFT and Role.ORDERER in roles,
+        "can_copy": Role.ORDERER in roles,
         "show_emergency_request": bool(roles & {Role.ORDERER, Role.SIGNATORY}) and order.state in LIVE_ACCESS_STATES,
         "emergency_request_form": _emergency_request_form(order, roles, failed_request),
         "support_contact": support_contact(),
+        # The customer's people see whom to contact about this order; KMD's staff are those contacts.
+        "contact_customers": [order.customer] if roles & {Role.ORDERER, Role.SIGNATORY} else [],
         **_test_access_context(order, roles),
     }
 
@@ -359,6 +488,11 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
     form = spec.bind(request.POST, order=order, user=request.user)
     if not form.is_valid():
         return render(request, "ordering/order_detail.html", _detail_context(request, order, form), status=400)
+    if spec.needs_confirming and request.POST.get("confirmed") != "1" and _may_run_now(request, order, form):
+        # Without JavaScript the modal cannot ask: the consequence on a page of its own, nothing done yet.
+        # An action the user may not run now goes straight on to its refusal instead.
+        posted = [(k, v) for k, values in request.POST.lists() if k != "csrfmiddlewaretoken" for v in values]
+        return render(request, "ordering/confirm_action.html", {"order": order, "spec": spec, "posted": posted})
 
     def act() -> Outcome:
         # Checked here, not before: a form sent twice gets the first one's answer, not this refusal.

@@ -84,7 +84,7 @@ def test_orderer_logs_in_and_submits_an_order(cast, live_server, browser_page, t
     order = AccessOrder.objects.get()
     assert order.state == "draft"
     page.check("#submit-vendor_agreement")  # "Do not start before you have agreed with the vendor"
-    page.click(f"form[action='/orders/{order.pk}/actions/submit/'] button")
+    page.click(f"form[action^='/orders/{order.pk}/actions/submit/'] button")
     page.wait_for_selector(".alert-success")
     assert_accessible(page)
     page.screenshot(path=str(tmp_path / "submitted.png"), full_page=True)
@@ -154,4 +154,56 @@ def test_every_roles_pages_pass_axe(live_server, browser_page, settings):
             page.goto(f"{live_server.url}{url}")
             assert page.locator("h1").count() == 1, url
             assert_accessible(page)
+    connections.close_all()
+
+
+def assert_no_wider_than_viewport(page, url: str) -> None:
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], (url, width)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_pages_fit_the_screen_and_the_menu_opens_and_logs_out(live_server, browser_page, settings):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from ordering.selectors import orders_visible_to
+
+    User = get_user_model()
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", "--force", verbosity=0)
+
+    def visible(username: str, state: str) -> int:
+        return orders_visible_to(User.objects.get(username=username)).filter(state=state).first().pk
+
+    pages = {
+        "bestiller": ["/", "/orders/", f"/orders/{visible('bestiller', 'active')}/", "/invoices/"],
+        "kundeansvarlig": ["/", "/orders/", f"/orders/{visible('kundeansvarlig', 'submitted')}/", "/invoices/"],
+    }
+    page = browser_page
+    for width, height in ((390, 844), (1366, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        for username, urls in pages.items():
+            page.context.clear_cookies()
+            page.goto(f"{live_server.url}/login/")
+            page.fill("#id_username", username)
+            page.fill("#id_password", "opus-demo-2026")
+            page.click("button[type=submit].button-primary")
+            page.wait_for_url(f"{live_server.url}/")
+            for url in urls:
+                page.goto(f"{live_server.url}{url}")
+                assert_no_wider_than_viewport(page, url)
+                assert_accessible(page)
+            if width == 390:
+                assert not page.is_visible(".navigation-menu")
+                page.click(".js-menu-open")
+                page.wait_for_selector(".mobile-drawer.is-visible")
+                assert page.is_visible(".navigation-menu-mobile a[href='/orders/']")
+                assert page.is_visible(".portal-info-mobile .username")
+                assert_accessible(page)
+                page.click(".portal-info-mobile form[action='/logout/'] button")
+                page.wait_for_url(f"{live_server.url}/login/*")
+                page.goto(f"{live_server.url}/")
+                assert "/login/" in page.url
     connections.close_all()

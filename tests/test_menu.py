@@ -135,7 +135,8 @@ def test_the_start_page_shows_each_role_its_sections(people, client):
         client.force_login(people[who])
         return client.get(reverse("home")).content.decode()
 
-    assert "Venter på dig" not in sections("orderer_a") and "Bestil adgang til et system" in sections("orderer_a")
+    assert "Venter på dig" in sections("orderer_a") and "Bestil adgang til et system" in sections("orderer_a")
+    assert "Venter på dig" not in sections("outsider")
     assert "Venter på dig" in sections("orderer_and_account_manager")
     assert "administrationen" in sections("catalogue_admin")
     assert "ingen rolle" not in sections("catalogue_admin")

@@ -86,6 +86,7 @@ def test_closing_from_the_page_ends_only_the_licences_left_ticked(cast, order_in
             "on": datetime.date.today().isoformat(),
             "licence_choice": "1",
             "end_licence": [licences["moedetidsplaner"].pk],
+            "confirmed": "1",
         },
     )
     assert AccessOrder.objects.get(pk=order.pk).state == "closed"

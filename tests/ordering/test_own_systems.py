@@ -215,4 +215,4 @@ def test_a_wrong_cvr_on_the_page_is_shown_on_its_field(cast, client):
 
 def test_a_signatory_is_not_offered_registration(cast, client):
     client.force_login(cast.signatory_a)
-    assert client.get(reverse("ordering:system_create")).status_code == 404
+    assert client.get(reverse("ordering:system_create")).status_code == 403  # a page the role cannot use says so

@@ -222,12 +222,20 @@ def count_queries(client, url, django_assert_max_num_queries, **params):
         ("orderer_a", "home", State.SUBMITTED, {}),
         ("orderer_a", "home", State.SUBMITTED, {"state": "submitted"}),
         ("am_a", "home", State.SUBMITTED, {}),
+        ("am_a", "home", State.PROVISIONING, {}),
+        ("signatory_a", "home", State.AWAITING_SIGNATURE, {}),
+        ("orderer_a", "home", State.CLOSURE_REQUESTED, {}),
+        ("support", "home", State.ACTIVE, {}),
         ("support", "home", State.ACTIVE, {"q": "Aarhus"}),
         ("orderer_a", "ordering:order_list", State.ACTIVE, {}),
         ("am_a", "ordering:order_list", State.ACTIVE, {"state": "active"}),
         ("support", "ordering:order_list", State.ACTIVE, {}),
         ("am_a", "ordering:order_list", State.ACTIVE, {"page": "20"}),
         ("orderer_a", "ordering:order_list", State.ACTIVE, {"page": "3"}),
+        ("am_a", "ordering:order_list", State.ACTIVE, {"q": "VagtPlan", "environment": "production"}),
+        ("support", "ordering:order_list", State.ACTIVE, {"sort": "-waiting", "created_from": "2020-01-01"}),
+        ("orderer_a", "ordering:order_list", State.ACTIVE, {"sort": "changed", "page": "2"}),
+        ("am_a", "ordering:order_list", State.ACTIVE, {"sort": "customer", "state": "active"}),
     ],
 )
 def test_list_pages_cost_the_same_queries_for_5_and_500_orders(
@@ -240,7 +248,8 @@ def test_list_pages_cost_the_same_queries_for_5_and_500_orders(
     bulk_orders(cast, 50, state, customer=cast.customer_b)
     many = count_queries(client, reverse(url), django_assert_max_num_queries, **params)
     assert few == many
-    assert many <= 12
+    # The start page adds "Waiting for you": one query counts every list, one reads each non-empty list.
+    assert many <= (13 if url == "home" else 12)
 
 
 def test_the_detail_page_costs_the_same_queries_however_long_the_history(cast, order_in, client):

@@ -113,7 +113,16 @@ def test_every_action_is_done_through_the_one_view_with_its_form(cast, order_in,
     before = AuditEvent.objects.count()
 
     client.force_login(user)
-    response = client.post(reverse("ordering:order_transition", args=[order.pk, name]), as_posted(form))
+    url = reverse("ordering:order_transition", args=[order.pk, name])
+    if spec.needs_confirming:
+        # Without JavaScript an irreversible action first asks on a page of its own, doing nothing yet.
+        asked = client.post(url, as_posted(form))
+        assert asked.status_code == 200
+        assert asked.templates[0].name == "ordering/confirm_action.html"
+        assert AuditEvent.objects.count() == before
+        response = client.post(url, dict(asked.context["posted"]) | {"confirmed": "1"})
+    else:
+        response = client.post(url, as_posted(form))
 
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert response["Location"] == order.get_absolute_url()
@@ -141,7 +150,7 @@ def test_the_closing_date_may_be_typed_the_danish_way(cast, order_in, client):
     today = datetime.date.today()
     client.post(
         reverse("ordering:order_transition", args=[order.pk, "close"]),
-        {"expected_state": "active", "on": today.strftime("%d.%m.%Y")},
+        {"expected_state": "active", "confirmed": "1", "on": today.strftime("%d.%m.%Y")},
     )
     order.refresh_from_db()
     assert (order.state, order.closed_on) == ("closed", today)
@@ -157,7 +166,12 @@ def test_closing_ends_only_the_licences_the_account_manager_left_ticked(cast, or
     client.force_login(cast.am_a)
     client.post(
         reverse("ordering:order_transition", args=[order.pk, "close"]),
-        {"expected_state": "active", "on": datetime.date.today().isoformat(), "licence_choice": "True"},
+        {
+            "expected_state": "active",
+            "confirmed": "1",
+            "on": datetime.date.today().isoformat(),
+            "licence_choice": "True",
+        },
     )
     kept.refresh_from_db()
     assert AccessOrder.objects.get(pk=order.pk).state == "closed"

@@ -39,13 +39,13 @@ def test_a_41_digit_amount_or_hour_count_is_a_form_error_and_nothing_is_stored(
             "billing:quote_adjust",
             submitted,
             {"kind": "one_time", "amount": FORTY_ONE_DIGITS, "reason": "Rabat"},
-            "Beløb: Skriv beløbet i kroner og øre, fra -1.000.000,00 kr. til 1.000.000,00 kr.",
+            "Skriv beløbet i kroner og øre, fra -1.000.000,00 kr. til 1.000.000,00 kr.",
         ),
         (
             "billing:consulting",
             active,
             {"on": timezone.localdate().isoformat(), "hours": FORTY_ONE_DIGITS, "description": "Møde"},
-            "Timer: Skriv timerne i kvarte timer, fra 0,25 til 1000",
+            "Skriv timerne i kvarte timer, fra 0,25 til 1000",
         ),
         (
             "billing:startup_usage",
@@ -57,11 +57,11 @@ def test_a_41_digit_amount_or_hour_count_is_a_form_error_and_nothing_is_stored(
             "billing:consulting",
             active,
             {"on": timezone.localdate().isoformat(), "hours": "9e999", "description": "Møde"},
-            "Timer: Skriv timerne i kvarte timer",
+            "Skriv timerne i kvarte timer",
         ),
     ]:
         response = post(client, cast.am_a, name, order, data)
-        assert response.status_code == 200, name
+        assert response.status_code == 400, name  # the page again, the error by its field
         assert message in response.content.decode(), name
     assert (snapshot(submitted), snapshot(active)) == before
     assert not QuoteAdjustment.objects.exists() and not Charge.objects.filter(kind="consulting").exists()
@@ -213,7 +213,7 @@ def test_billing_texts_at_their_limit_are_accepted_and_one_character_more_refuse
     order = order_in("submitted" if name == "billing:quote_adjust" else "active")
     data = {**data, "on": timezone.localdate().isoformat()}
     response = post(client, cast.am_a, name, order, {**data, field: "x" * (length + 1)})
-    assert response.status_code == 200 and f"{length + 1}" in response.content.decode()
+    assert response.status_code == 400 and f"{length + 1}" in response.content.decode()
     with pytest.raises(billing.BillingError):
         if name == "billing:quote_adjust":
             billing.quote_adjustment_add(
