@@ -23,3 +23,56 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class ApiToken(models.Model):
+    """A secret that lets a program act through the API (/api/v1/) or read the access register.
+
+    Only a SHA-256 of the token is stored: the token is shown once, when it is made, and cannot be
+    read back. A token carries scopes; a personal token acts as its user, with that user's roles
+    and never more. A gateway token belongs to no person: KMD's web-service gateway uses it to read
+    the access register and nothing else. Tokens expire, and can be revoked at once.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        ORDER = "order", _("Order (create, change, submit and withdraw orders; upload certificates)")
+        REGISTER = "register", _("Read the access register (KMD's gateway)")
+
+    class Kind(models.TextChoices):
+        PERSONAL = "personal", _("Personal")
+        GATEWAY = "gateway", _("Gateway")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PERSONAL)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters of the token, stored in the clear so the owner can tell tokens apart.
+    prefix = models.CharField(_("prefix"), max_length=16)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+        constraints = [
+            # A personal token has a person; a gateway token has none.
+            models.CheckConstraint(
+                name="api_token_kind_matches_user",
+                condition=(models.Q(kind="personal", user__isnull=False) | models.Q(kind="gateway", user__isnull=True)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -51,10 +51,16 @@ INSTALLED_APPS = [
     "ordering",
     "certificates",
     "billing",
+    "webhooks",
+    "registers",
+    "api",
     "config.apps.ProjectConfig",  # the project on top of the apps: commands that span them (seed_demo)
     "config.apps.AdminConfig",  # the Django admin, open to catalogue admins only (accounts.roles)
     "axes",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files (no CDN)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -293,6 +299,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ordering.tasks.recover_addendum_documents",
         "schedule": float(OUTBOX_SWEEP_SECONDS),
     },
+}
+
+# The REST API (api/). Programs authenticate with API tokens (accounts/tokens.py), never with a session,
+# so the API needs no CSRF token and a browser's cookies give it nothing.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Opus Adgang API",
+    "DESCRIPTION": "Order and follow access to KMD Opus Personale's web-service interfaces (README.md).",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 SESSION_COOKIE_HTTPONLY = True

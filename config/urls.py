@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("", include("ordering.urls")),
     path("", include("certificates.urls")),
     path("", include("billing.urls")),
