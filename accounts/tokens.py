@@ -19,7 +19,7 @@ from core.errors import Invalid, NotPermitted
 
 from .models import ApiToken, User
 
-TOKEN_PREFIX = "oa_"
+TOKEN_PREFIX = "oa_"  # noqa: S105  (a marker that says what the secret is, not a secret)
 PREFIX_SHOWN = 10  # "oa_" and 7 random characters: enough to tell one's tokens apart, useless to guess
 MAX_LIFETIME = timedelta(days=366)
 

@@ -321,6 +321,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# --- API: tokens, throttles, pagination (api/) ---
+
+
+# --- the access register (registers/) ---
+
+# --- webhooks (webhooks/) ---
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SECURE_COOKIES", True)
