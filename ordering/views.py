@@ -243,12 +243,15 @@ def system_create_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "customer": customer,
-            "customer_form": CustomerChoiceForm(initial={"customer": customer}, customers=customers)
-            if customers.count() > 1
-            else None,
+            "customer_form": _customer_chooser(customer, customers),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _customer_chooser(customer, customers) -> CustomerChoiceForm | None:
+    """The "for which organisation" form, for someone who orders for more than one (ordering/_customer_chooser.html)."""
+    return CustomerChoiceForm(initial={"customer": customer}, customers=customers) if customers.count() > 1 else None
 
 
 @login_required
@@ -280,9 +283,7 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "customer": customer,
-            "customer_form": CustomerChoiceForm(initial={"customer": customer}, customers=customers)
-            if customers.count() > 1
-            else None,
+            "customer_form": _customer_chooser(customer, customers),
             "preview": _preview(customer, form),
             "applies": form.applicable_fields(),
             "copied": copied,
