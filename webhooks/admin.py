@@ -1,0 +1,140 @@
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyAdmin
+from core.errors import Refusal
+from ordering.models import AuditKind
+
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .services import webhook_redeliver
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    kinds = forms.MultipleChoiceField(
+        label=_("event kinds"),
+        choices=AuditKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: every kind of event."),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "description", "customer", "kinds", "is_active")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ("url", "description", "customer", "is_active", "created_at")
+    list_filter = ("is_active", ("customer", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("url", "description", "customer__name", "customer__cvr")
+    list_select_related = ("customer",)
+    autocomplete_fields = ("customer",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The secret is made when the endpoint is saved; from then on it is shown here, for the receiver's owner.
+        return ("secret_code", "created_at") if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        fields = ["url", "description", "customer", "kinds", "is_active"]
+        return fields + ["secret_code", "created_at"] if obj is not None else fields
+
+    @admin.display(description=_("signing secret"))
+    def secret_code(self, endpoint):
+        return format_html("<code>{}</code>", endpoint.secret)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ("at", "status_code", "error_code", "duration_ms")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("error"))
+    def error_code(self, attempt):
+        # What the receiver or the network said, verbatim: machine text, not a sentence of ours.
+        return format_html("<code>{}</code>", attempt.error) if attempt.error else "–"
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return AuditKind.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("webhook_id", "endpoint", "kind_label", "status", "attempts", "last_status_code", "created_at")
+    list_filter = ("status", ("endpoint", admin.RelatedOnlyFieldListFilter), KindFilter)
+    search_fields = ("webhook_id", "endpoint__url", "endpoint__description")
+    list_select_related = ("endpoint",)
+    inlines = [WebhookAttemptInline]
+    actions = ["redeliver"]
+    fields = (
+        "endpoint",
+        "event",
+        "customer",
+        "kind_label",
+        "webhook_id",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error_code",
+        "created_at",
+        "last_attempt_at",
+        "delivered_at",
+        "body_document",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("last error"))
+    def last_error_code(self, delivery):
+        return format_html("<code>{}</code>", delivery.last_error) if delivery.last_error else "–"
+
+    @admin.display(description=_("body"))
+    def body_document(self, delivery):
+        # The exact bytes that are signed and sent; shown indented, as the machine record it is.
+        return format_html("<pre>{}</pre>", json.dumps(json.loads(delivery.body), indent=2, ensure_ascii=False))
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, delivery):
+        return AuditKind(delivery.kind).label if delivery.kind in AuditKind.values else delivery.kind
+
+    @admin.action(description=_("Send again (same webhook id)"))
+    def redeliver(self, request, queryset):
+        sent = 0
+        for delivery in queryset.select_related("endpoint"):
+            try:
+                webhook_redeliver(delivery=delivery, actor=request.user)
+            except Refusal as refusal:
+                self.message_user(request, f"{delivery.webhook_id}: {refusal.message}", messages.ERROR)
+                continue
+            # The admin's own history records who sent what again, like every other admin change.
+            self.log_change(request, delivery, gettext("Sent again with the same webhook id."))
+            sent += 1
+        if sent:
+            self.message_user(
+                request,
+                ngettext("%(count)d webhook will be sent again.", "%(count)d webhooks will be sent again.", sent)
+                % {"count": sent},
+                messages.SUCCESS,
+            )

@@ -1,0 +1,275 @@
+"""Signed webhooks from the outbox: one delivery per audit event and subscribed endpoint, sent at least once.
+
+Queuing. Every audit event (ordering/audit.py `audit_record`) is offered to the endpoints through
+Django's post_save signal (connected in apps.py): ordering knows nothing of webhooks (.importlinter).
+A customer's endpoint gets that customer's events only; a KMD-wide endpoint gets every event. Each
+match is a WebhookDelivery and an outbox message, written in the event's own transaction: a write that
+rolls back sends nothing, and a committed one is never without its webhooks.
+
+Sending. The outbox (core/outbox.py) runs `webhook_deliver` in a worker: the stored body, signed per
+Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), POSTed once
+(webhooks/transport.py). A 2xx answer delivers it; anything else raises, so the outbox tries again with
+its back-off, and after WEBHOOK_MAX_ATTEMPTS gives it up: the delivery is dead and support sees it with
+the other undelivered messages. The webhook id is the same on every attempt and every redelivery, so a
+receiver that gets a webhook twice (a worker died after sending, an admin redelivered) can tell.
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import json
+import logging
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from standardwebhooks import Webhook
+
+from accounts.roles import is_catalogue_admin
+from core.errors import NotAllowedNow, NotPermitted
+from core.outbox import outbox_enqueue, outbox_handler
+from ordering.models import AuditEvent, Customer, ExternalSystem
+
+from . import transport
+from .models import ATTEMPTS_KEPT, ERROR_LENGTH, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+DELIVER = "webhooks.deliver"  # the outbox handler
+Status = WebhookDelivery.Status
+
+
+def webhook_id_for(event: AuditEvent) -> str:
+    """The event's webhook id: derived from the event, so it is the same on every attempt and redelivery."""
+    return f"evt_{event.seq}"
+
+
+# --- What a webhook says -----------------------------------------------------------------------
+
+
+def _utc(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def event_customer_id(event: AuditEvent) -> int | None:
+    """The customer an event is about: its order's, or (a customer registering its own system) the system's owner."""
+    if event.order_id:
+        return event.order.customer_id
+    if event.subject_type_id and event.subject_type.model_class() is ExternalSystem:
+        return ExternalSystem.objects.filter(pk=event.subject_id).values_list("owner_id", flat=True).first()
+    return None
+
+
+def webhook_payload(event: AuditEvent, customer_id: int | None) -> dict:
+    """The webhook's JSON: what happened to which order of which customer, and nothing more.
+
+    No actor names and no comments: a comment is free text (a rejection's reason, an emergency
+    closure's cause, a signer's name) that may name people, and a receiver is another system, outside
+    Opus Adgang's access control. The receiver reads the rest on the order's page or through the API,
+    as the person or token it is.
+    """
+    order = event.order if event.order_id else None
+    data: dict = {
+        "event": {
+            "seq": event.seq,
+            "kind": event.kind,
+            "occurred_at": _utc(event.created_at),
+            "actor_role": event.actor_role,
+        }
+    }
+    if order is not None:
+        system = order.external_system
+        data["order"] = {
+            "id": order.pk,
+            "reference": order.reference,
+            "url": settings.SITE_URL + reverse("ordering:order_detail", args=[order.pk]),
+            "environment": order.environment,
+            "state_from": event.from_state,
+            "state_to": event.to_state,
+        }
+        data["external_system"] = {"id": system.pk, "name": system.name, "vendor_cvr": system.vendor.cvr}
+    else:
+        data["subject"] = {"type": event.subject_type.model if event.subject_type_id else "", "id": event.subject_id}
+    if customer_id is not None:
+        data["customer"] = {"cvr": order.customer.cvr if order is not None else _customer_cvr(customer_id)}
+    return {
+        "type": f"{'order' if order is not None else 'catalogue'}.{event.kind}",
+        "timestamp": _utc(event.created_at),
+        "data": data,
+    }
+
+
+def _customer_cvr(customer_id: int) -> str:
+    return Customer.objects.values_list("cvr", flat=True).get(pk=customer_id)
+
+
+# --- Queuing, in the event's transaction -------------------------------------------------------
+
+
+def endpoints_for(kind: str, customer_id: int | None) -> list[WebhookEndpoint]:
+    """The active endpoints that subscribe to this kind of event about this customer (None: no customer)."""
+    audience = Q(customer__isnull=True)
+    if customer_id is not None:
+        audience |= Q(customer_id=customer_id)
+    return [endpoint for endpoint in WebhookEndpoint.objects.filter(audience, is_active=True) if endpoint.wants(kind)]
+
+
+def webhooks_enqueue_for_event(event: AuditEvent) -> list[WebhookDelivery]:
+    """A delivery and an outbox message for every endpoint that subscribes to the event."""
+    customer_id = event_customer_id(event)
+    endpoints = endpoints_for(event.kind, customer_id)
+    if not endpoints:
+        return []
+    body = json.dumps(webhook_payload(event, customer_id), ensure_ascii=False, separators=(",", ":"))
+    webhook_id = webhook_id_for(event)
+    deliveries = []
+    # Joins the event's own transaction (a savepoint within it); outbox_enqueue needs one.
+    with transaction.atomic():
+        for endpoint in endpoints:
+            delivery = WebhookDelivery.objects.create(
+                endpoint=endpoint,
+                event=event,
+                customer_id=customer_id,
+                kind=event.kind,
+                webhook_id=webhook_id,
+                body=body,
+            )
+            _enqueue(delivery)
+            deliveries.append(delivery)
+    return deliveries
+
+
+def _enqueue(delivery: WebhookDelivery) -> None:
+    outbox_enqueue(
+        DELIVER,
+        payload={"delivery_id": delivery.pk},
+        key=str(delivery.pk),  # a redelivery asks again for the same message while it is still open
+        order_id=delivery.event.order_id,
+        event_id=delivery.event_id,
+        subject=f"Webhook {delivery.webhook_id} → {delivery.endpoint}",
+    )
+
+
+def on_audit_event(sender, instance: AuditEvent, created: bool, raw: bool = False, **kwargs) -> None:
+    """post_save of AuditEvent (connected in apps.py)."""
+    if created and not raw:
+        webhooks_enqueue_for_event(instance)
+
+
+# --- Sending, in a worker ----------------------------------------------------------------------
+
+
+class WebhookFailed(Exception):
+    """The receiver did not take the webhook; the outbox tries again later."""
+
+
+def _given_up(message) -> None:
+    """The outbox gave the message up (Handler.on_dead): the delivery is dead too, for support and the admin."""
+    WebhookDelivery.objects.filter(pk=message.payload["delivery_id"]).exclude(status=Status.DELIVERED).update(
+        status=Status.DEAD
+    )
+
+
+def signed_headers(delivery: WebhookDelivery, secret: str, at: datetime.datetime) -> dict[str, str]:
+    """The Standard Webhooks headers for one attempt: signed now, so a receiver can refuse old replays."""
+    at = at.astimezone(datetime.UTC)  # the library reads the clock time as UTC whatever the zone says
+    return {
+        "webhook-id": delivery.webhook_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(delivery.webhook_id, at, delivery.body),
+        "Content-Type": "application/json",
+    }
+
+
+@outbox_handler(
+    DELIVER,
+    label=gettext_lazy("A webhook to a subscribed system"),
+    max_attempts=settings.WEBHOOK_MAX_ATTEMPTS,
+    on_dead=_given_up,
+)
+def webhook_deliver(delivery_id: int) -> bool:
+    """POST one delivery once; True when the receiver took it. Raises (so the outbox retries) when it did not."""
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status in (Status.DELIVERED, Status.CANCELLED):
+        return False  # the endpoint was deleted, or a redelivered broker message after success: nothing to do
+    endpoint = delivery.endpoint
+    if not endpoint.is_active or endpoint.customer_id not in (None, delivery.customer_id):
+        # Deactivated, or moved to another customer, since the event: that customer must not get it.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.CANCELLED)
+        return False
+    headers = signed_headers(delivery, endpoint.secret, timezone.now())
+    started = time.monotonic()
+    try:
+        answer = transport.post(endpoint.url, delivery.body.encode(), headers)
+    except (transport.Refused, OSError, http.client.HTTPException) as error:
+        _record(delivery, started, status_code=None, error=f"{type(error).__name__}: {error}")
+        raise WebhookFailed(f"{endpoint.url}: {type(error).__name__}: {error}") from error
+    if 200 <= answer.status < 300:
+        _record(delivery, started, status_code=answer.status, error="")
+        return True
+    said = " ".join(answer.excerpt.split())[:200]
+    _record(delivery, started, status_code=answer.status, error=f"HTTP {answer.status}: {said}")
+    raise WebhookFailed(f"{endpoint.url} answered HTTP {answer.status}: {said}")
+
+
+def _record(delivery: WebhookDelivery, started: float, *, status_code: int | None, error: str) -> None:
+    now = timezone.now()
+    delivered = not error
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            at=now,
+            status_code=status_code,
+            error=error[:ERROR_LENGTH],
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        WebhookDelivery.objects.filter(pk=delivery.pk).exclude(status=Status.DELIVERED).update(
+            status=Status.DELIVERED if delivered else Status.PENDING,
+            attempts=F("attempts") + 1,
+            last_status_code=status_code,
+            last_error=error[:ERROR_LENGTH],
+            last_attempt_at=now,
+            delivered_at=now if delivered else None,
+        )
+        # The history is bounded: the newest ATTEMPTS_KEPT attempts of a delivery are kept.
+        older = WebhookAttempt.objects.filter(delivery=delivery).order_by("-at", "-pk").values_list("pk", flat=True)
+        stale = list(older[ATTEMPTS_KEPT:])
+        if stale:
+            WebhookAttempt.objects.filter(pk__in=stale).delete()
+
+
+# --- Redelivery, by a catalogue admin ----------------------------------------------------------
+
+
+def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
+    """Send a delivery again now, with the same webhook id (receivers that have it already ignore it).
+
+    A delivery still being tried is asked for now, with a fresh set of attempts; a given-up one the same
+    (its outbox message is sent again); a delivered one gets a new outbox message.
+    """
+    if not is_catalogue_admin(actor):
+        raise NotPermitted(_("Only catalogue admins can send a webhook again."))
+    with transaction.atomic():
+        locked = WebhookDelivery.objects.select_for_update().select_related("endpoint", "event").get(pk=delivery.pk)
+        if not locked.endpoint.is_active:
+            raise NotAllowedNow(_("The endpoint is not active. Activate it first, then send the webhook again."))
+        if locked.endpoint.customer_id not in (None, locked.customer_id):
+            raise NotAllowedNow(_("The endpoint now belongs to another customer; this webhook cannot go to it."))
+        locked.status = Status.PENDING
+        locked.delivered_at = None
+        locked.save(update_fields=["status", "delivered_at"])
+        _enqueue(locked)
+    logger.info(
+        "Webhook delivery %s (%s) sent again by %s",
+        locked.pk,
+        locked.webhook_id,
+        actor.get_username(),
+        extra={"delivery": locked.pk, "event": locked.event_id, "actor": actor.pk},
+    )
+    return locked
