@@ -25,6 +25,7 @@ def production_environment() -> dict[str, str]:
         "SECURE_PROXY_SSL": "1",
         "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "AUDIT_CHECKPOINT_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "ACCESS_REGISTER_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
 
 
@@ -74,3 +75,15 @@ def setting_values(**env) -> str:
 )
 def test_https_redirect_and_hsts_are_on_unless_switched_off(env, expected):
     assert setting_values(**env) == expected
+
+
+@pytest.mark.parametrize("key", [None, base64.b64encode(os.urandom(31)).decode()])
+def test_check_deploy_refuses_production_without_a_whole_register_signing_key(key):
+    environment = production_environment()
+    if key is None:
+        del environment["ACCESS_REGISTER_SIGNING_KEY"]
+    else:
+        environment["ACCESS_REGISTER_SIGNING_KEY"] = key
+    result = run(["manage.py", "check", "--deploy"], environment)
+    assert result.returncode != 0
+    assert "registers.E001" in result.stdout + result.stderr

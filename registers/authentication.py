@@ -1,0 +1,70 @@
+"""Who may read the access register: KMD's gateway, with a gateway token (`Authorization: Bearer oa_…`).
+
+A gateway token belongs to no person and can do nothing else (accounts/tokens.py makes it with the
+`register` scope only). A personal token is a valid token, so it is answered 403, not 401: the caller
+is known, and not allowed. No token or an unknown, expired or revoked one is 401 with
+`WWW-Authenticate`. The registers sit below the API in the layers, so this is their own small
+authentication, on the same tokens (accounts.tokens.token_for_key).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions
+
+from accounts.models import ApiToken
+from accounts.tokens import token_for_key
+
+KEYWORD = "Bearer"
+
+
+class Gateway:
+    """request.user for a gateway token: authenticated, and nobody."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    pk = None
+
+    def __str__(self) -> str:
+        return "gateway"
+
+
+class GatewayTokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request) -> tuple | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        keyword, _sep, key = header.partition(" ")
+        if not header or keyword.lower() != KEYWORD.lower():
+            return None
+        token = token_for_key(key.strip())
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("The token is unknown, expired or revoked."))
+        return (Gateway() if token.kind == ApiToken.Kind.GATEWAY else token.user), token
+
+    def authenticate_header(self, request) -> str:
+        return f'{KEYWORD} realm="access-register"'
+
+
+class ReadsAccessRegister(permissions.BasePermission):
+    message = _("Only KMD's gateway, with a gateway token, may read the access register.")
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if not isinstance(token, ApiToken):
+            return False  # DRF answers 401: no credentials were given
+        return token.kind == ApiToken.Kind.GATEWAY and ApiToken.Scope.REGISTER in token.scopes
+
+
+class GatewayTokenScheme(OpenApiAuthenticationExtension):
+    """The gateway's bearer token in the OpenAPI schema (drf-spectacular finds it by the class it names)."""
+
+    target_class = "registers.authentication.GatewayTokenAuthentication"
+    name = "gatewayToken"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A gateway token (`oa_…`, kind gateway, scope `register`), made by KMD for its gateway.",
+        }

@@ -1,0 +1,271 @@
+"""The access register for KMD's gateway (GET /api/v1/access-register) and its public keys.
+
+The register's body is written once as bytes (registers/access.py) and passed through untouched, so
+the bytes signed, hashed for the ETag, exported by `manage.py export_access_register` and served are
+the same. Errors are RFC 9457 problems (core/problems.py), in the language the request asks for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, renderers, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.problems import problem_response
+from ordering.models import AccessOrder
+
+from . import jws
+from .access import access_register
+from .authentication import GatewayTokenAuthentication, ReadsAccessRegister
+
+SIGNATURE_HEADER = "JWS-Signature"
+JWKS_PATH = "/.well-known/opus-adgang-register-keys.json"
+
+
+class PreSerialisedJSONRenderer(renderers.BaseRenderer):
+    """Writes bytes the view made already; anything else (DRF's own use) as compact JSON."""
+
+    media_type = "application/json"
+    format = "json"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _problem(exc, context) -> HttpResponse | None:
+    """DRF's errors on this endpoint as problem details; 401 carries WWW-Authenticate."""
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response = problem_response(
+            401,
+            code="not_authenticated",
+            title=_("Not authenticated"),
+            detail=_("Send a gateway token: Authorization: Bearer <token>.")
+            if isinstance(exc, exceptions.NotAuthenticated)
+            else str(exc.detail),
+        )
+        if getattr(exc, "auth_header", None):
+            response["WWW-Authenticate"] = exc.auth_header
+        return response
+    if isinstance(exc, exceptions.PermissionDenied):
+        return problem_response(403, code="not_permitted", title=_("Not permitted"), detail=str(exc.detail))
+    if isinstance(exc, exceptions.APIException):
+        return problem_response(exc.status_code, code=exc.default_code, title=str(exc.default_detail))
+    return None
+
+
+# --- For the OpenAPI schema only: the runtime writes the same shape from rows (registers/access.py). -----
+
+
+class RegisterNameCvr(serializers.Serializer):
+    name = serializers.CharField()
+    cvr = serializers.CharField()
+
+
+class RegisterSystem(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RegisterCertificate(serializers.Serializer):
+    sha256 = serializers.CharField(help_text="SHA-256 of the certificate's DER, lowercase hex without colons.")
+    subject_serial_number = serializers.CharField(help_text="The subject's serialNumber, e.g. UI:DK-O:G:<uuid>.")
+    subject_uuid = serializers.CharField(help_text="The UUID in the subject's serialNumber (OCES3).")
+    subject_cn = serializers.CharField()
+    subject = serializers.CharField(help_text="The whole subject, RFC 4514.")
+    issuer = serializers.CharField(help_text="The issuer, RFC 4514.")
+    not_before = serializers.DateTimeField()
+    not_after = serializers.DateTimeField()
+    role = serializers.ChoiceField(choices=["current", "previous"], help_text="previous: replaced by a rollover.")
+    accepted_until = serializers.DateTimeField(
+        help_text="not_after, or for a previous certificate the end of the overlap window if sooner."
+    )
+
+
+class RegisterAccess(serializers.Serializer):
+    order = serializers.CharField(help_text="The order number, e.g. OA-000042: the access's key.")
+    customer = RegisterNameCvr()
+    external_system = RegisterSystem()
+    vendor = RegisterNameCvr()
+    interfaces = serializers.ListField(child=serializers.CharField(), help_text="Interface codes.")
+    environment = serializers.ChoiceField(choices=AccessOrder.Environment.choices)
+    since = serializers.DateField(help_text="The day access was established.")
+    ends_on = serializers.DateField(allow_null=True, help_text="The first day without access, when one is set.")
+    integration_type = serializers.ChoiceField(choices=AccessOrder.IntegrationType.choices)
+    certificates = RegisterCertificate(
+        many=True,
+        allow_null=True,
+        help_text="null for a standard integration: the certificate KMD agreed with the vendor for the system.",
+    )
+
+
+class RegisterRemoved(serializers.Serializer):
+    order = serializers.CharField()
+    reason = serializers.ChoiceField(choices=["closed", "emergency_closed", "test_access_expired"])
+
+
+class AccessRegister(serializers.Serializer):
+    generated_at = serializers.DateTimeField()
+    environment = serializers.ChoiceField(choices=AccessOrder.Environment.choices)
+    since = serializers.DateTimeField(required=False, help_text="Only in a delta (?since=).")
+    accesses = RegisterAccess(many=True)
+    removed = RegisterRemoved(many=True, required=False, help_text="Only in a delta (?since=).")
+
+
+class RegisterProblem(serializers.Serializer):
+    type = serializers.URLField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    detail = serializers.CharField(required=False)
+
+
+_PROBLEM = OpenApiResponse(RegisterProblem, description="Problem details (RFC 9457).")
+_PROBLEM_TYPE = "application/problem+json"
+
+
+class AccessRegisterView(APIView):
+    authentication_classes = [GatewayTokenAuthentication]
+    permission_classes = [ReadsAccessRegister]
+    throttle_classes: list = []  # the gateway polls; its token is KMD's own
+    renderer_classes = [PreSerialisedJSONRenderer]
+
+    def get_exception_handler(self):
+        return _problem
+
+    def perform_authentication(self, request) -> None:
+        try:
+            super().perform_authentication(request)
+        finally:
+            if request._user is None:
+                # DRF's UNAUTHENTICATED_USER is None (settings), and it hands request.user on to Django's
+                # request: the middleware after the view expects a user object there.
+                request.user = AnonymousUser()
+
+    @extend_schema(
+        operation_id="access_register",
+        summary="The access register: what KMD's gateway must allow now",
+        description=(
+            "Every established access in one environment, with the certificates the gateway must accept. "
+            f"Signed: the `{SIGNATURE_HEADER}` header holds a detached JWS (EdDSA/Ed25519) over the body; the "
+            f"keys are at `{JWKS_PATH}`. With `since`, only what changed since then (README.md)."
+        ),
+        tags=["access register"],
+        parameters=[
+            OpenApiParameter(
+                "environment", str, enum=AccessOrder.Environment.values, required=True, description="Which gateway."
+            ),
+            OpenApiParameter(
+                "since",
+                OpenApiTypes.DATETIME,
+                description="RFC 3339 time (e.g. the last response's generated_at): only the changes since then.",
+            ),
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="An earlier ETag."),
+            OpenApiParameter(
+                SIGNATURE_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="Detached JWS: BASE64URL(header)..BASE64URL(signature).",
+            ),
+            OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200, 304]),
+        ],
+        responses={
+            (200, "application/json"): AccessRegister,
+            (304, "application/json"): OpenApiResponse(description="Unchanged since the ETag in If-None-Match."),
+            (400, _PROBLEM_TYPE): _PROBLEM,
+            (401, _PROBLEM_TYPE): _PROBLEM,
+            (403, _PROBLEM_TYPE): _PROBLEM,
+            (503, _PROBLEM_TYPE): _PROBLEM,
+        },
+    )
+    def get(self, request):
+        environment = request.query_params.get("environment", "")
+        if environment not in AccessOrder.Environment.values:
+            return problem_response(
+                400,
+                code="invalid",
+                title=_("Invalid input"),
+                detail=_("Say which environment: ?environment=production or ?environment=test."),
+                errors={"environment": _("Choose production or test.")},
+            )
+        since = None
+        if "since" in request.query_params:
+            since = _parse_rfc3339(request.query_params["since"])
+            if since is None:
+                return problem_response(
+                    400,
+                    code="invalid",
+                    title=_("Invalid input"),
+                    detail=_("“since” must be an RFC 3339 time with its offset, e.g. 2026-05-01T08:00:00Z."),
+                    errors={"since": _("An RFC 3339 time with its offset.")},
+                )
+        register = access_register(environment, since=since)
+        headers = {"ETag": register.etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+        wanted = _etags(request.headers.get("If-None-Match", ""))
+        if register.etag in wanted or "*" in wanted:
+            return Response(status=304, headers=headers)
+        try:
+            signature = register.signature
+        except ImproperlyConfigured:
+            # A missing key is the operator's to fix; an unsigned register must never reach the gateway.
+            return problem_response(
+                503,
+                code="not_configured",
+                title=_("Not configured"),
+                detail=_("The access register cannot be signed: its signing key is not set."),
+            )
+        return Response(register.body, headers={**headers, SIGNATURE_HEADER: signature})
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+EARLIEST_SINCE = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def _parse_rfc3339(text: str) -> datetime.datetime | None:
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None or "T" not in text.upper():
+        return None
+    # In UTC: the database accepts offsets of at most 15:59, RFC 3339 allows up to 23:59. A time before
+    # 1970 asks for every change there is, and 1970 leaves room for the look-back (access.SINCE_MARGIN).
+    try:
+        return max(moment.astimezone(datetime.UTC), EARLIEST_SINCE)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 (or 0001-01-01T00:00:00+01:00) is no instant Python has
+        return None
+
+
+@require_GET
+def register_keys(request) -> HttpResponse:
+    """The public keys the register is signed with, as a JWKS (RFC 7517/8037): the current one first."""
+    try:
+        body = jws.published_keys()
+    except ImproperlyConfigured:
+        return problem_response(
+            503,
+            code="not_configured",
+            title=_("Not configured"),
+            detail=_("The access register cannot be signed: its signing key is not set."),
+        )
+    response = HttpResponse(json.dumps(body, separators=(",", ":")), content_type="application/jwk-set+json")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
