@@ -91,6 +91,12 @@ def can_see_expiring_certificates(user) -> bool:
     return is_back_office(user)
 
 
+def can_see_controller_registers(user) -> bool:
+    """The controller's register of external systems (registers/controller.py): a customer's own people, and
+    KMD's back office for the customers it serves; which customers is the tenant rule's (served_customers)."""
+    return is_back_office(user) or is_customer_user(user)
+
+
 def can_see_undelivered_messages(user) -> bool:
     # core/views.py checks the same support flag itself: core sits below accounts (.importlinter).
     return is_support(user)

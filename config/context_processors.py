@@ -19,6 +19,7 @@ TEMPLATE_PREDICATES = (
     "can_see_orders",
     "can_see_billing_runs",
     "can_see_expiring_certificates",
+    "can_see_controller_registers",
     "can_see_undelivered_messages",
     "can_use_admin",
 )
