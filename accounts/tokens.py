@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.errors import Invalid, NotPermitted
 
 from .models import ApiToken, User
+from .roles import is_catalogue_admin
 
 TOKEN_PREFIX = "oa_"  # noqa: S105  (a marker that says what the secret is, not a secret)
 PREFIX_SHOWN = 10  # "oa_" and 7 random characters: enough to tell one's tokens apart, useless to guess
@@ -86,8 +87,8 @@ def token_for_key(key: str, *, now: datetime | None = None) -> ApiToken | None:
 
 
 def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
-    """Revoke a token at once; its owner revokes their own, a catalogue admin revokes any in the admin."""
-    if token.user_id != actor.pk and not actor.is_superuser:
+    """Revoke a token at once; its owner revokes their own, a catalogue admin any (in the admin)."""
+    if token.user_id != actor.pk and not is_catalogue_admin(actor):
         raise NotPermitted(_("You can only revoke your own tokens."))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

@@ -1,9 +1,94 @@
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from core.errors import Refusal
+from core.form_tokens import Outcome, submit_once
+from core.http import show_refusal
+
+from .forms import ApiTokenForm
+from .models import ApiToken
+from .tokens import token_create, token_revoke
+
+# The new token's secret waits here for the one page that shows it, which takes it out again.
+NEW_SECRET = "api_token_secret"  # noqa: S105  (a session key, not a secret)
 
 
 def locked_out(request: HttpRequest, original_response: HttpResponse | None = None, credentials=None) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: the page a locked-out login gets, saying for how long and what to do."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+
+
+def _own_token(request: HttpRequest, pk: int) -> ApiToken:
+    token = ApiToken.objects.filter(pk=pk, user=request.user, kind=ApiToken.Kind.PERSONAL).first()
+    if token is None:
+        raise Http404("No such token")
+    return token
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The user's own page: who they are, and their API tokens (made here, shown once, revoked here)."""
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+
+        def create() -> Outcome:
+            _token, secret = token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=form.expires_at(),
+            )
+            request.session[NEW_SECRET] = secret
+            return Outcome(reverse("accounts:token_created"), _("The API token was made."))
+
+        try:
+            return submit_once(request, create)
+        except Refusal as refusal:
+            show_refusal(request, refusal, form=form, action="api_token_create")
+    tokens = ApiToken.objects.filter(user=request.user, kind=ApiToken.Kind.PERSONAL).order_by("-created_at", "-pk")
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "tokens": tokens, "api_docs": reverse("api:docs"), "now": timezone.now()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_GET
+def token_created(request: HttpRequest) -> HttpResponse:
+    """The new token's secret, once: taken out of the session as it is shown, kept nowhere after."""
+    secret = request.session.pop(NEW_SECRET, None)
+    if secret is None:
+        return redirect("accounts:profile")
+    token = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-pk").first()
+    return render(request, "accounts/token_created.html", {"secret": secret, "token": token})
+
+
+@login_required
+def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks first (GET), revokes on the confirmation (POST): programs using it are refused at once."""
+    token = _own_token(request, pk)
+    if request.method == "POST":
+
+        def revoke() -> Outcome:
+            token_revoke(token=token, actor=request.user)
+            return Outcome(
+                reverse("accounts:profile"),
+                _("The token “%(name)s” was revoked; programs using it are refused from now on.")
+                % {"name": token.name},
+            )
+
+        try:
+            return submit_once(request, revoke)
+        except Refusal as refusal:
+            show_refusal(request, refusal, action="api_token_revoke")
+            return redirect("accounts:profile")
+    return render(request, "accounts/token_revoke.html", {"token": token})

@@ -40,6 +40,8 @@ class PrivateCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.user.is_authenticated:
+        # The API's answers keep their own "private, no-cache": a program revalidates them with their ETag
+        # (api/views.py sets `keeps_cache_control`).
+        if request.user.is_authenticated and not getattr(response, "keeps_cache_control", False):
             response.headers["Cache-Control"] = "no-store, private"
         return response

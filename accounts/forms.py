@@ -1,0 +1,62 @@
+"""The profile page's form: a personal API token's name, scopes and last day."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiToken
+from .tokens import MAX_LIFETIME
+
+DEFAULT_LIFETIME_DAYS = 90
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+def _default_last_day() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=DEFAULT_LIFETIME_DAYS)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=ApiToken._meta.get_field("name").max_length,
+        help_text=_("What the token is for, e.g. the program that uses it."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("What the token may do"),
+        choices=[(ApiToken.Scope.READ, ApiToken.Scope.READ.label), (ApiToken.Scope.ORDER, ApiToken.Scope.ORDER.label)],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one scope.")},
+        help_text=_("The token can never do more than you can: it acts with your roles."),
+    )
+    last_day = forms.DateField(
+        label=_("Valid until and including"),
+        widget=DateInput(),
+        initial=_default_last_day,
+        help_text=_("At most a year from today."),
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name or any(ord(c) < 32 for c in name):
+            raise forms.ValidationError(_("Give the token a name on one line."))
+        return name
+
+    def clean_last_day(self) -> datetime.date:
+        last_day = self.cleaned_data["last_day"]
+        today = timezone.localdate()
+        if not today <= last_day <= today + MAX_LIFETIME - datetime.timedelta(days=1):
+            raise forms.ValidationError(_("A token expires after today and at most a year from now."))
+        return last_day
+
+    def expires_at(self) -> datetime.datetime:
+        """The token works through its last day, Copenhagen time: it expires at the midnight after it."""
+        after = self.cleaned_data["last_day"] + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(after, datetime.time.min))

@@ -1,0 +1,123 @@
+"""Every error the API answers is an RFC 9457 problem (`application/problem+json`), built here.
+
+Refusals from the services (`core.errors`) keep their sentence as `detail` (core/problems.py); DRF's
+own errors (401, 403, 404, 405, 415, 429, a body that is not valid) get a sentence of the same kind,
+in the language the request asked for (api/views.py). Field errors go in `errors`, as forms show them.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+
+from core.errors import NotPermitted, Refusal
+from core.problems import PROBLEM_CONTENT_TYPE, problem_body, refusal_problem
+from core.security import NotVisible, SecurityEvent, security_event
+
+
+class ProblemSerializer(serializers.Serializer):
+    """The problem-details body (RFC 9457), for the schema."""
+
+    type = serializers.URLField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text="The kind of problem, for programs: invalid, not_permitted, not_found, …")
+    detail = serializers.CharField(required=False, help_text="What is wrong and what to do, as a sentence.")
+    errors = serializers.DictField(
+        child=serializers.CharField(), required=False, help_text="Field name → sentence, when fields are wrong."
+    )
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, dict):
+        return " ".join(_flatten(value) for value in detail.values())
+    if isinstance(detail, list):
+        return " ".join(_flatten(value) for value in detail)
+    return str(detail)
+
+
+def field_errors(detail) -> dict[str, str]:
+    """DRF's or a form's errors as one sentence per field (a form's non-field errors under "")."""
+    if not isinstance(detail, dict):
+        return {"": _flatten(detail)}
+    return {
+        ("" if name in ("non_field_errors", "__all__") else name): _flatten(value) for name, value in detail.items()
+    }
+
+
+def problem(status: int, *, code: str, title: str, detail: str | None = None, headers=None, **extra) -> Response:
+    body = problem_body(status, code=code, title=title, detail=detail, **extra)
+    return Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def invalid(errors: dict[str, str], detail: str | None = None) -> Response:
+    return problem(
+        400,
+        code="invalid",
+        title=_("Invalid input"),
+        detail=detail or _("The request has errors. Correct the fields named in “errors”."),
+        errors=errors,
+    )
+
+
+def not_found() -> Response:
+    return problem(
+        404,
+        code="not_found",
+        title=_("Not found"),
+        detail=_("There is nothing here, or it is not yours to see. Check the address and the number."),
+    )
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: any refusal or DRF error as a problem; anything else is a bug (500)."""
+    request = context.get("request")
+    django_request = getattr(request, "_request", request)
+    if isinstance(exc, Refusal):
+        if isinstance(exc, NotPermitted):
+            security_event(django_request, SecurityEvent.ACTION_REFUSED, reason=exc.message)
+        body = refusal_problem(exc)
+        return Response(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+    if isinstance(exc, Http404):
+        if isinstance(exc, NotVisible):
+            security_event(django_request, SecurityEvent.OTHER_CUSTOMERS_OBJECT, object=exc.kind, id=exc.pk, via="api")
+        return not_found()
+    if isinstance(exc, DjangoPermissionDenied):
+        security_event(django_request, SecurityEvent.ACTION_REFUSED, reason=str(exc) or "permission denied")
+        return problem(403, code="not_permitted", title=_("Not permitted"), detail=str(exc) or None)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    headers = {}
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return problem(
+            401, code="not_authenticated", title=_("Not authenticated"), detail=str(exc.detail), headers=headers
+        )
+    if isinstance(exc, exceptions.PermissionDenied):
+        return problem(403, code="not_permitted", title=_("Not permitted"), detail=str(exc.detail))
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, int(exc.wait or 1))
+        headers["Retry-After"] = str(wait)
+        detail = _("Too many requests with this token. Try again in %(seconds)d seconds.") % {"seconds": wait}
+        return problem(429, code="too_many_requests", title=_("Too many requests"), detail=detail, headers=headers)
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        view = context.get("view")
+        if view is not None:
+            headers["Allow"] = ", ".join(view.allowed_methods)
+        detail = _("%(method)s is not possible here.") % {"method": request.method if request else ""}
+        return problem(405, code="method_not_allowed", title=_("Method not allowed"), detail=detail, headers=headers)
+    if isinstance(exc, exceptions.ValidationError):
+        return invalid(field_errors(exc.detail))
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        detail = _("Send the body as JSON (Content-Type: application/json), or as the operation describes.")
+        return problem(415, code="unsupported_media_type", title=_("Unsupported media type"), detail=detail)
+    if isinstance(exc, exceptions.NotAcceptable):
+        detail = _("This operation answers in JSON; accept application/json.")
+        return problem(406, code="not_acceptable", title=_("Not acceptable"), detail=detail)
+    if isinstance(exc, exceptions.ParseError):
+        detail = _("The body could not be read. Send valid JSON.")
+        return problem(400, code="malformed", title=_("Malformed request"), detail=detail)
+    return problem(exc.status_code, code=exc.default_code, title=str(exc.default_detail), detail=_flatten(exc.detail))

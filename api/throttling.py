@@ -1,0 +1,29 @@
+"""Rate limits per token (settings API_THROTTLE_RATE), counted in the cache API_THROTTLE_CACHE names.
+
+Counting per token, not per address: many municipal programs may share one gateway address, and one
+busy program must not use up another's allowance. With several web processes, point
+API_THROTTLE_CACHE at a shared cache (Redis), or each process counts on its own.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import caches
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    scope = "api_token"
+
+    def __init__(self) -> None:
+        self.cache = caches[settings.API_THROTTLE_CACHE]
+        super().__init__()
+
+    def get_rate(self) -> str:
+        return settings.API_THROTTLE_RATE
+
+    def get_cache_key(self, request, view) -> str | None:
+        token = getattr(request, "auth", None)
+        if token is None or getattr(token, "pk", None) is None:
+            return None  # refused before it is counted: only a valid token reaches a view
+        return self.cache_format % {"scope": self.scope, "ident": token.pk}

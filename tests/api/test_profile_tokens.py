@@ -1,0 +1,162 @@
+"""The profile page: a user's API tokens, made there (the secret shown once), listed, and revoked there;
+gateway tokens by command; every token in the admin, where it can only be revoked."""
+
+import hashlib
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from accounts.roles import CATALOGUE_ADMIN_GROUP
+from accounts.tokens import token_for_key
+
+from .conftest import bearer, make_token
+
+PROFILE = "/profile/"
+
+
+def new_token(client, **overrides):
+    data = {
+        "name": "Lønsystemets integration",
+        "scopes": ["read", "order"],
+        "last_day": (timezone.localdate() + timedelta(days=30)).isoformat(),
+    }
+    data.update(overrides)
+    return client.post(PROFILE, data)
+
+
+def test_every_logged_in_user_reaches_the_profile_from_their_name(cast, client):
+    for person in ("orderer_a", "am_a", "support", "outsider"):
+        client.force_login(getattr(cast, person))
+        page = client.get(reverse("ordering:catalogue")).content.decode()
+        assert f'href="{PROFILE}"' in page
+        assert client.get(PROFILE).status_code == 200
+
+
+def test_the_profile_needs_login(client):
+    response = client.get(PROFILE)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_new_tokens_secret_is_shown_once_and_only_its_hash_is_kept(cast, client):
+    client.force_login(cast.orderer_a)
+    response = new_token(client)
+    assert response.status_code == 302 and response["Location"] == "/profile/tokens/new/"
+    shown = client.get(response["Location"]).content.decode()
+    secret = shown.split('id="api-token-secret" type="text" readonly value="')[1].split('"')[0]
+    assert secret.startswith("oa_") and len(secret) == 43
+    token = ApiToken.objects.get(user=cast.orderer_a)
+    assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert (token.name, token.scopes, token.kind) == ("Lønsystemets integration", ["order", "read"], "personal")
+    assert token.expires_at.date() >= timezone.localdate() + timedelta(days=30)
+    # Once: the page again shows no secret, and nothing stored holds it (not even the session).
+    again = client.get("/profile/tokens/new/")
+    assert again.status_code == 302 and again["Location"] == PROFILE
+    assert all(secret not in str(s.get_decoded()) for s in Session.objects.all())
+    assert secret not in str(ApiToken.objects.filter(pk=token.pk).values().get())
+    # And it works, as its user.
+    assert bearer(secret).get("/api/v1/orders/").status_code == 200
+
+
+def test_the_token_works_through_its_last_day_and_expires_at_the_midnight_after_it(cast, client):
+    client.force_login(cast.orderer_a)
+    last_day = timezone.localdate() + timedelta(days=10)
+    new_token(client, last_day=last_day.isoformat())
+    token = ApiToken.objects.get(user=cast.orderer_a)
+    expires = timezone.localtime(token.expires_at)
+    assert (expires.date(), expires.hour, expires.minute) == (last_day + timedelta(days=1), 0, 0)
+
+
+def test_the_profile_lists_the_users_tokens_and_no_one_elses(cast, client):
+    make_token(cast.orderer_a, ("read",))
+    make_token(cast.orderer_b, ("read",))
+    client.force_login(cast.orderer_a)
+    page = client.get(PROFILE).content.decode()
+    mine = ApiToken.objects.get(user=cast.orderer_a)
+    theirs = ApiToken.objects.get(user=cast.orderer_b)
+    assert mine.prefix in page and theirs.prefix not in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"scopes": []}, "scopes"),
+        ({"last_day": (timezone.localdate() + timedelta(days=400)).isoformat()}, "last_day"),
+        ({"last_day": (timezone.localdate() - timedelta(days=1)).isoformat()}, "last_day"),
+        ({"scopes": ["register"]}, "scopes"),
+    ],
+)
+def test_a_wrong_token_form_keeps_what_was_typed_and_makes_nothing(cast, client, overrides, field):
+    client.force_login(cast.orderer_a)
+    response = new_token(client, **overrides)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    if field != "name":
+        assert "Lønsystemets integration" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_revoking_asks_first_then_refuses_the_token_at_once(cast, client):
+    secret = make_token(cast.orderer_a)
+    token = ApiToken.objects.get(user=cast.orderer_a)
+    client.force_login(cast.orderer_a)
+    url = f"/profile/tokens/{token.pk}/revoke/"
+    confirm = client.get(url)
+    assert confirm.status_code == 200 and token.prefix in confirm.content.decode()
+    assert 'name="form_token"' in confirm.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is None  # asking revokes nothing
+    done = client.post(url)
+    assert done.status_code == 302 and done["Location"] == PROFILE
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert bearer(secret).get("/api/v1/orders/").status_code == 401
+
+
+def test_no_one_revokes_another_users_token_from_the_profile(cast, client):
+    make_token(cast.orderer_b)
+    token = ApiToken.objects.get(user=cast.orderer_b)
+    client.force_login(cast.orderer_a)
+    assert client.get(f"/profile/tokens/{token.pk}/revoke/").status_code == 404
+    assert client.post(f"/profile/tokens/{token.pk}/revoke/").status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_create_gateway_token_prints_the_secret_once_and_it_reads_only_the_register(cast):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_gateway_token", "gateway-1", "--days", "30", stdout=out, stderr=err)
+    secret = out.getvalue().strip()
+    token = token_for_key(secret)
+    assert (token.kind, token.scopes, token.user) == ("gateway", ["register"], None)
+    assert token.prefix in err.getvalue() and secret not in err.getvalue()
+    assert timezone.now() + timedelta(days=29) < token.expires_at <= timezone.now() + timedelta(days=30)
+    assert bearer(secret).get("/api/v1/orders/").status_code == 403
+
+
+def test_the_admin_lists_every_token_can_revoke_and_never_shows_the_hash(cast, client):
+    from django.contrib.auth.models import Group
+
+    make_token(cast.orderer_a)
+    token = ApiToken.objects.get()
+    admin = cast.am_a  # staff; a catalogue admin once in the group
+    admin.groups.add(Group.objects.create(name=CATALOGUE_ADMIN_GROUP))
+    from django.contrib.auth.models import Permission
+
+    admin.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
+    client.force_login(admin)
+    changelist = client.get("/admin/accounts/apitoken/")
+    assert changelist.status_code == 200
+    assert token.prefix in changelist.content.decode()
+    change = client.get(f"/admin/accounts/apitoken/{token.pk}/change/").content.decode()
+    assert token.key_hash not in change and token.key_hash not in changelist.content.decode()
+    assert 'name="name"' not in change  # read-only: nothing to edit
+    client.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
