@@ -41,7 +41,7 @@ class PriceList(models.Model):
     setup_fee = _money(_("setup fee per external system"))
     startup_package_price = _money(_("startup package"))
     consulting_hourly_rate = _money(_("consulting hourly rate (senior consultant)"))
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["-effective_from"]
@@ -74,7 +74,9 @@ class _PriceListPart(models.Model):
 
 
 class InterfacePrice(_PriceListPart):
-    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="interface_prices")
+    price_list = models.ForeignKey(
+        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="interface_prices"
+    )
     interface = models.ForeignKey(
         Interface, on_delete=models.PROTECT, limit_choices_to={"kind": "web_service"}, verbose_name=_("interface")
     )
@@ -92,7 +94,9 @@ class InterfacePrice(_PriceListPart):
 
 
 class PackagePrice(_PriceListPart):
-    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="package_prices")
+    price_list = models.ForeignKey(
+        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="package_prices"
+    )
     package = models.ForeignKey(IntegrationPackage, on_delete=models.PROTECT, verbose_name=_("integration package"))
     monthly_fee = _money(_("monthly fee"))
 
@@ -114,12 +118,16 @@ class QuoteAdjustment(models.Model):
         ONE_TIME = "one_time", _("One-time")
         MONTHLY = "monthly", _("Monthly")
 
-    order = models.ForeignKey(AccessOrder, on_delete=models.CASCADE, related_name="quote_adjustments")
+    order = models.ForeignKey(
+        AccessOrder, verbose_name=_("order"), on_delete=models.CASCADE, related_name="quote_adjustments"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     amount = _money(_("amount (negative for a discount)"))
     reason = models.CharField(_("reason"), max_length=300, validators=[validate_single_line_text])
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("quote adjustment")
@@ -148,23 +156,36 @@ class RecurringFee(models.Model):
         PACKAGE = "package", _("Integration package")
         ADJUSTMENT = "adjustment", _("Agreed adjustment")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="recurring_fees")
-    order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="recurring_fees")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="recurring_fees"
+    )
+    order = models.ForeignKey(
+        AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="recurring_fees"
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    interface = models.ForeignKey(Interface, null=True, blank=True, on_delete=models.PROTECT)
-    package = models.ForeignKey(IntegrationPackage, null=True, blank=True, on_delete=models.PROTECT)
-    description_da = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
-    description_en = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+    interface = models.ForeignKey(
+        Interface, null=True, blank=True, verbose_name=_("interface"), on_delete=models.PROTECT
+    )
+    package = models.ForeignKey(
+        IntegrationPackage, null=True, blank=True, verbose_name=_("integration package"), on_delete=models.PROTECT
+    )
+    description_da = models.CharField(_("description (Danish)"), max_length=DESCRIPTION_MAX_LENGTH)
+    description_en = models.CharField(_("description (English)"), max_length=DESCRIPTION_MAX_LENGTH)
     monthly_fee = _money(_("monthly fee"))
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until (not included)"), null=True, blank=True)
     ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("ended by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # How far the fee has been invoiced: the day after the last day billed (not included, like ends_on),
     # so a billing run reads only fees with days left to bill and bills only the months after it. Ahead
     # of ends_on means the fee was ended after those days were billed: the next run credits them.
-    billed_until = models.DateField(null=True, blank=True, editable=False)
+    billed_until = models.DateField(_("billed until"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["customer", "starts_on", "pk"]
@@ -207,19 +228,25 @@ class Charge(models.Model):
         ONE_TIME = "one_time", _("One-time fee")
         CONSULTING = "consulting", _("Consulting")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="charges")
-    order = models.ForeignKey(AccessOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="charges")
-    price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="charges")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="charges")
+    order = models.ForeignKey(
+        AccessOrder, null=True, blank=True, verbose_name=_("order"), on_delete=models.PROTECT, related_name="charges"
+    )
+    price_list = models.ForeignKey(
+        PriceList, null=True, blank=True, verbose_name=_("price list"), on_delete=models.PROTECT, related_name="charges"
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    rule = models.CharField(max_length=40)
-    description_da = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
-    description_en = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+    rule = models.CharField(_("price rule"), max_length=40)
+    description_da = models.CharField(_("description (Danish)"), max_length=DESCRIPTION_MAX_LENGTH)
+    description_en = models.CharField(_("description (English)"), max_length=DESCRIPTION_MAX_LENGTH)
     hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2, null=True, blank=True)
     hourly_rate = _money(_("hourly rate"), null=True, blank=True)
     amount = _money(_("amount"))
     booked_on = models.DateField(_("date"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["booked_on", "pk"]
@@ -251,7 +278,9 @@ class StartupPackage(models.Model):
     MEETINGS_USED_MAX = 100
     QA_HOURS_USED_MAX = Decimal("500")
 
-    order = models.OneToOneField(AccessOrder, on_delete=models.PROTECT, related_name="startup_package_usage")
+    order = models.OneToOneField(
+        AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="startup_package_usage"
+    )
     meetings_used = models.PositiveSmallIntegerField(_("meetings used"), default=0)
     qa_hours_used = models.DecimalField(_("Q&A hours used"), max_digits=5, decimal_places=2, default=Decimal("0"))
 
@@ -273,9 +302,9 @@ class StartupPackage(models.Model):
 
 class BillingRun(models.Model):
     period = models.DateField(_("period"), unique=True)  # first day of the month
-    first_run_at = models.DateTimeField(default=timezone.now)
-    last_run_at = models.DateTimeField(default=timezone.now)
-    runs = models.PositiveIntegerField(default=1)
+    first_run_at = models.DateTimeField(_("first run"), default=timezone.now)
+    last_run_at = models.DateTimeField(_("last run"), default=timezone.now)
+    runs = models.PositiveIntegerField(_("number of runs"), default=1)
 
     class Meta:
         verbose_name = _("billing run")
@@ -289,18 +318,22 @@ class BillingRun(models.Model):
 class Invoice(models.Model):
     """One customer's invoice for one month. Final when made: corrections go on a later invoice."""
 
-    run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="invoices")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    run = models.ForeignKey(
+        BillingRun, verbose_name=_("billing run"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="invoices"
+    )
     period = models.DateField(_("period"))
     number = models.CharField(_("invoice number"), max_length=20, unique=True)
-    customer_name = models.CharField(max_length=200)
+    customer_name = models.CharField(_("customer name"), max_length=200)
     cvr = models.CharField(_("CVR number"), max_length=8)
     ean = models.CharField(_("EAN number"), max_length=13)
     reference_person = models.CharField(_("reference person"), max_length=200, blank=True)
     total_excl_vat = _money(_("total excl. VAT"))
     vat = _money(_("VAT"))
     total_incl_vat = _money(_("total incl. VAT"))
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["-period", "customer_name"]
@@ -326,22 +359,38 @@ class InvoiceLine(models.Model):
         CONSULTING = "consulting", _("Consulting")
         CORRECTION = "correction", _("Correction")
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="lines")
     # What the line bills, once: a charge, or a recurring fee for a month. Unique, so nothing is billed twice.
-    source_key = models.CharField(max_length=80, unique=True)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    order = models.ForeignKey(AccessOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    requisition_number = models.CharField(max_length=40, blank=True)
-    charge = models.OneToOneField(Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_line")
-    recurring_fee = models.ForeignKey(
-        RecurringFee, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_lines"
+    source_key = models.CharField(_("source key"), max_length=80, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    order = models.ForeignKey(
+        AccessOrder, null=True, blank=True, verbose_name=_("order"), on_delete=models.PROTECT, related_name="+"
     )
-    corrects = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="correction")
-    service_month = models.DateField(null=True, blank=True)
-    days = models.PositiveSmallIntegerField(null=True, blank=True)
-    days_in_month = models.PositiveSmallIntegerField(null=True, blank=True)
-    description_da = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
-    description_en = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+    requisition_number = models.CharField(_("requisition number"), max_length=40, blank=True)
+    charge = models.OneToOneField(
+        Charge, null=True, blank=True, verbose_name=_("charge"), on_delete=models.PROTECT, related_name="invoice_line"
+    )
+    recurring_fee = models.ForeignKey(
+        RecurringFee,
+        null=True,
+        blank=True,
+        verbose_name=_("recurring fee"),
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+    )
+    corrects = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        verbose_name=_("corrects line"),
+        on_delete=models.PROTECT,
+        related_name="correction",
+    )
+    service_month = models.DateField(_("service month"), null=True, blank=True)
+    days = models.PositiveSmallIntegerField(_("days"), null=True, blank=True)
+    days_in_month = models.PositiveSmallIntegerField(_("days in the month"), null=True, blank=True)
+    description_da = models.CharField(_("description (Danish)"), max_length=DESCRIPTION_MAX_LENGTH)
+    description_en = models.CharField(_("description (English)"), max_length=DESCRIPTION_MAX_LENGTH)
     amount = _money(_("amount"))
 
     class Meta:

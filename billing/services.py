@@ -225,7 +225,7 @@ def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) ->
             subject=fee,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
-            comment=f"{fee.description_da} · {on:%Y-%m-%d}",
+            comment=f"{fee.description_da} · {on:%d.%m.%Y}",
         )
     return fee
 
@@ -457,7 +457,7 @@ def billing_run(*, period: datetime.date, force: bool = False) -> BillingRun:
                     requisition_number=charge.requisition,
                     charge=charge,
                     description_da=f"{charge.description_da} ({charge.booked_on:%d.%m.%Y})",
-                    description_en=f"{charge.description_en} ({charge.booked_on:%Y-%m-%d})",
+                    description_en=f"{charge.description_en} ({charge.booked_on:%d/%m/%Y})",  # en-GB, as the pages
                     amount=charge.amount,
                 )
             )
@@ -567,7 +567,7 @@ def _corrections(period: datetime.date, invoiced: set[int]) -> tuple[list[Invoic
                 days=days,
                 days_in_month=line.days_in_month,
                 description_da=f"Kreditering: {line.description_da} (adgangen ophørte {fee.ends_on:%d.%m.%Y})",
-                description_en=f"Credit: {line.description_en} (access ended {fee.ends_on:%Y-%m-%d})",
+                description_en=f"Credit: {line.description_en} (access ended {fee.ends_on:%d/%m/%Y})",
                 amount=difference,
             )
         )

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, as_code
 
 from .models import Certificate, CertificateBundle, CertificateUpload
 
@@ -10,6 +11,12 @@ class CertificateUploadAdmin(ReadOnlyAdmin):
     list_display = ("order", "filename", "verdict", "environment", "uploaded_by", "uploaded_at")
     list_filter = ("verdict", "environment")
     list_select_related = ("order", "uploaded_by")
+    exclude = ("findings",)
+    readonly_fields = ("findings_record",)
+
+    @admin.display(description=_("findings"))
+    def findings_record(self, upload: CertificateUpload) -> str:
+        return as_code(upload.findings)
 
 
 class CertificateInline(admin.TabularInline):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ordering.models import AccessOrder
@@ -21,8 +22,12 @@ class CertificateUpload(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
 
-    order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="certificate_uploads")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(
+        AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="certificate_uploads"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
     environment = models.CharField(_("environment"), max_length=12, choices=AccessOrder.Environment.choices)
     filename = models.CharField(_("file name"), max_length=255)
@@ -55,8 +60,12 @@ class CertificateBundle(models.Model):
         PENDING = "pending", _("Awaiting confirmation")
         SUPERSEDED = "superseded", _("Superseded")
 
-    order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="certificate_bundles")
-    upload = models.OneToOneField(CertificateUpload, on_delete=models.PROTECT, related_name="bundle")
+    order = models.ForeignKey(
+        AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="certificate_bundles"
+    )
+    upload = models.OneToOneField(
+        CertificateUpload, verbose_name=_("certificate upload"), on_delete=models.PROTECT, related_name="bundle"
+    )
     environment = models.CharField(_("environment"), max_length=12, choices=AccessOrder.Environment.choices)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
     # The accepted certificates re-encoded as PEM, leaf first (Certificate.pem in position order); never
@@ -64,7 +73,12 @@ class CertificateBundle(models.Model):
     data = models.BinaryField(_("the accepted chain as PEM"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
@@ -83,7 +97,11 @@ class CertificateBundle(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order.reference} bundle #{self.pk} ({self.status})"
+        return gettext("%(reference)s: certificate chain %(number)s (%(status)s)") % {
+            "reference": self.order.reference,
+            "number": self.pk,
+            "status": self.get_status_display(),
+        }
 
     @property
     def leaf(self) -> "Certificate | None":
@@ -96,10 +114,16 @@ class Certificate(models.Model):
         INTERMEDIATE = "intermediate", _("Issuing CA")
         ROOT = "root", _("Root CA")
 
-    bundle = models.ForeignKey(CertificateBundle, on_delete=models.CASCADE, related_name="certificates")
-    position = models.PositiveSmallIntegerField()
+    bundle = models.ForeignKey(
+        CertificateBundle, verbose_name=_("certificate bundle"), on_delete=models.CASCADE, related_name="certificates"
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position in the chain"),
+    )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices)
-    pem = models.TextField()
+    pem = models.TextField(
+        _("PEM"),
+    )
     sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64, db_index=True)
     subject = models.TextField(_("subject"))
     issuer = models.TextField(_("issuer"))
@@ -126,9 +150,13 @@ class Certificate(models.Model):
 class ExpiryNotice(models.Model):
     """An expiry warning sent for a bundle at one threshold, so each is sent once."""
 
-    bundle = models.ForeignKey(CertificateBundle, on_delete=models.CASCADE, related_name="expiry_notices")
-    threshold_days = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField(default=timezone.now)
+    bundle = models.ForeignKey(
+        CertificateBundle, verbose_name=_("certificate bundle"), on_delete=models.CASCADE, related_name="expiry_notices"
+    )
+    threshold_days = models.PositiveSmallIntegerField(
+        _("days before expiry"),
+    )
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
 
     class Meta:
         verbose_name = _("expiry notice")
@@ -138,4 +166,7 @@ class ExpiryNotice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.bundle} – {self.threshold_days} days"
+        days = ngettext("%(days)s day before expiry", "%(days)s days before expiry", self.threshold_days) % {
+            "days": self.threshold_days
+        }
+        return f"{self.bundle} – {days}"

@@ -36,11 +36,16 @@ class OutboxMessage(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
     # A delivery holds the row until claimed_until; a worker killed meanwhile lets the claim run out.
     claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
-    claim_token = models.CharField(max_length=64, blank=True)
+    claim_token = models.CharField(_("claim token"), max_length=64, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     sent_again_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("sent again by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     sent_again_at = models.DateTimeField(_("sent again"), null=True, blank=True)
 
@@ -68,14 +73,16 @@ class FormSubmission(models.Model):
     token waits on the first's claim and then finds its result here, and gets the same answer.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    token = models.CharField(max_length=64)
-    path = models.CharField(max_length=500)  # where the form was sent: a token answers for one form only
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(_("form token"), max_length=64)
+    path = models.CharField(_("path"), max_length=500)  # where the form was sent: a token answers for one form only
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     # The answer the first submission got, for any later one: where it was sent and what it was told.
-    redirect_to = models.CharField(max_length=2000, blank=True)
-    message_level = models.PositiveSmallIntegerField(default=25)
-    message = models.TextField(blank=True)
+    redirect_to = models.CharField(_("redirect to"), max_length=2000, blank=True)
+    message_level = models.PositiveSmallIntegerField(_("message level"), default=25)
+    message = models.TextField(_("message"), blank=True)
 
     class Meta:
         verbose_name = _("form submission")

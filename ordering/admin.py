@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, as_code
 
 from .models import (
     AccessOrder,
@@ -86,6 +87,12 @@ class AccessOrderAdmin(ReadOnlyAdmin):
 class AddendumAdmin(ReadOnlyAdmin):
     list_display = ("order", "version", "status", "issued_by", "issued_at", "decided_by", "decided_at")
     list_select_related = ("order", "issued_by", "decided_by")
+    exclude = ("quote",)
+    readonly_fields = ("quote_record",)
+
+    @admin.display(description=_("frozen price quote"))
+    def quote_record(self, addendum: Addendum) -> str:
+        return as_code(addendum.quote)
 
 
 @admin.register(AuditEvent)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import is_support
 
 from .models import AccessOrder, AuditEvent, Customer, ExternalSystem, State
-from .selectors import orders_visible_to, served_customers
+from .selectors import Worklist, orders_visible_to, served_customers, worklists_of
 
 
 def with_times(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
@@ -108,6 +108,8 @@ class OrderFilter(django_filters.FilterSet):
     created_to = django_filters.DateFilter(
         label=_("Created until"), field_name="created_at", lookup_expr="date__lte", widget=DateInput()
     )
+    # One of the user's worklists ("Waiting for you" on the start page links here): the same selector decides.
+    waiting = django_filters.ChoiceFilter(label=_("Waiting for you"), method="waiting_for", empty_label=_("All"))
     sort = StableOrderingFilter(fields=[(field, key) for key, field in SORT_KEYS.items()])
 
     class Meta:
@@ -116,9 +118,16 @@ class OrderFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        self.worklists: dict[str, Worklist] = {wl.key: wl for wl in worklists_of(user)} if user else {}
+        self.filters["waiting"].extra["choices"] = [(key, wl.label) for key, wl in self.worklists.items()]
         # Every filter may be left empty; the form says so once, not "(optional)" on each field.
         for field in self.form.fields.values():
             field.conditional = True
+
+    def waiting_for(self, qs: QuerySet[AccessOrder], name: str, value: str) -> QuerySet[AccessOrder]:
+        worklist = self.worklists.get(value)
+        return qs.filter(worklist.condition) if worklist else qs
 
     def search(self, qs: QuerySet[AccessOrder], name: str, value: str) -> QuerySet[AccessOrder]:
         value = value.strip()

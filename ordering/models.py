@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from . import dated_lines
 from .roles import Role, order_roles
 from .validators import (
     validate_cvr,
@@ -303,8 +304,12 @@ class Customer(models.Model):
 class CustomerMembership(models.Model):
     """A customer employee's roles at that customer."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="memberships"
+    )
     is_orderer = models.BooleanField(_("orderer"), default=False)
     is_signatory = models.BooleanField(
         _("signatory"), default=False, help_text=_("Allowed to bind the customer: accepts contract addenda.")
@@ -331,7 +336,9 @@ class MainContract(models.Model):
         ALL_SYSTEMS = "all", _("A licence serves all the customer's external systems")
         NAMED_SYSTEMS = "named", _("A licence serves the systems it is bought for; each further system pays a fee")
 
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="contract")
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contract"
+    )
     reference = models.CharField(_("contract reference"), max_length=60, validators=[validate_single_line_text])
     terms = models.CharField(_("terms"), max_length=20, choices=Terms.choices, default=Terms.STANDARD)
     # The source: bought "på standardvilkår (dvs. ikke som led af eks. udbud)" a licence serves all the
@@ -369,7 +376,9 @@ class ContractInterface(models.Model):
         ALL_SYSTEMS = "all", _("All external systems")
         NAMED_SYSTEMS = "named", _("Named systems only")
 
-    contract = models.ForeignKey(MainContract, on_delete=models.CASCADE, related_name="included_interfaces")
+    contract = models.ForeignKey(
+        MainContract, verbose_name=_("main contract"), on_delete=models.CASCADE, related_name="included_interfaces"
+    )
     interface = models.ForeignKey(Interface, verbose_name=_("interface"), on_delete=models.PROTECT)
     coverage = models.CharField(_("coverage"), max_length=10, choices=Coverage.choices, default=Coverage.ALL_SYSTEMS)
     named_systems = models.ManyToManyField(ExternalSystem, verbose_name=_("named systems"), blank=True)
@@ -766,14 +775,21 @@ class TestAccess(models.Model):
         EXPIRED = "expired", _("Expired")
         CLOSED = "closed", _("Closed")
 
-    order = models.OneToOneField(AccessOrder, on_delete=models.PROTECT, related_name="test_access")
+    order = models.OneToOneField(
+        AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="test_access"
+    )
     starts_on = models.DateField(_("test access from"))
     ends_on = models.DateField(_("test access ends on"))
     expired_on = models.DateField(_("expired on"), null=True, blank=True)
     # The smallest of NOTICE_DAYS already told for the current end date; an extension clears it.
-    notified_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    notified_days = models.PositiveSmallIntegerField(_("notice sent (days before the end)"), null=True, blank=True)
     extended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("extended by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     extended_at = models.DateTimeField(_("extended"), null=True, blank=True)
     extension_reason = models.TextField(
@@ -828,13 +844,20 @@ class Addendum(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
-    order = models.ForeignKey(AccessOrder, on_delete=models.PROTECT, related_name="addenda")
+    order = models.ForeignKey(AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="addenda")
     version = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ISSUED)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+"
+    )
     issued_at = models.DateTimeField(_("issued"), default=timezone.now)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_from_ip = models.GenericIPAddressField(_("decided from IP address"), null=True, blank=True)
@@ -862,7 +885,12 @@ class Addendum(models.Model):
     # The price quote as it stood when this version was issued; later price lists do not touch it.
     quote = models.JSONField(_("frozen price quote"), null=True, blank=True)
     price_list = models.ForeignKey(
-        "billing.PriceList", null=True, blank=True, on_delete=models.PROTECT, related_name="addenda"
+        "billing.PriceList",
+        null=True,
+        blank=True,
+        verbose_name=_("price list"),
+        on_delete=models.PROTECT,
+        related_name="addenda",
     )
 
     class Meta:
@@ -982,19 +1010,24 @@ class AuditEvent(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=40, choices=AuditKind.choices)
     subject_type = models.ForeignKey(
-        "contenttypes.ContentType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "contenttypes.ContentType",
+        null=True,
+        blank=True,
+        verbose_name=_("subject type"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    subject_id = models.CharField(max_length=40, blank=True)
-    from_state = models.CharField(_("from"), max_length=20, blank=True)
-    to_state = models.CharField(_("to"), max_length=20, blank=True)
+    subject_id = models.CharField(_("subject id"), max_length=40, blank=True)
+    from_state = models.CharField(_("from"), max_length=20, blank=True, choices=State.choices)
+    to_state = models.CharField(_("to"), max_length=20, blank=True, choices=State.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
     )
     actor_role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     created_at = models.DateTimeField(_("time"))
     comment = models.TextField(_("comment"), blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -1010,7 +1043,8 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.kind} {self.from_state}→{self.to_state}"
+        moved = f": {self.get_from_state_display()} → {self.get_to_state_display()}" if self.to_state else ""
+        return f"#{self.seq} {self.get_kind_display()}{moved}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -1019,6 +1053,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+    @property
+    def comment_for_reader(self) -> str:
+        """The comment as written, with the dated line the app wrote at its top in the reader's language."""
+        return dated_lines.in_reader_language(self.comment)
 
     def sealed_content(self) -> dict:
         """What the hash covers: every field but the hash itself."""
@@ -1050,9 +1089,9 @@ def audit_hmac_key() -> bytes:
 class AuditHead(models.Model):
     """The single row that names the newest audit event; locked while appending."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
+    id = models.PositiveSmallIntegerField(_("ID"), primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(_("number"), default=0)
+    hash = models.CharField(_("hash"), max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = _("audit trail head")
@@ -1065,10 +1104,16 @@ class AuditHead(models.Model):
 class Notification(models.Model):
     """An e-mail sent about an audit event, so a retried task never sends it to the same person twice."""
 
-    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="notifications")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    email = models.EmailField()
-    sent_at = models.DateTimeField(default=timezone.now)
+    event = models.ForeignKey(
+        AuditEvent, verbose_name=_("audit event"), on_delete=models.PROTECT, related_name="notifications"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+"
+    )
+    email = models.EmailField(
+        _("e-mail"),
+    )
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
 
     class Meta:
         verbose_name = _("notification")

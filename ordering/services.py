@@ -51,7 +51,7 @@ from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, 
 from core.outbox import outbox_enqueue, outbox_handler, outbox_holds
 from core.transactions import retry_on_conflict
 
-from . import documents, lifecycle, transitions
+from . import dated_lines, documents, lifecycle, transitions
 from .audit import audit_record
 from .models import (
     LIVE_ACCESS_STATES,
@@ -781,7 +781,10 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
 
 
 def _with_date_line(line: str, comment: str) -> str:
-    """An audit comment that states the date decided, then what the user wrote."""
+    """An audit comment that states the date decided, then what the user wrote.
+
+    Pages show the dated line in the reader's language (ordering/dated_lines.py); the comment keeps the writer's.
+    """
     return "\n".join(part for part in (line, _comment(comment)) if part)
 
 
@@ -792,7 +795,7 @@ def order_request_closure(
     if wished_on is not None and wished_on < timezone.localdate():
         message = _("The wished date has passed. Choose today or a later date.")
         raise InvalidOrder(message, errors={"wished_on": message})
-    line = _("Wished closing date: %(date)s.") % {"date": _short_date(wished_on)} if wished_on else ""
+    line = dated_lines.dated_line(dated_lines.WISHED_CLOSING_DATE, wished_on) if wished_on else ""
     return _run_transition(
         order,
         actor,
@@ -806,7 +809,7 @@ def order_request_closure(
 def order_withdraw_closure_request(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
     """The orderer takes the request back; a closure scheduled at their request is cancelled with it."""
     scheduled = order.closure_scheduled_on
-    line = _("The closure scheduled for %(date)s is cancelled.") % {"date": _short_date(scheduled)} if scheduled else ""
+    line = dated_lines.dated_line(dated_lines.SCHEDULED_CLOSURE_CANCELLED, scheduled) if scheduled else ""
     return _run_transition(
         order,
         actor,
@@ -822,7 +825,7 @@ def order_schedule_closure(*, order: AccessOrder, actor, on: datetime.date, comm
     if on <= timezone.localdate():
         message = _("Choose a date after today. To close today, use “Close access”.")
         raise InvalidOrder(message, errors={"on": message})
-    line = _("Access ends on %(date)s.") % {"date": _short_date(on)}
+    line = dated_lines.dated_line(dated_lines.ACCESS_ENDS, on)
     return _run_transition(
         order,
         actor,
@@ -839,7 +842,7 @@ def order_cancel_scheduled_closure(*, order: AccessOrder, actor, comment: str = 
             raise NotAllowedNow(_("No closure is scheduled for this access."))
 
     line = (
-        _("The closure scheduled for %(date)s is cancelled.") % {"date": _short_date(order.closure_scheduled_on)}
+        dated_lines.dated_line(dated_lines.SCHEDULED_CLOSURE_CANCELLED, order.closure_scheduled_on)
         if order.closure_scheduled_on
         else ""
     )

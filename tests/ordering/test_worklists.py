@@ -1,5 +1,6 @@
 """Each role's "Waiting for you", the reason in plain sight, and confirming the irreversible."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -127,3 +128,43 @@ def test_without_javascript_withdrawing_asks_on_a_page_and_acts_only_after_confi
     done = client.post(url, dict(asked.context["posted"]) | {"confirmed": "1"}, follow=True)
     assert AccessOrder.objects.get(pk=order.pk).state == "withdrawn"
     assert [str(m) for m in done.context["messages"]] == ["Bestillingen er trukket tilbage."]
+
+
+def listed(client, url: str) -> set[str]:
+    """The order numbers in the order list's table at `url`."""
+    body = client.get(url).content.decode()
+    return set(re.findall(r"OA-\d{6}", body[body.index("<table") : body.index("</table>")]))
+
+
+def test_each_worklists_see_all_link_lists_exactly_its_orders(cast, order_in, client):
+    order_in("submitted")
+    order_in("submitted", codes=("moedetidsplaner",), environment="test")
+    declined = order_in("awaiting_signature", codes=("medarbejderoplysninger",))
+    services.order_decline(order=declined, actor=cast.signatory_a, comment="Forkert pris", ip="127.0.0.1")
+    order_in("provisioning", codes=("moedetidsplaner",))
+    order_in("closure_requested", environment="test")
+    order_in("active", codes=("medarbejderoplysninger",), environment="test")  # waits for no one
+    order_in("submitted", customer=cast.customer_b)  # another account manager's customer
+    client.force_login(cast.am_a)
+    home = client.get(reverse("home")).content.decode()
+    lists = [wl for wl in account_manager_worklist(cast.am_a) if wl.orders.exists()]
+    assert {wl.key for wl in lists} == {"review", "reissue", "establish", "close"}
+    for worklist in lists:
+        url = f"{reverse('ordering:order_list')}?waiting={worklist.key}"
+        assert f'href="{url}"' in home
+        assert listed(client, url) == {order.reference for order in worklist.orders}, worklist.key
+    assert len(listed(client, f"{reverse('ordering:order_list')}?waiting=review")) == 2
+
+
+def test_an_orderers_see_all_link_lists_the_drafts_kmd_returned(cast, order_in, client):
+    returned = services.order_return_for_changes(order=order_in("submitted"), actor=cast.am_a, comment="Ret CVR")
+    order_in("draft", codes=("moedetidsplaner",))
+    client.force_login(cast.orderer_a)
+    assert "Se alle" in client.get(reverse("home")).content.decode()
+    assert listed(client, f"{reverse('ordering:order_list')}?waiting=returned") == {returned.reference}
+
+
+def test_a_worklist_the_user_does_not_have_filters_nothing(cast, order_in, client):
+    mine = {order_in("submitted").reference, order_in("draft", codes=("moedetidsplaner",)).reference}
+    client.force_login(cast.orderer_a)
+    assert listed(client, f"{reverse('ordering:order_list')}?waiting=review") == mine
