@@ -322,11 +322,60 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 # --- API: tokens, throttles, pagination (api/) ---
+# Errors as RFC 9457 problems (api/problems.py); requests per token (api/throttling.py): DRF's rate
+# notation, e.g. "120/min" or "5000/hour". The count lives in the cache API_THROTTLE_CACHE names; with
+# several web processes, a shared one (API_THROTTLE_REDIS_URL), or each process counts on its own.
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.problems.exception_handler"
+# Without a token DRF's request.user is Django's AnonymousUser (None broke the middleware that asks
+# request.user.is_authenticated, e.g. config.middleware.PrivateCacheMiddleware, on /api/schema/).
+REST_FRAMEWORK["UNAUTHENTICATED_USER"] = "django.contrib.auth.models.AnonymousUser"
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "120/min")
+_count, _slash, _period = API_THROTTLE_RATE.partition("/")
+if not (_count.isdigit() and int(_count) > 0 and _period in {"s", "sec", "m", "min", "h", "hour", "d", "day"}):
+    raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 120/min or 5000/hour, not {API_THROTTLE_RATE!r}.")
+API_THROTTLE_REDIS_URL = os.environ.get("API_THROTTLE_REDIS_URL", "")
+API_THROTTLE_CACHE = "api-throttle"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    API_THROTTLE_CACHE: (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": API_THROTTLE_REDIS_URL}
+        if API_THROTTLE_REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"}
+    ),
+}
+API_PAGE_SIZE = int(os.environ.get("API_PAGE_SIZE", "25"))
+API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "100"))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "OrderState": "ordering.models.State",
+    "OrderEnvironment": "ordering.models.AccessOrder.Environment",
+    "OrderReason": "ordering.models.AccessOrder.Reason",
+}
 
 
 # --- the access register (registers/) ---
+# KMD's gateway reads the register signed (registers/jws.py): Ed25519, a private key of 32 random bytes in
+# base64, handled as AUDIT_CHECKPOINT_KEY is (a fixed development key in debug and without hosts). Earlier
+# public keys stay published at /.well-known/opus-adgang-register-keys.json while gateways move on.
+ACCESS_REGISTER_SIGNING_KEY = os.environ.get("ACCESS_REGISTER_SIGNING_KEY", "")
+if not ACCESS_REGISTER_SIGNING_KEY and _DEVELOPMENT_ONLY:
+    ACCESS_REGISTER_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seS1yZWdpc3Rlci1rZXkhISE="  # b"development-only-register-key!!!"
+ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS = env_list("ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS")
+# After a new certificate is put into use the old one stays in the register this many days.
+ACCESS_REGISTER_ROLLOVER_OVERLAP_DAYS = int(os.environ.get("ACCESS_REGISTER_ROLLOVER_OVERLAP_DAYS", "14"))
 
 # --- webhooks (webhooks/) ---
+# Signed webhooks (Standard Webhooks) from the outbox, README.md "Webhooks". A delivery is tried
+# WEBHOOK_MAX_ATTEMPTS times with the outbox's back-off (OUTBOX_BACKOFF_SECONDS doubling, at most
+# OUTBOX_BACKOFF_MAX_SECONDS: 12 attempts span about six hours), then given up for support.
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "12"))
+# Endpoints must be https outside DEBUG; a receiver on plain http is for a developer's machine or the tests.
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
+# Webhooks never go to private, loopback, link-local or other non-public addresses (an endpoint URL
+# must not reach into KMD's own network: SSRF), except to the networks listed here (CIDR, comma-separated),
+# e.g. a provisioning system inside KMD's network, or 127.0.0.1/32 for the tests' receiver.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = 5
+WEBHOOK_TIMEOUT_SECONDS = 10  # the whole request: connect, send, answer
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SECURE_COOKIES", True)

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from core import health
 from ordering import views as ordering_views
+from registers import views as registers_views
 
 admin.site.site_header = "Opus Adgang – administration"
 
@@ -16,9 +17,13 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The access register's signing keys (JWKS), where KMD's gateway fetches them (README.md).
+    path(".well-known/opus-adgang-register-keys.json", registers_views.register_keys, name="access_register_keys"),
     path("api/", include("api.urls")),
+    path("", include("accounts.urls")),
     path("", include("ordering.urls")),
     path("", include("certificates.urls")),
     path("", include("billing.urls")),
+    path("", include("registers.urls")),
     path("", include("core.urls")),
 ]
