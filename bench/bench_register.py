@@ -202,28 +202,12 @@ def bare_rows() -> bytes:
     """The same rows as the register reads, with .values(), as JSON by the standard library alone."""
     from certificates.models import Certificate
     from ordering.models import AccessOrder, IntegrationPackage
-    from registers.access import listed_orders
+    from registers.access import ENTRY_FIELDS, listed_orders
 
     orders = listed_orders("production", now=timezone.now())
     ids = orders.values("pk")
     rows = {
-        "orders": list(
-            orders.order_by("pk").values(
-                "pk",
-                "environment",
-                "integration_type",
-                "activated_on",
-                "closure_scheduled_on",
-                "test_access__ends_on",
-                "customer__name",
-                "customer__cvr",
-                "external_system_id",
-                "external_system__name",
-                "external_system__vendor__name",
-                "external_system__vendor__cvr",
-                "package_id",
-            )
-        ),
+        "orders": list(orders.order_by("pk").values(*ENTRY_FIELDS)),
         "interfaces": list(
             AccessOrder.interfaces.through.objects.filter(accessorder_id__in=ids).values(
                 "accessorder_id", "interface__code"

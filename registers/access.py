@@ -119,6 +119,24 @@ def _certificate_entry(status, superseded_at, sha256, subject, issuer, not_befor
     }
 
 
+# What an entry is made of, read in one query (bench/bench_register.py reads the same for its baseline).
+ENTRY_FIELDS = (
+    "pk",
+    "environment",
+    "integration_type",
+    "activated_on",
+    "closure_scheduled_on",
+    "test_access__ends_on",
+    "customer__name",
+    "customer__cvr",
+    "external_system_id",
+    "external_system__name",
+    "external_system__vendor__name",
+    "external_system__vendor__cvr",
+    "package_id",
+)
+
+
 def register_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -> list[dict]:
     """One entry per order in `orders` (already filtered to listed ones), ordered by order number. Four queries."""
     ids = orders.values("pk")
@@ -182,21 +200,7 @@ def register_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -
         vendor_name,
         vendor_cvr,
         package_id,
-    ) in orders.order_by("pk").values_list(
-        "pk",
-        "environment",
-        "integration_type",
-        "activated_on",
-        "closure_scheduled_on",
-        "test_access__ends_on",
-        "customer__name",
-        "customer__cvr",
-        "external_system_id",
-        "external_system__name",
-        "external_system__vendor__name",
-        "external_system__vendor__cvr",
-        "package_id",
-    ):
+    ) in orders.order_by("pk").values_list(*ENTRY_FIELDS):
         ends_on = min(d for d in (closure_on, test_ends_on) if d) if closure_on or test_ends_on else None
         entries.append(
             {

@@ -1,28 +1,16 @@
 """In a real browser (Debian's chromium driven by Playwright): an orderer logs in and submits an order."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from django.db import connections
 
 from ordering.models import AccessOrder
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+from tests.browser import BROWSER_MARKS, assert_no_axe_violations, assert_no_wider_than_viewport, launch_chromium
 
 # Playwright's sync API keeps an event loop in this thread, and the ORM calls a test makes while it
 # runs open their own connection that Django's end-of-run cleanup does not see: each test closes them,
 # so the test database can be dropped afterwards.
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and not os.environ.get("BROWSER_TESTS"),
-        reason="Debian's chromium is not installed (apt-get install chromium); CI installs it",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -32,18 +20,7 @@ def browser_page(monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(p)
         # axe-core is injected as a script; the app's CSP (rightly) forbids that, so only the test bypasses it.
         context = browser.new_context(bypass_csp=True, locale="da-DK")
         page = context.new_page()
@@ -52,20 +29,11 @@ def browser_page(monkeypatch):
         browser.close()
 
 
-def assert_accessible(page) -> None:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_orderer_logs_in_and_submits_an_order(cast, live_server, browser_page, tmp_path):
     page = browser_page
     page.goto(f"{live_server.url}/login/")
-    assert_accessible(page)
+    assert_no_axe_violations(page)
     page.fill("#id_username", "orderer_a")
     page.fill("#id_password", "a-long-test-password")
     page.click("button[type=submit].button-primary")
@@ -77,7 +45,7 @@ def test_orderer_logs_in_and_submits_an_order(cast, live_server, browser_page, t
     page.check("input[name=purchase_model][value=single]")
     page.check(f"input[name=interfaces][value='{cast.interfaces['opret-fravaer'].pk}']")
     page.check("input[name=environment][value=test]")
-    assert_accessible(page)
+    assert_no_axe_violations(page)
     page.click("form button[type=submit].button-primary")
 
     page.wait_for_url(f"{live_server.url}/orders/*/")
@@ -86,7 +54,7 @@ def test_orderer_logs_in_and_submits_an_order(cast, live_server, browser_page, t
     page.check("#submit-vendor_agreement")  # "Do not start before you have agreed with the vendor"
     page.click(f"form[action^='/orders/{order.pk}/actions/submit/'] button")
     page.wait_for_selector(".alert-success")
-    assert_accessible(page)
+    assert_no_axe_violations(page)
     page.screenshot(path=str(tmp_path / "submitted.png"), full_page=True)
 
     assert AccessOrder.objects.get().state == "submitted"
@@ -119,7 +87,7 @@ def test_orderer_uploads_a_certificate_chain_in_the_browser(cast, live_server, b
     page.set_input_files("#id_bundle", str(bundle))
     page.click("#certificate form button[type=submit]")
     page.wait_for_selector("#certificate table")
-    assert_accessible(page)
+    assert_no_axe_violations(page)
     assert CertificateBundle.objects.get(order=order).status == "current"
     assert "NTRDK-31415926" in page.text_content("#certificate table")
     connections.close_all()
@@ -153,13 +121,8 @@ def test_every_roles_pages_pass_axe(live_server, browser_page, settings):
         for url in urls:
             page.goto(f"{live_server.url}{url}")
             assert page.locator("h1").count() == 1, url
-            assert_accessible(page)
+            assert_no_axe_violations(page)
     connections.close_all()
-
-
-def assert_no_wider_than_viewport(page, url: str) -> None:
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], (url, width)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -193,15 +156,15 @@ def test_on_a_phone_pages_fit_the_screen_and_the_menu_opens_and_logs_out(live_se
             page.wait_for_url(f"{live_server.url}/")
             for url in urls:
                 page.goto(f"{live_server.url}{url}")
-                assert_no_wider_than_viewport(page, url)
-                assert_accessible(page)
+                assert_no_wider_than_viewport(page)
+                assert_no_axe_violations(page)
             if width == 390:
                 assert not page.is_visible(".navigation-menu")
                 page.click(".js-menu-open")
                 page.wait_for_selector(".mobile-drawer.is-visible")
                 assert page.is_visible(".navigation-menu-mobile a[href='/orders/']")
                 assert page.is_visible(".portal-info-mobile .username")
-                assert_accessible(page)
+                assert_no_axe_violations(page)
                 page.click(".portal-info-mobile form[action='/logout/'] button")
                 page.wait_for_url(f"{live_server.url}/login/*")
                 page.goto(f"{live_server.url}/")

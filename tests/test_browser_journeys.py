@@ -7,7 +7,6 @@ WCAG 2.1 A/AA, whatever its impact. On the phone each journey ends by logging ou
 import io
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,14 @@ from django.utils import translation
 from ordering import services
 from ordering.models import AccessOrder, Addendum
 from ordering.transitions import TRANSITIONS
+from tests.browser import BROWSER_MARKS, assert_no_axe_violations, assert_no_wider_than_viewport, launch_chromium
 from tests.conftest import make_order
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "a-long-test-password"
 DEMO_PASSWORD = "opus-demo-2026"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and not os.environ.get("BROWSER_TESTS"),
-        reason="Debian's chromium is not installed (apt-get install chromium); CI installs it",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -53,18 +45,7 @@ def browser():
         # Playwright's sync API runs an event loop in this thread; the ORM calls of the tests (and of
         # their database cleanup) are still synchronous.
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(p)
         yield browser
         browser.close()
         connections.close_all()  # the last test's database cleanup ran in Playwright's context too
@@ -87,24 +68,6 @@ def page(request, browser, closes_connections):
 
 def is_phone(page) -> bool:
     return page.viewport_size["width"] < 992
-
-
-def assert_no_axe_violations(page) -> None:
-    """No WCAG 2.0/2.1 A or AA violation of any impact, not only the serious and critical ones."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    violations = [
-        (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-    ]
-    assert violations == [], (page.url, violations)
-
-
-def assert_no_wider_than_viewport(page) -> None:
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], (page.url, widths)
 
 
 def check(page) -> None:

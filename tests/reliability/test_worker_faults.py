@@ -25,15 +25,14 @@ from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from ordering import services
 from ordering.models import Addendum, AuditEvent
+from tests.real_broker import BROKER_URL, BrokerOutage, empty_queue, send_tasks_to, worker_database_url
 
 from . import mailbox
 
 BASE_DIR = Path(django_settings.BASE_DIR)
-BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 QUEUE = f"reliability-{uuid.uuid4().hex[:12]}"  # one per test session
 # The worker's own sweep must not take the slow render over before the test kills it: a claim of 6 s.
 CLAIM_SECONDS, SWEEP_SECONDS = 6, 1
-UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
 
 pytestmark = [
     pytest.mark.postgres,
@@ -44,12 +43,6 @@ pytestmark = [
     ),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares the test database: PostgreSQL"),
 ]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Workers:
@@ -66,7 +59,7 @@ class Workers:
         log = self.tmp_path / f"worker-{number}.log"
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": worker_database_url(),
             "CELERY_BROKER_URL": BROKER_URL,
             "PRIVATE_STORAGE_ROOT": str(self.tmp_path / "private"),  # what the test's storage uses (conftest)
             "EMAIL_BACKEND": "tests.reliability.mailbox.EmailBackend",
@@ -137,45 +130,17 @@ def workers(transactional_db, tmp_path):
 
 @pytest.fixture
 def through_the_broker():
-    """Call it once the test's cast is in place: from then on, tasks go to this session's queue on the real
-    broker, as in production, instead of running in-process (as they did while the cast was built)."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-
-    def switch() -> None:
-        celery_app.conf.task_always_eager = False
-        celery_app.conf.task_default_queue = QUEUE
-        forget_routing()
-
-    yield switch
-    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
-    forget_routing()
-
-
-def forget_routing() -> None:
-    """Celery caches its queues and router from the configuration on first use; rebuild them from it."""
-    for cached in ("queues", "default_queue", "router"):
-        celery_app.amqp.__dict__.pop(cached, None)
+    """Call it once the test's cast is in place: from then on, tasks go to this session's queue."""
+    restore = []
+    yield lambda: restore.append(send_tasks_to(QUEUE))
+    for undo in restore:
+        undo()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def empty_queue_afterwards():
     yield
-    if BROKER_URL:
-        with celery_app.connection_for_write(BROKER_URL) as broker:
-            broker.default_channel.queue_purge(QUEUE)
-
-
-class BrokerOutage:
-    """This process's broker connection refused, as when Redis is down or unreachable from the web server."""
-
-    def __enter__(self):
-        celery_app.conf.broker_write_url = UNREACHABLE_BROKER
-        celery_app._after_fork()  # drop pooled connections to the real broker
-        return self
-
-    def __exit__(self, *exc):
-        celery_app.conf.broker_write_url = BROKER_URL
-        celery_app._after_fork()
+    empty_queue(QUEUE)
 
 
 def wait_for(condition, *, seconds: float, workers: Workers, what: str):

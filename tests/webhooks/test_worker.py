@@ -25,12 +25,11 @@ from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from ordering import services
 from tests.conftest import make_order
+from tests.real_broker import BROKER_URL, BrokerOutage, empty_queue, send_tasks_to, worker_database_url
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import DELIVER
 
-BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 QUEUE = f"webhooks-{uuid.uuid4().hex[:12]}"  # one per test session: parallel runs never take each other's tasks
-UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
 MAX_ATTEMPTS = 3
 
 pytestmark = [
@@ -41,12 +40,6 @@ pytestmark = [
 ]
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 class Worker:
     def __init__(self, tmp_path: Path) -> None:
         self.log = tmp_path / "worker.log"
@@ -55,7 +48,7 @@ class Worker:
     def start(self) -> None:
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(),  # this session's test database
+            "DATABASE_URL": worker_database_url(),  # this session's test database
             "CELERY_BROKER_URL": BROKER_URL,
             "OUTBOX_BACKOFF_SECONDS": "1",
             "OUTBOX_BACKOFF_MAX_SECONDS": "1",
@@ -116,47 +109,17 @@ def worker(transactional_db, tmp_path):
 
 @pytest.fixture
 def through_the_broker():
-    """Call once the cast is built: from then on tasks go to this session's queue on the real broker."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-
-    def switch() -> None:
-        celery_app.conf.task_always_eager = False
-        celery_app.conf.task_default_queue = QUEUE
-        forget_routing()
-
-    yield switch
-    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
-    forget_routing()
-
-
-def forget_routing() -> None:
-    """Celery caches its queues and router from the configuration on first use; rebuild them from it."""
-    for cached in ("queues", "default_queue", "router"):
-        celery_app.amqp.__dict__.pop(cached, None)
+    """Call it once the test's cast is in place: from then on, tasks go to this session's queue."""
+    restore = []
+    yield lambda: restore.append(send_tasks_to(QUEUE))
+    for undo in restore:
+        undo()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def empty_queue_afterwards():
     yield
-    if BROKER_URL:
-        with celery_app.connection_for_write(BROKER_URL) as broker:
-            channel = broker.default_channel
-            channel.queue_purge(QUEUE)
-            # kombu's routing table for the session's queue: nothing sends to it again.
-            channel.client.delete(f"_kombu.binding.{QUEUE}", f"_kombu.binding_permanent.{QUEUE}")
-
-
-class BrokerOutage:
-    """This process's broker connection refused, as when Redis is down or unreachable from the web server."""
-
-    def __enter__(self):
-        celery_app.conf.broker_write_url = UNREACHABLE_BROKER
-        celery_app._after_fork()  # drop pooled connections to the real broker
-        return self
-
-    def __exit__(self, *exc):
-        celery_app.conf.broker_write_url = BROKER_URL
-        celery_app._after_fork()
+    empty_queue(QUEUE)
 
 
 def wait_for(condition, *, seconds: float, worker: Worker, what: str, sweep: bool = False):

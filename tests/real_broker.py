@@ -1,0 +1,67 @@
+"""What the tests with a real Celery worker share: the broker, the test database's URL for the worker,
+a broker outage in this process, and sending this process's tasks to a queue of the test's own.
+
+tests/reliability/test_worker_faults.py and tests/webhooks/test_worker.py start their workers
+differently (their own app and timings); the rest is here, once.
+"""
+
+import os
+from collections.abc import Callable
+
+from django.db import connection
+
+from config import celery_app
+
+BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
+
+
+def worker_database_url() -> str:
+    """This session's test database, for a worker process started by the test."""
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class BrokerOutage:
+    """This process's broker connection refused, as when Redis is down or unreachable from the web server."""
+
+    def __enter__(self):
+        celery_app.conf.broker_write_url = UNREACHABLE_BROKER
+        celery_app._after_fork()  # drop pooled connections to the real broker
+        return self
+
+    def __exit__(self, *exc):
+        celery_app.conf.broker_write_url = BROKER_URL
+        celery_app._after_fork()
+
+
+def forget_routing() -> None:
+    """Celery caches its queues and router from the configuration on first use; rebuild them from it."""
+    for cached in ("queues", "default_queue", "router"):
+        celery_app.amqp.__dict__.pop(cached, None)
+
+
+def send_tasks_to(queue: str) -> Callable[[], None]:
+    """From now on this process's tasks go to `queue` on the real broker, as in production, instead of
+    running in-process (as they did while the test's cast was built). Returns what puts it back."""
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    forget_routing()
+
+    def restore() -> None:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
+        forget_routing()
+
+    return restore
+
+
+def empty_queue(queue: str) -> None:
+    """Purge the session's queue and kombu's routing table for it: nothing sends to it again."""
+    if not BROKER_URL:
+        return
+    with celery_app.connection_for_write(BROKER_URL) as broker:
+        channel = broker.default_channel
+        channel.queue_purge(queue)
+        channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
