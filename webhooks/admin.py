@@ -6,12 +6,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import is_catalogue_admin
 from core.admin import ReadOnlyAdmin
 from core.errors import Refusal
 from ordering.models import AuditKind
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .services import webhook_redeliver
+from .services import webhook_endpoint_rotate_secret, webhook_endpoint_save, webhook_redeliver
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -37,6 +38,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     search_fields = ("url", "description", "customer__name", "customer__cvr")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
+    actions = ["rotate_secret"]
 
     def get_readonly_fields(self, request, obj=None):
         # The secret is made when the endpoint is saved; from then on it is shown here, for the receiver's owner.
@@ -49,6 +51,58 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.display(description=_("signing secret"))
     def secret_code(self, endpoint):
         return format_html("<code>{}</code>", endpoint.secret)
+
+    def save_model(self, request, obj, form, change):
+        saved = webhook_endpoint_save(endpoint=obj, actor=request.user)
+        if saved.secret_renewed:
+            # Recorded beside the admin's own "Changed …" line: the secret is no field of the form.
+            self.log_change(
+                request,
+                obj,
+                gettext("New signing secret, as the customer or URL changed. Waiting webhooks cancelled: %(count)d.")
+                % {"count": saved.cancelled},
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "The customer or URL changed, so the endpoint has a new signing secret and %(count)d waiting "
+                    "webhook was cancelled. Open the endpoint to read the secret and give it to the receiver's owner.",
+                    "The customer or URL changed, so the endpoint has a new signing secret and %(count)d waiting "
+                    "webhooks were cancelled. Open the endpoint to read the secret and give it to the receiver's owner.",
+                    saved.cancelled,
+                )
+                % {"count": saved.cancelled},
+                messages.WARNING,
+            )
+
+    def has_rotate_secret_permission(self, request) -> bool:
+        return is_catalogue_admin(request.user)
+
+    @admin.action(description=_("Rotate secret"), permissions=["rotate_secret"])
+    def rotate_secret(self, request, queryset):
+        rotated = 0
+        for endpoint in queryset:
+            try:
+                webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
+            except Refusal as refusal:
+                self.message_user(request, f"{endpoint}: {refusal.message}", messages.ERROR)
+                continue
+            # Who rotated which secret, in the admin's history; never the secret itself.
+            self.log_change(request, endpoint, gettext("New signing secret (rotated)."))
+            rotated += 1
+        if rotated:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d endpoint has a new signing secret. Open it to read the secret and give it to the "
+                    "receiver's owner: webhooks are signed with the new secret from now on.",
+                    "%(count)d endpoints have a new signing secret. Open each to read the secret and give it to "
+                    "the receiver's owner: webhooks are signed with the new secret from now on.",
+                    rotated,
+                )
+                % {"count": rotated},
+                messages.SUCCESS,
+            )
 
 
 class WebhookAttemptInline(admin.TabularInline):

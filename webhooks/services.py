@@ -21,10 +21,11 @@ import http.client
 import json
 import logging
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,11 +34,12 @@ from standardwebhooks import Webhook
 
 from accounts.roles import is_catalogue_admin
 from core.errors import NotAllowedNow, NotPermitted
+from core.models import OutboxMessage
 from core.outbox import outbox_enqueue, outbox_handler
 from ordering.models import AuditEvent, Customer, ExternalSystem
 
 from . import transport
-from .models import ATTEMPTS_KEPT, ERROR_LENGTH, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .models import ATTEMPTS_KEPT, ERROR_LENGTH, WebhookAttempt, WebhookDelivery, WebhookEndpoint, new_secret
 
 logger = logging.getLogger(__name__)
 
@@ -171,9 +173,10 @@ class WebhookFailed(Exception):
 
 def _given_up(message) -> None:
     """The outbox gave the message up (Handler.on_dead): the delivery is dead too, for support and the admin."""
-    WebhookDelivery.objects.filter(pk=message.payload["delivery_id"]).exclude(status=Status.DELIVERED).update(
-        status=Status.DEAD
-    )
+    # A delivery cancelled meanwhile (its endpoint changed) stays cancelled: it is not for support to send again.
+    WebhookDelivery.objects.filter(pk=message.payload["delivery_id"]).exclude(
+        status__in=(Status.DELIVERED, Status.CANCELLED)
+    ).update(status=Status.DEAD)
 
 
 def signed_headers(delivery: WebhookDelivery, secret: str, at: datetime.datetime) -> dict[str, str]:
@@ -230,7 +233,11 @@ def _record(delivery: WebhookDelivery, started: float, *, status_code: int | Non
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         WebhookDelivery.objects.filter(pk=delivery.pk).exclude(status=Status.DELIVERED).update(
-            status=Status.DELIVERED if delivered else Status.PENDING,
+            # Cancelled while this attempt was on its way (the endpoint changed): it stays cancelled, unless the
+            # receiver took it, for then it was sent after all.
+            status=Value(Status.DELIVERED)
+            if delivered
+            else Case(When(status=Status.CANCELLED, then=Value(Status.CANCELLED)), default=Value(Status.PENDING)),
             attempts=F("attempts") + 1,
             last_status_code=status_code,
             last_error=error[:ERROR_LENGTH],
@@ -271,5 +278,90 @@ def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
         locked.webhook_id,
         actor.get_username(),
         extra={"delivery": locked.pk, "event": locked.event_id, "actor": actor.pk},
+    )
+    return locked
+
+
+# --- Endpoints, by a catalogue admin -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointSaved:
+    secret_renewed: bool  # the customer or URL changed: the receiver needs the new secret
+    cancelled: int  # webhooks that were waiting for the old receiver and will not be sent
+
+
+def webhook_endpoint_save(*, endpoint: WebhookEndpoint, actor) -> EndpointSaved:
+    """Add an endpoint, or save the changes made to it.
+
+    A new customer or URL makes it, for the receiver, a new endpoint. It gets a new signing secret:
+    whoever knew the old one (the previous customer, the owner of the old URL) could otherwise sign
+    webhooks that the new receiver trusts. And what was waiting for the old receiver is cancelled rather
+    than sent to the new one: a webhook about customer A must not follow the endpoint to customer B, nor
+    to a URL that was never chosen for it. Any other change (description, kinds, active) keeps both.
+    """
+    if not is_catalogue_admin(actor):
+        raise NotPermitted(_("Only catalogue admins can add or change webhook endpoints."))
+    with transaction.atomic():
+        if endpoint.pk is None:
+            endpoint.save()
+            return EndpointSaved(secret_renewed=False, cancelled=0)
+        stored = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        moved = (stored.customer_id, stored.url) != (endpoint.customer_id, endpoint.url)
+        # The stored secret, not the one read with the form: a rotation meanwhile is kept.
+        endpoint.secret = new_secret() if moved else stored.secret
+        cancelled = _cancel_undelivered(endpoint) if moved else 0
+        endpoint.save()
+    if moved:
+        logger.info(
+            "Webhook endpoint %s changed by %s (customer %s → %s, URL changed: %s): new secret, %s webhooks cancelled",
+            endpoint.pk,
+            actor.get_username(),
+            stored.customer_id,
+            endpoint.customer_id,
+            stored.url != endpoint.url,
+            cancelled,
+            extra={"endpoint": endpoint.pk, "actor": actor.pk},
+        )
+    return EndpointSaved(secret_renewed=moved, cancelled=cancelled)
+
+
+def _cancel_undelivered(endpoint: WebhookEndpoint) -> int:
+    """Cancel the endpoint's deliveries not yet delivered (waiting or given up) and close their outbox messages."""
+    undelivered = list(
+        WebhookDelivery.objects.select_for_update()
+        .filter(endpoint=endpoint, status__in=(Status.PENDING, Status.DEAD))
+        .values_list("pk", flat=True)
+    )
+    if not undelivered:
+        return 0
+    WebhookDelivery.objects.filter(pk__in=undelivered).update(status=Status.CANCELLED)
+    # Closed as the outbox closes a message whose handler finds nothing to do (webhook_deliver on a cancelled
+    # delivery): nothing to send any more, and nothing for support's list of undelivered messages.
+    OutboxMessage.objects.filter(
+        handler=DELIVER,
+        payload__delivery_id__in=undelivered,
+        status__in=(OutboxMessage.Status.PENDING, OutboxMessage.Status.DEAD),
+    ).update(status=OutboxMessage.Status.DELIVERED, delivered_at=timezone.now(), claimed_until=None)
+    return len(undelivered)
+
+
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor) -> WebhookEndpoint:
+    """Give an endpoint a new signing secret (one that leaked, or a routine change).
+
+    Every attempt is signed when it is sent, so from now on every webhook, retries included, carries the
+    new signature; the receiver needs the new secret before it can verify them.
+    """
+    if not is_catalogue_admin(actor):
+        raise NotPermitted(_("Only catalogue admins can give an endpoint a new signing secret."))
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.secret = new_secret()
+        locked.save(update_fields=["secret"])
+    logger.info(
+        "Webhook endpoint %s given a new signing secret by %s",
+        locked.pk,
+        actor.get_username(),
+        extra={"endpoint": locked.pk, "actor": actor.pk},
     )
     return locked

@@ -41,15 +41,70 @@ class Answer:
     excerpt: str  # the start of the body, at most READ_LIMIT bytes
 
 
-def address_allowed(address: str) -> bool:
-    """Public unicast addresses, and those in settings.WEBHOOK_ALLOWED_NETWORKS."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+# IPv6 addresses that stand for an IPv4 address: a packet to one ends up at the IPv4 address inside it, through
+# the host's own stack or through a gateway or relay on the way. Such an address is only as public as the IPv4
+# address it carries, whatever the IPv6 prefix itself is.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: the network chooses its prefix length
+_NAT64_RESERVED = ipaddress.IPv6Network("64:ff9b::/32")  # around both: reserved, no layout to read
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291, deprecated: ::a.b.c.d
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 (SIIT): ::ffff:0:a.b.c.d
+_MIDDLE_BITS = ((1 << 48) - 1) << 32  # bits 48-95: between the /48 prefix and the last 32 bits
+
+
+def _last_32_bits(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...] | None:
+    """The IPv4 addresses an IPv6 address leads to: () for a plain IPv6 address.
+
+    None for an address in a NAT64 prefix whose IPv4 address cannot be read off: in
+    64:ff9b:1::/48 the network picks the prefix length, so only with bits 48-95 all zero is the IPv4
+    address certainly the last 32 bits (the other layouts of RFC 6052 would then lead to 0.0.0.0/8).
+    """
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip.teredo is not None:
+        return ip.teredo  # (server, client): the relay goes to both
+    if ip in _NAT64_WELL_KNOWN:
+        return (_last_32_bits(ip),)
+    if ip in _NAT64_LOCAL:
+        if int(ip) & _MIDDLE_BITS:
+            return None
+        return (_last_32_bits(ip),)
+    if ip in _NAT64_RESERVED:
+        return None
+    if ip in _IPV4_COMPATIBLE or ip in _IPV4_TRANSLATED:
+        return (_last_32_bits(ip),)
+    return ()
+
+
+def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     for network in settings.WEBHOOK_ALLOWED_NETWORKS:
         if ip in ipaddress.ip_network(network, strict=False):
             return True
     return ip.is_global and not ip.is_multicast
+
+
+def address_allowed(address: str) -> bool:
+    """Public unicast addresses, and those in settings.WEBHOOK_ALLOWED_NETWORKS.
+
+    An IPv6 address that carries an IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible or -translated)
+    is allowed only when both are: 64:ff9b::a9fe:a9fe is public IPv6, and a NAT64 gateway takes it to
+    169.254.169.254. An IPv4-mapped address (::ffff:10.0.0.1) is the IPv4 address itself, so only that
+    one is checked.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _allowed(ip)
+    inner = embedded_ipv4(ip)
+    if inner is None:
+        return False  # where it leads cannot be told, so it cannot be shown to be public
+    outer = () if ip.ipv4_mapped is not None else (ip,)
+    return all(_allowed(each) for each in (*outer, *inner))
 
 
 def url_problem(url: str) -> str | None:

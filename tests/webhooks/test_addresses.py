@@ -89,3 +89,87 @@ def test_a_refused_address_is_a_failed_attempt_recorded_for_the_delivery(
     delivery = WebhookDelivery.objects.get(endpoint=itsm)
     assert delivery.status == "pending"
     assert delivery.last_error.startswith("Refused: itsm.example.com resolves to an address webhooks may not go to")
+
+
+# IPv6 addresses that lead to an IPv4 address that is not public: a NAT64 gateway, a 6to4 or Teredo relay or the
+# host's own stack takes the packets there.
+EMBEDDING_A_PRIVATE_IPV4 = [
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254, the cloud metadata address
+    "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+    "64:ff9b:1::7f00:1",  # local-use NAT64 (RFC 8215) of 127.0.0.1
+    "64:ff9b:1:ab::808:808",  # local-use NAT64 with a longer prefix: where the IPv4 address sits cannot be told
+    "64:ff9b:0:1::808:808",  # reserved space beside the NAT64 prefix: no layout to read an IPv4 address from
+    "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "2001:0:5db8:d70e:0:f227:f5ff:fffe",  # Teredo: public server 93.184.215.14, client 10.0.0.1
+    "2001:0:a00:1:0:f227:a247:28f1",  # Teredo: server 10.0.0.1, public client 93.184.215.14 (port 3544)
+    "::127.0.0.1",  # IPv4-compatible
+    "::a9fe:a9fe",  # IPv4-compatible 169.254.169.254
+    "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
+    "::ffff:0:a00:1",  # IPv4-translated 10.0.0.1
+]
+PUBLIC_IPV6 = [
+    "2606:4700:4700::1111",
+    "2001:4860:4860::8888",
+    "2a00:1450:4001:80b::200e",
+    "64:ff9b::5db8:d70e",  # NAT64 of the public 93.184.215.14
+]
+
+
+def resolving_to(address):
+    """getaddrinfo as the host name's resolver would answer with one IPv6 address."""
+    return lambda host, port, **kw: [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_A_PRIVATE_IPV4)
+def test_an_ipv6_address_that_carries_a_private_ipv4_address_is_refused_when_the_endpoint_is_saved(
+    production, db, address
+):
+    url = f"https://[{address}]/hooks"
+    assert not transport.address_allowed(address)
+    assert transport.url_problem(url)
+    with pytest.raises(ValidationError):
+        WebhookEndpoint(url=url).full_clean()
+
+
+@pytest.mark.parametrize("address", EMBEDDING_A_PRIVATE_IPV4)
+def test_a_name_that_resolves_to_an_ipv6_address_carrying_a_private_ipv4_is_refused_when_sending(
+    production, monkeypatch, address
+):
+    connected = []
+    monkeypatch.setattr(socket, "getaddrinfo", resolving_to(address))
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **kw: connected.append(a))
+    with pytest.raises(transport.Refused, match="resolves to an address webhooks may not go to"):
+        transport.post("https://itsm.example.com/hooks", b"{}", {})
+    assert connected == []
+
+
+@pytest.mark.parametrize("address", PUBLIC_IPV6)
+def test_a_public_ipv6_address_is_accepted_when_saved_and_connected_to_when_sending(
+    production, db, monkeypatch, address
+):
+    url = f"https://[{address}]/hooks"
+    assert transport.url_problem(url) is None
+    WebhookEndpoint(url=url).full_clean()
+
+    connected = []
+
+    def connect(address_and_port, *args, **kwargs):
+        connected.append(address_and_port)
+        raise ConnectionRefusedError("the test stops here")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolving_to(address))
+    monkeypatch.setattr(socket, "create_connection", connect)
+    with pytest.raises(ConnectionRefusedError):
+        transport.post("https://itsm.example.com/hooks", b"{}", {})
+    assert connected == [(address, 443)]
+
+
+def test_an_allowed_network_still_allows_its_addresses_however_they_are_written(settings):
+    settings.WEBHOOK_REQUIRE_HTTPS = True
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["10.20.0.0/16"]
+    for allowed in ("10.20.3.4", "::ffff:10.20.3.4", "64:ff9b::a14:304", "::ffff:0:a14:304"):
+        assert transport.address_allowed(allowed), allowed
+        assert transport.url_problem(f"https://[{allowed}]/" if ":" in allowed else f"https://{allowed}/") is None
+    for refused in ("10.21.3.4", "::ffff:10.21.3.4", "64:ff9b::a15:304", "2002:a15:304::1", "64:ff9b::a9fe:a9fe"):
+        assert not transport.address_allowed(refused), refused
