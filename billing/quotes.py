@@ -92,9 +92,9 @@ def licences_serving_system(customer_id: int, system_id: int, exclude_order: Acc
     )
     if exclude_order is not None and exclude_order.pk:
         live = live.exclude(pk=exclude_order.pk)
-    picked = live.values_list("interfaces__code", flat=True)
-    packaged = live.values_list("package__interfaces__code", flat=True)
-    return {code for code in (*picked, *packaged) if code}
+    # A live access's interfaces are its own, a package order's frozen when its addendum was issued: never
+    # the package as a catalogue admin may have changed it since (PACKAGE_READ_LIVE_STATES).
+    return {code for code in live.values_list("interfaces__code", flat=True) if code}
 
 
 def _with_licences_serving(

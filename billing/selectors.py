@@ -49,7 +49,8 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
 def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
     """The customer's running licences for this order's interfaces that no other live access uses."""
     # One query however many accesses the customer has: "used elsewhere" is asked of the database per
-    # licence, the way AccessOrder.requested_interfaces reads an order (a package's interfaces, or its own).
+    # licence. A live access's interfaces are its own (a package order's frozen when its addendum was
+    # issued, PACKAGE_READ_LIVE_STATES), never its package as the catalogue holds it today.
     others = AccessOrder.objects.filter(customer_id=order.customer_id, state__in=LIVE_ACCESS_STATES).exclude(
         pk=order.pk
     )
@@ -61,8 +62,7 @@ def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
             ends_on__isnull=True,
             interface__in=[i.pk for i in order.requested_interfaces()],
         )
-        .exclude(Exists(others.filter(purchase_model=AccessOrder.PurchaseModel.PACKAGE, package__interfaces=interface)))
-        .exclude(Exists(others.filter(purchase_model=AccessOrder.PurchaseModel.SINGLE, interfaces=interface)))
+        .exclude(Exists(others.filter(interfaces=interface)))
         .select_related("interface")
     )
 

@@ -139,7 +139,8 @@ class OrderForm(forms.Form):
     @classmethod
     def initial_from(cls, order: AccessOrder) -> dict:
         initial = {name: getattr(order, name) for name in ORDER_FACT_FIELDS}
-        initial["interfaces"] = list(order.interfaces.all())
+        # A package order's own interfaces are the set frozen by its addendum, not the orderer's choice.
+        initial["interfaces"] = list(order.interfaces.all()) if order.package_id is None else []
         initial["vendor_agreement_confirmed"] = order.vendor_agreement_confirmed_at is not None
         return initial
 

@@ -422,6 +422,12 @@ LIVE_ACCESS_STATES = (State.PROVISIONING, State.ACTIVE, State.CLOSURE_REQUESTED)
 # Access was established (and may have ended since): consulting and startup-package use can be recorded.
 ESTABLISHED_STATES = (State.ACTIVE, State.CLOSURE_REQUESTED, State.CLOSED, State.EMERGENCY_CLOSED)
 FINAL_STATES = (State.CLOSED, State.EMERGENCY_CLOSED, State.WITHDRAWN, State.REJECTED)
+# A package order's interfaces are the package's as it is now only while no addendum binds the order: the
+# orderer is still choosing (draft, submitted – again after a declined version), or the order ended before
+# anything was accepted. From the issue of a contract addendum on they are the set printed in that version,
+# frozen into the order's own `interfaces` (ordering.services._issue_new_version, again on each revision):
+# what the signatory accepts, whatever a catalogue admin does to the package afterwards.
+PACKAGE_READ_LIVE_STATES = (State.DRAFT, State.SUBMITTED, State.WITHDRAWN, State.REJECTED)
 
 
 def order_reference(pk: int) -> str:
@@ -633,11 +639,27 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         """The customer asked support to emergency-close, and the access still runs."""
         return self.emergency_requested_at is not None and self.state in LIVE_ACCESS_STATES
 
+    @classmethod
+    def reads_package_live(cls) -> Q:
+        """The orders whose interfaces are their package's as it is now (PACKAGE_READ_LIVE_STATES)."""
+        return Q(purchase_model=cls.PurchaseModel.PACKAGE, package__isnull=False, state__in=PACKAGE_READ_LIVE_STATES)
+
     def requested_interfaces(self) -> list[Interface]:
-        """The interfaces the external system gets: the package's, or those picked one by one."""
-        if self.purchase_model == self.PurchaseModel.PACKAGE and self.package_id:
+        """The interfaces the external system gets: those picked one by one; for a package order the package's
+        while no addendum binds it, and from the first addendum on the set frozen when the current version was
+        issued (PACKAGE_READ_LIVE_STATES). `requested_interfaces_of` says the same for many orders at once."""
+        if (
+            self.purchase_model == self.PurchaseModel.PACKAGE
+            and self.package_id
+            and self.state in PACKAGE_READ_LIVE_STATES
+        ):
             return list(self.package.interfaces.all())
         return list(self.interfaces.all())
+
+    def freeze_interfaces(self) -> None:
+        """Fix a package order's interfaces to what its package holds now, as the addendum being issued prints them."""
+        if self.purchase_model == self.PurchaseModel.PACKAGE and self.package_id:
+            self.interfaces.set(self.package.interfaces.all())
 
     # Transitions change fields only; every side effect lives in ordering/services.py.
 
@@ -741,6 +763,23 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     def emergency_close(self, *, reason: str, on: datetime.date) -> None:
         self.emergency_reason = reason
         self.closed_on = on
+
+
+def requested_interfaces_of(orders: models.QuerySet[AccessOrder], *fields: str) -> models.QuerySet:
+    """AccessOrder.requested_interfaces for many orders in one query, however many orders: each interface once
+    for each order that gets it, annotated with that order's `order_id`, in catalogue order; with `fields`,
+    plain rows `(order_id, *fields)` in no particular order (registers/access.py reads codes so)."""
+    live = AccessOrder.reads_package_live()
+    picked_or_frozen = Interface.objects.annotate(order_id=F("orders")).filter(
+        order_id__in=orders.exclude(live).values("pk")
+    )
+    from_package = Interface.objects.annotate(order_id=F("packages__accessorder")).filter(
+        order_id__in=orders.filter(live).values("pk")
+    )
+    if fields:
+        rows = ("order_id", *fields)
+        return picked_or_frozen.values_list(*rows).union(from_package.values_list(*rows), all=True)
+    return picked_or_frozen.union(from_package, all=True).order_by("kind", "name_da", "pk")
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

@@ -583,6 +583,8 @@ def order_discard(*, order: AccessOrder, actor, comment: str = "") -> AccessOrde
 
 
 def _issue_new_version(order: AccessOrder, actor) -> None:
+    # Before the quote and the document read them: this version's interfaces are what its signatory accepts.
+    order.freeze_interfaces()
     now = timezone.now()
     latest = order.addenda.order_by("-version").first()
     if latest is not None and latest.status == Addendum.Status.ISSUED:
@@ -1145,7 +1147,8 @@ def order_create_from_test_access(*, test_order: AccessOrder, actor) -> AccessOr
         "external_system": test_order.external_system,
         "purchase_model": test_order.purchase_model,
         "package": test_order.package,
-        "interfaces": list(test_order.interfaces.all()),
+        # A package order's own interfaces are the set its addendum froze: the new order takes the package.
+        "interfaces": list(test_order.interfaces.all()) if test_order.package_id is None else [],
         "environment": AccessOrder.Environment.PRODUCTION,
         "reason": AccessOrder.Reason.NEW,
         "requisition_number": test_order.requisition_number,

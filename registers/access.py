@@ -26,8 +26,12 @@ integration has no certificate in Opus Adgang: KMD agreed it with the vendor for
 (docs/domain.md, "certificate already agreed"), so its `certificates` is null, not an empty list —
 the gateway accepts the certificate it holds for that external system.
 
-Reads only, a fixed number of queries however many accesses there are: one for the orders, two for
-interfaces (single purchase, packages), one for the certificates. Rows become plain dicts and the
+Interfaces are the order's as `AccessOrder.requested_interfaces` says (ordering.models): for a package
+order the set frozen when its contract addendum was issued, never what the package holds today, so a
+catalogue admin's change to a package grants no running access anything its signatory did not accept.
+
+Reads only, a fixed number of queries however many accesses there are: one for the orders, one for their
+interfaces (`requested_interfaces_of`), one for the certificates. Rows become plain dicts and the
 JSON is written once, by the standard library's C encoder.
 """
 
@@ -45,7 +49,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from certificates.models import Certificate, CertificateBundle
-from ordering.models import AccessOrder, IntegrationPackage, State, order_reference
+from ordering.models import AccessOrder, State, order_reference, requested_interfaces_of
 
 from . import jws
 
@@ -133,24 +137,16 @@ ENTRY_FIELDS = (
     "external_system__name",
     "external_system__vendor__name",
     "external_system__vendor__cvr",
-    "package_id",
 )
 
 
 def register_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -> list[dict]:
-    """One entry per order in `orders` (already filtered to listed ones), ordered by order number. Four queries."""
+    """One entry per order in `orders` (already filtered to listed ones), ordered by order number. Three queries."""
     ids = orders.values("pk")
     window = overlap()
     interfaces: dict[int, list[str]] = {}
-    for order_id, code in AccessOrder.interfaces.through.objects.filter(accessorder_id__in=ids).values_list(
-        "accessorder_id", "interface__code"
-    ):
+    for order_id, code in requested_interfaces_of(orders, "code"):
         interfaces.setdefault(order_id, []).append(code)
-    package_interfaces: dict[int, list[str]] = {}
-    for package_id, code in IntegrationPackage.interfaces.through.objects.filter(
-        integrationpackage_id__in=orders.values("package_id")
-    ).values_list("integrationpackage_id", "interface__code"):
-        package_interfaces.setdefault(package_id, []).append(code)
 
     # The bundle a confirmed rollover replaced was superseded at the very moment its successor was
     # confirmed (certificates.services.certificate_rollover_confirm sets both from one `now`); a chain
@@ -199,7 +195,6 @@ def register_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -
         system_name,
         vendor_name,
         vendor_cvr,
-        package_id,
     ) in orders.order_by("pk").values_list(*ENTRY_FIELDS):
         ends_on = min(d for d in (closure_on, test_ends_on) if d) if closure_on or test_ends_on else None
         entries.append(
@@ -208,7 +203,7 @@ def register_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -
                 "customer": {"name": customer_name, "cvr": customer_cvr},
                 "external_system": {"id": system_id, "name": system_name},
                 "vendor": {"name": vendor_name, "cvr": vendor_cvr},
-                "interfaces": sorted(package_interfaces.get(package_id, ()) if package_id else interfaces.get(pk, ())),
+                "interfaces": sorted(interfaces.get(pk, ())),
                 "environment": environment,
                 "since": activated_on.isoformat() if activated_on else None,
                 "ends_on": ends_on.isoformat() if ends_on else None,
@@ -291,9 +286,12 @@ def access_register(
     """The register as JSON bytes: `{"generated_at", "environment", "accesses"}`, or with `since` a delta
     `{"generated_at", "environment", "since", "accesses", "removed"}` (README.md, "Access register").
 
-    The ETag is a hash of everything but `generated_at`: equal whenever the content is.
+    The ETag is a hash of everything but `generated_at`: equal whenever the content is. A `since` after `now`
+    is taken as `now` (nothing can have changed later than now): a delta of nothing but the look-back.
     """
     now = now or timezone.now()
+    if since is not None:
+        since = min(since, now)
     if since is None:
         rest = b'"environment":' + _json(environment) + b',"accesses":'
         rest += _json(register_entries(listed_orders(environment, now=now), now=now)) + b"}"

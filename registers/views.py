@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
@@ -147,6 +149,15 @@ class AccessRegisterView(APIView):
     def get_exception_handler(self):
         return _problem
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Private to the gateway, and revalidated with its ETag before each use (If-None-Match, README): so
+        # config.middleware.PrivateCacheMiddleware must not turn it into no-store, as it does for people.
+        response["Cache-Control"] = "private, no-cache"
+        response.keeps_cache_control = True
+        patch_vary_headers(response, ("Authorization",))
+        return response
+
     def perform_authentication(self, request) -> None:
         try:
             super().perform_authentication(request)
@@ -215,7 +226,7 @@ class AccessRegisterView(APIView):
                     errors={"since": _("An RFC 3339 time with its offset.")},
                 )
         register = access_register(environment, since=since)
-        headers = {"ETag": register.etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+        headers = {"ETag": register.etag}
         wanted = _etags(request.headers.get("If-None-Match", ""))
         if register.etag in wanted or "*" in wanted:
             return Response(status=304, headers=headers)
@@ -239,12 +250,28 @@ def _etags(header: str) -> set[str]:
 EARLIEST_SINCE = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
+# RFC 3339's date-time (section 5.6): full-date "T" full-time, with the offset required; "T" and "Z" in either
+# case (its note to section 5.6). datetime.fromisoformat alone takes far more of ISO 8601 (week dates, basic
+# format, a space for "T", surrounding blanks) and offset minutes past 59, which is not what the API promises.
+# fromisoformat then checks the ranges of the date and the time.
+RFC3339_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # full-date
+    r"[Tt][0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})(?:\.[0-9]+)?"  # partial-time, seconds up to a leap second's 60
+    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"  # time-offset
+)
+
+
 def _parse_rfc3339(text: str) -> datetime.datetime | None:
-    try:
-        moment = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
+    """The instant an RFC 3339 date-time names, in UTC and not before 1970; None for anything else."""
+    match = RFC3339_DATE_TIME.fullmatch(text)
+    if match is None:
         return None
-    if moment.tzinfo is None or "T" not in text.upper():
+    if match["second"] == "60":
+        # A leap second reads as the second before it: a delta from a moment earlier misses nothing.
+        text = text[: match.start("second")] + "59" + text[match.end("second") :]
+    try:
+        moment = datetime.datetime.fromisoformat(text.upper())
+    except ValueError:  # a month 13, a 31 November, an offset of 24:00
         return None
     # In UTC: the database accepts offsets of at most 15:59, RFC 3339 allows up to 23:59. A time before
     # 1970 asks for every change there is, and 1970 leaves room for the look-back (access.SINCE_MARGIN).

@@ -323,7 +323,98 @@ def test_since_outside_the_instants_python_has_is_refused(client, gateway_key, s
     assert read(client, gateway_key, since=since).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "since",
+    [
+        "2026-W48-1T00:00:00Z",  # an ISO 8601 week date
+        "20261129T020000Z",  # ISO 8601's basic format
+        "2026-11-29 02:00:00Z",  # a space for the T
+        " 2026-11-29T02:00:00Z",
+        "2026-11-29T02:00:00Z ",
+        "2026-11-29T02:00:00Z\n",
+        "2026-11-29T02:00Z",  # no seconds
+        "2026-11-29T02:00:00.Z",  # a point without a fraction
+        "2026-11-29T02:00:00+0100",  # an offset without its colon
+        "2026-11-29T02:00:00+01",
+        "2026-11-29T02:00:00+01:60",
+        "2026-11-29T02:00:00+24:00",
+        "2026-11-29T02:00:00ZZ",
+        "2026-11-29T02:00:00Z+01:00",
+        "２０２６-11-29T02:00:00Z",  # digits, but not ASCII ones
+        "2026-13-01T00:00:00Z",
+        "2026-11-31T00:00:00Z",
+        "2026-11-29T24:00:00Z",
+        "2026-11-29T23:59:61Z",
+    ],
+)
+def test_since_refuses_what_is_not_an_rfc3339_date_time(client, gateway_key, since):
+    response = read(client, gateway_key, since=since)
+
+    assert response.status_code == 400
+    assert json.loads(response.content)["errors"].keys() == {"since"}
+
+
+@pytest.mark.parametrize(
+    "since, utc",
+    [
+        ("2026-11-29T02:00:00Z", "2026-11-29T02:00:00+00:00"),
+        ("2026-11-29t02:00:00z", "2026-11-29T02:00:00+00:00"),
+        ("2026-11-29T03:00:00+01:00", "2026-11-29T02:00:00+00:00"),
+        ("2026-11-29T02:00:00.1234567Z", "2026-11-29T02:00:00.123456+00:00"),
+        ("2026-11-28T02:01:00-23:59", "2026-11-29T02:00:00+00:00"),
+        ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59+00:00"),  # a leap second: the second before it
+        ("1969-12-31T23:59:59Z", "1970-01-01T00:00:00+00:00"),  # before 1970: from 1970
+    ],
+)
+def test_since_takes_rfc3339_date_times_as_instants_in_utc(client, gateway_key, since, utc):
+    from registers.views import _parse_rfc3339
+
+    assert _parse_rfc3339(since).isoformat() == utc
+    assert read(client, gateway_key, since=since).status_code == 200
+
+
+def test_a_since_in_the_future_is_a_delta_from_now(cast, client, gateway_key):
+    make_order(cast, "active")
+
+    delta = listed(client, gateway_key, since="9999-12-31T23:59:59Z")
+
+    assert delta["since"] == delta["generated_at"]
+    assert delta["removed"] == []
+
+
+def test_since_a_second_from_now_answers_as_since_now(cast):
+    make_order(cast, "active")
+    now = timezone.now()
+
+    at_now = access_register("production", since=now, now=now)
+    a_second_later = access_register("production", since=now + datetime.timedelta(seconds=1), now=now)
+
+    assert a_second_later.body == at_now.body
+    assert json.loads(at_now.body)["since"] == json.loads(at_now.body)["generated_at"]
+
+
+def test_since_a_second_from_now_is_answered_through_the_endpoint(cast, client, gateway_key):
+    make_order(cast, "active")
+    soon = (timezone.now() + datetime.timedelta(seconds=1)).astimezone(datetime.UTC)
+
+    assert read(client, gateway_key, since=soon.isoformat()).status_code == 200
+    assert read(client, gateway_key, since=soon.strftime("%Y-%m-%dT%H:%M:%SZ")).status_code == 200
+
+
 # --- Signature, ETag, keys --------------------------------------------------------------------------
+
+
+def test_the_register_may_be_kept_privately_but_only_after_asking_again(cast, client, gateway_key):
+    make_order(cast, "active")
+
+    first = read(client, gateway_key)
+    again = read(client, gateway_key, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.status_code == 200 and again.status_code == 304
+    for response in (first, again):
+        assert response["Cache-Control"] == "private, no-cache"
+        assert "Authorization" in response["Vary"]
+        assert response["ETag"] == first["ETag"]
 
 
 def test_the_signature_verifies_with_the_published_key(cast, client, gateway_key):
