@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -76,3 +79,14 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_labels(self) -> list[str]:
+        """The scopes as their owner reads them, in the reader's language."""
+        labels = dict(self.Scope.choices)
+        return [str(labels.get(scope, scope)) for scope in self.scopes]
+
+    @property
+    def last_day(self):
+        """The last day the token works, as chosen on the profile page: it expires at the midnight after it."""
+        return timezone.localdate(self.expires_at - timedelta(microseconds=1))

@@ -3,6 +3,9 @@
 Django's own expiry (SESSION_COOKIE_AGE, set to the absolute lifetime) removes the cookie and the
 stored session, but silently: the user would land on the login page not knowing why. So the two
 limits are checked here, where the session still exists, and the user is told.
+
+Not for the paths programs call (the API, /.well-known/): a program authenticates with its token, so a
+browser's stale session must not log it out, and its calls must not keep the browser's session alive.
 """
 
 from collections.abc import Callable
@@ -12,11 +15,19 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 LOGGED_IN_AT = "logged_in_at"
 LAST_SEEN_AT = "last_seen_at"
+WELL_KNOWN = "/.well-known/"  # RFC 8615: fixed by the standard, not by our URLconf
+
+
+def machine_paths() -> tuple[str, ...]:
+    """The path prefixes (as request.path_info) that programs call: where the API is mounted, and /.well-known/."""
+    api_root = reverse("api:schema").removeprefix(get_script_prefix()).partition("/")[0]
+    return (f"/{api_root}/", WELL_KNOWN)
 
 
 def stamp_login(request: HttpRequest) -> None:
@@ -29,8 +40,13 @@ def stamp_login(request: HttpRequest) -> None:
 class SessionLifetimeMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self._machine_paths: tuple[str, ...] | None = None  # found at the first request, once the URLconf loads
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._machine_paths is None:
+            self._machine_paths = machine_paths()
+        if request.path_info.startswith(self._machine_paths):
+            return self.get_response(request)
         if request.user.is_authenticated:
             session = request.session
             now = timezone.now().timestamp()

@@ -11,9 +11,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import Invalid, NotPermitted
 
@@ -55,6 +57,8 @@ def token_create(
         raise Invalid(message, errors={"expires_at": message})
     key = _new_key()
     with transaction.atomic():
+        if kind == ApiToken.Kind.PERSONAL:
+            _check_room_for_one_more(user, now)
         token = ApiToken.objects.create(
             kind=kind,
             user=user,
@@ -65,6 +69,28 @@ def token_create(
             expires_at=expires_at,
         )
     return token, key
+
+
+def _check_room_for_one_more(user: User, now: datetime) -> None:
+    """At most API_TOKENS_PER_USER live personal tokens: each has its own rate limit, so more tokens, more requests.
+
+    The user's row is locked first, so two tokens made at once cannot both take the last place.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    live = ApiToken.objects.filter(
+        user=user, kind=ApiToken.Kind.PERSONAL, revoked_at__isnull=True, expires_at__gt=now
+    ).count()
+    if live >= settings.API_TOKENS_PER_USER:
+        raise Invalid(
+            ngettext(
+                "You already have %(count)d active API token, the most one user may have. "
+                "Revoke it if you no longer use it, then make the new one.",
+                "You already have %(count)d active API tokens, the most one user may have. "
+                "Revoke a token you no longer use, then make the new one.",
+                live,
+            )
+            % {"count": live}
+        )
 
 
 def token_for_key(key: str, *, now: datetime | None = None) -> ApiToken | None:

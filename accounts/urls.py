@@ -6,6 +6,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
-    path("profile/tokens/new/", views.token_created, name="token_created"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
 ]

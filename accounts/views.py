@@ -1,11 +1,11 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
 from core.errors import Refusal
 from core.form_tokens import Outcome, submit_once
@@ -14,9 +14,6 @@ from core.http import show_refusal
 from .forms import ApiTokenForm
 from .models import ApiToken
 from .tokens import token_create, token_revoke
-
-# The new token's secret waits here for the one page that shows it, which takes it out again.
-NEW_SECRET = "api_token_secret"  # noqa: S105  (a session key, not a secret)
 
 
 def locked_out(request: HttpRequest, original_response: HttpResponse | None = None, credentials=None) -> HttpResponse:
@@ -37,21 +34,37 @@ def profile(request: HttpRequest) -> HttpResponse:
     """The user's own page: who they are, and their API tokens (made here, shown once, revoked here)."""
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        made: dict = {}
 
         def create() -> Outcome:
-            _token, secret = token_create(
+            made["token"], made["secret"] = token_create(
                 user=request.user,
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 expires_at=form.expires_at(),
             )
-            request.session[NEW_SECRET] = secret
-            return Outcome(reverse("accounts:token_created"), _("The API token was made."))
+            return Outcome(reverse("accounts:profile"), _("The API token was made."))
 
         try:
-            return submit_once(request, create)
+            response = submit_once(request, create)
         except Refusal as refusal:
             show_refusal(request, refusal, form=form, action="api_token_create")
+        else:
+            # `made` may hold a token of an attempt rolled back (a deadlock) before another request claimed the form.
+            if not made or not ApiToken.objects.filter(pk=made["token"].pk).exists():
+                # The form was sent before (a double click, a reload): that made the token and showed its secret.
+                messages.info(
+                    request,
+                    _(
+                        "This form was sent before, and the token was made then. Its secret was shown once, at "
+                        "that time, and cannot be shown again. If you did not copy it, revoke the token and make "
+                        "a new one."
+                    ),
+                )
+                return response
+            # The secret is in this answer and nowhere else: not in the session, not behind a second address.
+            # It is not cached either: PrivateCacheMiddleware makes a logged-in user's answer "no-store".
+            return render(request, "accounts/token_created.html", made)
     tokens = ApiToken.objects.filter(user=request.user, kind=ApiToken.Kind.PERSONAL).order_by("-created_at", "-pk")
     return render(
         request,
@@ -59,17 +72,6 @@ def profile(request: HttpRequest) -> HttpResponse:
         {"form": form, "tokens": tokens, "api_docs": reverse("api:docs"), "now": timezone.now()},
         status=400 if request.method == "POST" else 200,
     )
-
-
-@login_required
-@require_GET
-def token_created(request: HttpRequest) -> HttpResponse:
-    """The new token's secret, once: taken out of the session as it is shown, kept nowhere after."""
-    secret = request.session.pop(NEW_SECRET, None)
-    if secret is None:
-        return redirect("accounts:profile")
-    token = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-pk").first()
-    return render(request, "accounts/token_created.html", {"secret": secret, "token": token})
 
 
 @login_required

@@ -12,7 +12,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
-from accounts.tokens import token_for_key
+from accounts.tokens import PREFIX_SHOWN, token_for_key
+from core.security import SecurityEvent, security_event
+
+from .throttling import InvalidTokenThrottle
 
 KEYWORD = "Bearer"
 
@@ -30,8 +33,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         keyword, _sep, key = header.partition(" ")
         if keyword.lower() != KEYWORD.lower():
             return None
-        token = token_for_key(key.strip())
+        key = key.strip()
+        token = token_for_key(key)
         if token is None:
+            # Past the address's allowance: 429, and no log line (a flood writes at most the allowance's lines).
+            InvalidTokenThrottle().count(request)
+            # Its first characters only, as the profile shows them: enough to find the token, never the secret.
+            security_event(request._request, SecurityEvent.API_TOKEN_INVALID, token_prefix=key[:PREFIX_SHOWN])
             raise exceptions.AuthenticationFailed(
                 _("The API token is unknown, expired or revoked. Make a new one on your profile page.")
             )

@@ -10,12 +10,24 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions
 
 from accounts.models import ApiToken
+from core.security import SecurityEvent, security_event
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def scope_needed(method: str) -> str:
     return ApiToken.Scope.READ if method in READ_METHODS else ApiToken.Scope.ORDER
+
+
+def token_details(token: ApiToken | None) -> dict:
+    """What the security log says about the token of a request: its id and first characters, never the secret."""
+    if not isinstance(token, ApiToken):
+        return {}
+    return {"token": token.pk, "token_prefix": token.prefix}
+
+
+def _log_refusal(request, token: ApiToken, **details) -> None:
+    security_event(request._request, SecurityEvent.API_TOKEN_NOT_ALLOWED, **token_details(token), **details)
 
 
 class PersonalTokenWithScope(permissions.BasePermission):
@@ -26,9 +38,11 @@ class PersonalTokenWithScope(permissions.BasePermission):
                 _("Send a personal API token as “Authorization: Bearer <token>”. Make one on your profile page.")
             )
         if token.kind != ApiToken.Kind.PERSONAL:
+            _log_refusal(request, token, reason="gateway token")
             raise exceptions.PermissionDenied(_("A gateway token can only read the access register."))
         scope = scope_needed(request.method)
         if scope not in token.scopes:
+            _log_refusal(request, token, reason="scope missing", scope=scope)
             raise exceptions.PermissionDenied(
                 _("This token does not have the scope “%(scope)s”. Make a token with that scope on your profile page.")
                 % {"scope": scope}

@@ -1,21 +1,29 @@
 """Every error the API answers is an RFC 9457 problem (`application/problem+json`), built here.
 
 Refusals from the services (`core.errors`) keep their sentence as `detail` (core/problems.py); DRF's
-own errors (401, 403, 404, 405, 415, 429, a body that is not valid) get a sentence of the same kind,
-in the language the request asked for (api/views.py). Field errors go in `errors`, as forms show them.
+own errors (401, 403, 404, 405, 415, 429, a body that is not valid) and Django's body too large (413)
+get a sentence of the same kind, in the language the request asked for (api/views.py). Field errors
+go in `errors`, as forms show them.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
-from core.errors import NotPermitted, Refusal
+from core.errors import Invalid, NotPermitted, Refusal
 from core.problems import PROBLEM_CONTENT_TYPE, problem_body, refusal_problem
 from core.security import NotVisible, SecurityEvent, security_event
+
+from .parsers import TOO_DEEP
+from .permissions import token_details
+from .throttling import TooManyInvalidTokens
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -72,22 +80,50 @@ def not_found() -> Response:
     )
 
 
+def malformed(request, exc: exceptions.ParseError) -> Response:
+    """400 for a body its parser could not read, saying what is wrong for the content type that was sent."""
+    content_type = (getattr(request, "content_type", "") or "").partition(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        detail = _(
+            "The body could not be read as multipart/form-data. Send the file as a multipart form, with the "
+            "boundary in Content-Type (multipart/form-data; boundary=…), as an HTTP library does for a file upload."
+        )
+    elif exc.get_codes() == TOO_DEEP:
+        detail = _("The JSON is nested too deeply to be read. Send the fields the operation describes.")
+    else:
+        detail = _("The body could not be read. Send valid JSON.")
+    return problem(400, code="malformed", title=_("Malformed request"), detail=detail)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: any refusal or DRF error as a problem; anything else is a bug (500)."""
     request = context.get("request")
     django_request = getattr(request, "_request", request)
+    token = token_details(getattr(request, "auth", None))
     if isinstance(exc, Refusal):
         if isinstance(exc, NotPermitted):
-            security_event(django_request, SecurityEvent.ACTION_REFUSED, reason=exc.message)
+            security_event(django_request, SecurityEvent.ACTION_REFUSED, reason=exc.message, **token)
+        if isinstance(exc, Invalid) and exc.errors:
+            # The service's sentence points at a form ("the fields marked below"); a program reads `errors`.
+            return invalid(exc.errors)
         body = refusal_problem(exc)
         return Response(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, Http404):
         if isinstance(exc, NotVisible):
-            security_event(django_request, SecurityEvent.OTHER_CUSTOMERS_OBJECT, object=exc.kind, id=exc.pk, via="api")
+            security_event(
+                django_request, SecurityEvent.OTHER_CUSTOMERS_OBJECT, object=exc.kind, id=exc.pk, via="api", **token
+            )
         return not_found()
     if isinstance(exc, DjangoPermissionDenied):
-        security_event(django_request, SecurityEvent.ACTION_REFUSED, reason=str(exc) or "permission denied")
+        security_event(django_request, SecurityEvent.ACTION_REFUSED, reason=str(exc) or "permission denied", **token)
         return problem(403, code="not_permitted", title=_("Not permitted"), detail=str(exc) or None)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own answer would be its HTML 400 page. (A file upload is not counted here: the certificate
+        # upload reads its file up to its own cap and says so in its findings.)
+        detail = _("The body is too large: at most %(size)s, files apart. Send less.") % {
+            "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        }
+        return problem(413, code="too_large", title=_("Request too large"), detail=detail)
     if not isinstance(exc, exceptions.APIException):
         return None
     headers = {}
@@ -101,7 +137,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.Throttled):
         wait = max(1, int(exc.wait or 1))
         headers["Retry-After"] = str(wait)
-        detail = _("Too many requests with this token. Try again in %(seconds)d seconds.") % {"seconds": wait}
+        if isinstance(exc, TooManyInvalidTokens):
+            detail = _(
+                "Too many requests with an unknown, expired or revoked token from your address. "
+                "Try again in %(seconds)d seconds, with a valid token."
+            ) % {"seconds": wait}
+        else:
+            detail = _("Too many requests with this token. Try again in %(seconds)d seconds.") % {"seconds": wait}
         return problem(429, code="too_many_requests", title=_("Too many requests"), detail=detail, headers=headers)
     if isinstance(exc, exceptions.MethodNotAllowed):
         view = context.get("view")
@@ -118,6 +160,5 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = _("This operation answers in JSON; accept application/json.")
         return problem(406, code="not_acceptable", title=_("Not acceptable"), detail=detail)
     if isinstance(exc, exceptions.ParseError):
-        detail = _("The body could not be read. Send valid JSON.")
-        return problem(400, code="malformed", title=_("Malformed request"), detail=detail)
+        return malformed(request, exc)
     return problem(exc.status_code, code=exc.default_code, title=str(exc.default_detail), detail=_flatten(exc.detail))

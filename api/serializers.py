@@ -143,6 +143,8 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class EventSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display")
+    # As the order page shows it: the dated line the app wrote at its top in the reader's language.
+    comment = serializers.CharField(source="comment_for_reader")
     actor = serializers.SerializerMethodField()
     actor_role_label = serializers.CharField(source="get_actor_role_display")
 

@@ -1,7 +1,6 @@
 """The machine interface under /api/: the versioned REST API, its OpenAPI schema and documentation."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from . import views
@@ -30,10 +29,10 @@ v1 = [
 
 urlpatterns = [
     # The schema and its documentation are public: they describe the API, they open nothing.
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path("schema/", views.SchemaView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
+        views.SchemaDocsView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
         name="docs",
     ),
     path("v1/", include(v1)),

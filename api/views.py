@@ -26,9 +26,10 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import renderers
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.roles import can_see_orders
@@ -49,6 +50,7 @@ from ordering.transitions import TRANSITIONS
 from . import serializers as s
 from .authentication import BearerTokenAuthentication
 from .pagination import Pagination
+from .parsers import JSONParser
 from .permissions import PersonalTokenWithScope
 from .problems import ProblemSerializer, field_errors, invalid, problem
 from .throttling import TokenRateThrottle
@@ -102,7 +104,8 @@ PROBLEMS = {
         (404, "No such object, or another customer's."),
         (409, "Not possible in the order's current state."),
         (412, "The order changed since `expected_state`."),
-        (429, "Too many requests with this token; see Retry-After."),
+        (413, "The body is larger than the server takes (files apart)."),
+        (429, "Too many requests with this token, or with refused tokens from this address; see Retry-After."),
     ]
 }
 
@@ -112,10 +115,32 @@ def problems(*statuses: int) -> dict:
 
 
 READ_PROBLEMS = problems(400, 401, 403, 404, 429)
-WRITE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 429)
+WRITE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 413, 429)
 
 
-class ApiView(GenericAPIView):
+class AnswersOptionsWithAllow:
+    """OPTIONS answers what the address takes, in `Allow` (DRF adds it to every answer), and nothing more.
+
+    DRF's own answer describes the POST body from a `serializer_class` these views need not have, and renders
+    it with the view's renderer, which for the documentation page is a template that cannot: both were 500s.
+    The schema (/api/schema/) is where bodies are described.
+    """
+
+    def options(self, request, *args, **kwargs) -> HttpResponse:
+        response = HttpResponse(status=200)
+        del response["Content-Type"]
+        return response
+
+
+class SchemaView(AnswersOptionsWithAllow, SpectacularAPIView):
+    pass
+
+
+class SchemaDocsView(AnswersOptionsWithAllow, SpectacularSwaggerSplitView):
+    pass
+
+
+class ApiView(AnswersOptionsWithAllow, GenericAPIView):
     """Bearer tokens only, the scope the method needs, a rate per token, problems for errors, ETags on reads."""
 
     authentication_classes = [BearerTokenAuthentication]
@@ -273,8 +298,6 @@ ORDER_FILTERS = [
 
 
 class OrderList(ApiView):
-    parser_classes = [JSONParser]
-
     @extend_schema(
         operation_id="orders_list",
         tags=["orders"],

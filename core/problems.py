@@ -53,5 +53,7 @@ def refusal_problem(refusal: Refusal) -> dict:
         (facts for kind, facts in _kinds().items() if isinstance(refusal, kind)),
         (400, "refused", _("Refused")),
     )
-    extra = {"errors": refusal.errors} if refusal.errors else {}
+    # A 400 always names what is wrong: its fields, or the whole request ("") when no field is to blame.
+    errors = refusal.errors or ({"": refusal.message} if isinstance(refusal, Invalid) else {})
+    extra = {"errors": errors} if errors else {}
     return problem_body(status, code=code, title=title, detail=refusal.message, **extra)

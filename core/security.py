@@ -1,7 +1,7 @@
 """The security log: one JSON object per line for each event an operator may need to look into.
 
 Failed logins, lockouts, refused admin logins, CSRF failures, actions a user's role does not allow,
-and attempts to open another customer's object. `security_event()` is the one way to write it;
+attempts to open another customer's object, and API tokens refused. `security_event()` is the one way to write it;
 settings.LOGGING sends the `security` logger through `config.logs.JsonLinesFormatter` whatever
 LOG_FORMAT says.
 """
@@ -23,6 +23,10 @@ class SecurityEvent(StrEnum):
     CSRF_FAILURE = "csrf_failure"
     ACTION_REFUSED = "action_refused"
     OTHER_CUSTOMERS_OBJECT = "other_customers_object"
+    # The API (api/): a token that is unknown, expired or revoked (401; only its first characters are logged),
+    # and a live token used where it may not be (403: a scope it lacks, a gateway token on personal endpoints).
+    API_TOKEN_INVALID = "api_token_invalid"  # noqa: S105  (event names, not secrets)
+    API_TOKEN_NOT_ALLOWED = "api_token_not_allowed"  # noqa: S105
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -279,3 +279,21 @@ def test_a_required_reason_is_named_as_the_page_names_it(cast, order_in, api):
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"comment"}
     assert AccessOrder.objects.get(pk=order.pk).state == "submitted"
+
+
+def test_the_history_shows_the_dated_line_in_the_readers_language_as_the_page_does(cast, order_in, api):
+    import datetime
+
+    from django.utils import translation
+
+    from ordering import services
+
+    order = order_in("active")
+    on = datetime.date(2099, 12, 31)
+    with translation.override("da"):  # written by a Danish account manager
+        services.order_schedule_closure(order=order, actor=cast.am_a, on=on, comment="Lukkes ved årsskiftet.")
+    english = api("orderer_a", Accept_Language="en").get(f"/api/v1/orders/{order.pk}/").json()["history"][-1]
+    danish = api("orderer_a").get(f"/api/v1/orders/{order.pk}/").json()["history"][-1]
+    assert english["comment"] == "Access ends on 31/12/2099.\nLukkes ved årsskiftet."
+    assert danish["comment"] == "Adgangen lukker den 31.12.2099.\nLukkes ved årsskiftet."
+    assert AuditEvent.objects.get(order=order, seq=english["seq"]).comment == danish["comment"]  # kept as written

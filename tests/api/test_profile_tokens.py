@@ -43,24 +43,64 @@ def test_the_profile_needs_login(client):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
+def secret_on(page: str) -> str:
+    return page.split('id="api-token-secret"')[1].split(">", 1)[1].split("</textarea>")[0]
+
+
 def test_a_new_tokens_secret_is_shown_once_and_only_its_hash_is_kept(cast, client):
     client.force_login(cast.orderer_a)
     response = new_token(client)
-    assert response.status_code == 302 and response["Location"] == "/profile/tokens/new/"
-    shown = client.get(response["Location"]).content.decode()
-    secret = shown.split('id="api-token-secret" type="text" readonly value="')[1].split('"')[0]
+    # The answer to the form itself shows the secret: it never waits anywhere for a second request.
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    secret = secret_on(page)
     assert secret.startswith("oa_") and len(secret) == 43
+    assert page.count(secret) == 1
     token = ApiToken.objects.get(user=cast.orderer_a)
     assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert (token.name, token.scopes, token.kind) == ("Lønsystemets integration", ["order", "read"], "personal")
     assert token.expires_at.date() >= timezone.localdate() + timedelta(days=30)
-    # Once: the page again shows no secret, and nothing stored holds it (not even the session).
-    again = client.get("/profile/tokens/new/")
-    assert again.status_code == 302 and again["Location"] == PROFILE
+    # Nothing stored holds it: no session, not the token's row.
+    assert Session.objects.exists()
     assert all(secret not in str(s.get_decoded()) for s in Session.objects.all())
     assert secret not in str(ApiToken.objects.filter(pk=token.pk).values().get())
+    # Nor the profile page afterwards.
+    assert secret not in client.get(PROFILE).content.decode()
     # And it works, as its user.
     assert bearer(secret).get("/api/v1/orders/").status_code == 200
+
+
+def test_sending_the_same_form_again_makes_no_second_token_and_shows_no_secret(cast, client, settings):
+    from core.form_tokens import form_token_issue
+
+    client.force_login(cast.orderer_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    form_token = form_token_issue(cast.orderer_a.pk)
+    first = new_token(client, form_token=form_token)
+    secret = secret_on(first.content.decode())
+    again = new_token(client, form_token=form_token)
+    assert ApiToken.objects.filter(user=cast.orderer_a).count() == 1
+    assert again.status_code == 302 and again["Location"] == PROFILE
+    profile = client.get(PROFILE).content.decode()
+    assert secret not in again.content.decode() and secret not in profile
+    assert "This form was sent before, and the token was made then. Its secret was shown once" in profile
+    assert all(secret not in str(s.get_decoded()) for s in Session.objects.all())
+
+
+def test_two_tabs_each_show_the_token_they_made(cast, client):
+    client.force_login(cast.orderer_a)
+    first = secret_on(new_token(client, name="Første").content.decode())
+    second = secret_on(new_token(client, name="Anden").content.decode())
+    assert first != second
+    assert token_for_key(first).name == "Første" and token_for_key(second).name == "Anden"
+
+
+def test_the_created_page_is_no_longer_an_address_of_its_own(cast, client):
+    from django.urls import NoReverseMatch
+
+    with pytest.raises(NoReverseMatch):
+        reverse("accounts:token_created")
 
 
 def test_the_token_works_through_its_last_day_and_expires_at_the_midnight_after_it(cast, client):
@@ -160,3 +200,22 @@ def test_the_admin_lists_every_token_can_revoke_and_never_shows_the_hash(cast, c
     client.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_the_token_list_says_scopes_in_words_and_the_last_day_as_chosen(cast, client):
+    from django.utils.translation import override
+
+    from accounts.models import ApiToken
+
+    client.force_login(cast.orderer_a)
+    last_day = timezone.localdate() + timedelta(days=30)
+    client.post(PROFILE, {"name": "ITSM", "scopes": ["read", "order"], "last_day": last_day.strftime("%d.%m.%Y")})
+    token = ApiToken.objects.get(user=cast.orderer_a)
+    assert token.last_day == last_day
+    assert timezone.localdate(token.expires_at) == last_day + timedelta(days=1)  # the midnight after it
+
+    page = client.get(PROFILE).content.decode()
+    with override("da"):
+        labels = [str(label) for label in (ApiToken.Scope.ORDER.label, ApiToken.Scope.READ.label)]
+    assert ", ".join(labels) in page and "order, read" not in page
+    assert last_day.strftime("%d.%m.%Y") in page
