@@ -308,7 +308,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],  # DRF's, without its 500s (api/parsers.py)
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -329,10 +329,21 @@ REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.problems.exception_handler"
 # Without a token DRF's request.user is Django's AnonymousUser (None broke the middleware that asks
 # request.user.is_authenticated, e.g. config.middleware.PrivateCacheMiddleware, on /api/schema/).
 REST_FRAMEWORK["UNAUTHENTICATED_USER"] = "django.contrib.auth.models.AnonymousUser"
-API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "120/min")
-_count, _slash, _period = API_THROTTLE_RATE.partition("/")
-if not (_count.isdigit() and int(_count) > 0 and _period in {"s", "sec", "m", "min", "h", "hour", "d", "day"}):
-    raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 120/min or 5000/hour, not {API_THROTTLE_RATE!r}.")
+
+
+def env_rate(name: str, default: str) -> str:
+    rate = os.environ.get(name, default)
+    count, _slash, period = rate.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period in {"s", "sec", "m", "min", "h", "hour", "d", "day"}):
+        raise ImproperlyConfigured(f"{name} must look like 120/min or 5000/hour, not {rate!r}.")
+    return rate
+
+
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "120/min")
+# Requests with an unknown, expired or revoked token, per client address: past this they are answered 429.
+API_INVALID_TOKEN_RATE = env_rate("API_INVALID_TOKEN_RATE", "20/min")
+# Live (unrevoked, unexpired) personal tokens a user may have at once: each token has its own rate limit.
+API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "10"))
 API_THROTTLE_REDIS_URL = os.environ.get("API_THROTTLE_REDIS_URL", "")
 API_THROTTLE_CACHE = "api-throttle"
 CACHES = {

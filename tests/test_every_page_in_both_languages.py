@@ -90,7 +90,6 @@ NOT_PAGES = {
     "access_register_keys": "JSON: the access register's public signing keys",
     "registers:controller_register_csv": "a CSV download",
     "registers:controller_register_pdf": "a PDF download",
-    "accounts:token_created": "shown once, right after a token is made (a POST on the profile page); else a redirect",
     "admin:logout": "POST only: logging out of the admin",
     "admin:jsi18n": "JavaScript: the admin's catalogue for its scripts",
     "admin:autocomplete": "JSON for the admin's autocomplete fields",
