@@ -14,7 +14,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from accounts.models import ApiToken
-from accounts.tokens import token_for_key
+from accounts.tokens import PREFIX_SHOWN, token_for_key
+from core.security import SecurityEvent, security_event
 
 KEYWORD = "Bearer"
 
@@ -39,6 +40,8 @@ class GatewayTokenAuthentication(authentication.BaseAuthentication):
             return None
         token = token_for_key(key.strip())
         if token is None:
+            # As the API logs it (api/authentication.py): the first characters only, never the secret.
+            security_event(request._request, SecurityEvent.API_TOKEN_INVALID, token_prefix=key.strip()[:PREFIX_SHOWN])
             raise exceptions.AuthenticationFailed(_("The token is unknown, expired or revoked."))
         return (Gateway() if token.kind == ApiToken.Kind.GATEWAY else token.user), token
 
@@ -53,7 +56,16 @@ class ReadsAccessRegister(permissions.BasePermission):
         token = request.auth
         if not isinstance(token, ApiToken):
             return False  # DRF answers 401: no credentials were given
-        return token.kind == ApiToken.Kind.GATEWAY and ApiToken.Scope.REGISTER in token.scopes
+        if token.kind == ApiToken.Kind.GATEWAY and ApiToken.Scope.REGISTER in token.scopes:
+            return True
+        security_event(
+            request._request,
+            SecurityEvent.API_TOKEN_NOT_ALLOWED,
+            token=token.pk,
+            token_prefix=token.prefix,
+            reason="not a gateway token",
+        )
+        return False
 
 
 class GatewayTokenScheme(OpenApiAuthenticationExtension):

@@ -89,3 +89,30 @@ def test_a_valid_token_used_as_allowed_writes_no_line(cast, order_in, security_l
     order = order_in("draft")
     assert client_with(make_token(cast.orderer_a)).get(f"/api/v1/orders/{order.pk}/").status_code == 200
     assert security_log() == []
+
+
+REGISTER = "/api/v1/access-register?environment=production"
+
+
+def test_an_unknown_token_on_the_access_register_is_logged_by_its_first_characters_only(
+    cast, security_log, every_log_line
+):
+    secret = "oa_" + "g" * 40
+    assert client_with(secret).get(REGISTER).status_code == 401
+    [line] = security_log("api_token_invalid")
+    assert line["token_prefix"] == secret[:PREFIX_SHOWN] and line["path"] == "/api/v1/access-register"
+    assert secret not in str(security_log()) and secret not in every_log_line()
+
+
+def test_a_personal_token_on_the_access_register_is_logged_with_its_id_and_prefix(cast, security_log, every_log_line):
+    secret = make_token(cast.support)
+    token = ApiToken.objects.get(user=cast.support)
+    assert client_with(secret).get(REGISTER).status_code == 403
+    [line] = security_log("api_token_not_allowed")
+    assert (line["token"], line["token_prefix"]) == (token.pk, token.prefix)
+    assert secret not in str(security_log()) and secret not in every_log_line()
+
+
+def test_the_gateway_reading_the_register_writes_no_line(cast, gateway_token, security_log):
+    assert client_with(gateway_token).get(REGISTER).status_code == 200
+    assert security_log() == []
