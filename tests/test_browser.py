@@ -140,9 +140,13 @@ def test_on_a_phone_pages_fit_the_screen_and_the_menu_opens_and_logs_out(live_se
     def visible(username: str, state: str) -> int:
         return orders_visible_to(User.objects.get(username=username)).filter(state=state).first().pk
 
+    customer = User.objects.get(username="bestiller").memberships.first().customer_id
+    register = f"/customers/{customer}/register/"
     pages = {
-        "bestiller": ["/", "/orders/", f"/orders/{visible('bestiller', 'active')}/", "/invoices/"],
-        "kundeansvarlig": ["/", "/orders/", f"/orders/{visible('kundeansvarlig', 'submitted')}/", "/invoices/"],
+        "bestiller": ["/", "/orders/", f"/orders/{visible('bestiller', 'active')}/", "/invoices/", "/profile/"]
+        + ["/registers/", register],
+        "kundeansvarlig": ["/", "/orders/", f"/orders/{visible('kundeansvarlig', 'submitted')}/", "/invoices/"]
+        + ["/registers/", register],
     }
     page = browser_page
     for width, height in ((390, 844), (1366, 900)):
@@ -169,4 +173,38 @@ def test_on_a_phone_pages_fit_the_screen_and_the_menu_opens_and_logs_out(live_se
                 page.wait_for_url(f"{live_server.url}/login/*")
                 page.goto(f"{live_server.url}/")
                 assert "/login/" in page.url
+    connections.close_all()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_making_and_revoking_an_api_token_fits_a_phone_and_a_laptop(cast, live_server, browser_page):
+    from accounts.models import ApiToken
+
+    page = browser_page
+    for width, height in ((390, 844), (1366, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", "orderer_a")
+        page.fill("#id_password", "a-long-test-password")
+        page.click("button[type=submit].button-primary")
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/profile/")
+        assert_no_wider_than_viewport(page)
+        assert_no_axe_violations(page)
+        page.fill("#id_name", f"ITSM {width}")
+        page.check("input[name=scopes][value=read]")
+        page.click("main form button[type=submit].button-primary")
+        page.wait_for_selector("#api-token-secret")
+        secret = page.input_value("#api-token-secret")
+        assert secret.startswith("oa_")
+        # The whole secret is in view, wrapped if need be, not cut off by its field.
+        box = page.eval_on_selector("#api-token-secret", "e => [e.scrollWidth, e.clientWidth]")
+        assert box[0] <= box[1], box
+        assert_no_wider_than_viewport(page)
+        assert_no_axe_violations(page)
+        token = ApiToken.objects.get(name=f"ITSM {width}")
+        page.goto(f"{live_server.url}/profile/tokens/{token.pk}/revoke/")
+        assert_no_wider_than_viewport(page)
+        assert_no_axe_violations(page)
     connections.close_all()
