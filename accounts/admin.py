@@ -4,8 +4,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdmin, TranslatedPermissionsMixin
 from core.errors import Refusal
@@ -59,10 +59,22 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         "expires_at",
         "last_used_at",
         "revoked_at",
+        "revoked_by",
     )
     list_filter = ("kind", "revoked_at")
     search_fields = ("name", "prefix", "user__username")
-    fields = ("name", "prefix", "kind", "user", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    fields = (
+        "name",
+        "prefix",
+        "kind",
+        "user",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    )
     readonly_fields = fields
     actions = ["revoke"]
 
@@ -76,11 +88,16 @@ class ApiTokenAdmin(ReadOnlyAdmin):
             try:
                 token_revoke(token=token, actor=request.user)
             except Refusal as refusal:
-                self.message_user(request, refusal.message, messages.ERROR)
-                return
+                # One refused token does not stop the rest: each refusal is shown, naming its token.
+                self.message_user(request, f"{token}: {refusal.message}", messages.ERROR)
+                continue
+            # Who revoked which token, in the admin's history beside its other changes.
+            self.log_change(request, token, gettext("Revoked."))
             revoked += 1
-        self.message_user(
-            request,
-            ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", revoked) % {"count": revoked},
-            messages.SUCCESS,
-        )
+        if revoked:
+            self.message_user(
+                request,
+                ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", revoked)
+                % {"count": revoked},
+                messages.SUCCESS,
+            )

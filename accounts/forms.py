@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken
-from .tokens import MAX_LIFETIME
+from .tokens import last_day_problem
 
 DEFAULT_LIFETIME_DAYS = 90
 
@@ -51,12 +51,7 @@ class ApiTokenForm(forms.Form):
 
     def clean_last_day(self) -> datetime.date:
         last_day = self.cleaned_data["last_day"]
-        today = timezone.localdate()
-        if not today <= last_day <= today + MAX_LIFETIME - datetime.timedelta(days=1):
-            raise forms.ValidationError(_("A token expires after today and at most a year from now."))
+        problem = last_day_problem(last_day, timezone.localdate())
+        if problem:
+            raise forms.ValidationError(problem)
         return last_day
-
-    def expires_at(self) -> datetime.datetime:
-        """The token works through its last day, Copenhagen time: it expires at the midnight after it."""
-        after = self.cleaned_data["last_day"] + datetime.timedelta(days=1)
-        return timezone.make_aware(datetime.datetime.combine(after, datetime.time.min))

@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.errors import Invalid, NotPermitted
+from core.security import SecurityEvent, security_event_by
 
 from .models import ApiToken, User
 from .roles import is_catalogue_admin
 
 TOKEN_PREFIX = "oa_"  # noqa: S105  (a marker that says what the secret is, not a secret)
 PREFIX_SHOWN = 10  # "oa_" and 7 random characters: enough to tell one's tokens apart, useless to guess
-MAX_LIFETIME = timedelta(days=366)
+LONGEST_DAYS = 365  # the last day a token may work through: at most this many days after today
 
 
 def _digest(key: str) -> str:
@@ -35,15 +38,34 @@ def _new_key() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(30)
 
 
+def last_day_problem(last_day: date, today: date) -> str | None:
+    """Why a token may not work through `last_day`, or None: from today through a year from today, in days.
+
+    Days, not hours: the profile's form and the services count alike whatever the clock does (summer time).
+    """
+    if not today <= last_day <= today + timedelta(days=LONGEST_DAYS):
+        return _("A token expires after today and at most a year from now.")
+    return None
+
+
+def expires_at_for(last_day: date) -> datetime:
+    """A token works through its last day, Copenhagen time: it expires at the midnight after it."""
+    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+
+
 def token_create(
     *,
     user: User | None,
     name: str,
     scopes: list[str],
-    expires_at: datetime,
+    last_day: date,
+    actor: User | None,
     kind: str = ApiToken.Kind.PERSONAL,
 ) -> tuple[ApiToken, str]:
-    """Make a token; returns it and its secret, which is never available again."""
+    """Make a token working through `last_day`; returns it and its secret, which is never available again.
+
+    `actor` is who made it (its user on the profile page; None for `manage.py create_gateway_token`).
+    """
     now = timezone.now()
     known = set(ApiToken.Scope.values)
     if not scopes or not set(scopes) <= known:
@@ -52,9 +74,9 @@ def token_create(
         raise NotPermitted(_("Only a gateway token may read the access register."))
     if kind == ApiToken.Kind.GATEWAY and set(scopes) != {ApiToken.Scope.REGISTER}:
         raise Invalid(_("A gateway token may only read the access register."))
-    if not now < expires_at <= now + MAX_LIFETIME:
-        message = _("A token expires after today and at most a year from now.")
-        raise Invalid(message, errors={"expires_at": message})
+    problem = last_day_problem(last_day, timezone.localdate(now))
+    if problem:
+        raise Invalid(problem, errors={"last_day": problem})
     key = _new_key()
     with transaction.atomic():
         if kind == ApiToken.Kind.PERSONAL:
@@ -66,8 +88,9 @@ def token_create(
             prefix=key[:PREFIX_SHOWN],
             key_hash=_digest(key),
             scopes=sorted(set(scopes)),
-            expires_at=expires_at,
+            expires_at=expires_at_for(last_day),
         )
+        _record(SecurityEvent.API_TOKEN_CREATED, token, actor)
     return token, key
 
 
@@ -112,11 +135,37 @@ def token_for_key(key: str, *, now: datetime | None = None) -> ApiToken | None:
     return token
 
 
+def personal_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """The user's own personal tokens, newest first: the profile lists these, and only these are theirs to revoke."""
+    return ApiToken.objects.filter(user=user, kind=ApiToken.Kind.PERSONAL).order_by("-created_at", "-pk")
+
+
+def personal_token_for_user(user: User, pk: int) -> ApiToken:
+    """One of the user's own personal tokens, or 404: another's token is answered as one that does not exist."""
+    token = personal_tokens_of(user).filter(pk=pk).first()
+    if token is None:
+        raise Http404("No such token")
+    return token
+
+
 def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     """Revoke a token at once; its owner revokes their own, a catalogue admin any (in the admin)."""
-    if token.user_id != actor.pk and not is_catalogue_admin(actor):
-        raise NotPermitted(_("You can only revoke your own tokens."))
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        may_revoke = ApiToken.objects.all() if is_catalogue_admin(actor) else personal_tokens_of(actor)
+        locked = may_revoke.select_for_update().filter(pk=token.pk).first()
+        if locked is None:
+            raise NotPermitted(_("You can only revoke your own tokens."))
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.revoked_by = actor
+            locked.save(update_fields=["revoked_at", "revoked_by"])
+            _record(SecurityEvent.API_TOKEN_REVOKED, locked, actor)
+    token.revoked_at, token.revoked_by = locked.revoked_at, locked.revoked_by
     return token
+
+
+def _record(event: SecurityEvent, token: ApiToken, actor: User | None) -> None:
+    """The security log's line, once the change is committed: the token's id, prefix and kind, never its secret."""
+    transaction.on_commit(
+        lambda: security_event_by(actor, event, token=token.pk, token_prefix=token.prefix, kind=token.kind)
+    )

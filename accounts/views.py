@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,20 +13,13 @@ from core.http import show_refusal
 
 from .forms import ApiTokenForm
 from .models import ApiToken
-from .tokens import token_create, token_revoke
+from .tokens import personal_token_for_user, personal_tokens_of, token_create, token_revoke
 
 
 def locked_out(request: HttpRequest, original_response: HttpResponse | None = None, credentials=None) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: the page a locked-out login gets, saying for how long and what to do."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
-
-
-def _own_token(request: HttpRequest, pk: int) -> ApiToken:
-    token = ApiToken.objects.filter(pk=pk, user=request.user, kind=ApiToken.Kind.PERSONAL).first()
-    if token is None:
-        raise Http404("No such token")
-    return token
 
 
 @login_required
@@ -41,7 +34,8 @@ def profile(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
-                expires_at=form.expires_at(),
+                last_day=form.cleaned_data["last_day"],
+                actor=request.user,
             )
             return Outcome(reverse("accounts:profile"), _("The API token was made."))
 
@@ -65,7 +59,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             # The secret is in this answer and nowhere else: not in the session, not behind a second address.
             # It is not cached either: PrivateCacheMiddleware makes a logged-in user's answer "no-store".
             return render(request, "accounts/token_created.html", made)
-    tokens = ApiToken.objects.filter(user=request.user, kind=ApiToken.Kind.PERSONAL).order_by("-created_at", "-pk")
+    tokens = personal_tokens_of(request.user)
     return render(
         request,
         "accounts/profile.html",
@@ -77,7 +71,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Asks first (GET), revokes on the confirmation (POST): programs using it are refused at once."""
-    token = _own_token(request, pk)
+    token = personal_token_for_user(request.user, pk)
     if request.method == "POST":
 
         def revoke() -> Outcome:

@@ -9,40 +9,25 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication
 
+from accounts.bearer import KEYWORD, bearer_token
 from accounts.models import ApiToken
-from accounts.tokens import PREFIX_SHOWN, token_for_key
-from core.security import SecurityEvent, security_event
-
-from .throttling import InvalidTokenThrottle
-
-KEYWORD = "Bearer"
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """A personal token acts as its user; a gateway token as no one (request.user stays anonymous).
 
-    The permissions (api/permissions.py) then say what the token may do here.
+    The permissions (api/permissions.py) then say what the token may do here. Refused tokens are counted,
+    logged and refused where every bearer token is read (accounts/bearer.py).
     """
 
     def authenticate(self, request) -> tuple | None:
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
-            return None
-        keyword, _sep, key = header.partition(" ")
-        if keyword.lower() != KEYWORD.lower():
-            return None
-        key = key.strip()
-        token = token_for_key(key)
+        token = bearer_token(
+            request, refused=_("The API token is unknown, expired or revoked. Make a new one on your profile page.")
+        )
         if token is None:
-            # Past the address's allowance: 429, and no log line (a flood writes at most the allowance's lines).
-            InvalidTokenThrottle().count(request)
-            # Its first characters only, as the profile shows them: enough to find the token, never the secret.
-            security_event(request._request, SecurityEvent.API_TOKEN_INVALID, token_prefix=key[:PREFIX_SHOWN])
-            raise exceptions.AuthenticationFailed(
-                _("The API token is unknown, expired or revoked. Make a new one on your profile page.")
-            )
+            return None
         if token.kind == ApiToken.Kind.GATEWAY:
             return AnonymousUser(), token
         return token.user, token

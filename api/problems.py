@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
+from accounts.bearer import TooManyInvalidTokens
 from core.errors import Invalid, NotPermitted, Refusal
 from core.problems import PROBLEM_CONTENT_TYPE, problem_body, refusal_problem
 from core.security import NotVisible, SecurityEvent, security_event
 
 from .parsers import TOO_DEEP
 from .permissions import token_details
-from .throttling import TooManyInvalidTokens
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -71,13 +71,17 @@ def invalid(errors: dict[str, str], detail: str | None = None) -> Response:
     )
 
 
+def not_found_problem() -> dict:
+    """The 404's code, title and sentence: for DRF's views (`not_found`) and any other address under /api/."""
+    return {
+        "code": "not_found",
+        "title": _("Not found"),
+        "detail": _("There is nothing here, or it is not yours to see. Check the address and the number."),
+    }
+
+
 def not_found() -> Response:
-    return problem(
-        404,
-        code="not_found",
-        title=_("Not found"),
-        detail=_("There is nothing here, or it is not yours to see. Check the address and the number."),
-    )
+    return problem(404, **not_found_problem())
 
 
 def malformed(request, exc: exceptions.ParseError) -> Response:
@@ -128,9 +132,15 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     headers = {}
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        # The challenge of the view's authentication (its authenticate_header, which DRF puts on the exception).
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
         return problem(
-            401, code="not_authenticated", title=_("Not authenticated"), detail=str(exc.detail), headers=headers
+            exc.status_code,
+            code="not_authenticated",
+            title=_("Not authenticated"),
+            detail=str(exc.detail),
+            headers=headers,
         )
     if isinstance(exc, exceptions.PermissionDenied):
         return problem(403, code="not_permitted", title=_("Not permitted"), detail=str(exc.detail))
@@ -138,10 +148,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         wait = max(1, int(exc.wait or 1))
         headers["Retry-After"] = str(wait)
         if isinstance(exc, TooManyInvalidTokens):
-            detail = _(
-                "Too many requests with an unknown, expired or revoked token from your address. "
-                "Try again in %(seconds)d seconds, with a valid token."
-            ) % {"seconds": wait}
+            detail = exc.sentence()
         else:
             detail = _("Too many requests with this token. Try again in %(seconds)d seconds.") % {"seconds": wait}
         return problem(429, code="too_many_requests", title=_("Too many requests"), detail=detail, headers=headers)

@@ -37,14 +37,14 @@ from billing.selectors import billing_section, invoice_for_user, invoices_visibl
 from certificates.forms import CertificateUploadForm
 from certificates.services import certificate_upload
 from certificates.uploads import CappedMemoryUploadHandler
-from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted
+from core.errors import ChangedMeanwhile
 from core.problems import problem_response
 from ordering.filters import OrderFilter, order_list_queryset
 from ordering.forms import OrderForm
 from ordering.models import AccessOrder, Addendum, ExternalSystem, IntegrationPackage, Interface, State
-from ordering.roles import Role, customer_roles, order_roles
+from ordering.roles import order_roles
 from ordering.selectors import customers_for_orderer, order_for_user, own_systems_visible_to
-from ordering.services import order_create, order_update_draft
+from ordering.services import draft_edit_refusal, order_create, order_update_draft
 from ordering.transitions import TRANSITIONS
 
 from . import serializers as s
@@ -52,7 +52,7 @@ from .authentication import BearerTokenAuthentication
 from .pagination import Pagination
 from .parsers import JSONParser
 from .permissions import PersonalTokenWithScope
-from .problems import ProblemSerializer, field_errors, invalid, problem
+from .problems import ProblemSerializer, field_errors, invalid, not_found_problem, problem
 from .throttling import TokenRateThrottle
 
 # --- How every endpoint answers ----------------------------------------------------------------
@@ -174,12 +174,7 @@ class ApiView(AnswersOptionsWithAllow, GenericAPIView):
 def api_not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     """Any other address under /api/: a problem, not the site's HTML page."""
     with translation.override(request_language(request)):
-        response = problem_response(
-            404,
-            code="not_found",
-            title=_("Not found"),
-            detail=_("There is nothing here, or it is not yours to see. Check the address and the number."),
-        )
+        response = problem_response(404, **not_found_problem())
     response["Cache-Control"] = "private, no-cache"
     response.keeps_cache_control = True
     return response
@@ -367,12 +362,9 @@ class OrderDetail(ApiView):
     def patch(self, request, pk: int):
         """Change a draft (`order` scope): only the facts sent change, checked as the order form checks them."""
         order = order_for_user(request.user, pk)
-        if Role.ORDERER not in customer_roles(request.user, order.customer_id):
-            raise NotPermitted(_("Only an orderer at the customer can change this order."))
-        if order.state != State.DRAFT:
-            raise NotAllowedNow(
-                _("Only a draft can be changed. This order is “%(state)s”.") % {"state": order.get_state_display()}
-            )
+        refused = draft_edit_refusal(order=order, actor=request.user)
+        if refused is not None:
+            raise refused
         sent = s.OrderPatchSerializer(data=request.data)
         sent.is_valid(raise_exception=True)
         data = {**_raw(OrderForm.initial_from(order)), **sent.validated_data}

@@ -268,7 +268,8 @@ def main() -> None:
             user=None,
             name="bench gateway",
             scopes=["register"],
-            expires_at=timezone.now() + datetime.timedelta(days=30),
+            last_day=timezone.localdate() + datetime.timedelta(days=30),
+            actor=None,
             kind="gateway",
         )
         client = Client()

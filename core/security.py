@@ -1,7 +1,8 @@
 """The security log: one JSON object per line for each event an operator may need to look into.
 
 Failed logins, lockouts, refused admin logins, CSRF failures, actions a user's role does not allow,
-attempts to open another customer's object, and API tokens refused. `security_event()` is the one way to write it;
+attempts to open another customer's object, API tokens refused, made and revoked. `security_event()` (in a
+request) and `security_event_by()` (a service's actor, no request) are the only ways to write it;
 settings.LOGGING sends the `security` logger through `config.logs.JsonLinesFormatter` whatever
 LOG_FORMAT says.
 """
@@ -27,6 +28,9 @@ class SecurityEvent(StrEnum):
     # and a live token used where it may not be (403: a scope it lacks, a gateway token on personal endpoints).
     API_TOKEN_INVALID = "api_token_invalid"  # noqa: S105  (event names, not secrets)
     API_TOKEN_NOT_ALLOWED = "api_token_not_allowed"  # noqa: S105
+    # A token made or revoked (accounts/tokens.py), with its id, prefix, kind and who did it; never the secret.
+    API_TOKEN_CREATED = "api_token_created"  # noqa: S105
+    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -39,19 +43,23 @@ def client_ip(request: HttpRequest) -> str | None:
 
 def security_event(request: HttpRequest, event: SecurityEvent, **details) -> None:
     user = getattr(request, "user", None)
-    logger.warning(
-        event.value,
-        extra={
-            "security": {
-                "event": event.value,
-                "user": user.get_username() if user is not None and user.is_authenticated else None,
-                "ip": client_ip(request),
-                "method": request.method,
-                "path": request.path,
-                **details,
-            }
-        },
+    _write(
+        event,
+        user=user.get_username() if user is not None and user.is_authenticated else None,
+        ip=client_ip(request),
+        method=request.method,
+        path=request.path,
+        **details,
     )
+
+
+def security_event_by(actor, event: SecurityEvent, **details) -> None:
+    """An event a service records for its actor (a user, or None: a management command), with no request at hand."""
+    _write(event, user=actor.get_username() if actor is not None else None, **details)
+
+
+def _write(event: SecurityEvent, **fields) -> None:
+    logger.warning(event.value, extra={"security": {"event": event.value, **fields}})
 
 
 class NotVisible(Http404):

@@ -3,21 +3,19 @@
 A gateway token belongs to no person and can do nothing else (accounts/tokens.py makes it with the
 `register` scope only). A personal token is a valid token, so it is answered 403, not 401: the caller
 is known, and not allowed. No token or an unknown, expired or revoked one is 401 with
-`WWW-Authenticate`. The registers sit below the API in the layers, so this is their own small
-authentication, on the same tokens (accounts.tokens.token_for_key).
+`WWW-Authenticate`. The bearer header is read, and a refused token counted per address and logged, where
+the API's is too (accounts/bearer.py): the API and the register share one allowance of refused tokens.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, permissions
 
+from accounts.bearer import KEYWORD, bearer_token
 from accounts.models import ApiToken
-from accounts.tokens import PREFIX_SHOWN, token_for_key
 from core.security import SecurityEvent, security_event
-
-KEYWORD = "Bearer"
 
 
 class Gateway:
@@ -34,15 +32,9 @@ class Gateway:
 
 class GatewayTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request) -> tuple | None:
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        keyword, _sep, key = header.partition(" ")
-        if not header or keyword.lower() != KEYWORD.lower():
-            return None
-        token = token_for_key(key.strip())
+        token = bearer_token(request, refused=_("The token is unknown, expired or revoked."))
         if token is None:
-            # As the API logs it (api/authentication.py): the first characters only, never the secret.
-            security_event(request._request, SecurityEvent.API_TOKEN_INVALID, token_prefix=key.strip()[:PREFIX_SHOWN])
-            raise exceptions.AuthenticationFailed(_("The token is unknown, expired or revoked."))
+            return None
         return (Gateway() if token.kind == ApiToken.Kind.GATEWAY else token.user), token
 
     def authenticate_header(self, request) -> str:

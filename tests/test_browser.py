@@ -207,4 +207,11 @@ def test_making_and_revoking_an_api_token_fits_a_phone_and_a_laptop(cast, live_s
         page.goto(f"{live_server.url}/profile/tokens/{token.pk}/revoke/")
         assert_no_wider_than_viewport(page)
         assert_no_axe_violations(page)
+        page.click("main form button[type=submit].button-warning")
+        page.wait_for_url(f"{live_server.url}/profile/")
+        page.wait_for_selector(".alert-success")
+        token.refresh_from_db()
+        assert token.revoked_at is not None
+        assert_no_wider_than_viewport(page)
+        assert_no_axe_violations(page)
     connections.close_all()

@@ -47,7 +47,7 @@ from django.utils.functional import Promise
 
 from accounts.models import ApiToken, User
 from accounts.roles import CATALOGUE_ADMIN_GROUP
-from accounts.tokens import token_create
+from accounts.tokens import personal_tokens_of, token_create
 from billing.selectors import invoices_visible_to
 from ordering import dated_lines
 from ordering.models import AccessOrder, Addendum, AuditEvent, AuditKind, Customer, Interface, State
@@ -141,7 +141,7 @@ def role_data(user) -> SimpleNamespace:
         systems=list(own_systems_visible_to(user)) if user else [],
         invoices=list(invoices_visible_to(user).order_by("pk")[:1]) if user else [],
         worklists=[wl.key for wl in worklists_of(user)] if user else [],
-        tokens=list(ApiToken.objects.filter(user=user, revoked_at=None)) if user else [],
+        tokens=list(personal_tokens_of(user).filter(revoked_at=None)) if user else [],
         customers=list(Customer.objects.order_by("pk")) if user else [],
     )
 
@@ -625,7 +625,8 @@ def what_the_demo_lacks() -> None:
         user=orderer,
         name="Vagtplan-integration",
         scopes=[ApiToken.Scope.READ],
-        expires_at=timezone.now() + timedelta(days=90),
+        last_day=timezone.localdate() + timedelta(days=90),
+        actor=orderer,
     )
     customer = orderer.memberships.first().customer
     WebhookEndpoint.objects.create(url="https://itsm.aarhus.example/webhooks", description="ITSM", customer=customer)

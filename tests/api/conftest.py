@@ -24,11 +24,13 @@ def fresh_rate_limits(settings):
 
 
 def make_token(user, scopes=("read", "order"), *, days: int = 30, kind: str = ApiToken.Kind.PERSONAL) -> str:
+    """A token of `user` (its actor too) that works through the `days`-th day from today."""
     _token, secret = token_create(
         user=user,
         name=f"test {len(scopes)}",
         scopes=list(scopes),
-        expires_at=timezone.now() + timedelta(days=days),
+        last_day=timezone.localdate() + timedelta(days=days),
+        actor=user,
         kind=kind,
     )
     return secret

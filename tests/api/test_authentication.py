@@ -56,7 +56,7 @@ def test_a_personal_token_acts_as_its_user_and_records_its_use(cast, order_in):
 
 def test_only_the_sha256_of_a_token_is_stored(cast):
     token, secret = token_create(
-        user=cast.orderer_a, name="CI", scopes=["read"], expires_at=timezone.now() + timedelta(days=1)
+        user=cast.orderer_a, name="CI", scopes=["read"], last_day=timezone.localdate(), actor=cast.orderer_a
     )
     stored = ApiToken.objects.filter(pk=token.pk).values().get()
     assert stored["key_hash"] == hashlib.sha256(secret.encode()).hexdigest()
@@ -66,7 +66,7 @@ def test_only_the_sha256_of_a_token_is_stored(cast):
 
 def test_a_token_works_until_the_instant_it_expires_and_not_at_that_instant(cast, monkeypatch):
     token, secret = token_create(
-        user=cast.orderer_a, name="CI", scopes=["read"], expires_at=timezone.now() + timedelta(hours=1)
+        user=cast.orderer_a, name="CI", scopes=["read"], last_day=timezone.localdate(), actor=cast.orderer_a
     )
     just_before = token.expires_at - timedelta(microseconds=1)
     assert token_for_key(secret, now=just_before) is not None
@@ -76,6 +76,27 @@ def test_a_token_works_until_the_instant_it_expires_and_not_at_that_instant(cast
     assert bearer(secret).get("/api/v1/catalogue/interfaces/").status_code == 200
     monkeypatch.setattr(timezone, "now", lambda: token.expires_at)
     assert bearer(secret).get("/api/v1/catalogue/interfaces/").status_code == 401
+
+
+def test_last_used_is_written_at_most_once_a_minute(cast):
+    token, secret = token_create(
+        user=cast.orderer_a,
+        name="CI",
+        scopes=["read"],
+        last_day=timezone.localdate() + timedelta(days=1),
+        actor=cast.orderer_a,
+    )
+    first = timezone.now()
+
+    def stored() -> object:
+        return ApiToken.objects.values_list("last_used_at", flat=True).get(pk=token.pk)
+
+    token_for_key(secret, now=first)
+    assert stored() == first
+    token_for_key(secret, now=first + timedelta(minutes=1))
+    assert stored() == first  # a minute later exactly: not yet
+    token_for_key(secret, now=first + timedelta(minutes=1, microseconds=1))
+    assert stored() == first + timedelta(minutes=1, microseconds=1)
 
 
 def test_a_revoked_token_is_refused_at_once(cast):
@@ -122,7 +143,9 @@ def test_a_personal_token_cannot_have_the_register_scope(cast):
     from core.errors import NotPermitted
 
     with pytest.raises(NotPermitted):
-        token_create(user=cast.orderer_a, name="x", scopes=["register"], expires_at=timezone.now() + timedelta(days=1))
+        token_create(
+            user=cast.orderer_a, name="x", scopes=["register"], last_day=timezone.localdate(), actor=cast.orderer_a
+        )
 
 
 def test_the_schema_and_its_documentation_need_no_token_and_load_nothing_from_a_cdn(cast, settings):

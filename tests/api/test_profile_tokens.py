@@ -3,13 +3,14 @@ gateway tokens by command; every token in the admin, where it can only be revoke
 
 import hashlib
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import ApiToken
 from accounts.roles import CATALOGUE_ADMIN_GROUP
@@ -18,6 +19,7 @@ from accounts.tokens import token_for_key
 from .conftest import bearer, make_token
 
 PROFILE = "/profile/"
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 def new_token(client, **overrides):
@@ -60,7 +62,8 @@ def test_a_new_tokens_secret_is_shown_once_and_only_its_hash_is_kept(cast, clien
     token = ApiToken.objects.get(user=cast.orderer_a)
     assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert (token.name, token.scopes, token.kind) == ("Lønsystemets integration", ["order", "read"], "personal")
-    assert token.expires_at.date() >= timezone.localdate() + timedelta(days=30)
+    # It works through the 30th day from today: it expires at the Copenhagen midnight after it.
+    assert token.expires_at == datetime.combine(timezone.localdate() + timedelta(days=31), time.min, tzinfo=COPENHAGEN)
     # Nothing stored holds it: no session, not the token's row.
     assert Session.objects.exists()
     assert all(secret not in str(s.get_decoded()) for s in Session.objects.all())
@@ -171,13 +174,25 @@ def test_no_one_revokes_another_users_token_from_the_profile(cast, client):
 
 def test_create_gateway_token_prints_the_secret_once_and_it_reads_only_the_register(cast):
     out, err = io.StringIO(), io.StringIO()
-    call_command("create_gateway_token", "gateway-1", "--days", "30", stdout=out, stderr=err)
+    last_day = timezone.localdate() + timedelta(days=30)
+    call_command("create_gateway_token", "gateway-1", "--last-day", last_day.isoformat(), stdout=out, stderr=err)
     secret = out.getvalue().strip()
     token = token_for_key(secret)
     assert (token.kind, token.scopes, token.user) == ("gateway", ["register"], None)
     assert token.prefix in err.getvalue() and secret not in err.getvalue()
-    assert timezone.now() + timedelta(days=29) < token.expires_at <= timezone.now() + timedelta(days=30)
+    assert token.last_day == last_day
+    assert token.expires_at == datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=COPENHAGEN)
     assert bearer(secret).get("/api/v1/orders/").status_code == 403
+
+
+def test_create_gateway_token_works_a_year_by_default_and_refuses_a_day_past_it(cast):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_gateway_token", "gateway-1", stdout=out, stderr=err)
+    assert token_for_key(out.getvalue().strip()).last_day == timezone.localdate() + timedelta(days=365)
+    too_late = (timezone.localdate() + timedelta(days=366)).isoformat()
+    with translation.override("en"), pytest.raises(CommandError, match="at most a year"):
+        call_command("create_gateway_token", "gateway-2", "--last-day", too_late, stdout=out, stderr=err)
+    assert ApiToken.objects.count() == 1
 
 
 def test_the_admin_lists_every_token_can_revoke_and_never_shows_the_hash(cast, client):
@@ -219,3 +234,76 @@ def test_the_token_list_says_scopes_in_words_and_the_last_day_as_chosen(cast, cl
         labels = [str(label) for label in (ApiToken.Scope.ORDER.label, ApiToken.Scope.READ.label)]
     assert ", ".join(labels) in page and "order, read" not in page
     assert last_day.strftime("%d.%m.%Y") in page
+
+
+def catalogue_admin(user):
+    from django.contrib.auth.models import Group, Permission
+
+    user.groups.add(Group.objects.get_or_create(name=CATALOGUE_ADMIN_GROUP)[0])
+    user.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
+    return user
+
+
+def test_the_admins_revoke_shows_each_refusal_revokes_the_rest_and_records_who(cast, client, monkeypatch):
+    from django.contrib.admin.models import LogEntry
+
+    from accounts import admin as token_admin
+    from accounts.tokens import token_revoke
+    from core.errors import NotPermitted
+
+    for person in ("orderer_a", "orderer_b", "signatory_a"):
+        make_token(getattr(cast, person))
+    # The newest token is the first the action meets; a refusal there must not stop the other two.
+    refused = ApiToken.objects.order_by("-created_at", "-pk").first()
+
+    def revoke(*, token, actor):
+        if token.pk == refused.pk:
+            raise NotPermitted("Not this one.")
+        return token_revoke(token=token, actor=actor)
+
+    monkeypatch.setattr(token_admin, "token_revoke", revoke)
+    admin = catalogue_admin(cast.am_a)
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        "/admin/accounts/apitoken/",
+        {"action": "revoke", "_selected_action": list(ApiToken.objects.values_list("pk", flat=True))},
+        follow=True,
+    )
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert shown == [("error", f"{refused}: Not this one."), ("success", "2 tokens were revoked.")]
+    revoked = ApiToken.objects.exclude(pk=refused.pk)
+    assert {(token.revoked_by, token.revoked_at is not None) for token in revoked} == {(admin, True)}
+    assert ApiToken.objects.get(pk=refused.pk).revoked_at is None
+    # Each revoked token, and only those, has a line in the admin's history saying who revoked it.
+    entries = LogEntry.objects.filter(content_type__model="apitoken")
+    assert sorted(int(entry.object_id) for entry in entries) == sorted(token.pk for token in revoked)
+    assert {(entry.user, entry.is_change()) for entry in entries} == {(admin, True)}
+
+
+def test_the_admin_list_says_who_revoked_a_token(cast, client):
+    make_token(cast.orderer_a)
+    token = ApiToken.objects.get()
+    admin = catalogue_admin(cast.am_a)
+    client.force_login(admin)
+    client.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_by == admin
+    changelist = client.get("/admin/accounts/apitoken/").content.decode()
+    assert "column-revoked_by" in changelist and str(admin) in changelist
+
+
+def test_a_users_own_tokens_are_their_personal_tokens_and_no_one_elses(cast):
+    from django.http import Http404
+
+    from accounts.tokens import personal_token_for_user, personal_tokens_of
+
+    make_token(cast.orderer_a)
+    make_token(cast.orderer_b)
+    make_token(None, ("register",), kind=ApiToken.Kind.GATEWAY)
+    mine = ApiToken.objects.get(user=cast.orderer_a)
+    assert list(personal_tokens_of(cast.orderer_a)) == [mine]
+    assert personal_token_for_user(cast.orderer_a, mine.pk) == mine
+    for other in ApiToken.objects.exclude(pk=mine.pk):
+        with pytest.raises(Http404):
+            personal_token_for_user(cast.orderer_a, other.pk)

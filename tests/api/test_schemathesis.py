@@ -12,6 +12,8 @@ Hypothesis drives the operations inside one test per role (not one pytest test p
 cast and its orders are built once per role, not once per operation.
 """
 
+from collections.abc import Callable
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -71,6 +73,28 @@ def _with_real_ids(case, orders: list[int], invoices: list[int]) -> None:
         params["version"] = 1
 
 
+def fuzz(operations: list, headers: dict, prepare: Callable | None = None) -> None:
+    """Each operation with data that fits its schema and data that does not, MAX_EXAMPLES each, every answer checked."""
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=MAX_EXAMPLES,
+                phases=[Phase.explicit, Phase.generate],
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            def call(case) -> None:
+                if prepare is not None:
+                    prepare(case)
+                case.call_and_validate(headers=headers, checks=CHECKS)
+
+            call()
+
+
 def test_the_schema_lists_every_operation(live_schema):
     paths = {op.path for op in _operations(live_schema)}
     assert {
@@ -98,23 +122,7 @@ def test_no_server_error_and_every_answer_fits_the_schema(live_schema, role, cas
     operations = _operations(live_schema)
     assert len(operations) >= 13
 
-    for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=MAX_EXAMPLES,
-                phases=[Phase.explicit, Phase.generate],
-                deadline=None,
-                derandomize=True,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def call(case) -> None:
-                _with_real_ids(case, orders, invoices)
-                case.call_and_validate(headers=headers, checks=CHECKS)
-
-            call()
+    fuzz(operations, headers, prepare=lambda case: _with_real_ids(case, orders, invoices))
 
 
 def test_the_gateway_token_on_the_access_register_gets_no_server_error_and_fits_the_schema(
@@ -125,19 +133,4 @@ def test_the_gateway_token_on_the_access_register_gets_no_server_error_and_fits_
     if not operations:
         pytest.skip("The access register is not in the schema yet.")
     headers = {"Authorization": f"Bearer {gateway_token}"}
-    for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=MAX_EXAMPLES,
-                phases=[Phase.explicit, Phase.generate],
-                deadline=None,
-                derandomize=True,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def call(case) -> None:
-                case.call_and_validate(headers=headers, checks=CHECKS)
-
-            call()
+    fuzz(operations, headers)

@@ -1,8 +1,12 @@
-"""Tokens refused by the API leave a line in the security log, with the token's id and first characters, never its secret."""
+"""Tokens refused by the API, made or revoked leave a line in the security log, with the token's id and first characters,
+never its secret."""
 
+import io
 import logging
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -116,3 +120,98 @@ def test_a_personal_token_on_the_access_register_is_logged_with_its_id_and_prefi
 def test_the_gateway_reading_the_register_writes_no_line(cast, gateway_token, security_log):
     assert client_with(gateway_token).get(REGISTER).status_code == 200
     assert security_log() == []
+
+
+# --- Tokens made and revoked --------------------------------------------------------------------
+
+
+def test_a_token_made_and_revoked_on_the_profile_is_logged_with_who_did_it_never_the_secret(
+    cast, client, security_log, every_log_line, django_capture_on_commit_callbacks
+):
+    from .test_profile_tokens import new_token, secret_on
+
+    client.force_login(cast.orderer_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        secret = secret_on(new_token(client).content.decode())
+    token = ApiToken.objects.get(user=cast.orderer_a)
+    [made] = security_log("api_token_created")
+    assert (made["user"], made["token"], made["token_prefix"], made["kind"]) == (
+        "orderer_a",
+        token.pk,
+        token.prefix,
+        "personal",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/profile/tokens/{token.pk}/revoke/").status_code == 302
+    [revoked] = security_log("api_token_revoked")
+    assert (revoked["user"], revoked["token"], revoked["token_prefix"], revoked["kind"]) == (
+        "orderer_a",
+        token.pk,
+        token.prefix,
+        "personal",
+    )
+    token.refresh_from_db()
+    assert token.revoked_by == cast.orderer_a
+    assert secret not in str(security_log()) and secret not in every_log_line()
+
+
+def test_a_gateway_token_made_by_the_command_is_logged_with_no_user(
+    cast, security_log, every_log_line, django_capture_on_commit_callbacks
+):
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("create_gateway_token", "gateway-1", stdout=out, stderr=io.StringIO())
+    token = ApiToken.objects.get(kind=ApiToken.Kind.GATEWAY)
+    [made] = security_log("api_token_created")
+    assert (made["user"], made["token"], made["token_prefix"], made["kind"]) == (
+        None,
+        token.pk,
+        token.prefix,
+        "gateway",
+    )
+    assert out.getvalue().strip() not in every_log_line()
+
+
+def test_a_catalogue_admin_revoking_a_users_token_is_logged_as_the_admin_once(
+    cast, security_log, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import CATALOGUE_ADMIN_GROUP
+
+    cast.am_a.groups.add(Group.objects.create(name=CATALOGUE_ADMIN_GROUP))
+    make_token(cast.orderer_a)
+    token = ApiToken.objects.get(user=cast.orderer_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        token_revoke(token=token, actor=cast.am_a)
+        token_revoke(token=token, actor=cast.orderer_a)  # revoked already: nothing changes, nothing is logged
+    [revoked] = security_log("api_token_revoked")
+    assert (revoked["user"], revoked["token"]) == ("am_a", token.pk)
+    token.refresh_from_db()
+    assert token.revoked_by == cast.am_a
+
+
+def test_no_one_else_revokes_a_users_token_and_nothing_is_logged(
+    cast, security_log, django_capture_on_commit_callbacks
+):
+    from core.errors import NotPermitted
+
+    make_token(cast.orderer_b)
+    token = ApiToken.objects.get(user=cast.orderer_b)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(NotPermitted):
+        token_revoke(token=token, actor=cast.orderer_a)
+    token.refresh_from_db()
+    assert (token.revoked_at, token.revoked_by) == (None, None)
+    assert security_log("api_token_revoked") == []
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+def test_revoking_locks_the_tokens_row(cast):
+    from django.test.utils import CaptureQueriesContext
+
+    make_token(cast.orderer_a)
+    token = ApiToken.objects.get(user=cast.orderer_a)
+    with CaptureQueriesContext(connection) as queries:
+        token_revoke(token=token, actor=cast.orderer_a)
+    assert any('"accounts_apitoken"' in q["sql"] and "FOR UPDATE" in q["sql"] for q in queries.captured_queries)

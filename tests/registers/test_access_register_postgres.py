@@ -48,7 +48,8 @@ def test_another_connection_sees_the_emergency_closure_exactly_when_it_commits(c
         user=None,
         name="KMD gateway",
         scopes=["register"],
-        expires_at=timezone.now() + datetime.timedelta(days=30),
+        last_day=timezone.localdate() + datetime.timedelta(days=30),
+        actor=None,
         kind="gateway",
     )
     order = make_order(cast, "active")
