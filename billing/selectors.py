@@ -5,7 +5,7 @@ from django.http import Http404
 
 from accounts.roles import can_see_billing_runs, is_support
 from core.security import NotVisible
-from ordering.models import ESTABLISHED_STATES, LIVE_ACCESS_STATES, AccessOrder, Customer, State
+from ordering.models import ESTABLISHED_STATES, LIVE_ACCESS_STATES, RUNNING_ACCESS_STATES, AccessOrder, Customer, State
 from ordering.roles import Role
 from ordering.selectors import served_customers
 
@@ -34,7 +34,7 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
         "can_record_consulting": is_manager and order.state in ESTABLISHED_STATES and order.activated_on is not None,
         "startup": StartupPackage.objects.filter(order=order).first(),
         "closing_licences": licences_only_this_access_uses(order)
-        if is_manager and order.state in (State.ACTIVE, State.CLOSURE_REQUESTED)
+        if is_manager and order.state in RUNNING_ACCESS_STATES
         else [],
         "open_licences": list(
             RecurringFee.objects.filter(

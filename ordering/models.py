@@ -419,6 +419,10 @@ OPEN_STATES = (
     State.CLOSURE_REQUESTED,
 )
 LIVE_ACCESS_STATES = (State.PROVISIONING, State.ACTIVE, State.CLOSURE_REQUESTED)
+# The access runs: established (activated) and not yet closed. The gateway lets the system in (registers/
+# access.py), it is billed, and a closure (scheduled or not), a change or a replacement order ends it; a
+# requested closure leaves it running until KMD closes it. A provisioning order has no access yet.
+RUNNING_ACCESS_STATES = (State.ACTIVE, State.CLOSURE_REQUESTED)
 # Access was established (and may have ended since): consulting and startup-package use can be recorded.
 ESTABLISHED_STATES = (State.ACTIVE, State.CLOSURE_REQUESTED, State.CLOSED, State.EMERGENCY_CLOSED)
 FINAL_STATES = (State.CLOSED, State.EMERGENCY_CLOSED, State.WITHDRAWN, State.REJECTED)
@@ -630,7 +634,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     @property
     def closure_pending(self) -> datetime.date | None:
         """The date a still-running access is scheduled to close on, if any."""
-        if self.state in (State.ACTIVE, State.CLOSURE_REQUESTED):
+        if self.state in RUNNING_ACCESS_STATES:
             return self.closure_scheduled_on
         return None
 
@@ -732,7 +736,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     # The state stays (target None): the access runs, and is billed, until the scheduled date.
     @transition(
         field=state,
-        source=[State.ACTIVE, State.CLOSURE_REQUESTED],
+        source=list(RUNNING_ACCESS_STATES),
         target=None,
         permission=_requires(Role.ACCOUNT_MANAGER),
     )
@@ -741,7 +745,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[State.ACTIVE, State.CLOSURE_REQUESTED],
+        source=list(RUNNING_ACCESS_STATES),
         target=None,
         permission=_requires(Role.ACCOUNT_MANAGER),
     )
@@ -750,7 +754,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[State.ACTIVE, State.CLOSURE_REQUESTED],
+        source=list(RUNNING_ACCESS_STATES),
         target=State.CLOSED,
         permission=_requires(Role.ACCOUNT_MANAGER),
     )

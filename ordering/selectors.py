@@ -15,6 +15,7 @@ from core.security import NotVisible
 from .models import (
     LIVE_ACCESS_STATES,
     OPEN_STATES,
+    RUNNING_ACCESS_STATES,
     AccessOrder,
     AuditEvent,
     Customer,
@@ -123,9 +124,9 @@ def customers_for_orderer(user) -> QuerySet[Customer]:
 
 def live_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
     """The customer's accesses a replacement order may name: active, or active with closure requested."""
-    return AccessOrder.objects.filter(
-        customer=customer, state__in=(State.ACTIVE, State.CLOSURE_REQUESTED)
-    ).select_related("external_system")
+    return AccessOrder.objects.filter(customer=customer, state__in=RUNNING_ACCESS_STATES).select_related(
+        "external_system"
+    )
 
 
 def active_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:

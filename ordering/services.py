@@ -56,6 +56,7 @@ from .audit import audit_record
 from .models import (
     LIVE_ACCESS_STATES,
     OPEN_STATES,
+    RUNNING_ACCESS_STATES,
     TEXT_MAX_LENGTH,
     AccessOrder,
     Addendum,
@@ -240,7 +241,7 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
             )
         elif (
             replaced.customer_id != customer.pk
-            or replaced.state not in (State.ACTIVE, State.CLOSURE_REQUESTED)
+            or replaced.state not in RUNNING_ACCESS_STATES
             or replaced.environment != facts.get("environment")
         ):
             errors["replaces_order"] = _(
@@ -345,16 +346,28 @@ def order_create(*, actor, customer: Customer, facts: dict) -> AccessOrder:
     return order
 
 
+def draft_edit_refusal(*, order: AccessOrder, actor) -> Refusal | None:
+    """Why `actor` may not change `order`'s facts, or None when they may: an orderer at its customer, a draft.
+
+    `order_update_draft` raises it under its lock; the order page, the edit page and the API ask it first,
+    so that they offer no editor, and answer "not permitted" or "not now" before they read what was sent.
+    """
+    if Role.ORDERER not in customer_roles(actor, order.customer_id):
+        return NotPermitted(_("Only an orderer at the customer can change this order."))
+    if order.state != State.DRAFT:
+        return NotAllowedNow(
+            _("Only a draft can be changed. This order is “%(state)s”.") % {"state": order.get_state_display()}
+        )
+    return None
+
+
 @retry_on_conflict
 def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder:
     with transaction.atomic():
         locked = lock_order(order)
-        if Role.ORDERER not in customer_roles(actor, locked.customer_id):
-            raise NotPermitted(_("Only an orderer at the customer can change this order."))
-        if locked.state != State.DRAFT:
-            raise NotAllowedNow(
-                _("Only a draft can be changed. This order is “%(state)s”.") % {"state": locked.get_state_display()}
-            )
+        refusal = draft_edit_refusal(order=locked, actor=actor)
+        if refusal is not None:
+            raise refusal
         _check_order_facts(customer=locked.customer, facts=facts)
         interfaces = _apply_facts(locked, facts)
         _confirm_vendor_agreement(locked, actor, bool(facts.get("vendor_agreement_confirmed")))
@@ -719,7 +732,7 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
     if not previous_id:
         return
     previous = AccessOrder.objects.select_for_update(no_key=True).get(pk=previous_id)
-    if previous.state not in (State.ACTIVE, State.CLOSURE_REQUESTED):
+    if previous.state not in RUNNING_ACCESS_STATES:
         return
     from_state = previous.state
     # The account manager activating the change is also the one who may close the old access.
@@ -888,7 +901,7 @@ def accesses_close_as_scheduled() -> int:
     """Close every access whose scheduled date has come (beat, daily). Safe to run again: a closed access
     is not due any more. A day missed while beat was down is caught up, closing on the scheduled date."""
     due = AccessOrder.objects.filter(
-        state__in=(State.ACTIVE, State.CLOSURE_REQUESTED), closure_scheduled_on__lte=timezone.localdate()
+        state__in=RUNNING_ACCESS_STATES, closure_scheduled_on__lte=timezone.localdate()
     ).select_related("customer__account_manager")
     closed = 0
     for order in due:
@@ -1027,7 +1040,7 @@ def test_access_sweep(*, today: datetime.date | None = None) -> dict[str, int]:
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=max(TestAccess.NOTICE_DAYS))
     due = TestAccess.objects.filter(
-        expired_on__isnull=True, order__state__in=(State.ACTIVE, State.CLOSURE_REQUESTED), ends_on__lte=horizon
+        expired_on__isnull=True, order__state__in=RUNNING_ACCESS_STATES, ends_on__lte=horizon
     ).values_list("pk", flat=True)
     done = {"expired": 0, "notified": 0}
     actor = automatic_actor()
@@ -1045,7 +1058,7 @@ def _test_access_tick(*, test_access_id: int, today: datetime.date, actor) -> st
         order = lock_order(access.order)
         access = TestAccess.objects.select_for_update(no_key=True).get(pk=test_access_id)
         access.order = order
-        if access.expired_on or order.state not in (State.ACTIVE, State.CLOSURE_REQUESTED):
+        if access.expired_on or order.state not in RUNNING_ACCESS_STATES:
             return ""
         if today >= access.ends_on:
             return _test_access_expire(access, actor)

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -31,7 +30,7 @@ from .models import (
     State,
     TestAccess,
 )
-from .roles import Role, customer_roles, order_roles
+from .roles import Role, order_roles
 from .selectors import (
     account_manager_queue,
     customer_orders,
@@ -49,6 +48,7 @@ from .selectors import (
 )
 from .services import (
     addendum_render_again,
+    draft_edit_refusal,
     external_system_register,
     integration_type_for,
     order_create,
@@ -306,11 +306,9 @@ def _order_to_copy(request: HttpRequest, customers) -> AccessOrder | None:
 @login_required
 def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_user(request.user, pk)
-    if Role.ORDERER not in customer_roles(request.user, order.customer_id):
-        messages.error(request, _("Only an orderer at the customer can change this order."))
-        return redirect("ordering:order_detail", pk=order.pk)
-    if order.state != State.DRAFT:
-        messages.error(request, _("Only a draft can be changed."))
+    refused = draft_edit_refusal(order=order, actor=request.user)
+    if refused is not None:
+        show_refusal(request, refused, action="order_edit", order=order.pk)
         return redirect("ordering:order_detail", pk=order.pk)
     form = OrderForm(request.POST or None, customer=order.customer, initial=OrderForm.initial_from(order))
     if request.method == "POST" and form.is_valid():
@@ -467,7 +465,7 @@ def _detail_context(
         "addenda": list(order.addenda.all()),
         "is_account_manager": Role.ACCOUNT_MANAGER in roles,
         "action_forms": forms,
-        "can_edit": order.state == State.DRAFT and Role.ORDERER in roles,
+        "can_edit": draft_edit_refusal(order=order, actor=request.user) is None,
         "can_copy": Role.ORDERER in roles,
         "show_emergency_request": bool(roles & {Role.ORDERER, Role.SIGNATORY}) and order.state in LIVE_ACCESS_STATES,
         "emergency_request_form": _emergency_request_form(order, roles, failed_request),

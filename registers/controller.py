@@ -6,14 +6,16 @@ interfaces and their personal-data categories, environment, since when, the acce
 (number and the SHA-256 of the exact PDF the signatory accepted), and the certificate the system logs in
 with — for the accesses running now and those closed in the last `CLOSED_YEARS` years.
 
-One read (`controller_register`) serves the page, the CSV and the PDF, so the three always agree; who may
-read which customer's register is the tenant rule of ordering.selectors (`served_customers`).
+One read (`controller_register`) and one list of columns (`COLUMNS`) serve the page, the CSV and the PDF,
+so the three always agree; who may read which customer's register is the tenant rule of ordering.selectors
+(`served_customers`).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,7 +23,8 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
-from django.utils.translation import get_language
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.roles import can_see_controller_registers, is_support
@@ -29,15 +32,21 @@ from certificates.models import Certificate, CertificateBundle
 from core.exports import csv_download
 from core.security import NotVisible
 from ordering import documents
-from ordering.models import AccessOrder, Addendum, Customer, Interface, State, add_months, requested_interfaces_of
+from ordering.models import (
+    RUNNING_ACCESS_STATES,
+    AccessOrder,
+    Addendum,
+    Customer,
+    Interface,
+    State,
+    add_months,
+    requested_interfaces_of,
+)
 from ordering.selectors import served_customers
 
 # Art. 30 asks for no retention period; five years of closed accesses lets a controller answer for what
 # had access during an audit or a data subject's request, and keeps the register readable.
 CLOSED_YEARS = 5
-# Running accesses: established (activated) and not yet closed. An order still being established has no
-# access yet; it enters the register on the day its access is established.
-RUNNING_STATES = (State.ACTIVE, State.CLOSURE_REQUESTED)
 CLOSED_STATES = (State.CLOSED, State.EMERGENCY_CLOSED)
 
 PDF_TEMPLATE = "registers/controller_register_pdf.html"
@@ -150,6 +159,11 @@ class RegisterEntry:
     def closure_scheduled_on(self) -> datetime.date | None:
         return None if self.is_closed else self.order.closure_scheduled_on
 
+    @property
+    def cells(self) -> list[Cell]:
+        """The entry's cells in the page's and the PDF's tables, column by column (`COLUMNS`)."""
+        return [column.cell(self) for column in COLUMNS]
+
 
 @dataclass(frozen=True)
 class ControllerRegister:
@@ -162,6 +176,10 @@ class ControllerRegister:
     @property
     def entries(self) -> list[RegisterEntry]:
         return self.running + self.closed
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return COLUMNS
 
     @property
     def processor_name(self) -> str:
@@ -181,7 +199,7 @@ def register_entries(customer: Customer, *, today: datetime.date) -> list[Regist
     prefetches, which Django skips when no order has a certificate: the cost is the same for every customer,
     which is what the query-count test holds.
     """
-    listed = Q(state__in=RUNNING_STATES) | Q(
+    listed = Q(state__in=RUNNING_ACCESS_STATES) | Q(
         state__in=CLOSED_STATES, activated_on__isnull=False, closed_on__gte=closed_since(today)
     )
     orders = list(
@@ -233,6 +251,134 @@ def controller_register(customer: Customer, *, today: datetime.date | None = Non
     )
 
 
+# --- Its columns: one list for the page, the CSV and the PDF ----------------------------------------
+
+Value = str | list[str] | datetime.date | None
+
+
+def _text(value: Value) -> str:
+    # Dates as the app writes them (28.11.2026 in Danish): the register is read, not computed with.
+    if isinstance(value, list):
+        return "; ".join(value)
+    if isinstance(value, datetime.date):
+        return short_date(value)
+    return value or ""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact of an access: a column of the CSV, a line of a cell in the page's and the PDF's tables."""
+
+    heading: str | Promise  # the CSV's
+    value: Callable[[RegisterEntry], Value]
+    # How a table writes it under its column's first fact, e.g. "Expires 28.11.2026"; the bare text if None.
+    note: Callable[[str], str] | None = None
+
+    def text(self, entry: RegisterEntry) -> str:
+        return _text(self.value(entry))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One access's cell in a column of the tables (`Column.cell`)."""
+
+    key: str
+    text: str  # the first fact, written out ("" without one)
+    items: list[str]  # the first fact when it is a list (interfaces, categories): a list in the tables
+    notes: list[str]  # the other facts that have a value, each as its note says
+    empty: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the tables: its facts share one cell, the first as the cell's value, the others as notes.
+
+    `key` is what the templates switch on for the few cells they write richly (the page's links, the
+    certificate's name, the hash of the addendum); every other cell is written from its facts alone.
+    """
+
+    key: str
+    facts: tuple[Fact, ...]
+    table_heading: str | Promise | None = None  # the first fact's heading when None
+    empty: str | Promise = "–"  # written when the first fact has no value
+
+    @property
+    def heading(self) -> str | Promise:
+        return self.table_heading or self.facts[0].heading
+
+    def cell(self, entry: RegisterEntry) -> Cell:
+        first, *others = self.facts
+        value = first.value(entry)
+        notes = []
+        for fact in others:
+            text = fact.text(entry)
+            if text:
+                notes.append(fact.note(text) if fact.note else text)
+        return Cell(
+            key=self.key,
+            text=_text(value),
+            items=value if isinstance(value, list) else [],
+            notes=notes,
+            empty=str(self.empty),
+        )
+
+
+# In this order in every form of the register; the CSV has a column for each fact.
+COLUMNS: tuple[Column, ...] = (
+    Column("order", (Fact(gettext_lazy("Order"), lambda e: e.order.reference),)),
+    Column(
+        "system",
+        (
+            Fact(gettext_lazy("External system"), lambda e: e.system),
+            Fact(gettext_lazy("Vendor"), lambda e: e.vendor),
+            Fact(gettext_lazy("Vendor's CVR number"), lambda e: e.vendor_cvr, lambda t: _("CVR %(cvr)s") % {"cvr": t}),
+        ),
+    ),
+    Column("interfaces", (Fact(gettext_lazy("Interfaces"), lambda e: e.interfaces),)),
+    Column(
+        "data_categories",
+        (Fact(gettext_lazy("Personal-data categories"), lambda e: e.data_categories),),
+        empty=gettext_lazy("Not recorded in the catalogue"),
+    ),
+    Column("environment", (Fact(gettext_lazy("Environment"), lambda e: str(e.order.get_environment_display())),)),
+    Column("since", (Fact(gettext_lazy("Access since"), lambda e: e.since),)),
+    Column(
+        "addendum",
+        (
+            Fact(gettext_lazy("Contract addendum"), lambda e: e.addendum_number),
+            Fact(gettext_lazy("SHA-256 of the accepted addendum"), lambda e: e.addendum_sha256),
+        ),
+    ),
+    Column(
+        "certificate",
+        (
+            Fact(gettext_lazy("Certificate holder"), lambda e: e.certificate_holder),
+            Fact(
+                gettext_lazy("Certificate expires"),
+                lambda e: e.certificate_expires,
+                lambda t: _("Expires %(date)s") % {"date": t},
+            ),
+        ),
+        table_heading=gettext_lazy("Certificate"),
+    ),
+    Column(
+        "status",
+        (
+            Fact(gettext_lazy("Status"), lambda e: e.status),
+            Fact(
+                gettext_lazy("Access ended on"), lambda e: e.closed_on, lambda t: _("Ended on %(date)s") % {"date": t}
+            ),
+            Fact(
+                gettext_lazy("Closure scheduled for"),
+                lambda e: e.closure_scheduled_on,
+                lambda t: _("Closes on %(date)s") % {"date": t},
+            ),
+        ),
+    ),
+)
+FACTS: tuple[Fact, ...] = tuple(fact for column in COLUMNS for fact in column.facts)
+
+
 # --- As files --------------------------------------------------------------------------------------
 
 
@@ -241,52 +387,11 @@ def _filename(register: ControllerRegister, ext: str) -> str:
     return f"fortegnelse-eksterne-systemer-{register.customer.cvr}-{day}.{ext}"
 
 
-def _headings() -> list[str]:
-    return [
-        _("Order"),
-        _("External system"),
-        _("Vendor"),
-        _("Vendor's CVR number"),
-        _("Interfaces"),
-        _("Personal-data categories"),
-        _("Environment"),
-        _("Access since"),
-        _("Contract addendum"),
-        _("SHA-256 of the accepted addendum"),
-        _("Certificate holder"),
-        _("Certificate expires"),
-        _("Status"),
-        _("Access ended on"),
-        _("Closure scheduled for"),
-    ]
-
-
-def _row(entry: RegisterEntry) -> list[str]:
-    # Dates as the app writes them (28.11.2026 in Danish): the register is read, not computed with.
-    return [
-        entry.order.reference,
-        entry.system,
-        entry.vendor,
-        entry.vendor_cvr,
-        "; ".join(entry.interfaces),
-        "; ".join(entry.data_categories),
-        str(entry.order.get_environment_display()),
-        short_date(entry.since),
-        entry.addendum_number,
-        entry.addendum_sha256,
-        entry.certificate_holder,
-        short_date(entry.certificate_expires),
-        entry.status,
-        short_date(entry.closed_on),
-        short_date(entry.closure_scheduled_on),
-    ]
-
-
 def register_csv(register: ControllerRegister) -> HttpResponse:
     """Danish Excel's CSV (semicolons, UTF-8 with BOM), every cell formula-safe (core/exports.py)."""
     response, writer = csv_download(_filename(register, "csv"))
-    writer.writerow(_headings())
-    writer.writerows(_row(entry) for entry in register.entries)
+    writer.writerow([str(fact.heading) for fact in FACTS])
+    writer.writerows([fact.text(entry) for fact in FACTS] for entry in register.entries)
     return response
 
 

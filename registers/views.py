@@ -23,6 +23,7 @@ from rest_framework import exceptions, renderers, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.bearer import TooManyInvalidTokens
 from core.problems import problem_response
 from ordering.models import AccessOrder
 
@@ -32,6 +33,17 @@ from .authentication import GatewayTokenAuthentication, ReadsAccessRegister
 
 SIGNATURE_HEADER = "JWS-Signature"
 JWKS_PATH = "/.well-known/opus-adgang-register-keys.json"
+
+
+def _no_signing_key() -> HttpResponse:
+    """503 for the register and its keys while no signing key is set: the operator's to fix, and an unsigned
+    register must never reach the gateway."""
+    return problem_response(
+        503,
+        code="not_configured",
+        title=_("Not configured"),
+        detail=_("The access register cannot be signed: its signing key is not set."),
+    )
 
 
 class PreSerialisedJSONRenderer(renderers.BaseRenderer):
@@ -65,6 +77,11 @@ def _problem(exc, context) -> HttpResponse | None:
         return response
     if isinstance(exc, exceptions.PermissionDenied):
         return problem_response(403, code="not_permitted", title=_("Not permitted"), detail=str(exc.detail))
+    if isinstance(exc, TooManyInvalidTokens):
+        # As the API answers it (api/problems.py): the allowance of refused tokens is one, shared.
+        response = problem_response(429, code="too_many_requests", title=_("Too many requests"), detail=exc.sentence())
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, exceptions.APIException):
         return problem_response(exc.status_code, code=exc.default_code, title=str(exc.default_detail))
     return None
@@ -233,13 +250,7 @@ class AccessRegisterView(APIView):
         try:
             signature = register.signature
         except ImproperlyConfigured:
-            # A missing key is the operator's to fix; an unsigned register must never reach the gateway.
-            return problem_response(
-                503,
-                code="not_configured",
-                title=_("Not configured"),
-                detail=_("The access register cannot be signed: its signing key is not set."),
-            )
+            return _no_signing_key()
         return Response(register.body, headers={**headers, SIGNATURE_HEADER: signature})
 
 
@@ -287,12 +298,7 @@ def register_keys(request) -> HttpResponse:
     try:
         body = jws.published_keys()
     except ImproperlyConfigured:
-        return problem_response(
-            503,
-            code="not_configured",
-            title=_("Not configured"),
-            detail=_("The access register cannot be signed: its signing key is not set."),
-        )
+        return _no_signing_key()
     response = HttpResponse(json.dumps(body, separators=(",", ":")), content_type="application/jwk-set+json")
     response["Cache-Control"] = "public, max-age=3600"
     return response

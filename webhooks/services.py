@@ -190,6 +190,21 @@ def signed_headers(delivery: WebhookDelivery, secret: str, at: datetime.datetime
     }
 
 
+def endpoint_refusal(delivery: WebhookDelivery) -> NotAllowedNow | None:
+    """Why the delivery may no longer go to its endpoint, or None when it may still.
+
+    Its endpoint must be active, and still KMD's or the customer's the event is about: one deactivated, or
+    given to another customer, since the event must not get it (that customer must not read another's
+    events). The worker cancels such a delivery; a redelivery is refused with the sentence.
+    """
+    endpoint = delivery.endpoint
+    if not endpoint.is_active:
+        return NotAllowedNow(_("The endpoint is not active. Activate it first, then send the webhook again."))
+    if endpoint.customer_id not in (None, delivery.customer_id):
+        return NotAllowedNow(_("The endpoint now belongs to another customer; this webhook cannot go to it."))
+    return None
+
+
 @outbox_handler(
     DELIVER,
     label=gettext_lazy("A webhook to a subscribed system"),
@@ -202,8 +217,7 @@ def webhook_deliver(delivery_id: int) -> bool:
     if delivery is None or delivery.status in (Status.DELIVERED, Status.CANCELLED):
         return False  # the endpoint was deleted, or a redelivered broker message after success: nothing to do
     endpoint = delivery.endpoint
-    if not endpoint.is_active or endpoint.customer_id not in (None, delivery.customer_id):
-        # Deactivated, or moved to another customer, since the event: that customer must not get it.
+    if endpoint_refusal(delivery) is not None:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.CANCELLED)
         return False
     headers = signed_headers(delivery, endpoint.secret, timezone.now())
@@ -264,10 +278,9 @@ def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
         raise NotPermitted(_("Only catalogue admins can send a webhook again."))
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().select_related("endpoint", "event").get(pk=delivery.pk)
-        if not locked.endpoint.is_active:
-            raise NotAllowedNow(_("The endpoint is not active. Activate it first, then send the webhook again."))
-        if locked.endpoint.customer_id not in (None, locked.customer_id):
-            raise NotAllowedNow(_("The endpoint now belongs to another customer; this webhook cannot go to it."))
+        refusal = endpoint_refusal(locked)
+        if refusal is not None:
+            raise refusal
         locked.status = Status.PENDING
         locked.delivered_at = None
         locked.save(update_fields=["status", "delivered_at"])

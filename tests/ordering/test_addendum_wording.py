@@ -20,6 +20,7 @@ from ordering import documents, services
 from ordering.models import Addendum
 
 from ..conftest import accept_rendered, make_order
+from ..pdf import structure_kinds
 
 weasyprint = pytest.mark.weasyprint
 
@@ -336,22 +337,9 @@ def test_the_pdf_is_tagged_pdf_a_3a_with_a_structure_tree_and_embedded_fonts(cas
     reader = pdf_reader(addendum)
     root = reader.trailer["/Root"]
     assert root["/MarkInfo"]["/Marked"].value is True
-    tree = root["/StructTreeRoot"].get_object()
-    document = tree["/K"][0].get_object()
+    document = root["/StructTreeRoot"].get_object()["/K"][0].get_object()
     assert document["/S"] == "/Document"
-    kinds = set()
-
-    def walk(element, depth=0):
-        if depth > 40 or not hasattr(element, "get"):
-            return
-        if "/S" in element:
-            kinds.add(str(element["/S"]))
-        children = element.get("/K")
-        for child in children if isinstance(children, list) else [children] if children is not None else []:
-            child = child.get_object() if hasattr(child, "get_object") else child
-            walk(child, depth + 1)
-
-    walk(document)
+    kinds = structure_kinds(root)
     assert {"/H1", "/H2", "/P", "/Table"} <= kinds, kinds
     xmp = root["/Metadata"].get_object().get_data().decode()
     assert re.search(r"pdfaid:part(>|=\")3", xmp) and re.search(r"pdfaid:conformance(>|=\")A", xmp), xmp

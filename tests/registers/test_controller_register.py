@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ordering.models import AccessOrder, Addendum, Vendor
 from registers.controller import closed_since, controller_register
@@ -252,6 +252,50 @@ def test_the_page_writes_english_dates_in_english(cast, client):
     body = client.get(reverse("registers:controller_register", args=[cast.customer_a.pk])).content.decode()
     assert timezone.localdate().strftime("%d/%m/%Y") in body and short(timezone.localdate()) not in body
     assert "Active" in body
+
+
+def col_headings(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<th scope="col">([^<]*)</th>', html)
+
+
+def test_the_page_the_pdf_and_the_csv_give_the_same_columns_in_the_same_order(cast, client):
+    from registers.controller import register_pdf_html
+
+    make_order(cast, "active")
+    client.force_login(cast.orderer_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = col_headings(
+        client.get(reverse("registers:controller_register", args=[cast.customer_a.pk])).content.decode()
+    )
+    header, _row = csv_rows(client.get(reverse("registers:controller_register_csv", args=[cast.customer_a.pk])))
+    with translation.override("en"):
+        pdf = col_headings(register_pdf_html(controller_register(cast.customer_a)))
+    assert page == pdf
+    assert page[:3] == ["Order", "External system", "Interfaces"] and page[-2:] == ["Certificate", "Status"]
+    # A cell of the tables may hold several of the CSV's columns (the system, its vendor and the vendor's CVR).
+    in_csv = [header.index(heading) for heading in page if heading in header]
+    assert len(in_csv) == len(page) - 1 and in_csv == sorted(in_csv)
+
+
+def test_the_tables_say_when_an_access_ended_or_will_close(cast, client):
+    from ordering import services
+    from registers.controller import register_pdf_html
+
+    closed = make_order(cast, "closed")
+    scheduled = make_order(cast, "active", system=cast.canteen, codes=("engangsydelser",))
+    on = timezone.localdate() + datetime.timedelta(days=30)
+    services.order_schedule_closure(order=scheduled, actor=cast.am_a, on=on)
+    client.force_login(cast.orderer_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("registers:controller_register", args=[cast.customer_a.pk])).content.decode()
+    with translation.override("en"):
+        pdf = register_pdf_html(controller_register(cast.customer_a))
+    today, later = (day.strftime("%d/%m/%Y") for day in (timezone.localdate(), on))
+    for body in (page, pdf):
+        assert f"Ended on {today}" in body and f"Closes on {later}" in body
+    assert closed.reference in page
 
 
 def test_the_start_page_links_the_registers_for_customer_people_and_kmd_but_not_for_others(cast, client, person):

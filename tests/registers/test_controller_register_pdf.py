@@ -12,28 +12,13 @@ from pypdf import PdfReader
 
 from ordering.models import Addendum
 from tests.conftest import make_order
+from tests.pdf import structure_kinds
 
 pytestmark = pytest.mark.weasyprint
 
 
 def flat(text: str) -> str:
     return " ".join(text.split())
-
-
-def structure_kinds(root) -> set[str]:
-    kinds = set()
-
-    def walk(element, depth=0):
-        if depth > 40 or not hasattr(element, "get"):
-            return
-        if "/S" in element:
-            kinds.add(str(element["/S"]))
-        children = element.get("/K")
-        for child in children if isinstance(children, list) else [children] if children is not None else []:
-            walk(child.get_object() if hasattr(child, "get_object") else child, depth + 1)
-
-    walk(root["/StructTreeRoot"].get_object())
-    return kinds
 
 
 def download(client, customer) -> PdfReader:

@@ -384,3 +384,53 @@ def test_each_attempt_is_signed_when_it_is_sent_so_a_late_retry_still_verifies(c
     [got] = receiver.at("/a")
     assert got.verified
     assert int(got.headers["webhook-timestamp"]) > delivery.event.created_at.timestamp()
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        ({"is_active": False}, "The endpoint is not active. Activate it first, then send the webhook again."),
+        ({"customer": "customer_b"}, "The endpoint now belongs to another customer; this webhook cannot go to it."),
+    ],
+)
+def test_a_webhook_is_not_sent_again_to_an_endpoint_deactivated_or_given_to_another_customer(
+    cast, receiver, change, sentence
+):
+    from django.utils import translation
+
+    from core.errors import NotAllowedNow
+
+    admin = make_user("admin", is_staff=True, is_superuser=True)
+    itsm = endpoint(receiver, "/a", customer=cast.customer_a, kinds=["create"])
+    make_order(cast, "draft")  # queued, not yet sent
+    delivery = WebhookDelivery.objects.get(endpoint=itsm)
+    WebhookEndpoint.objects.filter(pk=itsm.pk).update(
+        **{field: getattr(cast, value) if field == "customer" else value for field, value in change.items()}
+    )
+    # The same rule for the worker, which cancels it, and for the admin, who is told why.
+    assert not webhooks.webhook_deliver(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "cancelled"
+    with translation.override("en"), pytest.raises(NotAllowedNow) as refused:
+        webhooks.webhook_redeliver(delivery=delivery, actor=admin)
+    assert refused.value.message == sentence
+    delivery.refresh_from_db()
+    assert delivery.status == "cancelled" and receiver.received == []
+
+
+def test_a_delivery_keeps_its_newest_attempts_and_forgets_the_oldest(cast, receiver):
+    from webhooks.models import ATTEMPTS_KEPT
+
+    itsm = endpoint(receiver, "/down", customer=cast.customer_a, kinds=["create"], status=503, body=b"busy")
+    make_order(cast, "draft")  # queued, not yet sent
+    delivery = WebhookDelivery.objects.get(endpoint=itsm)
+    made = []
+    for _ in range(ATTEMPTS_KEPT + 1):
+        with pytest.raises(webhooks.WebhookFailed):
+            webhooks.webhook_deliver(delivery.pk)
+        made.append(WebhookAttempt.objects.filter(delivery=delivery).first().pk)  # newest first
+    assert len(set(made)) == ATTEMPTS_KEPT + 1 == 21
+    kept = set(WebhookAttempt.objects.filter(delivery=delivery).values_list("pk", flat=True))
+    assert kept == set(made[1:])  # the newest 20; the first attempt is gone
+    delivery.refresh_from_db()
+    assert delivery.attempts == 21 and delivery.last_status_code == 503  # the count keeps every attempt
