@@ -3,6 +3,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -16,9 +17,11 @@ from .services import webhook_endpoint_rotate_secret, webhook_endpoint_save, web
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        label=_("URL"), max_length=500, assume_scheme="https", widget=forms.URLInput(attrs={"class": "vURLField"})
+    )
     kinds = forms.MultipleChoiceField(
-        label=_("event kinds"),
+        label=capfirst(_("event kinds")),
         choices=AuditKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -92,7 +92,7 @@ def webhook_payload(event: AuditEvent, customer_id: int | None) -> dict:
             "reference": order.reference,
             "url": settings.SITE_URL + reverse("ordering:order_detail", args=[order.pk]),
             "environment": order.environment,
-            "state_from": event.from_state,
+            "state_from": event.from_state or None,  # an order's creation comes from no state
             "state_to": event.to_state,
         }
         data["external_system"] = {"id": system.pk, "name": system.name, "vendor_cvr": system.vendor.cvr}

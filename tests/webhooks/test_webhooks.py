@@ -79,6 +79,16 @@ def test_a_submitted_order_reaches_its_customers_endpoint_signed(
     assert list(delivery.attempt_log.values_list("status_code", flat=True)) == [200]
 
 
+def test_an_orders_creation_comes_from_no_state(cast, receiver, django_capture_on_commit_callbacks):
+    endpoint(receiver, "/itsm-a", customer=cast.customer_a, kinds=["create"])
+    with django_capture_on_commit_callbacks(execute=True):
+        make_order(cast, "draft")
+
+    [got] = receiver.at("/itsm-a")
+    assert got.payload["data"]["order"]["state_from"] is None
+    assert got.payload["data"]["order"]["state_to"] == "draft"
+
+
 def test_a_tampered_body_id_or_timestamp_or_another_secret_fails_verification(
     cast, receiver, django_capture_on_commit_callbacks
 ):
