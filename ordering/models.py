@@ -774,11 +774,17 @@ def requested_interfaces_of(orders: models.QuerySet[AccessOrder], *fields: str) 
     for each order that gets it, annotated with that order's `order_id`, in catalogue order; with `fields`,
     plain rows `(order_id, *fields)` in no particular order (registers/access.py reads codes so)."""
     live = AccessOrder.reads_package_live()
-    picked_or_frozen = Interface.objects.annotate(order_id=F("orders")).filter(
-        order_id__in=orders.exclude(live).values("pk")
+    # Each part of the compound statement without Interface.Meta.ordering: SQLite refuses an ORDER BY
+    # inside a UNION's parts (PostgreSQL takes it); the whole is ordered afterwards where it matters.
+    picked_or_frozen = (
+        Interface.objects.annotate(order_id=F("orders"))
+        .filter(order_id__in=orders.exclude(live).values("pk"))
+        .order_by()
     )
-    from_package = Interface.objects.annotate(order_id=F("packages__accessorder")).filter(
-        order_id__in=orders.filter(live).values("pk")
+    from_package = (
+        Interface.objects.annotate(order_id=F("packages__accessorder"))
+        .filter(order_id__in=orders.filter(live).values("pk"))
+        .order_by()
     )
     if fields:
         rows = ("order_id", *fields)

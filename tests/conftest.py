@@ -1,5 +1,6 @@
 """The cast every test draws from: two customers, their people, KMD's people, a small catalogue."""
 
+import os
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -20,6 +21,32 @@ from ordering.models import (
     MainContract,
     Vendor,
 )
+
+
+def pytest_configure(config):
+    """OPUS_TEST_NOW=2027-01-31T23:30:00+01:00 runs the whole suite from that instant on (the clock ticks on).
+
+    No test may depend on the day of the month, the time of day or the month's length; running the suite
+    from the 1st, the 12th and the 31st of a month, and just before midnight, shows whether one does
+    (README, "Tests"). Started here, before collection, so that module constants read the moved clock too.
+    """
+    moment = os.environ.get("OPUS_TEST_NOW")
+    if moment:
+        import time_machine
+
+        config._opus_clock = time_machine.travel(datetime.fromisoformat(moment), tick=True)
+        config._opus_clock.start()
+
+
+def pytest_unconfigure(config):
+    clock = getattr(config, "_opus_clock", None)
+    if clock is not None:
+        clock.stop()
+
+
+def pytest_report_header(config):
+    moment = os.environ.get("OPUS_TEST_NOW")
+    return f"clock moved to {moment} (OPUS_TEST_NOW)" if moment else None
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,10 @@
 """English pages read British dates and DKK; Danish pages read dd.mm.yyyy; refusals say why; customers see whom to call."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from billing.templatetags.money import kroner
@@ -22,14 +24,22 @@ def as_language(client, user, language: str):
 
 @pytest.mark.django_db
 def test_english_pages_show_no_us_style_date_and_amounts_in_dkk(client, cast):
-    order = make_order(cast, "submitted")
-    as_language(client, cast.orderer_a, "en")
-    for url in (reverse("home"), reverse("ordering:order_list"), reverse("ordering:order_detail", args=[order.pk])):
-        body = client.get(url).content.decode()
-        assert not US_DATE.search(body), (url, US_DATE.search(body).group(0))
-    detail = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
-    assert re.search(r"\b\d{2}/\d{2}/\d{4} \d{2}:\d{2}\b", detail)  # the history, in en-GB
+    # A day whose number cannot be a month's, so that 29/11 (British) and 11/29 (American) differ: on the
+    # first twelve days of a month a British date matches the American pattern as well.
+    with time_machine.travel(datetime(2026, 11, 29, 14, 3, tzinfo=UTC), tick=False):
+        order = make_order(cast, "submitted")
+        as_language(client, cast.orderer_a, "en")
+        for url in (reverse("home"), reverse("ordering:order_list"), reverse("ordering:order_detail", args=[order.pk])):
+            body = client.get(url).content.decode()
+            assert not US_DATE.search(body), (url, US_DATE.search(body).group(0))
+        detail = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    assert "29/11/2026 15:03" in detail  # the history, in en-GB and Danish time
     assert "DKK " in detail and " kr." not in detail
+
+
+def test_the_american_date_pattern_tells_the_two_orders_apart():
+    assert US_DATE.search("11/29/2026") and US_DATE.search("10:33 p.m.")
+    assert not US_DATE.search("29/11/2026") and not US_DATE.search("29.11.2026")
 
 
 @pytest.mark.django_db
