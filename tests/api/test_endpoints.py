@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.models import ApiToken
 from certificates.models import CertificateBundle, CertificateUpload
@@ -252,7 +253,8 @@ def test_each_role_takes_its_actions_from_submission_to_emergency_closure(cast, 
     order.addenda.get().refresh_from_db()
     assert order.addenda.get().signer_name == "Tove Tegner"
 
-    activated = act(am, order, "activate", on=str(order.addenda.get().decided_at.date()))
+    # The acceptance's day in Danish time: just after midnight the UTC date is still the day before.
+    activated = act(am, order, "activate", on=str(timezone.localdate(order.addenda.get().decided_at)))
     assert activated.status_code == 200, activated.content
     assert activated.json()["state"] == "active"
     assert "request_closure" in orderer.get(f"/api/v1/orders/{order.pk}/").json()["actions"]

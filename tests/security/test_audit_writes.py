@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from billing import services as billing
 from billing.models import Charge, PriceList, RecurringFee, StartupPackage
@@ -57,7 +58,7 @@ def test_a_refused_consulting_entry_writes_no_event(cast, order_in):
     before = AuditEvent.objects.count()
     with pytest.raises(billing.BillingError):
         billing.consulting_record(
-            order=order, actor=cast.am_a, on=order.created_at.date(), hours=Decimal("1"), description="x"
+            order=order, actor=cast.am_a, on=timezone.localdate(order.created_at), hours=Decimal("1"), description="x"
         )
     assert AuditEvent.objects.count() == before
     assert not Charge.objects.filter(order=order).exists()
