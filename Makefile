@@ -29,10 +29,14 @@ install-prod:
 	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || \
 	  echo "NOTE: Debian's libharfbuzz-subset0 is not installed; PDF rendering will be slower (apt-get install libharfbuzz-subset0)."
 
+# The demo's own MitID Erhverv broker and Entra ID (manage.py demo_identity_provider, on ports 8001 and 8002)
+# run beside the server and stop with it.
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
 	$(DEV_ENV) $(PY) manage.py seed_demo
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(PY) manage.py demo_identity_provider & provider=$$!; \
+	  trap 'kill $$provider 2>/dev/null' EXIT INT TERM; \
+	  $(DEV_ENV) DEMO_IDENTITY_PROVIDER=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 seed: install
 	$(DEV_ENV) $(PY) manage.py seed_demo

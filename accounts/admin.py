@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, TranslatedPermissionsMixin
 from core.errors import Refusal
 
-from .models import ApiToken, User
+from .models import ApiToken, LoginIdentity, User
 from .tokens import token_revoke
 
 
@@ -28,10 +28,26 @@ class PasswordChangeForm(AdminPasswordChangeForm):
     )
 
 
+class LoginIdentityInline(admin.TabularInline):
+    """How the person logs in (MitID Erhverv or Entra ID): made by their logins, never here."""
+
+    model = LoginIdentity
+    extra = 0
+    can_delete = False
+    fields = ("scheme", "organisation", "person", "rid", "issuer", "created_at", "last_login_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
     change_password_form = PasswordChangeForm
-    fieldsets = DjangoUserAdmin.fieldsets + ((_("Opus Adgang"), {"fields": ("title", "is_support")}),)
+    inlines = [LoginIdentityInline]
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        (_("Opus Adgang"), {"fields": ("title", "is_support", "may_use_password")}),
+    )
     list_display = ("username", "email", "first_name", "last_name", "is_support", "is_staff")
     list_filter = ("is_support", "is_staff", "is_superuser", "is_active")
 

@@ -20,6 +20,15 @@ class User(AbstractUser):
         help_text=_("May read every order and emergency-close any access."),
     )
 
+    may_use_password = models.BooleanField(
+        _("may log in with a password (break-glass)"),
+        default=False,
+        help_text=_(
+            "Outside the demo, people log in with MitID Erhverv or Entra ID; only KMD's named break-glass accounts "
+            "may also use a password."
+        ),
+    )
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
@@ -98,3 +107,43 @@ class ApiToken(models.Model):
     def last_day(self):
         """The last day the token works, as chosen on the profile page: it expires at the midnight after it."""
         return timezone.localdate(self.expires_at - timedelta(microseconds=1))
+
+
+class LoginIdentity(models.Model):
+    """How a person logs in through an identity provider, and so how we recognise them when they return.
+
+    MitID Erhverv (through a broker): the persistent professional UUID within the CVR number, never the
+    e-mail address, which a person may change or share. NemLog-in may give a person a new UUID once (the same
+    CVR and RID number): the login that shows it moves the identity to the new UUID (ordering/people.py).
+    Entra ID (KMD's staff): the object id (`oid`) within the tenant (`tid`).
+    """
+
+    class Scheme(models.TextChoices):
+        MITID_ERHVERV = "mitid_erhverv", _("MitID Erhverv")
+        ENTRA_ID = "entra_id", _("Entra ID")
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="login_identities")
+    scheme = models.CharField(_("login"), max_length=20, choices=Scheme.choices)
+    issuer = models.CharField(_("issuer"), max_length=300)
+    organisation = models.CharField(
+        _("organisation"), max_length=64, help_text=_("The CVR number (MitID Erhverv) or the tenant (Entra ID).")
+    )
+    person = models.CharField(
+        _("person"),
+        max_length=64,
+        help_text=_("The persistent professional UUID (MitID Erhverv) or the object id (Entra ID)."),
+    )
+    rid = models.CharField(_("RID number"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("first login"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login identity")
+        verbose_name_plural = _("login identities")
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "organisation", "person"], name="one_identity_per_person"),
+        ]
+        indexes = [models.Index(fields=["scheme", "organisation", "rid"], name="login_identity_rid")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scheme_display()} {self.organisation}/{self.person}"

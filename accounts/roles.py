@@ -18,8 +18,9 @@ def _active(user) -> bool:
     return user.is_authenticated and user.is_active
 
 
-def _standing(user) -> tuple[bool, bool, bool]:
-    """(member of a customer, account manager of a customer, in the catalogue-admin group), in one query.
+def _standing(user) -> tuple[bool, bool, bool, bool]:
+    """(member of a customer, account manager of a customer, in the catalogue-admin group, user administrator of
+    a customer), in one query.
 
     The menu on every page and the view below it ask several predicates; the user object lives as
     long as the request, so the answer is kept on it (like Django's own permission cache) and a new
@@ -35,6 +36,7 @@ def _standing(user) -> tuple[bool, bool, bool]:
                 Exists(user.memberships.all()),
                 Exists(user.managed_customers.all()),
                 Exists(user.groups.filter(name=CATALOGUE_ADMIN_GROUP)),
+                Exists(user.memberships.filter(is_user_admin=True)),
             )
             .get()
         )
@@ -42,7 +44,7 @@ def _standing(user) -> tuple[bool, bool, bool]:
 
 
 def is_customer_user(user) -> bool:
-    """An orderer or signatory of at least one customer."""
+    """An orderer, signatory or user administrator of at least one customer."""
     return _active(user) and _standing(user)[0]
 
 
@@ -100,6 +102,16 @@ def can_see_controller_registers(user) -> bool:
 def can_see_undelivered_messages(user) -> bool:
     # core/views.py checks the same support flag itself: core sits below accounts (.importlinter).
     return is_support(user)
+
+
+def is_user_admin(user) -> bool:
+    """A customer's user administrator (brugeradministrator): grants and removes that customer's roles."""
+    return _active(user) and _standing(user)[3]
+
+
+def can_manage_people(user) -> bool:
+    """The users page: a customer's user administrators, and KMD, who appoints a customer's first one."""
+    return is_user_admin(user) or is_account_manager(user) or is_catalogue_admin(user)
 
 
 def can_use_admin(user) -> bool:

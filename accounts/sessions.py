@@ -21,6 +21,9 @@ from django.utils.translation import gettext as _
 
 LOGGED_IN_AT = "logged_in_at"
 LAST_SEEN_AT = "last_seen_at"
+LOGIN_PROOF = (
+    "login_proof"  # what a MitID Erhverv or Entra ID login proved (accounts.oidc.Proof): acceptances record it
+)
 WELL_KNOWN = "/.well-known/"  # RFC 8615: fixed by the standard, not by our URLconf
 
 
@@ -31,10 +34,13 @@ def machine_paths() -> tuple[str, ...]:
 
 
 def stamp_login(request: HttpRequest) -> None:
-    """Called on every login (accounts.signals): both clocks start now."""
+    """Called on every login (accounts.signals): both clocks start now, and no earlier login's proof stays.
+
+    A MitID Erhverv or Entra ID login puts its proof in the session right after (ordering/login.py)."""
     now = timezone.now().timestamp()
     request.session[LOGGED_IN_AT] = now
     request.session[LAST_SEEN_AT] = now
+    request.session.pop(LOGIN_PROOF, None)
 
 
 class SessionLifetimeMiddleware:

@@ -22,6 +22,8 @@ TEMPLATE_PREDICATES = (
     "can_see_controller_registers",
     "can_see_undelivered_messages",
     "can_use_admin",
+    "is_user_admin",
+    "can_manage_people",
 )
 
 

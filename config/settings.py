@@ -66,6 +66,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # MitID Erhverv and Entra ID over OpenID Connect (ordering/login.py); allauth's socialaccount needs sites.
+    "django.contrib.sites",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +88,7 @@ MIDDLEWARE = [
     "accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.security.SecurityEventMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes requires: turns a lockout during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -121,7 +128,8 @@ AUTH_USER_MODEL = "accounts.User"
 # django-axes refuses a locked-out login before the password is even checked, so it comes first.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PasswordBackend",  # passwords only where PASSWORD_LOGIN allows them
+    "accounts.backends.IdentityProviderBackend",  # sessions of MitID Erhverv and Entra ID logins
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -421,13 +429,122 @@ SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 SESSION_ABSOLUTE_LIFETIME = int(os.environ.get("SESSION_ABSOLUTE_LIFETIME", str(10 * 3600)))
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 
-# Login lockout (django-axes). AXES_LOCKOUT_PARAMETERS lists the parameters separately, so either is
-# enough to lock: LOGIN_FAILURE_LIMIT failed logins for one username (guessing one person's password
-# from many addresses) or from one address (trying one password on many usernames). A municipality
-# behind one NAT address shares that address's count, which is why the limit is 10, not 3, and the
-# lockout ends by itself after LOGIN_LOCKOUT_MINUTES instead of waiting for KMD. Tries while locked out
-# neither count nor prolong it. A catalogue admin can lift it early in the admin (Axes › Access attempts).
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# How people log in (docs/login.md). Customers: MitID Erhverv through a certified MitID broker over OpenID
+# Connect; KMD's staff: Entra ID. Each is on when its client id is set. Passwords: everyone in the demo
+# (DJANGO_DEBUG=1), otherwise only users marked "may log in with a password" (KMD's break-glass accounts),
+# unless PASSWORD_LOGIN=all says everyone may.
+PASSWORD_LOGIN = os.environ.get("PASSWORD_LOGIN", "all" if DEBUG else "break-glass")
+# `make run` starts the demo's own MitID Erhverv broker and Entra ID on this machine (manage.py
+# demo_identity_provider) and sets DEMO_IDENTITY_PROVIDER=1: the same code then logs in against them.
+if DEBUG and env_bool("DEMO_IDENTITY_PROVIDER"):
+    from config import demo_identities as _demo
+
+    for _name, _value in {
+        "MITID_OIDC_SERVER_URL": f"http://localhost:{_demo.MITID_PORT}",
+        "MITID_OIDC_CLIENT_ID": _demo.CLIENT_ID,
+        "MITID_OIDC_CLIENT_SECRET": _demo.CLIENT_SECRET,
+        "ENTRA_SERVER_URL": f"http://localhost:{_demo.ENTRA_PORT}",
+        "ENTRA_CLIENT_ID": _demo.CLIENT_ID,
+        "ENTRA_CLIENT_SECRET": _demo.CLIENT_SECRET,
+        "ENTRA_TENANT_ID": _demo.DEMO_TENANT,
+    }.items():
+        os.environ.setdefault(_name, _value)
+MITID_OIDC_CLIENT_ID = os.environ.get("MITID_OIDC_CLIENT_ID", "")
+MITID_OIDC_CLIENT_SECRET = os.environ.get("MITID_OIDC_CLIENT_SECRET", "")
+MITID_OIDC_SERVER_URL = os.environ.get("MITID_OIDC_SERVER_URL", "")  # the broker's issuer (discovery is read from it)
+MITID_CLAIM_PRESET = os.environ.get("MITID_CLAIM_PRESET", "signaturgruppen")  # accounts/oidc.py CLAIM_PRESETS
+MITID_OIDC_SCOPES = os.environ.get(
+    "MITID_OIDC_SCOPES", "openid nemlogin" if MITID_CLAIM_PRESET == "signaturgruppen" else "openid"
+).split()
+# The lowest NSIS assurance level a customer login may have: low, substantial or high.
+MITID_MIN_ASSURANCE = os.environ.get("MITID_MIN_ASSURANCE", "substantial")
+# Which claim holds each fact, where a broker differs from its preset: MITID_CLAIM_CVR, MITID_CLAIM_UUID, ...
+MITID_CLAIM_OVERRIDES = {
+    field: os.environ[f"MITID_CLAIM_{field.upper()}"]
+    for field in ("cvr", "uuid", "rid", "name", "email", "assurance", "company_signatory")
+    if f"MITID_CLAIM_{field.upper()}" in os.environ
+}
+ENTRA_TENANT_ID = os.environ.get("ENTRA_TENANT_ID", "")
+ENTRA_CLIENT_ID = os.environ.get("ENTRA_CLIENT_ID", "")
+ENTRA_CLIENT_SECRET = os.environ.get("ENTRA_CLIENT_SECRET", "")
+ENTRA_SERVER_URL = os.environ.get(
+    "ENTRA_SERVER_URL", f"https://login.microsoftonline.com/{ENTRA_TENANT_ID}/v2.0" if ENTRA_TENANT_ID else ""
+)
+# The app roles (Entra ID's `roles` claim) that make a KMD employee an account manager, support or catalogue admin.
+ENTRA_ROLE_ACCOUNT_MANAGER = os.environ.get("ENTRA_ROLE_ACCOUNT_MANAGER", "OpusAdgang.Kundeansvarlig")
+ENTRA_ROLE_SUPPORT = os.environ.get("ENTRA_ROLE_SUPPORT", "OpusAdgang.Support")
+ENTRA_ROLE_CATALOGUE_ADMIN = os.environ.get("ENTRA_ROLE_CATALOGUE_ADMIN", "OpusAdgang.Katalogadministrator")
+MITID_PROVIDER_ID = "mitid-erhverv"
+ENTRA_PROVIDER_ID = "entra-id"
+
+
+def _oidc_app(provider_id: str, name: str, client_id: str, secret: str, server_url: str, scopes: list[str]) -> dict:
+    return {
+        "provider_id": provider_id,
+        "name": name,
+        "client_id": client_id,
+        "secret": secret,
+        "settings": {
+            "server_url": server_url,
+            "oauth_pkce_enabled": True,  # allauth sends no nonce: PKCE and state bind the code to this browser
+            "fetch_userinfo": False,  # the signed ID token carries what we use; a broker's userinfo is not signed
+            "scope": scopes,
+        },
+    }
+
+
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            app
+            for app, on in (
+                (
+                    _oidc_app(
+                        MITID_PROVIDER_ID,
+                        "MitID Erhverv",
+                        MITID_OIDC_CLIENT_ID,
+                        MITID_OIDC_CLIENT_SECRET,
+                        MITID_OIDC_SERVER_URL,
+                        MITID_OIDC_SCOPES,
+                    ),
+                    bool(MITID_OIDC_CLIENT_ID and MITID_OIDC_SERVER_URL),
+                ),
+                (
+                    _oidc_app(
+                        ENTRA_PROVIDER_ID,
+                        "Entra ID",
+                        ENTRA_CLIENT_ID,
+                        ENTRA_CLIENT_SECRET,
+                        ENTRA_SERVER_URL,
+                        ["openid", "profile", "email"],
+                    ),
+                    bool(ENTRA_CLIENT_ID and ENTRA_SERVER_URL),
+                ),
+            )
+            if on
+        ],
+    }
+}
+SOCIALACCOUNT_ADAPTER = "ordering.login.LoginAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never match a person by e-mail
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the login buttons POST (with CSRF) to start a login
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SITE_ID = 1
+
+# Login lockout (django-axes), for the passwords that remain (the demo, KMD's break-glass accounts): after
+# LOGIN_FAILURE_LIMIT failed logins for one username from one address, that username is refused from that
+# address, so one person's typos never lock out the colleagues behind the same municipal NAT address.
+# Trying many usernames from one address (spraying) is refused at LOGIN_ADDRESS_FAILURE_LIMIT failures from
+# the address within the cool-off (accounts/lockout.py). Either lockout ends by itself after
+# LOGIN_LOCKOUT_MINUTES; tries while locked out neither count nor prolong it. A catalogue admin can lift it
+# early in the admin (Axes › Access attempts).
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import health
+from ordering import login
 from ordering import views as ordering_views
 from registers import views as registers_views
 
@@ -10,7 +11,10 @@ admin.site.site_header = "Opus Adgang – administration"
 
 urlpatterns = [
     path("", ordering_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("login/", login.LoginPage.as_view(), name="login"),
+    # MitID Erhverv and Entra ID (ordering/login.py), under the names django-allauth reverses.
+    path("login/oidc/<str:provider_id>/", login.oidc_login, name="openid_connect_login"),
+    path("login/oidc/<str:provider_id>/callback/", login.oidc_callback, name="openid_connect_callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     # For the load balancer and monitoring (core/health.py); exempt from the HTTPS redirect (settings).

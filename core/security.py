@@ -21,6 +21,8 @@ class SecurityEvent(StrEnum):
     LOGIN_FAILED = "login_failed"
     LOCKED_OUT = "locked_out"
     ADMIN_LOGIN_REFUSED = "admin_login_refused"
+    # A MitID Erhverv or Entra ID login refused (ordering/login.py): its reason, e.g. unknown_cvr, assurance.
+    LOGIN_REFUSED = "login_refused"
     CSRF_FAILURE = "csrf_failure"
     ACTION_REFUSED = "action_refused"
     OTHER_CUSTOMERS_OBJECT = "other_customers_object"

@@ -314,17 +314,71 @@ class CustomerMembership(models.Model):
     is_signatory = models.BooleanField(
         _("signatory"), default=False, help_text=_("Allowed to bind the customer: accepts contract addenda.")
     )
+    is_user_admin = models.BooleanField(
+        _("user administrator"),
+        default=False,
+        help_text=_("Grants and removes the customer's roles and invites colleagues. KMD appoints the first one."),
+    )
 
     class Meta:
         verbose_name = _("customer membership")
         verbose_name_plural = _("customer memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "customer"], name="one_membership_per_user_and_customer"),
-            models.CheckConstraint(condition=Q(is_orderer=True) | Q(is_signatory=True), name="membership_has_a_role"),
+            models.CheckConstraint(
+                condition=Q(is_orderer=True) | Q(is_signatory=True) | Q(is_user_admin=True),
+                name="membership_has_a_role",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.customer}"
+
+
+class Invitation(models.Model):
+    """A user administrator's invitation of a colleague by e-mail, with the roles it grants.
+
+    The link in the e-mail is the invitation's id signed with the site's secret key (ordering/people.py), so
+    no secret is stored. The invitation binds to the first MitID Erhverv login that uses it, for the
+    invitation's customer (the login's CVR must be the customer's), once, before `expires_at`.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("e-mail address"))
+    is_orderer = models.BooleanField(_("orderer"), default=False)
+    is_signatory = models.BooleanField(_("signatory"), default=False)
+    is_user_admin = models.BooleanField(_("user administrator"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("used by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_orderer=True) | Q(is_signatory=True) | Q(is_user_admin=True),
+                name="invitation_grants_a_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} @ {self.customer}"
 
 
 class MainContract(models.Model):
@@ -1037,6 +1091,10 @@ class AuditKind(models.TextChoices):
     TEST_ACCESS_EXPIRED = "test_access_expired", _("Test access expired")
     SYSTEM_REGISTERED = "system_registered", _("External system registered by the customer")
     VENDOR_AGREEMENT_CONFIRMED = "vendor_agreement_confirmed", _("Agreement with the vendor confirmed")
+    ROLES_CHANGED = "roles_changed", _("Roles at the customer changed")
+    INVITATION_SENT = "invitation_sent", _("Colleague invited")
+    INVITATION_USED = "invitation_used", _("Invitation used at a MitID Erhverv login")
+    INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
 
 
 class AuditEvent(models.Model):

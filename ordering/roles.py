@@ -13,6 +13,8 @@ class Role(models.TextChoices):
     SUPPORT = "support", _("Support")
     # KMD staff who maintain the catalogue and price lists in the admin; never a role towards an order.
     CATALOGUE_ADMIN = "catalogue_admin", _("Catalogue administrator")
+    # A customer's employee who grants and removes the customer's roles; never a role towards an order.
+    USER_ADMIN = "user_admin", _("User administrator")
 
 
 def customer_roles(user, customer_id: int) -> set[Role]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import people_views, views
 
 app_name = "ordering"
 urlpatterns = [
@@ -25,6 +25,9 @@ urlpatterns = [
     path("orders/<int:pk>/addenda/<int:version>/render/", views.addendum_render_again_view, name="addendum_render"),
     path("orders/<int:pk>/test-access/extend/", views.test_access_extend_view, name="test_access_extend"),
     path("orders/<int:pk>/test-access/production/", views.order_from_test_access_view, name="order_from_test_access"),
+    path("people/", people_views.people_index, name="people_index"),
+    path("customers/<int:pk>/people/", people_views.customer_people, name="customer_people"),
+    path("invitations/<str:token>/", people_views.invitation, name="invitation"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("systems/", views.system_list, name="system_list"),
     path("systems/new/", views.system_create_view, name="system_create"),

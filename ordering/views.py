@@ -10,13 +10,20 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import can_see_orders, is_account_manager, is_customer_user, is_support
+from accounts.roles import (
+    can_see_orders,
+    is_account_manager,
+    is_catalogue_admin,
+    is_customer_user,
+    is_support,
+    is_user_admin,
+)
 from core.errors import ChangedMeanwhile, Refusal
 from core.form_tokens import Outcome, submit_once
 from core.http import show_refusal
 from core.models import OutboxMessage
 
-from . import lifecycle
+from . import lifecycle, people
 from .exports import order_export_csv, order_export_xlsx
 from .filters import SORT_KEYS, OrderFilter, order_list_queryset
 from .forms import CustomerChoiceForm, EmergencyClosureRequestForm, ExternalSystemForm, OrderForm, TestAccessExtendForm
@@ -24,6 +31,7 @@ from .models import (
     LIVE_ACCESS_STATES,
     AccessOrder,
     Addendum,
+    Customer,
     ExternalSystem,
     IntegrationPackage,
     Interface,
@@ -77,6 +85,11 @@ def _page(request: HttpRequest, qs, param: str = "page"):
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if not can_see_orders(user) and not is_catalogue_admin(user):
+        # Logged in with MitID Erhverv for a customer, but given no role there yet: say whom to ask.
+        waiting_at = people.customers_waiting_for(user)
+        if waiting_at:
+            return render(request, "ordering/no_rights.html", {"waiting_at": waiting_at})
     lists = worklists_of(user)
     counts = worklist_counts(lists)
     # Each waiting list with its count and its first orders; the menu's count is their sum.
@@ -97,6 +110,10 @@ def home(request: HttpRequest) -> HttpResponse:
         context["can_order"] = customers_for_orderer(user).exists()
         context["support_contact"] = support_contact()
         context["contact_customers"] = list(customers_of_member(user))
+    if is_user_admin(user):
+        administered = list(Customer.objects.filter(memberships__user=user, memberships__is_user_admin=True))
+        waiting = people.waiting_counts(administered)
+        context["people_waiting"] = [(c, waiting[c.cvr]) for c in administered if waiting.get(c.cvr)]
     if is_account_manager(user):
         context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
     if is_support(user):

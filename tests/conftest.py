@@ -1,5 +1,8 @@
 """The cast every test draws from: two customers, their people, KMD's people, a small catalogue."""
 
+import io
+import json
+import logging
 import os
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -10,6 +13,7 @@ from accounts.models import User
 from certificates.testing import make_leaf, make_pki
 from certificates.validation import TrustAnchors
 from config import celery_app
+from config.logs import JsonLinesFormatter
 from ordering import services
 from ordering.models import (
     ContractInterface,
@@ -89,7 +93,8 @@ def plain_http(django_test_environment):
     """
     from django.test.utils import override_settings
 
-    with override_settings(SECURE_SSL_REDIRECT=False):
+    # The cast logs in with passwords, as in the demo; tests of the production rule set PASSWORD_LOGIN themselves.
+    with override_settings(SECURE_SSL_REDIRECT=False, PASSWORD_LOGIN="all"):
         yield
 
 
@@ -428,3 +433,20 @@ def individual_order(cast, trusted_test_environment, good_bundle):
         return order
 
     return build
+
+
+@pytest.fixture
+def security_log():
+    """The security log as the operator sees it: a function returning its JSON lines, parsed."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLinesFormatter())
+    logger = logging.getLogger("security")
+    logger.addHandler(handler)
+
+    def lines(event: str | None = None) -> list[dict]:
+        parsed = [json.loads(line) for line in stream.getvalue().splitlines()]
+        return [line for line in parsed if event is None or line["event"] == event]
+
+    yield lines
+    logger.removeHandler(handler)

@@ -50,7 +50,8 @@ from accounts.roles import CATALOGUE_ADMIN_GROUP
 from accounts.tokens import personal_tokens_of, token_create
 from billing.selectors import invoices_visible_to
 from ordering import dated_lines
-from ordering.models import AccessOrder, Addendum, AuditEvent, AuditKind, Customer, Interface, State
+from ordering.models import AccessOrder, Addendum, AuditEvent, AuditKind, Customer, Interface, Invitation, State
+from ordering.people import invitation_link
 from ordering.selectors import orders_visible_to, own_systems_visible_to, systems_available_to, worklists_of
 from ordering.transitions import TRANSITIONS
 from webhooks.models import WebhookEndpoint
@@ -68,6 +69,8 @@ DJANGO_PO = [
 # one of the admin's views of a registered model.
 NOT_PAGES = {
     "logout": "POST only: logging out",
+    "openid_connect_login": "POST only: the login page's MitID Erhverv and KMD buttons (tests/login/)",
+    "openid_connect_callback": "where the identity provider sends the browser back with a code (tests/login/)",
     "set_language": "POST only: the language switch itself",
     "healthz": "JSON for the load balancer",
     "readyz": "JSON for the load balancer",
@@ -178,6 +181,11 @@ PAGES = {
         reverse("ordering:addendum_status", args=[a.order_id, a.version]) for a in d.addenda
     ],
     "ordering:catalogue": lambda d: [reverse("ordering:catalogue")],
+    "ordering:people_index": lambda d: [reverse("ordering:people_index")] if d.user else [],
+    "ordering:customer_people": lambda d: [reverse("ordering:customer_people", args=[c.pk]) for c in d.customers],
+    "ordering:invitation": lambda d: [
+        invitation_link(i).removeprefix(settings.SITE_URL) for i in Invitation.objects.order_by("pk")[:1]
+    ],
     "ordering:system_list": lambda d: [reverse("ordering:system_list")],
     "ordering:system_create": lambda d: [reverse("ordering:system_create")],
     "ordering:system_detail": lambda d: [reverse("ordering:system_detail", args=[s.pk]) for s in d.systems],
@@ -629,6 +637,13 @@ def what_the_demo_lacks() -> None:
         actor=orderer,
     )
     customer = orderer.memberships.first().customer
+    Invitation.objects.create(
+        customer=customer,
+        email="ny.kollega@aarhus.example",
+        is_orderer=True,
+        created_by=User.objects.get(username="tegner"),
+        expires_at=timezone.now() + timedelta(days=14),
+    )
     WebhookEndpoint.objects.create(url="https://itsm.aarhus.example/webhooks", description="ITSM", customer=customer)
     webhooks_enqueue_for_event(AuditEvent.objects.filter(order__customer=customer).last())
 

@@ -27,19 +27,21 @@ MENU_PAGES = {
     "expiring certificates": reverse("certificates:expiring"),
     "undelivered messages": reverse("core:outbox_dead_letters"),
     "administration": reverse("admin:index"),
+    "users": reverse("ordering:people_index"),
 }
 EVERYONE = {"start", "catalogue"}
 CUSTOMER = EVERYONE | {"orders", "invoices", "licences"}
 BACK_OFFICE = CUSTOMER | {"billing runs", "expiring certificates"}
+ACCOUNT_MANAGER = BACK_OFFICE | {"users"}  # appoints a customer's first user administrator
 
 MENUS = {
     "orderer_a": CUSTOMER,
     "signatory_a": CUSTOMER,
-    "am_a": BACK_OFFICE,
+    "am_a": ACCOUNT_MANAGER,
     "support": BACK_OFFICE | {"undelivered messages"},
-    "catalogue_admin": EVERYONE | {"administration"},
-    "orderer_and_account_manager": BACK_OFFICE,
-    "support_and_catalogue_admin": BACK_OFFICE | {"undelivered messages", "administration"},
+    "catalogue_admin": EVERYONE | {"administration", "users"},
+    "orderer_and_account_manager": ACCOUNT_MANAGER,
+    "support_and_catalogue_admin": BACK_OFFICE | {"undelivered messages", "administration", "users"},
     "outsider": EVERYONE,
 }
 

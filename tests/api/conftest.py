@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from accounts.tokens import token_create
-from tests.security.conftest import security_log  # noqa: F401  (the security log, as tests/security reads it)
 
 # Each role of the cast, by the name tests/conftest.py gives it.
 ROLES = ["orderer_a", "signatory_a", "am_a", "support"]

@@ -109,6 +109,7 @@ def test_the_admin_runs_under_the_content_security_policy(cast, client, url):
     assert not EVENT_HANDLER.findall(html)
 
 
+@pytest.mark.django_db  # the login page reads the current site (django.contrib.sites, which allauth needs)
 def test_the_admin_login_page_runs_under_the_content_security_policy(client):
     response = client.get(reverse("admin:login"))
     assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

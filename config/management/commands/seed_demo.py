@@ -13,12 +13,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import LoginIdentity, User
 from billing.models import InterfacePrice, PackagePrice, PriceList
 from billing.services import billing_run
 from certificates import trust
 from certificates.services import certificate_upload
 from certificates.testing import make_leaf, make_pki, pem, zip_bytes
+from config import demo_identities
 from ordering import services
 from ordering.models import (
     AccessOrder,
@@ -158,6 +159,7 @@ USERS = {
     "bestiller.odense": ("Ole", "Bestiller", "ole.bestiller@odense.example", "Lønkonsulent"),
     "tegner.odense": ("Tove", "Tegner", "tove.tegner@odense.example", "Direktør"),
     "bestiller.region": ("Rikke", "Bestiller", "rikke.bestiller@rm.example", "IT-koordinator"),
+    "nanna.nyansat": ("Nanna", "Nyansat", "nanna.nyansat@aarhus.example", "Lønkonsulent"),
 }
 
 # What the addendum states as the purpose of the processing and the categories of data subjects,
@@ -242,12 +244,14 @@ DEMO_INTERFACE_PRICES = {
 }
 DEMO_PACKAGE_PRICES = {"vagtplanpakke": "3900.00", "dagtilbudspakke": "3200.00"}
 
+# username, CVR, orderer, signatory, user administrator. Odense has no user administrator yet: its people see
+# that KMD's account manager appoints the first one. Aarhus's "nanna.nyansat" has logged in and waits for a role.
 MEMBERSHIPS = [
-    ("bestiller", "55133018", True, False),
-    ("tegner", "55133018", False, True),
-    ("bestiller.odense", "35209115", True, False),
-    ("tegner.odense", "35209115", False, True),
-    ("bestiller.region", "29190925", True, True),
+    ("bestiller", "55133018", True, False, False),
+    ("tegner", "55133018", False, True, True),
+    ("bestiller.odense", "35209115", True, False, False),
+    ("tegner.odense", "35209115", False, True, False),
+    ("bestiller.region", "29190925", True, True, True),
 ]
 
 
@@ -295,6 +299,24 @@ class Command(BaseCommand):
             user.save()
             users[username] = user
         return users
+
+    def _login_identities(self, users) -> None:
+        """The demo people as the demo identity provider knows them (config/demo_identities.py), so that its
+        MitID Erhverv and Entra ID logins land on these users."""
+        for username, cvr in demo_identities.MITID_PEOPLE:
+            LoginIdentity.objects.update_or_create(
+                scheme=LoginIdentity.Scheme.MITID_ERHVERV,
+                organisation=cvr,
+                person=demo_identities.person_id(username),
+                defaults={"user": users[username], "issuer": f"http://localhost:{demo_identities.MITID_PORT}"},
+            )
+        for username, _roles in demo_identities.KMD_PEOPLE:
+            LoginIdentity.objects.update_or_create(
+                scheme=LoginIdentity.Scheme.ENTRA_ID,
+                organisation=demo_identities.DEMO_TENANT,
+                person=demo_identities.person_id(username),
+                defaults={"user": users[username], "issuer": f"http://localhost:{demo_identities.ENTRA_PORT}"},
+            )
 
     def _interfaces(self) -> dict[str, Interface]:
         result = {}
@@ -374,12 +396,13 @@ class Command(BaseCommand):
                 )
                 line.named_systems.set([systems[n] for n in named])
             customers[cvr] = customer
-        for username, cvr, orderer, signatory in MEMBERSHIPS:
+        for username, cvr, orderer, signatory, user_admin in MEMBERSHIPS:
             CustomerMembership.objects.update_or_create(
                 user=users[username],
                 customer=customers[cvr],
-                defaults={"is_orderer": orderer, "is_signatory": signatory},
+                defaults={"is_orderer": orderer, "is_signatory": signatory, "is_user_admin": user_admin},
             )
+        self._login_identities(users)
         aarhus = customers["55133018"]
         # A system the catalogue does not list, registered by Aarhus's orderer through the service: its own
         # record of the vendor, seen only by Aarhus and KMD; always individual integration.
