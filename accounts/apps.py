@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Users")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import checks, signals  # noqa: F401  (registers the checks, connects the receivers)

@@ -9,14 +9,17 @@ browser's stale session must not log it out, and its calls must not keep the bro
 """
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 LOGGED_IN_AT = "logged_in_at"
@@ -75,8 +78,44 @@ class SessionLifetimeMiddleware:
     def _expired(self, request: HttpRequest, message: str) -> HttpResponse:
         logout(request)
         messages.info(request, message)
-        response = redirect_to_login(request.get_full_path())
-        if request.headers.get("HX-Request"):
-            # An htmx fragment request would swap the login page into the fragment; send the whole page there.
-            response = HttpResponse(status=204, headers={"HX-Redirect": response.url})
+        return to_login(request)
+
+
+def page_of(request: HttpRequest) -> str:
+    """The page the person is on: for an htmx request the page that asked (HX-Current-URL), never the fragment
+    itself, and only a path on this site; otherwise the request's own path."""
+    if not request.headers.get("HX-Request"):
+        return request.get_full_path()
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.path.startswith("/") and url_has_allowed_host_and_scheme(
+        request.headers.get("HX-Current-URL", ""), allowed_hosts={request.get_host()}
+    ):
+        return current.path + (f"?{current.query}" if current.query else "")
+    return reverse("home")
+
+
+def to_login(request: HttpRequest) -> HttpResponse:
+    """To the login page, coming back to the page afterwards. An htmx request would swap the login page into its
+    fragment, so the whole browser goes there instead (HX-Redirect), with the page, not the fragment, as `next`."""
+    response = redirect_to_login(page_of(request))
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204, headers={"HX-Redirect": response.url})
+    return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """A fragment asked for after the session ended (login_required answers with a redirect to the login page):
+    the browser, not the fragment, goes to the login page, and comes back to the page it was on."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.headers.get("HX-Request")
+            and response.status_code == 302
+            and urlsplit(response.get("Location", "")).path == resolve_url(settings.LOGIN_URL)
+        ):
+            return to_login(request)
         return response

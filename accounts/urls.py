@@ -6,5 +6,6 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("session/extend/", views.session_extend, name="session_extend"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
 ]

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from core.errors import Refusal
 from core.form_tokens import Outcome, submit_once
@@ -88,3 +89,11 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
             show_refusal(request, refusal, action="api_token_revoke")
             return redirect("accounts:profile")
     return render(request, "accounts/token_revoke.html", {"token": token})
+
+
+@login_required
+@require_POST
+def session_extend(request: HttpRequest) -> HttpResponse:
+    """ "Forlæng" in the dialog before the idle logout: this request itself starts the idle time again
+    (SessionLifetimeMiddleware); an already ended session was sent to the login page before reaching here."""
+    return HttpResponse(status=204)

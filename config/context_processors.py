@@ -2,11 +2,13 @@
 
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from accounts import roles
+from ordering.people import people_waiting_count
 from ordering.selectors import worklist_counts, worklists_of
 
 # The predicates templates use, by their names in accounts/roles.py: `{% if user_roles.can_see_billing_runs %}`.
@@ -38,8 +40,13 @@ def user_roles(request: HttpRequest) -> dict:
         # The menu's "waiting for you" count: one query, only on a page that shows the menu, once however
         # often the menu is drawn (desktop and mobile).
         "waiting_count": SimpleLazyObject(partial(_waiting_count, user)),
+        # When the browser warns that the idle logout is near (static/js/app.js, _session_expiring.html).
+        "session_idle_timeout": settings.SESSION_IDLE_TIMEOUT,
     }
 
 
 def _waiting_count(user) -> int:
-    return sum(worklist_counts(worklists_of(user)).values())
+    waiting = sum(worklist_counts(worklists_of(user)).values())
+    if roles.is_user_admin(user):
+        waiting += people_waiting_count(user)  # colleagues who logged in and wait for a role
+    return waiting

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "config.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.SessionLifetimeMiddleware",
+    "accounts.sessions.HtmxLoginRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.security.SecurityEventMiddleware",
     "allauth.account.middleware.AccountMiddleware",

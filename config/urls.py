@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import health
@@ -15,7 +14,7 @@ urlpatterns = [
     # MitID Erhverv and Entra ID (ordering/login.py), under the names django-allauth reverses.
     path("login/oidc/<str:provider_id>/", login.oidc_login, name="openid_connect_login"),
     path("login/oidc/<str:provider_id>/callback/", login.oidc_callback, name="openid_connect_callback"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", login.LogoutPage.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     # For the load balancer and monitoring (core/health.py); exempt from the HTTPS redirect (settings).
     path("healthz", health.healthz, name="healthz"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import mimetypes
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from . import lifecycle
 from .models import Addendum, Interface
@@ -184,8 +185,30 @@ def addendum_context(addendum: Addendum, *, stamp: bool = False) -> dict:
         "support_phone": getattr(settings, "SUPPORT_PHONE", ""),
         "support_email": getattr(settings, "SUPPORT_EMAIL", ""),
         "stamp": stamp,
+        "login_text": acceptance_login_text(addendum.signer_login) if stamp else "",
         "static": STATIC_SCHEME,
     }
+
+
+ASSURANCE_DA = {"low": "lav", "substantial": "betydelig", "high": "høj"}
+SCHEME_DA = {"mitid_erhverv": "MitID Erhverv", "entra_id": "Entra ID"}
+
+
+def acceptance_login_text(login: dict) -> str:
+    """How the signatory had logged in, as the accepted copy prints it: "logget ind med MitID Erhverv,
+    sikringsniveau betydelig, 6.12.2026 kl. 14.03 (dansk tid)". A password login (the demo only) says so."""
+    if not login:
+        return "logget ind med brugernavn og adgangskode (kun i demoen; uden MitID Erhverv)"
+    parts = [f"logget ind med {SCHEME_DA.get(login.get('scheme', ''), login.get('scheme', ''))}"]
+    if login.get("assurance"):
+        parts.append(f"sikringsniveau {ASSURANCE_DA.get(login['assurance'], login['assurance'])}")
+    if login.get("authenticated_at"):
+        moment = timezone.localtime(datetime.datetime.fromisoformat(login["authenticated_at"]))
+        parts.append(f"{moment.day}.{moment.month}.{moment.year} kl. {moment:%H.%M} (dansk tid)")
+    text = ", ".join(parts)
+    if login.get("organisation"):
+        text += f"; CVR-nummer {login['organisation']}, MitID Erhverv-UUID {login.get('person', '')}"
+    return text
 
 
 def addendum_html(addendum: Addendum, *, stamp: bool = False) -> str:

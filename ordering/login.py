@@ -24,11 +24,13 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.backends import passwords_for_everyone
@@ -185,3 +187,38 @@ class LoginPage(LoginView):
         context["entra"] = settings.ENTRA_PROVIDER_ID in configured
         context["passwords_for_everyone"] = passwords_for_everyone()
         return context
+
+
+def provider_of(proof: dict) -> str:
+    return {"mitid_erhverv": settings.MITID_PROVIDER_ID, "entra_id": settings.ENTRA_PROVIDER_ID}.get(
+        proof.get("scheme", ""), ""
+    )
+
+
+def end_session_url(request: HttpRequest, proof: dict) -> str:
+    """Where the identity provider ends its own session (OpenID Connect RP-initiated logout), for a login through
+    a provider that offers it; "" otherwise. The person then returns to our login page."""
+    provider_id = provider_of(proof)
+    if not provider_id:
+        return ""
+    try:
+        adapter = StrictAdapter(request, provider_id)
+        endpoint = adapter.openid_config.get("end_session_endpoint", "")
+        client_id = adapter.get_provider().app.client_id
+    except (SocialApp.DoesNotExist, OSError, ValueError) as error:  # requests' errors are OSErrors
+        logger.warning("No RP-initiated logout at %s: %s", provider_id, error)
+        return ""
+    if not endpoint:
+        return ""
+    back = request.build_absolute_uri(reverse("login"))
+    return f"{endpoint}?{urlencode({'client_id': client_id, 'post_logout_redirect_uri': back})}"
+
+
+class LogoutPage(LogoutView):
+    """Logging out here also ends the session at MitID Erhverv's broker or Entra ID, where they offer it, so the
+    next person at a shared computer is not logged straight in again."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        end = end_session_url(request, request.session.get(LOGIN_PROOF) or {})
+        response = super().post(request, *args, **kwargs)
+        return redirect(end) if end else response

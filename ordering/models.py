@@ -983,6 +983,9 @@ class Addendum(models.Model):
         _("title of the signatory, as typed"), max_length=200, blank=True, validators=[validate_single_line_text]
     )
     accepted_sha256 = models.CharField(_("SHA-256 of the accepted PDF"), max_length=64, blank=True)
+    # How the signatory had logged in when they accepted (accounts.oidc.Proof): scheme, issuer, CVR, persistent
+    # UUID, NSIS assurance level, time of authentication. Empty for a password login (the demo only).
+    signer_login = models.JSONField(_("login at acceptance"), default=dict, blank=True)
     final_pdf = models.FileField(_("accepted copy"), upload_to=_addendum_path, blank=True)
     final_sha256 = models.CharField(_("SHA-256 of the accepted copy"), max_length=64, blank=True)
     # The price quote as it stood when this version was issued; later price lists do not touch it.

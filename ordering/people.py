@@ -335,6 +335,12 @@ def waiting_counts(customers) -> dict[str, int]:
     return {row["organisation"]: row["n"] for row in rows}
 
 
+def people_waiting_count(user) -> int:
+    """How many people wait for a role at the customers where `user` is user administrator (the menu's count)."""
+    administered = Customer.objects.filter(memberships__user=user, memberships__is_user_admin=True)
+    return sum(waiting_counts(list(administered)).values())
+
+
 def customers_waiting_for(user) -> list[tuple[Customer, list[User]]]:
     """The customers `user` logged in for without holding a role there, each with its user administrators."""
     cvrs = user.login_identities.filter(scheme=LoginIdentity.Scheme.MITID_ERHVERV).values("organisation")

@@ -46,12 +46,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
-from accounts.models import User
+from accounts.backends import passwords_for_everyone
+from accounts.models import LoginIdentity, User
+from accounts.oidc import Assurance
 from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
 from core.outbox import outbox_enqueue, outbox_handler, outbox_holds
 from core.transactions import retry_on_conflict
 
-from . import dated_lines, documents, lifecycle, transitions
+from . import dated_lines, documents, lifecycle, people, transitions
 from .audit import audit_record
 from .models import (
     LIVE_ACCESS_STATES,
@@ -683,9 +685,10 @@ def order_accept(
     signer_title: str,
     authorised: bool,
     ip: str | None = None,
+    login: dict | None = None,
 ) -> AccessOrder:
-    """The signatory accepts the issued version: who, their typed name and title, when, from where,
-    and the SHA-256 of the exact PDF they accepted."""
+    """The signatory accepts the issued version: who, their typed name and title, how they had logged in,
+    when, from where, and the SHA-256 of the exact PDF they accepted."""
 
     def record(o: AccessOrder) -> None:
         accepted = _decide_current_addendum(
@@ -696,22 +699,64 @@ def order_accept(
             signer_name=signer_name.strip(),
             signer_title=signer_title.strip(),
             accepted_sha256=document_sha256,
+            signer_login=_acceptance_login(login),
         )
         enqueue_addendum_stamp(accepted)
 
-    return _run_transition(
-        order,
-        actor,
-        transitions.ACCEPT,
-        check=lambda o: _check_acceptance(
+    def check(o: AccessOrder) -> None:
+        acceptance_login_refusal(o, login)
+        _check_acceptance(
             o,
             document_sha256=document_sha256,
             signer_name=signer_name,
             signer_title=signer_title,
             authorised=authorised,
-        ),
-        after=record,
-    )
+        )
+
+    return _run_transition(order, actor, transitions.ACCEPT, check=check, after=record)
+
+
+# The NSIS levels as the refusal names them, in the reader's language.
+ASSURANCE_WORDS = {
+    Assurance.LOW: gettext_lazy("low"),
+    Assurance.SUBSTANTIAL: gettext_lazy("substantial"),
+    Assurance.HIGH: gettext_lazy("high"),
+}
+
+LOGIN_FIELDS = ("scheme", "issuer", "organisation", "person", "assurance", "authenticated_at")
+
+
+def _acceptance_login(login: dict | None) -> dict:
+    return {field: str(login.get(field, "")) for field in LOGIN_FIELDS} if login else {}
+
+
+def acceptance_login_refusal(order: AccessOrder, login: dict | None) -> None:
+    """Accepting binds the customer: the signatory must have logged in with MitID Erhverv for the order's
+    customer's CVR number, at MITID_MIN_ASSURANCE or higher. A password login may accept only where passwords
+    are everyone's (the demo), and the acceptance then records no login."""
+    if not login:
+        if passwords_for_everyone():
+            return
+        raise NotPermitted(_("Accepting binds your organisation: log in with MitID Erhverv to accept the addendum."))
+    if login.get("scheme") != LoginIdentity.Scheme.MITID_ERHVERV:
+        raise NotPermitted(_("Only the customer's signatory, logged in with MitID Erhverv, can accept the addendum."))
+    if login.get("organisation") != order.customer.cvr:
+        raise NotPermitted(
+            _(
+                "You are logged in for CVR number %(cvr)s, not for %(customer)s (CVR number %(customer_cvr)s). "
+                "Log in with MitID Erhverv for %(customer)s to accept."
+            )
+            % {"cvr": login.get("organisation"), "customer": order.customer.name, "customer_cvr": order.customer.cvr}
+        )
+    level = Assurance.parse(login.get("assurance"))
+    if level is None or level < people.minimum_assurance():
+        raise NotPermitted(
+            _(
+                "Accepting needs a MitID Erhverv login at assurance level %(level)s or higher. Log out, and log in "
+                "again with MitID at that level."
+            )
+            % {"level": ASSURANCE_WORDS[people.minimum_assurance()]}
+        )
 
 
 def order_decline(*, order: AccessOrder, actor, comment: str, ip: str | None = None) -> AccessOrder:

@@ -28,6 +28,7 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from accounts.sessions import LOGIN_PROOF
 from core.security import client_ip
 
 from . import lifecycle
@@ -83,6 +84,8 @@ class ActionForm(forms.Form):
     template_name = "ordering/actions/_form.html"
     # The decision is stored with the address it came from (Addendum.decided_from_ip).
     records_address = False
+    # The decision is stored with what the person's login proved (Addendum.signer_login).
+    records_login = False
 
     expected_state = forms.CharField(widget=forms.HiddenInput)
 
@@ -107,6 +110,10 @@ class ActionForm(forms.Form):
         kwargs = self.arguments()
         if self.records_address:
             kwargs["ip"] = client_ip(request)
+        if self.records_login:
+            # A MitID Erhverv login's proof (ordering/login.py); none for a password login or an API token.
+            session = getattr(request, "session", None)
+            kwargs["login"] = session.get(LOGIN_PROOF) if session is not None else None
         return kwargs
 
 
@@ -162,6 +169,7 @@ class AcceptForm(ActionForm):
 
     template_name = "ordering/actions/accept.html"
     records_address = True
+    records_login = True
 
     document_sha256 = forms.CharField(widget=forms.HiddenInput)
     signer_name = forms.CharField(

@@ -114,6 +114,7 @@ def home(request: HttpRequest) -> HttpResponse:
         administered = list(Customer.objects.filter(memberships__user=user, memberships__is_user_admin=True))
         waiting = people.waiting_counts(administered)
         context["people_waiting"] = [(c, waiting[c.cvr]) for c in administered if waiting.get(c.cvr)]
+        context["waiting_count"] += sum(n for _customer, n in context["people_waiting"])  # the menu's badge
     if is_account_manager(user):
         context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
     if is_support(user):

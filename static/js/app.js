@@ -22,3 +22,128 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   new window.DKFDS.Modal(modal).show(event);
 });
+
+// Two minutes before the idle logout (accounts/sessions.py, SESSION_IDLE_TIMEOUT), the DKFDS dialog
+// _session_expiring.html offers to stay logged in. Every page load and every htmx request starts the
+// idle time again on the server, so they start the countdown again here too.
+(function () {
+  var WARN_BEFORE_SECONDS = 120;
+  var timer = null;
+
+  function idleSeconds() {
+    return parseInt(document.body && document.body.getAttribute("data-session-idle"), 10) || 0;
+  }
+
+  function dialog() {
+    var element = document.getElementById("session-expiring");
+    return element && window.DKFDS && window.DKFDS.Modal ? new window.DKFDS.Modal(element) : null;
+  }
+
+  function schedule() {
+    var idle = idleSeconds();
+    if (!idle) {
+      return;
+    }
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () {
+      var modal = dialog();
+      if (modal) {
+        modal.show();
+      }
+    }, Math.max(0, idle - WARN_BEFORE_SECONDS) * 1000);
+  }
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch (error) {
+      return "";
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", schedule);
+  document.addEventListener("htmx:afterRequest", schedule);
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("#session-extend")) {
+      return;
+    }
+    fetch(document.body.getAttribute("data-session-extend"), {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: { "X-CSRFToken": csrfToken() },
+    }).then(function (response) {
+      if (response.status === 204) {
+        var modal = dialog();
+        if (modal) {
+          modal.hide();
+        }
+        schedule();
+      } else {
+        window.location.reload(); // the session had ended: the page shows the login, then comes back here
+      }
+    });
+  });
+})();
+
+// What is typed in a long form (data-keep-typed) stays in this browser's tab until it is sent, so a login
+// in between (the session ended) loses nothing: the form is filled in again when the page comes back.
+(function () {
+  var SKIP = { csrfmiddlewaretoken: true, form_token: true };
+
+  function key(form) {
+    return "opus-adgang:typed:" + window.location.pathname + ":" + (form.getAttribute("id") || "");
+  }
+
+  function save(form) {
+    var values = {};
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (!field.name || SKIP[field.name] || field.type === "hidden" || field.type === "file") {
+        return;
+      }
+      if (field.type === "checkbox" || field.type === "radio") {
+        values[field.name + "=" + field.value] = field.checked;
+      } else {
+        values[field.name] = field.value;
+      }
+    });
+    window.sessionStorage.setItem(key(form), JSON.stringify(values));
+  }
+
+  function restore(form) {
+    var stored = window.sessionStorage.getItem(key(form));
+    if (!stored || form.querySelector(".form-error")) {
+      return; // nothing kept, or the server shows the form again with what was sent
+    }
+    var values = JSON.parse(stored);
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (!field.name || SKIP[field.name] || field.type === "hidden" || field.type === "file") {
+        return;
+      }
+      if (field.type === "checkbox" || field.type === "radio") {
+        var checked = values[field.name + "=" + field.value];
+        if (checked !== undefined) {
+          field.checked = checked;
+        }
+      } else if (values[field.name] !== undefined && !field.value) {
+        field.value = values[field.name];
+      }
+    });
+    form.dispatchEvent(new Event("change", { bubbles: true })); // the live preview catches up
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-keep-typed]"), function (form) {
+      restore(form);
+      form.addEventListener("input", function () {
+        save(form);
+      });
+      form.addEventListener("change", function () {
+        save(form);
+      });
+      form.addEventListener("submit", function () {
+        window.sessionStorage.removeItem(key(form));
+      });
+    });
+  });
+})();

@@ -299,3 +299,18 @@ def test_the_history_shows_the_dated_line_in_the_readers_language_as_the_page_do
     assert english["comment"] == "Access ends on 31/12/2099.\nLukkes ved årsskiftet."
     assert danish["comment"] == "Adgangen lukker den 31.12.2099.\nLukkes ved årsskiftet."
     assert AuditEvent.objects.get(order=order, seq=english["seq"]).comment == danish["comment"]  # kept as written
+
+
+def test_in_production_the_api_cannot_accept_an_addendum_without_a_mitid_erhverv_login(cast, order_in, api, settings):
+    """A token proves no MitID Erhverv login, and accepting binds the customer (docs/login.md)."""
+    from ordering import services
+
+    settings.PASSWORD_LOGIN = "break-glass"
+    order = order_in("awaiting_signature")
+    addendum = services.addendum_render(order.addenda.get().pk)
+    body = {"document_sha256": addendum.pdf_sha256, "signer_name": "Tove Tegner", "signer_title": "HR-chef"}
+    refused = act(api("signatory_a"), order, "accept", confirm=True, **body)
+    assert refused.status_code == 403, refused.content
+    assert "MitID Erhverv" in refused.json()["detail"]
+    order.refresh_from_db()
+    assert order.state == "awaiting_signature"

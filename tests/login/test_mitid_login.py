@@ -258,3 +258,19 @@ def test_the_login_page_offers_mitid_erhverv_and_kmd_and_posts_with_csrf(client,
     assert "Log ind med MitID Erhverv" in body and "Log ind som KMD-medarbejder" in body
     assert f'action="{reverse("openid_connect_login", args=[MITID])}"' in body
     assert client.get(reverse("openid_connect_login", args=[MITID])).status_code == 405  # never on GET
+
+
+def test_logging_out_also_ends_the_session_at_the_provider(client, provider, aarhus):
+    log_in(client, mitid_person(provider, cvr=aarhus.cvr, uuid=UUID_1))
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert response.url.startswith(f"{provider.url}/oauth2/end_session?")
+    assert "client_id=opus-adgang-test" in response.url
+    assert "post_logout_redirect_uri=http%3A%2F%2Ftestserver%2Flogin%2F" in response.url
+    assert logged_in_user(client) is None
+
+
+def test_a_password_login_logs_out_here_only(client, cast, provider):
+    client.force_login(cast.orderer_a)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302 and response.url == reverse("login")

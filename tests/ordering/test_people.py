@@ -74,6 +74,10 @@ def test_the_administrator_sees_who_waits_and_grants_orderer_so_the_person_can_o
     client.force_login(admin_a)
     home = client.get(reverse("home")).content.decode()
     assert "1 person hos Aarhus Kommune har logget ind og venter på en rolle" in home
+    # In "Venter på dig", and counted in the menu's badge (no order waits for this administrator).
+    waiting = home[home.index('id="waiting"') :]
+    assert "Kolleger, der venter på en rolle" in waiting
+    assert re.search(r'badge-info">1<span class="sr-only"> venter på dig', home)
     page = client.get(people_page(cast.customer_a)).content.decode()
     assert "Nanna Nyansat" in page
     response = set_roles(client, cast.customer_a, newcomer, orderer=True)

@@ -26,6 +26,14 @@ def production_environment() -> dict[str, str]:
         "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "AUDIT_CHECKPOINT_KEY": base64.b64encode(os.urandom(32)).decode(),
         "ACCESS_REGISTER_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
+        # The logins (docs/login.md): a MitID broker and KMD's Entra ID.
+        "MITID_OIDC_SERVER_URL": "https://broker.example.invalid/op",
+        "MITID_OIDC_CLIENT_ID": "opus-adgang",
+        "MITID_OIDC_CLIENT_SECRET": secrets.token_urlsafe(32),
+        "MITID_CLAIM_PRESET": "signaturgruppen",
+        "ENTRA_TENANT_ID": "6a1f4e2c-0000-4000-8000-00000000cafe",
+        "ENTRA_CLIENT_ID": "0b5b2f6e-1111-4222-8333-944445555666",
+        "ENTRA_CLIENT_SECRET": secrets.token_urlsafe(32),
     }
 
 
@@ -87,3 +95,29 @@ def test_check_deploy_refuses_production_without_a_whole_register_signing_key(ke
     result = run(["manage.py", "check", "--deploy"], environment)
     assert result.returncode != 0
     assert "registers.E001" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "warning"),
+    [
+        ({"PASSWORD_LOGIN": "all"}, "accounts.W001"),
+        ({"MITID_OIDC_CLIENT_ID": ""}, "accounts.W002"),
+        ({"MITID_MIN_ASSURANCE": "low"}, "accounts.W003"),
+    ],
+)
+def test_check_deploy_warns_about_each_weakened_login(changes, warning):
+    result = run(["manage.py", "check", "--deploy"], {**production_environment(), **changes})
+    assert warning in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"PASSWORD_LOGIN": "everyone"}, "accounts.E001"),
+        ({"MITID_MIN_ASSURANCE": "medium"}, "accounts.E002"),
+        ({"MITID_CLAIM_PRESET": "unknown-broker"}, "accounts.E003"),
+    ],
+)
+def test_a_login_setting_that_cannot_work_is_an_error(changes, error):
+    result = run(["manage.py", "check"], {**production_environment(), **changes})
+    assert result.returncode != 0 and error in result.stdout + result.stderr

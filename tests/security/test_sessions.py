@@ -90,3 +90,58 @@ def test_an_expired_htmx_request_sends_the_whole_page_to_the_login(cast, client,
     response = client.get(reverse("ordering:order_form_preview"), HTTP_HX_REQUEST="true")
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+def test_after_expiry_an_htmx_fragment_sends_the_browser_to_log_in_and_back_to_the_page_not_the_fragment(
+    cast, client, clock, settings
+):
+    client.force_login(cast.orderer_a)
+    clock.advance(settings.SESSION_IDLE_TIMEOUT)
+    preview = reverse("ordering:order_form_preview") + "?external_system=1&requisition=PO-77"
+    response = client.get(
+        preview, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/orders/new/?from=catalogue"
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("login") + "?next=/orders/new/%3Ffrom%3Dcatalogue"
+    assert "preview" not in response["HX-Redirect"] and "PO-77" not in response["HX-Redirect"]
+
+
+def test_a_fragment_asked_for_without_a_session_at_all_is_answered_the_same_way(client):
+    response = client.get(
+        reverse("ordering:order_form_preview"),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/orders/new/",
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("login") + "?next=/orders/new/"
+
+
+def test_another_sites_page_is_never_the_next_page(client):
+    response = client.get(
+        reverse("ordering:order_form_preview"), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="https://evil.example/x/"
+    )
+    assert response["HX-Redirect"] == reverse("login") + "?next=/"
+
+
+def test_extending_the_session_starts_the_idle_time_again(cast, client, clock, settings):
+    client.force_login(cast.orderer_a)
+    clock.advance(settings.SESSION_IDLE_TIMEOUT - 60)
+    assert client.post(reverse("accounts:session_extend")).status_code == 204
+    clock.advance(settings.SESSION_IDLE_TIMEOUT - 1)
+    assert still_logged_in(client)
+
+
+def test_extending_an_expired_session_does_not_bring_it_back(cast, client, clock, settings):
+    client.force_login(cast.orderer_a)
+    clock.advance(settings.SESSION_IDLE_TIMEOUT)
+    assert client.post(reverse("accounts:session_extend")).status_code == 302
+    assert not still_logged_in(client)
+
+
+def test_the_page_tells_the_browser_when_to_warn_before_the_idle_logout(cast, client, settings):
+    client.force_login(cast.orderer_a)
+    body = client.get(HOME).content.decode()
+    assert f'data-session-idle="{settings.SESSION_IDLE_TIMEOUT}"' in body
+    assert 'id="session-expiring"' in body and "Forlæng" in body
+    client.logout()
+    assert "data-session-idle" not in client.get(reverse("login")).content.decode()

@@ -1,0 +1,65 @@
+"""`manage.py check`: the login settings say something that works; `--deploy`: nothing weakens them in production."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .oidc import CLAIM_PRESETS, Assurance
+
+PASSWORD_LOGIN_VALUES = {"all", "break-glass"}
+
+
+@register(Tags.security)
+def login_settings(app_configs, **kwargs) -> list[Error]:
+    problems = []
+    if settings.PASSWORD_LOGIN not in PASSWORD_LOGIN_VALUES:
+        problems.append(
+            Error(f"PASSWORD_LOGIN={settings.PASSWORD_LOGIN!r}", hint="Say break-glass or all.", id="accounts.E001")
+        )
+    if Assurance.parse(settings.MITID_MIN_ASSURANCE) is None:
+        problems.append(
+            Error(
+                f"MITID_MIN_ASSURANCE={settings.MITID_MIN_ASSURANCE!r}",
+                hint="Say low, substantial or high.",
+                id="accounts.E002",
+            )
+        )
+    if settings.MITID_CLAIM_PRESET not in CLAIM_PRESETS:
+        problems.append(
+            Error(
+                f"MITID_CLAIM_PRESET={settings.MITID_CLAIM_PRESET!r} names no claim preset",
+                hint=f"Say one of {', '.join(sorted(CLAIM_PRESETS))}, or add a preset (docs/login.md).",
+                id="accounts.E003",
+            )
+        )
+    return problems
+
+
+@register(Tags.security, deploy=True)
+def login_in_production(app_configs, **kwargs) -> list[Warning]:
+    problems = []
+    if settings.PASSWORD_LOGIN == "all":  # noqa: S105  (a setting's value, not a password)
+        problems.append(
+            Warning(
+                "PASSWORD_LOGIN=all lets every user log in with a password in production.",
+                hint="Leave it unset (break-glass): customers use MitID Erhverv, KMD's staff Entra ID (docs/login.md).",
+                id="accounts.W001",
+            )
+        )
+    if not settings.MITID_OIDC_CLIENT_ID:
+        problems.append(
+            Warning(
+                "No MitID Erhverv login: MITID_OIDC_SERVER_URL and MITID_OIDC_CLIENT_ID are not set.",
+                hint="Customers can then only log in with passwords, which production allows KMD's emergency "
+                "accounts only (docs/login.md).",
+                id="accounts.W002",
+            )
+        )
+    if Assurance.parse(settings.MITID_MIN_ASSURANCE) == Assurance.LOW:
+        problems.append(
+            Warning(
+                "MITID_MIN_ASSURANCE=low admits logins below NSIS substantial, also for accepting addenda.",
+                hint="Leave it unset (substantial) unless KMD has decided otherwise.",
+                id="accounts.W003",
+            )
+        )
+    return problems
