@@ -40,7 +40,8 @@ def login_in_production(app_configs, **kwargs) -> list[Warning]:
     if settings.PASSWORD_LOGIN == "all":  # noqa: S105  (a setting's value, not a password)
         problems.append(
             Warning(
-                "PASSWORD_LOGIN=all lets every user log in with a password in production.",
+                "PASSWORD_LOGIN=all lets every user log in with a password in production, and lets a password login "
+                "accept an addendum without MitID Erhverv.",
                 hint="Leave it unset (break-glass): customers use MitID Erhverv, KMD's staff Entra ID (docs/login.md).",
                 id="accounts.W001",
             )

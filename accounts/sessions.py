@@ -87,8 +87,12 @@ def page_of(request: HttpRequest) -> str:
     if not request.headers.get("HX-Request"):
         return request.get_full_path()
     current = urlsplit(request.headers.get("HX-Current-URL", ""))
-    if current.path.startswith("/") and url_has_allowed_host_and_scheme(
-        request.headers.get("HX-Current-URL", ""), allowed_hosts={request.get_host()}
+    if (
+        current.path.startswith("/")
+        and not current.path.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            request.headers.get("HX-Current-URL", ""), allowed_hosts={request.get_host()}
+        )
     ):
         return current.path + (f"?{current.query}" if current.query else "")
     return reverse("home")

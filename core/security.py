@@ -23,6 +23,8 @@ class SecurityEvent(StrEnum):
     ADMIN_LOGIN_REFUSED = "admin_login_refused"
     # A MitID Erhverv or Entra ID login refused (ordering/login.py): its reason, e.g. unknown_cvr, assurance.
     LOGIN_REFUSED = "login_refused"
+    # A KMD employee's support or catalogue-admin role changed by their Entra ID login (ordering/people.py).
+    STAFF_ROLES_CHANGED = "staff_roles_changed"
     CSRF_FAILURE = "csrf_failure"
     ACTION_REFUSED = "action_refused"
     OTHER_CUSTOMERS_OBJECT = "other_customers_object"

@@ -24,6 +24,7 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.cache import cache
 from django.dispatch import receiver
@@ -104,21 +105,40 @@ def oidc_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
 
 
 def refused(request: HttpRequest, code: str, status: int = 403, **details) -> HttpResponse:
-    """The page a refused login gets, saying why and what to do; the same code goes to the security log."""
+    """The page a refused login gets, saying why and what to do; the same code goes to the security log.
+
+    Whoever was logged in in this browser before is logged out: a refused login must not leave the previous
+    person's session (and what their login proved) in place at a shared computer."""
     security_event(request, SecurityEvent.LOGIN_REFUSED, reason=code, **details)
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        logout(request)
     return render(request, "registration/login_refused.html", {"code": code, **details}, status=status)
+
+
+def _minimal(account, claims: dict) -> None:
+    """Keep on allauth's record only what identifies the account at the provider (iss, sub): allauth stores the
+    whole ID token there before our adapter runs, and the person's claims (CVR, UUID, name, e-mail, level) have
+    their one home in LoginIdentity and the session."""
+    account.extra_data = {"iss": claims.get("iss", ""), "sub": claims.get("sub", "")}
+    if account.pk is not None:
+        account.save(update_fields=["extra_data"])
 
 
 class LoginAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin) -> None:
         provider_id = sociallogin.account.provider
         data = sociallogin.account.extra_data or {}
-        claims = merged(data.get("id_token") or {}, data.get("userinfo"))
+        id_token = data.get("id_token") or {}
+        claims = merged(id_token, data.get("userinfo"))
+        _minimal(sociallogin.account, claims)
+        # The invitation link this browser followed before this login: used by this login or by none.
+        pending = request.session.pop(INVITATION_SESSION_KEY, None)
         try:
+            if not id_token:
+                # Without a (signed, checked) ID token the person would be decided by unsigned userinfo.
+                raise people.LoginRefused("no_id_token")
             if provider_id == settings.MITID_PROVIDER_ID:
                 user, customer, proof = people.customer_person_log_in(mitid_claims(claims, claim_preset()))
-                # The invitation link the person followed before logging in (ordering/people_views.py).
-                pending = request.session.pop(INVITATION_SESSION_KEY, None)
                 if pending is not None:
                     people.invitation_use(invitation_id=pending, person=user, cvr=customer.cvr)
             elif provider_id == settings.ENTRA_PROVIDER_ID:
@@ -132,8 +152,6 @@ class LoginAdapter(DefaultSocialAccountAdapter):
                 refused(request, refusal.code, provider=provider_id, **refusal.details)
             ) from refusal
         account = sociallogin.account
-        # Keep what identifies the account at the provider, not the person's claims (no CPR, no e-mail).
-        account.extra_data = {"iss": claims.get("iss", ""), "sub": claims.get("sub", "")}
         account.user = user
         if account.pk is None:
             account.save()

@@ -26,6 +26,7 @@ from accounts.roles import CATALOGUE_ADMIN_GROUP, is_catalogue_admin
 from core.email import build_email
 from core.errors import Invalid, NotAllowedNow, NotPermitted
 from core.outbox import outbox_enqueue, outbox_handler
+from core.security import SecurityEvent, security_event_by
 from core.transactions import retry_on_conflict
 
 from .audit import audit_record
@@ -144,14 +145,23 @@ def staff_log_in(claims: StaffClaims) -> tuple[User, Proof]:
         identity.last_login_at = timezone.now()
         identity.save()
         _refresh_person(user, claims.name, claims.email)
+        group, _made = Group.objects.get_or_create(name=CATALOGUE_ADMIN_GROUP)
+        was = (user.is_support, user.groups.filter(pk=group.pk).exists())
         if (user.is_support, user.is_staff) != (is_support, True):
             user.is_support, user.is_staff = is_support, True
             user.save(update_fields=["is_support", "is_staff"])
-        group, _made = Group.objects.get_or_create(name=CATALOGUE_ADMIN_GROUP)
         if is_catalogue_admin:
             user.groups.add(group)
         else:
             user.groups.remove(group)
+        if was != (is_support, is_catalogue_admin):
+            # Privileges changed by the identity provider: in the security log, with before and after.
+            security_event_by(
+                user,
+                SecurityEvent.STAFF_ROLES_CHANGED,
+                support=[was[0], is_support],
+                catalogue_admin=[was[1], is_catalogue_admin],
+            )
     return user, _proof(scheme, claims.issuer, claims.tenant, claims.object_id, claims)
 
 
@@ -255,7 +265,9 @@ def membership_set_roles(*, actor, customer: Customer, person: User, roles: Role
         if current is None and not _belongs_to(person, locked):
             raise NotPermitted(_("Only people who have logged in with the customer's CVR number can be given roles."))
         if before.user_admin and not roles.user_admin:
-            others = CustomerMembership.objects.filter(customer=locked, is_user_admin=True).exclude(user=person)
+            others = CustomerMembership.objects.filter(
+                customer=locked, is_user_admin=True, user__is_active=True
+            ).exclude(user=person)
             if not others.exists():
                 raise NotAllowedNow(
                     _("%(name)s is the customer's last user administrator. Appoint another one first.")
@@ -433,6 +445,9 @@ def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
 def invitation_use(*, invitation_id: int, person: User, cvr: str) -> Invitation:
     """The invited person's MitID Erhverv login uses the invitation: once, in time, for the customer's CVR."""
     with transaction.atomic():
+        # The customer first, as every service that changes its people locks it: no role change interleaves.
+        customer_id = Invitation.objects.filter(pk=invitation_id).values_list("customer_id", flat=True).first()
+        Customer.objects.select_for_update().filter(pk=customer_id).first()
         invitation = Invitation.objects.select_for_update().select_related("customer").get(pk=invitation_id)
         if invitation.used_at is not None:
             raise LoginRefused("invitation_used")

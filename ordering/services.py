@@ -704,7 +704,7 @@ def order_accept(
         enqueue_addendum_stamp(accepted)
 
     def check(o: AccessOrder) -> None:
-        acceptance_login_refusal(o, login)
+        acceptance_login_refusal(o, login, actor)
         _check_acceptance(
             o,
             document_sha256=document_sha256,
@@ -730,7 +730,7 @@ def _acceptance_login(login: dict | None) -> dict:
     return {field: str(login.get(field, "")) for field in LOGIN_FIELDS} if login else {}
 
 
-def acceptance_login_refusal(order: AccessOrder, login: dict | None) -> None:
+def acceptance_login_refusal(order: AccessOrder, login: dict | None, actor=None) -> None:
     """Accepting binds the customer: the signatory must have logged in with MitID Erhverv for the order's
     customer's CVR number, at MITID_MIN_ASSURANCE or higher. A password login may accept only where passwords
     are everyone's (the demo), and the acceptance then records no login."""
@@ -748,6 +748,17 @@ def acceptance_login_refusal(order: AccessOrder, login: dict | None) -> None:
             )
             % {"cvr": login.get("organisation"), "customer": order.customer.name, "customer_cvr": order.customer.cvr}
         )
+    if (
+        actor is not None
+        and not LoginIdentity.objects.filter(
+            user=actor,
+            scheme=LoginIdentity.Scheme.MITID_ERHVERV,
+            organisation=login.get("organisation", ""),
+            person=login.get("person", ""),
+        ).exists()
+    ):
+        # The proof must be this person's own login, not another session's.
+        raise NotPermitted(_("Accepting binds your organisation: log in with MitID Erhverv to accept the addendum."))
     level = Assurance.parse(login.get("assurance"))
     if level is None or level < people.minimum_assurance():
         raise NotPermitted(

@@ -90,10 +90,29 @@ document.addEventListener("click", function (event) {
 // in between (the session ended) loses nothing: the form is filled in again when the page comes back.
 (function () {
   var SKIP = { csrfmiddlewaretoken: true, form_token: true };
+  var PREFIX = "opus-adgang:typed:";
 
+  // Per user: the next person in the same tab (another customer, perhaps) never gets someone else's draft.
   function key(form) {
-    return "opus-adgang:typed:" + window.location.pathname + ":" + (form.getAttribute("id") || "");
+    var user = document.body.getAttribute("data-user") || "";
+    return PREFIX + user + ":" + window.location.pathname + ":" + (form.getAttribute("id") || "");
   }
+
+  function forgetAll() {
+    for (var i = window.sessionStorage.length - 1; i >= 0; i--) {
+      var stored = window.sessionStorage.key(i);
+      if (stored && stored.indexOf(PREFIX) === 0) {
+        window.sessionStorage.removeItem(stored);
+      }
+    }
+  }
+
+  // Logging out forgets every draft of this tab.
+  document.addEventListener("submit", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-forget-typed")) {
+      forgetAll();
+    }
+  });
 
   function save(form) {
     var values = {};
@@ -133,6 +152,9 @@ document.addEventListener("click", function (event) {
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    if (!document.body.getAttribute("data-user")) {
+      return; // on the login page nothing is kept or restored: the draft waits for its own user
+    }
     Array.prototype.forEach.call(document.querySelectorAll("form[data-keep-typed]"), function (form) {
       restore(form);
       form.addEventListener("input", function () {

@@ -40,9 +40,10 @@ class Hooks:
         self.other_key = False
         self.token_requests: list[dict] = []
         self.authorize_requests: list[dict] = []
+        self.drop_id_token = False
 
     def reset(self) -> None:
-        self.change, self.other_key = None, False
+        self.change, self.other_key, self.drop_id_token = None, False, False
         self.token_requests.clear()
         self.authorize_requests.clear()
 
@@ -77,6 +78,11 @@ def make_app(hooks: Hooks) -> flask.Flask:
             code = parse_qs(urlsplit(response.headers["Location"]).query).get("code", [""])[0]
             if request.args.get("code_challenge"):
                 hooks.challenges[code] = (request.args["code_challenge"], request.args.get("code_challenge_method", ""))
+        if request.path == "/oauth2/token" and response.status_code == 200 and hooks.drop_id_token:
+            body = json.loads(response.get_data())
+            body.pop("id_token", None)
+            response.set_data(json.dumps(body))
+            return response
         if request.path == "/oauth2/token" and response.status_code == 200 and (hooks.change or hooks.other_key):
             body = json.loads(response.get_data())
             claims = jwt.decode(body["id_token"], options={"verify_signature": False})

@@ -24,7 +24,7 @@ def test_an_account_manager_logs_in_as_staff_and_serves_the_customers_chosen_in_
 
 
 def test_the_support_role_makes_support_and_taking_it_away_in_entra_id_ends_it_at_the_next_login(
-    client, provider, settings
+    client, provider, settings, security_log
 ):
     log_in(client, kmd_person(provider, roles=[settings.ENTRA_ROLE_SUPPORT]), ENTRA)
     user = logged_in_user(client)
@@ -33,6 +33,8 @@ def test_the_support_role_makes_support_and_taking_it_away_in_entra_id_ends_it_a
     log_in(client, kmd_person(provider, roles=[settings.ENTRA_ROLE_ACCOUNT_MANAGER]), ENTRA)
     user.refresh_from_db()
     assert logged_in_user(client) == user and not user.is_support
+    changes = security_log("staff_roles_changed")
+    assert [line["support"] for line in changes] == [[False, True], [True, False]]
 
 
 def test_the_catalogue_admin_role_opens_the_admin(client, provider, settings):

@@ -254,7 +254,12 @@ def test_a_code_exchanged_without_its_pkce_verifier_is_refused(client, provider,
 
 
 def test_the_login_page_offers_mitid_erhverv_and_kmd_and_posts_with_csrf(client, provider):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(reverse("openid_connect_login", args=[MITID]), {"process": "login"}).status_code == 403
     body = client.get(reverse("login")).content.decode()
+    assert 'name="csrfmiddlewaretoken"' in body.split('action="/login/oidc/mitid-erhverv/"')[1].split("</form>")[0]
     assert "Log ind med MitID Erhverv" in body and "Log ind som KMD-medarbejder" in body
     assert f'action="{reverse("openid_connect_login", args=[MITID])}"' in body
     assert client.get(reverse("openid_connect_login", args=[MITID])).status_code == 405  # never on GET
@@ -274,3 +279,35 @@ def test_a_password_login_logs_out_here_only(client, cast, provider):
     client.force_login(cast.orderer_a)
     response = client.post(reverse("logout"))
     assert response.status_code == 302 and response.url == reverse("login")
+
+
+def test_a_refused_login_logs_out_whoever_was_logged_in_before(client, provider, cast):
+    client.force_login(cast.orderer_a, backend="accounts.backends.IdentityProviderBackend")
+    session = client.session
+    session["login_proof"] = {"scheme": "mitid_erhverv", "organisation": cast.customer_a.cvr}
+    session.save()
+    response = log_in(client, mitid_person(provider, cvr="99999999", uuid=UUID_1))
+    assert response.status_code == 403
+    assert logged_in_user(client) is None and "login_proof" not in client.session
+
+
+def test_allauths_record_keeps_only_issuer_and_subject_also_on_return_logins(client, provider, aarhus):
+    from allauth.socialaccount.models import SocialAccount
+
+    sub = mitid_person(provider, cvr=aarhus.cvr, uuid=UUID_1, rid="4711")
+    log_in(client, sub)
+    client.logout()
+    log_in(client, sub)
+    (account,) = SocialAccount.objects.all()
+    assert account.extra_data == {"iss": provider.url, "sub": sub}
+
+
+def test_a_token_answer_without_an_id_token_is_refused_though_userinfo_would_say_who(
+    client, provider, aarhus, security_log
+):
+    # allauth then asks the (unsigned) userinfo endpoint who logged in; that must never decide who the person is.
+    provider.hooks.drop_id_token = True
+    response = log_in(client, mitid_person(provider, cvr=aarhus.cvr, uuid=UUID_1))
+    assert response.status_code == 403 and logged_in_user(client) is None
+    assert [line["reason"] for line in security_log("login_refused")] == ["no_id_token"]
+    assert not LoginIdentity.objects.exists()

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.models import LoginIdentity
 from core.errors import NotPermitted
 from ordering import documents, services
 from ordering.models import Addendum
@@ -35,6 +36,10 @@ def proof(cast, **changes) -> dict:
 @pytest.fixture
 def awaiting(cast, order_in, settings):
     settings.PASSWORD_LOGIN = "break-glass"  # production: nobody but KMD's emergency accounts uses a password
+    # The signatory's own MitID Erhverv identity, as their logins made it (ordering/people.py).
+    LoginIdentity.objects.create(
+        user=cast.signatory_a, scheme="mitid_erhverv", organisation=cast.customer_a.cvr, person=UUID, issuer="x"
+    )
     order = order_in("awaiting_signature")
     services.addendum_render(order.addenda.get().pk)
     return order
@@ -54,19 +59,40 @@ def test_a_signatory_logged_in_with_mitid_erhverv_for_the_customer_accepts_and_t
 @pytest.mark.parametrize(
     ("login", "says"),
     [
-        pytest.param(None, "log ind med MitID Erhverv", id="no login proof (a password)"),
-        pytest.param({"organisation": "99999999"}, "CVR-nummer 99999999", id="another CVR"),
-        pytest.param({"assurance": "low"}, "sikringsniveau betydelig", id="assurance below the minimum"),
-        pytest.param({"assurance": ""}, "sikringsniveau betydelig", id="no assurance stated"),
-        pytest.param({"scheme": "entra_id"}, "MitID Erhverv", id="a KMD login"),
+        pytest.param(None, "En accept binder jeres organisation", id="no login proof (a password)"),
+        pytest.param({"organisation": "99999999"}, "Du er logget ind for CVR-nummer 99999999", id="another CVR"),
+        pytest.param({"assurance": "low"}, "sikringsniveau betydelig eller højere", id="assurance below the minimum"),
+        pytest.param({"assurance": ""}, "sikringsniveau betydelig eller højere", id="no assurance stated"),
+        pytest.param({"scheme": "entra_id"}, "Kun kundens tegningsberettigede", id="a KMD login"),
+        pytest.param(
+            {"person": "74ffcd31-fbaf-4c33-bdac-169f25c1e416"},
+            "En accept binder jeres organisation",
+            id="another person's login (a stale or borrowed session's proof)",
+        ),
     ],
 )
 def test_acceptance_is_refused_without_a_strong_login_for_the_customer_and_nothing_changes(cast, awaiting, login, says):
     before = snapshot(awaiting)
     with pytest.raises(NotPermitted) as refused:
         accept(awaiting, cast.signatory_a, None if login is None else proof(cast, **login))
-    assert says.lower() in refused.value.message.lower()
+    assert says in refused.value.message
     assert snapshot(awaiting) == before
+
+
+def test_another_customers_identity_of_the_same_person_does_not_count(cast, awaiting):
+    LoginIdentity.objects.create(
+        user=cast.signatory_a,
+        scheme="mitid_erhverv",
+        organisation=cast.customer_b.cvr,
+        person="74ffcd31-fbaf-4c33-bdac-169f25c1e416",
+        issuer="x",
+    )
+    with pytest.raises(NotPermitted):
+        accept(
+            awaiting,
+            cast.signatory_a,
+            proof(cast, organisation=cast.customer_b.cvr, person="74ffcd31-fbaf-4c33-bdac-169f25c1e416"),
+        )
 
 
 @pytest.mark.parametrize(("minimum", "level", "accepted"), [("high", "substantial", False), ("high", "high", True)])

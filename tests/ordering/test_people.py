@@ -111,6 +111,15 @@ def test_nobody_can_remove_the_last_administrator(client, cast, admin_a):
     assert "sidste brugeradministrator" in page
 
 
+def test_a_deactivated_administrator_does_not_count_as_another_administrator(client, cast, admin_a):
+    CustomerMembership.objects.filter(user=cast.signatory_a).update(is_user_admin=True)
+    cast.signatory_a.is_active = False
+    cast.signatory_a.save()
+    client.force_login(admin_a)
+    set_roles(client, cast.customer_a, admin_a, orderer=True)
+    assert roles_of(cast.customer_a, admin_a) == (True, False, True)
+
+
 def test_with_a_second_administrator_the_first_may_step_down(client, cast, admin_a):
     client.force_login(admin_a)
     set_roles(client, cast.customer_a, cast.signatory_a, signatory=True, user_admin=True)
@@ -140,6 +149,8 @@ def test_an_administrator_of_a_gets_404_at_b_and_changes_nothing(client, cast, a
 
 
 def test_an_administrator_cannot_give_roles_to_another_customers_person(client, cast, admin_a):
+    # orderer_b has logged in with MitID Erhverv, but for Odense's CVR number, not Aarhus's.
+    mitid_login_identity(cast.orderer_b, cast.customer_b)
     client.force_login(admin_a)
     set_roles(client, cast.customer_a, cast.orderer_b, orderer=True)
     assert roles_of(cast.customer_a, cast.orderer_b) is None
@@ -247,16 +258,56 @@ def test_an_invitation_used_meanwhile_refuses_the_second_login(client, cast, pro
 
 
 def test_an_invitation_for_another_cvr_is_refused(client, cast, provider, sent_link, security_log):
+    memberships_before = sorted(CustomerMembership.objects.values_list("user_id", "customer_id"))
     response = accept_invitation(client, provider, sent_link, cast.customer_b)
-    assert response.status_code == 403
-    assert roles_of(cast.customer_b, logged_in_user(client)) is None if logged_in_user(client) else True
-    assert (
-        not CustomerMembership.objects.filter(customer=cast.customer_a, is_signatory=True)
-        .exclude(user=cast.signatory_a)
-        .exists()
-    )
+    assert response.status_code == 403 and logged_in_user(client) is None
+    assert sorted(CustomerMembership.objects.values_list("user_id", "customer_id")) == memberships_before
     assert Invitation.objects.get().used_at is None
     assert [line["reason"] for line in security_log("login_refused")] == ["invitation_other_cvr"]
+
+
+def test_the_invitation_service_refuses_at_exactly_its_expiry_and_accepts_a_moment_before(cast, admin_a):
+    from ordering import people
+
+    invitation = people.invitation_create(
+        actor=admin_a, customer=cast.customer_a, email="x@aarhus.dk", roles=people.Roles(orderer=True)
+    )
+    person = make_user("sidst")
+    with time_machine.travel(invitation.expires_at, tick=False), pytest.raises(people.LoginRefused) as refused:
+        people.invitation_use(invitation_id=invitation.pk, person=person, cvr=cast.customer_a.cvr)
+    assert refused.value.code == "invitation_expired"
+    with time_machine.travel(invitation.expires_at - timedelta(microseconds=1), tick=False):
+        people.invitation_use(invitation_id=invitation.pk, person=person, cvr=cast.customer_a.cvr)
+    assert roles_of(cast.customer_a, person) == (True, False, False)
+
+
+def test_an_invitation_revoked_after_the_link_was_opened_refuses_the_login(
+    client, cast, provider, admin_a, sent_link, security_log
+):
+    client.logout()
+    client.get("/" + sent_link.split("/", 3)[3])  # opened in this browser
+    from ordering import people
+
+    people.invitation_revoke(actor=admin_a, invitation=Invitation.objects.get())
+    response = log_in(
+        client, mitid_person(provider, "late", cvr=cast.customer_a.cvr, uuid="74ffcd31-fbaf-4c33-bdac-169f25c1e416")
+    )
+    assert response.status_code == 403 and logged_in_user(client) is None
+    assert [line["reason"] for line in security_log("login_refused")] == ["invitation_expired"]
+
+
+def test_an_administrator_of_a_cannot_revoke_bs_invitation(client, cast, admin_a):
+    from ordering import people
+
+    CustomerMembership.objects.filter(user=cast.orderer_b).update(is_user_admin=True)
+    invitation = people.invitation_create(
+        actor=cast.orderer_b, customer=cast.customer_b, email="b@odense.dk", roles=people.Roles(orderer=True)
+    )
+    client.force_login(admin_a)
+    for page in (people_page(cast.customer_a), people_page(cast.customer_b)):
+        response = client.post(page, {"action": "revoke", "invitation": invitation.pk})
+        assert response.status_code == 404
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is None
 
 
 def test_an_invitation_works_until_its_last_instant_and_not_after(client, cast, provider, sent_link):

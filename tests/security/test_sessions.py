@@ -145,3 +145,9 @@ def test_the_page_tells_the_browser_when_to_warn_before_the_idle_logout(cast, cl
     assert 'id="session-expiring"' in body and "Forlæng" in body
     client.logout()
     assert "data-session-idle" not in client.get(reverse("login")).content.decode()
+
+
+@pytest.mark.parametrize("current", ["http://testserver//evil.example/x", "http://testserver/\\evil.example/x"])
+def test_a_path_that_a_browser_reads_as_another_host_is_never_the_next_page(client, current):
+    response = client.get(reverse("ordering:order_form_preview"), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=current)
+    assert response["HX-Redirect"] == reverse("login") + "?next=/"
