@@ -24,6 +24,7 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.cache import cache
@@ -32,6 +33,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.backends import passwords_for_everyone
@@ -239,4 +241,5 @@ class LogoutPage(LogoutView):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         end = end_session_url(request, request.session.get(LOGIN_PROOF) or {})
         response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You are logged out."))
         return redirect(end) if end else response

@@ -44,6 +44,13 @@ class InvitationForm(forms.Form):
         data = self.cleaned_data
         return people.Roles(data["orderer"], data["signatory"], data["user_admin"])
 
+    def clean(self) -> dict:
+        # Said together with any other error on the form, not after it is corrected.
+        data = super().clean()
+        if not (data.get("orderer") or data.get("signatory") or data.get("user_admin")):
+            self.add_error(None, _("Choose at least one role for the invitation."))
+        return data
+
 
 def customer_for_people_page(user, pk: int) -> Customer:
     """The customer if this user may manage its people; 404 otherwise (another customer's is logged)."""

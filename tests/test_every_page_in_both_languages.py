@@ -72,6 +72,7 @@ NOT_PAGES = {
     "openid_connect_login": "POST only: the login page's MitID Erhverv and KMD buttons (tests/login/)",
     "openid_connect_callback": "where the identity provider sends the browser back with a code (tests/login/)",
     "set_language": "POST only: the language switch itself",
+    "accounts:session_extend": "POST only: 'Forlæng' in the dialog before the idle logout (tests/security/test_sessions.py)",
     "healthz": "JSON for the load balancer",
     "readyz": "JSON for the load balancer",
     "ordering:order_list_export": "a CSV or XLSX download",

@@ -214,6 +214,17 @@ def test_an_invitation_without_a_role_is_refused(client, cast, admin_a):
     assert response.status_code == 400 and not Invitation.objects.exists()
 
 
+def test_every_error_of_the_invitation_form_is_said_at_once_in_a_summary_that_links_to_the_fields(
+    client, cast, admin_a
+):
+    client.force_login(admin_a)
+    body = invite(client, cast.customer_a, email="ikke-en-adresse").content.decode()
+    summary = body[body.index('id="invite-errors"') : body.index("</ul>", body.index('id="invite-errors"'))]
+    assert 'href="#id_email"' in summary and 'href="#r-invite-orderer"' in summary
+    assert "Vælg mindst én rolle til invitationen." in summary
+    assert 'value="ikke-en-adresse"' in body  # what was typed stays
+
+
 def accept_invitation(client, provider, link, customer, uuid="74ffcd31-fbaf-4c33-bdac-169f25c1e416", sub="inv"):
     client.logout()
     path = link.split("testserver", 1)[-1] if "testserver" in link else "/" + link.split("/", 3)[3]
