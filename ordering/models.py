@@ -380,6 +380,10 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} @ {self.customer}"
 
+    def is_open(self, now=None) -> bool:
+        """Not used, not revoked, and before `expires_at` (the instant it expires it is closed)."""
+        return self.used_at is None and self.revoked_at is None and (now or timezone.now()) < self.expires_at
+
 
 class MainContract(models.Model):
     class Terms(models.TextChoices):

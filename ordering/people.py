@@ -347,10 +347,16 @@ def waiting_counts(customers) -> dict[str, int]:
     return {row["organisation"]: row["n"] for row in rows}
 
 
+def people_waiting(user) -> list[tuple[Customer, int]]:
+    """Each customer where `user` is user administrator and someone waits for a role there, with how many."""
+    administered = list(Customer.objects.filter(memberships__user=user, memberships__is_user_admin=True))
+    waiting = waiting_counts(administered)
+    return [(customer, waiting[customer.cvr]) for customer in administered if waiting.get(customer.cvr)]
+
+
 def people_waiting_count(user) -> int:
     """How many people wait for a role at the customers where `user` is user administrator (the menu's count)."""
-    administered = Customer.objects.filter(memberships__user=user, memberships__is_user_admin=True)
-    return sum(waiting_counts(list(administered)).values())
+    return sum(n for _customer, n in people_waiting(user))
 
 
 def customers_waiting_for(user) -> list[tuple[Customer, list[User]]]:
@@ -427,7 +433,7 @@ def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
         locked = Invitation.objects.select_for_update().select_related("customer").get(pk=invitation.pk)
         if not may_appoint_user_admins(actor, locked.customer):
             raise NotPermitted(_("Only the customer's user administrators can revoke its invitations."))
-        if locked.used_at or locked.revoked_at:
+        if not locked.is_open():
             return locked
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
@@ -451,7 +457,7 @@ def invitation_use(*, invitation_id: int, person: User, cvr: str) -> Invitation:
         invitation = Invitation.objects.select_for_update().select_related("customer").get(pk=invitation_id)
         if invitation.used_at is not None:
             raise LoginRefused("invitation_used")
-        if invitation.revoked_at is not None or timezone.now() >= invitation.expires_at:
+        if not invitation.is_open():
             raise LoginRefused("invitation_expired")
         if invitation.customer.cvr != cvr:
             raise LoginRefused("invitation_other_cvr", cvr=cvr)
@@ -489,7 +495,7 @@ SEND_INVITATION = "ordering.send_invitation"
 @outbox_handler(SEND_INVITATION, label=gettext_lazy("E-mail with an invitation"))
 def invitation_send(invitation_id: int) -> None:
     invitation = Invitation.objects.select_related("customer", "created_by").get(pk=invitation_id)
-    if invitation.used_at or invitation.revoked_at:
+    if not invitation.is_open():
         return
     context = {"invitation": invitation, "link": invitation_link(invitation), "days": INVITATION_DAYS}
     build_email("ordering/email/invitation", context, invitation.email).send()

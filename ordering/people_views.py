@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -139,7 +138,6 @@ def customer_people(request: HttpRequest, pk: int) -> HttpResponse:
         "waiting": list(people.people_without_roles(customer)),
         "invitations": list(customer.invitations.select_related("created_by", "used_by")[:50]),
         "invite_form": invite_form,
-        "now": timezone.now(),
     }
     return render(request, "ordering/people.html", context, status=400 if invite_form.errors else 200)
 
@@ -147,9 +145,7 @@ def customer_people(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The link in an invitation e-mail: remember it, and ask the person to log in with MitID Erhverv."""
     found = people.invitation_from_token(token)
-    usable = found is not None and found.used_at is None and found.revoked_at is None
-    if usable:
-        usable = timezone.now() < found.expires_at
+    usable = found is not None and found.is_open()
     if usable:
         request.session[INVITATION_SESSION_KEY] = found.pk
     return render(

@@ -31,7 +31,6 @@ from .models import (
     LIVE_ACCESS_STATES,
     AccessOrder,
     Addendum,
-    Customer,
     ExternalSystem,
     IntegrationPackage,
     Interface,
@@ -111,9 +110,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["support_contact"] = support_contact()
         context["contact_customers"] = list(customers_of_member(user))
     if is_user_admin(user):
-        administered = list(Customer.objects.filter(memberships__user=user, memberships__is_user_admin=True))
-        waiting = people.waiting_counts(administered)
-        context["people_waiting"] = [(c, waiting[c.cvr]) for c in administered if waiting.get(c.cvr)]
+        context["people_waiting"] = people.people_waiting(user)
         context["waiting_count"] += sum(n for _customer, n in context["people_waiting"])  # the menu's badge
     if is_account_manager(user):
         context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
