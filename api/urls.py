@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     path("v1/", include(v1)),
     path("v1/", include("registers.api_urls")),
-    # Last: any other address under /api/ is a problem (404), not the site's HTML page.
-    re_path(r"^.*$", views.api_not_found),
+    # Last: any other address under /api/ is a problem (404), not the site's HTML page: also one whose path
+    # holds a line break (%0A), which "." alone would not match.
+    re_path(r"^[\s\S]*$", views.api_not_found),
 ]
