@@ -85,6 +85,11 @@ def can_see_orders(user) -> bool:
     return is_back_office(user) or is_customer_user(user)
 
 
+def can_ask_for_help(user) -> bool:
+    """Help from KMD (ordering/consulting.py): the customer's people ask, its account manager answers."""
+    return is_customer_user(user) or is_account_manager(user)
+
+
 def can_see_billing_runs(user) -> bool:
     return is_back_office(user)
 

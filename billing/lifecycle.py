@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 
-from ordering.models import AccessOrder, Addendum, Customer
+from ordering.models import AccessOrder, Addendum, ConsultingRequest, Customer
 
-from . import pricing, quotes, selectors, services
+from . import comparison, pricing, quotes, selectors, services
 from .forms import ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
 from .models import RecurringFee
 
@@ -28,11 +28,17 @@ class BillingHooks:
     def on_emergency_close(self, *, order: AccessOrder, actor, on: datetime.date) -> None:
         services.billing_on_emergency_close(order=order, actor=actor, on=on)
 
+    def on_decline(self, *, order: AccessOrder, actor) -> None:
+        services.billing_on_decline(order=order, actor=actor)
+
     def licences_offered_on_close(self, order: AccessOrder) -> list[RecurringFee]:
         return selectors.licences_only_this_access_uses(order)
 
     def quote_preview(self, *, customer: Customer, facts: dict) -> pricing.Quote | None:
         return quotes.quote_for_form(customer, facts)
+
+    def quote_comparison(self, *, customer: Customer, facts: dict) -> comparison.Comparison | None:
+        return comparison.quote_comparison(customer, facts)
 
     def addendum_quote(self, addendum: Addendum) -> pricing.Quote | None:
         return quotes.addendum_quote(addendum)
@@ -45,4 +51,9 @@ class BillingHooks:
             startup_form=StartupUsageForm(auto_id="su-%s", initial={"meetings": 0, "qa_hours": 0}),
             consulting_form=ConsultingForm(auto_id="co-%s"),
         )
+        return section
+
+    def consulting_request_section(self, request: ConsultingRequest, roles: set) -> dict:
+        section = selectors.consulting_request_section(request, roles)
+        section["consulting_form"] = ConsultingForm(auto_id="co-%s")
         return section

@@ -263,6 +263,54 @@ class Charge(models.Model):
         return f"{self.description_da}: {self.amount}"
 
 
+class SharedFee(models.Model):
+    """A one-time fee due once for the customer however many orders need it (billing/pricing.py, "Fees due once").
+
+    `key` names what it pays for: an interface's licence, an external system's setup, or one more system
+    under a contract that names its systems. The order whose addendum first priced it pays it; while its
+    charge is not booked it is pending, and it moves to the next order that names it should that order end
+    before its access is established. At most one pending fee per customer and key.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="shared_fees"
+    )
+    key = models.CharField(_("what it pays for"), max_length=100)
+    order = models.ForeignKey(
+        AccessOrder, verbose_name=_("paid with order"), on_delete=models.PROTECT, related_name="shared_fees"
+    )
+    # The order it moved from, when the first order ended before its access was established.
+    moved_from = models.ForeignKey(
+        AccessOrder,
+        null=True,
+        blank=True,
+        verbose_name=_("moved from order"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    charge = models.OneToOneField(
+        Charge, null=True, blank=True, verbose_name=_("charge"), on_delete=models.PROTECT, related_name="shared_fee"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["customer", "key", "pk"]
+        verbose_name = _("fee due once")
+        verbose_name_plural = _("fees due once")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "key"], condition=Q(charge__isnull=True), name="one_pending_shared_fee"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.order.reference})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.charge_id is None
+
+
 class StartupPackage(models.Model):
     """What the customer has used of the startup package bought with an order."""
 

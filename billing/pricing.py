@@ -8,6 +8,7 @@ Amounts are Decimal, rounded half-up to øre per line; totals are sums of the ro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -15,7 +16,37 @@ ORE = Decimal("0.01")
 ZERO = Decimal("0.00")
 ONE_TIME, MONTHLY = "one_time", "monthly"
 # The monthly lines that start an interface licence when access is established (billing/services.py).
-LICENCE_MONTHLY_RULES = frozenset({"licence_monthly", "licence_monthly_named"})
+LICENCE_MONTHLY_RULES = frozenset({"licence_monthly", "licence_monthly_named", "licence_monthly_with_order"})
+
+
+# --- Fees due once for several orders ----------------------------------------------------------
+#
+# Some one-time fees are due once for the customer, however many orders need what they pay for: the
+# licence start fee once per interface (on standard terms: "har I adgang til at anvende disse til alle
+# de eksterne systemer, I ønsker"), the setup fee once per external system (in either environment), and
+# the additional-system fee once per system and interface (then the contract covers the system). Each
+# such line carries a key naming what it pays for. The first order whose addendum prices it pays it;
+# every other order that needs it meanwhile names that order and pays nothing, unless that order ends
+# before its access is established: then the fee moves to the next, exactly once (billing/services.py).
+
+
+def licence_key(code: str) -> str:
+    return f"licence:{code}"
+
+
+def setup_key(system_id: int) -> str:
+    return f"setup:{system_id}"
+
+
+def additional_system_key(system_id: int, code: str) -> str:
+    return f"additional:{system_id}:{code}"
+
+
+# A line whose fee another order pays ("…_with_order"): its amount is 0, and `if_moved` what it costs
+# should the fee move to this order.
+WITH_ORDER_RULES = frozenset(
+    {"licence_start_with_order", "licence_monthly_with_order", "setup_with_order", "additional_system_with_order"}
+)
 
 
 class MissingPrice(KeyError):
@@ -92,6 +123,13 @@ class OrderFacts:
     replaces: str = ""
     # The account manager's discounts or adjustments: (kind, amount, reason).
     adjustments: tuple[tuple[str, Decimal, str], ...] = ()
+    # Fees due once (see "Fees due once" above), by key: those another order is to pay (key -> its
+    # reference), and those this order is to pay already (its own earlier addendum version priced them).
+    paid_by_other: Mapping[str, str] = field(default_factory=dict)
+    paid_by_this: frozenset[str] = frozenset()
+    # Interfaces whose contract now covers this system, the additional-system fee having been paid
+    # (code -> the reference of the order that paid it).
+    covered_after_fee: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -144,6 +182,10 @@ class QuoteLine:
     da: str
     en: str
     interface: str = ""
+    # What the line pays for when the fee is due once for several orders ("Fees due once"), and, on a
+    # line whose fee another order pays, what it costs should the fee move to this order.
+    key: str = ""
+    if_moved: Decimal | None = None
 
     def text(self, language: str = "da") -> str:
         return self.en if language.startswith("en") else self.da
@@ -183,17 +225,7 @@ class Quote:
         return {
             "price_list": self.price_list,
             "vat_rate": str(self.vat_rate),
-            "lines": [
-                {
-                    "kind": x.kind,
-                    "rule": x.rule,
-                    "amount": str(x.amount),
-                    "da": x.da,
-                    "en": x.en,
-                    "interface": x.interface,
-                }
-                for x in self.lines
-            ],
+            "lines": [_line_dict(x) for x in self.lines],
         }
 
     @classmethod
@@ -202,10 +234,36 @@ class Quote:
             price_list=data["price_list"],
             vat_rate=Decimal(data["vat_rate"]),
             lines=tuple(
-                QuoteLine(x["kind"], x["rule"], Decimal(x["amount"]), x["da"], x["en"], x.get("interface", ""))
+                QuoteLine(
+                    x["kind"],
+                    x["rule"],
+                    Decimal(x["amount"]),
+                    x["da"],
+                    x["en"],
+                    x.get("interface", ""),
+                    x.get("key", ""),
+                    Decimal(x["if_moved"]) if x.get("if_moved") is not None else None,
+                )
                 for x in data["lines"]
             ),
         )
+
+
+def _line_dict(line: QuoteLine) -> dict:
+    data = {
+        "kind": line.kind,
+        "rule": line.rule,
+        "amount": str(line.amount),
+        "da": line.da,
+        "en": line.en,
+        "interface": line.interface,
+    }
+    # Only on the lines that have them: quotes frozen before they existed read the same.
+    if line.key:
+        data["key"] = line.key
+    if line.if_moved is not None:
+        data["if_moved"] = str(line.if_moved)
+    return data
 
 
 # --- The rules --------------------------------------------------------------------------------
@@ -290,30 +348,119 @@ def _interface_lines(
                 )
             ]
         return [
-            QuoteLine(
-                ONE_TIME,
+            _additional_system_line(
+                interface,
+                order,
+                price,
                 "additional_system",
-                money(price.additional_system),
                 f"Tillæg for yderligere system: jeres kontrakt dækker kun {name_da} for navngivne systemer, og "
-                f"{order.system_name} er ikke et af dem.",
+                f"{order.system_name} er ikke et af dem; herefter dækker kontrakten også {order.system_name}.",
                 f"Additional-system fee: your contract covers {name_en} only for named systems, and "
-                f"{order.system_name} is not one of them.",
-                code,
+                f"{order.system_name} is not one of them; from then on the contract covers {order.system_name} too.",
             )
         ]
+    if not contract.licences_serve_all_systems:
+        # Tender terms tying each licence to the systems it is bought for: each system's licence is its own.
+        if code in order.licensed:
+            return [_held_licence_line(interface, order, contract, price)]
+        return [
+            _licence_start_line(interface, price, shared=False),
+            _licence_monthly_line(interface, order, contract, price),
+        ]
+    key = licence_key(code)
+    if key in order.paid_by_this:
+        return [_licence_start_line(interface, price), _licence_monthly_line(interface, order, contract, price)]
+    if key in order.paid_by_other:
+        return _licence_with_order_lines(interface, order, price, order.paid_by_other[key])
     if code in order.licensed:
         return [_held_licence_line(interface, order, contract, price)]
+    return [_licence_start_line(interface, price), _licence_monthly_line(interface, order, contract, price)]
+
+
+def _licence_start_line(interface: InterfaceFacts, price: InterfacePrice, *, shared: bool = True) -> QuoteLine:
+    return QuoteLine(
+        ONE_TIME,
+        "licence_start",
+        money(price.licence_start),
+        f"Opstartsvederlag for licens til {interface.name_da}: snitfladen er ikke i jeres kontrakt.",
+        f"Licence start fee for {interface.en}: the interface is not in your contract.",
+        interface.code,
+        key=licence_key(interface.code) if shared else "",
+    )
+
+
+def _licence_with_order_lines(
+    interface: InterfaceFacts, order: OrderFacts, price: InterfacePrice, holder: str
+) -> list[QuoteLine]:
+    """Another order of the customer buys the licence: one licence serves all the customer's systems."""
+    name_da, name_en, code = interface.name_da, interface.en, interface.code
+    start, monthly = money(price.licence_start), money(price.monthly)
     return [
         QuoteLine(
             ONE_TIME,
-            "licence_start",
-            money(price.licence_start),
-            f"Opstartsvederlag for licens til {name_da}: snitfladen er ikke i jeres kontrakt.",
-            f"Licence start fee for {name_en}: the interface is not in your contract.",
+            "licence_start_with_order",
+            ZERO,
+            f"Intet opstartsvederlag for licens til {name_da} her: licensen købes med {holder} og gælder alle "
+            f"eksterne systemer. Bliver {holder} trukket tilbage, afvist eller lukket, før adgangen er etableret, "
+            f"betales opstartsvederlaget ({kroner(start)}) med denne bestilling i stedet – én gang.",
+            f"No licence start fee for {name_en} here: the licence is bought with {holder} and serves all external "
+            f"systems. Should {holder} be withdrawn, declined or closed before its access is established, the "
+            f"licence start fee ({kroner_en(start)}) is paid with this order instead – once.",
             code,
+            key=licence_key(code),
+            if_moved=start,
         ),
-        _licence_monthly_line(interface, order, contract, price),
+        QuoteLine(
+            MONTHLY,
+            "licence_monthly_with_order",
+            ZERO,
+            f"Løbende vederlag for drift og vedligehold af {name_da}: betales én gang for licensen "
+            f"({kroner(monthly)} pr. måned), fra den første adgang til snitfladen er etableret.",
+            f"Monthly fee for running and maintaining {name_en}: paid once for the licence ({kroner_en(monthly)} a "
+            "month), from when the first access to the interface is established.",
+            code,
+            key=licence_key(code),
+            if_moved=monthly,
+        ),
     ]
+
+
+def _additional_system_line(
+    interface: InterfaceFacts, order: OrderFacts, price: InterfacePrice, rule: str, da: str, en: str
+) -> QuoteLine:
+    """The one-time fee for one more system: once per system and interface, then the system is covered."""
+    name_da, name_en, code = interface.name_da, interface.en, interface.code
+    if code in order.covered_after_fee:
+        paid_with = order.covered_after_fee[code]
+        return QuoteLine(
+            ONE_TIME,
+            "covered_after_additional_fee",
+            ZERO,
+            f"Ingen licensstart: {name_da} dækker {order.system_name}, efter at vederlaget for yderligere system er "
+            f"betalt med {paid_with}.",
+            f"No licence start fee: {name_en} covers {order.system_name}, the additional-system fee having been paid "
+            f"with {paid_with}.",
+            code,
+        )
+    key = additional_system_key(order.system_id, code)
+    fee = money(price.additional_system)
+    if key in order.paid_by_other:
+        holder = order.paid_by_other[key]
+        return QuoteLine(
+            ONE_TIME,
+            "additional_system_with_order",
+            ZERO,
+            f"Intet vederlag for yderligere system her: det betales for {order.system_name} og {name_da} med "
+            f"{holder}. Bliver {holder} trukket tilbage, afvist eller lukket, før adgangen er etableret, betales "
+            f"vederlaget ({kroner(fee)}) med denne bestilling i stedet – én gang.",
+            f"No additional-system fee here: it is paid for {order.system_name} and {name_en} with {holder}. Should "
+            f"{holder} be withdrawn, declined or closed before its access is established, the fee "
+            f"({kroner_en(fee)}) is paid with this order instead – once.",
+            code,
+            key=key,
+            if_moved=fee,
+        )
+    return QuoteLine(ONE_TIME, rule, fee, da, en, code, key=key)
 
 
 def _licence_monthly_line(
@@ -390,15 +537,16 @@ def _held_licence_line(
             f"No licence start fee: your licence for {name_en} already serves {order.system_name}.",
             code,
         )
-    return QuoteLine(
-        ONE_TIME,
+    return _additional_system_line(
+        interface,
+        order,
+        price,
         "licence_additional_system",
-        money(price.additional_system),
         f"Tillæg for yderligere system: efter jeres kontrakt (udbud) gælder licensen til {name_da} kun de systemer, "
-        f"den er købt til, og {order.system_name} er ikke et af dem.",
+        f"den er købt til, og {order.system_name} er ikke et af dem; herefter gælder den også {order.system_name}.",
         f"Additional-system fee: under your (tender) contract the licence for {name_en} serves only the systems it "
-        f"was bought for, and {order.system_name} is not one of them.",
-        code,
+        f"was bought for, and {order.system_name} is not one of them; from then on it serves {order.system_name} "
+        "too.",
     )
 
 
@@ -467,15 +615,39 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
                 f"No setup fee: {order.system_name} already has access; the change costs only what is new.",
             )
         ]
-    if order.set_up_by:
-        # "Opsætningsvederlag ... for hvert eksterne system": once per system, not for every order.
+    key = setup_key(order.system_id)
+    if key in order.paid_by_other and key not in order.paid_by_this:
+        holder = order.paid_by_other[key]
+        fee = money(prices.setup_fee)
+        return [
+            QuoteLine(
+                ONE_TIME,
+                "setup_with_order",
+                ZERO,
+                f"Intet opsætningsvederlag her: {order.system_name} sættes op med {holder}, og vederlaget betales én "
+                f"gang pr. eksternt system, i test- og produktionsmiljøet tilsammen. Bliver {holder} trukket "
+                f"tilbage, afvist eller lukket, før adgangen er etableret, betales opsætningsvederlaget "
+                f"({kroner(fee)}) med denne bestilling i stedet – én gang.",
+                f"No setup fee here: {order.system_name} is set up with {holder}, and the fee is paid once per "
+                f"external system, for the test and production environments together. Should {holder} be withdrawn, "
+                f"declined or closed before its access is established, the setup fee ({kroner_en(fee)}) is paid "
+                "with this order instead – once.",
+                key=key,
+                if_moved=fee,
+            )
+        ]
+    if order.set_up_by and key not in order.paid_by_this:
+        # "Opsætningsvederlag ... for hvert eksterne system": once per system, whichever environment, not for
+        # every order.
         return [
             QuoteLine(
                 ONE_TIME,
                 "setup_already_done",
                 ZERO,
-                f"Intet opsætningsvederlag: {order.system_name} er allerede sat op ({order.set_up_by}).",
-                f"No setup fee: {order.system_name} is already set up ({order.set_up_by}).",
+                f"Intet opsætningsvederlag: {order.system_name} er allerede sat op ({order.set_up_by}); vederlaget "
+                "betales én gang pr. eksternt system, i test- og produktionsmiljøet tilsammen.",
+                f"No setup fee: {order.system_name} is already set up ({order.set_up_by}); the fee is paid once per "
+                "external system, for the test and production environments together.",
             )
         ]
     if order.replaces:
@@ -486,6 +658,7 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
                 money(prices.setup_fee),
                 f"Opsætningsvederlag for adgang for {order.system_name}, der erstatter {order.replaces}.",
                 f"Setup fee for {order.system_name}'s access, replacing {order.replaces}.",
+                key=key,
             )
         ]
     return [
@@ -495,5 +668,6 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
             money(prices.setup_fee),
             f"Opsætningsvederlag for adgang for {order.system_name}.",
             f"Setup fee for {order.system_name}'s access.",
+            key=key,
         )
     ]

@@ -15,7 +15,7 @@ from ordering.models import LIVE_ACCESS_STATES, AccessOrder, Addendum, Customer,
 
 from . import pricing
 from .errors import NotAllowedNow, Refusal
-from .models import PriceList, RecurringFee
+from .models import PriceList, RecurringFee, SharedFee
 
 
 def price_list_on(day: datetime.date) -> PriceList:
@@ -70,15 +70,38 @@ def active_licence_codes(customer_id: int, day: datetime.date, exclude_order: Ac
     return set(fees.values_list("interface__code", flat=True))
 
 
-def set_up_by(customer_id: int, system, environment: str, exclude_order: AccessOrder | None = None) -> str:
-    """The reference of the earliest live access that already set this system up for the customer, or ""."""
+def set_up_by(customer_id: int, system, exclude_order: AccessOrder | None = None) -> str:
+    """The reference of the earliest live access that already set this system up for the customer, or "".
+
+    In either environment: the setup fee is due once per external system ("for hvert eksterne system"), and
+    test and production access for the same system are one system set up. A startup package's test access
+    is not a setup: the package covers it, and no setup fee was paid for it.
+    """
     live = AccessOrder.objects.filter(
-        customer_id=customer_id, external_system=system, environment=environment, state__in=LIVE_ACCESS_STATES
+        customer_id=customer_id, external_system=system, state__in=LIVE_ACCESS_STATES, startup_package=False
     )
     if exclude_order is not None and exclude_order.pk:
         live = live.exclude(pk=exclude_order.pk)
     first = live.order_by("pk").values_list("pk", flat=True).first()
     return order_reference(first) if first else ""
+
+
+def shared_fees_of(customer_id: int, system_id: int, exclude_order: AccessOrder | None = None) -> dict:
+    """What the pricing core needs of the customer's fees due once (billing/pricing.py, "Fees due once"):
+    those pending with another order, those pending with this one, and the interfaces whose contract now
+    covers this system after its additional-system fee."""
+    this = exclude_order.pk if exclude_order is not None and exclude_order.pk else None
+    paid_by_other, paid_by_this, covered = {}, set(), {}
+    prefix = pricing.additional_system_key(system_id, "")
+    fees = SharedFee.objects.filter(customer_id=customer_id).filter(Q(charge__isnull=True) | Q(key__startswith=prefix))
+    for key, order_id, charge_id in fees.values_list("key", "order_id", "charge_id"):
+        if charge_id is not None:
+            covered[key[len(prefix) :]] = order_reference(order_id)
+        elif order_id == this:
+            paid_by_this.add(key)
+        else:
+            paid_by_other[key] = order_reference(order_id)
+    return {"paid_by_other": paid_by_other, "paid_by_this": frozenset(paid_by_this), "covered_after_fee": covered}
 
 
 def _replaces(replaced: AccessOrder | None) -> str:
@@ -97,7 +120,7 @@ def licences_serving_system(customer_id: int, system_id: int, exclude_order: Acc
     return {code for code in live.values_list("interfaces__code", flat=True) if code}
 
 
-def _with_licences_serving(
+def with_licences_serving(
     facts: pricing.OrderFacts, contract: pricing.ContractFacts, customer_id: int, exclude_order=None
 ) -> pricing.OrderFacts:
     """Only a contract that ties licences to named systems needs to know which systems a licence serves."""
@@ -108,10 +131,9 @@ def _with_licences_serving(
 
 
 def order_facts(order: AccessOrder, *, day: datetime.date | None = None) -> pricing.OrderFacts:
-    return _facts(
+    return facts_of(
         customer_id=order.customer_id,
         system=order.external_system,
-        environment=order.environment,
         replaces=order.replaces_order,
         purchase_model=order.purchase_model,
         package=order.package,
@@ -125,11 +147,10 @@ def order_facts(order: AccessOrder, *, day: datetime.date | None = None) -> pric
     )
 
 
-def _facts(
+def facts_of(
     *,
     customer_id,
     system,
-    environment,
     replaces,
     purchase_model,
     package,
@@ -141,6 +162,7 @@ def _facts(
     exclude_order=None,
     day,
 ) -> pricing.OrderFacts:
+    """The pricing core's facts of an order, saved or still in the form (quote_for_form, billing/comparison.py)."""
     existing = frozenset(i.code for i in changes_order.requested_interfaces()) if changes_order else frozenset()
     return pricing.OrderFacts(
         purchase_model=purchase_model,
@@ -153,9 +175,10 @@ def _facts(
         startup_package=bool(startup_package),
         licensed=frozenset(active_licence_codes(customer_id, day, exclude_order=exclude_order)),
         existing_access=existing,
-        set_up_by=set_up_by(customer_id, system, environment, exclude_order),
+        set_up_by=set_up_by(customer_id, system, exclude_order),
         replaces=_replaces(replaces),
         adjustments=tuple(adjustments),
+        **shared_fees_of(customer_id, system.pk, exclude_order),
     )
 
 
@@ -164,7 +187,7 @@ def quote_for_order(order: AccessOrder, *, day: datetime.date | None = None) -> 
     day = day or timezone.localdate()
     price_list = price_list_on(day)
     contract = contract_facts(order.customer)
-    facts = _with_licences_serving(order_facts(order, day=day), contract, order.customer_id, exclude_order=order)
+    facts = with_licences_serving(order_facts(order, day=day), contract, order.customer_id, exclude_order=order)
     return _quote(facts, contract, price_facts(price_list)), price_list
 
 
@@ -190,10 +213,9 @@ def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
     if package is not None:
         interfaces = list(package.interfaces.all())
     day = timezone.localdate()
-    order_facts_ = _facts(
+    order_facts_ = facts_of(
         customer_id=customer.pk,
         system=system,
-        environment=facts.get("environment") or AccessOrder.Environment.PRODUCTION,
         replaces=facts.get("replaces_order") if facts.get("reason") == "new" else None,
         purchase_model=model,
         package=package,
@@ -205,7 +227,7 @@ def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
     )
     try:
         contract = contract_facts(customer)
-        order_facts_ = _with_licences_serving(order_facts_, contract, customer.pk)
+        order_facts_ = with_licences_serving(order_facts_, contract, customer.pk)
         return _quote(order_facts_, contract, price_facts(price_list_on(day)))
     except Refusal:
         return None

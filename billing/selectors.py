@@ -5,12 +5,21 @@ from django.http import Http404
 
 from accounts.roles import can_see_billing_runs, is_support
 from core.security import NotVisible
-from ordering.models import ESTABLISHED_STATES, LIVE_ACCESS_STATES, RUNNING_ACCESS_STATES, AccessOrder, Customer, State
+from ordering.models import (
+    ESTABLISHED_STATES,
+    LIVE_ACCESS_STATES,
+    RUNNING_ACCESS_STATES,
+    AccessOrder,
+    ConsultingRequest,
+    Customer,
+    Interface,
+    State,
+)
 from ordering.roles import Role
 from ordering.selectors import served_customers
 
 from .errors import BillingError
-from .models import BillingRun, Invoice, RecurringFee, StartupPackage
+from .models import BillingRun, Charge, Invoice, RecurringFee, SharedFee, StartupPackage
 from .quotes import frozen_quote, quote_for_order
 
 
@@ -30,9 +39,17 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
         "quote_frozen": frozen,
         "can_adjust": is_manager and order.state in (State.SUBMITTED, State.AWAITING_SIGNATURE),
         "adjustments_pending": list(order.quote_adjustments.all()) if order.state == State.AWAITING_SIGNATURE else [],
-        # Also after closure: work done while the access ran may be recorded later (services check the date).
-        "can_record_consulting": is_manager and order.state in ESTABLISHED_STATES and order.activated_on is not None,
+        # Also after closure: work done while the access ran may be recorded later; and before establishment
+        # once the customer asked KMD for help about the order (services check the date).
+        "can_record_consulting": is_manager
+        and (
+            (order.state in ESTABLISHED_STATES and order.activated_on is not None) or order.consulting_requests.exists()
+        ),
         "startup": StartupPackage.objects.filter(order=order).first(),
+        # Fees due once that came to this order from one that ended unestablished (billing/pricing.py).
+        "moved_fees": list(
+            SharedFee.objects.filter(order=order, moved_from__isnull=False).select_related("moved_from", "charge")
+        ),
         "closing_licences": licences_only_this_access_uses(order)
         if is_manager and order.state in RUNNING_ACCESS_STATES
         else [],
@@ -44,6 +61,18 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
         if is_manager and order.state == State.EMERGENCY_CLOSED
         else [],
     }
+
+
+def consulting_request_section(request: ConsultingRequest, roles: set) -> dict:
+    """The consulting recorded against what the request was about (its order, or the customer without an
+    order) since the day it was asked, and whether this user may record more."""
+    recorded = Charge.objects.filter(
+        customer_id=request.customer_id,
+        order_id=request.order_id,
+        kind=Charge.Kind.CONSULTING,
+        booked_on__gte=request.requested_on,
+    ).order_by("booked_on", "pk")
+    return {"consulting": list(recorded), "can_record_consulting": Role.ACCOUNT_MANAGER in roles}
 
 
 def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
@@ -95,6 +124,21 @@ def licences_visible_to(user) -> QuerySet[RecurringFee]:
     return RecurringFee.objects.filter(
         kind=RecurringFee.Kind.LICENCE, ends_on__isnull=True, customer__in=customers_billed_for(user)
     ).select_related("customer", "interface", "order")
+
+
+def systems_covered_after_fee(user) -> list[tuple[SharedFee, str]]:
+    """The systems a contract covers for an interface since their additional-system fee was paid, with the
+    interface's name: recorded once (SharedFee), so no later order pays the fee again."""
+    fees = list(
+        SharedFee.objects.filter(
+            key__startswith="additional:", charge__isnull=False, customer__in=customers_billed_for(user)
+        )
+        .select_related("customer", "order__external_system", "charge")
+        .order_by("customer__name", "pk")
+    )
+    codes = {fee.key.rsplit(":", 1)[-1] for fee in fees}
+    names = {i.code: i.name for i in Interface.objects.filter(code__in=codes)} if codes else {}
+    return [(fee, names.get(fee.key.rsplit(":", 1)[-1], fee.key)) for fee in fees]
 
 
 def runs_visible_to(user) -> QuerySet[BillingRun]:

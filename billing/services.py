@@ -24,6 +24,7 @@ from ordering.models import (
     AccessOrder,
     Addendum,
     AuditKind,
+    ConsultingRequest,
     Customer,
     State,
     order_reference,
@@ -43,10 +44,11 @@ from .models import (
     PriceList,
     QuoteAdjustment,
     RecurringFee,
+    SharedFee,
     StartupPackage,
 )
 from .pricing import money
-from .quotes import active_licence_codes, price_list_on, quote_for_order
+from .quotes import active_licence_codes, contract_facts, price_list_on, quote_for_order, set_up_by
 from .selectors import licences_only_this_access_uses
 
 
@@ -60,12 +62,29 @@ def _require_transaction() -> None:
 
 
 def quote_freeze(*, addendum: Addendum) -> None:
-    """An addendum version is issued: the quote it shows is fixed from then on (in the issuing transition)."""
+    """An addendum version is issued: the quote it shows is fixed from then on (in the issuing transition).
+
+    The fees due once that it prices are this order's to pay from now on (billing/pricing.py, "Fees due
+    once"); any it held that the new version no longer prices move on. The transition holds the customer's
+    lock, so two orders issued at once take turns here: the second sees the first's fees.
+    """
     _require_transaction()
-    quote, price_list = quote_for_order(addendum.order)
+    order = addendum.order
+    quote, price_list = quote_for_order(order)
     addendum.quote = quote.to_dict()
     addendum.price_list = price_list
     addendum.save(update_fields=["quote", "price_list"])
+    paying = {line.key for line in quote.lines if line.key and line.rule not in pricing.WITH_ORDER_RULES}
+    held = set(_pending_fees(order.customer_id).filter(order=order).values_list("key", flat=True))
+    SharedFee.objects.bulk_create(
+        SharedFee(customer_id=order.customer_id, key=key, order=order) for key in sorted(paying - held)
+    )
+    if held - paying:
+        _release_shared_fees(order, addendum.issued_by, Role.ACCOUNT_MANAGER, keys=held - paying)
+
+
+def _pending_fees(customer_id: int):
+    return SharedFee.objects.filter(customer_id=customer_id, charge__isnull=True)
 
 
 @retry_on_conflict
@@ -121,38 +140,50 @@ def price_list_record_change(*, price_list: PriceList, actor, created: bool, cha
 
 
 def billing_on_activate(*, order: AccessOrder, actor) -> None:
-    """Book the one-time charges of the accepted quote, and start licences and package fees."""
+    """Book the one-time charges of the accepted quote, and start licences and package fees.
+
+    A fee due once is booked only by the order it is pending with (billing/pricing.py, "Fees due once"):
+    the one whose addendum priced it, or the one it moved to. A line whose fee another order pays books
+    nothing; a licence's monthly fee starts with the first access established through it, whichever.
+    """
     _require_transaction()
     accepted = order.addenda.filter(status=Addendum.Status.ACCEPTED).order_by("-version").first()
     if accepted is None or accepted.quote is None:
         return
     quote = pricing.Quote.from_dict(accepted.quote)
     day = order.activated_on
-    charges = [
-        Charge(
-            customer_id=order.customer_id,
-            order=order,
-            price_list=accepted.price_list,
-            kind=Charge.Kind.ONE_TIME,
-            rule=line.rule,
-            description_da=f"{order.reference}: {line.da}",
-            description_en=f"{order.reference}: {line.en}",
-            amount=line.amount,
-            booked_on=day,
-            recorded_by=actor,
-        )
-        for line in quote.lines_of(pricing.ONE_TIME)
-        if line.amount != 0
-    ]
-    Charge.objects.bulk_create(charges)
+    pending = {fee.key: fee for fee in _pending_fees(order.customer_id).select_for_update(no_key=True)}
+    charges, paid = [], []
+    for line in quote.lines_of(pricing.ONE_TIME):
+        key = line.key or _key_of_earlier_line(line, order)
+        fee = pending.get(key) if key else None
+        if fee is not None:
+            if fee.order_id != order.pk:
+                continue  # another order of the customer pays it
+            amount = line.if_moved if line.rule in pricing.WITH_ORDER_RULES else line.amount
+            charge = _charge(order, accepted.price_list, line, amount, day, actor)
+            paid.append((fee, charge))
+        elif line.rule in pricing.WITH_ORDER_RULES or line.amount == 0:
+            continue  # paid with another order already, or nothing to pay
+        elif line.key or (key and _paid_already(key, order, day)):
+            continue  # paid once already: never twice
+        else:
+            # A line that pays for nothing shared (an adjustment), or one frozen before fees due once were
+            # tracked whose fee nobody has paid yet: booked as it was priced.
+            charges.append(_charge(order, accepted.price_list, line, line.amount, day, actor))
+    Charge.objects.bulk_create(charges + [charge for _, charge in paid])
+    _settle(paid, actor, Role.ACCOUNT_MANAGER)
     already = active_licence_codes(order.customer_id, day)
     interfaces = {i.code: i for i in order.requested_interfaces()}
     fees = []
     for line in quote.lines_of(pricing.MONTHLY):
+        monthly_fee = line.amount
         if line.rule in pricing.LICENCE_MONTHLY_RULES:
             if line.interface in already:
                 continue  # bought meanwhile for another system: the customer holds one licence per interface
             kind, extra = RecurringFee.Kind.LICENCE, {"interface": interfaces[line.interface]}
+            if line.rule in pricing.WITH_ORDER_RULES:
+                monthly_fee = line.if_moved  # this access is the first through the licence: its fee starts
         elif line.rule == "package_monthly":
             kind, extra = RecurringFee.Kind.PACKAGE, {"package_id": order.package_id}
         else:
@@ -164,7 +195,7 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
                 kind=kind,
                 description_da=line.da,
                 description_en=line.en,
-                monthly_fee=line.amount,
+                monthly_fee=monthly_fee,
                 starts_on=day,
                 **extra,
             )
@@ -173,6 +204,130 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
     if any(line.rule == "startup_package" for line in quote.lines):
         # Its test access (ordering.models.TestAccess) is opened by the activation itself.
         StartupPackage.objects.create(order=order)
+
+
+# The rules whose fee is due once, as a quote frozen before fees due once were tracked wrote them (no key).
+_EARLIER_LINE_KEYS = {
+    "licence_start": lambda line, order: pricing.licence_key(line.interface),
+    "setup_fee": lambda line, order: pricing.setup_key(order.external_system_id),
+    "setup_fee_replacement": lambda line, order: pricing.setup_key(order.external_system_id),
+    "additional_system": lambda line, order: pricing.additional_system_key(order.external_system_id, line.interface),
+    "licence_additional_system": lambda line, order: pricing.additional_system_key(
+        order.external_system_id, line.interface
+    ),
+}
+
+
+def _key_of_earlier_line(line: pricing.QuoteLine, order: AccessOrder) -> str:
+    """What a line frozen before keys existed pays for (billing/migrations/0009 gave its fee to the first order
+    that priced it). A licence under tender terms that tie it to named systems is the system's own: no key."""
+    make = _EARLIER_LINE_KEYS.get(line.rule)
+    if make is None:
+        return ""
+    if line.rule == "licence_start" and not contract_facts(order.customer).licences_serve_all_systems:
+        return ""
+    return make(line, order)
+
+
+def _paid_already(key: str, order: AccessOrder, day: datetime.date) -> bool:
+    """Whether the fee of an earlier line's key was paid by another order: a licence that runs, a system set up
+    by another live access, an additional system already covered."""
+    kind = key.split(":", 1)[0]
+    if kind == "licence":
+        return key.split(":", 1)[1] in active_licence_codes(order.customer_id, day)
+    if kind == "setup":
+        return bool(set_up_by(order.customer_id, order.external_system, exclude_order=order))
+    return SharedFee.objects.filter(customer_id=order.customer_id, key=key, charge__isnull=False).exists()
+
+
+def _charge(order: AccessOrder, price_list, line: pricing.QuoteLine, amount, day, actor) -> Charge:
+    return Charge(
+        customer_id=order.customer_id,
+        order=order,
+        price_list=price_list,
+        kind=Charge.Kind.ONE_TIME,
+        rule=line.rule,
+        description_da=f"{order.reference}: {line.da}",
+        description_en=f"{order.reference}: {line.en}",
+        amount=amount,
+        booked_on=day,
+        recorded_by=actor,
+    )
+
+
+def _settle(paid: list[tuple[SharedFee, Charge]], actor, role: Role) -> None:
+    """Fees due once are paid by these charges (saved): never again. An additional system is covered from now on."""
+    for fee, charge in paid:
+        fee.charge = charge
+        fee.save(update_fields=["charge"])
+        if fee.key.startswith("additional:"):
+            audit_record(
+                kind=AuditKind.ADDITIONAL_SYSTEM_COVERED,
+                order=charge.order,
+                subject=fee,
+                actor=actor,
+                role=role,
+                comment=f"{charge.order.external_system.name} · {_interface_of(fee.key)} · {charge.amount} kr.",
+            )
+
+
+def _interface_of(key: str) -> str:
+    return key.rsplit(":", 1)[-1]
+
+
+def billing_on_decline(*, order: AccessOrder, actor) -> None:
+    """The signatory declined the addendum: the fees due once it would have paid move to the next order."""
+    _require_transaction()
+    _release_shared_fees(order, actor, Role.SIGNATORY)
+
+
+def _release_shared_fees(order: AccessOrder, actor, role: Role, keys: set[str] | None = None) -> None:
+    """This order will not pay the fees due once it holds (it ended, or no longer needs them): each moves to
+    the order that named it with the earliest addendum still standing, exactly once, and is booked at once
+    if that order's access is already established. With no such order, nobody owes it."""
+    held = _pending_fees(order.customer_id).filter(order=order).select_for_update(no_key=True)
+    if keys is not None:
+        held = held.filter(key__in=keys)
+    held = list(held)
+    if not held:
+        return
+    standing = (
+        Addendum.objects.filter(
+            order__customer_id=order.customer_id, status__in=[Addendum.Status.ISSUED, Addendum.Status.ACCEPTED]
+        )
+        .exclude(order=order)
+        .exclude(order__state__in=[State.WITHDRAWN, State.REJECTED])
+        .exclude(order__state=State.EMERGENCY_CLOSED, order__activated_on__isnull=True)
+        .select_related("order__external_system", "price_list")
+        .order_by("issued_at", "pk")
+    )
+    naming = [
+        (addendum, line)
+        for addendum in standing
+        for line in pricing.Quote.from_dict(addendum.quote or {"price_list": "", "vat_rate": "0", "lines": []}).lines
+        if line.rule in pricing.WITH_ORDER_RULES and line.kind == pricing.ONE_TIME
+    ]
+    today = timezone.localdate()
+    for fee in held:
+        successor = next(((a, line) for a, line in naming if line.key == fee.key), None)
+        if successor is None:
+            fee.delete()  # nobody needs it any more; the next order to need it pays it
+            continue
+        addendum, line = successor
+        fee.moved_from, fee.order = order, addendum.order
+        fee.save(update_fields=["moved_from", "order"])
+        audit_record(
+            kind=AuditKind.SHARED_FEE_MOVED,
+            order=addendum.order,
+            subject=fee,
+            actor=actor,
+            role=role,
+            comment=f"{line.da} ({order.reference} → {addendum.order.reference})",
+        )
+        if addendum.order.activated_on is not None:
+            charge = _charge(addendum.order, addendum.price_list, line, line.if_moved, today, actor)
+            charge.save()
+            _settle([(fee, charge)], actor, role)
 
 
 def billing_on_close(*, order: AccessOrder, actor, on: datetime.date, end_licence_ids: list[int] | None = None) -> None:
@@ -188,9 +343,14 @@ def billing_on_close(*, order: AccessOrder, actor, on: datetime.date, end_licenc
 
 
 def billing_on_emergency_close(*, order: AccessOrder, actor, on: datetime.date) -> None:
-    """Access ends at once, so its package fee does; licences run until the account manager ends them."""
+    """Access ends at once, so its package fee does; licences run until the account manager ends them.
+
+    Closed before its access was established, the order pays none of its fees due once: they move on.
+    """
     _require_transaction()
     _stop_order_fees(order, actor, on)
+    if order.activated_on is None:
+        _release_shared_fees(order, actor, Role.SUPPORT)
 
 
 def _stop_order_fees(order: AccessOrder, actor, on: datetime.date) -> None:
@@ -245,32 +405,59 @@ def _number_within(value, low: Decimal, high: Decimal, step: Decimal) -> bool:
     return value.is_finite() and low <= value <= high and _is_step(value, step)
 
 
-def _check_established_on(order: AccessOrder, on: datetime.date | None = None) -> None:
-    """Consulting and startup-package use are billed on an access that was established, for a day of its
-    lifetime: from activation to closure, or to today while it runs."""
+def _check_established(order: AccessOrder) -> None:
+    """Use of the startup package is recorded on an access that was established (its test access runs)."""
     order = AccessOrder.objects.get(pk=order.pk)  # the state as it is now, not as the caller read it
     if order.state not in ESTABLISHED_STATES or order.activated_on is None:
         raise NotAllowedNow(
-            _(
-                "Consulting and use of the startup package can only be recorded once access is established; "
-                "this order is “%(state)s”."
-            )
+            _("Use of the startup package can only be recorded once access is established; this order is “%(state)s”.")
             % {"state": order.get_state_display()}
         )
-    last = order.closed_on or timezone.localdate()
-    if on is not None and not order.activated_on <= on <= last:
-        raise Invalid(
-            _("Choose a date from %(first)s to %(last)s: the days the access ran.")
-            % {
-                "first": formats.date_format(order.activated_on, "SHORT_DATE_FORMAT"),
-                "last": formats.date_format(last, "SHORT_DATE_FORMAT"),
-            }
-        )
+
+
+def _consulting_days(order: AccessOrder | None, customer_id: int) -> list[tuple[datetime.date, datetime.date]]:
+    """The days consulting can be recorded for: from the first request for help (about this order, or about the
+    customer's plans when there is no order) to today, and an established access's lifetime."""
+    today = timezone.localdate()
+    asked = ConsultingRequest.objects.filter(customer_id=customer_id, order=order).order_by("requested_at").first()
+    spans = [(asked.requested_on, today)] if asked is not None else []
+    if order is not None:
+        order = AccessOrder.objects.get(pk=order.pk)  # the state as it is now, not as the caller read it
+        if order.state in ESTABLISHED_STATES and order.activated_on is not None:
+            spans.append((order.activated_on, order.closed_on or today))
+    return spans
+
+
+def consulting_refusal(order: AccessOrder | None, customer_id: int) -> str:
+    """Why no consulting can be recorded here yet, or "": the customer has not asked, and no access runs."""
+    if _consulting_days(order, customer_id):
+        return ""
+    if order is None:
+        return _("The customer has not asked KMD for help yet, so there is nothing to record consulting against.")
+    return _(
+        "Consulting can be recorded once the customer has asked KMD for help about this order, or once access is "
+        "established; this order is “%(state)s”."
+    ) % {"state": order.get_state_display()}
 
 
 @retry_on_conflict
-def consulting_record(*, order: AccessOrder, actor, on: datetime.date, hours: Decimal, description: str) -> Charge:
-    if Role.ACCOUNT_MANAGER not in order_roles(actor, order):
+def consulting_record(
+    *,
+    actor,
+    on: datetime.date,
+    hours: Decimal,
+    description: str,
+    order: AccessOrder | None = None,
+    customer: Customer | None = None,
+) -> Charge:
+    """Hours of KMD's help, at the senior consultant's rate of the price list in force on the day they were worked
+    ("Al bistand udover dette er konsulentbistand, som afregnes til gældende takst for seniorkonsulent").
+
+    Against an order, or against the customer when the help was about its plans before any order.
+    """
+    customer_id = order.customer_id if order is not None else customer.pk
+    manager_id = (order.customer if order is not None else customer).account_manager_id
+    if manager_id != actor.pk:
         raise NotPermitted(_("Only the customer's account manager can record consulting hours."))
     if not _number_within(hours, Charge.HOURS_MIN, Charge.HOURS_MAX, Charge.HOURS_STEP):
         raise Invalid(
@@ -283,18 +470,30 @@ def consulting_record(*, order: AccessOrder, actor, on: datetime.date, hours: De
     problem = typed_text_problem(description, max_length=Charge.CONSULTING_DESCRIPTION_MAX_LENGTH)
     if problem:
         raise Invalid(problem)
-    _check_established_on(order, on)
+    spans = _consulting_days(order, customer_id)
+    if not spans:
+        raise NotAllowedNow(consulting_refusal(order, customer_id))
+    if not any(first <= on <= last for first, last in spans):
+        first, last = min(f for f, _ in spans), max(la for _, la in spans)
+        raise Invalid(
+            _("Choose a date from %(first)s to %(last)s: from when the help was asked for or the access ran.")
+            % {
+                "first": formats.date_format(first, "SHORT_DATE_FORMAT"),
+                "last": formats.date_format(last, "SHORT_DATE_FORMAT"),
+            }
+        )
     price_list = price_list_on(on)
     rate = price_list.consulting_hourly_rate
+    prefix = f"{order.reference}: " if order is not None else ""
     with transaction.atomic():
         charge = Charge.objects.create(
-            customer_id=order.customer_id,
+            customer_id=customer_id,
             order=order,
             price_list=price_list,
             kind=Charge.Kind.CONSULTING,
             rule="consulting",
-            description_da=f"{order.reference}: Konsulentbistand, {hours} timer à {pricing.kroner(rate)}: {description}",
-            description_en=f"{order.reference}: Consulting, {hours} hours at {rate} DKK: {description}",
+            description_da=f"{prefix}Konsulentbistand, {hours} timer à {pricing.kroner(rate)}: {description}",
+            description_en=f"{prefix}Consulting, {hours} hours at {rate} DKK: {description}",
             hours=hours,
             hourly_rate=rate,
             amount=money(hours * rate),
@@ -328,7 +527,7 @@ def startup_usage_record(
                 "hours": formats.number_format(StartupPackage.QA_HOURS_PER_ENTRY_MAX),
             }
         )
-    _check_established_on(order)
+    _check_established(order)
     with transaction.atomic():
         usage = StartupPackage.objects.select_for_update(no_key=True).filter(order=order).first()
         if usage is None:

@@ -6,6 +6,7 @@ app_name = "billing"
 urlpatterns = [
     path("orders/<int:pk>/quote/adjust/", views.quote_adjust_view, name="quote_adjust"),
     path("orders/<int:pk>/consulting/", views.consulting_view, name="consulting"),
+    path("help/<int:pk>/consulting/", views.consulting_for_request_view, name="consulting_for_request"),
     path("orders/<int:pk>/startup-package/", views.startup_usage_view, name="startup_usage"),
     path("orders/<int:pk>/licences/<int:fee_pk>/end/", views.licence_end_view, name="licence_end"),
     path("invoices/", views.invoice_list, name="invoice_list"),

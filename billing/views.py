@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,13 +14,21 @@ from core.errors import Refusal
 from core.exports import csv_download
 from core.form_tokens import Outcome, submit_once
 from core.http import show_refusal
+from ordering.consulting import request_for_user
+from ordering.consulting_views import request_page
 from ordering.selectors import order_for_user
 from ordering.views import order_page
 
 from . import services
 from .forms import ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
 from .models import InvoiceLine, RecurringFee
-from .selectors import invoice_for_user, invoices_visible_to, licences_visible_to, runs_visible_to
+from .selectors import (
+    invoice_for_user,
+    invoices_visible_to,
+    licences_visible_to,
+    runs_visible_to,
+    systems_covered_after_fee,
+)
 
 
 def _money_url(order) -> str:
@@ -71,6 +80,27 @@ def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
         return submit_once(request, record)
     except Refusal as error:
         return _service_error(request, error, "consulting", order)
+
+
+@login_required
+@require_POST
+def consulting_for_request_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Consulting against what a request for help was about: its order, or the customer without an order."""
+    found = request_for_user(request.user, pk)
+    form = ConsultingForm(request.POST, auto_id="co-%s")
+    if not form.is_valid():
+        return request_page(request, found, money_forms={"consulting_form": form})
+    here = f"{reverse('ordering:consulting_detail', args=[found.pk])}#consulting"
+
+    def record() -> Outcome:
+        services.consulting_record(order=found.order, customer=found.customer, actor=request.user, **form.cleaned_data)
+        return Outcome(here, _("The consulting hours were recorded and will be invoiced."))
+
+    try:
+        return submit_once(request, record)
+    except Refusal as error:
+        show_refusal(request, error, form=form, action="consulting", consulting_request=found.pk)
+        return request_page(request, found, money_forms={"consulting_form": form})
 
 
 @login_required
@@ -137,7 +167,11 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def licence_list(request: HttpRequest) -> HttpResponse:
     if not can_see_orders(request.user):
         raise PermissionDenied
-    return render(request, "billing/licence_list.html", {"licences": licences_visible_to(request.user)})
+    context = {
+        "licences": licences_visible_to(request.user),
+        "covered_systems": systems_covered_after_fee(request.user),
+    }
+    return render(request, "billing/licence_list.html", context)
 
 
 @login_required

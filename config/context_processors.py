@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from accounts import roles
+from ordering.consulting import open_requests_for_account_manager
 from ordering.people import people_waiting_count
 from ordering.selectors import worklist_counts, worklists_of
 
@@ -26,6 +27,7 @@ TEMPLATE_PREDICATES = (
     "can_use_admin",
     "is_user_admin",
     "can_manage_people",
+    "can_ask_for_help",
 )
 
 
@@ -49,4 +51,6 @@ def _waiting_count(user) -> int:
     waiting = sum(worklist_counts(worklists_of(user)).values())
     if roles.is_user_admin(user):
         waiting += people_waiting_count(user)  # colleagues who logged in and wait for a role
+    if roles.is_account_manager(user):
+        waiting += open_requests_for_account_manager(user).count()  # customers asking for KMD's help
     return waiting

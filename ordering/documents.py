@@ -10,10 +10,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
 
 from . import lifecycle
-from .models import Addendum, Interface
+from .models import AccessClarification, Addendum, Interface
 
 STATIC_SCHEME = "opus-static:///"
 TEMPLATE = "ordering/addendum/document.html"
@@ -71,7 +71,7 @@ LINE_SENTENCES: dict[str, str | None] = {
     "covered_named_system": "Intet opstartsvederlag for licens til {interface}: snitfladen er omfattet af Kundens "
     "kontrakt for {system}.",
     "additional_system": "Vederlag for yderligere system: Kundens kontrakt omfatter kun {interface} for navngivne "
-    "systemer, og {system} er ikke et af dem.",
+    "systemer, og {system} er ikke et af dem. Vederlaget betales én gang; herefter omfatter kontrakten også {system}.",
     "already_licensed": "Intet opstartsvederlag for licens til {interface}: Kunden har allerede licens til "
     "snitfladen, og licensen gælder alle Kundens eksterne systemer.",
     "already_in_access": "Ingen betaling for {interface}: {system} har allerede adgang til snitfladen.",
@@ -82,21 +82,28 @@ LINE_SENTENCES: dict[str, str | None] = {
     "setup_waived_phase_out": "Intet opsætningsvederlag: adgangen for {system} erstatter en filbaseret snitflade under "
     "udfasning, og KMD opkræver ikke vederlag for opsætning i forbindelse med udfasningen.",
     "setup_waived_change": "Intet opsætningsvederlag: {system} har allerede adgang, og ændringen omfatter kun det nye.",
-    "startup_package": "Opstartspakke: 6 måneders adgang for den eksterne leverandør til webservices på eksternt "
-    "testmiljø, op til 3 sparringsmøder (online) og op til 4 timers besvarelse af spørgsmål.",
+    "startup_package": "Opstartspakke: 6 måneders adgang for Leverandøren til webservices på eksternt testmiljø, op "
+    "til 3 sparringsmøder (online) og op til 4 timers besvarelse af spørgsmål.",
     "adjustment": "Justering aftalt med Kundens salgs- og kundeansvarlige hos KMD: {detail}",
     "licence_monthly_named": "Løbende vederlag for drift og vedligehold af {interface}. Efter Kundens kontrakt, der er "
     "indgået på udbudsvilkår, gælder licensen {system}; for hvert yderligere system betales et engangsvederlag.",
     "licence_serves_system": "Intet opstartsvederlag for licens til {interface}: Kundens licens til snitfladen gælder "
     "allerede {system}.",
     "licence_additional_system": "Vederlag for yderligere system: efter Kundens kontrakt, der er indgået på "
-    "udbudsvilkår, gælder licensen til {interface} kun de systemer, den er købt til, og {system} er ikke et af dem.",
+    "udbudsvilkår, gælder licensen til {interface} kun de systemer, den er købt til, og {system} er ikke et af dem. "
+    "Vederlaget betales én gang; herefter gælder licensen også {system}.",
     "startup_covers_licences": "Intet licensvederlag: adgangen for {system} til eksternt testmiljø i 6 måneder er "
     "dækket af opstartspakken.",
     # The pricing core's own sentence already speaks about the customer, not to it: printed as it is.
     "setup_covered_by_startup": None,
     "setup_already_done": None,
     "setup_fee_replacement": None,
+    # Fees due once for several orders (billing/pricing.py, WITH_ORDER_RULES): the core names the order that pays.
+    "licence_start_with_order": None,
+    "licence_monthly_with_order": None,
+    "setup_with_order": None,
+    "additional_system_with_order": None,
+    "covered_after_additional_fee": None,
 }
 # The pricing core writes an adjustment as this prefix and the account manager's reason.
 _ADJUSTMENT_PREFIX = "Justering aftalt med jeres salgs- og kundeansvarlige: "
@@ -126,6 +133,51 @@ def _unique(items) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def danish_moment(moment: datetime.datetime) -> str:
+    """An instant as a contract prints it: in Danish time with its offset from UTC, so that it names one instant
+    wherever it is read: "6. december 2026 kl. 14.03.27 (dansk tid, UTC+01:00)"."""
+    local = _danish_time(moment)
+    with translation.override("da"):  # the month's Danish name, whoever caused the rendering
+        day = dateformat.format(local, "j. F Y")
+    return f"{day} kl. {local:%H.%M.%S} (dansk tid, {_utc_offset(local)})"
+
+
+def _danish_time(moment: datetime.datetime) -> datetime.datetime:
+    # settings.TIME_ZONE (Europe/Copenhagen), whichever time zone the request that caused the rendering had.
+    return timezone.localtime(moment, timezone.get_default_timezone())
+
+
+def _utc_offset(local: datetime.datetime) -> str:
+    minutes = int((local.utcoffset() or datetime.timedelta(0)).total_seconds()) // 60
+    return f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+# Support's contact as settings hold it until the operator sets it (config/settings.py): an all-zero number and
+# an address in the reserved .invalid domain (RFC 2606). A binding document never prints them.
+def _placeholder_phone(phone: str) -> bool:
+    digits = "".join(c for c in phone if c.isdigit())
+    return set(digits.removeprefix("45")) <= {"0"}  # empty, or zeros after the country code
+
+
+def _placeholder_email(email: str) -> bool:
+    domain = email.rpartition("@")[2].lower().rstrip(".")
+    return "@" not in email or not domain or domain == "invalid" or domain.endswith(".invalid")
+
+
+def support_contact_for_documents() -> dict[str, str]:
+    """Support's phone and e-mail as an addendum may print them: a placeholder is left out, never printed."""
+    phone = (getattr(settings, "SUPPORT_PHONE", "") or "").strip()
+    email = (getattr(settings, "SUPPORT_EMAIL", "") or "").strip()
+    return {"phone": "" if _placeholder_phone(phone) else phone, "email": "" if _placeholder_email(email) else email}
+
+
+def support_contact_unset() -> bool:
+    """Whether support's phone or e-mail is unset or still a placeholder (ordering/services.py refuses to issue
+    an addendum then, outside DEBUG)."""
+    contact = support_contact_for_documents()
+    return not (contact["phone"] and contact["email"])
+
+
 def addendum_context(addendum: Addendum, *, stamp: bool = False) -> dict:
     order = addendum.order
     quote = lifecycle.billing().addendum_quote(addendum)
@@ -149,18 +201,25 @@ def addendum_context(addendum: Addendum, *, stamp: bool = False) -> dict:
             for line in quote.lines
         ]
     price_list = addendum.price_list
+    contract = getattr(order.customer, "contract", None)
+    issuer = addendum.issued_by
+    support = support_contact_for_documents()
     return {
         "addendum": addendum,
         "order": order,
         "customer": order.customer,
-        "contract": getattr(order.customer, "contract", None),
+        "contract": contract,
         "system": system,
         "interfaces": interfaces,
+        # Issuing refuses an interface without a purpose, categories or data subjects (services.
+        # _check_addendum_issuable): the document states them and never makes one up from the others.
         "purposes": [(i.name_da, i.processing_purpose.strip()) for i in interfaces if i.processing_purpose.strip()],
-        "without_purpose": [i.name_da for i in interfaces if not i.processing_purpose.strip()],
         "data_subjects": _unique(s for i in interfaces for s in i.data_subject_list),
-        "without_data_subjects": [i.name_da for i in interfaces if not i.data_subject_list],
+        "special_categories": [(i.name_da, i.special_category_list) for i in interfaces if i.special_category_list],
+        "cpr_interfaces": [i.name_da for i in interfaces if i.cpr_numbers],
         "environment_definite": ENVIRONMENT_DEFINITE.get(order.environment, order.environment),
+        "test_data_real": contract is None or contract.test_environment_data == contract.TestEnvironmentData.REAL,
+        "clarification": _clarification(order) if individual else None,
         "quote": quote,
         "one_time_lines": [x for x in lines if x["kind"] == "one_time"],
         "monthly_lines": [x for x in lines if x["kind"] == "monthly"],
@@ -174,19 +233,43 @@ def addendum_context(addendum: Addendum, *, stamp: bool = False) -> dict:
             "purpose",
             "interfaces",
             "subjects",
-            *(["certificate"] if individual else []),
+            *(["certificate", "clarification"] if individual else []),
+            "security",
             "prices",
             "instruction",
+            "vendor",
             "term",
             "acceptance",
         ),
         "supplier_name": settings.SUPPLIER_NAME,
         "supplier_cvr": settings.SUPPLIER_CVR,
-        "support_phone": getattr(settings, "SUPPORT_PHONE", ""),
-        "support_email": getattr(settings, "SUPPORT_EMAIL", ""),
+        "support_phone": support["phone"],
+        "support_email": support["email"],
+        "issuer_name": issuer.get_full_name() or issuer.username,
+        "issuer_title": getattr(issuer, "title", "") or "salgs- og kundeansvarlig",
+        "issued_moment": danish_moment(addendum.issued_at),
+        "decided_moment": danish_moment(addendum.decided_at) if addendum.decided_at else "",
         "stamp": stamp,
         "login_text": acceptance_login_text(addendum.signer_login) if stamp else "",
         "static": STATIC_SCHEME,
+    }
+
+
+def _clarification(order):
+    """The account manager's clarification of the access rights, with its interfaces in catalogue order."""
+    clarification = (
+        AccessClarification.objects.filter(order=order).select_related("recorded_by").prefetch_related("interfaces")
+    ).first()
+    if clarification is None:
+        return None
+    recorder = clarification.recorded_by
+    return {
+        "interfaces": sorted(clarification.interfaces.all(), key=lambda i: (i.kind, i.name_da)),
+        "data_scope": clarification.data_scope,
+        "certificate_subject": clarification.certificate_subject,
+        "certificate_sha256": clarification.certificate_sha256,
+        "recorded_by": recorder.get_full_name() or recorder.username,
+        "recorded_moment": danish_moment(clarification.recorded_at),
     }
 
 
@@ -203,8 +286,8 @@ def acceptance_login_text(login: dict) -> str:
     if login.get("assurance"):
         parts.append(f"sikringsniveau {ASSURANCE_DA.get(login['assurance'], login['assurance'])}")
     if login.get("authenticated_at"):
-        moment = timezone.localtime(datetime.datetime.fromisoformat(login["authenticated_at"]))
-        parts.append(f"{moment.day}.{moment.month}.{moment.year} kl. {moment:%H.%M} (dansk tid)")
+        moment = _danish_time(datetime.datetime.fromisoformat(login["authenticated_at"]))
+        parts.append(f"{moment.day}.{moment.month}.{moment.year} kl. {moment:%H.%M} (dansk tid, {_utc_offset(moment)})")
     text = ", ".join(parts)
     if login.get("organisation"):
         text += f"; CVR-nummer {login['organisation']}, MitID Erhverv-UUID {login.get('person', '')}"

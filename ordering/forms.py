@@ -69,9 +69,15 @@ class OrderForm(forms.Form):
     vendor_agreement_confirmed = forms.BooleanField(
         label=_("We have agreed this integration with the system's vendor"),
         required=False,
+        # The source: KMD has not "gennemgået, testet eller indestår for leverandørens integration og anvendelse.
+        # Derfor bør I som kunde altid føre en dialog med leverandøren om dette og sikre jer, at I forstår, hvad
+        # integrationen … resulterer i forretningsmæssigt." The form shows it beside the box (order_form.html).
         help_text=_(
-            "Do not start before you have agreed with the vendor: you have two suppliers, KMD and the vendor, "
-            "and need an agreement with both. You confirm it at the latest when you submit."
+            "You have two suppliers, KMD and the vendor, and need an agreement with both: do not start before you "
+            "have agreed the integration with the vendor. KMD has not reviewed or tested the vendor's integration "
+            "and does not vouch for it, not even for a standard integration. So always talk to the vendor about it, "
+            "and make sure you understand what the integration results in for your business: what it creates, "
+            "changes or reads in KMD Opus Personale. You confirm the agreement at the latest when you submit."
         ),
     )
     requisition_number = forms.CharField(
@@ -135,6 +141,10 @@ class OrderForm(forms.Form):
             "replaces_file_interface": reason == AccessOrder.Reason.PHASE_OUT,
             "changes_order": reason == AccessOrder.Reason.CHANGE,
         }
+
+    def phase_out_chosen(self) -> bool:
+        """The order replaces a file interface being phased out: the form then says what that asks of the customer."""
+        return self._answer("reason") == AccessOrder.Reason.PHASE_OUT
 
     @classmethod
     def initial_from(cls, order: AccessOrder) -> dict:

@@ -7,7 +7,7 @@ integration needs an accepted certificate chain, and the order page shows both. 
 a method of a Protocol here; billing and certificates implement it and register their implementation in
 their AppConfig.ready(). ordering reaches them only as `billing()` and `certificates()`.
 
-The hooks that write (`on_activate`, `on_close`, `on_emergency_close`, `quote_freeze`) run inside the
+The hooks that write (`on_activate`, `on_close`, `on_emergency_close`, `on_decline`, `quote_freeze`) run inside the
 order's transition (ordering/services.py): in its transaction, after its locks, and recorded by its
 audit event. A refusal they raise (core.errors.Refusal) undoes the whole transition.
 """
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from .models import AccessOrder, Addendum, Customer
+    from .models import AccessOrder, Addendum, ConsultingRequest, Customer
 
 
 class Billing(Protocol):
@@ -42,7 +42,12 @@ class Billing(Protocol):
         that `licences_offered_on_close` offers)."""
 
     def on_emergency_close(self, *, order: AccessOrder, actor, on: datetime.date) -> None:
-        """Access ends at once: stop the order's fees; its licences run until someone ends them."""
+        """Access ends at once: stop the order's fees; its licences run until someone ends them. Closed before
+        its access was established, the order pays none of the fees it shares with other orders."""
+
+    def on_decline(self, *, order: AccessOrder, actor) -> None:
+        """The signatory declined the addendum: the fees it shared with other orders are not this order's to
+        pay now (another may take them over)."""
 
     def licences_offered_on_close(self, order: AccessOrder) -> list[Any]:
         """The running licences that only this access uses, which closing it may end (each has `pk` and
@@ -51,11 +56,18 @@ class Billing(Protocol):
     def quote_preview(self, *, customer: Customer, facts: dict) -> Any | None:
         """The quote for the new-order form's current answers, or None while they are incomplete."""
 
+    def quote_comparison(self, *, customer: Customer, facts: dict) -> Any | None:
+        """Single purchase beside the system's integration packages for the form's chosen interfaces, or None."""
+
     def addendum_quote(self, addendum: Addendum) -> Any | None:
         """The quote frozen in an addendum version, as the document prints it."""
 
     def order_section(self, order: AccessOrder, roles: set) -> dict:
         """The order page's money section (templates/billing/_money_section.html reads it as `money`)."""
+
+    def consulting_request_section(self, request: ConsultingRequest, roles: set) -> dict:
+        """A request for help's money: the consulting recorded since it was asked, and the account manager's
+        form to record more (templates/billing/_consulting_request.html reads it as `money`)."""
 
 
 class Certificates(Protocol):

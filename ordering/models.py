@@ -7,6 +7,7 @@ import json
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -35,6 +36,36 @@ TEXT_MAX_LENGTH = 2000
 
 def text_fits(field: str, name: str) -> models.CheckConstraint:
     return models.CheckConstraint(condition=LessThanOrEqual(Length(field), TEXT_MAX_LENGTH), name=name)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# How the registers name the CPR number, in the reader's language, when an interface exposes it
+# (Interface.cpr_numbers); the addendum, a Danish document, flags it in its own words.
+CPR_CATEGORY = _("CPR number")
+# A line that names no category but says "any of them" (Danish or English): the catalogue must name the actual ones.
+_CATCH_ALL = ("alle kategorier", "all categories", "alle typer", "all kinds")
+
+
+def validate_category_lines(value: str) -> None:
+    """A category is named: never "may contain all categories", and never the CPR number, which has its box."""
+    validate_multiline_text(value)
+    for line in _lines(value):
+        lowered = line.lower()
+        if any(phrase in lowered for phrase in _CATCH_ALL):
+            raise ValidationError(
+                _("“%(line)s” names no category. Name the categories of personal data the interface actually exposes."),
+                code="catch_all_category",
+                params={"line": line},
+            )
+        if "cpr" in lowered:
+            raise ValidationError(
+                _("Tick “exposes CPR numbers” instead of writing “%(line)s”: the contract addendum flags CPR numbers."),
+                code="cpr_as_category",
+                params={"line": line},
+            )
 
 
 class BilingualName(models.Model):
@@ -75,7 +106,28 @@ class Interface(BilingualName):
         _("personal-data categories"),
         blank=True,
         max_length=TEXT_MAX_LENGTH,
-        help_text=_("One category per line; printed in the contract addendum."),
+        validators=[validate_category_lines],
+        help_text=_(
+            "One category per line, as the interface actually exposes it; printed in the contract addendum. "
+            "Special categories and CPR numbers have fields of their own below."
+        ),
+    )
+    # A data-processing instruction flags these as such: GDPR art. 9 and the Danish Data Protection Act § 11
+    # set their own conditions, and a lawyer signing the addendum must see them, not find them in a list.
+    special_categories = models.TextField(
+        _("special categories of personal data"),
+        blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        validators=[validate_category_lines],
+        help_text=_(
+            "Special categories (GDPR Article 9) the interface exposes, one per line, e.g. health data about "
+            "sickness absence. Flagged as such in the contract addendum."
+        ),
+    )
+    cpr_numbers = models.BooleanField(
+        _("exposes CPR numbers"),
+        default=False,
+        help_text=_("Flagged as such in the contract addendum (Danish Data Protection Act, section 11)."),
     )
     # What a data-processing instruction must state; KMD maintains it per interface in the catalogue.
     processing_purpose = models.TextField(
@@ -127,6 +179,7 @@ class Interface(BilingualName):
             text_fits("data_categories", "interface_data_categories_fit"),
             text_fits("processing_purpose", "interface_processing_purpose_fits"),
             text_fits("data_subjects", "interface_data_subjects_fit"),
+            text_fits("special_categories", "interface_special_categories_fit"),
         ]
 
     @property
@@ -141,8 +194,33 @@ class Interface(BilingualName):
         return settings.OPUS_INTEGRATION_DOCS_URL.rstrip("/") + (self.documentation_path or DOCUMENTATION_AREA)
 
     @property
+    def ordinary_category_list(self) -> list[str]:
+        """The categories that are neither special categories nor CPR numbers."""
+        return _lines(self.data_categories)
+
+    @property
+    def special_category_list(self) -> list[str]:
+        return _lines(self.special_categories)
+
+    @property
     def data_category_list(self) -> list[str]:
-        return [line.strip() for line in self.data_categories.splitlines() if line.strip()]
+        """Every category the interface exposes, the flagged ones included (the registers list them all)."""
+        flagged = [*self.special_category_list, *([str(CPR_CATEGORY)] if self.cpr_numbers else [])]
+        return list(dict.fromkeys([*self.ordinary_category_list, *flagged]))
+
+    @property
+    def addendum_gaps(self) -> list[str]:
+        """What KMD's catalogue lacks for the interface to be put in a contract addendum (an instruction must
+        state its purpose, its categories of personal data and of data subjects): "purpose", "categories",
+        "subjects"."""
+        gaps = []
+        if not self.processing_purpose.strip():
+            gaps.append("purpose")
+        if not self.data_category_list:
+            gaps.append("categories")
+        if not self.data_subject_list:
+            gaps.append("subjects")
+        return gaps
 
     @property
     def data_subject_list(self) -> list[str]:
@@ -394,6 +472,10 @@ class MainContract(models.Model):
         ALL_SYSTEMS = "all", _("A licence serves all the customer's external systems")
         NAMED_SYSTEMS = "named", _("A licence serves the systems it is bought for; each further system pays a fee")
 
+    class TestEnvironmentData(models.TextChoices):
+        REAL = "real", _("Real personal data (for example a copy of production)")
+        FICTITIOUS = "fictitious", _("Fictitious test data only")
+
     customer = models.OneToOneField(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contract"
     )
@@ -412,6 +494,29 @@ class MainContract(models.Model):
         ),
     )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    # The data-processing agreement the addenda's instructions add to, and which prevails over them: a lawyer
+    # signing an addendum must know which one (its reference or version, and its date).
+    dpa_reference = models.CharField(
+        _("data-processing agreement"),
+        max_length=120,
+        blank=True,
+        validators=[validate_single_line_text],
+        help_text=_(
+            "Reference or version of the customer's data-processing agreement with KMD, e.g. “DBA-2019-014, "
+            "version 2”; printed in contract addenda."
+        ),
+    )
+    dpa_dated = models.DateField(_("data-processing agreement dated"), null=True, blank=True)
+    test_environment_data = models.CharField(
+        _("data in the customer's test environment"),
+        max_length=12,
+        choices=TestEnvironmentData.choices,
+        default=TestEnvironmentData.REAL,
+        help_text=_(
+            "Printed in addenda for the test environment. Keep “real personal data” unless it is certain that "
+            "the test environment holds fictitious data only: the addendum then covers it as it covers production."
+        ),
+    )
 
     class Meta:
         verbose_name = _("main contract")
@@ -928,6 +1033,46 @@ class TestAccess(models.Model):
         return self.Status(self.status).label
 
 
+class AccessClarification(models.Model):
+    """The clarification of an individual integration's access rights, recorded by the account manager.
+
+    The source: "Ved individuel integration skal der desuden indgås i en afklaringsproces om brugen af
+    certifikater og adgangsrettigheder i forhold til det eksterne systems tilgang til KMD Opus Personale."
+    (A standard integration has it agreed between KMD and the vendor already.) It says which interfaces,
+    which data and which certificate; the addendum prints it, and cannot be issued without it, nor when the
+    order's interfaces or certificate have changed since (ordering/services.py, `_check_addendum_issuable`).
+    Recording it again replaces it; the audit trail keeps each recording.
+    """
+
+    order = models.OneToOneField(
+        AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="access_clarification"
+    )
+    interfaces = models.ManyToManyField(
+        Interface, verbose_name=_("interfaces the certificate gets access rights to"), related_name="+"
+    )
+    data_scope = models.TextField(
+        _("data the system may reach"),
+        max_length=TEXT_MAX_LENGTH,
+        validators=[validate_multiline_text],
+        help_text=_("Whose data and which data, e.g. all employees of the administration, or only absence and quotas."),
+    )
+    # Which certificate: the leaf of the order's chain in use when the clarification was recorded.
+    certificate_sha256 = models.CharField(_("SHA-256 fingerprint of the certificate"), max_length=64)
+    certificate_subject = models.TextField(_("certificate"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("access-rights clarification")
+        verbose_name_plural = _("access-rights clarifications")
+        constraints = [text_fits("data_scope", "clarification_data_scope_fits")]
+
+    def __str__(self) -> str:
+        return f"{self.order.reference}: {self.recorded_at:%Y-%m-%d}"
+
+
 def _addendum_path(addendum: "Addendum", filename: str) -> str:
     # Unguessable names in private storage; files are only ever handed out by the access-checked view.
     return f"addenda/{addendum.order_id}/{uuid.uuid4().hex}.pdf"
@@ -1092,6 +1237,10 @@ class AuditKind(models.TextChoices):
     CONSULTING_RECORDED = "consulting_recorded", _("Consulting hours recorded")
     STARTUP_USAGE_RECORDED = "startup_usage_recorded", _("Use of the start-up package recorded")
     LICENCE_ENDED = "licence_ended", _("Licence ended")
+    SHARED_FEE_MOVED = "shared_fee_moved", _("A fee due once moved to this order")
+    ADDITIONAL_SYSTEM_COVERED = "additional_system_covered", _("The contract now covers one more system")
+    CONSULTING_REQUESTED = "consulting_requested", _("Help from KMD requested")
+    CONSULTING_REQUEST_ANSWERED = "consulting_request_answered", _("Request for help from KMD answered")
     PRICE_LIST_CHANGED = "price_list_changed", _("Price list created or changed")
     TEST_ACCESS_EXPIRING = "test_access_expiring", _("Test access ends soon: notice sent")
     TEST_ACCESS_EXTENDED = "test_access_extended", _("Test access extended")
@@ -1102,6 +1251,7 @@ class AuditKind(models.TextChoices):
     INVITATION_SENT = "invitation_sent", _("Colleague invited")
     INVITATION_USED = "invitation_used", _("Invitation used at a MitID Erhverv login")
     INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+    ACCESS_CLARIFIED = "access_clarified", _("Access rights clarified")
 
 
 class AuditEvent(models.Model):
@@ -1236,3 +1386,74 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.email}"
+
+
+class ConsultingRequest(models.Model):
+    """The customer asks KMD for help ("I kan anmode om konsulentbistand fra KMD"): before an integration project
+    ("Vi anbefaler, at I kontakter KMD … før projektet påbegyndes"), during it, or after establishment.
+
+    About one order, or about the customer's plans before any order. It waits on the account manager's start
+    page until answered; the hours KMD then spends are recorded as consulting (billing) from the day it was
+    asked, at the senior consultant's rate of the price list in force on the day they are worked.
+    """
+
+    class Kind(models.TextChoices):
+        # The document's three levels of help, from the least KMD does to the most.
+        STARTUP_PACKAGE = "startup_package", _("The startup package: KMD answers and advises when asked")
+        REACTIVE = "reactive", _("Help when we ask: meetings and answers, billed by the hour")
+        ACTIVE_PART = "active_part", _("KMD as an active part of the integration project")
+
+    MESSAGE_MAX_LENGTH = TEXT_MAX_LENGTH
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="consulting_requests"
+    )
+    order = models.ForeignKey(
+        AccessOrder,
+        null=True,
+        blank=True,
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        related_name="consulting_requests",
+    )
+    kind = models.CharField(_("help wanted"), max_length=20, choices=Kind.choices)
+    message = models.TextField(
+        _("what you need help with"), max_length=MESSAGE_MAX_LENGTH, validators=[validate_multiline_text]
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("asked"), default=timezone.now)
+    answer = models.TextField(
+        _("answer"), blank=True, max_length=MESSAGE_MAX_LENGTH, validators=[validate_multiline_text]
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("answered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("request for help from KMD")
+        verbose_name_plural = _("requests for help from KMD")
+        constraints = [
+            text_fits("message", "consulting_request_message_fits"),
+            text_fits("answer", "consulting_request_answer_fits"),
+        ]
+        indexes = [models.Index(fields=["customer", "answered_at"], name="consulting_request_open")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} – {self.get_kind_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+    @property
+    def requested_on(self) -> datetime.date:
+        return timezone.localdate(self.requested_at)

@@ -60,6 +60,7 @@ from .models import (
     OPEN_STATES,
     RUNNING_ACCESS_STATES,
     TEXT_MAX_LENGTH,
+    AccessClarification,
     AccessOrder,
     Addendum,
     AuditKind,
@@ -615,12 +616,77 @@ def _issue_new_version(order: AccessOrder, actor) -> None:
     enqueue_addendum_render(addendum)
 
 
+# What a catalogue entry lacks, as the refusal names it (Interface.addendum_gaps).
+_CATALOGUE_GAPS = {
+    "purpose": gettext_lazy("the purpose of the processing"),
+    "categories": gettext_lazy("the categories of personal data"),
+    "subjects": gettext_lazy("the categories of data subjects"),
+}
+
+
+def _check_addendum_issuable(order: AccessOrder) -> None:
+    """What a version of the addendum needs before it can bind anyone: it is a data-processing instruction a
+    lawyer signs, so it states each interface's purpose, categories of personal data and of data subjects
+    (never a fallback made from the others), prints a real support contact (never a placeholder), and for
+    individual integration the clarification of access rights for the order's interfaces and certificate."""
+    interfaces = order.requested_interfaces()
+    for gap, what in _CATALOGUE_GAPS.items():
+        lacking = [i.name for i in interfaces if gap in i.addendum_gaps]
+        if lacking:
+            raise NotAllowedNow(
+                _(
+                    "KMD's interface catalogue does not state %(what)s for %(interfaces)s, and an addendum cannot "
+                    "instruct KMD without it. Ask a catalogue administrator to add it, then issue the addendum."
+                )
+                % {"what": what, "interfaces": ", ".join(lacking)}
+            )
+    # The demo (DEBUG) leaves the placeholder out of the document; a real one must name support.
+    if not settings.DEBUG and documents.support_contact_unset():
+        raise NotAllowedNow(
+            _(
+                "The addendum cannot be issued while KMD Opus Personale support's phone number and e-mail address "
+                "are not set (SUPPORT_PHONE, SUPPORT_EMAIL): a binding document must not print a placeholder. "
+                "Ask the operator to set them."
+            )
+        )
+    if order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL:
+        _check_access_clarification(order, interfaces)
+
+
+def _check_access_clarification(order: AccessOrder, interfaces: list[Interface]) -> None:
+    clarification = AccessClarification.objects.filter(order=order).prefetch_related("interfaces").first()
+    if clarification is None:
+        raise NotAllowedNow(
+            _(
+                "Individual integration: record the clarification of access rights (which interfaces, which data, "
+                "which certificate) on the order before issuing the addendum."
+            )
+        )
+    if {i.pk for i in clarification.interfaces.all()} != {i.pk for i in interfaces}:
+        raise NotAllowedNow(
+            _(
+                "The clarification of access rights names other interfaces than the order does now. "
+                "Record the clarification again, then issue the addendum."
+            )
+        )
+    bundle = lifecycle.certificates().current_bundle(order)
+    leaf = bundle.leaf if bundle is not None else None
+    if leaf is None or leaf.sha256 != clarification.certificate_sha256:
+        raise NotAllowedNow(
+            _(
+                "The clarification of access rights was recorded for another certificate than the one the order "
+                "uses now. Record the clarification again, then issue the addendum."
+            )
+        )
+
+
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
     return _run_transition(
         order,
         actor,
         transitions.ISSUE_ADDENDUM,
         comment=_comment(comment),
+        check=_check_addendum_issuable,
         after=lambda o: _issue_new_version(o, actor),
     )
 
@@ -628,7 +694,12 @@ def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> Acc
 def order_revise(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
     comment = _require_text(comment, _("Say what changed in the new version of the addendum."))
     return _run_transition(
-        order, actor, transitions.REVISE, comment=comment, after=lambda o: _issue_new_version(o, actor)
+        order,
+        actor,
+        transitions.REVISE,
+        comment=comment,
+        check=_check_addendum_issuable,
+        after=lambda o: _issue_new_version(o, actor),
     )
 
 
@@ -777,8 +848,13 @@ def order_decline(*, order: AccessOrder, actor, comment: str, ip: str | None = N
         actor,
         transitions.DECLINE,
         comment=comment,
-        after=lambda o: _decide_current_addendum(o, actor, Addendum.Status.DECLINED, ip, comment),
+        after=lambda o: _declined(o, actor, ip, comment),
     )
+
+
+def _declined(order: AccessOrder, actor, ip: str | None, comment: str) -> None:
+    _decide_current_addendum(order, actor, Addendum.Status.DECLINED, ip, comment)
+    lifecycle.billing().on_decline(order=order, actor=actor)
 
 
 def _close_changed_access(order: AccessOrder, actor) -> None:

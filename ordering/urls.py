@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import people_views, views
+from . import consulting_views, people_views, views
 
 app_name = "ordering"
 urlpatterns = [
@@ -23,8 +23,12 @@ urlpatterns = [
     ),
     path("orders/<int:pk>/addenda/<int:version>/status/", views.addendum_status, name="addendum_status"),
     path("orders/<int:pk>/addenda/<int:version>/render/", views.addendum_render_again_view, name="addendum_render"),
+    path("orders/<int:pk>/access-clarification/", views.access_clarification_view, name="access_clarification"),
     path("orders/<int:pk>/test-access/extend/", views.test_access_extend_view, name="test_access_extend"),
     path("orders/<int:pk>/test-access/production/", views.order_from_test_access_view, name="order_from_test_access"),
+    path("help/", consulting_views.request_list, name="consulting_list"),
+    path("help/new/", consulting_views.request_create, name="consulting_create"),
+    path("help/<int:pk>/", consulting_views.request_detail, name="consulting_detail"),
     path("people/", people_views.people_index, name="people_index"),
     path("customers/<int:pk>/people/", people_views.customer_people, name="customer_people"),
     path("invitations/<str:token>/", people_views.invitation, name="invitation"),

@@ -23,12 +23,14 @@ from core.form_tokens import Outcome, submit_once
 from core.http import show_refusal
 from core.models import OutboxMessage
 
-from . import lifecycle, people
+from . import consulting, lifecycle, people
+from .clarifications import AccessClarificationForm, access_clarification_record, clarification_offered
 from .exports import order_export_csv, order_export_xlsx
 from .filters import SORT_KEYS, OrderFilter, order_list_queryset
 from .forms import CustomerChoiceForm, EmergencyClosureRequestForm, ExternalSystemForm, OrderForm, TestAccessExtendForm
 from .models import (
     LIVE_ACCESS_STATES,
+    AccessClarification,
     AccessOrder,
     Addendum,
     ExternalSystem,
@@ -114,6 +116,13 @@ def home(request: HttpRequest) -> HttpResponse:
         context["waiting_count"] += sum(n for _customer, n in context["people_waiting"])  # the menu's badge
     if is_account_manager(user):
         context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
+        # Requests for help wait on the start page until answered (ordering/consulting.py); the menu counts them.
+        help_requests = consulting.open_requests_for_account_manager(user)
+        context["help_requests"] = list(help_requests[:WORKLIST_SHOWN])
+        context["help_requests_count"] = (
+            len(context["help_requests"]) if len(context["help_requests"]) < WORKLIST_SHOWN else help_requests.count()
+        )
+        context["waiting_count"] += context["help_requests_count"]
     if is_support(user):
         query = request.GET.get("q", "")
         context["support_query"] = query
@@ -381,6 +390,9 @@ def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dic
         "individual": integration_type == AccessOrder.IntegrationType.INDIVIDUAL,
         "overlap": overlap,
         "quote": lifecycle.billing().quote_preview(customer=customer, facts=data),
+        # Single purchase beside the system's packages for the same interfaces (billing/comparison.py).
+        "comparison": lifecycle.billing().quote_comparison(customer=customer, facts=data),
+        "account_manager": customer.account_manager,
     }
 
 
@@ -395,7 +407,12 @@ def order_form_preview(request: HttpRequest) -> HttpResponse:
     if request.GET.get("order", "").isdigit():
         order = order_for_user(request.user, int(request.GET["order"]))
     # The preview, and the fields that apply to the answers so far as out-of-band swaps (htmx).
-    context = {"preview": _preview(customer, form, order), "form": form, "applies": form.applicable_fields()}
+    context = {
+        "preview": _preview(customer, form, order),
+        "form": form,
+        "customer": customer,
+        "applies": form.applicable_fields(),
+    }
     return render(request, "ordering/_order_form_live.html", context)
 
 
@@ -466,6 +483,7 @@ def _detail_context(
     individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
     certificates = lifecycle.certificates().order_section(order) if individual else None
     events = list(order.events.select_related("actor").order_by("seq"))
+    interfaces = order.requested_interfaces()
     return {
         "order": order,
         "money": lifecycle.billing().order_section(order, roles),
@@ -474,7 +492,7 @@ def _detail_context(
         "can_confirm_rollover": bool(certificates and certificates["pending"])
         and Role.ACCOUNT_MANAGER in roles
         and order.state == State.ACTIVE,
-        "interfaces": order.requested_interfaces(),
+        "interfaces": interfaces,
         "events": events,
         "reason": _reason(events, roles),
         "addenda": list(order.addenda.all()),
@@ -485,10 +503,63 @@ def _detail_context(
         "show_emergency_request": bool(roles & {Role.ORDERER, Role.SIGNATORY}) and order.state in LIVE_ACCESS_STATES,
         "emergency_request_form": _emergency_request_form(order, roles, failed_request),
         "support_contact": support_contact(),
+        # Help from KMD about this order (ordering/consulting.py): asked before, during or after the project.
+        "consulting_requests": list(order.consulting_requests.select_related("requested_by")),
+        "can_ask_for_help": not consulting.asking_refusal(request.user, order),
         # The customer's people see whom to contact about this order; KMD's staff are those contacts.
         "contact_customers": [order.customer] if roles & {Role.ORDERER, Role.SIGNATORY} else [],
         **_test_access_context(order, roles),
+        **_clarification_context(order, roles, interfaces),
     }
+
+
+def _clarification_context(
+    order: AccessOrder, roles: set, interfaces: list, failed: AccessClarificationForm | None = None
+) -> dict:
+    """Individual integration: the clarification of access rights, and the account manager's form for it."""
+    if order.integration_type != AccessOrder.IntegrationType.INDIVIDUAL:
+        return {"show_clarification": False, "clarification": None, "clarification_form": None}
+    clarification = (
+        AccessClarification.objects.filter(order=order)
+        .select_related("recorded_by")
+        .prefetch_related("interfaces")
+        .first()
+    )
+    form = None
+    if clarification_offered(order, roles):
+        form = failed or AccessClarificationForm(order=order, interfaces=interfaces, clarification=clarification)
+    return {"show_clarification": True, "clarification": clarification, "clarification_form": form}
+
+
+@login_required
+@require_POST
+def access_clarification_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account manager records which interfaces, which data and which certificate the access covers."""
+    order = order_for_user(request.user, pk)
+    interfaces = order.requested_interfaces()
+    form = AccessClarificationForm(request.POST, order=order, interfaces=interfaces)
+    roles = order_roles(request.user, order)
+    if not form.is_valid() and clarification_offered(order, roles):
+        context = _detail_context(request, order)
+        context.update(_clarification_context(order, roles, interfaces, form))
+        return render(request, "ordering/order_detail.html", context, status=400)
+
+    def record() -> Outcome:
+        access_clarification_record(
+            order=order,
+            actor=request.user,
+            interfaces=list(form.cleaned_data.get("interfaces") or []),
+            data_scope=form.cleaned_data.get("data_scope", ""),
+        )
+        return Outcome(
+            order.get_absolute_url(), _("The clarification of access rights is recorded. The addendum will state it.")
+        )
+
+    try:
+        return submit_once(request, record)
+    except Refusal as refusal:
+        show_refusal(request, refusal, action="access_clarification", order=order.pk)
+    return redirect("ordering:order_detail", pk=order.pk)
 
 
 @login_required

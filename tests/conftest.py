@@ -99,6 +99,13 @@ def plain_http(django_test_environment):
 
 
 @pytest.fixture(autouse=True)
+def support_contact(settings):
+    """Support's phone and e-mail as production sets them: an addendum is not issued with the placeholders."""
+    settings.SUPPORT_PHONE = "+45 44 60 10 00"
+    settings.SUPPORT_EMAIL = "opus-support@kmd.example"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -178,8 +185,16 @@ def cast(db):
     support = make_user("support", is_staff=True, is_support=True)
     outsider = make_user("outsider")
 
+    # What an addendum states for each interface (ordering.services refuses to issue one without them).
     web = {
-        code: Interface.objects.create(code=code, name_da=name, name_en=name, data_categories="CPR-nummer")
+        code: Interface.objects.create(
+            code=code,
+            name_da=name,
+            name_en=name,
+            cpr_numbers=True,
+            processing_purpose=f"Udveksling af oplysninger gennem {name} til brug for Kundens lønadministration.",
+            data_subjects="Kundens medarbejdere",
+        )
         for code, name in [
             ("opret-fravaer", "Opret Fravær"),
             ("medarbejderoplysninger", "Medarbejderoplysninger"),
@@ -302,10 +317,29 @@ def accept_rendered(*, order, actor, **kwargs):
     return services.order_accept(order=order, actor=actor, **{**acceptance(order), **kwargs})
 
 
+def clarify_access(*, order, actor, data_scope: str = "Alle Kundens medarbejdere; fravær og fraværskvoter."):
+    """The account manager's clarification of an individual integration's access rights, for all its interfaces."""
+    from ordering.clarifications import access_clarification_record
+
+    return access_clarification_record(
+        order=order, actor=actor, interfaces=order.requested_interfaces(), data_scope=data_scope
+    )
+
+
+def issue_addendum(*, order, actor, **kwargs):
+    """Issue the addendum as the account manager does: an individual integration's access rights clarified first."""
+    from ordering.models import AccessClarification, AccessOrder
+
+    individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
+    if individual and not AccessClarification.objects.filter(order=order).exists():
+        clarify_access(order=order, actor=actor)
+    return services.order_issue_addendum(order=order, actor=actor, **kwargs)
+
+
 # The path from draft to each state, as (service, who acts) steps.
 PATH = [
     ("submitted", services.order_submit, "orderer", {}),
-    ("awaiting_signature", services.order_issue_addendum, "am", {}),
+    ("awaiting_signature", issue_addendum, "am", {}),
     ("provisioning", accept_rendered, "signatory", {}),
     ("active", services.order_activate, "am", {}),
     ("closure_requested", services.order_request_closure, "orderer", {}),

@@ -50,7 +50,17 @@ from accounts.roles import CATALOGUE_ADMIN_GROUP
 from accounts.tokens import personal_tokens_of, token_create
 from billing.selectors import invoices_visible_to
 from ordering import dated_lines
-from ordering.models import AccessOrder, Addendum, AuditEvent, AuditKind, Customer, Interface, Invitation, State
+from ordering.models import (
+    AccessOrder,
+    Addendum,
+    AuditEvent,
+    AuditKind,
+    ConsultingRequest,
+    Customer,
+    Interface,
+    Invitation,
+    State,
+)
 from ordering.people import invitation_link
 from ordering.selectors import orders_visible_to, own_systems_visible_to, systems_available_to, worklists_of
 from ordering.transitions import TRANSITIONS
@@ -80,10 +90,12 @@ NOT_PAGES = {
     "ordering:order_request_emergency_closure": "POST only: the form is on the order page",
     "ordering:addendum_document": "a PDF download (its wording is tested in tests/ordering/test_addendum_wording.py)",
     "ordering:addendum_render": "POST only: generate the document again",
+    "ordering:access_clarification": "POST only: the account manager's form is on the order page",
     "ordering:test_access_extend": "POST only: the form is on the order page",
     "ordering:order_from_test_access": "POST only: the button is on the order page",
     "billing:quote_adjust": "POST only: the form is on the order page",
     "billing:consulting": "POST only: the form is on the order page",
+    "billing:consulting_for_request": "POST only: the form is on the request for help's page",
     "billing:startup_usage": "POST only: the form is on the order page",
     "billing:licence_end": "POST only: the button is on the order page",
     "billing:run_export": "a CSV download",
@@ -186,6 +198,14 @@ PAGES = {
     "ordering:customer_people": lambda d: [reverse("ordering:customer_people", args=[c.pk]) for c in d.customers],
     "ordering:invitation": lambda d: [
         invitation_link(i).removeprefix(settings.SITE_URL) for i in Invitation.objects.order_by("pk")[:1]
+    ],
+    "ordering:consulting_list": lambda d: [reverse("ordering:consulting_list")],
+    "ordering:consulting_create": lambda d: (
+        [reverse("ordering:consulting_create")]
+        + [f"{reverse('ordering:consulting_create')}?order={o.pk}" for o in d.orders[:1]]
+    ),
+    "ordering:consulting_detail": lambda d: [
+        reverse("ordering:consulting_detail", args=[r.pk]) for r in ConsultingRequest.objects.order_by("pk")
     ],
     "ordering:system_list": lambda d: [reverse("ordering:system_list")],
     "ordering:system_create": lambda d: [reverse("ordering:system_create")],

@@ -28,11 +28,13 @@ MENU_PAGES = {
     "undelivered messages": reverse("core:outbox_dead_letters"),
     "administration": reverse("admin:index"),
     "users": reverse("ordering:people_index"),
+    "help from KMD": reverse("ordering:consulting_list"),
 }
 EVERYONE = {"start", "catalogue"}
-CUSTOMER = EVERYONE | {"orders", "invoices", "licences"}
-BACK_OFFICE = CUSTOMER | {"billing runs", "expiring certificates"}
-ACCOUNT_MANAGER = BACK_OFFICE | {"users"}  # appoints a customer's first user administrator
+CUSTOMER = EVERYONE | {"orders", "invoices", "licences", "help from KMD"}
+BACK_OFFICE = EVERYONE | {"orders", "invoices", "licences", "billing runs", "expiring certificates"}
+# Appoints a customer's first user administrator, and answers the customers' requests for help.
+ACCOUNT_MANAGER = BACK_OFFICE | {"users", "help from KMD"}
 
 MENUS = {
     "orderer_a": CUSTOMER,

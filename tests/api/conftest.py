@@ -67,7 +67,8 @@ def world(cast):
         "draft": {"codes": ("opret-fravaer",)},
         "submitted": {"codes": ("medarbejderoplysninger",)},
         "awaiting_signature": {"codes": ("moedetidsplaner",)},
-        "active": {"codes": ("opret-fravaer",), "environment": "test"},
+        # Another system: the rostering system's setup fee is the awaiting order's to pay (fees due once).
+        "active": {"codes": ("engangsydelser",), "environment": "test", "system": cast.canteen},
         "withdrawn": {"codes": ("medarbejderoplysninger",), "environment": "test"},
     }
     orders = {

@@ -43,7 +43,10 @@ def test_an_order_that_only_extends_a_system_already_set_up_pays_no_setup_fee_ag
     second = order_in("submitted", codes=("medarbejderoplysninger",))
     line = setup_line(second)
     assert (line.rule, line.amount) == ("setup_already_done", D("0.00"))
-    assert line.da == f"Intet opsætningsvederlag: VagtPlan er allerede sat op ({first.reference})."
+    assert line.da == (
+        f"Intet opsætningsvederlag: VagtPlan er allerede sat op ({first.reference}); vederlaget betales én gang pr. "
+        "eksternt system, i test- og produktionsmiljøet tilsammen."
+    )
 
 
 def test_a_closed_access_no_longer_counts_as_set_up(cast, order_in):

@@ -141,12 +141,14 @@ def test_the_login_reads_in_words_with_danish_time():
             "authenticated_at": "2026-12-06T13:03:00+00:00",
         }
     )
-    assert text.startswith("logget ind med MitID Erhverv, sikringsniveau betydelig, 6.12.2026 kl. 14.03 (dansk tid)")
+    assert text.startswith(
+        "logget ind med MitID Erhverv, sikringsniveau betydelig, 6.12.2026 kl. 14.03 (dansk tid, UTC+01:00)"
+    )
     assert "CVR-nummer 55133018" in text and UUID in text
     summer = documents.acceptance_login_text(
         {"scheme": "mitid_erhverv", "authenticated_at": "2027-07-01T12:00:00+00:00"}
     )
-    assert "1.7.2027 kl. 14.00 (dansk tid)" in summer
+    assert "1.7.2027 kl. 14.00 (dansk tid, UTC+02:00)" in summer
     assert "adgangskode" in documents.acceptance_login_text({})
 
 
@@ -158,7 +160,7 @@ def test_the_stamped_copy_prints_the_login(cast, awaiting, settings):
     addendum = awaiting.addenda.get()
     pdf = documents.html_to_pdf(documents.addendum_html(addendum, stamp=True))
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
-    assert "logget ind med MitID Erhverv, sikringsniveau betydelig, 6.12.2026 kl. 14.03 (dansk tid)" in text
+    assert "logget ind med MitID Erhverv, sikringsniveau betydelig, 6.12.2026 kl. 14.03 (dansk tid, UTC+01:00)" in text
     assert re.search(r"CVR-nummer\s*" + cast.customer_a.cvr, text)
 
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from ordering import services
 from ordering.models import AccessOrder, Addendum
 
-from ..conftest import accept_rendered, acceptance, make_order
+from ..conftest import accept_rendered, acceptance, issue_addendum, make_order
 
 weasyprint = pytest.mark.weasyprint
 
@@ -94,7 +94,7 @@ def test_an_individual_integration_addendum_shows_the_certificate_and_startup_pa
     order = make_order(cast, "draft", system=cast.own_system, environment="test", startup_package=True)
     certificate_upload(order=order, actor=cast.orderer_a, data=pem(leaf, pki.issuing), filename="k.pem")
     order = services.order_submit(order=order, actor=cast.orderer_a, vendor_agreement_confirmed=True)
-    order = services.order_issue_addendum(order=order, actor=cast.am_a)
+    order = issue_addendum(order=order, actor=cast.am_a)
     addendum = services.addendum_render(order.addenda.get().pk)
     text = flat(pdf_text(addendum))
     fingerprint = leaf.fingerprint(hashes.SHA256()).hex()

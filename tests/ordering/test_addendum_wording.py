@@ -19,19 +19,21 @@ from billing import pricing
 from ordering import documents, services
 from ordering.models import Addendum
 
-from ..conftest import accept_rendered, make_order
+from ..conftest import accept_rendered, issue_addendum, make_order
 from ..pdf import structure_kinds
 
 weasyprint = pytest.mark.weasyprint
 
 SECTIONS = [
-    "Parter og hovedaftale",
-    "Det eksterne system",
+    "Parter, hovedaftale og databehandleraftale",
+    "Det eksterne system og Leverandøren",
     "Formål",
     "Standardsnitflader og kategorier af personoplysninger",
     "Kategorier af registrerede",
+    "Sikkerhedsforanstaltninger",
     "Priser",
-    "Instruks til databehandleren",
+    "Instruks til KMD som databehandler",
+    "Leverandørens rolle",
     "Ikrafttræden og varighed",
     "Accept",
 ]
@@ -247,13 +249,21 @@ def issued_individual(cast, bundle: bytes, **facts) -> Addendum:
     order = make_order(cast, "draft", system=cast.own_system, environment="test", **facts)
     certificate_upload(order=order, actor=cast.orderer_a, data=bundle, filename="kaede.zip")
     order = services.order_submit(order=order, actor=cast.orderer_a, vendor_agreement_confirmed=True)
-    order = services.order_issue_addendum(order=order, actor=cast.am_a)
+    order = issue_addendum(order=order, actor=cast.am_a)
     return order.addenda.get(status="issued")
 
 
-def test_an_individual_integration_numbers_the_certificate_section_too(cast, trusted_test_environment, good_bundle):
+def test_an_individual_integration_numbers_the_certificate_and_clarification_sections_too(
+    cast, trusted_test_environment, good_bundle
+):
     headings = re.findall(r"<h2>(\d+\. [^<]+)</h2>", documents.addendum_html(issued_individual(cast, good_bundle)))
-    assert headings[5:7] == ["6. Certifikat", "7. Priser"] and headings[-1] == "10. Accept"
+    assert headings[5:9] == [
+        "6. Certifikat",
+        "7. Afklaring af adgangsrettigheder",
+        "8. Sikkerhedsforanstaltninger",
+        "9. Priser",
+    ]
+    assert headings[-1] == "13. Accept"
 
 
 def test_the_main_contract_is_named_with_its_date_or_says_the_date_is_not_registered(cast):
@@ -271,15 +281,17 @@ def test_purpose_and_data_subjects_come_from_the_catalogue(cast):
     fravaer = cast.interfaces["opret-fravaer"]
     fravaer.processing_purpose = "Indberetning af fravær, så lønnen beregnes korrekt."
     fravaer.data_subjects = "Kundens medarbejdere\nKundens tidligere medarbejdere"
-    fravaer.data_categories = "Fraværsoplysninger\nHelbredsoplysninger"
+    fravaer.data_categories = "Fraværsoplysninger"
+    fravaer.special_categories = "Helbredsoplysninger"
     fravaer.save()
     text = document_text(issued(cast, codes=("opret-fravaer", "moedetidsplaner")))
     assert "Opret Fravær: Indberetning af fravær, så lønnen beregnes korrekt." in text
+    assert "Mødetidsplaner: Udveksling af oplysninger gennem Mødetidsplaner" in text
     assert "Kundens medarbejdere Kundens tidligere medarbejdere" in text
-    assert "Fraværsoplysninger Helbredsoplysninger" in text
-    # Mødetidsplaner has none in the catalogue: the document says so rather than inventing them.
-    assert "For Mødetidsplaner er formålet ikke beskrevet nærmere i KMD's snitfladekatalog" in text
-    assert "For Mødetidsplaner er kategorierne af registrerede ikke registreret i KMD's snitfladekatalog" in text
+    assert "Fraværsoplysninger Særlig kategori (art. 9): Helbredsoplysninger" in text
+    # No interface's purpose is made up from what it gives access to (issuing refuses one without a purpose).
+    assert "formålet er det, snitfladen giver adgang til" not in text and "formålet ikke beskrevet" not in text
+    assert "ikke registreret i KMD's snitfladekatalog" not in text and "Ikke registreret i kataloget" not in text
 
 
 def test_the_price_list_is_named_once_without_nested_brackets(cast):
@@ -297,7 +309,7 @@ def test_it_takes_effect_on_acceptance_and_runs_until_the_access_is_closed(cast)
     Personale.\""""
     text = document_text(issued(cast))
     assert "Ikrafttræden. Tillægget træder i kraft, når Kunden har accepteret det." in text
-    assert "Kundens ansvar at give leverandøren af det eksterne system besked om, at adgangen er klar" in text
+    assert "Kundens ansvar at give Leverandøren besked om, at adgangen er klar" in text
     assert "Varighed. Tillægget og instruksen gælder, indtil adgangen lukkes." in text
     assert "kontakter Kunden supporten på KMD Opus Personale" in text
 
@@ -308,13 +320,13 @@ def test_the_instruction_is_given_even_when_the_interfaces_are_already_bought(ca
     text = document_text(issued(cast))
     assert "Tillægget er Kundens instruks som dataansvarlig til KMD som databehandler" in text
     assert "så der foreligger en klar skriftlig instruks fra Kunden om dataudvekslingen" in text
-    assert "KMD har ikke gennemgået eller testet leverandørens integration" in text
+    assert "KMD har ikke gennemgået eller testet Leverandørens integration" in text
 
 
 def test_the_confirmed_agreement_with_the_vendor_is_printed(cast):
     """ "I bør dog ikke igangsætte dette, uden I først har aftalt dette med leverandøren af det eksterne system.\""""
     text = document_text(issued(cast))
-    assert "Kunden har ved bestillingen bekræftet, at Kunden har indgået aftale med leverandøren" in text
+    assert "Kunden har ved bestillingen bekræftet, at Kunden har indgået aftale med Leverandøren" in text
 
 
 def test_the_stamped_copy_keeps_kmds_issuing_line(cast, django_capture_on_commit_callbacks):
@@ -323,7 +335,7 @@ def test_the_stamped_copy_keeps_kmds_issuing_line(cast, django_capture_on_commit
         accept_rendered(order=addendum.order, actor=cast.signatory_a)
     addendum.refresh_from_db()
     text = document_text(addendum, stamp=True)
-    assert "For KMD A/S Udstedt af Am" in text
+    assert "For KMD A/S Udstedt og underskrevet elektronisk i Opus Adgang på vegne af KMD A/S af Am" in text
     assert "For Aarhus Kommune Accepteret af Tove Tegner, HR-chef" in text
     assert "Tillægget trådte i kraft ved Kundens accept den" in text
 
@@ -389,7 +401,7 @@ def test_the_stamped_pdf_keeps_kmds_issuing_line(cast, django_capture_on_commit_
     addendum.refresh_from_db()
     reader = pdf_reader(addendum, "final_pdf")
     text = pdf_text(reader)
-    assert "For KMD A/S Udstedt af Am" in text and "Accepteret elektronisk i Opus Adgang" in text
+    assert "på vegne af KMD A/S af Am" in text and "Accepteret elektronisk i Opus Adgang" in text
     assert "/StructTreeRoot" in reader.trailer["/Root"]
 
 
@@ -400,7 +412,8 @@ def test_no_section_heading_ends_a_page(cast, trusted_test_environment, good_bun
         interface.description_da = "Oprette, ændre og slette fravær af forskellige arter. Hente information til brug for indberetning af fravær."
         interface.processing_purpose = "Udveksling af oplysninger til brug for lønberegningen i KMD Opus Personale."
         interface.data_subjects = "Kundens medarbejdere\nKundens tidligere medarbejdere"
-        interface.data_categories = "Fraværsoplysninger\nHelbredsoplysninger (sygefravær, arbejdsskade)\nCPR-nummer"
+        interface.data_categories = "Fraværsoplysninger"
+        interface.special_categories = "Helbredsoplysninger (sygefravær, arbejdsskade)"
         interface.save()
     layouts = [
         {"codes": ("opret-fravaer",)},
@@ -411,14 +424,17 @@ def test_no_section_heading_ends_a_page(cast, trusted_test_environment, good_bun
     ]
     # What must stand on the same page as each heading: the table it introduces, or the end of a short section.
     with_heading = {
-        "Parter og hovedaftale": "Bestilling",
-        "Det eksterne system": "Årsag",
-        "Formål": "Formålet med behandlingen",
+        "Parter, hovedaftale og databehandleraftale": "Bestilling",
+        "Det eksterne system og Leverandøren": "Årsag",
+        "Formål": "KMD behandler personoplysningerne efter dette tillæg alene",
         "Standardsnitflader og kategorier af personoplysninger": "Giver adgang til",
         "Kategorier af registrerede": "Kundens tidligere medarbejdere",
         "Certifikat": "CVR i certifikatet",
+        "Afklaring af adgangsrettigheder": "Registreret af",
+        "Sikkerhedsforanstaltninger": "revisionslog",
+        "Leverandørens rolle": "KMD har ikke gennemgået",
         "Priser": "Engangsvederlag (forfalder",
-        "Instruks til databehandleren": "Tillægget følger hovedaftalens vilkår",
+        "Instruks til KMD som databehandler": "går forud for tillægget",
         "Ikrafttræden og varighed": "Varighed.",
         "Accept": "For KMD A/S",
     }
@@ -431,6 +447,6 @@ def test_no_section_heading_ends_a_page(cast, trusted_test_environment, good_bun
         pages = [flat(page.extract_text()) for page in pdf_reader(addendum).pages]
         for title, follower in with_heading.items():
             on = [n for n, text in enumerate(pages) if re.search(rf"\b\d+\. {re.escape(title)}\b", text)]
-            if title == "Certifikat" and not on:
+            if title in ("Certifikat", "Afklaring af adgangsrettigheder") and not on:
                 continue
             assert len(on) == 1 and follower in pages[on[0]], (facts, title, on)

@@ -15,14 +15,16 @@ from django.utils import timezone
 
 from accounts.models import LoginIdentity, User
 from billing.models import InterfacePrice, PackagePrice, PriceList
-from billing.services import billing_run
+from billing.services import billing_run, consulting_record
 from certificates import trust
 from certificates.services import certificate_upload
 from certificates.testing import make_leaf, make_pki, pem, zip_bytes
 from config import demo_identities
-from ordering import services
+from ordering import consulting, documents, services
+from ordering.clarifications import access_clarification_record
 from ordering.models import (
     AccessOrder,
+    ConsultingRequest,
     ContractInterface,
     Customer,
     CustomerMembership,
@@ -44,7 +46,7 @@ WEB_SERVICES = [
         "Oprette, ændre og slette fravær af forskellige arter. Hente information til brug for indberetning af fravær, "
         "f.eks. medarbejdernes relaterede barsels- og arbejdsskadesager samt børn.",
         "Create, change and delete absence of various kinds; read related maternity and work-injury cases and children.",
-        "Fraværsoplysninger\nHelbredsoplysninger (sygefravær, arbejdsskade)\nOplysninger om børn\nCPR-nummer",
+        "Fraværsoplysninger (art, periode, årsagskode)\nBarselsoplysninger\nOplysninger om børn",
     ),
     (
         "hent-fravaerskvoter",
@@ -52,7 +54,7 @@ WEB_SERVICES = [
         "Read absence quotas",
         "Hente information om fraværskvoter, f.eks. omsorgsdage, og detaljer om optjening og anvendelse.",
         "Read absence quotas such as care days, and how they are earned and used.",
-        "Fraværskvoter og saldi\nCPR-nummer",
+        "Fraværskvoter og saldi",
     ),
     (
         "moedetidsplaner",
@@ -68,7 +70,7 @@ WEB_SERVICES = [
         "Upload documents to the personnel file",
         "Uploade dokumenter til en medarbejders personalemappe.",
         "Upload documents into an employee's personnel file.",
-        "Dokumenter i personalemappen (kan indeholde alle kategorier af personoplysninger)\nCPR-nummer",
+        "Ansøgning og CV\nEksamens- og uddannelsesbeviser\nAnsættelseskontrakt og ansættelsesbrev\nReferencer",
     ),
     (
         "medarbejderoplysninger",
@@ -77,7 +79,7 @@ WEB_SERVICES = [
         "Hente en bred vifte af medarbejderdata som personlige data, arbejdstid, kommunikationsdata, skattedata, "
         "pensionsordninger m.m.",
         "Read employee data: personal data, working time, contact data, tax data, pension schemes and more.",
-        "Identifikationsoplysninger og CPR-nummer\nKontaktoplysninger\nArbejdstid og ansættelse\nSkatteoplysninger\nPensionsforhold",
+        "Identifikationsoplysninger (navn, medarbejdernummer)\nKontaktoplysninger\nArbejdstid og ansættelse\nSkatteoplysninger\nPensionsforhold",
     ),
     (
         "engangsydelser",
@@ -85,7 +87,7 @@ WEB_SERVICES = [
         "One-off payments",
         "Registrere og læse engangsydelser på en medarbejder, f.eks. kantinetræk og vikartimer.",
         "Register and read one-off payments for an employee, e.g. canteen deductions and substitute hours.",
-        "Løn- og ydelsesoplysninger\nCPR-nummer",
+        "Løn- og ydelsesoplysninger",
     ),
     (
         "faste-tillaeg",
@@ -93,9 +95,21 @@ WEB_SERVICES = [
         "Fixed supplements",
         "Registrere faste tillæg på en medarbejder.",
         "Register fixed supplements for an employee.",
-        "Løn- og tillægsoplysninger\nCPR-nummer",
+        "Løn- og tillægsoplysninger",
     ),
 ]
+
+# What the addendum flags per interface: special categories of personal data (GDPR art. 9) and CPR numbers
+# (Danish Data Protection Act § 11). Demo values, like the categories above: catalogue data KMD maintains.
+INTERFACE_FLAGS = {
+    "opret-fravaer": ("Helbredsoplysninger: sygefravær, graviditetsrelateret fravær og arbejdsskadesager", True),
+    "hent-fravaerskvoter": ("", True),
+    "moedetidsplaner": ("", False),
+    "upload-personalemappe": ("", True),
+    "medarbejderoplysninger": ("", True),
+    "engangsydelser": ("", True),
+    "faste-tillaeg": ("", True),
+}
 
 # File interface -> the web service replacing it. IND01 -> Engangsydelser is from KMD's own material;
 # the others are plausible defaults that a catalogue admin can change.
@@ -203,6 +217,14 @@ INTERFACE_PROCESSING = {
 }
 # Region Midtjylland's contract has no registered date: its addenda say so instead of inventing one.
 CONTRACT_SIGNED_ON = {"OPUS-HA-2019-014": datetime.date(2019, 3, 1), "OPUS-UDB-2021-007": datetime.date(2021, 9, 15)}
+# The data-processing agreement each addendum names and yields to (reference, date); the region's has no date.
+DATA_PROCESSING_AGREEMENTS = {
+    "OPUS-HA-2019-014": ("DBA-2019-014, version 2", datetime.date(2019, 3, 1)),
+    "OPUS-UDB-2021-007": ("DBA-2021-007, version 1", datetime.date(2021, 9, 15)),
+    "OPUS-HA-2022-031": ("DBA-2022-031, version 1", None),
+}
+# Odense's test environment holds fictitious data only; the others' are copies of production (the default).
+FICTITIOUS_TEST_DATA = {"OPUS-UDB-2021-007"}
 
 CUSTOMERS = [
     # name, CVR, EAN without check digit, account manager, contract reference, terms, included interfaces
@@ -228,7 +250,15 @@ CUSTOMERS = [
         "tender",
         [("hent-fravaerskvoter", "named", ["Børneplan"]), ("moedetidsplaner", "all", [])],
     ),
-    ("Region Midtjylland", "29190925", "579800020130", "kundeansvarlig2", "OPUS-HA-2022-031", "standard", []),
+    (
+        "Region Midtjylland",
+        "29190925",
+        "579800020130",
+        "kundeansvarlig2",
+        "OPUS-HA-2022-031",
+        "standard",
+        [("engangsydelser", "named", ["KantineKort"])],
+    ),
 ]
 
 # Example prices (DKK excl. VAT), clearly marked as examples: not KMD's price list.
@@ -267,6 +297,9 @@ class Command(BaseCommand):
                 "seed_demo creates users with a published password. Run it with DJANGO_DEBUG=1, "
                 "or pass --force if this really is a demo or test database."
             )
+        if not settings.DEBUG and documents.support_contact_unset():
+            # Outside DEBUG no addendum is issued with support's placeholder contact (ordering/services.py).
+            raise CommandError("The demo issues addenda: set SUPPORT_PHONE and SUPPORT_EMAIL first (README.md).")
         with transaction.atomic():
             users = self._users()
             interfaces = self._interfaces()
@@ -330,6 +363,8 @@ class Command(BaseCommand):
                     "description_da": desc_da,
                     "description_en": desc_en,
                     "data_categories": categories,
+                    "special_categories": INTERFACE_FLAGS[code][0],
+                    "cpr_numbers": INTERFACE_FLAGS[code][1],
                     "processing_purpose": INTERFACE_PROCESSING[code][0],
                     "data_subjects": INTERFACE_PROCESSING[code][1],
                 },
@@ -388,6 +423,9 @@ class Command(BaseCommand):
                     # Odense's tender contract ties licences bought later to the systems they are bought for.
                     "licence_scope": "named" if terms == "tender" else "all",
                     "signed_on": CONTRACT_SIGNED_ON.get(reference),
+                    "dpa_reference": DATA_PROCESSING_AGREEMENTS[reference][0],
+                    "dpa_dated": DATA_PROCESSING_AGREEMENTS[reference][1],
+                    "test_environment_data": "fictitious" if reference in FICTITIOUS_TEST_DATA else "real",
                 },
             )
             for code, coverage, named in included:
@@ -533,10 +571,25 @@ class Command(BaseCommand):
         if year_end <= today:  # on 31 December the next year end is a year away
             year_end = datetime.date(today.year + 1, 12, 31)
 
+        def clarify(o):
+            # Individual integration: the account manager clarifies the access rights before the addendum.
+            if o.integration_type == AccessOrder.IntegrationType.INDIVIDUAL:
+                access_clarification_record(
+                    order=o,
+                    actor=manager,
+                    interfaces=o.requested_interfaces(),
+                    data_scope="Fravær for medarbejderne i de afdelinger, den enkelte leder har ansvar for. "
+                    "Ingen løn-, skatte- eller pensionsoplysninger.",
+                )
+            return o
+
         def to(o, state, days_ago=0):
             steps = {
                 "submitted": [lambda: services.order_submit(order=o, actor=orderer)],
-                "awaiting_signature": [lambda: services.order_issue_addendum(order=o, actor=manager)],
+                "awaiting_signature": [
+                    lambda: clarify(o),
+                    lambda: services.order_issue_addendum(order=o, actor=manager),
+                ],
                 "provisioning": [lambda: accept(o)],
                 "active": [
                     lambda: backdate_acceptance(o, days_ago),
@@ -596,6 +649,15 @@ class Command(BaseCommand):
             if self._demo_certificate(own, orderer):
                 # Established about 5½ months ago: its startup package's test access ends within the month.
                 to(own, "active", days_ago=165)
+            # During the project the customer asks for more than the startup package includes.
+            consulting.consulting_request_create(
+                actor=orderer,
+                customer=customer,
+                order=own,
+                kind=ConsultingRequest.Kind.REACTIVE,
+                message="Vi har brugt opstartspakkens møder og har brug for et par timers hjælp mere til "
+                "fravær med barn, før vi går i produktion.",
+            )
             withdrawn = to(order("KantineKort", codes=["engangsydelser"], environment="test"), "submitted")
             services.order_withdraw(order=withdrawn, actor=orderer, comment="Bestilt ved en fejl.")
             rejected = to(order("RekrutOnline", codes=["medarbejderoplysninger"], environment="test"), "submitted")
@@ -612,5 +674,57 @@ class Command(BaseCommand):
             )
             to(order("VagtPlan Online", codes=["moedetidsplaner"]), "submitted")
         else:
-            to(order("SkoleVikar", codes=["medarbejderoplysninger"]), "submitted")
+            self._fees_due_once(customer, order, to, accept, manager, orderer, signatory)
         assert AccessOrder.objects.filter(customer=customer).exists()
+
+    def _fees_due_once(self, customer, order, to, accept, manager, orderer, signatory) -> None:
+        """Region Midtjylland shows the money rules a newcomer should see (billing/pricing.py, "Fees due once")."""
+        # Two systems order the same new interface before either access is established: TidReg's addendum prices
+        # the licence start fee, VagtPlan Online's names TidReg's order and prices 0 kr. (one licence serves all).
+        to(
+            order("TidReg", codes=["opret-fravaer"], note="Fraværsregistrering for hele regionen."),
+            "awaiting_signature",
+        )
+        to(order("VagtPlan Online", codes=["opret-fravaer"]), "awaiting_signature")
+        # The same race for Medarbejderoplysninger, after which Børneplan's addendum is declined: the licence start
+        # fee moves to SkoleVikar's order (its history says so), which pays it when its access is established.
+        first = to(order("Børneplan", codes=["medarbejderoplysninger"]), "awaiting_signature")
+        # SkoleVikar adds a system the contract does not name for Engangsydelser: the additional-system fee, once.
+        moved_to = to(order("SkoleVikar", codes=["medarbejderoplysninger", "engangsydelser"]), "awaiting_signature")
+        services.order_decline(order=first, actor=signatory, comment="Børneplan venter til næste år.")
+        moved_to.refresh_from_db()
+        established = accept(moved_to)
+        services.order_activate(order=established, actor=manager)
+        # Its test access: no setup fee (the system is set up, in either environment) and no additional-system fee
+        # (the contract now covers SkoleVikar for Engangsydelser).
+        to(order("SkoleVikar", codes=["engangsydelser"], environment="test"), "submitted")
+        # Consulting before any order: the region asks KMD about an integration project of its own; the account
+        # manager answers and records the first meeting, billed at the senior consultant's rate of the day.
+        asked = consulting.consulting_request_create(
+            actor=orderer,
+            customer=customer,
+            kind=ConsultingRequest.Kind.ACTIVE_PART,
+            message="Vi overvejer at integrere regionens eget vagtsystem med KMD Opus Personale og vil gerne tale "
+            "med KMD, før projektet går i gang: hvad kræver det af os og af leverandøren?",
+        )
+        consulting.consulting_request_answer(
+            actor=manager,
+            request=asked,
+            answer="Tak for henvendelsen. Vi holder et afklaringsmøde og sender derefter et oplæg til KMD's rolle i "
+            "projektet.",
+        )
+        consulting_record(
+            customer=customer,
+            actor=manager,
+            on=timezone.localdate(),
+            hours=Decimal("1.5"),
+            description="Afklaringsmøde om eget vagtsystem",
+        )
+        # And one waiting on the account manager's start page: reactive help about VagtPlan Online's order.
+        consulting.consulting_request_create(
+            actor=orderer,
+            customer=customer,
+            order=AccessOrder.objects.filter(customer=customer, external_system__name="VagtPlan Online").get(),
+            kind=ConsultingRequest.Kind.REACTIVE,
+            message="Leverandøren spørger, hvordan fravær med barn skal indberettes. Kan I hjælpe med et kort møde?",
+        )

@@ -1,0 +1,66 @@
+"""The order form's advice and the single-vs-package comparison, live in a real browser (Debian's chromium).
+
+On a laptop and on a phone the advice blocks and the comparison table must fit the screen and pass axe-core.
+"""
+
+import pytest
+from django.db import connections
+
+from tests.browser import BROWSER_MARKS, assert_no_axe_violations, assert_no_wider_than_viewport, launch_chromium
+
+pytestmark = BROWSER_MARKS
+
+VIEWPORTS = [
+    pytest.param({"width": 1366, "height": 900}, id="1366"),
+    pytest.param({"width": 390, "height": 844}, id="390"),
+]
+
+
+@pytest.fixture(params=VIEWPORTS)
+def page(request, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        # axe-core is injected as a script; the app's CSP (rightly) forbids that, so only the test bypasses it.
+        context = browser.new_context(bypass_csp=True, locale="da-DK", viewport=request.param)
+        yield context.new_page()
+        context.close()
+        browser.close()
+    connections.close_all()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_individual_phase_out_order_shows_the_advice_and_the_comparison_and_fits_the_screen(cast, live_server, page):
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "orderer_b")
+    page.fill("#id_password", "a-long-test-password")
+    page.click("button[type=submit].button-primary")
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/orders/new/")
+    page.select_option("#id_external_system", str(cast.rostering.pk))
+    page.wait_for_selector("#order-preview .alert")
+    page.check("input[name=purchase_model][value=single]")
+    page.check(f"input[name=interfaces][value='{cast.interfaces['opret-fravaer'].pk}']")
+    page.check(f"input[name=interfaces][value='{cast.interfaces['engangsydelser'].pk}']")
+    page.check("input[name=environment][value=production]")
+    page.check("input[name=reason][value=phase_out]")
+    page.wait_for_selector("#phase-out-advice")
+    page.wait_for_selector("#individual-advice")
+    page.wait_for_selector("tr.comparison-option >> nth=1")
+    page.wait_for_load_state("networkidle")  # the preview has caught up with every choice
+
+    assert page.locator("#discuss-with-account-manager a[href='mailto:am_b@example.test']").count() == 1
+    assert page.locator("#individual-advice a[href='mailto:am_b@example.test']").count() == 1
+    assert page.locator("#vendor-advice").is_visible()
+    assert_no_wider_than_viewport(page)
+    assert_no_axe_violations(page)
+
+    page.check("input[name=reason][value=new]")
+    page.wait_for_selector("#phase-out-advice", state="detached")
+    page.wait_for_load_state("networkidle")
+    assert_no_axe_violations(page)
