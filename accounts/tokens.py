@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from core.errors import Invalid, NotPermitted
 from core.security import SecurityEvent, security_event_by
+from core.transactions import retry_on_conflict
 
 from .models import ApiToken, User
 from .roles import is_catalogue_admin
@@ -53,6 +54,7 @@ def expires_at_for(last_day: date) -> datetime:
     return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
 
 
+@retry_on_conflict
 def token_create(
     *,
     user: User | None,
@@ -148,6 +150,7 @@ def personal_token_for_user(user: User, pk: int) -> ApiToken:
     return token
 
 
+@retry_on_conflict
 def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     """Revoke a token at once; its owner revokes their own, a catalogue admin any (in the admin)."""
     with transaction.atomic():

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from accounts.bearer import TooManyInvalidTokens
 from core.errors import Invalid, NotPermitted, Refusal
-from core.problems import PROBLEM_CONTENT_TYPE, problem_body, refusal_problem
+from core.problems import PROBLEM_CONTENT_TYPE, problem_body, refusal_headers, refusal_problem
 from core.security import NotVisible, SecurityEvent, security_event
 
 from .parsers import TOO_DEEP
@@ -111,7 +111,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             # The service's sentence points at a form ("the fields marked below"); a program reads `errors`.
             return invalid(exc.errors)
         body = refusal_problem(exc)
-        return Response(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+        return Response(body, status=body["status"], headers=refusal_headers(exc), content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, Http404):
         if isinstance(exc, NotVisible):
             security_event(

@@ -1,13 +1,15 @@
 """The error model every app shares (STYLE.md practice 12).
 
 A service that will not do what was asked raises a `Refusal`: nothing was written, and `message`
-says in a sentence, in the user's language, what is wrong and what to do. It raises one of the four
+says in a sentence, in the user's language, what is wrong and what to do. It raises one of the five
 kinds below, so that callers can tell them apart without parsing sentences; views turn any of them
 into a message or form errors in one place (`core.http.show_refusal`).
 
 Pure cores (billing/pricing.py, certificates/validation.py) know nothing of users or languages: they
 raise their own small exceptions, and the Django code around them turns those into refusals.
 """
+
+from django.utils.translation import gettext as _
 
 
 class Refusal(Exception):
@@ -31,3 +33,16 @@ class ChangedMeanwhile(Refusal):
 
 class Invalid(Refusal):
     """What the user gave is wrong; `errors` names the fields when a form can show them."""
+
+
+class Contended(Refusal):
+    """The database kept refusing the write because of others at the same moment; nothing was saved, and the same
+    request a moment later will most likely go through (core/transactions.py gives up with it)."""
+
+    # What the API tells a program to wait before it tries again (Retry-After).
+    RETRY_AFTER_SECONDS = 2
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message or _("Many changes were being saved at the same moment, so yours was not saved. Please try again.")
+        )

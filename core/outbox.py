@@ -31,14 +31,14 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .errors import NotAllowedNow
+from .errors import NotAllowedNow, NotPermitted
 from .models import OutboxMessage
+from .transactions import retry_on_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -160,10 +160,11 @@ def _ask_again(key: str, now, fields: dict) -> OutboxMessage | None:
     return message
 
 
+@retry_on_conflict
 def outbox_send_again(*, message: OutboxMessage, actor) -> OutboxMessage:
     """Support gives a dead message a fresh set of attempts."""
     if not (actor.is_authenticated and actor.is_active and actor.is_support):
-        raise PermissionDenied(_("Only support can send an outbox message again."))
+        raise NotPermitted(_("Only support can send an outbox message again."))
     with transaction.atomic():
         locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         if locked.status != Status.DEAD:

@@ -17,7 +17,7 @@ import json
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from .errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
+from .errors import ChangedMeanwhile, Contended, Invalid, NotAllowedNow, NotPermitted, Refusal
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://opus-adgang.invalid/problems/"
@@ -30,6 +30,8 @@ def _kinds() -> dict[type[Refusal], tuple[int, str, str]]:
         NotAllowedNow: (409, "not_allowed_now", _("Not allowed now")),
         ChangedMeanwhile: (412, "changed_meanwhile", _("Changed meanwhile")),
         Invalid: (400, "invalid", _("Invalid input")),
+        # Nothing wrong with the request: others were writing at the same moment. Try again (Retry-After).
+        Contended: (503, "contended", _("Busy: try again")),
     }
 
 
@@ -45,6 +47,13 @@ def problem_response(status: int, *, code: str, title: str, detail: str | None =
     """A problem-details response for code outside DRF (the access register's plain views)."""
     body = problem_body(status, code=code, title=title, detail=detail, **extra)
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def refusal_headers(refusal: Refusal) -> dict[str, str]:
+    """The headers a refusal's problem response carries: when to try again, for a contended write."""
+    if isinstance(refusal, Contended):
+        return {"Retry-After": str(Contended.RETRY_AFTER_SECONDS)}
+    return {}
 
 
 def refusal_problem(refusal: Refusal) -> dict:

@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, transaction
-from django.utils.translation import gettext as _
 
-from .errors import Refusal
+from .errors import Contended
+
+__all__ = ["Contended", "retry_on_conflict", "transient_reason"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,15 +30,6 @@ ATTEMPTS = 3
 # transactions that collided do not collide again in step.
 BACKOFF_SECONDS = 0.05
 TRANSIENT = {"40P01": "deadlock", "40001": "serialization failure"}
-
-
-class Contended(Refusal):
-    """The database kept refusing the write because of others at the same moment; nothing was saved."""
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(
-            message or _("Many changes were being saved at the same moment, so yours was not saved. Please try again.")
-        )
 
 
 def transient_reason(error: BaseException) -> str | None:

@@ -79,6 +79,7 @@ def _refresh_person(user: User, name: str, email: str) -> None:
         user.save(update_fields=changed)
 
 
+@retry_on_conflict
 def customer_person_log_in(claims: LoginClaims) -> tuple[User, Customer, Proof]:
     """The customer employee behind a MitID Erhverv login: recognised by UUID + CVR, made on the first login.
 
@@ -118,6 +119,7 @@ def customer_person_log_in(claims: LoginClaims) -> tuple[User, Customer, Proof]:
     return identity.user, customer, _proof(scheme, claims.issuer, claims.cvr, claims.uuid, claims)
 
 
+@retry_on_conflict
 def staff_log_in(claims: StaffClaims) -> tuple[User, Proof]:
     """The KMD employee behind an Entra ID login: the app roles say what they do here, at every login.
 

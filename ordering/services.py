@@ -1445,6 +1445,11 @@ def addendum_stamp(addendum_id: int) -> Addendum:
     return locked
 
 
+@retry_on_conflict
+def _queue_document(handler: str, addendum: Addendum) -> None:
+    (enqueue_addendum_render if handler == RENDER_ADDENDUM else enqueue_addendum_stamp)(addendum)
+
+
 def addendum_documents_recover() -> int:
     """Queue the documents that should exist and that nothing is working on (beat, every sweep).
 
@@ -1469,8 +1474,7 @@ def addendum_documents_recover() -> int:
     for handler, addendum in candidates:
         if outbox_holds(handler, key=str(addendum.pk)):
             continue
-        with transaction.atomic():
-            (enqueue_addendum_render if handler == RENDER_ADDENDUM else enqueue_addendum_stamp)(addendum)
+        _queue_document(handler, addendum)
         logger.warning(
             "Addendum %s had no document under way; queued %s",
             addendum.number,

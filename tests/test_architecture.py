@@ -55,3 +55,55 @@ def test_billings_lifecycle_hooks_write_only_inside_the_orders_transition(cast, 
     order = order_in("active")
     with pytest.raises(transaction.TransactionManagementError):
         billing_services.billing_on_emergency_close(order=order, actor=cast.am_a, on=order.activated_on)
+
+
+# --- Every write survives a deadlock ------------------------------------------------------------------------
+
+# Functions that open a transaction of their own without @retry_on_conflict, and why that is right for them.
+OWN_TRANSACTION_WITHOUT_RETRY = {
+    # Called inside their caller's transaction (a savepoint): the caller's retry runs them again.
+    "core/outbox.py:outbox_enqueue": "joins its caller's transaction",
+    "webhooks/services.py:webhooks_enqueue_for_event": "joins the audit event's transaction",
+    "webhooks/services.py:_record": "joins the delivery's transaction",
+    "ordering/tasks.py:_enqueue_for_addendum": "joins the task's call; the outbox retries it",
+    # Not safe to run twice: a retry would repeat what cannot be taken back.
+    "certificates/services.py:certificate_expiry_notify": "sends its mail inside the transaction; a contended day "
+    "is tried again by tomorrow's run, and a retry now could send the mail twice",
+    "ordering/audit.py:audit_checkpoint_write": "writes a new checkpoint file inside the transaction; the next "
+    "scheduled run signs the head again",
+    # The decorator itself.
+    "core/transactions.py:run": "the decorator itself",
+}
+# Decorators that run the function in a transaction that retries by other means.
+RETRYING_DECORATORS = ("retry_on_conflict", "outbox_handler", "shared_task")
+
+
+def _functions_opening_a_transaction():
+    import ast
+
+    for path in sorted(ROOT.glob("*/*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.split("/")[0] in {"tests", "bench", "tools", "node_modules"} or "/migrations/" in relative:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and "transaction.atomic" in ast.unparse(node):
+                # Only its own body: a nested function that opens one is checked on its own.
+                own = [n for n in node.body if not isinstance(n, ast.FunctionDef)]
+                if any("transaction.atomic" in ast.unparse(n) for n in own):
+                    decorators = [ast.unparse(d) for d in node.decorator_list]
+                    yield f"{relative}:{node.name}", decorators
+
+
+def test_every_service_that_opens_a_transaction_retries_it_after_a_deadlock():
+    """STYLE: every writing service is @retry_on_conflict (core/transactions.py), so a deadlock PostgreSQL breaks
+    is a second attempt, and when attempts run out a `Contended` refusal (the API's 503), never an error page."""
+    missing = [
+        name
+        for name, decorators in _functions_opening_a_transaction()
+        if name not in OWN_TRANSACTION_WITHOUT_RETRY
+        and not any(d.split("(")[0].endswith(RETRYING_DECORATORS) for d in decorators)
+    ]
+    assert not missing, f"decorate with @retry_on_conflict, or say why not in OWN_TRANSACTION_WITHOUT_RETRY: {missing}"
+    found = {name for name, _decorators in _functions_opening_a_transaction()}
+    stale = sorted(set(OWN_TRANSACTION_WITHOUT_RETRY) - found)
+    assert not stale, f"no longer open a transaction: remove them from OWN_TRANSACTION_WITHOUT_RETRY: {stale}"

@@ -36,6 +36,7 @@ from accounts.roles import is_catalogue_admin
 from core.errors import NotAllowedNow, NotPermitted
 from core.models import OutboxMessage
 from core.outbox import outbox_enqueue, outbox_handler
+from core.transactions import retry_on_conflict
 from ordering.models import AuditEvent, Customer, ExternalSystem
 
 from . import transport
@@ -268,6 +269,7 @@ def _record(delivery: WebhookDelivery, started: float, *, status_code: int | Non
 # --- Redelivery, by a catalogue admin ----------------------------------------------------------
 
 
+@retry_on_conflict
 def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
     """Send a delivery again now, with the same webhook id (receivers that have it already ignore it).
 
@@ -304,6 +306,7 @@ class EndpointSaved:
     cancelled: int  # webhooks that were waiting for the old receiver and will not be sent
 
 
+@retry_on_conflict
 def webhook_endpoint_save(*, endpoint: WebhookEndpoint, actor) -> EndpointSaved:
     """Add an endpoint, or save the changes made to it.
 
@@ -316,7 +319,10 @@ def webhook_endpoint_save(*, endpoint: WebhookEndpoint, actor) -> EndpointSaved:
     if not is_catalogue_admin(actor):
         raise NotPermitted(_("Only catalogue admins can add or change webhook endpoints."))
     with transaction.atomic():
+        if endpoint.pk is not None and not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists():
+            endpoint.pk = None  # a first save rolled back (retry_on_conflict runs it again): still a new endpoint
         if endpoint.pk is None:
+            endpoint._state.adding = True
             endpoint.save()
             return EndpointSaved(secret_renewed=False, cancelled=0)
         stored = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
@@ -359,6 +365,7 @@ def _cancel_undelivered(endpoint: WebhookEndpoint) -> int:
     return len(undelivered)
 
 
+@retry_on_conflict
 def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor) -> WebhookEndpoint:
     """Give an endpoint a new signing secret (one that leaked, or a routine change).
 

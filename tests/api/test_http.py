@@ -204,3 +204,26 @@ def test_the_order_list_takes_as_many_queries_for_one_order_as_for_many(cast, ap
     make_order(cast, "draft", purchase_model="package", package=cast.package, codes=())
     assert AccessOrder.objects.count() == 8
     assert _list_queries(client) == one
+
+
+def test_a_write_that_stayed_contended_is_503_with_retry_after_and_changes_nothing(cast, order_in, api, monkeypatch):
+    """When deadlock retries run out (core/transactions.py) the request was fine: 503 and when to try again,
+    never a 400 that tells a program its request was wrong."""
+    from core.errors import Contended
+    from ordering import services
+
+    order = order_in("draft")
+
+    def contended(order):
+        raise Contended()
+
+    monkeypatch.setattr(services, "lock_order", contended)
+    response = api("orderer_a").post(
+        f"/api/v1/orders/{order.pk}/submit/", {"vendor_agreement": True}, content_type="application/json"
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "contended"
+    order.refresh_from_db()
+    assert order.state == "draft"

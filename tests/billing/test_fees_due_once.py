@@ -400,9 +400,7 @@ def test_an_earlier_line_is_not_booked_again_once_its_licence_runs(cast, order_i
     assert [c.order_id for c in Charge.objects.filter(rule="licence_start")] == [first.pk]
 
 
-def test_the_fee_moves_when_the_first_order_is_declined_and_withdrawn_and_is_booked_once(
-    cast, order_in, canteen_too
-):
+def test_the_fee_moves_when_the_first_order_is_declined_and_withdrawn_and_is_booked_once(cast, order_in, canteen_too):
     """Withdrawing is possible once the addendum is declined: the fee moved at the decline, and the withdrawal
     moves nothing more; the next order's addendum, its live quote and the invoice then agree on one fee."""
     first = order_in("awaiting_signature", codes=(NEW,))

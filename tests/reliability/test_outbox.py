@@ -10,13 +10,13 @@ from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.core import mail
-from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from core.errors import NotPermitted
 from core.models import OutboxMessage
 from core.outbox import (
     outbox_backlog,
@@ -503,8 +503,11 @@ def test_only_support_sees_the_list_or_sends_again(cast, client, settings, who):
     assert client.post(reverse("core:outbox_send_again", args=[message.pk])).status_code == 403
     message.refresh_from_db()
     assert message.status == "dead" and len(calls) == 1
-    with pytest.raises(PermissionDenied):
+    # The service refuses as every service does (a Refusal the API and pages know), never Django's PermissionDenied.
+    with pytest.raises(NotPermitted):
         outbox_send_again(message=message, actor=getattr(cast, who))
+    message.refresh_from_db()
+    assert message.status == "dead"
 
 
 def test_sending_again_needs_a_post(cast, client, settings):
