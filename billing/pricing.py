@@ -42,8 +42,18 @@ def additional_system_key(system_id: int, code: str) -> str:
     return f"additional:{system_id}:{code}"
 
 
-# A line whose fee another order pays ("…_with_order"): its amount is 0, and `if_moved` what it costs
-# should the fee move to this order.
+@dataclass(frozen=True)
+class Holder:
+    """The order a fee due once is pending with, and that fee's own number (billing.models.SharedFee): a line
+    that names it is the promise to pay exactly that fee should that order end unestablished."""
+
+    reference: str
+    fee_id: int = 0
+    system_id: int = 0  # the external system of the order it is pending with
+
+
+# A line whose fee another order pays ("…_with_order"): its amount is 0, `if_moved` what it costs should the
+# fee move to this order, and `shared_fee` which fee it is.
 WITH_ORDER_RULES = frozenset(
     {"licence_start_with_order", "licence_monthly_with_order", "setup_with_order", "additional_system_with_order"}
 )
@@ -125,7 +135,7 @@ class OrderFacts:
     adjustments: tuple[tuple[str, Decimal, str], ...] = ()
     # Fees due once (see "Fees due once" above), by key: those another order is to pay (key -> its
     # reference), and those this order is to pay already (its own earlier addendum version priced them).
-    paid_by_other: Mapping[str, str] = field(default_factory=dict)
+    paid_by_other: Mapping[str, Holder] = field(default_factory=dict)
     paid_by_this: frozenset[str] = frozenset()
     # Interfaces whose contract now covers this system, the additional-system fee having been paid
     # (code -> the reference of the order that paid it).
@@ -186,6 +196,7 @@ class QuoteLine:
     # line whose fee another order pays, what it costs should the fee move to this order.
     key: str = ""
     if_moved: Decimal | None = None
+    shared_fee: int | None = None
 
     def text(self, language: str = "da") -> str:
         return self.en if language.startswith("en") else self.da
@@ -243,6 +254,7 @@ class Quote:
                     x.get("interface", ""),
                     x.get("key", ""),
                     Decimal(x["if_moved"]) if x.get("if_moved") is not None else None,
+                    x.get("shared_fee"),
                 )
                 for x in data["lines"]
             ),
@@ -263,6 +275,8 @@ def _line_dict(line: QuoteLine) -> dict:
         data["key"] = line.key
     if line.if_moved is not None:
         data["if_moved"] = str(line.if_moved)
+    if line.shared_fee is not None:
+        data["shared_fee"] = line.shared_fee
     return data
 
 
@@ -359,15 +373,9 @@ def _interface_lines(
                 f"{order.system_name} is not one of them; from then on the contract covers {order.system_name} too.",
             )
         ]
-    if not contract.licences_serve_all_systems:
-        # Tender terms tying each licence to the systems it is bought for: each system's licence is its own.
-        if code in order.licensed:
-            return [_held_licence_line(interface, order, contract, price)]
-        return [
-            _licence_start_line(interface, price, shared=False),
-            _licence_monthly_line(interface, order, contract, price),
-        ]
     key = licence_key(code)
+    if not contract.licences_serve_all_systems:
+        return _named_licence_lines(interface, order, contract, price)
     if key in order.paid_by_this:
         return [_licence_start_line(interface, price), _licence_monthly_line(interface, order, contract, price)]
     if key in order.paid_by_other:
@@ -377,7 +385,23 @@ def _interface_lines(
     return [_licence_start_line(interface, price), _licence_monthly_line(interface, order, contract, price)]
 
 
-def _licence_start_line(interface: InterfaceFacts, price: InterfacePrice, *, shared: bool = True) -> QuoteLine:
+def _named_licence_lines(
+    interface: InterfaceFacts, order: OrderFacts, contract: ContractFacts, price: InterfacePrice
+) -> list[QuoteLine]:
+    """Tender terms tying a licence to the systems it is bought for: the licence is still bought once, and each
+    further system pays the additional-system fee, once, whether the licence is held or still being bought."""
+    key = licence_key(interface.code)
+    if interface.code in order.licensed and key not in order.paid_by_this:
+        return [_held_licence_line(interface, order, contract, price)]
+    holder = order.paid_by_other.get(key)
+    if holder is not None and key not in order.paid_by_this:
+        if holder.system_id == order.system_id:  # the same system's other environment: the same licence
+            return _licence_with_order_lines(interface, order, price, holder, serves=order.system_name)
+        return [_tender_additional_system_line(interface, order, price)]
+    return [_licence_start_line(interface, price), _licence_monthly_line(interface, order, contract, price)]
+
+
+def _licence_start_line(interface: InterfaceFacts, price: InterfacePrice) -> QuoteLine:
     return QuoteLine(
         ONE_TIME,
         "licence_start",
@@ -385,30 +409,34 @@ def _licence_start_line(interface: InterfaceFacts, price: InterfacePrice, *, sha
         f"Opstartsvederlag for licens til {interface.name_da}: snitfladen er ikke i jeres kontrakt.",
         f"Licence start fee for {interface.en}: the interface is not in your contract.",
         interface.code,
-        key=licence_key(interface.code) if shared else "",
+        key=licence_key(interface.code),
     )
 
 
 def _licence_with_order_lines(
-    interface: InterfaceFacts, order: OrderFacts, price: InterfacePrice, holder: str
+    interface: InterfaceFacts, order: OrderFacts, price: InterfacePrice, paid_by: Holder, serves: str = ""
 ) -> list[QuoteLine]:
-    """Another order of the customer buys the licence: one licence serves all the customer's systems."""
+    """Another order of the customer buys the licence: one licence serves all the customer's systems (or, under
+    tender terms naming systems, this system in both environments: `serves`)."""
     name_da, name_en, code = interface.name_da, interface.en, interface.code
+    holder = paid_by.reference
+    serves_da, serves_en = (serves, serves) if serves else ("alle eksterne systemer", "all external systems")
     start, monthly = money(price.licence_start), money(price.monthly)
     return [
         QuoteLine(
             ONE_TIME,
             "licence_start_with_order",
             ZERO,
-            f"Intet opstartsvederlag for licens til {name_da} her: licensen købes med {holder} og gælder alle "
-            f"eksterne systemer. Bliver {holder} trukket tilbage, afvist eller lukket, før adgangen er etableret, "
+            f"Intet opstartsvederlag for licens til {name_da} her: licensen købes med {holder} og gælder "
+            f"{serves_da}. Bliver {holder} trukket tilbage, afvist eller lukket, før adgangen er etableret, "
             f"betales opstartsvederlaget ({kroner(start)}) med denne bestilling i stedet – én gang.",
-            f"No licence start fee for {name_en} here: the licence is bought with {holder} and serves all external "
-            f"systems. Should {holder} be withdrawn, declined or closed before its access is established, the "
+            f"No licence start fee for {name_en} here: the licence is bought with {holder} and serves {serves_en}. "
+            f"Should {holder} be withdrawn, declined or closed before its access is established, the "
             f"licence start fee ({kroner_en(start)}) is paid with this order instead – once.",
             code,
             key=licence_key(code),
             if_moved=start,
+            shared_fee=paid_by.fee_id,
         ),
         QuoteLine(
             MONTHLY,
@@ -421,6 +449,7 @@ def _licence_with_order_lines(
             code,
             key=licence_key(code),
             if_moved=monthly,
+            shared_fee=paid_by.fee_id,
         ),
     ]
 
@@ -445,7 +474,8 @@ def _additional_system_line(
     key = additional_system_key(order.system_id, code)
     fee = money(price.additional_system)
     if key in order.paid_by_other:
-        holder = order.paid_by_other[key]
+        paid_by = order.paid_by_other[key]
+        holder = paid_by.reference
         return QuoteLine(
             ONE_TIME,
             "additional_system_with_order",
@@ -459,6 +489,7 @@ def _additional_system_line(
             code,
             key=key,
             if_moved=fee,
+            shared_fee=paid_by.fee_id,
         )
     return QuoteLine(ONE_TIME, rule, fee, da, en, code, key=key)
 
@@ -537,6 +568,11 @@ def _held_licence_line(
             f"No licence start fee: your licence for {name_en} already serves {order.system_name}.",
             code,
         )
+    return _tender_additional_system_line(interface, order, price)
+
+
+def _tender_additional_system_line(interface: InterfaceFacts, order: OrderFacts, price: InterfacePrice) -> QuoteLine:
+    name_da, name_en = interface.name_da, interface.en
     return _additional_system_line(
         interface,
         order,
@@ -617,7 +653,8 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
         ]
     key = setup_key(order.system_id)
     if key in order.paid_by_other and key not in order.paid_by_this:
-        holder = order.paid_by_other[key]
+        paid_by = order.paid_by_other[key]
+        holder = paid_by.reference
         fee = money(prices.setup_fee)
         return [
             QuoteLine(
@@ -634,6 +671,7 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
                 "with this order instead – once.",
                 key=key,
                 if_moved=fee,
+                shared_fee=paid_by.fee_id,
             )
         ]
     if order.set_up_by and key not in order.paid_by_this:

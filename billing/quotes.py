@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ordering.models import LIVE_ACCESS_STATES, AccessOrder, Addendum, Customer, order_reference
+from ordering.models import LIVE_ACCESS_STATES, RUNNING_ACCESS_STATES, AccessOrder, Addendum, Customer, order_reference
 
 from . import pricing
 from .errors import NotAllowedNow, Refusal
@@ -71,14 +71,16 @@ def active_licence_codes(customer_id: int, day: datetime.date, exclude_order: Ac
 
 
 def set_up_by(customer_id: int, system, exclude_order: AccessOrder | None = None) -> str:
-    """The reference of the earliest live access that already set this system up for the customer, or "".
+    """The reference of the earliest running access that already set this system up for the customer, or "".
 
     In either environment: the setup fee is due once per external system ("for hvert eksterne system"), and
     test and production access for the same system are one system set up. A startup package's test access
-    is not a setup: the package covers it, and no setup fee was paid for it.
+    is not a setup: the package covers it, and no setup fee was paid for it. An access still being established
+    does not count yet: the setup fee it pays is pending with it (SharedFee), and one that pays none (a
+    phase-out) may still end before it is established.
     """
     live = AccessOrder.objects.filter(
-        customer_id=customer_id, external_system=system, state__in=LIVE_ACCESS_STATES, startup_package=False
+        customer_id=customer_id, external_system=system, state__in=RUNNING_ACCESS_STATES, startup_package=False
     )
     if exclude_order is not None and exclude_order.pk:
         live = live.exclude(pk=exclude_order.pk)
@@ -94,13 +96,14 @@ def shared_fees_of(customer_id: int, system_id: int, exclude_order: AccessOrder 
     paid_by_other, paid_by_this, covered = {}, set(), {}
     prefix = pricing.additional_system_key(system_id, "")
     fees = SharedFee.objects.filter(customer_id=customer_id).filter(Q(charge__isnull=True) | Q(key__startswith=prefix))
-    for key, order_id, charge_id in fees.values_list("key", "order_id", "charge_id"):
+    rows = fees.values_list("pk", "key", "order_id", "order__external_system_id", "charge_id")
+    for fee_id, key, order_id, holder_system_id, charge_id in rows:
         if charge_id is not None:
             covered[key[len(prefix) :]] = order_reference(order_id)
         elif order_id == this:
             paid_by_this.add(key)
         else:
-            paid_by_other[key] = order_reference(order_id)
+            paid_by_other[key] = pricing.Holder(order_reference(order_id), fee_id, holder_system_id)
     return {"paid_by_other": paid_by_other, "paid_by_this": frozenset(paid_by_this), "covered_after_fee": covered}
 
 

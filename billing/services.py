@@ -65,7 +65,7 @@ def quote_freeze(*, addendum: Addendum) -> None:
     """An addendum version is issued: the quote it shows is fixed from then on (in the issuing transition).
 
     The fees due once that it prices are this order's to pay from now on (billing/pricing.py, "Fees due
-    once"); any it held that the new version no longer prices move on. The transition holds the customer's
+    once"); any it held that the new version no longer prices are owed by nobody. The transition holds the customer's
     lock, so two orders issued at once take turns here: the second sees the first's fees.
     """
     _require_transaction()
@@ -80,7 +80,9 @@ def quote_freeze(*, addendum: Addendum) -> None:
         SharedFee(customer_id=order.customer_id, key=key, order=order) for key in sorted(paying - held)
     )
     if held - paying:
-        _release_shared_fees(order, addendum.issued_by, Role.ACCOUNT_MANAGER, keys=held - paying)
+        # The order was only revised, and no longer buys what those fees pay for (the contract covers it now, say):
+        # nobody owes them. They do not move: the orders naming this one pay only should it end unestablished.
+        _pending_fees(order.customer_id).filter(order=order, key__in=held - paying).delete()
 
 
 def _pending_fees(customer_id: int):
@@ -157,6 +159,8 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
     for line in quote.lines_of(pricing.ONE_TIME):
         key = line.key or _key_of_earlier_line(line, order)
         fee = pending.get(key) if key else None
+        if fee is not None and line.shared_fee is not None and fee.pk != line.shared_fee:
+            fee = None  # a later purchase of the same thing, not the fee this line promised to take over
         if fee is not None:
             if fee.order_id != order.pk:
                 continue  # another order of the customer pays it
@@ -183,6 +187,8 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
                 continue  # bought meanwhile for another system: the customer holds one licence per interface
             kind, extra = RecurringFee.Kind.LICENCE, {"interface": interfaces[line.interface]}
             if line.rule in pricing.WITH_ORDER_RULES:
+                if not SharedFee.objects.filter(pk=line.shared_fee).exists():
+                    continue  # the order buying the licence no longer does (revised): no licence to start
                 monthly_fee = line.if_moved  # this access is the first through the licence: its fee starts
         elif line.rule == "package_monthly":
             kind, extra = RecurringFee.Kind.PACKAGE, {"package_id": order.package_id}
@@ -275,20 +281,28 @@ def _interface_of(key: str) -> str:
     return key.rsplit(":", 1)[-1]
 
 
+def _takes_over(line: pricing.QuoteLine, fee: SharedFee, order: AccessOrder) -> bool:
+    """Whether this line of another order's standing addendum promised to pay `fee` should its order end: a line
+    naming exactly this fee, or one frozen before fees due once were tracked that priced the same thing itself
+    (its addendum says it pays it) and has not been booked."""
+    if line.rule in pricing.WITH_ORDER_RULES:
+        return line.shared_fee == fee.pk
+    if line.key or line.amount == 0:
+        return False
+    return _key_of_earlier_line(line, order) == fee.key and not order.charges.filter(rule=line.rule).exists()
+
+
 def billing_on_decline(*, order: AccessOrder, actor) -> None:
     """The signatory declined the addendum: the fees due once it would have paid move to the next order."""
     _require_transaction()
     _release_shared_fees(order, actor, Role.SIGNATORY)
 
 
-def _release_shared_fees(order: AccessOrder, actor, role: Role, keys: set[str] | None = None) -> None:
-    """This order will not pay the fees due once it holds (it ended, or no longer needs them): each moves to
-    the order that named it with the earliest addendum still standing, exactly once, and is booked at once
-    if that order's access is already established. With no such order, nobody owes it."""
-    held = _pending_fees(order.customer_id).filter(order=order).select_for_update(no_key=True)
-    if keys is not None:
-        held = held.filter(key__in=keys)
-    held = list(held)
+def _release_shared_fees(order: AccessOrder, actor, role: Role) -> None:
+    """This order ended before its access was established and will not pay the fees due once it holds: each
+    moves to the order whose standing addendum promised to take over exactly that fee (the earliest issued),
+    once, and is booked at once if that order's access is already established. With none, nobody owes it."""
+    held = list(_pending_fees(order.customer_id).filter(order=order).select_for_update(no_key=True))
     if not held:
         return
     standing = (
@@ -301,15 +315,15 @@ def _release_shared_fees(order: AccessOrder, actor, role: Role, keys: set[str] |
         .select_related("order__external_system", "price_list")
         .order_by("issued_at", "pk")
     )
-    naming = [
+    lines = [
         (addendum, line)
         for addendum in standing
         for line in pricing.Quote.from_dict(addendum.quote or {"price_list": "", "vat_rate": "0", "lines": []}).lines
-        if line.rule in pricing.WITH_ORDER_RULES and line.kind == pricing.ONE_TIME
+        if line.kind == pricing.ONE_TIME
     ]
     today = timezone.localdate()
     for fee in held:
-        successor = next(((a, line) for a, line in naming if line.key == fee.key), None)
+        successor = next(((a, line) for a, line in lines if _takes_over(line, fee, a.order)), None)
         if successor is None:
             fee.delete()  # nobody needs it any more; the next order to need it pays it
             continue
@@ -325,7 +339,8 @@ def _release_shared_fees(order: AccessOrder, actor, role: Role, keys: set[str] |
             comment=f"{line.da} ({order.reference} → {addendum.order.reference})",
         )
         if addendum.order.activated_on is not None:
-            charge = _charge(addendum.order, addendum.price_list, line, line.if_moved, today, actor)
+            amount = line.if_moved if line.rule in pricing.WITH_ORDER_RULES else line.amount
+            charge = _charge(addendum.order, addendum.price_list, line, amount, today, actor)
             charge.save()
             _settle([(fee, charge)], actor, role)
 

@@ -169,14 +169,14 @@ def test_when_the_first_is_established_first_the_other_books_nothing_more(cast, 
     assert [c.order_id for c in Charge.objects.filter(rule__startswith="licence_start")] == [first.pk]
 
 
-def test_tender_terms_naming_systems_keep_their_per_system_licence(cast, order_in, canteen_too):
-    """Tender terms ("udbud") keep their own scope: each system's licence is its own, as the contract says."""
+def test_tender_terms_naming_systems_keep_a_licence_per_system(cast, order_in, canteen_too):
+    """Tender terms ("udbud") keep their own scope: the second system pays the additional-system fee, not a share
+    of one licence serving all (tests/billing/test_fees_due_once_edges.py has the rest)."""
     MainContract.objects.filter(customer=cast.customer_a).update(terms="tender", licence_scope="named")
     order_in("awaiting_signature", codes=(NEW,))
     second = order_in("awaiting_signature", system=canteen_too, codes=(NEW,))
-    (line,) = lines(frozen_quote(second), "licence_start")
-    assert (line.rule, line.amount) == ("licence_start", D("10000.00"))
-    assert not SharedFee.objects.filter(key__startswith="licence:").exists()
+    (line,) = lines(frozen_quote(second), "licence_additional_system")
+    assert line.amount == D("2500.00")
 
 
 # --- The setup fee: once per external system, in both environments -----------------------------
