@@ -428,6 +428,7 @@ def _run_transition(
     comment: str = "",
     check=None,
     after=None,
+    perform=None,
     **kwargs,
 ) -> AccessOrder:
     with transaction.atomic():
@@ -441,6 +442,9 @@ def _run_transition(
             raise NotPermitted(_("You do not have the role needed to do this for this customer's order."))
         if check is not None:
             check(locked)
+        if perform is not None:
+            perform(locked)  # writes, audits and sends the e-mails itself (closing: `_end_access`)
+            return locked
         from_state = locked.state
         method(**kwargs)
         locked.save(update_fields=["state", "updated_at", *fields])
@@ -866,20 +870,39 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
     previous = AccessOrder.objects.select_for_update(no_key=True).get(pk=previous_id)
     if previous.state not in RUNNING_ACCESS_STATES:
         return
-    from_state = previous.state
     # The account manager activating the change is also the one who may close the old access.
-    previous.close(on=order.activated_on)
-    previous.save(update_fields=["state", "closed_on", "updated_at"])
-    lifecycle.billing().on_close(order=previous, actor=actor, on=order.activated_on)
-    audit_record(
-        order=previous,
-        actor=actor,
+    _end_access(
+        previous,
+        actor,
         role=Role.ACCOUNT_MANAGER,
-        kind=AuditKind.CLOSE,
-        from_state=from_state,
-        to_state=previous.state,
+        on=order.activated_on,
         comment=_("Replaced by %(reference)s.") % {"reference": order.reference},
     )
+
+
+def _end_access(
+    order: AccessOrder,
+    actor,
+    *,
+    role: str,
+    on: datetime.date,
+    kind: AuditKind = AuditKind.CLOSE,
+    comment: str = "",
+    end_licence_ids: list[int] | None = None,
+) -> None:
+    """Every way an access ends but an emergency: closed by hand, on the date scheduled, replaced by the order
+    that changes or replaces it, or a startup package's test access running out. The order closes on `on`,
+    billing stops that day and ends the licences no other access uses (or those chosen), one audit event
+    records it, and that event's kind decides the e-mails (ordering/notifications.py). The caller has locked
+    the order and checked who may do it."""
+    from_state = order.state
+    order.close(on=on)
+    order.save(update_fields=["state", "closed_on", "updated_at"])
+    lifecycle.billing().on_close(order=order, actor=actor, on=on, end_licence_ids=end_licence_ids)
+    event = audit_record(
+        order=order, actor=actor, role=role, kind=kind, from_state=from_state, to_state=order.state, comment=comment
+    )
+    enqueue_event_notification(event)
 
 
 def _short_date(day: datetime.date) -> str:
@@ -1021,11 +1044,14 @@ def order_close_as_scheduled(*, order: AccessOrder) -> AccessOrder:
         order,
         manager,
         transitions.CLOSE,
-        fields=["closed_on"],
-        comment=_("Closed on the date the account manager scheduled."),
         check=still_due,
-        after=lambda o: lifecycle.billing().on_close(order=o, actor=manager, on=on),
-        on=on,
+        perform=lambda o: _end_access(
+            o,
+            manager,
+            role=transitions.CLOSE.role,
+            on=on,
+            comment=_("Closed on the date the account manager scheduled."),
+        ),
     )
 
 
@@ -1071,11 +1097,10 @@ def order_close(
         order,
         actor,
         transitions.CLOSE,
-        fields=["closed_on"],
-        comment=_comment(comment),
         check=not_before_activation,
-        after=lambda o: lifecycle.billing().on_close(order=o, actor=actor, on=on, end_licence_ids=end_licence_ids),
-        on=on,
+        perform=lambda o: _end_access(
+            o, actor, role=transitions.CLOSE.role, on=on, comment=_comment(comment), end_licence_ids=end_licence_ids
+        ),
     )
 
 
@@ -1214,20 +1239,14 @@ def _test_access_tick(*, test_access_id: int, today: datetime.date, actor) -> st
 
 def _test_access_expire(access: TestAccess, actor) -> str:
     """On its end date the order closes as any closure does (billing stops); its own audit kind says why."""
-    order = access.order
-    from_state = order.state
-    order.close(on=access.ends_on)
-    order.save(update_fields=["state", "closed_on", "updated_at"])
     access.expired_on = access.ends_on
     access.save(update_fields=["expired_on"])
-    lifecycle.billing().on_close(order=order, actor=actor, on=access.ends_on)
-    audit_record(
-        order=order,
-        actor=actor,
+    _end_access(
+        access.order,
+        actor,
         role="",
+        on=access.ends_on,
         kind=AuditKind.TEST_ACCESS_EXPIRED,
-        from_state=from_state,
-        to_state=order.state,
         comment=_("The startup package's test access ended by itself on %(date)s.")
         % {"date": _short_date(access.ends_on)},
     )
