@@ -106,3 +106,20 @@ def test_running_the_notification_task_again_sends_nothing_twice(cast, order_in,
     mail.outbox.clear()
     assert notify_event(event.pk) == 0
     assert mail.outbox == []
+
+
+def test_an_access_ended_by_the_change_that_replaces_it_mails_as_any_closing_does(
+    cast, order_in, django_capture_on_commit_callbacks
+):
+    """One way to end an access (ordering/services.py `_end_access`): the change order's activation closes the
+    access it changes with the same audit event and the same e-mail as closing it by hand."""
+    original = order_in("active", codes=("opret-fravaer",))
+    change = order_in(
+        "provisioning", codes=("opret-fravaer", "moedetidsplaner"), reason="change", changes_order=original
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_activate(order=change, actor=cast.am_a)
+    about_original = [m for m in mail.outbox if original.reference in m.subject + m.body]
+    assert about_original and all(m.to == ["orderer_a@example.test"] for m in about_original)
+    assert Notification.objects.filter(event__order=original, event__kind="close").count() == 1
