@@ -213,9 +213,6 @@ class RecurringFee(models.Model):
             ]
         super().save(*args, **kwargs)
 
-    def is_active_on(self, day) -> bool:
-        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
-
 
 class Charge(models.Model):
     """A one-time amount to invoice: from the frozen quote at activation, or consulting hours."""

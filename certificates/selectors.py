@@ -21,10 +21,6 @@ def current_bundle(order: AccessOrder) -> CertificateBundle | None:
     return bundles_of(order).filter(status=CertificateBundle.Status.CURRENT).first()
 
 
-def pending_bundle(order: AccessOrder) -> CertificateBundle | None:
-    return bundles_of(order).filter(status=CertificateBundle.Status.PENDING).first()
-
-
 def bundle_for_user(user, order_pk: int, bundle_pk: int) -> CertificateBundle:
     """The bundle if the user may see its order; otherwise 404."""
     order = order_for_user(user, order_pk)

@@ -65,7 +65,6 @@ OWN_TRANSACTION_WITHOUT_RETRY = {
     "core/outbox.py:outbox_enqueue": "joins its caller's transaction",
     "webhooks/services.py:webhooks_enqueue_for_event": "joins the audit event's transaction",
     "webhooks/services.py:_record": "joins the delivery's transaction",
-    "ordering/tasks.py:_enqueue_for_addendum": "joins the task's call; the outbox retries it",
     # Not safe to run twice: a retry would repeat what cannot be taken back.
     "certificates/services.py:certificate_expiry_notify": "sends its mail inside the transaction; a contended day "
     "is tried again by tomorrow's run, and a retry now could send the mail twice",

@@ -446,26 +446,6 @@ def test_documents_left_without_work_under_way_are_queued_again(
     assert services.addendum_documents_recover() == 0
 
 
-def test_tasks_a_broker_held_from_before_the_outbox_are_delivered_through_it(
-    cast, order_in, django_capture_on_commit_callbacks
-):
-    from ordering.tasks import render_addendum, send_event_notification
-
-    order = order_in("awaiting_signature")
-    OutboxMessage.objects.all().delete()  # as before the outbox existed
-    event = AuditEvent.objects.filter(order=order, kind="issue_addendum").get()
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        render_addendum.delay(order.addenda.get().pk)
-        send_event_notification.delay(event.pk)
-    assert order.addenda.get().render_status == "ready"
-    assert [m.to for m in mail.outbox] == [["signatory_a@example.test"]]
-    assert set(OutboxMessage.objects.values_list("handler", "status")) == {
-        ("ordering.render_addendum", "delivered"),
-        ("ordering.notify_event", "delivered"),
-    }
-
-
 # --- Support: the given-up list and "send again" -------------------------------------------------
 
 
