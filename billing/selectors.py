@@ -1,9 +1,14 @@
 """Money reads, scoped to the user. Reads only: nothing here calls a service (.importlinter)."""
 
+import datetime
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.roles import can_see_billing_runs, is_support
+from core.errors import NotAllowedNow, NotPermitted, Refusal
 from core.security import NotVisible
 from ordering.models import (
     ESTABLISHED_STATES,
@@ -37,14 +42,11 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
     return {
         "quote": quote,
         "quote_frozen": frozen,
-        "can_adjust": is_manager and order.state in (State.SUBMITTED, State.AWAITING_SIGNATURE),
+        "can_adjust": quote_adjustment_refusal(order, roles) is None,
         "adjustments_pending": list(order.quote_adjustments.all()) if order.state == State.AWAITING_SIGNATURE else [],
         # Also after closure: work done while the access ran may be recorded later; and before establishment
         # once the customer asked KMD for help about the order (services check the date).
-        "can_record_consulting": is_manager
-        and (
-            (order.state in ESTABLISHED_STATES and order.activated_on is not None) or order.consulting_requests.exists()
-        ),
+        "can_record_consulting": consulting_refusal(order, order.customer, roles) is None,
         "startup": StartupPackage.objects.filter(order=order).first(),
         # Fees due once that came to this order from one that ended unestablished (billing/pricing.py).
         "moved_fees": list(
@@ -63,6 +65,52 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
     }
 
 
+# --- What the account manager may do with an order's money: one rule for the page and the service ---------
+
+
+def quote_adjustment_refusal(order: AccessOrder, roles: set) -> Refusal | None:
+    """Why these roles cannot adjust the order's price now, or None (billing.services.quote_adjustment_add)."""
+    if Role.ACCOUNT_MANAGER not in roles:
+        return NotPermitted(_("Only the customer's account manager can adjust the price."))
+    # Before the first addendum, or before a new version of it: an issued version never changes.
+    if order.state not in (State.SUBMITTED, State.AWAITING_SIGNATURE):
+        return NotAllowedNow(_("The price can only be adjusted before the addendum is issued."))
+    return None
+
+
+def consulting_days(order: AccessOrder | None, customer_id: int) -> list[tuple[datetime.date, datetime.date]]:
+    """The days consulting can be recorded for: from the first request for help (about this order, or about the
+    customer's plans when there is no order) to today, and an established access's lifetime."""
+    today = timezone.localdate()
+    asked = ConsultingRequest.objects.filter(customer_id=customer_id, order=order).order_by("requested_at").first()
+    spans = [(asked.requested_on, today)] if asked is not None else []
+    if order is not None:
+        order = AccessOrder.objects.get(pk=order.pk)  # the state as it is now, not as the caller read it
+        if order.state in ESTABLISHED_STATES and order.activated_on is not None:
+            spans.append((order.activated_on, order.closed_on or today))
+    return spans
+
+
+def consulting_refusal(order: AccessOrder | None, customer: Customer, roles: set) -> Refusal | None:
+    """Why these roles cannot record consulting against the order (or the customer, with no order) now, or None
+    (billing.services.consulting_record): the account manager, once the customer asked or access is established."""
+    if Role.ACCOUNT_MANAGER not in roles:
+        return NotPermitted(_("Only the customer's account manager can record consulting hours."))
+    if consulting_days(order, customer.pk):
+        return None
+    if order is None:
+        return NotAllowedNow(
+            _("The customer has not asked KMD for help yet, so there is nothing to record consulting against.")
+        )
+    return NotAllowedNow(
+        _(
+            "Consulting can be recorded once the customer has asked KMD for help about this order, or once access "
+            "is established; this order is “%(state)s”."
+        )
+        % {"state": order.get_state_display()}
+    )
+
+
 def consulting_request_section(request: ConsultingRequest, roles: set) -> dict:
     """The consulting recorded against what the request was about (its order, or the customer without an
     order) since the day it was asked, and whether this user may record more."""
@@ -72,7 +120,8 @@ def consulting_request_section(request: ConsultingRequest, roles: set) -> dict:
         kind=Charge.Kind.CONSULTING,
         booked_on__gte=request.requested_on,
     ).order_by("booked_on", "pk")
-    return {"consulting": list(recorded), "can_record_consulting": Role.ACCOUNT_MANAGER in roles}
+    refusal = consulting_refusal(request.order, request.customer, roles)
+    return {"consulting": list(recorded), "can_record_consulting": refusal is None}
 
 
 def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:

@@ -24,7 +24,6 @@ from ordering.models import (
     AccessOrder,
     Addendum,
     AuditKind,
-    ConsultingRequest,
     Customer,
     State,
     order_reference,
@@ -49,7 +48,7 @@ from .models import (
 )
 from .pricing import money
 from .quotes import active_licence_codes, contract_facts, price_list_on, quote_for_order, set_up_by
-from .selectors import licences_only_this_access_uses
+from .selectors import consulting_days, consulting_refusal, licences_only_this_access_uses, quote_adjustment_refusal
 
 
 def _require_transaction() -> None:
@@ -107,11 +106,9 @@ def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decima
         )
     with transaction.atomic():
         locked = lock_order(order)
-        if Role.ACCOUNT_MANAGER not in order_roles(actor, locked):
-            raise NotPermitted(_("Only the customer's account manager can adjust the price."))
-        # Before the first addendum, or before a new version of it: an issued version never changes.
-        if locked.state not in (State.SUBMITTED, State.AWAITING_SIGNATURE):
-            raise NotAllowedNow(_("The price can only be adjusted before the addendum is issued."))
+        refusal = quote_adjustment_refusal(locked, order_roles(actor, locked))
+        if refusal is not None:
+            raise refusal
         adjustment = QuoteAdjustment.objects.create(
             order=locked, kind=kind, amount=money(amount), reason=reason, created_by=actor
         )
@@ -430,31 +427,6 @@ def _check_established(order: AccessOrder) -> None:
         )
 
 
-def _consulting_days(order: AccessOrder | None, customer_id: int) -> list[tuple[datetime.date, datetime.date]]:
-    """The days consulting can be recorded for: from the first request for help (about this order, or about the
-    customer's plans when there is no order) to today, and an established access's lifetime."""
-    today = timezone.localdate()
-    asked = ConsultingRequest.objects.filter(customer_id=customer_id, order=order).order_by("requested_at").first()
-    spans = [(asked.requested_on, today)] if asked is not None else []
-    if order is not None:
-        order = AccessOrder.objects.get(pk=order.pk)  # the state as it is now, not as the caller read it
-        if order.state in ESTABLISHED_STATES and order.activated_on is not None:
-            spans.append((order.activated_on, order.closed_on or today))
-    return spans
-
-
-def consulting_refusal(order: AccessOrder | None, customer_id: int) -> str:
-    """Why no consulting can be recorded here yet, or "": the customer has not asked, and no access runs."""
-    if _consulting_days(order, customer_id):
-        return ""
-    if order is None:
-        return _("The customer has not asked KMD for help yet, so there is nothing to record consulting against.")
-    return _(
-        "Consulting can be recorded once the customer has asked KMD for help about this order, or once access is "
-        "established; this order is “%(state)s”."
-    ) % {"state": order.get_state_display()}
-
-
 @retry_on_conflict
 def consulting_record(
     *,
@@ -470,9 +442,10 @@ def consulting_record(
 
     Against an order, or against the customer when the help was about its plans before any order.
     """
-    customer_id = order.customer_id if order is not None else customer.pk
-    manager_id = (order.customer if order is not None else customer).account_manager_id
-    if manager_id != actor.pk:
+    customer = order.customer if order is not None else customer
+    customer_id = customer.pk
+    roles = {Role.ACCOUNT_MANAGER} if customer.account_manager_id == actor.pk else set()
+    if Role.ACCOUNT_MANAGER not in roles:
         raise NotPermitted(_("Only the customer's account manager can record consulting hours."))
     if not _number_within(hours, Charge.HOURS_MIN, Charge.HOURS_MAX, Charge.HOURS_STEP):
         raise Invalid(
@@ -485,9 +458,10 @@ def consulting_record(
     problem = typed_text_problem(description, max_length=Charge.CONSULTING_DESCRIPTION_MAX_LENGTH)
     if problem:
         raise Invalid(problem)
-    spans = _consulting_days(order, customer_id)
-    if not spans:
-        raise NotAllowedNow(consulting_refusal(order, customer_id))
+    refusal = consulting_refusal(order, customer, roles)
+    if refusal is not None:
+        raise refusal
+    spans = consulting_days(order, customer_id)
     if not any(first <= on <= last for first, last in spans):
         first, last = min(f for f, _ in spans), max(la for _, la in spans)
         raise Invalid(

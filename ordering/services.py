@@ -1123,6 +1123,33 @@ def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOr
 # --- Emergency closure requested by the customer ------------------------------------------------
 
 
+def emergency_request_refusal(order: AccessOrder, roles: set) -> Refusal | None:
+    """Why these roles cannot ask support to close this access at once, or None: the one rule the order page
+    (to offer the form) and the service (to refuse) ask."""
+    if not roles & {Role.ORDERER, Role.SIGNATORY}:
+        return NotPermitted(_("Only an orderer or signatory at the customer can request an emergency closure."))
+    if order.state in (State.CLOSED, State.EMERGENCY_CLOSED):
+        return NotAllowedNow(
+            _("The access is already closed (“%(state)s” on %(date)s); there is nothing to close.")
+            % {"state": order.get_state_display(), "date": _short_date(order.closed_on)}
+        )
+    if order.state not in LIVE_ACCESS_STATES:
+        return NotAllowedNow(
+            _("This order gives no access (it is “%(state)s”), so there is nothing to close.")
+            % {"state": order.get_state_display()}
+        )
+    if order.emergency_requested_at is not None:
+        requested = timezone.localtime(order.emergency_requested_at)
+        return NotAllowedNow(
+            _(
+                "An emergency closure was already requested at %(time)s and support have been told. "
+                "Call them if it is urgent."
+            )
+            % {"time": formats.date_format(requested, "SHORT_DATETIME_FORMAT")}
+        )
+    return None
+
+
 @retry_on_conflict
 def order_request_emergency_closure(*, order: AccessOrder, actor, reason: str) -> AccessOrder:
     """An orderer or signatory asks support to close the access at once (e.g. a security breach at the vendor).
@@ -1134,28 +1161,10 @@ def order_request_emergency_closure(*, order: AccessOrder, actor, reason: str) -
     with transaction.atomic():
         locked = lock_order(order)
         roles = order_roles(actor, locked)
-        role = next((r for r in (Role.ORDERER, Role.SIGNATORY) if r in roles), None)
-        if role is None:
-            raise NotPermitted(_("Only an orderer or signatory at the customer can request an emergency closure."))
-        if locked.state in (State.CLOSED, State.EMERGENCY_CLOSED):
-            raise NotAllowedNow(
-                _("The access is already closed (“%(state)s” on %(date)s); there is nothing to close.")
-                % {"state": locked.get_state_display(), "date": _short_date(locked.closed_on)}
-            )
-        if locked.state not in LIVE_ACCESS_STATES:
-            raise NotAllowedNow(
-                _("This order gives no access (it is “%(state)s”), so there is nothing to close.")
-                % {"state": locked.get_state_display()}
-            )
-        if locked.emergency_requested_at is not None:
-            requested = timezone.localtime(locked.emergency_requested_at)
-            raise NotAllowedNow(
-                _(
-                    "An emergency closure was already requested at %(time)s and support have been told. "
-                    "Call them if it is urgent."
-                )
-                % {"time": formats.date_format(requested, "SHORT_DATETIME_FORMAT")}
-            )
+        refusal = emergency_request_refusal(locked, roles)
+        if refusal is not None:
+            raise refusal
+        role = next(r for r in (Role.ORDERER, Role.SIGNATORY) if r in roles)
         locked.emergency_requested_at = timezone.now()
         locked.emergency_request_reason = reason
         locked.save(update_fields=["emergency_requested_at", "emergency_request_reason", "updated_at"])

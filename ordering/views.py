@@ -29,7 +29,6 @@ from .exports import order_export_csv, order_export_xlsx
 from .filters import SORT_KEYS, OrderFilter, order_list_queryset
 from .forms import CustomerChoiceForm, EmergencyClosureRequestForm, ExternalSystemForm, OrderForm, TestAccessExtendForm
 from .models import (
-    LIVE_ACCESS_STATES,
     AccessClarification,
     AccessOrder,
     Addendum,
@@ -58,6 +57,7 @@ from .selectors import (
 from .services import (
     addendum_render_again,
     draft_edit_refusal,
+    emergency_request_refusal,
     external_system_register,
     integration_type_for,
     order_create,
@@ -429,9 +429,8 @@ def support_contact() -> dict:
 
 
 def _emergency_request_form(order: AccessOrder, roles: set, failed: EmergencyClosureRequestForm | None):
-    """The customer's "Request emergency closure" form, while the access runs and nobody asked yet."""
-    may_ask = roles & {Role.ORDERER, Role.SIGNATORY}
-    if not may_ask or order.state not in LIVE_ACCESS_STATES or order.emergency_requested_at is not None:
+    """The customer's "Request emergency closure" form, when the rule offers it (emergency_request_refusal)."""
+    if emergency_request_refusal(order, roles) is not None:
         return None
     return failed or EmergencyClosureRequestForm()
 
@@ -500,7 +499,9 @@ def _detail_context(
         "action_forms": forms,
         "can_edit": draft_edit_refusal(order=order, actor=request.user) is None,
         "can_copy": Role.ORDERER in roles,
-        "show_emergency_request": bool(roles & {Role.ORDERER, Role.SIGNATORY}) and order.state in LIVE_ACCESS_STATES,
+        # The form when the rule offers it (emergency_request_refusal), or the notice of a request already made.
+        "show_emergency_request": emergency_request_refusal(order, roles) is None
+        or (bool(roles & {Role.ORDERER, Role.SIGNATORY}) and order.emergency_request_open),
         "emergency_request_form": _emergency_request_form(order, roles, failed_request),
         "support_contact": support_contact(),
         # Help from KMD about this order (ordering/consulting.py): asked before, during or after the project.
