@@ -1,0 +1,57 @@
+"""PEM text: only certificate blocks, each exactly a certificate; a finding names the block by its number."""
+
+import base64
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from certificates.testing import pem, rsa_key
+from certificates.validation import inspect_bundle
+
+
+def check(data: bytes, trust, filename: str = "kaede.pem"):
+    return inspect_bundle(data, filename, trust=trust, at=datetime.now(UTC))
+
+
+def _csr() -> bytes:
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fraværsoverblik")]))
+        .sign(rsa_key(2048, 9), hashes.SHA256())
+    )
+    return request.public_bytes(serialization.Encoding.PEM)
+
+
+def _damaged(certificate: bytes) -> bytes:
+    lines = certificate.split(b"\n")
+    lines[5] = b"!!!!" + lines[5][4:]  # no longer base64, so no longer a certificate block
+    return b"\n".join(lines)
+
+
+def test_a_block_of_another_kind_is_named_with_its_number(pki, leaf, trust):
+    report = check(pem(leaf, pki.issuing) + _csr(), trust, "csr.pem")
+    assert report.codes() == ["pem_unexpected_block"]
+    assert report.findings[0].da.startswith("“csr.pem” indeholder en “CERTIFICATE REQUEST”-blok (nr. 3): en ")
+    assert report.findings[0].en.startswith("“csr.pem” contains a “CERTIFICATE REQUEST” block (no. 3): a ")
+
+
+def test_a_damaged_second_certificate_is_named_as_number_two(pki, leaf, trust):
+    report = check(pem(leaf) + _damaged(pem(pki.issuing)), trust)
+    assert report.codes() == ["pem_invalid_certificate"]
+    assert report.findings[0].da.startswith("Certifikat nr. 2 i “kaede.pem” er beskadiget")
+
+
+def test_a_stray_end_line_before_any_block_counts_as_number_one(pki, leaf, trust):
+    report = check(b"-----END CERTIFICATE-----\n" + pem(leaf, pki.issuing), trust)
+    assert report.codes() == ["pem_invalid_certificate"]
+    assert report.findings[0].en.startswith("Certificate no. 1 in “kaede.pem” is damaged")
+
+
+def test_bytes_in_a_block_beyond_its_certificate_make_it_damaged(pki, leaf, trust):
+    der = leaf.public_bytes(serialization.Encoding.DER) + b"\x05\x00"
+    block = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+    report = check(pem(pki.issuing) + block, trust)
+    assert report.codes() == ["pem_invalid_certificate"]
+    assert report.findings[0].da.startswith("Certifikat nr. 2 i “kaede.pem” er beskadiget")
