@@ -1,5 +1,6 @@
 """The access register KMD's gateway reads: what is listed, when it drops out, who may read it, how it is signed."""
 
+import dataclasses
 import datetime
 import json
 from io import StringIO
@@ -20,7 +21,7 @@ from certificates.models import CertificateBundle
 from certificates.testing import make_leaf, pem
 from certificates.validation import _entry, describe_name
 from ordering import services
-from ordering.models import AccessOrder, TestAccess
+from ordering.models import AccessOrder, Customer, TestAccess
 from registers import jws
 from registers.access import access_register, name_attributes
 
@@ -606,3 +607,63 @@ def test_without_a_signing_key_nothing_unsigned_is_served(cast, client, gateway_
     assert json.loads(response.content)["code"] == "not_configured"
     keys = client.get(JWKS_URL)  # the keys answer the same problem
     assert keys.status_code == 503 and json.loads(keys.content) == json.loads(response.content)
+
+
+# --- The delta's look-back, names, bytes --------------------------------------------------------
+
+
+def test_a_delta_looks_back_exactly_five_minutes_before_since(cast):
+    just_outside = make_order(cast, "active")
+    just_inside = make_order(cast, "active", system=cast.canteen, codes=("engangsydelser",))
+    since = timezone.now() + datetime.timedelta(hours=1)  # every other timestamp of the orders is long before
+    AccessOrder.objects.filter(pk=just_outside.pk).update(updated_at=since - datetime.timedelta(minutes=5))
+    AccessOrder.objects.filter(pk=just_inside.pk).update(
+        updated_at=since - datetime.timedelta(minutes=5) + datetime.timedelta(microseconds=1)
+    )
+
+    delta = json.loads(access_register("production", since=since, now=since).body)
+
+    assert orders_in(delta) == [just_inside.reference]
+
+
+def test_a_delta_names_an_access_closed_within_the_look_back_as_removed(cast):
+    inside = make_order(cast, "active")
+    outside = make_order(cast, "active", system=cast.canteen, codes=("engangsydelser",))
+    for order in (inside, outside):
+        services.order_close(order=order, actor=cast.am_a)
+    since = timezone.now() + datetime.timedelta(hours=1)
+    AccessOrder.objects.filter(pk=inside.pk).update(updated_at=since - datetime.timedelta(minutes=4, seconds=59))
+    AccessOrder.objects.filter(pk=outside.pk).update(updated_at=since - datetime.timedelta(minutes=5))
+
+    delta = json.loads(access_register("production", since=since, now=since).body)
+
+    assert delta["removed"] == [{"order": inside.reference, "reason": "closed"}]
+
+
+def test_the_fast_name_split_undoes_rfc_4514_escapes_and_keeps_each_attributes_first_value():
+    name = r"CN=Hansen\, Jens,OU=Løn,OU=HR,O=Vagt\2bData A/S,serialNumber=UI:DK-O:G:9b2c-11ef"
+
+    assert name_attributes(name) == {
+        "CN": "Hansen, Jens",
+        "OU": "Løn",
+        "O": "Vagt+Data A/S",
+        "serialNumber": "UI:DK-O:G:9b2c-11ef",
+    }
+
+
+def test_the_register_is_utf8_json_with_the_names_as_written(cast):
+    Customer.objects.filter(pk=cast.customer_a.pk).update(name="Ærø Kommune")
+    make_order(cast, "active")
+
+    register = access_register("production")
+
+    assert '"name":"Ærø Kommune"'.encode() in register.body
+    assert json.loads(register.body)["accesses"][0]["customer"]["name"] == "Ærø Kommune"
+
+
+def test_a_signed_register_cannot_be_changed_after_it_is_made(cast):
+    register = access_register("production")
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        register.body = b"{}"
+    assert jws.verify_detached(register.signature, register.body, jws.verification_keys())

@@ -4,6 +4,7 @@ Fast: SQLite (or PostgreSQL when DATABASE_URL says so) and eager Celery. The rea
 faults are in test_worker_faults.py.
 """
 
+import dataclasses
 import datetime
 import threading
 from smtplib import SMTPServerDisconnected
@@ -11,19 +12,22 @@ from smtplib import SMTPServerDisconnected
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from core import outbox
 from core.errors import NotPermitted
 from core.models import OutboxMessage
 from core.outbox import (
+    handler_named,
     outbox_backlog,
     outbox_backoff,
     outbox_deliver,
     outbox_enqueue,
     outbox_handler,
+    outbox_holds,
     outbox_send_again,
     outbox_sweep,
 )
@@ -558,3 +562,257 @@ def test_check_health_names_stuck_failed_and_unstamped_addenda(cast, order_in, s
     assert f"addendum {failed.number} (order {failed.order_id}): rendering failed: OSError: disk" in output
     assert f"addendum {unstamped.number} (order {unstamped.order_id}): accepted" in output
     assert "no stamped copy" in output
+
+
+# --- Boundaries: the key, the sweep's batch and window, handler names --------------------------
+
+
+def handed_over(monkeypatch) -> list[int]:
+    """The broker takes every message and runs none: the ids it was handed, in order."""
+    ids: list[int] = []
+    monkeypatch.setattr(deliver_outbox_message, "delay", ids.append)
+    return ids
+
+
+def test_a_subject_is_kept_to_its_first_100_characters(db, monkeypatch):
+    no_dispatch(monkeypatch)
+    exactly = enqueue(subject="x" * 100)
+    longer = enqueue(subject="y" * 101)
+    exactly.refresh_from_db()
+    longer.refresh_from_db()
+    assert (exactly.subject, longer.subject) == ("x" * 100, "y" * 100)
+
+
+def test_work_under_a_key_that_was_given_up_is_asked_for_again_with_fresh_attempts(db, monkeypatch, clock):
+    no_dispatch(monkeypatch)
+    first = enqueue(key="7")
+    OutboxMessage.objects.filter(pk=first.pk).update(status="dead", attempts=3, last_error="OSError: disk")
+    assert outbox_holds("tests.record", key="7") is True
+    clock.advance(hours=1)
+
+    again = enqueue(key="7")
+
+    again.refresh_from_db()
+    assert again.pk == first.pk
+    assert (again.status, again.attempts, again.next_attempt_at) == ("pending", 0, clock.now)
+
+
+def test_a_key_holds_while_its_work_waits_or_was_given_up_and_not_once_delivered(db, monkeypatch):
+    no_dispatch(monkeypatch)
+    message = enqueue(key="7")
+    assert (outbox_holds("tests.record", key="7"), outbox_holds("tests.record", key="8")) == (True, False)
+    assert outbox_holds("tests.other", key="7") is False  # keys are per handler
+    assert outbox_deliver(message.pk) is True
+    assert outbox_holds("tests.record", key="7") is False
+
+
+def test_work_a_parallel_transaction_queued_under_the_same_key_first_is_asked_again_not_queued_twice(db, monkeypatch):
+    no_dispatch(monkeypatch)
+    ask_again = outbox._ask_again
+    theirs: list[OutboxMessage] = []
+
+    def theirs_commits_in_between(key, now, fields):
+        if not theirs:  # our look finds nothing; the other transaction's row commits right after it
+            theirs.append(
+                OutboxMessage.objects.create(
+                    handler="tests.record", key=key, payload={"n": "theirs"}, next_attempt_at=now, attempts=2
+                )
+            )
+            return None
+        return ask_again(key, now, fields)
+
+    monkeypatch.setattr(outbox, "_ask_again", theirs_commits_in_between)
+
+    ours = enqueue(key="7")
+
+    ours.refresh_from_db()
+    assert ours.pk == theirs[0].pk
+    assert (ours.payload, ours.attempts, ours.status) == ({"n": 1}, 0, "pending")
+    assert OutboxMessage.objects.filter(key="tests.record:7").count() == 1
+
+
+def test_a_key_conflict_that_cannot_be_asked_again_is_not_swallowed(db, monkeypatch):
+    no_dispatch(monkeypatch)
+
+    def theirs_commits_and_is_gone_again(key, now, fields):
+        OutboxMessage.objects.get_or_create(handler="tests.record", key=key, defaults={"next_attempt_at": now})
+        return None
+
+    monkeypatch.setattr(outbox, "_ask_again", theirs_commits_and_is_gone_again)
+
+    with pytest.raises(IntegrityError):
+        enqueue(key="7")
+
+
+def test_the_sweep_hands_a_message_over_again_only_after_the_redispatch_window(db, settings, clock, monkeypatch):
+    settings.OUTBOX_REDISPATCH_SECONDS = 300
+    ids = handed_over(monkeypatch)
+    message = enqueue()  # the test's transaction never commits: only the sweep hands it over
+    assert outbox_sweep() == 1
+
+    clock.advance(seconds=300)
+    assert outbox_sweep() == 0  # handed over 300 s ago: the task may still be on its way
+    clock.advance(microseconds=1)
+    assert outbox_sweep() == 1
+    assert ids == [message.pk, message.pk]
+
+
+def test_one_sweep_hands_over_at_most_500_messages_the_longest_due_first(db, monkeypatch):
+    ids = handed_over(monkeypatch)
+    now = timezone.now()
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(handler="tests.record", payload={"n": n}, next_attempt_at=now - datetime.timedelta(seconds=n))
+        for n in range(501, 0, -1)
+    )
+    newest = OutboxMessage.objects.get(payload__n=1)
+
+    assert outbox_sweep() == 500
+    assert newest.pk not in ids
+    assert outbox_sweep() == 1
+    assert ids[-1] == newest.pk and len(set(ids)) == 501
+
+
+def test_an_unreachable_broker_hands_over_nothing_and_says_so(db, monkeypatch, caplog):
+    no_dispatch(monkeypatch)
+    message = enqueue()
+
+    assert outbox.outbox_dispatch(message) is False
+    assert outbox_sweep() == 0
+    message.refresh_from_db()
+    assert message.dispatched_at is None  # so the next sweep tries again at once
+    record = next(r for r in caplog.records if r.name == "core.outbox")
+    assert record.exc_info is not None and record.exc_info[0] is OperationalError
+
+
+@pytest.mark.parametrize("write", ["enqueue", "send_again"])
+def test_a_hand_over_that_fails_after_commit_does_not_fail_the_committed_write(
+    cast, settings, monkeypatch, caplog, django_capture_on_commit_callbacks, write
+):
+    message = dead_message(settings) if write == "send_again" else None
+
+    def broken(message):
+        raise RuntimeError("the hand-over itself broke")
+
+    monkeypatch.setattr(outbox, "outbox_dispatch", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        if write == "enqueue":
+            message = enqueue()
+        else:
+            outbox_send_again(message=message, actor=cast.support)
+
+    message.refresh_from_db()
+    assert message.status == "pending"
+    assert any("the hand-over itself broke" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+def test_sending_again_gives_a_fresh_set_of_attempts_due_now(cast, settings, clock):
+    message = dead_message(settings)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=4, claimed_until=clock.now, dispatched_at=clock.now, next_attempt_at=clock.now
+    )
+    clock.advance(hours=1)
+
+    returned = outbox_send_again(message=message, actor=cast.support)
+
+    message.refresh_from_db()
+    assert returned.pk == message.pk and returned.attempts == 0
+    assert (message.status, message.attempts, message.next_attempt_at) == ("pending", 0, clock.now)
+    assert (message.claimed_until, message.dispatched_at) == (None, None)
+    assert (message.sent_again_by, message.sent_again_at) == (cast.support, clock.now)
+
+
+def test_a_handler_name_is_taken_once_and_registering_the_same_function_again_is_harmless(monkeypatch):
+    monkeypatch.setattr(outbox, "_handlers", dict(outbox._handlers))
+    current = handler_named("tests.record")
+
+    with pytest.raises(ValueError, match="'tests.record' is already registered"):
+        outbox_handler("tests.record", label="Someone else's work")(lambda **payload: None)
+    again = outbox_handler("tests.record", label=current.label, on_dead=current.on_dead)(record)
+
+    assert again is record
+    assert handler_named("tests.record") == current
+
+
+def test_a_handler_is_described_by_what_it_was_registered_with(settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 10
+    handler = handler_named("tests.record")
+
+    assert (handler.name, handler.run, handler.label, handler.attempts_allowed) == (
+        "tests.record",
+        record,
+        "Test work",
+        10,
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        handler.label = "Changed"
+
+
+def test_a_worker_dying_on_the_last_attempt_is_recorded_with_the_last_error_or_why(db, settings, clock):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    silent, failed = enqueue(), enqueue()
+    OutboxMessage.objects.filter(pk=failed.pk).update(last_error="OSError: storage unavailable")
+    OutboxMessage.objects.filter(pk__in=[silent.pk, failed.pk]).update(
+        attempts=2, claim_token="x", claimed_until=clock.now
+    )
+    clock.advance(seconds=1)
+
+    assert outbox_deliver(silent.pk) is False and outbox_deliver(failed.pk) is False
+
+    silent.refresh_from_db()
+    failed.refresh_from_db()
+    assert (silent.status, silent.last_error) == ("dead", "the worker stopped during the last attempt")
+    assert (failed.status, failed.last_error) == ("dead", "OSError: storage unavailable")
+
+
+@pytest.mark.parametrize(("length", "kept"), [(2000, 2000), (2001, 2000)])
+def test_the_error_recorded_is_kept_to_2000_characters(db, clock, length, kept):
+    reason = "OSError: "
+    failing["times"], failing["error"] = 1, OSError("x" * (length - len(reason)))
+    message = enqueue()
+    try:
+        assert outbox_deliver(message.pk) is False
+    finally:
+        failing["error"] = OSError("storage unavailable")
+    message.refresh_from_db()
+    assert message.last_error == (reason + "x" * length)[:kept]
+
+
+def test_each_failed_attempt_is_logged_with_its_traceback(db, settings, clock, caplog):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    failing["times"] = 2
+    message = enqueue()
+    outbox_deliver(message.pk)
+    clock.advance(hours=1)
+    outbox_deliver(message.pk)
+
+    failures = [r for r in caplog.records if r.name == "core.outbox" and "failed" in r.getMessage()]
+    assert [r.levelname for r in failures] == ["WARNING", "ERROR"]  # tried again, then given up
+    assert all(r.exc_info and r.exc_info[0] is OSError for r in failures)
+
+
+def test_a_message_whose_handler_this_worker_does_not_know_is_given_up_after_the_attempts(db, settings, clock):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    message = enqueue()
+    OutboxMessage.objects.filter(pk=message.pk).update(handler="tests.from_a_newer_release")
+
+    assert outbox_deliver(message.pk) is False
+
+    message.refresh_from_db()
+    assert message.status == "dead"
+    assert message.last_error.startswith("LookupError: no outbox handler named 'tests.from_a_newer_release'")
+
+
+def test_check_health_names_a_message_by_its_subject_order_and_event(db, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    failing["times"] = 2
+    with transaction.atomic():
+        named = outbox_enqueue("tests.record", payload={}, subject="Kvittering", order_id=12, event_id=34)
+        bare = outbox_enqueue("tests.record", payload={})
+    for message in (named, bare):
+        outbox_deliver(message.pk)
+
+    assert outbox.outbox_problems() == [
+        f"outbox #{named.pk} (tests.record, Kvittering, order 12, event 34): given up after 1 attempts: "
+        "OSError: storage unavailable",
+        f"outbox #{bare.pk} (tests.record): given up after 1 attempts: OSError: storage unavailable",
+    ]
