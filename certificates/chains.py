@@ -174,10 +174,10 @@ def check_chain(
         return ()
     verified = _verify(leaf, path, trust, at, intake)
     roles = ["leaf"] + ["intermediate"] * (len(verified) - 2) + ["root"]
-    uploaded_root = path[-1] if is_self_signed(path[-1]) else None
+    root_uploaded = is_self_signed(path[-1])
     entries = []
     for cert, role in zip(verified, roles, strict=True):
-        if role == "root" and uploaded_root is None:
+        if role == "root" and not root_uploaded:
             continue  # the anchor was not in the upload; the chain shows what was delivered
         entries.append(chain_entry(cert, role))
     return tuple(entries)

@@ -48,6 +48,7 @@ import ast
 import copy
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -375,6 +376,10 @@ def pytest_unconfigure(config):
 """
 
 
+class StoppedFromOutside(Exception):
+    """A test run ended by a signal that this tool did not send."""
+
+
 @dataclass
 class Workspace:
     tmp: Path
@@ -429,8 +434,13 @@ def run_pytest(ws: Workspace, tests: list[str], *, timeout: float | None, extra_
         os.killpg(process.pid, signal.SIGKILL)  # the group this run started, and nothing else
         process.communicate()
         return "timeout", time.monotonic() - started, ""
+    except BaseException:  # Ctrl-C or SIGTERM: stop this run's pytest too
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
     seconds = time.monotonic() - started
     tail = "\n".join(output.decode("utf-8", "replace").splitlines()[-15:])
+    if process.returncode < 0:  # stopped by a signal from outside: neither a kill nor a survival
+        raise StoppedFromOutside(f"pytest was stopped by signal {-process.returncode}")
     if process.returncode == 0:
         return "passed", seconds, tail
     if process.returncode in (4, 5):  # a node id pytest could not find, or no test at all
@@ -485,7 +495,7 @@ def run_mutant(ws: Workspace, source: str, mutant: Mutant, *, timeout: float, al
         result, mutant.seconds, tail = run_pytest(ws, ws.test_paths, timeout=timeout)
     mutant.outcome = {"passed": "survived", "failed": "killed", "timeout": "timeout"}.get(result, "killed")
     if mutant.outcome == "killed":
-        failed = [line for line in tail.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        failed = [line for line in tail.splitlines() if re.match(r"(FAILED|ERROR) \S+::", line)]
         mutant.killed_by = failed[0] if failed else tail.splitlines()[-1] if tail else ""
 
 
@@ -494,7 +504,12 @@ def describe(source: str, mutant: Mutant) -> str:
     return f"{mutant.where()}: {mutant.operator}    {original[:90]}"
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # so that SIGTERM, too, stops the running pytest and removes the copy
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("module", help="the module's path from the repository root, e.g. billing/pricing.py")
     parser.add_argument("tests", nargs="*", help="test files or folders, e.g. tests/billing/test_pricing.py")
@@ -519,12 +534,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("name the module's tests")
 
     ws = make_workspace(args.module, args.tests)
+    keep = args.keep
     try:
-        first = baseline(ws)
-    except BaselineFailed as failed:
-        print(failed, file=sys.stderr)
-        return 2
-    try:
+        try:
+            first = baseline(ws)
+        except (BaselineFailed, StoppedFromOutside) as failed:
+            print(failed, file=sys.stderr)
+            keep = True
+            return 2
         timeout = args.timeout or 2 * first + 20
         print(f"{args.module}: {len(mutants)} mutants; unmutated tests pass in {first:.1f} s; timeout {timeout:.0f} s")
         for number, mutant in enumerate(mutants, 1):
@@ -533,10 +550,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"[{number:>3}/{len(mutants)}] {mutant.outcome:<11} {mutant.seconds:5.1f} s  {describe(source, mutant)}"
             )
             sys.stdout.flush()
-    except KeyboardInterrupt:
-        print("interrupted")
+    except (KeyboardInterrupt, StoppedFromOutside) as stopped:
+        print(f"interrupted ({stopped or type(stopped).__name__}); the mutants run so far are counted")
     finally:
-        if args.keep:
+        if keep:
             print(f"copy kept in {ws.repo}")
         else:
             shutil.rmtree(ws.tmp, ignore_errors=True)

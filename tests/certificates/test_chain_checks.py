@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
+from certificates.chains import chain_entry
 from certificates.testing import make_issuing_ca, make_leaf, pem, rsa_key
 from certificates.validation import TrustAnchors, inspect_bundle
 
@@ -162,3 +163,33 @@ def test_a_leaf_under_an_unknown_issuer_leads_to_a_root_not_trusted_in_productio
     assert report.codes() == ["root_not_trusted"]
     assert "som ikke er et godkendt rodcertifikat for produktionsmiljøet" in report.findings[0].da
     assert "which is not a trusted root for the production environment" in report.findings[0].en
+
+
+# --- What is missing ------------------------------------------------------------------------------
+
+
+def test_a_root_alone_is_named_as_a_ca_and_not_the_systems_certificate(pki, trust):
+    report = check(pem(pki.root), trust)
+    assert report.codes() == ["leaf_is_ca"]
+    assert "“Den Danske Stat OCES rod-CA” er et CA-certifikat (en udsteder)" in report.findings[0].da
+
+
+def test_a_lone_leaf_whose_issuer_is_unknown_is_told_that_its_issuer_is_missing(other_pki, trust):
+    report = check(pem(make_leaf(other_pki)), trust)
+    assert report.codes() == ["missing_intermediate"]
+    assert "udstederen “Den Danske Stat OCES udstedende-CA 1” mangler" in report.findings[0].da
+
+
+def test_an_issuing_ca_below_a_known_one_that_is_missing_names_the_known_one(pki, trust):
+    sub_key = rsa_key(2048, 14)
+    sub_ca = certificate("Under-CA", sub_key.public_key(), pki.issuing, pki.issuing_key, ca=True)
+    leaf = make_leaf(pki, issuer=sub_ca, issuer_key=sub_key)
+    report = check(pem(leaf, sub_ca), trust)
+    assert report.codes() == ["missing_intermediate"]
+    assert "udstederen “Den Danske Stat OCES udstedende-CA 1” mangler" in report.findings[0].da
+
+
+def test_a_key_of_another_kind_is_described_by_its_type_in_a_stored_entry(pki):
+    public_key = ed25519.Ed25519PrivateKey.generate().public_key()
+    entry = chain_entry(certificate("Ed25519", public_key, pki.issuing, pki.issuing_key, ca=False), "leaf")
+    assert entry.key == "Ed25519PublicKey"

@@ -163,13 +163,13 @@ SMALLEST_FOUND = sec1_shape(scalar_bytes=38)  # 45 bytes: exactly 60 characters 
 def test_a_key_in_bare_base64_is_found_whatever_precedes_it_on_its_line(before, pki, leaf, trust):
     text = base64.b64encode(SMALLEST_FOUND)
     assert len(text) == 60
-    blob = b"Her er noget:\n" + before.encode() + text + b"\nHilsen\n"
+    blob = b"Her er noget:\n" + before.encode() + text + b"\nHilsen, Lokal IT\n"  # no base64 on either side
     assert_refused_as_private_key(check_beside_a_chain(blob, pki, leaf, trust))
 
 
 def test_base64_shorter_than_any_key_is_not_decoded(pki, leaf, trust):
     shorter = sec1_shape(scalar_bytes=35)  # 42 bytes, 56 characters: a key's shape, but no key is that short
-    blob = b"Her er noget:\n" + base64.b64encode(shorter) + b"\n"
+    blob = b"Her er noget:\n" + base64.b64encode(shorter) + b"\nHilsen, Lokal IT\n"
     assert_refused_as_a_stray_file(check_beside_a_chain(blob, pki, leaf, trust))
 
 

@@ -154,3 +154,18 @@ def test_ten_certificates_are_read_and_an_eleventh_is_refused(pki, eleven_leaves
     eleven = check(pem(*eleven_leaves[:10], pki.issuing), trust, "mange.pem")
     assert eleven.codes() == ["too_many_certificates"]
     assert eleven.findings[0].da.startswith("Uploaden indeholder 11 certifikater; en kæde har højst 10.")
+
+
+# --- Entries ----------------------------------------------------------------------------------------
+
+
+def test_a_zip_of_ten_entries_is_read_and_an_eleventh_is_refused_before_anything_is_unpacked(pki, leaf, trust):
+    appledouble = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 100
+    files = {"kaede.pem": pem(leaf, pki.issuing), "__MACOSX/": b""}
+    files |= {f"__MACOSX/._{number}.pem": appledouble for number in range(8)}
+    assert len(files) == 10
+    assert check(zip_bytes(files), trust).valid
+    files["__MACOSX/._en-til.pem"] = appledouble
+    report = check(zip_bytes(files), trust)
+    assert report.codes() == ["zip_too_many_entries"] and report.decompressed_bytes == 0
+    assert report.findings[0].da.startswith("Zip-filen indeholder 11 filer; højst 10 er tilladt.")
