@@ -7,4 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Users")
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (registers the checks, connects the receivers)
+        from . import audit, checks, signals  # noqa: F401  (registers the checks, connects the receivers)
+
+        audit.register()

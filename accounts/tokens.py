@@ -19,10 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.trail import audit_record
 from core.errors import Invalid, NotPermitted
 from core.security import SecurityEvent, security_event_by
 from core.transactions import retry_on_conflict
 
+from .audit import JOB_CREATE_GATEWAY_TOKEN, AccountAuditKind
 from .models import ApiToken, User
 from .roles import is_catalogue_admin
 
@@ -168,7 +170,19 @@ def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
 
 
 def _record(event: SecurityEvent, token: ApiToken, actor: User | None) -> None:
-    """The security log's line, once the change is committed: the token's id, prefix and kind, never its secret."""
+    """The audit trail's event, in the change's transaction, and the security log's line once it is committed:
+    the token's id, prefix and kind, never its secret."""
+    kind = {
+        SecurityEvent.API_TOKEN_CREATED: AccountAuditKind.API_TOKEN_CREATED,
+        SecurityEvent.API_TOKEN_REVOKED: AccountAuditKind.API_TOKEN_REVOKED,
+    }[event]
+    audit_record(
+        kind=kind,
+        actor=actor,
+        job="" if actor is not None else JOB_CREATE_GATEWAY_TOKEN,
+        subject=token,
+        params={"token_prefix": token.prefix, "token_kind": token.kind},
+    )
     transaction.on_commit(
         lambda: security_event_by(actor, event, token=token.pk, token_prefix=token.prefix, kind=token.kind)
     )

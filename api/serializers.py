@@ -8,8 +8,9 @@ from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from audit.models import AuditEvent
 from billing.models import Invoice, InvoiceLine
-from ordering.models import AccessOrder, Addendum, AuditEvent, ExternalSystem, IntegrationPackage, Interface, State
+from ordering.models import AccessOrder, Addendum, ExternalSystem, IntegrationPackage, Interface, State
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger number names nothing
 
@@ -143,7 +144,8 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class EventSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display")
-    # As the order page shows it: the dated line the app wrote at its top in the reader's language.
+    # As the order page shows it: what the app states (the dates decided) in the reader's language, then
+    # what the person typed.
     comment = serializers.CharField(source="comment_for_reader")
     actor = serializers.SerializerMethodField()
     actor_role_label = serializers.CharField(source="get_actor_role_display")
@@ -157,6 +159,7 @@ class EventSerializer(serializers.ModelSerializer):
             "from_state",
             "to_state",
             "actor",
+            "actor_kind",
             "actor_role",
             "actor_role_label",
             "created_at",
@@ -164,7 +167,8 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
     def get_actor(self, event: AuditEvent) -> str:
-        return str(event.actor) if event.actor_id else ""
+        """The person, or "Opus Adgang, automatically" for a scheduled job (actor_kind "system")."""
+        return event.actor_name
 
 
 class AddendumSerializer(serializers.ModelSerializer):

@@ -7,7 +7,7 @@ Options: --rounds 5 --runs 5 (each page is timed rounds × runs times at each si
 It fills a database with 50 customers, two account managers serving 25 each and an orderer at the
 largest customer (a quarter of all orders, so its list has full pages at both sizes), then 100 orders
 in mixed states with their interfaces, licences, invoices and a creation event each (written through
-ordering.audit.audit_record, so the sealed chain stays whole). One active order has a real history
+audit.trail.audit_record, so the sealed chain stays whole). One active order has a real history
 and an accepted addendum with its frozen quote: both detail pages show it. A copy of that database
 gets 9,900 more orders. Each page is requested through the whole middleware stack (Django's test
 client, logged in, closing the connection after each request as a server does unless
@@ -112,7 +112,7 @@ class World:
         return self.customers[0] if k % 4 == 0 else self.customers[1 + (k - k // 4 - 1) % (CUSTOMERS - 1)]
 
     def add_orders(self, n: int) -> None:
-        from ordering.audit import audit_record
+        from audit.trail import audit_record
         from ordering.models import AccessOrder, AuditKind
 
         rng, now = self.rng, timezone.now()
@@ -216,8 +216,8 @@ class World:
 
     def detail_order(self):
         """An active order of the orderer's customer with a real history and an accepted, frozen addendum."""
+        from audit.trail import audit_record
         from billing.quotes import quote_for_order
-        from ordering.audit import audit_record
         from ordering.models import AccessOrder, Addendum, AuditKind
 
         manager = self.customers[0].account_manager

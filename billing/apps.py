@@ -10,6 +10,8 @@ class BillingConfig(AppConfig):
         # Billing reacts to orders through the contract ordering owns (ordering/lifecycle.py).
         from ordering import lifecycle
 
+        from . import audit
         from .lifecycle import BillingHooks
 
         lifecycle.register_billing(BillingHooks())
+        audit.register()

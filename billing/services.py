@@ -17,22 +17,15 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from audit.trail import audit_record
 from core.transactions import retry_on_conflict
-from ordering.audit import audit_record
-from ordering.models import (
-    ESTABLISHED_STATES,
-    AccessOrder,
-    Addendum,
-    AuditKind,
-    Customer,
-    State,
-    order_reference,
-)
+from ordering.models import ESTABLISHED_STATES, AccessOrder, Addendum, Customer, State, order_reference
 from ordering.roles import Role, order_roles
 from ordering.services import lock_order
 from ordering.validators import typed_text_problem
 
 from . import pricing
+from .audit import BillingAuditKind
 from .errors import BillingError as BillingError  # the name callers know: any refusal (billing/errors.py)
 from .errors import Invalid, NotAllowedNow, NotPermitted
 from .models import (
@@ -116,7 +109,7 @@ def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decima
             order=locked,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
-            kind=AuditKind.QUOTE_ADJUSTED,
+            kind=BillingAuditKind.QUOTE_ADJUSTED,
             comment=f"{adjustment.get_kind_display()}: {adjustment.amount} kr. – {reason}",
         )
     return adjustment
@@ -127,7 +120,7 @@ def price_list_record_change(*, price_list: PriceList, actor, created: bool, cha
     what = "oprettet" if created else "ændret"
     detail = f": {', '.join(changes)}" if changes else ""
     audit_record(
-        kind=AuditKind.PRICE_LIST_CHANGED,
+        kind=BillingAuditKind.PRICE_LIST_CHANGED,
         subject=price_list,
         actor=actor,
         role=Role.CATALOGUE_ADMIN,
@@ -265,7 +258,7 @@ def _settle(paid: list[tuple[SharedFee, Charge]], actor, role: Role) -> None:
         fee.save(update_fields=["charge"])
         if fee.key.startswith("additional:"):
             audit_record(
-                kind=AuditKind.ADDITIONAL_SYSTEM_COVERED,
+                kind=BillingAuditKind.ADDITIONAL_SYSTEM_COVERED,
                 order=charge.order,
                 subject=fee,
                 actor=actor,
@@ -328,7 +321,7 @@ def _release_shared_fees(order: AccessOrder, actor, role: Role) -> None:
         fee.moved_from, fee.order = order, addendum.order
         fee.save(update_fields=["moved_from", "order"])
         audit_record(
-            kind=AuditKind.SHARED_FEE_MOVED,
+            kind=BillingAuditKind.SHARED_FEE_MOVED,
             order=addendum.order,
             subject=fee,
             actor=actor,
@@ -392,7 +385,7 @@ def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) ->
         fee.ends_on, fee.ended_by = on, actor
         fee.save(update_fields=["ends_on", "ended_by"])
         audit_record(
-            kind=AuditKind.LICENCE_ENDED,
+            kind=BillingAuditKind.LICENCE_ENDED,
             order=fee.order,
             subject=fee,
             actor=actor,
@@ -490,7 +483,7 @@ def consulting_record(
             recorded_by=actor,
         )
         audit_record(
-            kind=AuditKind.CONSULTING_RECORDED,
+            kind=BillingAuditKind.CONSULTING_RECORDED,
             order=order,
             subject=charge,
             actor=actor,
@@ -532,7 +525,7 @@ def startup_usage_record(
         usage.qa_hours_used += qa_hours
         usage.save(update_fields=["meetings_used", "qa_hours_used"])
         audit_record(
-            kind=AuditKind.STARTUP_USAGE_RECORDED,
+            kind=BillingAuditKind.STARTUP_USAGE_RECORDED,
             order=order,
             subject=usage,
             actor=actor,

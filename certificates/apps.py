@@ -10,6 +10,8 @@ class CertificatesConfig(AppConfig):
         # What ordering asks about certificates goes through the contract it owns (ordering/lifecycle.py).
         from ordering import lifecycle
 
+        from . import audit
         from .lifecycle import CertificateHooks
 
         lifecycle.register_certificates(CertificateHooks())
+        audit.register()

@@ -7,15 +7,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.trail import audit_record
 from core.email import build_email
 from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted
 from core.transactions import retry_on_conflict
-from ordering.audit import audit_record
-from ordering.models import OPEN_STATES, AccessOrder, AuditKind, State
+from ordering.models import OPEN_STATES, AccessOrder, State
 from ordering.notifications import order_url
 from ordering.roles import Role, customer_roles, order_roles
 from ordering.services import enqueue_event_notification, lock_order
 
+from .audit import CertificateAuditKind
 from .models import Certificate, CertificateBundle, CertificateUpload, ExpiryNotice
 from .trust import trust_for
 from .validation import BundleReport, inspect_bundle
@@ -83,7 +84,7 @@ def certificate_upload(
         elif report.contains_private_key:
             # KMD must be able to show who sent key material and when: the certificate should be revoked.
             audit_record(
-                kind=AuditKind.CERTIFICATE_REFUSED_PRIVATE_KEY,
+                kind=CertificateAuditKind.CERTIFICATE_REFUSED_PRIVATE_KEY,
                 order=locked,
                 subject=upload,
                 actor=actor,
@@ -132,7 +133,9 @@ def _store_bundle(order: AccessOrder, actor, upload: CertificateUpload, report: 
         order=order,
         actor=actor,
         role=Role.ORDERER,
-        kind=AuditKind.CERTIFICATE_ROLLOVER_REQUESTED if rollover else AuditKind.CERTIFICATE_UPLOADED,
+        kind=CertificateAuditKind.CERTIFICATE_ROLLOVER_REQUESTED
+        if rollover
+        else CertificateAuditKind.CERTIFICATE_UPLOADED,
         comment=f"{leaf.subject} · SHA-256 {leaf.sha256} · {leaf.not_after:%Y-%m-%d}",
     )
     if rollover:
@@ -177,7 +180,7 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor, bundle_id: int | 
             order=locked,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
-            kind=AuditKind.CERTIFICATE_ROLLOVER_CONFIRMED,
+            kind=CertificateAuditKind.CERTIFICATE_ROLLOVER_CONFIRMED,
             comment=f"{leaf.subject} · SHA-256 {leaf.sha256}",
         )
         enqueue_event_notification(event)

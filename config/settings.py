@@ -46,6 +46,7 @@ if not SECRET_KEY:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    "audit",
     "core",
     "accounts",
     "ordering",
@@ -290,7 +291,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_month=1, hour=2, minute=30),
     },
     "audit-checkpoint": {
-        "task": "ordering.tasks.write_audit_checkpoint",
+        "task": "audit.tasks.write_audit_checkpoint",
         "schedule": crontab(hour=0, minute=5),
     },
     # Just after midnight (CELERY_TIMEZONE is Copenhagen's): an access scheduled to close today closes today.

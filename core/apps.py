@@ -10,4 +10,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # The outbox hands rows to its delivery task by name (core/outbox.py): register it in every process.
-        from . import tasks  # noqa: F401
+        from . import audit, tasks  # noqa: F401
+
+        audit.register()

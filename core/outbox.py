@@ -36,6 +36,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.trail import audit_record
+
+from .audit import OutboxAuditKind
 from .errors import NotAllowedNow, NotPermitted
 from .models import OutboxMessage
 from .transactions import retry_on_conflict
@@ -184,13 +187,9 @@ def outbox_send_again(*, message: OutboxMessage, actor) -> OutboxMessage:
                 "sent_again_at",
             ]
         )
+        # The role is ordering's code for support (ordering.roles.Role.SUPPORT), which core may not import.
+        audit_record(kind=OutboxAuditKind.OUTBOX_SENT_AGAIN, actor=actor, role="support", subject=locked)
         transaction.on_commit(lambda: outbox_dispatch(locked), robust=True)
-    logger.info(
-        "Outbox message %s sent again by %s",
-        locked.pk,
-        actor.get_username(),
-        extra={**_about(locked), "actor": actor.pk},
-    )
     return locked
 
 

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEvent
 from core.admin import ReadOnlyAdmin, as_code
 
 from .models import (
     AccessOrder,
     Addendum,
-    AuditEvent,
     ContractInterface,
     Customer,
     CustomerMembership,

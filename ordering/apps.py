@@ -7,5 +7,8 @@ class OrderingConfig(AppConfig):
     verbose_name = _("Ordering")
 
     def ready(self) -> None:
-        # Registers the outbox handlers (e-mails, addendum documents) in every process, the worker's too.
-        from . import notifications, services  # noqa: F401
+        # Registers the outbox handlers (e-mails, addendum documents) in every process, the worker's too, and
+        # what ordering's audit events mean (ordering/audit.py).
+        from . import audit, notifications, services  # noqa: F401
+
+        audit.register()

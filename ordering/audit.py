@@ -1,129 +1,96 @@
-"""Appending to, checkpointing and verifying the audit trail.
+"""What ordering records in the audit trail (audit/): its kinds of event, the words its events are read in,
+and the cross-check of the orders against their events that `verify_audit_log` runs."""
 
-Three layers make a quiet rewrite detectable:
-
-1. every event is chained to the one before by an HMAC whose key lives in the environment, not in
-   the database, so changing an event means recomputing hashes nobody with only database access can;
-2. signed checkpoints of the head (sequence, hash, counts), written outside the database, pin the
-   chain: events before a checkpoint cannot be removed or rewritten, even by someone with the key;
-3. the orders are cross-checked against their events: an order without a creation event, or whose
-   state is not the state its newest event left it in, shows that events were removed.
-
-On PostgreSQL a trigger also refuses UPDATE, DELETE and TRUNCATE on the table (migration 0005).
-"""
-
-import base64
-import bisect
-import datetime
-import json
-import os
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import models
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from .models import AccessOrder, AuditEvent, AuditHead, AuditKind, audit_hmac_key
+from audit import vocabulary
+from audit.models import AuditEvent
+from audit.verification import ChainProblem, register_check
 
-GENESIS_HASH = "0" * 64
-
-
-def audit_record(
-    *,
-    kind: AuditKind,
-    actor,
-    role: str,
-    order: AccessOrder | None = None,
-    subject: models.Model | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    comment: str = "",
-) -> AuditEvent:
-    """Append one event. Call inside the transaction that makes the change it records.
-
-    `order` is what the event is about; `subject` names a more precise object (a licence, a price
-    list), and is required when there is no order. The states default to the order's current state
-    (a write that is not a transition).
-    """
-    if order is None and subject is None:
-        raise ValueError("An audit event is about an order or names its own object.")
-    # The head row serialises appends, so `seq` has no gaps and each event links to the one before.
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-    current = order.state if order is not None else ""
-    event = AuditEvent(
-        seq=head.seq + 1,
-        order=order,
-        kind=AuditKind(kind),
-        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
-        subject_id=str(subject.pk) if subject is not None else "",
-        from_state=current if from_state is None else from_state,
-        to_state=current if to_state is None else to_state,
-        actor=actor,
-        actor_role=role,
-        created_at=timezone.now(),
-        comment=comment,
-        prev_hash=head.hash,
-    )
-    event.hash = event.compute_hash()
-    event.save()
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
-    return event
+from .models import RENDER_AGAIN_KIND, AccessOrder, State
+from .roles import Role
 
 
-# --- Verification ------------------------------------------------------------------------------
+class AuditKind(models.TextChoices):
+    """What happens to an order, a customer's people and its own systems. The order transitions keep their
+    method names."""
+
+    CREATE = "create", _("Order created")
+    EDIT = "edit", _("Draft changed")
+    SUBMIT = "submit", _("Submitted")
+    RETURN_FOR_CHANGES = "return_for_changes", _("Returned for changes")
+    REJECT = "reject", _("Rejected")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    DISCARD = "discard", _("Draft discarded")
+    ISSUE_ADDENDUM = "issue_addendum", _("Contract addendum issued")
+    REVISE = "revise", _("New addendum version issued")
+    ACCEPT = "accept", _("Addendum accepted")
+    DECLINE = "decline", _("Addendum declined")
+    ACTIVATE = "activate", _("Access established")
+    REQUEST_CLOSURE = "request_closure", _("Closure requested")
+    WITHDRAW_CLOSURE_REQUEST = "withdraw_closure_request", _("Closure request withdrawn")
+    SCHEDULE_CLOSURE = "schedule_closure", _("Closure scheduled")
+    CANCEL_SCHEDULED_CLOSURE = "cancel_scheduled_closure", _("Scheduled closure cancelled")
+    EMERGENCY_CLOSURE_REQUESTED = "emergency_closure_requested", _("Emergency closure requested by the customer")
+    CLOSE = "close", _("Access closed")
+    EMERGENCY_CLOSE = "emergency_close", _("Emergency-closed")
+    ADDENDUM_RENDER_AGAIN = RENDER_AGAIN_KIND, _("Addendum document generated again")
+    CONSULTING_REQUESTED = "consulting_requested", _("Help from KMD requested")
+    CONSULTING_REQUEST_ANSWERED = "consulting_request_answered", _("Request for help from KMD answered")
+    TEST_ACCESS_EXPIRING = "test_access_expiring", _("Test access ends soon: notice sent")
+    TEST_ACCESS_EXTENDED = "test_access_extended", _("Test access extended")
+    TEST_ACCESS_EXPIRED = "test_access_expired", _("Test access expired")
+    SYSTEM_REGISTERED = "system_registered", _("External system registered by the customer")
+    VENDOR_AGREEMENT_CONFIRMED = "vendor_agreement_confirmed", _("Agreement with the vendor confirmed")
+    ROLES_CHANGED = "roles_changed", _("Roles at the customer changed")
+    INVITATION_SENT = "invitation_sent", _("Colleague invited")
+    INVITATION_USED = "invitation_used", _("Invitation used at a MitID Erhverv login")
+    INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+    ACCESS_CLARIFIED = "access_clarified", _("Access rights clarified")
 
 
-@dataclass(frozen=True)
-class ChainProblem:
-    seq: int
-    message: str
+# What the app itself states about an event, as parameters (audit/vocabulary.py): each makes a sentence in
+# the reader's language when the event carries it. A name ending in `_on` is a date.
+WISHED_ON = "wished_on"
+ENDS_ON = "ends_on"
+CANCELLED_CLOSURE_ON = "cancelled_closure_on"
+REPLACED_BY = "replaced_by"
+CLOSED_AS_SCHEDULED = "closed_as_scheduled"
+TEST_ACCESS_ENDS_ON = "test_access_ends_on"
+TEST_ACCESS_ENDED_ON = "test_access_ended_on"
+EXTENDED_FROM_ON = "extended_from_on"
+SENTENCES = {
+    WISHED_ON: gettext_noop("Wished closing date: %(wished_on)s."),
+    ENDS_ON: gettext_noop("Access ends on %(ends_on)s."),
+    CANCELLED_CLOSURE_ON: gettext_noop("The closure scheduled for %(cancelled_closure_on)s is cancelled."),
+    REPLACED_BY: gettext_noop("Replaced by %(replaced_by)s."),
+    CLOSED_AS_SCHEDULED: gettext_noop("Closed on the date the account manager scheduled."),
+    TEST_ACCESS_ENDS_ON: gettext_noop("The test access ends on %(test_access_ends_on)s, in %(days_left)s days."),
+    TEST_ACCESS_ENDED_ON: gettext_noop(
+        "The startup package's test access ended by itself on %(test_access_ended_on)s."
+    ),
+    EXTENDED_FROM_ON: gettext_noop("Extended from %(extended_from_on)s to %(extended_to_on)s."),
+}
+
+# The system jobs that act on orders (AuditEvent.job).
+JOB_CLOSE_AS_SCHEDULED = "close_as_scheduled"
+JOB_TEST_ACCESS_SWEEP = "test_access_sweep"
 
 
-def audit_verify(*, checkpoints: Iterable["Checkpoint"] = ()) -> list[ChainProblem]:
-    """Check the chain, the checkpoints it must still contain, and the orders against their events.
-
-    Returns every problem found (empty when all is well); the chain walk stops at its first break,
-    since everything after a break is unanchored.
-    """
-    problems = []
-    chain_problem = _verify_chain()
-    if chain_problem is not None:
-        problems.append(chain_problem)
-    problems.extend(_verify_checkpoints(checkpoints))
-    problems.extend(_verify_orders())
-    return problems
+def register() -> None:
+    """Called by OrderingConfig.ready()."""
+    vocabulary.register_kinds("ordering", AuditKind)
+    vocabulary.register_labels("state", State)
+    vocabulary.register_labels("role", Role)
+    for param, template in SENTENCES.items():
+        vocabulary.register_sentence(param, template)
+    register_check(verify_orders)
 
 
-def _verify_chain() -> ChainProblem | None:
-    key = audit_hmac_key()
-    expected_seq, prev_hash = 1, GENESIS_HASH
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            return ChainProblem(expected_seq, f"event #{expected_seq} is missing (next found is #{event.seq})")
-        if event.prev_hash != prev_hash:
-            return ChainProblem(event.seq, f"event #{event.seq} does not link to the event before it")
-        if event.compute_hash(key) != event.hash:
-            return ChainProblem(event.seq, f"event #{event.seq} was altered: its content does not match its seal")
-        expected_seq, prev_hash = event.seq + 1, event.hash
-    head = AuditHead.objects.filter(pk=1).first()
-    last_seq = expected_seq - 1
-    if head is None:
-        return ChainProblem(last_seq, "the chain head is missing") if last_seq else None
-    if head.seq != last_seq or head.hash != prev_hash:
-        if head.seq > last_seq:
-            return ChainProblem(last_seq + 1, f"event #{last_seq + 1} is missing (the newest recorded is #{head.seq})")
-        return ChainProblem(last_seq, f"the chain head does not match event #{last_seq}")
-    return None
-
-
-def _verify_orders() -> list[ChainProblem]:
+def verify_orders() -> list[ChainProblem]:
     """Each order has its creation event, and its newest event left it in the state it is in."""
     newest = AuditEvent.objects.filter(order=OuterRef("pk")).order_by("-seq")
     created = AuditEvent.objects.filter(order=OuterRef("pk"), kind=AuditKind.CREATE).order_by("seq")
@@ -142,131 +109,6 @@ def _verify_orders() -> list[ChainProblem]:
                 ChainProblem(
                     last_seq,
                     f"order {reference} is “{state}” but its newest event (#{last_seq}) left it “{last_state}”",
-                )
-            )
-    return problems
-
-
-# --- Signed checkpoints ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    seq: int
-    hash: str
-    at: str
-    orders: int
-    events: int
-    signature: str
-    name: str = ""
-
-    def payload(self) -> bytes:
-        content = {"seq": self.seq, "hash": self.hash, "at": self.at, "orders": self.orders, "events": self.events}
-        return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _signing_key() -> Ed25519PrivateKey:
-    seed = base64.b64decode(settings.AUDIT_CHECKPOINT_KEY or "")
-    if len(seed) != 32:
-        raise ValueError("AUDIT_CHECKPOINT_KEY must be 32 random bytes in base64 (README.md).")
-    return Ed25519PrivateKey.from_private_bytes(seed)
-
-
-def checkpoint_public_key() -> Ed25519PublicKey:
-    """The key checkpoints are verified with: the published public key, or the signing key's own."""
-    if settings.AUDIT_CHECKPOINT_PUBLIC_KEY:
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(settings.AUDIT_CHECKPOINT_PUBLIC_KEY))
-    return _signing_key().public_key()
-
-
-def audit_checkpoint_write(*, directory: Path | None = None) -> tuple[Checkpoint, Path]:
-    """Sign the current head and write it as a new file; an existing file is never overwritten."""
-    directory = Path(directory or settings.AUDIT_CHECKPOINT_DIR)
-    key = _signing_key()
-    with transaction.atomic():
-        # Holding the head lock: no event is appended between reading the head and counting.
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        orders = AuditEvent.objects.filter(kind=AuditKind.CREATE, seq__lte=head.seq).count()
-        unsigned = Checkpoint(
-            seq=head.seq,
-            hash=head.hash,
-            at=timezone.now().astimezone(datetime.UTC).isoformat(),
-            orders=orders,
-            events=head.seq,
-            signature="",
-        )
-    signature = base64.b64encode(key.sign(unsigned.payload())).decode()
-    directory.mkdir(parents=True, exist_ok=True)
-    stamp = unsigned.at.replace(":", "").replace("-", "").split(".")[0].split("+")[0]
-    path = directory / f"audit-checkpoint-{unsigned.seq:012d}-{stamp}.json"
-    body = json.loads(unsigned.payload()) | {"signature": signature}
-    # O_EXCL: a checkpoint is written once; two in the same second with the same head are the same.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    with os.fdopen(fd, "w") as file:
-        json.dump(body, file, indent=2, sort_keys=True)
-        file.write("\n")
-    return Checkpoint(**{k: body[k] for k in ("seq", "hash", "at", "orders", "events", "signature")}), path
-
-
-class CheckpointUnreadable(Exception):
-    pass
-
-
-def checkpoints_in(directory: Path) -> list[Checkpoint]:
-    checkpoints = []
-    for path in sorted(Path(directory).glob("audit-checkpoint-*.json")):
-        try:
-            body = json.loads(path.read_text())
-            checkpoints.append(
-                Checkpoint(
-                    seq=int(body["seq"]),
-                    hash=str(body["hash"]),
-                    at=str(body["at"]),
-                    orders=int(body["orders"]),
-                    events=int(body["events"]),
-                    signature=str(body["signature"]),
-                    name=path.name,
-                )
-            )
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise CheckpointUnreadable(f"checkpoint {path.name} cannot be read: {error}") from error
-    return checkpoints
-
-
-def _verify_checkpoints(checkpoints: Iterable[Checkpoint]) -> list[ChainProblem]:
-    checkpoints = list(checkpoints)
-    if not checkpoints:
-        return []
-    public_key = checkpoint_public_key()
-    by_seq = dict(AuditEvent.objects.filter(seq__in=[c.seq for c in checkpoints]).values_list("seq", "hash"))
-    creations = list(AuditEvent.objects.filter(kind=AuditKind.CREATE).order_by("seq").values_list("seq", flat=True))
-    problems = []
-    for checkpoint in checkpoints:
-        try:
-            public_key.verify(base64.b64decode(checkpoint.signature), checkpoint.payload())
-        except (InvalidSignature, ValueError):
-            problems.append(ChainProblem(checkpoint.seq, f"checkpoint {checkpoint.name} is not validly signed"))
-            continue
-        stored = by_seq.get(checkpoint.seq)
-        orders = bisect.bisect_right(creations, checkpoint.seq)
-        if checkpoint.seq and stored is None:
-            problems.append(
-                ChainProblem(
-                    checkpoint.seq, f"event #{checkpoint.seq}, pinned by checkpoint {checkpoint.name}, is gone"
-                )
-            )
-        elif checkpoint.seq and stored != checkpoint.hash:
-            problems.append(
-                ChainProblem(
-                    checkpoint.seq,
-                    f"event #{checkpoint.seq} differs from checkpoint {checkpoint.name}: the chain was rewritten",
-                )
-            )
-        elif orders != checkpoint.orders:
-            problems.append(
-                ChainProblem(
-                    checkpoint.seq,
-                    f"checkpoint {checkpoint.name} counted {checkpoint.orders} orders, the chain now {orders}",
                 )
             )
     return problems

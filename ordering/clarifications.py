@@ -16,12 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.trail import audit_record
 from core.errors import NotAllowedNow, NotPermitted
 from core.transactions import retry_on_conflict
 
 from . import lifecycle
-from .audit import audit_record
-from .models import TEXT_MAX_LENGTH, AccessClarification, AccessOrder, AuditKind, Interface, State
+from .audit import AuditKind
+from .models import TEXT_MAX_LENGTH, AccessClarification, AccessOrder, Interface, State
 from .roles import Role, order_roles
 from .services import InvalidOrder, lock_order
 from .validators import typed_text_problem, validate_multiline_text

@@ -14,12 +14,13 @@ from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from audit.trail import audit_record
 from core.errors import Invalid, NotAllowedNow, NotPermitted
 from core.security import NotVisible
 from core.transactions import retry_on_conflict
 
-from .audit import audit_record
-from .models import FINAL_STATES, AccessOrder, AuditKind, ConsultingRequest, Customer
+from .audit import AuditKind
+from .models import FINAL_STATES, AccessOrder, ConsultingRequest, Customer
 from .roles import Role, customer_roles
 from .selectors import served_customers
 from .validators import typed_text_problem

@@ -16,8 +16,9 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_support
+from audit.models import AuditEvent
 
-from .models import AccessOrder, AuditEvent, Customer, ExternalSystem, State
+from .models import AccessOrder, Customer, ExternalSystem, State
 from .selectors import Worklist, orders_visible_to, served_customers, worklists_of
 
 

@@ -1,9 +1,6 @@
 """Catalogue, customers and contracts, and the access order with its lifecycle."""
 
 import datetime
-import hashlib
-import hmac
-import json
 import uuid
 
 from django.conf import settings
@@ -18,7 +15,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from . import dated_lines
+from audit.models import AuditEvent
+
 from .roles import Role, order_roles
 from .validators import (
     validate_cvr,
@@ -1073,6 +1071,11 @@ class AccessClarification(models.Model):
         return f"{self.order.reference}: {self.recorded_at:%Y-%m-%d}"
 
 
+# The audit kind of "Generate again" (AuditKind.ADDENDUM_RENDER_AGAIN in ordering/audit.py, which reads
+# these models).
+RENDER_AGAIN_KIND = "addendum_render_again"
+
+
 def _addendum_path(addendum: "Addendum", filename: str) -> str:
     # Unguessable names in private storage; files are only ever handed out by the access-checked view.
     return f"addenda/{addendum.order_id}/{uuid.uuid4().hex}.pdf"
@@ -1176,7 +1179,7 @@ class Addendum(models.Model):
     def render_requested_at(self) -> datetime.datetime:
         """When the document was last asked for: the version's issue, or the latest "Generate again"."""
         again = AuditEvent.objects.filter(
-            order_id=self.order_id, kind=AuditKind.ADDENDUM_RENDER_AGAIN, subject_id=str(self.pk)
+            order_id=self.order_id, kind=RENDER_AGAIN_KIND, subject_id=str(self.pk)
         ).aggregate(at=models.Max("created_at"))["at"]
         return max(self.issued_at, again) if again else self.issued_at
 
@@ -1190,179 +1193,6 @@ class Addendum(models.Model):
             return False
         waited = timezone.now() - self.render_requested_at()
         return waited > datetime.timedelta(seconds=settings.ADDENDUM_RENDER_STALLED_SECONDS)
-
-
-# --- Audit trail -------------------------------------------------------------------------------
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("Audit events are append-only.")
-
-    def delete(self):
-        raise PermissionError("Audit events are append-only.")
-
-
-class AuditKind(models.TextChoices):
-    """Every kind of write the audit trail records. The order transitions keep their method names."""
-
-    CREATE = "create", _("Order created")
-    EDIT = "edit", _("Draft changed")
-    SUBMIT = "submit", _("Submitted")
-    RETURN_FOR_CHANGES = "return_for_changes", _("Returned for changes")
-    REJECT = "reject", _("Rejected")
-    WITHDRAW = "withdraw", _("Withdrawn")
-    DISCARD = "discard", _("Draft discarded")
-    ISSUE_ADDENDUM = "issue_addendum", _("Contract addendum issued")
-    REVISE = "revise", _("New addendum version issued")
-    ACCEPT = "accept", _("Addendum accepted")
-    DECLINE = "decline", _("Addendum declined")
-    ACTIVATE = "activate", _("Access established")
-    REQUEST_CLOSURE = "request_closure", _("Closure requested")
-    WITHDRAW_CLOSURE_REQUEST = "withdraw_closure_request", _("Closure request withdrawn")
-    SCHEDULE_CLOSURE = "schedule_closure", _("Closure scheduled")
-    CANCEL_SCHEDULED_CLOSURE = "cancel_scheduled_closure", _("Scheduled closure cancelled")
-    EMERGENCY_CLOSURE_REQUESTED = "emergency_closure_requested", _("Emergency closure requested by the customer")
-    CLOSE = "close", _("Access closed")
-    EMERGENCY_CLOSE = "emergency_close", _("Emergency-closed")
-    ADDENDUM_RENDER_AGAIN = "addendum_render_again", _("Addendum document generated again")
-    CERTIFICATE_UPLOADED = "certificate_uploaded", _("Certificate chain accepted")
-    CERTIFICATE_REFUSED_PRIVATE_KEY = (
-        "certificate_refused_private_key",
-        _("Certificate upload refused: it contained a private key"),
-    )
-    CERTIFICATE_ROLLOVER_REQUESTED = "certificate_rollover_requested", _("New certificate uploaded for rollover")
-    CERTIFICATE_ROLLOVER_CONFIRMED = "certificate_rollover_confirmed", _("New certificate put into use")
-    QUOTE_ADJUSTED = "quote_adjusted", _("Price adjusted")
-    CONSULTING_RECORDED = "consulting_recorded", _("Consulting hours recorded")
-    STARTUP_USAGE_RECORDED = "startup_usage_recorded", _("Use of the start-up package recorded")
-    LICENCE_ENDED = "licence_ended", _("Licence ended")
-    SHARED_FEE_MOVED = "shared_fee_moved", _("A fee due once moved to this order")
-    ADDITIONAL_SYSTEM_COVERED = "additional_system_covered", _("The contract now covers one more system")
-    CONSULTING_REQUESTED = "consulting_requested", _("Help from KMD requested")
-    CONSULTING_REQUEST_ANSWERED = "consulting_request_answered", _("Request for help from KMD answered")
-    PRICE_LIST_CHANGED = "price_list_changed", _("Price list created or changed")
-    TEST_ACCESS_EXPIRING = "test_access_expiring", _("Test access ends soon: notice sent")
-    TEST_ACCESS_EXTENDED = "test_access_extended", _("Test access extended")
-    TEST_ACCESS_EXPIRED = "test_access_expired", _("Test access expired")
-    SYSTEM_REGISTERED = "system_registered", _("External system registered by the customer")
-    VENDOR_AGREEMENT_CONFIRMED = "vendor_agreement_confirmed", _("Agreement with the vendor confirmed")
-    ROLES_CHANGED = "roles_changed", _("Roles at the customer changed")
-    INVITATION_SENT = "invitation_sent", _("Colleague invited")
-    INVITATION_USED = "invitation_used", _("Invitation used at a MitID Erhverv login")
-    INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
-    ACCESS_CLARIFIED = "access_clarified", _("Access rights clarified")
-
-
-class AuditEvent(models.Model):
-    """An append-only record of one write, chained to the previous event by a keyed hash.
-
-    `seq` numbers every event without gaps; AuditHead remembers the last one so that deleting
-    the newest event is detected as well as altering or deleting any earlier one. The hash is an
-    HMAC with a key the database does not hold (settings.AUDIT_HMAC_KEY), so someone who can write
-    to the database cannot recompute the chain after changing it.
-
-    Most events are about an order. Those that are not (a price list change) name their own object
-    in `subject_type`/`subject_id`; events about an order may name a more precise one as well.
-    """
-
-    Kind = AuditKind
-
-    seq = models.PositiveBigIntegerField(_("number"), unique=True)
-    order = models.ForeignKey(
-        AccessOrder, verbose_name=_("order"), null=True, blank=True, on_delete=models.PROTECT, related_name="events"
-    )
-    kind = models.CharField(_("kind"), max_length=40, choices=AuditKind.choices)
-    subject_type = models.ForeignKey(
-        "contenttypes.ContentType",
-        null=True,
-        blank=True,
-        verbose_name=_("subject type"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    subject_id = models.CharField(_("subject id"), max_length=40, blank=True)
-    from_state = models.CharField(_("from"), max_length=20, blank=True, choices=State.choices)
-    to_state = models.CharField(_("to"), max_length=20, blank=True, choices=State.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
-    )
-    actor_role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
-    created_at = models.DateTimeField(_("time"))
-    comment = models.TextField(_("comment"), blank=True)
-    prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["seq"]
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(order__isnull=False) | Q(subject_type__isnull=False),
-                name="audit_event_is_about_something",
-            )
-        ]
-
-    def __str__(self) -> str:
-        moved = f": {self.get_from_state_display()} → {self.get_to_state_display()}" if self.to_state else ""
-        return f"#{self.seq} {self.get_kind_display()}{moved}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events are append-only.")
-
-    @property
-    def comment_for_reader(self) -> str:
-        """The comment as written, with the dated line the app wrote at its top in the reader's language."""
-        return dated_lines.in_reader_language(self.comment)
-
-    def sealed_content(self) -> dict:
-        """What the hash covers: every field but the hash itself."""
-        return {
-            "seq": self.seq,
-            "order": self.order_id,
-            "kind": self.kind,
-            "subject_type": self.subject_type_id,
-            "subject_id": self.subject_id,
-            "from": self.from_state,
-            "to": self.to_state,
-            "actor": self.actor_id,
-            "role": self.actor_role,
-            "at": self.created_at.astimezone(datetime.UTC).isoformat(),
-            "comment": self.comment,
-            "prev": self.prev_hash,
-        }
-
-    def compute_hash(self, key: bytes | None = None) -> str:
-        canonical = json.dumps(self.sealed_content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        key = audit_hmac_key() if key is None else key
-        return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def audit_hmac_key() -> bytes:
-    return settings.AUDIT_HMAC_KEY.encode("utf-8")
-
-
-class AuditHead(models.Model):
-    """The single row that names the newest audit event; locked while appending."""
-
-    id = models.PositiveSmallIntegerField(_("ID"), primary_key=True, default=1)
-    seq = models.PositiveBigIntegerField(_("number"), default=0)
-    hash = models.CharField(_("hash"), max_length=64, default="0" * 64)
-
-    class Meta:
-        verbose_name = _("audit trail head")
-        verbose_name_plural = _("audit trail heads")
-
-    def __str__(self) -> str:
-        return f"audit head #{self.seq}"
 
 
 class Notification(models.Model):

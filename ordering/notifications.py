@@ -7,19 +7,20 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from audit.models import AuditEvent
 from core.email import build_email
 from core.outbox import outbox_handler
 
-from .models import AuditEvent, AuditKind, Notification
+from .audit import AuditKind
+from .models import Notification
 from .transitions import TRANSITIONS, Audience
 
 NOTIFY_EVENT = "ordering.notify_event"  # the outbox handler (core/outbox.py)
 
 # The events that e-mail someone without being a transition; a transition's recipients and templates
 # are in its spec (ordering/transitions.py). Templates: ordering/email/<kind>_subject.txt, _body.txt, _body.html.
-OTHER_EVENTS: dict[AuditKind, frozenset[Audience]] = {
-    AuditKind.CERTIFICATE_ROLLOVER_REQUESTED: frozenset({Audience.ACCOUNT_MANAGER}),
-    AuditKind.CERTIFICATE_ROLLOVER_CONFIRMED: frozenset({Audience.ORDERERS}),
+# Apps above ordering add theirs with `notify_on` (certificates/audit.py).
+OTHER_EVENTS: dict[str, frozenset[Audience]] = {
     # 30 and 7 days before a startup package's test access ends by itself.
     AuditKind.TEST_ACCESS_EXPIRING: frozenset({Audience.ORDERERS, Audience.ACCOUNT_MANAGER}),
     # The source sends the customer to support for an emergency closure: support act, the account manager knows.
@@ -27,10 +28,16 @@ OTHER_EVENTS: dict[AuditKind, frozenset[Audience]] = {
 }
 
 # Event kind -> who hears about it. Kinds not here send nothing.
-RECIPIENTS: dict[AuditKind, frozenset[Audience]] = {
+RECIPIENTS: dict[str, frozenset[Audience]] = {
     **{spec.kind: spec.recipients for spec in TRANSITIONS.values() if spec.recipients},
     **OTHER_EVENTS,
 }
+
+
+def notify_on(kind: str, audiences: set[Audience]) -> None:
+    """E-mail these audiences about every event of `kind` about an order (an app above ordering calls this
+    in its ready(); the templates are ordering/email/<kind>_*)."""
+    RECIPIENTS[kind] = frozenset(audiences)
 
 
 def email_template(kind: str) -> str:

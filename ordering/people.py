@@ -23,14 +23,15 @@ from django.utils.translation import gettext_lazy
 from accounts.models import LoginIdentity, User
 from accounts.oidc import Assurance, LoginClaims, Proof, StaffClaims
 from accounts.roles import CATALOGUE_ADMIN_GROUP, is_catalogue_admin
+from audit.trail import audit_record
 from core.email import build_email
 from core.errors import Invalid, NotAllowedNow, NotPermitted
 from core.outbox import outbox_enqueue, outbox_handler
 from core.security import SecurityEvent, security_event_by
 from core.transactions import retry_on_conflict
 
-from .audit import audit_record
-from .models import AuditKind, Customer, CustomerMembership, Invitation
+from .audit import AuditKind
+from .models import Customer, CustomerMembership, Invitation
 from .roles import Role
 
 

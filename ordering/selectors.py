@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_account_manager, is_support
+from audit.models import AuditEvent
 from core.security import NotVisible
 
 from .models import (
@@ -17,7 +18,6 @@ from .models import (
     OPEN_STATES,
     RUNNING_ACCESS_STATES,
     AccessOrder,
-    AuditEvent,
     Customer,
     CustomerMembership,
     ExternalSystem,

@@ -35,7 +35,6 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
@@ -47,14 +46,16 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from accounts.backends import passwords_for_everyone
-from accounts.models import LoginIdentity, User
+from accounts.models import LoginIdentity
 from accounts.oidc import Assurance
+from audit.trail import audit_record
 from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
 from core.outbox import outbox_enqueue, outbox_handler, outbox_holds
 from core.transactions import retry_on_conflict
 
-from . import dated_lines, documents, lifecycle, people, transitions
-from .audit import audit_record
+from . import audit as ordering_audit
+from . import documents, lifecycle, people, transitions
+from .audit import AuditKind
 from .models import (
     LIVE_ACCESS_STATES,
     OPEN_STATES,
@@ -63,7 +64,6 @@ from .models import (
     AccessClarification,
     AccessOrder,
     Addendum,
-    AuditKind,
     Customer,
     ExternalSystem,
     IntegrationPackage,
@@ -426,11 +426,15 @@ def _run_transition(
     *,
     fields: Iterable[str] = (),
     comment: str = "",
+    params: dict | None = None,
+    job: str = "",
     check=None,
     after=None,
     perform=None,
     **kwargs,
 ) -> AccessOrder:
+    """Run one transition of the registry (ordering/transitions.py) for `actor`, or for a system job (`job`,
+    no actor: the nightly closure), which the FSM's role check does not apply to."""
     with transaction.atomic():
         locked = lock_order(order)
         method = getattr(locked, spec.name)
@@ -438,7 +442,7 @@ def _run_transition(
             raise NotAllowedNow(
                 _("This cannot be done while the order is “%(state)s”.") % {"state": locked.get_state_display()}
             )
-        if not has_transition_perm(method, actor):
+        if not (job and actor is None) and not has_transition_perm(method, actor):
             raise NotPermitted(_("You do not have the role needed to do this for this customer's order."))
         if check is not None:
             check(locked)
@@ -458,6 +462,7 @@ def _run_transition(
             from_state=from_state,
             to_state=locked.state,
             comment=comment,
+            params=params,
         )
         enqueue_event_notification(event)
     return locked
@@ -876,7 +881,7 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
         actor,
         role=Role.ACCOUNT_MANAGER,
         on=order.activated_on,
-        comment=_("Replaced by %(reference)s.") % {"reference": order.reference},
+        params={ordering_audit.REPLACED_BY: order.reference},
     )
 
 
@@ -888,6 +893,8 @@ def _end_access(
     on: datetime.date,
     kind: AuditKind = AuditKind.CLOSE,
     comment: str = "",
+    params: dict | None = None,
+    job: str = "",
     end_licence_ids: list[int] | None = None,
 ) -> None:
     """Every way an access ends but an emergency: closed by hand, on the date scheduled, replaced by the order
@@ -900,7 +907,15 @@ def _end_access(
     order.save(update_fields=["state", "closed_on", "updated_at"])
     lifecycle.billing().on_close(order=order, actor=actor, on=on, end_licence_ids=end_licence_ids)
     event = audit_record(
-        order=order, actor=actor, role=role, kind=kind, from_state=from_state, to_state=order.state, comment=comment
+        order=order,
+        actor=actor,
+        job=job,
+        role=role,
+        kind=kind,
+        from_state=from_state,
+        to_state=order.state,
+        comment=comment,
+        params=params,
     )
     enqueue_event_notification(event)
 
@@ -950,14 +965,6 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
     )
 
 
-def _with_date_line(line: str, comment: str) -> str:
-    """An audit comment that states the date decided, then what the user wrote.
-
-    Pages show the dated line in the reader's language (ordering/dated_lines.py); the comment keeps the writer's.
-    """
-    return "\n".join(part for part in (line, _comment(comment)) if part)
-
-
 def order_request_closure(
     *, order: AccessOrder, actor, comment: str = "", wished_on: datetime.date | None = None
 ) -> AccessOrder:
@@ -965,27 +972,26 @@ def order_request_closure(
     if wished_on is not None and wished_on < timezone.localdate():
         message = _("The wished date has passed. Choose today or a later date.")
         raise InvalidOrder(message, errors={"wished_on": message})
-    line = dated_lines.dated_line(dated_lines.WISHED_CLOSING_DATE, wished_on) if wished_on else ""
     return _run_transition(
         order,
         actor,
         transitions.REQUEST_CLOSURE,
         fields=["closure_wished_on"],
-        comment=_with_date_line(line, comment),
+        comment=_comment(comment),
+        params={ordering_audit.WISHED_ON: wished_on},
         wished_on=wished_on,
     )
 
 
 def order_withdraw_closure_request(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
     """The orderer takes the request back; a closure scheduled at their request is cancelled with it."""
-    scheduled = order.closure_scheduled_on
-    line = dated_lines.dated_line(dated_lines.SCHEDULED_CLOSURE_CANCELLED, scheduled) if scheduled else ""
     return _run_transition(
         order,
         actor,
         transitions.WITHDRAW_CLOSURE_REQUEST,
         fields=["closure_wished_on", "closure_scheduled_on"],
-        comment=_with_date_line(line, comment),
+        comment=_comment(comment),
+        params={ordering_audit.CANCELLED_CLOSURE_ON: order.closure_scheduled_on},
     )
 
 
@@ -995,13 +1001,13 @@ def order_schedule_closure(*, order: AccessOrder, actor, on: datetime.date, comm
     if on <= timezone.localdate():
         message = _("Choose a date after today. To close today, use “Close access”.")
         raise InvalidOrder(message, errors={"on": message})
-    line = dated_lines.dated_line(dated_lines.ACCESS_ENDS, on)
     return _run_transition(
         order,
         actor,
         transitions.SCHEDULE_CLOSURE,
         fields=["closure_scheduled_on"],
-        comment=_with_date_line(line, comment),
+        comment=_comment(comment),
+        params={ordering_audit.ENDS_ON: on},
         on=on,
     )
 
@@ -1011,17 +1017,13 @@ def order_cancel_scheduled_closure(*, order: AccessOrder, actor, comment: str = 
         if locked.closure_scheduled_on is None:
             raise NotAllowedNow(_("No closure is scheduled for this access."))
 
-    line = (
-        dated_lines.dated_line(dated_lines.SCHEDULED_CLOSURE_CANCELLED, order.closure_scheduled_on)
-        if order.closure_scheduled_on
-        else ""
-    )
     return _run_transition(
         order,
         actor,
         transitions.CANCEL_SCHEDULED_CLOSURE,
         fields=["closure_scheduled_on"],
-        comment=_with_date_line(line, comment),
+        comment=_comment(comment),
+        params={ordering_audit.CANCELLED_CLOSURE_ON: order.closure_scheduled_on},
         check=scheduled,
     )
 
@@ -1029,12 +1031,12 @@ def order_cancel_scheduled_closure(*, order: AccessOrder, actor, comment: str = 
 def order_close_as_scheduled(*, order: AccessOrder) -> AccessOrder:
     """Close an access on the date its account manager scheduled (the daily beat task calls this).
 
-    The customer's account manager is the actor: closing is their decision, taken when they scheduled it
-    (an audit event of its own); the task only keeps the date. Closing on the scheduled date stops billing
+    Closing was the account manager's decision, recorded when they scheduled it (an audit event of its own);
+    this records the job that kept the date (no person, `job`). Closing on the scheduled date stops billing
     that day and ends the licences no other access uses, as closing by hand does by default.
     """
     on = order.closure_scheduled_on
-    manager = order.customer.account_manager
+    job = ordering_audit.JOB_CLOSE_AS_SCHEDULED
 
     def still_due(locked: AccessOrder) -> None:
         if on is None or locked.closure_scheduled_on != on or on > timezone.localdate():
@@ -1042,15 +1044,12 @@ def order_close_as_scheduled(*, order: AccessOrder) -> AccessOrder:
 
     return _run_transition(
         order,
-        manager,
+        None,
         transitions.CLOSE,
+        job=job,
         check=still_due,
         perform=lambda o: _end_access(
-            o,
-            manager,
-            role=transitions.CLOSE.role,
-            on=on,
-            comment=_("Closed on the date the account manager scheduled."),
+            o, None, job=job, role="", on=on, params={ordering_audit.CLOSED_AS_SCHEDULED: True}
         ),
     )
 
@@ -1183,22 +1182,6 @@ def order_request_emergency_closure(*, order: AccessOrder, actor, reason: str) -
 
 # --- The startup package's test access (TestAccess in ordering/models.py) ----------------------
 
-AUTOMATIC_USERNAME = "opus-adgang-automatik"
-
-
-def automatic_actor() -> User:
-    """Who the daily tasks' writes are recorded as: not a person, and it cannot log in."""
-    user, _created = User.objects.get_or_create(
-        username=AUTOMATIC_USERNAME,
-        defaults={
-            "first_name": "Opus Adgang",
-            "last_name": "(automatisk)",
-            "is_active": False,
-            "password": make_password(None),
-        },
-    )
-    return user
-
 
 def test_access_sweep(*, today: datetime.date | None = None) -> dict[str, int]:
     """Daily (beat): close the test accesses whose end date has come, and tell orderers and account manager
@@ -1209,16 +1192,15 @@ def test_access_sweep(*, today: datetime.date | None = None) -> dict[str, int]:
         expired_on__isnull=True, order__state__in=RUNNING_ACCESS_STATES, ends_on__lte=horizon
     ).values_list("pk", flat=True)
     done = {"expired": 0, "notified": 0}
-    actor = automatic_actor()
     for pk in list(due):
-        outcome = _test_access_tick(test_access_id=pk, today=today, actor=actor)
+        outcome = _test_access_tick(test_access_id=pk, today=today)
         if outcome:
             done[outcome] += 1
     return done
 
 
 @retry_on_conflict
-def _test_access_tick(*, test_access_id: int, today: datetime.date, actor) -> str:
+def _test_access_tick(*, test_access_id: int, today: datetime.date) -> str:
     with transaction.atomic():
         access = TestAccess.objects.select_related("order").get(pk=test_access_id)
         order = lock_order(access.order)
@@ -1227,7 +1209,7 @@ def _test_access_tick(*, test_access_id: int, today: datetime.date, actor) -> st
         if access.expired_on or order.state not in RUNNING_ACCESS_STATES:
             return ""
         if today >= access.ends_on:
-            return _test_access_expire(access, actor)
+            return _test_access_expire(access)
         days_left = (access.ends_on - today).days
         reached = [days for days in TestAccess.NOTICE_DAYS if days_left <= days]
         if not reached or (access.notified_days is not None and access.notified_days <= min(reached)):
@@ -1236,28 +1218,26 @@ def _test_access_tick(*, test_access_id: int, today: datetime.date, actor) -> st
         access.save(update_fields=["notified_days"])
         event = audit_record(
             order=order,
-            actor=actor,
-            role="",
+            job=ordering_audit.JOB_TEST_ACCESS_SWEEP,
             kind=AuditKind.TEST_ACCESS_EXPIRING,
-            comment=_("The test access ends on %(date)s, in %(days)s days.")
-            % {"date": _short_date(access.ends_on), "days": days_left},
+            params={ordering_audit.TEST_ACCESS_ENDS_ON: access.ends_on, "days_left": days_left},
         )
         enqueue_event_notification(event)
         return "notified"
 
 
-def _test_access_expire(access: TestAccess, actor) -> str:
+def _test_access_expire(access: TestAccess) -> str:
     """On its end date the order closes as any closure does (billing stops); its own audit kind says why."""
     access.expired_on = access.ends_on
     access.save(update_fields=["expired_on"])
     _end_access(
         access.order,
-        actor,
+        None,
+        job=ordering_audit.JOB_TEST_ACCESS_SWEEP,
         role="",
         on=access.ends_on,
         kind=AuditKind.TEST_ACCESS_EXPIRED,
-        comment=_("The startup package's test access ended by itself on %(date)s.")
-        % {"date": _short_date(access.ends_on)},
+        params={ordering_audit.TEST_ACCESS_ENDED_ON: access.ends_on},
     )
     return "expired"
 
@@ -1289,7 +1269,8 @@ def test_access_extend(*, order: AccessOrder, actor, until: datetime.date, reaso
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
             kind=AuditKind.TEST_ACCESS_EXTENDED,
-            comment=f"{_short_date(previous)} → {_short_date(until)}: {reason}",
+            comment=reason,
+            params={ordering_audit.EXTENDED_FROM_ON: previous, "extended_to_on": until},
         )
     return access
 

@@ -10,13 +10,6 @@ def recover_addendum_documents() -> int:
     return addendum_documents_recover()
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def write_audit_checkpoint() -> str:
-    from .audit import audit_checkpoint_write
-
-    return str(audit_checkpoint_write()[1])
-
-
 @shared_task
 def close_scheduled_accesses() -> int:
     """Daily: close the accesses whose scheduled closing date has come (ordering/services.py)."""

@@ -32,7 +32,8 @@ from accounts.sessions import LOGIN_PROOF
 from core.security import client_ip
 
 from . import lifecycle
-from .models import TEXT_MAX_LENGTH, AccessOrder, Addendum, AuditKind
+from .audit import AuditKind
+from .models import TEXT_MAX_LENGTH, AccessOrder, Addendum
 from .roles import Role
 from .validators import validate_multiline_text, validate_single_line_text
 

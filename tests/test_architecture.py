@@ -68,7 +68,7 @@ OWN_TRANSACTION_WITHOUT_RETRY = {
     # Not safe to run twice: a retry would repeat what cannot be taken back.
     "certificates/services.py:certificate_expiry_notify": "sends its mail inside the transaction; a contended day "
     "is tried again by tomorrow's run, and a retry now could send the mail twice",
-    "ordering/audit.py:audit_checkpoint_write": "writes a new checkpoint file inside the transaction; the next "
+    "audit/verification.py:audit_checkpoint_write": "writes a new checkpoint file inside the transaction; the next "
     "scheduled run signs the head again",
     # The decorator itself.
     "core/transactions.py:run": "the decorator itself",

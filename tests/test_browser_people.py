@@ -9,7 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 
-from ordering.models import AuditEvent, AuditKind, CustomerMembership
+from audit.models import AuditEvent
+from ordering.audit import AuditKind
+from ordering.models import CustomerMembership
 from tests.browser import BROWSER_MARKS, assert_no_axe_violations
 from tests.login.conftest import mitid_person, oidc_server, provider  # noqa: F401
 from tests.test_browser_journeys import PASSWORD, browser, check, closes_connections, danish, page  # noqa: F401

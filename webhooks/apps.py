@@ -10,8 +10,10 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         # Registers the outbox handler in every process (the worker's too), and offers every new audit
         # event to the endpoints. A signal, because ordering sits below webhooks and must not import it.
-        from ordering.models import AuditEvent
+        from audit.models import AuditEvent
 
-        from . import services
+        from . import audit, services
+
+        audit.register()
 
         post_save.connect(services.on_audit_event, sender=AuditEvent, dispatch_uid="webhooks.on_audit_event")

@@ -8,7 +8,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ordering.models import AuditEvent, AuditKind, Customer
+from audit import vocabulary
+from audit.models import AuditEvent
+from ordering.models import Customer
 
 from .transport import validate_endpoint_url
 
@@ -40,7 +42,7 @@ class WebhookEndpoint(models.Model):
         related_name="webhook_endpoints",
         help_text=_("Empty: a KMD endpoint that receives every customer's events."),
     )
-    # AuditKind values; empty: every kind. A list rather than a table: it is read whole, never queried by kind.
+    # Published audit kinds (audit/vocabulary.py); empty: every kind. A list rather than a table: it is read whole, never queried by kind.
     kinds = models.JSONField(_("event kinds"), default=list, blank=True, help_text=_("Empty: every kind of event."))
     # Standard Webhooks' "whsec_" + base64 of 32 random bytes. Kept in clear: signing needs the key itself.
     secret = models.CharField(_("signing secret"), max_length=100, default=new_secret, editable=False)
@@ -59,7 +61,7 @@ class WebhookEndpoint(models.Model):
         return not self.kinds or kind in self.kinds
 
     def clean(self) -> None:
-        known = set(AuditKind.values)
+        known = {kind.value for kind in vocabulary.published_kinds()}
         unknown = [kind for kind in self.kinds or [] if kind not in known]
         if not isinstance(self.kinds, list) or unknown:
             raise ValidationError({"kinds": _("Unknown event kinds: %(kinds)s.") % {"kinds": ", ".join(unknown)}})
@@ -82,7 +84,7 @@ class WebhookDelivery(models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # An AuditKind value. No choices here: a new kind in ordering needs no migration of webhooks.
+    # An audit kind (audit/vocabulary.py). No choices here: a new kind needs no migration of webhooks.
     kind = models.CharField(_("kind"), max_length=40)
     webhook_id = models.CharField(_("webhook id"), max_length=40)
     # The exact body signed and sent, fixed when the event happened: every attempt sends the same bytes.

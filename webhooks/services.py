@@ -1,6 +1,6 @@
 """Signed webhooks from the outbox: one delivery per audit event and subscribed endpoint, sent at least once.
 
-Queuing. Every audit event (ordering/audit.py `audit_record`) is offered to the endpoints through
+Queuing. Every published audit event (audit/trail.py `audit_record`) is offered to the endpoints through
 Django's post_save signal (connected in apps.py): ordering knows nothing of webhooks (.importlinter).
 A customer's endpoint gets that customer's events only; a KMD-wide endpoint gets every event. Each
 match is a WebhookDelivery and an outbox message, written in the event's own transaction: a write that
@@ -33,13 +33,18 @@ from django.utils.translation import gettext_lazy
 from standardwebhooks import Webhook
 
 from accounts.roles import is_catalogue_admin
+from audit import vocabulary
+from audit.models import AuditEvent
+from audit.trail import audit_record
 from core.errors import NotAllowedNow, NotPermitted
 from core.models import OutboxMessage
 from core.outbox import outbox_enqueue, outbox_handler
 from core.transactions import retry_on_conflict
-from ordering.models import AuditEvent, Customer, ExternalSystem
+from ordering.models import Customer, ExternalSystem
+from ordering.roles import Role
 
 from . import transport
+from .audit import WEBHOOKS_CANCELLED, WebhookAuditKind
 from .models import ATTEMPTS_KEPT, ERROR_LENGTH, WebhookAttempt, WebhookDelivery, WebhookEndpoint, new_secret
 
 logger = logging.getLogger(__name__)
@@ -160,8 +165,9 @@ def _enqueue(delivery: WebhookDelivery) -> None:
 
 
 def on_audit_event(sender, instance: AuditEvent, created: bool, raw: bool = False, **kwargs) -> None:
-    """post_save of AuditEvent (connected in apps.py)."""
-    if created and not raw:
+    """post_save of AuditEvent (connected in apps.py). KMD's own records (a token issued, a message sent
+    again) are not published (audit/vocabulary.py)."""
+    if created and not raw and vocabulary.is_published(instance.kind):
         webhooks_enqueue_for_event(instance)
 
 
@@ -287,13 +293,7 @@ def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
         locked.delivered_at = None
         locked.save(update_fields=["status", "delivered_at"])
         _enqueue(locked)
-    logger.info(
-        "Webhook delivery %s (%s) sent again by %s",
-        locked.pk,
-        locked.webhook_id,
-        actor.get_username(),
-        extra={"delivery": locked.pk, "event": locked.event_id, "actor": actor.pk},
-    )
+        audit_record(kind=WebhookAuditKind.WEBHOOK_SENT_AGAIN, actor=actor, role=Role.CATALOGUE_ADMIN, subject=locked)
     return locked
 
 
@@ -331,17 +331,14 @@ def webhook_endpoint_save(*, endpoint: WebhookEndpoint, actor) -> EndpointSaved:
         endpoint.secret = new_secret() if moved else stored.secret
         cancelled = _cancel_undelivered(endpoint) if moved else 0
         endpoint.save()
-    if moved:
-        logger.info(
-            "Webhook endpoint %s changed by %s (customer %s → %s, URL changed: %s): new secret, %s webhooks cancelled",
-            endpoint.pk,
-            actor.get_username(),
-            stored.customer_id,
-            endpoint.customer_id,
-            stored.url != endpoint.url,
-            cancelled,
-            extra={"endpoint": endpoint.pk, "actor": actor.pk},
-        )
+        if moved:
+            audit_record(
+                kind=WebhookAuditKind.WEBHOOK_ENDPOINT_MOVED,
+                actor=actor,
+                role=Role.CATALOGUE_ADMIN,
+                subject=endpoint,
+                params={WEBHOOKS_CANCELLED: cancelled},
+            )
     return EndpointSaved(secret_renewed=moved, cancelled=cancelled)
 
 
@@ -378,10 +375,8 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor) -> Webho
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         locked.secret = new_secret()
         locked.save(update_fields=["secret"])
-    logger.info(
-        "Webhook endpoint %s given a new signing secret by %s",
-        locked.pk,
-        actor.get_username(),
-        extra={"endpoint": locked.pk, "actor": actor.pk},
-    )
+        # Who gave which endpoint a new secret; never the secret itself.
+        audit_record(
+            kind=WebhookAuditKind.WEBHOOK_SECRET_ROTATED, actor=actor, role=Role.CATALOGUE_ADMIN, subject=locked
+        )
     return locked

@@ -5,9 +5,10 @@ looked up), and changes nothing (`snapshot()`, tests/security/snapshots.py)."""
 
 import pytest
 
+from audit.models import AuditEvent
 from billing.models import Invoice
 from certificates.models import CertificateUpload
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 from ordering.transitions import TRANSITIONS
 
 from ..security.snapshots import snapshot

@@ -5,8 +5,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import ApiToken
+from audit.models import AuditEvent
 from certificates.models import CertificateBundle, CertificateUpload
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 
 from .conftest import ROLES
 
@@ -283,7 +284,7 @@ def test_a_required_reason_is_named_as_the_page_names_it(cast, order_in, api):
     assert AccessOrder.objects.get(pk=order.pk).state == "submitted"
 
 
-def test_the_history_shows_the_dated_line_in_the_readers_language_as_the_page_does(cast, order_in, api):
+def test_the_history_states_the_date_decided_in_the_readers_language_as_the_page_does(cast, order_in, api):
     import datetime
 
     from django.utils import translation
@@ -298,7 +299,9 @@ def test_the_history_shows_the_dated_line_in_the_readers_language_as_the_page_do
     danish = api("orderer_a").get(f"/api/v1/orders/{order.pk}/").json()["history"][-1]
     assert english["comment"] == "Access ends on 31/12/2099.\nLukkes ved årsskiftet."
     assert danish["comment"] == "Adgangen lukker den 31.12.2099.\nLukkes ved årsskiftet."
-    assert AuditEvent.objects.get(order=order, seq=english["seq"]).comment == danish["comment"]  # kept as written
+    stored = AuditEvent.objects.get(order=order, seq=english["seq"])
+    assert stored.comment == "Lukkes ved årsskiftet."  # what was typed, as typed; the date is a parameter
+    assert stored.params == {"ends_on": "2099-12-31"}
 
 
 def test_in_production_the_api_cannot_accept_an_addendum_without_a_mitid_erhverv_login(cast, order_in, api, settings):

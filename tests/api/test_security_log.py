@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from accounts.tokens import PREFIX_SHOWN, token_revoke
+from audit.models import AuditEvent
 
 from .conftest import make_token
 
@@ -153,6 +154,14 @@ def test_a_token_made_and_revoked_on_the_profile_is_logged_with_who_did_it_never
     token.refresh_from_db()
     assert token.revoked_by == cast.orderer_a
     assert secret not in str(security_log()) and secret not in every_log_line()
+    # The audit trail has both, by the person, about the token; its parameters name the prefix, never the secret.
+    events = AuditEvent.objects.filter(subject_id=str(token.pk), kind__in=["api_token_created", "api_token_revoked"])
+    assert [(e.kind, e.actor, e.actor_kind) for e in events] == [
+        ("api_token_created", cast.orderer_a, "person"),
+        ("api_token_revoked", cast.orderer_a, "person"),
+    ]
+    assert all(e.params == {"token_prefix": token.prefix, "token_kind": "personal"} for e in events)
+    assert not any(secret in str(e.params) + e.comment for e in events)
 
 
 def test_a_gateway_token_made_by_the_command_is_logged_with_no_user(
@@ -170,6 +179,8 @@ def test_a_gateway_token_made_by_the_command_is_logged_with_no_user(
         "gateway",
     )
     assert out.getvalue().strip() not in every_log_line()
+    made_by = AuditEvent.objects.get(kind="api_token_created", subject_id=str(token.pk))
+    assert (made_by.actor, made_by.actor_kind, made_by.job) == (None, "system", "manage.py create_gateway_token")
 
 
 def test_a_catalogue_admin_revoking_a_users_token_is_logged_as_the_admin_once(

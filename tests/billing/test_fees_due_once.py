@@ -19,11 +19,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from billing import services as billing
+from billing.audit import BillingAuditKind
 from billing.models import Charge, InvoiceLine, RecurringFee, SharedFee
 from billing.quotes import frozen_quote, quote_for_order
 from ordering import services
-from ordering.models import AuditEvent, AuditKind, ContractInterface, MainContract
+from ordering.models import ContractInterface, MainContract
 
 from ..conftest import accept_rendered, make_order
 
@@ -98,7 +100,7 @@ def test_the_fee_moves_to_the_next_order_when_the_first_is_declined(cast, order_
 
     fee = SharedFee.objects.get(customer=cast.customer_a, key=f"licence:{NEW}")
     assert (fee.order_id, fee.moved_from_id, fee.charge_id) == (second.pk, first.pk, None)
-    moved = AuditEvent.objects.get(kind=AuditKind.SHARED_FEE_MOVED)
+    moved = AuditEvent.objects.get(kind=BillingAuditKind.SHARED_FEE_MOVED)
     assert moved.order_id == second.pk and f"{first.reference} → {second.reference}" in moved.comment
     # The second order's live quote now prices the fee itself, as its addendum said it would.
     (live,) = lines(quote_for_order(second)[0], "licence_start")
@@ -257,7 +259,7 @@ def test_the_additional_system_fee_is_paid_once_and_then_the_contract_covers_the
     first = order_in("active", codes=(NEW,))
     (charge,) = Charge.objects.filter(rule="additional_system")
     assert (charge.order_id, charge.amount) == (first.pk, D("2500.00"))
-    covered = AuditEvent.objects.get(kind=AuditKind.ADDITIONAL_SYSTEM_COVERED)
+    covered = AuditEvent.objects.get(kind=BillingAuditKind.ADDITIONAL_SYSTEM_COVERED)
     assert covered.order_id == first.pk and "VagtPlan" in covered.comment and NEW in covered.comment
 
     # The access ends; a later order for the same system and interface pays no fee again.
@@ -409,7 +411,7 @@ def test_the_fee_moves_when_the_first_order_is_declined_and_withdrawn_and_is_boo
     first = services.order_decline(order=first, actor=cast.signatory_a, comment="Fortrudt")
     services.order_withdraw(order=first, actor=cast.orderer_a)
     assert SharedFee.objects.get(key=f"licence:{NEW}").order_id == second.pk
-    assert AuditEvent.objects.filter(kind=AuditKind.SHARED_FEE_MOVED).count() == 1
+    assert AuditEvent.objects.filter(kind=BillingAuditKind.SHARED_FEE_MOVED).count() == 1
 
     services.order_activate(order=accept_rendered(order=second, actor=cast.signatory_a), actor=cast.am_a)
     (charge,) = Charge.objects.filter(rule__startswith="licence_start")

@@ -10,13 +10,15 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from billing import pricing
 from billing import services as billing
 from billing.models import RecurringFee
 from billing.quotes import quote_for_order
 from core.errors import Invalid
 from ordering import services
-from ordering.models import AuditEvent, AuditKind, State
+from ordering.audit import AuditKind
+from ordering.models import State
 
 from ..conftest import facts
 
@@ -101,7 +103,7 @@ def test_establishing_a_replacement_closes_the_old_access_the_same_day_with_its_
     assert (old.state, old.closed_on) == (State.CLOSED, new.activated_on)
     assert RecurringFee.objects.get(order=old, kind="package").ends_on == new.activated_on
     closing = AuditEvent.objects.filter(order=old).latest("seq")
-    assert closing.kind == AuditKind.CLOSE and new.reference in closing.comment
+    assert closing.kind == AuditKind.CLOSE and closing.params == {"replaced_by": new.reference}
 
 
 def test_a_replacement_names_a_live_access_of_another_system(cast, order_in):

@@ -4,11 +4,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateBundle, CertificateUpload
 from certificates.testing import make_leaf, pem
 from ordering import services
-from ordering.models import AuditEvent
 
 from .test_validation import HOSTILE
 

@@ -7,11 +7,13 @@ og adgangsrettigheder i forhold til det eksterne systems tilgang til KMD Opus Pe
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from certificates.services import certificate_upload
 from certificates.testing import make_leaf, pem, zip_bytes
 from ordering import services
+from ordering.audit import AuditKind
 from ordering.clarifications import access_clarification_record
-from ordering.models import AccessClarification, AuditEvent, AuditKind
+from ordering.models import AccessClarification
 
 from ..conftest import clarify_access
 from ..security.snapshots import snapshot

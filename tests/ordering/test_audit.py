@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from ordering.models import AuditEvent
+from audit.models import AuditEvent
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_an_intact_trail_verifies(history, capsys):
 
 def test_an_altered_comment_is_found(history, capsys):
     target = history[3]
-    raw_sql("UPDATE ordering_auditevent SET comment = %s WHERE id = %s", ["tampered", target.pk])
+    raw_sql("UPDATE audit_auditevent SET comment = %s WHERE id = %s", ["tampered", target.pk])
     code, output = run_verify(capsys)
     assert code == 1
     assert f"#{target.seq}" in output and "altered" in output
@@ -56,7 +56,7 @@ def test_an_altered_comment_is_found(history, capsys):
 
 def test_an_altered_actor_is_found(cast, history, capsys):
     target = history[5]
-    raw_sql("UPDATE ordering_auditevent SET actor_id = %s WHERE id = %s", [cast.outsider.pk, target.pk])
+    raw_sql("UPDATE audit_auditevent SET actor_id = %s WHERE id = %s", [cast.outsider.pk, target.pk])
     code, output = run_verify(capsys)
     assert code == 1
     assert f"#{target.seq}" in output
@@ -64,14 +64,14 @@ def test_an_altered_actor_is_found(cast, history, capsys):
 
 def test_a_deleted_event_in_the_middle_is_found(history, capsys):
     target = history[4]
-    raw_sql("DELETE FROM ordering_auditevent WHERE id = %s", [target.pk])
+    raw_sql("DELETE FROM audit_auditevent WHERE id = %s", [target.pk])
     code, output = run_verify(capsys)
     assert code == 1
     assert f"#{target.seq} is missing" in output
 
 
 def test_deleting_the_newest_event_is_found(history, capsys):
-    raw_sql("DELETE FROM ordering_auditevent WHERE id = %s", [history[-1].pk])
+    raw_sql("DELETE FROM audit_auditevent WHERE id = %s", [history[-1].pk])
     code, output = run_verify(capsys)
     assert code == 1
     assert f"#{history[-1].seq} is missing" in output

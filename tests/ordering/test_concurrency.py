@@ -8,8 +8,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from audit.models import AuditEvent
 from ordering import services
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 
 from ..conftest import acceptance
 

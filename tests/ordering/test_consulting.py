@@ -12,11 +12,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from billing import services as billing
+from billing.audit import BillingAuditKind
 from billing.models import Charge, InvoiceLine
 from core.errors import Invalid, NotAllowedNow, NotPermitted
 from ordering import consulting
-from ordering.models import AuditEvent, AuditKind, ConsultingRequest
+from ordering.audit import AuditKind
+from ordering.models import ConsultingRequest
 
 from ..conftest import make_price_list
 
@@ -113,7 +116,7 @@ def test_hours_are_billed_before_establishment_from_the_day_the_customer_asked(c
         )
     charge = billing.consulting_record(order=order, actor=cast.am_a, on=asked, hours=D("2.5"), description="Møde")
     assert (charge.order_id, charge.amount, charge.hourly_rate) == (order.pk, D("3750.00"), D("1500.00"))
-    assert AuditEvent.objects.filter(kind=AuditKind.CONSULTING_RECORDED, order=order).count() == 1
+    assert AuditEvent.objects.filter(kind=BillingAuditKind.CONSULTING_RECORDED, order=order).count() == 1
 
     run = billing.billing_run(period=asked, force=True)
     (line,) = InvoiceLine.objects.filter(invoice__run=run, charge=charge)

@@ -8,8 +8,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from ordering import services
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 
 PEOPLE = ["orderer_a", "signatory_a", "am_a", "support", "am_b", "orderer_b", "signatory_b", "outsider"]
 BREACH = "Leverandøren har meldt et sikkerhedsbrud."

@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from ordering import services
-from ordering.models import AccessOrder, Addendum, AuditEvent
+from ordering.models import AccessOrder, Addendum
 
 from ..conftest import accept_rendered, facts
 
@@ -244,7 +245,7 @@ def test_activating_a_change_order_closes_the_access_it_changes(cast, order_in):
     original.refresh_from_db()
     assert original.state == "closed"
     assert original.closed_on == change.activated_on
-    assert change.reference in original.events.order_by("-seq").first().comment
+    assert original.events.order_by("-seq").first().params == {"replaced_by": change.reference}
 
 
 def test_a_change_order_must_change_an_active_access_of_the_same_system(cast, order_in):

@@ -4,8 +4,9 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from audit.models import AuditEvent
 from ordering import services
-from ordering.models import AuditEvent, Notification
+from ordering.models import Notification
 from ordering.notifications import notify_event
 
 from ..conftest import accept_rendered

@@ -7,8 +7,10 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from audit.models import AuditEvent
 from ordering import services
-from ordering.models import AccessOrder, AuditEvent, AuditKind, State
+from ordering.audit import AuditKind
+from ordering.models import AccessOrder, State
 
 
 def listed(client, user, **params) -> str:

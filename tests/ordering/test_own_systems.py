@@ -4,9 +4,11 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from core.errors import Invalid, NotPermitted
 from ordering import services
-from ordering.models import AccessOrder, AuditEvent, AuditKind, ExternalSystem, Vendor
+from ordering.audit import AuditKind
+from ordering.models import AccessOrder, ExternalSystem, Vendor
 from ordering.selectors import own_systems_visible_to, systems_available_to
 
 from ..conftest import facts

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from ordering.models import AccessOrder, AuditEvent, State
+from audit.models import AuditEvent
+from ordering.models import AccessOrder, State
 
 
 def page(client, user, url, **params):

@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import LoginIdentity
-from ordering.models import AuditEvent, AuditKind, CustomerMembership, Invitation
+from audit.models import AuditEvent
+from ordering.audit import AuditKind
+from ordering.models import CustomerMembership, Invitation
 from tests.conftest import make_user
 from tests.login.conftest import log_in, logged_in_user, mitid_person, oidc_server, provider  # noqa: F401
 

@@ -2,8 +2,9 @@
 
 import pytest
 
+from audit.models import AuditEvent
 from ordering import services
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 
 from ..conftest import accept_rendered
 

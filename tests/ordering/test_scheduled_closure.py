@@ -14,9 +14,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from billing.models import RecurringFee
 from ordering import services, tasks
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 from ordering.selectors import account_manager_queue
 
 COPENHAGEN = zoneinfo.ZoneInfo("Europe/Copenhagen")
@@ -64,7 +65,8 @@ def test_the_orderer_asks_the_account_manager_to_close_on_a_wished_date(
         )
     assert (asked.state, asked.closure_wished_on) == ("closure_requested", datetime.date(2099, 12, 31))
     assert last_event().kind == "request_closure"
-    assert "31.12.2099" in last_event().comment and "Udfases." in last_event().comment
+    assert (last_event().params, last_event().comment) == ({"wished_on": "2099-12-31"}, "Udfases.")
+    assert last_event().comment_for_reader == "Ønsket lukkedato: 31.12.2099.\nUdfases."
     assert [m.to for m in mail.outbox] == [["am_a@example.test"]]
 
 
@@ -86,7 +88,7 @@ def test_the_orderer_may_withdraw_the_request_and_a_closure_scheduled_for_it_goe
     withdrawn = services.order_withdraw_closure_request(order=order, actor=cast.orderer_a)
     assert (withdrawn.state, withdrawn.closure_wished_on, withdrawn.closure_scheduled_on) == ("active", None, None)
     assert last_event().kind == "withdraw_closure_request"
-    assert "annulleret" in last_event().comment
+    assert "annulleret" in last_event().comment_for_reader and last_event().comment == ""
 
 
 # --- The account manager decides ---------------------------------------------------------------
@@ -188,13 +190,17 @@ def test_the_daily_task_closes_on_the_scheduled_date_not_the_day_before_and_bill
     package_fee = RecurringFee.objects.get(order=closed, kind=RecurringFee.Kind.PACKAGE)
     assert package_fee.ends_on == day
     event = last_event()
-    assert (event.kind, event.actor, event.actor_role, event.from_state, event.to_state) == (
+    # Closing was the account manager's decision, recorded when they scheduled it; this is the job that kept
+    # the date, and says so: no person, no role.
+    assert (event.kind, event.actor, event.job, event.actor_role, event.from_state, event.to_state) == (
         "close",
-        cast.am_a,
-        "account_manager",
+        None,
+        "close_as_scheduled",
+        "",
         "active",
         "closed",
     )
+    assert event.params == {"closed_as_scheduled": True}
     assert timezone.localdate(event.created_at) == day
     assert [m.to for m in mail.outbox] == [["orderer_a@example.test"]]
 

@@ -4,7 +4,7 @@ from django.core.management.base import CommandError
 from django.http import HttpRequest
 
 from accounts.models import User
-from ordering.audit import audit_verify
+from audit.verification import audit_verify
 from ordering.models import AccessOrder, Customer, ExternalSystem, IntegrationPackage, Interface, State
 
 

@@ -10,11 +10,13 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.verification import audit_verify
 from billing.models import Charge, RecurringFee, StartupPackage
 from core.errors import Invalid, NotAllowedNow, NotPermitted
 from ordering import services
-from ordering.audit import audit_verify
-from ordering.models import AccessOrder, AuditEvent, AuditKind, State, TestAccess, add_months
+from ordering.audit import AuditKind
+from ordering.models import AccessOrder, State, TestAccess, add_months
 from ordering.tasks import watch_test_accesses
 
 from ..conftest import facts
@@ -161,7 +163,8 @@ def test_the_test_access_expires_on_its_end_date_not_the_day_before(
     assert (access.status, access.expired_on) == (TestAccess.Status.EXPIRED, end)
     event = AuditEvent.objects.filter(order=startup_order).latest("seq")
     assert (event.kind, event.from_state, event.to_state) == (AuditKind.TEST_ACCESS_EXPIRED, "active", "closed")
-    assert event.actor.username == services.AUTOMATIC_USERNAME and not event.actor.is_active
+    assert (event.actor, event.actor_kind, event.job) == (None, "system", "test_access_sweep")
+    assert event.params == {"test_access_ended_on": end.isoformat()}
     assert audit_verify() == []
 
     assert run_task_on(frozen_today, end, django_capture_on_commit_callbacks) == {"expired": 0, "notified": 0}

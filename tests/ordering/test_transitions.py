@@ -11,8 +11,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.module_loading import import_string
 
+from audit.models import AuditEvent
 from ordering import notifications, services, views
-from ordering.models import FINAL_STATES, AccessOrder, Addendum, AuditEvent, AuditKind
+from ordering.audit import AuditKind
+from ordering.models import FINAL_STATES, AccessOrder, Addendum
 from ordering.roles import Role
 from ordering.transitions import TRANSITIONS
 

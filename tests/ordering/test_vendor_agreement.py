@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from core.errors import Invalid
 from ordering import services
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 
 from ..conftest import facts
 

@@ -7,10 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from certificates import services as cert_services
 from certificates.testing import make_leaf, pem
 from ordering import services
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 from ordering.selectors import (
     account_manager_worklist,
     orderer_worklist,

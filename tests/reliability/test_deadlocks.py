@@ -10,12 +10,13 @@ from collections import Counter
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
+from audit.models import AuditEvent
+from audit.verification import audit_verify
 from billing.services import quote_adjustment_add
 from core import transactions
 from core.transactions import ATTEMPTS, BACKOFF_SECONDS, Contended, retry_on_conflict
 from ordering import services
-from ordering.audit import audit_verify
-from ordering.models import AccessOrder, AuditEvent, Vendor
+from ordering.models import AccessOrder, Vendor
 
 from ..conftest import facts, make_order
 

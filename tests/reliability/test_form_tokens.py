@@ -13,11 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from certificates.models import CertificateBundle, CertificateUpload
 from core.form_tokens import FIELD, MAX_AGE, form_token_issue
 from core.models import FormSubmission
 from ordering import services
-from ordering.models import AccessOrder, AuditEvent
+from ordering.models import AccessOrder
 
 needs_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent connections"

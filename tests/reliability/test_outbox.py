@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from audit.models import AuditEvent
 from core import outbox
 from core.errors import NotPermitted
 from core.models import OutboxMessage
@@ -33,7 +34,7 @@ from core.outbox import (
 )
 from core.tasks import deliver_outbox_message
 from ordering import services
-from ordering.models import Addendum, AuditEvent, Notification
+from ordering.models import Addendum, Notification
 
 from ..conftest import accept_rendered
 
@@ -476,6 +477,8 @@ def test_support_sees_given_up_messages_and_sends_one_again(cast, client, settin
     message.refresh_from_db()
     assert (message.status, message.attempts, message.sent_again_by) == ("delivered", 1, cast.support)
     assert len(calls) == 2
+    again = AuditEvent.objects.get(kind="outbox_sent_again")
+    assert (again.actor, again.actor_role, again.subject_id) == (cast.support, "support", str(message.pk))
     assert "Send igen" not in client.get(reverse("core:outbox_dead_letters")).content.decode()
 
 
@@ -487,6 +490,7 @@ def test_only_support_sees_the_list_or_sends_again(cast, client, settings, who):
     assert client.post(reverse("core:outbox_send_again", args=[message.pk])).status_code == 403
     message.refresh_from_db()
     assert message.status == "dead" and len(calls) == 1
+    assert not AuditEvent.objects.filter(kind="outbox_sent_again").exists()
     # The service refuses as every service does (a Refusal the API and pages know), never Django's PermissionDenied.
     with pytest.raises(NotPermitted):
         outbox_send_again(message=message, actor=getattr(cast, who))

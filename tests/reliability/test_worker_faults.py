@@ -20,11 +20,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from config import celery_app
 from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from ordering import services
-from ordering.models import Addendum, AuditEvent
+from ordering.models import Addendum
 from tests.real_broker import BROKER_URL, BrokerOutage, empty_queue, send_tasks_to, worker_database_url
 
 from . import mailbox

@@ -17,8 +17,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from ordering.audit import audit_checkpoint_write, audit_verify, checkpoints_in
-from ordering.models import AccessOrder, AuditEvent, AuditHead
+from audit.models import AuditEvent, AuditHead
+from audit.verification import audit_checkpoint_write, audit_verify, checkpoints_in
+from ordering.models import AccessOrder
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def rows():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, seq, order_id, kind, subject_type_id, subject_id, from_state, to_state, actor_id, "
-            "actor_role, created_at, comment, prev_hash, hash FROM ordering_auditevent ORDER BY seq"
+            "actor_role, created_at, comment, prev_hash, hash FROM audit_auditevent ORDER BY seq"
         )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -82,16 +83,16 @@ def rechain(cursor, from_seq: int, key: bytes | None) -> None:
         if row["seq"] >= from_seq:
             row["prev_hash"] = prev
             new = seal(row, key)
-            cursor.execute("UPDATE ordering_auditevent SET hash = %s WHERE id = %s", [f"~{row['id']}", row["id"]])
+            cursor.execute("UPDATE audit_auditevent SET hash = %s WHERE id = %s", [f"~{row['id']}", row["id"]])
             cursor.execute(
-                "UPDATE ordering_auditevent SET prev_hash = %s, hash = %s WHERE id = %s", [prev, new, row["id"]]
+                "UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE id = %s", [prev, new, row["id"]]
             )
             prev = new
         else:
             prev = row["hash"]
     last = rows()[-1] if rows() else None
     cursor.execute(
-        "UPDATE ordering_audithead SET seq = %s, hash = %s WHERE id = 1",
+        "UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1",
         [last["seq"] if last else 0, last["hash"] if last else "0" * 64],
     )
 
@@ -114,7 +115,7 @@ def test_an_intact_trail_with_its_checkpoints_verifies(history, tmp_path, capsys
 def test_altering_an_event_and_recomputing_the_chain_without_the_key_is_found(history, capsys):
     target = history[4]
     with behind_the_applications_back() as cursor:
-        cursor.execute("UPDATE ordering_auditevent SET comment = %s WHERE id = %s", ["all fine", target.pk])
+        cursor.execute("UPDATE audit_auditevent SET comment = %s WHERE id = %s", ["all fine", target.pk])
         rechain(cursor, target.seq, key=None)  # the old, unkeyed SHA-256 chain
     code, output = verify_command(capsys)
     assert code == 1
@@ -124,7 +125,7 @@ def test_altering_an_event_and_recomputing_the_chain_without_the_key_is_found(hi
 def test_recomputing_with_a_guessed_key_is_found(history, capsys):
     target = history[2]
     with behind_the_applications_back() as cursor:
-        cursor.execute("UPDATE ordering_auditevent SET actor_role = 'support' WHERE id = %s", [target.pk])
+        cursor.execute("UPDATE audit_auditevent SET actor_role = 'support' WHERE id = %s", [target.pk])
         rechain(cursor, target.seq, key=b"guess")
     code, output = verify_command(capsys)
     assert code == 1
@@ -134,9 +135,9 @@ def test_recomputing_with_a_guessed_key_is_found(history, capsys):
 def test_deleting_an_event_and_renumbering_the_rest_is_found(history, capsys):
     target = history[3]
     with behind_the_applications_back() as cursor:
-        cursor.execute("DELETE FROM ordering_auditevent WHERE id = %s", [target.pk])
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [target.pk])
         for later in history[4:]:  # ascending, so the freed number is always the one taken
-            cursor.execute("UPDATE ordering_auditevent SET seq = seq - 1 WHERE id = %s", [later.pk])
+            cursor.execute("UPDATE audit_auditevent SET seq = seq - 1 WHERE id = %s", [later.pk])
         rechain(cursor, target.seq, key=None)
     code, output = verify_command(capsys)
     assert code == 1
@@ -148,8 +149,8 @@ def test_deleting_the_newest_events_and_rewinding_the_head_is_found_by_the_order
     kept = history[-4]
     with behind_the_applications_back() as cursor:
         for gone in history[-3:]:
-            cursor.execute("DELETE FROM ordering_auditevent WHERE id = %s", [gone.pk])
-        cursor.execute("UPDATE ordering_audithead SET seq = %s, hash = %s WHERE id = 1", [kept.seq, kept.hash])
+            cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [gone.pk])
+        cursor.execute("UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1", [kept.seq, kept.hash])
     code, output = verify_command(capsys)
     assert code == 1
     touched = AccessOrder.objects.get(pk=history[-1].order_id)
@@ -161,11 +162,11 @@ def test_deleting_the_newest_events_is_found_by_a_checkpoint_even_when_the_order
     newest = history[-1]
     order = AccessOrder.objects.get(pk=newest.order_id)
     with behind_the_applications_back() as cursor:
-        cursor.execute("DELETE FROM ordering_auditevent WHERE id = %s", [newest.pk])
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [newest.pk])
         # The attacker also puts the order back into the state the remaining events describe.
         cursor.execute("UPDATE ordering_accessorder SET state = %s WHERE id = %s", [newest.from_state, order.pk])
         before = history[-2]
-        cursor.execute("UPDATE ordering_audithead SET seq = %s, hash = %s WHERE id = 1", [before.seq, before.hash])
+        cursor.execute("UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1", [before.seq, before.hash])
     assert verify_command(capsys)[0] == 0  # without checkpoints nothing shows
     code, output = verify_command(capsys, "--checkpoints", str(tmp_path))
     assert code == 1
@@ -176,8 +177,8 @@ def test_deleting_every_event_and_the_head_is_found(history, tmp_path, capsys):
     audit_checkpoint_write(directory=tmp_path)
     with behind_the_applications_back() as cursor:
         cursor.execute("DELETE FROM ordering_notification")
-        cursor.execute("DELETE FROM ordering_auditevent")
-        cursor.execute("DELETE FROM ordering_audithead")
+        cursor.execute("DELETE FROM audit_auditevent")
+        cursor.execute("DELETE FROM audit_audithead")
     code, output = verify_command(capsys)
     assert code == 1
     assert "has no creation event" in output
@@ -189,7 +190,7 @@ def test_an_insider_with_the_hmac_key_is_still_caught_by_the_checkpoints(history
     audit_checkpoint_write(directory=tmp_path)
     target = history[1]
     with behind_the_applications_back() as cursor:
-        cursor.execute("UPDATE ordering_auditevent SET comment = %s WHERE id = %s", ["rewritten", target.pk])
+        cursor.execute("UPDATE audit_auditevent SET comment = %s WHERE id = %s", ["rewritten", target.pk])
         rechain(cursor, target.seq, key=settings.AUDIT_HMAC_KEY.encode())
     assert verify_command(capsys)[0] == 0  # the key alone lets the chain be recomputed ...
     code, output = verify_command(capsys, "--checkpoints", str(tmp_path))
@@ -251,9 +252,9 @@ def test_an_order_written_without_its_creation_event_is_found(cast):
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE ordering_auditevent SET comment = 'x'",
-        "DELETE FROM ordering_auditevent",
-        "TRUNCATE ordering_auditevent CASCADE",
+        "UPDATE audit_auditevent SET comment = 'x'",
+        "DELETE FROM audit_auditevent",
+        "TRUNCATE audit_auditevent CASCADE",
     ],
 )
 def test_postgresql_refuses_to_change_or_remove_audit_events(history, statement):
@@ -265,7 +266,7 @@ def test_postgresql_refuses_to_change_or_remove_audit_events(history, statement)
 
 
 def test_the_daily_task_writes_a_checkpoint_where_the_settings_say(history, settings, tmp_path):
-    from ordering.tasks import write_audit_checkpoint
+    from audit.tasks import write_audit_checkpoint
 
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
     written = write_audit_checkpoint.delay().get()

@@ -10,11 +10,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.verification import audit_verify
 from billing import services as billing
+from billing.audit import BillingAuditKind
 from billing.models import Charge, PriceList, RecurringFee, StartupPackage
+from certificates.audit import CertificateAuditKind
 from ordering import services
-from ordering.audit import audit_verify
-from ordering.models import AuditEvent, AuditKind
+from ordering.audit import AuditKind
 from tests.conftest import make_user
 
 
@@ -36,7 +39,7 @@ def assert_audited(kind, *, actor, role, order=None, subject=None):
 def test_a_price_adjustment_is_audited_under_its_label(cast, order_in, client):
     order = order_in("submitted")
     billing.quote_adjustment_add(order=order, actor=cast.am_a, kind="one_time", amount=Decimal("-1000"), reason="Rabat")
-    assert_audited(AuditKind.QUOTE_ADJUSTED, actor=cast.am_a, role="account_manager", order=order)
+    assert_audited(BillingAuditKind.QUOTE_ADJUSTED, actor=cast.am_a, role="account_manager", order=order)
     client.force_login(cast.orderer_a)
     page = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
     assert "Pris justeret" in page and "quote_adjusted" not in page
@@ -48,7 +51,7 @@ def test_consulting_hours_are_audited_with_the_charge(cast, order_in):
         order=order, actor=cast.am_a, on=order.activated_on, hours=Decimal("2.5"), description="Sparring"
     )
     event = assert_audited(
-        AuditKind.CONSULTING_RECORDED, actor=cast.am_a, role="account_manager", order=order, subject=charge
+        BillingAuditKind.CONSULTING_RECORDED, actor=cast.am_a, role="account_manager", order=order, subject=charge
     )
     assert "2.5" in event.comment and "Sparring" in event.comment
 
@@ -69,7 +72,7 @@ def test_startup_package_use_is_audited(cast, individual_order):
     billing.startup_usage_record(order=order, actor=cast.am_a, meetings=1, qa_hours=Decimal("1.5"))
     usage = StartupPackage.objects.get(order=order)
     event = assert_audited(
-        AuditKind.STARTUP_USAGE_RECORDED, actor=cast.am_a, role="account_manager", order=order, subject=usage
+        BillingAuditKind.STARTUP_USAGE_RECORDED, actor=cast.am_a, role="account_manager", order=order, subject=usage
     )
     assert "+1 møder" in event.comment
 
@@ -79,7 +82,9 @@ def test_ending_a_licence_is_audited_with_the_licence(cast, order_in):
     services.order_emergency_close(order=order, actor=cast.support, reason="Brud hos leverandøren")
     licence = RecurringFee.objects.get(order=order, kind=RecurringFee.Kind.LICENCE)
     billing.licence_end(fee=licence, actor=cast.am_a)
-    assert_audited(AuditKind.LICENCE_ENDED, actor=cast.am_a, role="account_manager", order=order, subject=licence)
+    assert_audited(
+        BillingAuditKind.LICENCE_ENDED, actor=cast.am_a, role="account_manager", order=order, subject=licence
+    )
 
 
 def test_generating_a_document_again_is_audited(cast, order_in, monkeypatch):
@@ -118,7 +123,7 @@ def test_a_price_list_saved_in_the_admin_is_audited_without_an_order(cast, clien
     assert response.status_code == 302
     assert PriceList.objects.get(pk=cast.price_list.pk).setup_fee == Decimal("6000.00")
     event = assert_audited(
-        AuditKind.PRICE_LIST_CHANGED, actor=admin_user, role="catalogue_admin", subject=cast.price_list
+        BillingAuditKind.PRICE_LIST_CHANGED, actor=admin_user, role="catalogue_admin", subject=cast.price_list
     )
     assert "setup_fee" in event.comment and "ændret" in event.comment
 
@@ -141,7 +146,11 @@ def test_a_certificate_refused_for_a_private_key_is_audited_without_the_key(cast
     )
     assert report.contains_private_key
     event = assert_audited(
-        AuditKind.CERTIFICATE_REFUSED_PRIVATE_KEY, actor=cast.orderer_a, role="orderer", order=order, subject=upload
+        CertificateAuditKind.CERTIFICATE_REFUSED_PRIVATE_KEY,
+        actor=cast.orderer_a,
+        role="orderer",
+        order=order,
+        subject=upload,
     )
     assert event.comment == f"system.pem · {len(chain + key_pem)} bytes"
     assert CertificateUpload.objects.get(pk=upload.pk).sha256 == ""

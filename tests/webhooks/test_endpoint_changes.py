@@ -3,12 +3,11 @@ secret, and nothing that was waiting for the old receiver goes to the new one. A
 rotate a secret at any time."""
 
 import pytest
-from django.contrib.admin.models import LogEntry
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
 from standardwebhooks import Webhook
 
+from audit.models import AuditEvent
 from core.errors import NotPermitted
 from core.models import OutboxMessage
 from core.outbox import outbox_deliver
@@ -84,10 +83,13 @@ def test_an_endpoint_given_to_another_customer_gets_a_new_secret_and_sends_nothi
     assert set(messages_of(deliveries).values_list("status", flat=True)) == {"delivered"}  # closed: nothing to send
     try_to_send_everything(deliveries)
     assert receiver.received == []
-    logged = LogEntry.objects.filter(object_id=str(itsm.pk), user=admin_user).values_list("change_message", flat=True)
-    # Written in the admin's language (Danish here): the text before the count is the translated sentence's.
-    changed = gettext("New signing secret, as the customer or URL changed. Waiting webhooks cancelled: %(count)d.")
-    assert any(message.startswith(changed.split("%(count)d")[0]) for message in logged)
+    # The audit trail records who moved it and how many waiting webhooks that cancelled; never the secret.
+    moved = AuditEvent.objects.get(kind="webhook_endpoint_moved", subject_id=str(itsm.pk))
+    assert moved.actor == admin_user and moved.actor_role == "catalogue_admin"
+    assert moved.params == {"webhooks_cancelled": len(deliveries)}
+    assert itsm.secret not in str(moved.params) and old_secret not in str(moved.params)
+    with translation.override("en"):
+        assert moved.comment_for_reader == f"Waiting webhooks cancelled: {len(deliveries)}."
 
 
 def test_an_endpoint_given_another_url_gets_a_new_secret_and_sends_nothing_that_was_waiting(
@@ -161,8 +163,8 @@ def test_a_catalogue_admin_rotates_a_secret_in_the_admin_and_it_is_logged(cast, 
     assert itsm.secret != old_secret and itsm.secret.startswith("whsec_")
     page = client.get(reverse("admin:webhooks_webhookendpoint_change", args=[itsm.pk])).content.decode()
     assert itsm.secret in page
-    entry = LogEntry.objects.get(object_id=str(itsm.pk), user=admin_user)
-    assert entry.change_message == gettext("New signing secret (rotated).") and itsm.secret not in entry.change_message
+    rotated = AuditEvent.objects.get(kind="webhook_secret_rotated", subject_id=str(itsm.pk))
+    assert rotated.actor == admin_user and rotated.params == {} and rotated.comment == ""
     # Nothing is cancelled: what is waiting is signed with the new secret when it is sent.
     waiting.refresh_from_db()
     assert waiting.status == "pending"

@@ -7,17 +7,18 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.contrib.admin.models import LogEntry
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from audit.models import AuditEvent
+from audit.trail import audit_record
+from billing.audit import BillingAuditKind
 from core.models import OutboxMessage
 from core.outbox import handler_named, outbox_deliver
 from ordering import services
-from ordering.audit import audit_record
-from ordering.models import AuditKind
+from ordering.audit import AuditKind
 from tests.conftest import make_order, make_user
 from webhooks import services as webhooks
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -133,7 +134,7 @@ def test_each_customers_endpoint_gets_only_its_own_events_of_every_kind_and_kmd_
         for kind in AuditKind:
             audit_record(kind=kind, actor=cast.orderer_a, role="orderer", order=order_a)
         # An event about no customer: only KMD's endpoints hear of it.
-        audit_record(kind=AuditKind.PRICE_LIST_CHANGED, actor=cast.am_a, role="", subject=cast.price_list)
+        audit_record(kind=BillingAuditKind.PRICE_LIST_CHANGED, actor=cast.am_a, role="", subject=cast.price_list)
 
     every = sorted(AuditKind.values)
     assert sorted(WebhookDelivery.objects.filter(endpoint=ours).values_list("kind", flat=True)) == every
@@ -261,7 +262,8 @@ def test_a_catalogue_admin_sends_a_webhook_again_from_the_admin_and_it_is_logged
         answer = client.post(changelist, {"action": "redeliver", "_selected_action": [delivery.pk]})
     assert answer.status_code == 302
     assert [r.webhook_id for r in receiver.at("/a")] == [delivery.webhook_id] * 2
-    assert LogEntry.objects.filter(object_id=str(delivery.pk), user=admin).exists()
+    again = AuditEvent.objects.get(kind="webhook_sent_again", subject_id=str(delivery.pk))
+    assert again.actor == admin and again.order is None
 
 
 def test_only_a_catalogue_admin_may_send_a_webhook_again(cast, receiver, django_capture_on_commit_callbacks):
@@ -406,7 +408,6 @@ def test_each_attempt_is_signed_when_it_is_sent_so_a_late_retry_still_verifies(c
 def test_a_webhook_is_not_sent_again_to_an_endpoint_deactivated_or_given_to_another_customer(
     cast, receiver, change, sentence
 ):
-    from django.utils import translation
 
     from core.errors import NotAllowedNow
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from ordering.audit import audit_checkpoint_write
+from audit.verification import audit_checkpoint_write
 
 
 class Command(BaseCommand):

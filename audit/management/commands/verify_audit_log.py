@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ordering.audit import CheckpointUnreadable, audit_verify, checkpoints_in
-from ordering.models import AuditEvent
+from audit.models import AuditEvent
+from audit.verification import CheckpointUnreadable, audit_verify, checkpoints_in
 
 
 class Command(BaseCommand):
