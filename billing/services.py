@@ -187,7 +187,7 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
                 if not SharedFee.objects.filter(pk=line.shared_fee).exists():
                     continue  # the order buying the licence no longer does (revised): no licence to start
                 monthly_fee = line.if_moved  # this access is the first through the licence: its fee starts
-        elif line.rule == "package_monthly":
+        elif line.rule == pricing.Rule.PACKAGE_MONTHLY:
             kind, extra = RecurringFee.Kind.PACKAGE, {"package_id": order.package_id}
         else:
             kind, extra = RecurringFee.Kind.ADJUSTMENT, {}
@@ -204,18 +204,20 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
             )
         )
     RecurringFee.objects.bulk_create(fees)
-    if any(line.rule == "startup_package" for line in quote.lines):
+    if any(line.rule == pricing.Rule.STARTUP_PACKAGE for line in quote.lines):
         # Its test access (ordering.models.TestAccess) is opened by the activation itself.
         StartupPackage.objects.create(order=order)
 
 
 # The rules whose fee is due once, as a quote frozen before fees due once were tracked wrote them (no key).
 _EARLIER_LINE_KEYS = {
-    "licence_start": lambda line, order: pricing.licence_key(line.interface),
-    "setup_fee": lambda line, order: pricing.setup_key(order.external_system_id),
-    "setup_fee_replacement": lambda line, order: pricing.setup_key(order.external_system_id),
-    "additional_system": lambda line, order: pricing.additional_system_key(order.external_system_id, line.interface),
-    "licence_additional_system": lambda line, order: pricing.additional_system_key(
+    pricing.Rule.LICENCE_START: lambda line, order: pricing.licence_key(line.interface),
+    pricing.Rule.SETUP_FEE: lambda line, order: pricing.setup_key(order.external_system_id),
+    pricing.Rule.SETUP_FEE_REPLACEMENT: lambda line, order: pricing.setup_key(order.external_system_id),
+    pricing.Rule.ADDITIONAL_SYSTEM: lambda line, order: pricing.additional_system_key(
+        order.external_system_id, line.interface
+    ),
+    pricing.Rule.LICENCE_ADDITIONAL_SYSTEM: lambda line, order: pricing.additional_system_key(
         order.external_system_id, line.interface
     ),
 }
@@ -227,7 +229,7 @@ def _key_of_earlier_line(line: pricing.QuoteLine, order: AccessOrder) -> str:
     make = _EARLIER_LINE_KEYS.get(line.rule)
     if make is None:
         return ""
-    if line.rule == "licence_start" and not contract_facts(order.customer).licences_serve_all_systems:
+    if line.rule == pricing.Rule.LICENCE_START and not contract_facts(order.customer).licences_serve_all_systems:
         return ""
     return make(line, order)
 

@@ -62,6 +62,10 @@ class Billing(Protocol):
     def addendum_quote(self, addendum: Addendum) -> Any | None:
         """The quote frozen in an addendum version, as the document prints it."""
 
+    def addendum_line_sentence(self, line: Any, *, system: str, package: str, interface_names: dict[str, str]) -> str:
+        """The contract addendum's Danish sentence for one line of its frozen quote (`addendum_quote`), in the
+        contract's register ("Kunden"). Raises LookupError for a price rule billing has no wording for."""
+
     def order_section(self, order: AccessOrder, roles: set) -> dict:
         """The order page's money section (templates/billing/_money_section.html reads it as `money`)."""
 
