@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from core.transactions import retry_on_conflict
 from ordering.audit import audit_record
 from ordering.models import (
+    ABANDONED_STATES,
     ESTABLISHED_STATES,
     AccessOrder,
     Addendum,
@@ -309,7 +310,7 @@ def _release_shared_fees(order: AccessOrder, actor, role: Role) -> None:
             order__customer_id=order.customer_id, status__in=[Addendum.Status.ISSUED, Addendum.Status.ACCEPTED]
         )
         .exclude(order=order)
-        .exclude(order__state__in=[State.WITHDRAWN, State.REJECTED])
+        .exclude(order__state__in=ABANDONED_STATES)
         .exclude(order__state=State.EMERGENCY_CLOSED, order__activated_on__isnull=True)
         .select_related("order__external_system", "price_list")
         .order_by("issued_at", "pk")

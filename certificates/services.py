@@ -11,7 +11,7 @@ from core.email import build_email
 from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted
 from core.transactions import retry_on_conflict
 from ordering.audit import audit_record
-from ordering.models import OPEN_STATES, AccessOrder, AuditKind, State
+from ordering.models import CERTIFICATE_CHANGE_STATES, OPEN_STATES, AccessOrder, AuditKind, State
 from ordering.notifications import order_url
 from ordering.roles import Role, customer_roles, order_roles
 from ordering.services import enqueue_event_notification, lock_order
@@ -52,7 +52,7 @@ def certificate_upload(
         raise NotAllowedNow(
             _("This is a standard integration: KMD and the vendor have already agreed the certificate.")
         )
-    if order.state not in (State.DRAFT, State.ACTIVE):
+    if order.state not in CERTIFICATE_CHANGE_STATES:
         raise NotAllowedNow(
             _("The certificate can be changed while the order is a draft, or once access is established.")
         )

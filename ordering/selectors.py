@@ -13,9 +13,8 @@ from accounts.roles import is_account_manager, is_support
 from core.security import NotVisible
 
 from .models import (
-    LIVE_ACCESS_STATES,
+    ACCESS_AGREED_STATES,
     OPEN_STATES,
-    RUNNING_ACCESS_STATES,
     AccessOrder,
     AuditEvent,
     Customer,
@@ -94,7 +93,7 @@ def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
     """Open and active accesses (those support can emergency-close), optionally searched."""
     if not is_support(user):
         return AccessOrder.objects.none()
-    qs = _with_list_relations(AccessOrder.objects.filter(state__in=LIVE_ACCESS_STATES))
+    qs = _with_list_relations(AccessOrder.objects.access_agreed())
     query = query.strip()
     if query:
         condition = (
@@ -114,7 +113,7 @@ def emergency_closure_requests(user) -> QuerySet[AccessOrder]:
     """Running accesses a customer asked support to emergency-close, oldest request first: the top of support's queue."""
     if not is_support(user):
         return AccessOrder.objects.none()
-    qs = AccessOrder.objects.filter(state__in=LIVE_ACCESS_STATES, emergency_requested_at__isnull=False)
+    qs = AccessOrder.objects.access_agreed().filter(emergency_requested_at__isnull=False)
     return _with_list_relations(qs).order_by("emergency_requested_at", "pk")
 
 
@@ -124,9 +123,7 @@ def customers_for_orderer(user) -> QuerySet[Customer]:
 
 def live_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
     """The customer's accesses a replacement order may name: active, or active with closure requested."""
-    return AccessOrder.objects.filter(customer=customer, state__in=RUNNING_ACCESS_STATES).select_related(
-        "external_system"
-    )
+    return AccessOrder.objects.access_running().filter(customer=customer).select_related("external_system")
 
 
 def active_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
@@ -254,7 +251,7 @@ def support_worklist(user, today: datetime.date | None = None) -> list[Worklist]
         Worklist(
             "emergency",
             _("Emergency closures requested"),
-            Q(state__in=LIVE_ACCESS_STATES, emergency_requested_at__isnull=False),
+            Q(state__in=ACCESS_AGREED_STATES, emergency_requested_at__isnull=False),
         ),
         Worklist("failed", _("Addenda whose document failed"), Q(Exists(failed))),
         Worklist("expiring", _("Certificates expiring"), _certificate_expires_by(today or timezone.localdate())),
