@@ -19,8 +19,7 @@ from ordering.services import enqueue_event_notification, lock_order
 from .models import Certificate, CertificateBundle, CertificateUpload, ExpiryNotice
 from .trust import trust_for
 from .validation import BundleReport, inspect_bundle
-
-EXPIRY_THRESHOLDS = (60, 30, 7)
+from .windows import EXPIRY_NOTICE_DAYS
 
 
 def _safe_filename(name: str) -> str:
@@ -185,10 +184,10 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor, bundle_id: int | 
 
 
 def certificate_expiry_notify(*, today: datetime.date | None = None) -> int:
-    """E-mail the orderers 60, 30 and 7 days before a certificate in use expires; each threshold once."""
+    """E-mail the orderers EXPIRY_NOTICE_DAYS (60, 30, 7) days before a certificate in use expires; each once."""
     today = today or timezone.localdate()
     horizon = timezone.make_aware(
-        datetime.datetime.combine(today + datetime.timedelta(days=max(EXPIRY_THRESHOLDS)), datetime.time.max)
+        datetime.datetime.combine(today + datetime.timedelta(days=max(EXPIRY_NOTICE_DAYS)), datetime.time.max)
     )
     leaves = (
         Certificate.objects.filter(
@@ -205,7 +204,7 @@ def certificate_expiry_notify(*, today: datetime.date | None = None) -> int:
     for leaf in leaves:
         days_left = (timezone.localdate(leaf.not_after) - today).days
         done = {n.threshold_days for n in leaf.bundle.expiry_notices.all()}
-        due = [t for t in EXPIRY_THRESHOLDS if days_left <= t and t not in done]
+        due = [t for t in EXPIRY_NOTICE_DAYS if days_left <= t and t not in done]
         if not due:
             continue
         try:

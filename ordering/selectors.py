@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import is_account_manager, is_support
 from core.security import NotVisible
 
+from . import lifecycle
 from .models import (
     ACCESS_AGREED_STATES,
     OPEN_STATES,
@@ -80,10 +81,10 @@ ACCOUNT_MANAGER_QUEUE_STATES = (State.SUBMITTED, State.PROVISIONING, State.CLOSU
 def account_manager_queue(user) -> QuerySet[AccessOrder]:
     """Orders that wait for the account manager: to review, establish, close, or confirm a new certificate."""
     # EXISTS rather than a join to the bundles, so no DISTINCT is needed (an order can have several).
-    pending = AccessOrder.objects.filter(pk=OuterRef("pk"), certificate_bundles__status="pending")
+    pending = lifecycle.certificates().rollover_waiting()
     # A closure request the account manager has scheduled waits for its date, not for them.
     scheduled = Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=False)
-    waiting = (Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) & ~scheduled) | Q(Exists(pending), state=State.ACTIVE)
+    waiting = (Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) & ~scheduled) | (pending & Q(state=State.ACTIVE))
     return _with_list_relations(AccessOrder.objects.filter(waiting, customer__account_manager=user)).order_by(
         "submitted_at", "pk"
     )
@@ -161,9 +162,6 @@ def own_system_for_user(user, pk: int) -> ExternalSystem:
 
 # --- "Waiting for you": each role's worklist ------------------------------------------------------
 
-# A certificate is due for renewal from this many days before it expires.
-RENEW_WITHIN_DAYS = 60
-
 
 @dataclass(frozen=True)
 class Worklist:
@@ -186,16 +184,9 @@ def _latest_action(kind: str) -> Q:
 
 
 def _certificate_expires_by(today: datetime.date) -> Q:
-    until = timezone.make_aware(
-        datetime.datetime.combine(today + datetime.timedelta(days=RENEW_WITHIN_DAYS), datetime.time.max)
-    )
-    expiring = AccessOrder.objects.filter(
-        pk=OuterRef("pk"),
-        certificate_bundles__status="current",
-        certificate_bundles__certificates__role="leaf",
-        certificate_bundles__certificates__not_after__lte=until,
-    )
-    return Q(Exists(expiring), state__in=OPEN_STATES)
+    """An open order whose certificate in use is due for renewal (certificates' window, asked through the
+    contract ordering owns: ordering/lifecycle.py)."""
+    return lifecycle.certificates().renewal_due(today) & Q(state__in=OPEN_STATES)
 
 
 def _member_customers(user, **role) -> Q:
@@ -228,7 +219,7 @@ def account_manager_worklist(user) -> list[Worklist]:
     managed = Q(customer__account_manager=user)
     submitted = managed & Q(state=State.SUBMITTED)
     declined = _latest_action("decline")
-    pending = AccessOrder.objects.filter(pk=OuterRef("pk"), certificate_bundles__status="pending")
+    pending = lifecycle.certificates().rollover_waiting()
     return [
         Worklist("review", _("To review"), submitted & ~declined),
         Worklist("reissue", _("Declined by the customer: issue again"), submitted & declined),
@@ -238,7 +229,7 @@ def account_manager_worklist(user) -> list[Worklist]:
             _("Closure requests"),
             managed & Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=True),
         ),
-        Worklist("rollover", _("New certificates to confirm"), managed & Q(Exists(pending), state=State.ACTIVE)),
+        Worklist("rollover", _("New certificates to confirm"), managed & pending & Q(state=State.ACTIVE)),
     ]
 
 
