@@ -167,7 +167,7 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor, bundle_id: int | 
         if leaf.not_after <= now:
             raise NotAllowedNow(_("The new certificate has expired meanwhile; ask the customer to upload a valid one."))
         locked.certificate_bundles.filter(status=CertificateBundle.Status.CURRENT).update(
-            status=CertificateBundle.Status.SUPERSEDED, superseded_at=now
+            status=CertificateBundle.Status.SUPERSEDED, superseded_at=now, replaced_by=pending
         )
         pending.status = CertificateBundle.Status.CURRENT
         pending.confirmed_by, pending.confirmed_at = actor, now

@@ -153,14 +153,9 @@ def register_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -
     for order_id, code in requested_interfaces_of(orders, "code"):
         interfaces.setdefault(order_id, []).append(code)
 
-    # The bundle a confirmed rollover replaced was superseded at the very moment its successor was
-    # confirmed (certificates.services.certificate_rollover_confirm sets both from one `now`); a chain
-    # replaced before it was ever in use (a draft's, a waiting rollover's) matches no confirmation.
-    was_in_use = Exists(
-        CertificateBundle.objects.filter(
-            order_id=OuterRef("bundle__order_id"), confirmed_at=OuterRef("bundle__superseded_at")
-        )
-    )
+    # A bundle a confirmed rollover replaced names its successor (CertificateBundle.replaced_by); a chain
+    # replaced before it was ever in use (a draft's, a waiting rollover's) names none.
+    was_in_use = Q(bundle__replaced_by__isnull=False)
     certificates: dict[int, list[dict]] = {}
     for order_id, *row in (
         Certificate.objects.filter(role=Certificate.Role.LEAF, bundle__order_id__in=ids, not_after__gt=now)
