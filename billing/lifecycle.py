@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from ordering.models import AccessOrder, Addendum, ConsultingRequest, Customer
 
@@ -43,9 +44,7 @@ class BillingHooks:
     def addendum_quote(self, addendum: Addendum) -> pricing.Quote | None:
         return quotes.addendum_quote(addendum)
 
-    def addendum_line_sentence(
-        self, line: pricing.QuoteLine, *, system: str, package: str, interface_names: dict[str, str]
-    ) -> str:
+    def addendum_line_sentence(self, line: Any, *, system: str, package: str, interface_names: dict[str, str]) -> str:
         return addendum_wording.addendum_line_sentence(
             line, system=system, package=package, interface_names=interface_names
         )
