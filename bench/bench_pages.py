@@ -164,10 +164,10 @@ class World:
     def _licences(self) -> None:
         """One running licence per customer and interface some live order uses (licences are the customer's)."""
         from billing.models import RecurringFee
-        from ordering.models import LIVE_ACCESS_STATES, AccessOrder
+        from ordering.models import ACCESS_AGREED_STATES, AccessOrder
 
         used = set(
-            AccessOrder.objects.filter(state__in=LIVE_ACCESS_STATES, purchase_model="single").values_list(
+            AccessOrder.objects.filter(state__in=ACCESS_AGREED_STATES, purchase_model="single").values_list(
                 "customer_id", "interfaces"
             )
         )

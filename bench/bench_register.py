@@ -178,6 +178,12 @@ class World:
             ],
             batch_size=5000,
         )
+        # A rollover's old chain names the chain that replaced it (CertificateBundle.replaced_by).
+        current = {b.order_id: b for b in bundles if b.status == "current"}
+        replaced = [b for b in bundles if b.status == "superseded"]
+        for b in replaced:
+            b.replaced_by = current[b.order_id]
+        CertificateBundle.objects.bulk_update(replaced, ["replaced_by"], batch_size=5000)
         chain = self.chain
         Certificate.objects.bulk_create(
             [

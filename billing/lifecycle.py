@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from ordering.models import AccessOrder, Addendum, ConsultingRequest, Customer
 
-from . import comparison, pricing, quotes, selectors, services
+from . import addendum_wording, comparison, pricing, quotes, selectors, services
 from .forms import ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
 from .models import RecurringFee
 
@@ -42,6 +43,11 @@ class BillingHooks:
 
     def addendum_quote(self, addendum: Addendum) -> pricing.Quote | None:
         return quotes.addendum_quote(addendum)
+
+    def addendum_line_sentence(self, line: Any, *, system: str, package: str, interface_names: dict[str, str]) -> str:
+        return addendum_wording.addendum_line_sentence(
+            line, system=system, package=package, interface_names=interface_names
+        )
 
     def order_section(self, order: AccessOrder, roles: set) -> dict:
         section = selectors.billing_section(order, roles)

@@ -11,12 +11,60 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 ORE = Decimal("0.01")
 ZERO = Decimal("0.00")
 ONE_TIME, MONTHLY = "one_time", "monthly"
+
+
+class Rule(StrEnum):
+    """Why a quote line costs what it does: the code on every QuoteLine, one per rule below.
+
+    The values are stored: in every frozen quote (Addendum.quote) and on every charge (Charge.rule). They never
+    change; a new rule is a new member, with its wording in the contract addendum (billing/addendum_wording.py).
+    """
+
+    # An interface bought one by one
+    LICENCE_START = "licence_start"
+    LICENCE_MONTHLY = "licence_monthly"
+    LICENCE_MONTHLY_NAMED = "licence_monthly_named"
+    LICENCE_SERVES_SYSTEM = "licence_serves_system"
+    LICENCE_ADDITIONAL_SYSTEM = "licence_additional_system"
+    ALREADY_LICENSED = "already_licensed"
+    ALREADY_IN_ACCESS = "already_in_access"
+    COVERED_ALL_SYSTEMS = "covered_all_systems"
+    COVERED_NAMED_SYSTEM = "covered_named_system"
+    ADDITIONAL_SYSTEM = "additional_system"
+    COVERED_AFTER_ADDITIONAL_FEE = "covered_after_additional_fee"
+    # An integration package
+    PACKAGE_NO_LICENCE_START = "package_no_licence_start"
+    PACKAGE_MONTHLY = "package_monthly"
+    # Setting the external system up
+    SETUP_FEE = "setup_fee"
+    SETUP_FEE_REPLACEMENT = "setup_fee_replacement"
+    SETUP_ALREADY_DONE = "setup_already_done"
+    SETUP_WAIVED_PHASE_OUT = "setup_waived_phase_out"
+    SETUP_WAIVED_CHANGE = "setup_waived_change"
+    # The startup package
+    STARTUP_PACKAGE = "startup_package"
+    STARTUP_COVERS_LICENCES = "startup_covers_licences"
+    SETUP_COVERED_BY_STARTUP = "setup_covered_by_startup"
+    # The account manager's adjustment
+    ADJUSTMENT = "adjustment"
+    # Fees due once for several orders, paid with another order (WITH_ORDER_RULES)
+    LICENCE_START_WITH_ORDER = "licence_start_with_order"
+    LICENCE_MONTHLY_WITH_ORDER = "licence_monthly_with_order"
+    SETUP_WITH_ORDER = "setup_with_order"
+    ADDITIONAL_SYSTEM_WITH_ORDER = "additional_system_with_order"
+
+
+# The Danish text of an adjustment line is this prefix and the account manager's reason (the addendum reads the
+# reason back: billing/addendum_wording.py).
+ADJUSTMENT_PREFIX_DA = "Justering aftalt med jeres salgs- og kundeansvarlige: "
+
 # The monthly lines that start an interface licence when access is established (billing/services.py).
-LICENCE_MONTHLY_RULES = frozenset({"licence_monthly", "licence_monthly_named", "licence_monthly_with_order"})
+LICENCE_MONTHLY_RULES = frozenset({Rule.LICENCE_MONTHLY, Rule.LICENCE_MONTHLY_NAMED, Rule.LICENCE_MONTHLY_WITH_ORDER})
 
 
 # --- Fees due once for several orders ----------------------------------------------------------
@@ -55,7 +103,12 @@ class Holder:
 # A line whose fee another order pays ("…_with_order"): its amount is 0, `if_moved` what it costs should the
 # fee move to this order, and `shared_fee` which fee it is.
 WITH_ORDER_RULES = frozenset(
-    {"licence_start_with_order", "licence_monthly_with_order", "setup_with_order", "additional_system_with_order"}
+    {
+        Rule.LICENCE_START_WITH_ORDER,
+        Rule.LICENCE_MONTHLY_WITH_ORDER,
+        Rule.SETUP_WITH_ORDER,
+        Rule.ADDITIONAL_SYSTEM_WITH_ORDER,
+    }
 )
 
 
@@ -187,7 +240,7 @@ class PriceFacts:
 @dataclass(frozen=True)
 class QuoteLine:
     kind: str  # one_time or monthly
-    rule: str
+    rule: Rule
     amount: Decimal
     da: str
     en: str
@@ -197,6 +250,11 @@ class QuoteLine:
     key: str = ""
     if_moved: Decimal | None = None
     shared_fee: int | None = None
+
+    def __post_init__(self) -> None:
+        # A rule no member names (a typo, a quote frozen by a newer release) fails here, loudly: never a line
+        # that billing or the addendum would read as some other rule, or as none.
+        object.__setattr__(self, "rule", Rule(self.rule))
 
     def text(self, language: str = "da") -> str:
         return self.en if language.startswith("en") else self.da
@@ -264,7 +322,7 @@ class Quote:
 def _line_dict(line: QuoteLine) -> dict:
     data = {
         "kind": line.kind,
-        "rule": line.rule,
+        "rule": line.rule.value,
         "amount": str(line.amount),
         "da": line.da,
         "en": line.en,
@@ -298,7 +356,7 @@ def quote(order: OrderFacts, contract: ContractFacts, prices: PriceFacts) -> Quo
         lines.append(
             QuoteLine(
                 ONE_TIME,
-                "startup_package",
+                Rule.STARTUP_PACKAGE,
                 money(prices.startup_package),
                 "Opstartspakke: 6 måneders adgang til eksternt testmiljø, op til 3 sparringsmøder og op til 4 "
                 "timers besvarelse af spørgsmål.",
@@ -310,9 +368,9 @@ def quote(order: OrderFacts, contract: ContractFacts, prices: PriceFacts) -> Quo
         lines.append(
             QuoteLine(
                 kind,
-                "adjustment",
+                Rule.ADJUSTMENT,
                 money(amount),
-                f"Justering aftalt med jeres salgs- og kundeansvarlige: {reason}",
+                f"{ADJUSTMENT_PREFIX_DA}{reason}",
                 f"Adjustment agreed with your account manager: {reason}",
             )
         )
@@ -327,7 +385,7 @@ def _interface_lines(
         return [
             QuoteLine(
                 ONE_TIME,
-                "already_in_access",
+                Rule.ALREADY_IN_ACCESS,
                 ZERO,
                 f"Ingen betaling: {order.system_name} har allerede adgang til {name_da}; ændringen koster kun det nye.",
                 f"No charge: {order.system_name} already has access to {name_en}; the change costs only what is new.",
@@ -339,7 +397,7 @@ def _interface_lines(
         return [
             QuoteLine(
                 ONE_TIME,
-                "covered_all_systems",
+                Rule.COVERED_ALL_SYSTEMS,
                 ZERO,
                 f"Ingen licensstart: {name_da} er omfattet af jeres kontrakt for alle systemer.",
                 f"No licence start fee: {name_en} is covered by your contract for all systems.",
@@ -354,7 +412,7 @@ def _interface_lines(
             return [
                 QuoteLine(
                     ONE_TIME,
-                    "covered_named_system",
+                    Rule.COVERED_NAMED_SYSTEM,
                     ZERO,
                     f"Ingen licensstart: {name_da} er omfattet af jeres kontrakt for {order.system_name}.",
                     f"No licence start fee: {name_en} is covered by your contract for {order.system_name}.",
@@ -366,7 +424,7 @@ def _interface_lines(
                 interface,
                 order,
                 price,
-                "additional_system",
+                Rule.ADDITIONAL_SYSTEM,
                 f"Tillæg for yderligere system: jeres kontrakt dækker kun {name_da} for navngivne systemer, og "
                 f"{order.system_name} er ikke et af dem; herefter dækker kontrakten også {order.system_name}.",
                 f"Additional-system fee: your contract covers {name_en} only for named systems, and "
@@ -404,7 +462,7 @@ def _named_licence_lines(
 def _licence_start_line(interface: InterfaceFacts, price: InterfacePrice) -> QuoteLine:
     return QuoteLine(
         ONE_TIME,
-        "licence_start",
+        Rule.LICENCE_START,
         money(price.licence_start),
         f"Opstartsvederlag for licens til {interface.name_da}: snitfladen er ikke i jeres kontrakt.",
         f"Licence start fee for {interface.en}: the interface is not in your contract.",
@@ -425,7 +483,7 @@ def _licence_with_order_lines(
     return [
         QuoteLine(
             ONE_TIME,
-            "licence_start_with_order",
+            Rule.LICENCE_START_WITH_ORDER,
             ZERO,
             f"Intet opstartsvederlag for licens til {name_da} her: licensen købes med {holder} og gælder "
             f"{serves_da}. Bliver {holder} trukket tilbage, afvist eller lukket, før adgangen er etableret, "
@@ -440,7 +498,7 @@ def _licence_with_order_lines(
         ),
         QuoteLine(
             MONTHLY,
-            "licence_monthly_with_order",
+            Rule.LICENCE_MONTHLY_WITH_ORDER,
             ZERO,
             f"Løbende vederlag for drift og vedligehold af {name_da}: betales én gang for licensen "
             f"({kroner(monthly)} pr. måned), fra den første adgang til snitfladen er etableret.",
@@ -455,7 +513,7 @@ def _licence_with_order_lines(
 
 
 def _additional_system_line(
-    interface: InterfaceFacts, order: OrderFacts, price: InterfacePrice, rule: str, da: str, en: str
+    interface: InterfaceFacts, order: OrderFacts, price: InterfacePrice, rule: Rule, da: str, en: str
 ) -> QuoteLine:
     """The one-time fee for one more system: once per system and interface, then the system is covered."""
     name_da, name_en, code = interface.name_da, interface.en, interface.code
@@ -463,7 +521,7 @@ def _additional_system_line(
         paid_with = order.covered_after_fee[code]
         return QuoteLine(
             ONE_TIME,
-            "covered_after_additional_fee",
+            Rule.COVERED_AFTER_ADDITIONAL_FEE,
             ZERO,
             f"Ingen licensstart: {name_da} dækker {order.system_name}, efter at vederlaget for yderligere system er "
             f"betalt med {paid_with}.",
@@ -478,7 +536,7 @@ def _additional_system_line(
         holder = paid_by.reference
         return QuoteLine(
             ONE_TIME,
-            "additional_system_with_order",
+            Rule.ADDITIONAL_SYSTEM_WITH_ORDER,
             ZERO,
             f"Intet vederlag for yderligere system her: det betales for {order.system_name} og {name_da} med "
             f"{holder}. Bliver {holder} trukket tilbage, afvist eller lukket, før adgangen er etableret, betales "
@@ -501,7 +559,7 @@ def _licence_monthly_line(
     if contract.terms != "tender":
         return QuoteLine(
             MONTHLY,
-            "licence_monthly",
+            Rule.LICENCE_MONTHLY,
             money(price.monthly),
             f"Løbende vederlag for drift og vedligehold af {name_da} pr. måned – købt på standardvilkår gælder "
             "licensen alle jeres systemer.",
@@ -512,7 +570,7 @@ def _licence_monthly_line(
     if contract.licence_scope == "all":
         return QuoteLine(
             MONTHLY,
-            "licence_monthly",
+            Rule.LICENCE_MONTHLY,
             money(price.monthly),
             f"Løbende vederlag for drift og vedligehold af {name_da} pr. måned – efter jeres kontrakt (udbud) gælder "
             "licensen alle jeres systemer.",
@@ -522,7 +580,7 @@ def _licence_monthly_line(
         )
     return QuoteLine(
         MONTHLY,
-        "licence_monthly_named",
+        Rule.LICENCE_MONTHLY_NAMED,
         money(price.monthly),
         f"Løbende vederlag for drift og vedligehold af {name_da} pr. måned – efter jeres kontrakt (udbud) gælder "
         f"licensen {order.system_name}; hvert yderligere system betaler et engangsvederlag.",
@@ -540,7 +598,7 @@ def _held_licence_line(
     if contract.terms != "tender":
         return QuoteLine(
             ONE_TIME,
-            "already_licensed",
+            Rule.ALREADY_LICENSED,
             ZERO,
             f"Ingen licensstart: I har allerede licens til {name_da}; købt på standardvilkår gælder den alle jeres "
             "systemer.",
@@ -551,7 +609,7 @@ def _held_licence_line(
     if contract.licence_scope == "all":
         return QuoteLine(
             ONE_TIME,
-            "already_licensed",
+            Rule.ALREADY_LICENSED,
             ZERO,
             f"Ingen licensstart: I har allerede licens til {name_da}, og efter jeres kontrakt (udbud) gælder den "
             "alle jeres systemer.",
@@ -562,7 +620,7 @@ def _held_licence_line(
     if code in order.licensed_for_system:
         return QuoteLine(
             ONE_TIME,
-            "licence_serves_system",
+            Rule.LICENCE_SERVES_SYSTEM,
             ZERO,
             f"Ingen licensstart: jeres licens til {name_da} gælder allerede {order.system_name}.",
             f"No licence start fee: your licence for {name_en} already serves {order.system_name}.",
@@ -577,7 +635,7 @@ def _tender_additional_system_line(interface: InterfaceFacts, order: OrderFacts,
         interface,
         order,
         price,
-        "licence_additional_system",
+        Rule.LICENCE_ADDITIONAL_SYSTEM,
         f"Tillæg for yderligere system: efter jeres kontrakt (udbud) gælder licensen til {name_da} kun de systemer, "
         f"den er købt til, og {order.system_name} er ikke et af dem; herefter gælder den også {order.system_name}.",
         f"Additional-system fee: under your (tender) contract the licence for {name_en} serves only the systems it "
@@ -593,14 +651,14 @@ def _package_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
     return [
         QuoteLine(
             ONE_TIME,
-            "package_no_licence_start",
+            Rule.PACKAGE_NO_LICENCE_START,
             ZERO,
             f"Ingen licensstart: ved integrationspakken {order.package_name} betales der ikke opstartsvederlag.",
             f"No licence start fee: the integration package {order.package_name} has none.",
         ),
         QuoteLine(
             MONTHLY,
-            "package_monthly",
+            Rule.PACKAGE_MONTHLY,
             money(monthly),
             f"Løbende vederlag for integrationspakken {order.package_name} pr. måned.",
             f"Monthly fee for the integration package {order.package_name}.",
@@ -613,7 +671,7 @@ def _startup_access_lines(order: OrderFacts) -> list[QuoteLine]:
     return [
         QuoteLine(
             ONE_TIME,
-            "startup_covers_licences",
+            Rule.STARTUP_COVERS_LICENCES,
             ZERO,
             f"Intet licensvederlag: {order.system_name}s adgang til det eksterne testmiljø i 6 måneder er dækket af "
             "opstartspakken.",
@@ -622,7 +680,7 @@ def _startup_access_lines(order: OrderFacts) -> list[QuoteLine]:
         ),
         QuoteLine(
             ONE_TIME,
-            "setup_covered_by_startup",
+            Rule.SETUP_COVERED_BY_STARTUP,
             ZERO,
             "Intet opsætningsvederlag: testadgangen er dækket af opstartspakken.",
             "No setup fee: the test access is covered by the startup package.",
@@ -635,7 +693,7 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
         return [
             QuoteLine(
                 ONE_TIME,
-                "setup_waived_phase_out",
+                Rule.SETUP_WAIVED_PHASE_OUT,
                 ZERO,
                 f"Intet opsætningsvederlag: {order.system_name} erstatter en filbaseret snitflade under udfasning.",
                 f"No setup fee: {order.system_name} replaces a file interface being phased out.",
@@ -645,7 +703,7 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
         return [
             QuoteLine(
                 ONE_TIME,
-                "setup_waived_change",
+                Rule.SETUP_WAIVED_CHANGE,
                 ZERO,
                 f"Intet opsætningsvederlag: {order.system_name} har allerede adgang; ændringen koster kun det nye.",
                 f"No setup fee: {order.system_name} already has access; the change costs only what is new.",
@@ -659,7 +717,7 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
         return [
             QuoteLine(
                 ONE_TIME,
-                "setup_with_order",
+                Rule.SETUP_WITH_ORDER,
                 ZERO,
                 f"Intet opsætningsvederlag her: {order.system_name} sættes op med {holder}, og vederlaget betales én "
                 f"gang pr. eksternt system, i test- og produktionsmiljøet tilsammen. Bliver {holder} trukket "
@@ -680,7 +738,7 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
         return [
             QuoteLine(
                 ONE_TIME,
-                "setup_already_done",
+                Rule.SETUP_ALREADY_DONE,
                 ZERO,
                 f"Intet opsætningsvederlag: {order.system_name} er allerede sat op ({order.set_up_by}); vederlaget "
                 "betales én gang pr. eksternt system, i test- og produktionsmiljøet tilsammen.",
@@ -692,7 +750,7 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
         return [
             QuoteLine(
                 ONE_TIME,
-                "setup_fee_replacement",
+                Rule.SETUP_FEE_REPLACEMENT,
                 money(prices.setup_fee),
                 f"Opsætningsvederlag for adgang for {order.system_name}, der erstatter {order.replaces}.",
                 f"Setup fee for {order.system_name}'s access, replacing {order.replaces}.",
@@ -702,7 +760,7 @@ def _setup_lines(order: OrderFacts, prices: PriceFacts) -> list[QuoteLine]:
     return [
         QuoteLine(
             ONE_TIME,
-            "setup_fee",
+            Rule.SETUP_FEE,
             money(prices.setup_fee),
             f"Opsætningsvederlag for adgang for {order.system_name}.",
             f"Setup fee for {order.system_name}'s access.",

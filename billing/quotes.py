@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ordering.models import LIVE_ACCESS_STATES, RUNNING_ACCESS_STATES, AccessOrder, Addendum, Customer, order_reference
+from ordering.models import AccessOrder, Addendum, Customer, order_reference
 
 from . import pricing
 from .errors import NotAllowedNow, Refusal
@@ -79,8 +79,8 @@ def set_up_by(customer_id: int, system, exclude_order: AccessOrder | None = None
     does not count yet: the setup fee it pays is pending with it (SharedFee), and one that pays none (a
     phase-out) may still end before it is established.
     """
-    live = AccessOrder.objects.filter(
-        customer_id=customer_id, external_system=system, state__in=RUNNING_ACCESS_STATES, startup_package=False
+    live = AccessOrder.objects.access_running().filter(
+        customer_id=customer_id, external_system=system, startup_package=False
     )
     if exclude_order is not None and exclude_order.pk:
         live = live.exclude(pk=exclude_order.pk)
@@ -113,9 +113,7 @@ def _replaces(replaced: AccessOrder | None) -> str:
 
 def licences_serving_system(customer_id: int, system_id: int, exclude_order: AccessOrder | None = None) -> set[str]:
     """The interfaces whose licence already serves this system: those it has live access to by another order."""
-    live = AccessOrder.objects.filter(
-        customer_id=customer_id, external_system_id=system_id, state__in=LIVE_ACCESS_STATES
-    )
+    live = AccessOrder.objects.access_agreed().filter(customer_id=customer_id, external_system_id=system_id)
     if exclude_order is not None and exclude_order.pk:
         live = live.exclude(pk=exclude_order.pk)
     # A live access's interfaces are its own, a package order's frozen when its addendum was issued: never

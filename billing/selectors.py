@@ -11,9 +11,8 @@ from accounts.roles import can_see_billing_runs, is_support
 from core.errors import NotAllowedNow, NotPermitted, Refusal
 from core.security import NotVisible
 from ordering.models import (
+    ACCESS_RUNNING_STATES,
     ESTABLISHED_STATES,
-    LIVE_ACCESS_STATES,
-    RUNNING_ACCESS_STATES,
     AccessOrder,
     ConsultingRequest,
     Customer,
@@ -53,7 +52,7 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
             SharedFee.objects.filter(order=order, moved_from__isnull=False).select_related("moved_from", "charge")
         ),
         "closing_licences": licences_only_this_access_uses(order)
-        if is_manager and order.state in RUNNING_ACCESS_STATES
+        if is_manager and order.state in ACCESS_RUNNING_STATES
         else [],
         "open_licences": list(
             RecurringFee.objects.filter(
@@ -129,9 +128,7 @@ def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
     # One query however many accesses the customer has: "used elsewhere" is asked of the database per
     # licence. A live access's interfaces are its own (a package order's frozen when its addendum was
     # issued, PACKAGE_READ_LIVE_STATES), never its package as the catalogue holds it today.
-    others = AccessOrder.objects.filter(customer_id=order.customer_id, state__in=LIVE_ACCESS_STATES).exclude(
-        pk=order.pk
-    )
+    others = AccessOrder.objects.access_agreed().filter(customer_id=order.customer_id).exclude(pk=order.pk)
     interface = OuterRef("interface_id")
     return list(
         RecurringFee.objects.filter(

@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 
 from audit.trail import audit_record
 from core.transactions import retry_on_conflict
-from ordering.models import ESTABLISHED_STATES, AccessOrder, Addendum, Customer, State, order_reference
+from ordering.models import (
+    ABANDONED_STATES,
+    ESTABLISHED_STATES,
+    AccessOrder,
+    Addendum,
+    Customer,
+    State,
+    order_reference,
+)
 from ordering.roles import Role, order_roles
 from ordering.services import lock_order
 from ordering.validators import typed_text_problem
@@ -180,7 +188,7 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
                 if not SharedFee.objects.filter(pk=line.shared_fee).exists():
                     continue  # the order buying the licence no longer does (revised): no licence to start
                 monthly_fee = line.if_moved  # this access is the first through the licence: its fee starts
-        elif line.rule == "package_monthly":
+        elif line.rule == pricing.Rule.PACKAGE_MONTHLY:
             kind, extra = RecurringFee.Kind.PACKAGE, {"package_id": order.package_id}
         else:
             kind, extra = RecurringFee.Kind.ADJUSTMENT, {}
@@ -197,18 +205,20 @@ def billing_on_activate(*, order: AccessOrder, actor) -> None:
             )
         )
     RecurringFee.objects.bulk_create(fees)
-    if any(line.rule == "startup_package" for line in quote.lines):
+    if any(line.rule == pricing.Rule.STARTUP_PACKAGE for line in quote.lines):
         # Its test access (ordering.models.TestAccess) is opened by the activation itself.
         StartupPackage.objects.create(order=order)
 
 
 # The rules whose fee is due once, as a quote frozen before fees due once were tracked wrote them (no key).
 _EARLIER_LINE_KEYS = {
-    "licence_start": lambda line, order: pricing.licence_key(line.interface),
-    "setup_fee": lambda line, order: pricing.setup_key(order.external_system_id),
-    "setup_fee_replacement": lambda line, order: pricing.setup_key(order.external_system_id),
-    "additional_system": lambda line, order: pricing.additional_system_key(order.external_system_id, line.interface),
-    "licence_additional_system": lambda line, order: pricing.additional_system_key(
+    pricing.Rule.LICENCE_START: lambda line, order: pricing.licence_key(line.interface),
+    pricing.Rule.SETUP_FEE: lambda line, order: pricing.setup_key(order.external_system_id),
+    pricing.Rule.SETUP_FEE_REPLACEMENT: lambda line, order: pricing.setup_key(order.external_system_id),
+    pricing.Rule.ADDITIONAL_SYSTEM: lambda line, order: pricing.additional_system_key(
+        order.external_system_id, line.interface
+    ),
+    pricing.Rule.LICENCE_ADDITIONAL_SYSTEM: lambda line, order: pricing.additional_system_key(
         order.external_system_id, line.interface
     ),
 }
@@ -220,7 +230,7 @@ def _key_of_earlier_line(line: pricing.QuoteLine, order: AccessOrder) -> str:
     make = _EARLIER_LINE_KEYS.get(line.rule)
     if make is None:
         return ""
-    if line.rule == "licence_start" and not contract_facts(order.customer).licences_serve_all_systems:
+    if line.rule == pricing.Rule.LICENCE_START and not contract_facts(order.customer).licences_serve_all_systems:
         return ""
     return make(line, order)
 
@@ -300,7 +310,7 @@ def _release_shared_fees(order: AccessOrder, actor, role: Role) -> None:
             order__customer_id=order.customer_id, status__in=[Addendum.Status.ISSUED, Addendum.Status.ACCEPTED]
         )
         .exclude(order=order)
-        .exclude(order__state__in=[State.WITHDRAWN, State.REJECTED])
+        .exclude(order__state__in=ABANDONED_STATES)
         .exclude(order__state=State.EMERGENCY_CLOSED, order__activated_on__isnull=True)
         .select_related("order__external_system", "price_list")
         .order_by("issued_at", "pk")

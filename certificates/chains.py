@@ -26,9 +26,9 @@ from cryptography.x509.verification import (
 
 from .findings import ERROR, WARNING, Intake, Rejected
 from .findings import common_name as _cn
+from .windows import RENEWAL_WINDOW_DAYS
 
 MAX_CHAIN_DEPTH = 6
-EXPIRY_WARNING_DAYS = 30
 MIN_RSA_BITS = 2048
 ALLOWED_EC_CURVES = (ec.SECP256R1, ec.SECP384R1)
 
@@ -392,7 +392,8 @@ def _check_leaf_key_usage(leaf: x509.Certificate, intake: Intake) -> None:
 
 def _warn_if_expiring_soon(leaf: x509.Certificate, at: datetime, intake: Intake) -> None:
     left = leaf.not_valid_after_utc - at
-    if left < timedelta(days=EXPIRY_WARNING_DAYS):
+    # Already due for renewal on arrival (certificates/windows.py): the same days the notices and worklists use.
+    if left < timedelta(days=RENEWAL_WINDOW_DAYS):
         intake.add(
             "leaf_expires_soon",
             WARNING,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.db.models import Q
+
 from ordering.models import AccessOrder, State
 
 from . import selectors
@@ -14,6 +18,12 @@ class CertificateHooks:
 
     def current_bundle(self, order: AccessOrder) -> CertificateBundle | None:
         return selectors.current_bundle(order)
+
+    def rollover_waiting(self) -> Q:
+        return selectors.orders_with_rollover_waiting()
+
+    def renewal_due(self, today: datetime.date) -> Q:
+        return selectors.orders_due_for_renewal(today)
 
     def order_section(self, order: AccessOrder) -> dict:
         section = selectors.certificate_section(order)

@@ -82,6 +82,11 @@ class CertificateBundle(models.Model):
     )
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
+    # The chain a confirmed rollover put into use in this one's place (certificate_rollover_confirm). Empty for
+    # the chain in use, and for one replaced before it was ever in use (a draft's, a waiting rollover's).
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, verbose_name=_("replaced by"), on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

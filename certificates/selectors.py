@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -11,6 +11,7 @@ from ordering.models import OPEN_STATES, AccessOrder
 from ordering.selectors import order_for_user
 
 from .models import Certificate, CertificateBundle
+from .windows import RENEWAL_WINDOW_DAYS, WATCH_WINDOW_DAYS
 
 
 def bundles_of(order: AccessOrder) -> QuerySet[CertificateBundle]:
@@ -40,15 +41,37 @@ def certificate_section(order: AccessOrder) -> dict:
     }
 
 
-def expiring_certificates(user, *, within_days: int = 90, today: datetime.date | None = None) -> QuerySet[Certificate]:
+def _end_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
+
+
+def orders_with_rollover_waiting() -> Q:
+    """Orders (a condition on ordering's AccessOrder) with a new chain waiting for the account manager."""
+    return Q(Exists(CertificateBundle.objects.filter(order=OuterRef("pk"), status=CertificateBundle.Status.PENDING)))
+
+
+def orders_due_for_renewal(today: datetime.date) -> Q:
+    """Orders (a condition on AccessOrder) whose certificate in use expires by the last day of the renewal window:
+    `today` + RENEWAL_WINDOW_DAYS, that day included."""
+    until = _end_of_day(today + datetime.timedelta(days=RENEWAL_WINDOW_DAYS))
+    expiring = Certificate.objects.filter(
+        bundle__order=OuterRef("pk"),
+        bundle__status=CertificateBundle.Status.CURRENT,
+        role=Certificate.Role.LEAF,
+        not_after__lte=until,
+    )
+    return Q(Exists(expiring))
+
+
+def expiring_certificates(
+    user, *, within_days: int = WATCH_WINDOW_DAYS, today: datetime.date | None = None
+) -> QuerySet[Certificate]:
     """Leaves of current bundles of open or active orders that expire within `within_days`.
 
     Account managers see their own customers'; support sees all; nobody else sees any.
     """
     today = today or timezone.localdate()
-    until = timezone.make_aware(
-        datetime.datetime.combine(today + datetime.timedelta(days=within_days), datetime.time.max)
-    )
+    until = _end_of_day(today + datetime.timedelta(days=within_days))
     qs = Certificate.objects.filter(
         role=Certificate.Role.LEAF,
         bundle__status=CertificateBundle.Status.CURRENT,

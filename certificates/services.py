@@ -11,7 +11,7 @@ from audit.trail import audit_record
 from core.email import build_email
 from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted
 from core.transactions import retry_on_conflict
-from ordering.models import OPEN_STATES, AccessOrder, State
+from ordering.models import CERTIFICATE_CHANGE_STATES, OPEN_STATES, AccessOrder, State
 from ordering.notifications import order_url
 from ordering.roles import Role, customer_roles, order_roles
 from ordering.services import enqueue_event_notification, lock_order
@@ -20,8 +20,7 @@ from .audit import CertificateAuditKind
 from .models import Certificate, CertificateBundle, CertificateUpload, ExpiryNotice
 from .trust import trust_for
 from .validation import BundleReport, inspect_bundle
-
-EXPIRY_THRESHOLDS = (60, 30, 7)
+from .windows import EXPIRY_NOTICE_DAYS
 
 
 def _safe_filename(name: str) -> str:
@@ -53,7 +52,7 @@ def certificate_upload(
         raise NotAllowedNow(
             _("This is a standard integration: KMD and the vendor have already agreed the certificate.")
         )
-    if order.state not in (State.DRAFT, State.ACTIVE):
+    if order.state not in CERTIFICATE_CHANGE_STATES:
         raise NotAllowedNow(
             _("The certificate can be changed while the order is a draft, or once access is established.")
         )
@@ -171,7 +170,7 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor, bundle_id: int | 
         if leaf.not_after <= now:
             raise NotAllowedNow(_("The new certificate has expired meanwhile; ask the customer to upload a valid one."))
         locked.certificate_bundles.filter(status=CertificateBundle.Status.CURRENT).update(
-            status=CertificateBundle.Status.SUPERSEDED, superseded_at=now
+            status=CertificateBundle.Status.SUPERSEDED, superseded_at=now, replaced_by=pending
         )
         pending.status = CertificateBundle.Status.CURRENT
         pending.confirmed_by, pending.confirmed_at = actor, now
@@ -188,10 +187,10 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor, bundle_id: int | 
 
 
 def certificate_expiry_notify(*, today: datetime.date | None = None) -> int:
-    """E-mail the orderers 60, 30 and 7 days before a certificate in use expires; each threshold once."""
+    """E-mail the orderers EXPIRY_NOTICE_DAYS (60, 30, 7) days before a certificate in use expires; each once."""
     today = today or timezone.localdate()
     horizon = timezone.make_aware(
-        datetime.datetime.combine(today + datetime.timedelta(days=max(EXPIRY_THRESHOLDS)), datetime.time.max)
+        datetime.datetime.combine(today + datetime.timedelta(days=max(EXPIRY_NOTICE_DAYS)), datetime.time.max)
     )
     leaves = (
         Certificate.objects.filter(
@@ -208,7 +207,7 @@ def certificate_expiry_notify(*, today: datetime.date | None = None) -> int:
     for leaf in leaves:
         days_left = (timezone.localdate(leaf.not_after) - today).days
         done = {n.threshold_days for n in leaf.bundle.expiry_notices.all()}
-        due = [t for t in EXPIRY_THRESHOLDS if days_left <= t and t not in done]
+        due = [t for t in EXPIRY_NOTICE_DAYS if days_left <= t and t not in done]
         if not due:
             continue
         try:

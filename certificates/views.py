@@ -17,6 +17,7 @@ from .forms import CertificateUploadForm, RolloverConfirmForm
 from .selectors import bundle_for_user, expiring_certificates
 from .services import certificate_rollover_confirm, certificate_upload
 from .uploads import CappedMemoryUploadHandler
+from .windows import EXPIRY_NOTICE_DAYS, WATCH_WINDOW_DAYS
 
 
 def _form_errors(request: HttpRequest, form) -> None:
@@ -96,5 +97,6 @@ def chain_download(request: HttpRequest, pk: int, bundle_pk: int) -> HttpRespons
 def expiring_view(request: HttpRequest) -> HttpResponse:
     if not can_see_expiring_certificates(request.user):
         raise PermissionDenied
-    certificates = expiring_certificates(request.user)
-    return render(request, "certificates/expiring.html", {"certificates": certificates})
+    certificates = expiring_certificates(request.user, within_days=WATCH_WINDOW_DAYS)
+    context = {"certificates": certificates, "watch_days": WATCH_WINDOW_DAYS, "notice_days": EXPIRY_NOTICE_DAYS}
+    return render(request, "certificates/expiring.html", context)

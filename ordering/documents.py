@@ -57,72 +57,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# What each price rule (billing/pricing.py, `QuoteLine.rule`) means, in the contract's own register.
-# The order pages speak to the customer ("jeres"); a contract speaks about a defined party ("Kunden"),
-# and a 0 kr line must say why it is 0 kr: a contract, an earlier licence, the package, the phase-out
-# waiver and an existing access are different reasons, not all "covered by the contract". Every rule
-# the pricing core can produce has its sentence here (tests/ordering/test_addendum_wording.py).
-LINE_SENTENCES: dict[str, str | None] = {
-    "licence_start": "Opstartsvederlag for licens til {interface}. Snitfladen er ikke omfattet af Kundens kontrakt.",
-    "licence_monthly": "Løbende vederlag for drift og vedligehold af {interface}. Licensen gælder alle Kundens "
-    "eksterne systemer.",
-    "covered_all_systems": "Intet opstartsvederlag for licens til {interface}: snitfladen er omfattet af Kundens "
-    "kontrakt for alle eksterne systemer.",
-    "covered_named_system": "Intet opstartsvederlag for licens til {interface}: snitfladen er omfattet af Kundens "
-    "kontrakt for {system}.",
-    "additional_system": "Vederlag for yderligere system: Kundens kontrakt omfatter kun {interface} for navngivne "
-    "systemer, og {system} er ikke et af dem. Vederlaget betales én gang; herefter omfatter kontrakten også {system}.",
-    "already_licensed": "Intet opstartsvederlag for licens til {interface}: Kunden har allerede licens til "
-    "snitfladen, og licensen gælder alle Kundens eksterne systemer.",
-    "already_in_access": "Ingen betaling for {interface}: {system} har allerede adgang til snitfladen.",
-    "package_no_licence_start": "Intet opstartsvederlag for licens: ved køb af integrationspakken {package} betales "
-    "der ikke opstartsvederlag for licens.",
-    "package_monthly": "Løbende vederlag for drift og vedligehold af integrationspakken {package}.",
-    "setup_fee": "Opsætningsvederlag for adgang for {system}.",
-    "setup_waived_phase_out": "Intet opsætningsvederlag: adgangen for {system} erstatter en filbaseret snitflade under "
-    "udfasning, og KMD opkræver ikke vederlag for opsætning i forbindelse med udfasningen.",
-    "setup_waived_change": "Intet opsætningsvederlag: {system} har allerede adgang, og ændringen omfatter kun det nye.",
-    "startup_package": "Opstartspakke: 6 måneders adgang for Leverandøren til webservices på eksternt testmiljø, op "
-    "til 3 sparringsmøder (online) og op til 4 timers besvarelse af spørgsmål.",
-    "adjustment": "Justering aftalt med Kundens salgs- og kundeansvarlige hos KMD: {detail}",
-    "licence_monthly_named": "Løbende vederlag for drift og vedligehold af {interface}. Efter Kundens kontrakt, der er "
-    "indgået på udbudsvilkår, gælder licensen {system}; for hvert yderligere system betales et engangsvederlag.",
-    "licence_serves_system": "Intet opstartsvederlag for licens til {interface}: Kundens licens til snitfladen gælder "
-    "allerede {system}.",
-    "licence_additional_system": "Vederlag for yderligere system: efter Kundens kontrakt, der er indgået på "
-    "udbudsvilkår, gælder licensen til {interface} kun de systemer, den er købt til, og {system} er ikke et af dem. "
-    "Vederlaget betales én gang; herefter gælder licensen også {system}.",
-    "startup_covers_licences": "Intet licensvederlag: adgangen for {system} til eksternt testmiljø i 6 måneder er "
-    "dækket af opstartspakken.",
-    # The pricing core's own sentence already speaks about the customer, not to it: printed as it is.
-    "setup_covered_by_startup": None,
-    "setup_already_done": None,
-    "setup_fee_replacement": None,
-    # Fees due once for several orders (billing/pricing.py, WITH_ORDER_RULES): the core names the order that pays.
-    "licence_start_with_order": None,
-    "licence_monthly_with_order": None,
-    "setup_with_order": None,
-    "additional_system_with_order": None,
-    "covered_after_additional_fee": None,
-}
-# The pricing core writes an adjustment as this prefix and the account manager's reason.
-_ADJUSTMENT_PREFIX = "Justering aftalt med jeres salgs- og kundeansvarlige: "
-
 ENVIRONMENT_DEFINITE = {"production": "produktionsmiljøet", "test": "testmiljøet"}
-
-
-def line_sentence(line, *, system: str, package: str, interface_names: dict[str, str]) -> str:
-    """The addendum's sentence for one quote line; a rule without a sentence keeps the quote's own text."""
-    template = LINE_SENTENCES.get(line.rule)
-    if template is None:
-        return line.da
-    detail = line.da[len(_ADJUSTMENT_PREFIX) :] if line.da.startswith(_ADJUSTMENT_PREFIX) else line.da
-    return template.format(
-        interface=interface_names.get(line.interface, line.interface),
-        system=system,
-        package=package,
-        detail=detail,
-    )
 
 
 def _numbered(*names: str) -> dict[str, int]:
@@ -180,7 +115,8 @@ def support_contact_unset() -> bool:
 
 def addendum_context(addendum: Addendum, *, stamp: bool = False) -> dict:
     order = addendum.order
-    quote = lifecycle.billing().addendum_quote(addendum)
+    billing = lifecycle.billing()
+    quote = billing.addendum_quote(addendum)
     individual = order.integration_type == order.IntegrationType.INDIVIDUAL
     bundle = lifecycle.certificates().current_bundle(order) if individual else None
     interfaces = order.requested_interfaces()
@@ -196,7 +132,10 @@ def addendum_context(addendum: Addendum, *, stamp: bool = False) -> dict:
             {
                 "kind": line.kind,
                 "amount": line.amount,
-                "text": line_sentence(line, system=system.name, package=package_name, interface_names=names),
+                # What each price rule says in a contract is billing's (billing/addendum_wording.py).
+                "text": billing.addendum_line_sentence(
+                    line, system=system.name, package=package_name, interface_names=names
+                ),
             }
             for line in quote.lines
         ]

@@ -18,6 +18,7 @@ import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from .models import AccessOrder, Addendum, ConsultingRequest, Customer
@@ -62,6 +63,10 @@ class Billing(Protocol):
     def addendum_quote(self, addendum: Addendum) -> Any | None:
         """The quote frozen in an addendum version, as the document prints it."""
 
+    def addendum_line_sentence(self, line: Any, *, system: str, package: str, interface_names: dict[str, str]) -> str:
+        """The contract addendum's Danish sentence for one line of its frozen quote (`addendum_quote`), in the
+        contract's register ("Kunden"). Raises LookupError for a price rule billing has no wording for."""
+
     def order_section(self, order: AccessOrder, roles: set) -> dict:
         """The order page's money section (templates/billing/_money_section.html reads it as `money`)."""
 
@@ -77,6 +82,13 @@ class Certificates(Protocol):
     def current_bundle(self, order: AccessOrder) -> Any | None:
         """The chain in use for the order, or None. It has `environment`, `get_environment_display()` and
         `leaf` (with `not_after`)."""
+
+    def rollover_waiting(self) -> Q:
+        """A condition on AccessOrder: a new certificate chain waits for the account manager's confirmation."""
+
+    def renewal_due(self, today: datetime.date) -> Q:
+        """A condition on AccessOrder: the certificate in use is due for renewal on `today` (it expires within
+        certificates' renewal window, that window's last day included)."""
 
     def order_section(self, order: AccessOrder) -> dict:
         """The order page's certificate section (templates/certificates/_section.html reads it as

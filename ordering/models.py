@@ -571,7 +571,8 @@ class State(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-# An order in one of these states holds (or is on its way to holding) access for its system.
+# The lifecycle's state groups, one name per meaning (each call site says which it means; AccessOrderQuerySet
+# offers the ones queried most). The access "runs" from activation (adgangen er etableret) to its closure.
 OPEN_STATES = (
     State.SUBMITTED,
     State.AWAITING_SIGNATURE,
@@ -579,14 +580,24 @@ OPEN_STATES = (
     State.ACTIVE,
     State.CLOSURE_REQUESTED,
 )
-LIVE_ACCESS_STATES = (State.PROVISIONING, State.ACTIVE, State.CLOSURE_REQUESTED)
-# The access runs: established (activated) and not yet closed. The gateway lets the system in (registers/
-# access.py), it is billed, and a closure (scheduled or not), a change or a replacement order ends it; a
-# requested closure leaves it running until KMD closes it. A provisioning order has no access yet.
-RUNNING_ACCESS_STATES = (State.ACTIVE, State.CLOSURE_REQUESTED)
-# Access was established (and may have ended since): consulting and startup-package use can be recorded.
+"""Submitted and not ended: the order holds, or is on its way to holding, access for its system."""
+ACCESS_AGREED_STATES = (State.PROVISIONING, State.ACTIVE, State.CLOSURE_REQUESTED)
+"""The addendum is accepted and the access not ended: being set up (provisioning, no access yet) or running."""
+ACCESS_RUNNING_STATES = (State.ACTIVE, State.CLOSURE_REQUESTED)
+"""The access runs: the gateway lets the system in (registers/access.py), it is billed; a requested closure
+leaves it running until KMD closes it. A provisioning order has no access yet."""
 ESTABLISHED_STATES = (State.ACTIVE, State.CLOSURE_REQUESTED, State.CLOSED, State.EMERGENCY_CLOSED)
-FINAL_STATES = (State.CLOSED, State.EMERGENCY_CLOSED, State.WITHDRAWN, State.REJECTED)
+"""Running or ended by a closure: consulting and startup-package use can be recorded (an emergency closure may
+have come before activation, so callers also ask `activated_on`)."""
+CLOSED_STATES = (State.CLOSED, State.EMERGENCY_CLOSED)
+"""Ended by a closure: by the account manager (on a date) or by support (at once)."""
+ABANDONED_STATES = (State.WITHDRAWN, State.REJECTED)
+"""Ended before any addendum was accepted: withdrawn by the customer or rejected by KMD."""
+FINAL_STATES = CLOSED_STATES + ABANDONED_STATES
+"""Ended, one way or another: nothing more happens to the order."""
+CERTIFICATE_CHANGE_STATES = (State.DRAFT, State.ACTIVE)
+"""The orderer may upload a new certificate chain: on a draft (it replaces the chain), or on an active access
+(a rollover, confirmed by the account manager)."""
 # A package order's interfaces are the package's as it is now only while no addendum binds the order: the
 # orderer is still choosing (draft, submitted – again after a declined version), or the order ended before
 # anything was accepted. From the issue of a contract addendum on they are the set printed in that version,
@@ -606,6 +617,22 @@ def _requires(role: Role):
 
     permission.role = role
     return permission
+
+
+class AccessOrderQuerySet(models.QuerySet):
+    """The state groups above as queries: `AccessOrder.objects.access_running()` and so on."""
+
+    def open(self) -> "AccessOrderQuerySet":
+        """Submitted and not ended (OPEN_STATES)."""
+        return self.filter(state__in=OPEN_STATES)
+
+    def access_agreed(self) -> "AccessOrderQuerySet":
+        """Addendum accepted, access not ended: being set up or running (ACCESS_AGREED_STATES)."""
+        return self.filter(state__in=ACCESS_AGREED_STATES)
+
+    def access_running(self) -> "AccessOrderQuerySet":
+        """The access runs: established and not closed (ACCESS_RUNNING_STATES)."""
+        return self.filter(state__in=ACCESS_RUNNING_STATES)
 
 
 class AccessOrder(ConcurrentTransitionMixin, models.Model):
@@ -731,6 +758,8 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         validators=[validate_multiline_text],
     )
 
+    objects = AccessOrderQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("access order")
@@ -795,14 +824,14 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     @property
     def closure_pending(self) -> datetime.date | None:
         """The date a still-running access is scheduled to close on, if any."""
-        if self.state in RUNNING_ACCESS_STATES:
+        if self.state in ACCESS_RUNNING_STATES:
             return self.closure_scheduled_on
         return None
 
     @property
     def emergency_request_open(self) -> bool:
         """The customer asked support to emergency-close, and the access still runs."""
-        return self.emergency_requested_at is not None and self.state in LIVE_ACCESS_STATES
+        return self.emergency_requested_at is not None and self.state in ACCESS_AGREED_STATES
 
     @classmethod
     def reads_package_live(cls) -> Q:
@@ -897,7 +926,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     # The state stays (target None): the access runs, and is billed, until the scheduled date.
     @transition(
         field=state,
-        source=list(RUNNING_ACCESS_STATES),
+        source=list(ACCESS_RUNNING_STATES),
         target=None,
         permission=_requires(Role.ACCOUNT_MANAGER),
     )
@@ -906,7 +935,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=list(RUNNING_ACCESS_STATES),
+        source=list(ACCESS_RUNNING_STATES),
         target=None,
         permission=_requires(Role.ACCOUNT_MANAGER),
     )
@@ -915,7 +944,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=list(RUNNING_ACCESS_STATES),
+        source=list(ACCESS_RUNNING_STATES),
         target=State.CLOSED,
         permission=_requires(Role.ACCOUNT_MANAGER),
     )
@@ -923,7 +952,10 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         self.closed_on = on
 
     @transition(
-        field=state, source=list(LIVE_ACCESS_STATES), target=State.EMERGENCY_CLOSED, permission=_requires(Role.SUPPORT)
+        field=state,
+        source=list(ACCESS_AGREED_STATES),
+        target=State.EMERGENCY_CLOSED,
+        permission=_requires(Role.SUPPORT),
     )
     def emergency_close(self, *, reason: str, on: datetime.date) -> None:
         self.emergency_reason = reason
@@ -1025,7 +1057,7 @@ class TestAccess(models.Model):
     def status(self) -> str:
         if self.expired_on:
             return self.Status.EXPIRED
-        return self.Status.ACTIVE if self.order.state in LIVE_ACCESS_STATES else self.Status.CLOSED
+        return self.Status.ACTIVE if self.order.state in ACCESS_AGREED_STATES else self.Status.CLOSED
 
     def get_status_display(self) -> str:
         return self.Status(self.status).label

@@ -13,10 +13,10 @@ from accounts.roles import is_account_manager, is_support
 from audit.models import AuditEvent
 from core.security import NotVisible
 
+from . import lifecycle
 from .models import (
-    LIVE_ACCESS_STATES,
+    ACCESS_AGREED_STATES,
     OPEN_STATES,
-    RUNNING_ACCESS_STATES,
     AccessOrder,
     Customer,
     CustomerMembership,
@@ -81,10 +81,10 @@ ACCOUNT_MANAGER_QUEUE_STATES = (State.SUBMITTED, State.PROVISIONING, State.CLOSU
 def account_manager_queue(user) -> QuerySet[AccessOrder]:
     """Orders that wait for the account manager: to review, establish, close, or confirm a new certificate."""
     # EXISTS rather than a join to the bundles, so no DISTINCT is needed (an order can have several).
-    pending = AccessOrder.objects.filter(pk=OuterRef("pk"), certificate_bundles__status="pending")
+    pending = lifecycle.certificates().rollover_waiting()
     # A closure request the account manager has scheduled waits for its date, not for them.
     scheduled = Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=False)
-    waiting = (Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) & ~scheduled) | Q(Exists(pending), state=State.ACTIVE)
+    waiting = (Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) & ~scheduled) | (pending & Q(state=State.ACTIVE))
     return _with_list_relations(AccessOrder.objects.filter(waiting, customer__account_manager=user)).order_by(
         "submitted_at", "pk"
     )
@@ -94,7 +94,7 @@ def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
     """Open and active accesses (those support can emergency-close), optionally searched."""
     if not is_support(user):
         return AccessOrder.objects.none()
-    qs = _with_list_relations(AccessOrder.objects.filter(state__in=LIVE_ACCESS_STATES))
+    qs = _with_list_relations(AccessOrder.objects.access_agreed())
     query = query.strip()
     if query:
         condition = (
@@ -114,7 +114,7 @@ def emergency_closure_requests(user) -> QuerySet[AccessOrder]:
     """Running accesses a customer asked support to emergency-close, oldest request first: the top of support's queue."""
     if not is_support(user):
         return AccessOrder.objects.none()
-    qs = AccessOrder.objects.filter(state__in=LIVE_ACCESS_STATES, emergency_requested_at__isnull=False)
+    qs = AccessOrder.objects.access_agreed().filter(emergency_requested_at__isnull=False)
     return _with_list_relations(qs).order_by("emergency_requested_at", "pk")
 
 
@@ -124,9 +124,7 @@ def customers_for_orderer(user) -> QuerySet[Customer]:
 
 def live_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
     """The customer's accesses a replacement order may name: active, or active with closure requested."""
-    return AccessOrder.objects.filter(customer=customer, state__in=RUNNING_ACCESS_STATES).select_related(
-        "external_system"
-    )
+    return AccessOrder.objects.access_running().filter(customer=customer).select_related("external_system")
 
 
 def active_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
@@ -164,9 +162,6 @@ def own_system_for_user(user, pk: int) -> ExternalSystem:
 
 # --- "Waiting for you": each role's worklist ------------------------------------------------------
 
-# A certificate is due for renewal from this many days before it expires.
-RENEW_WITHIN_DAYS = 60
-
 
 @dataclass(frozen=True)
 class Worklist:
@@ -189,16 +184,9 @@ def _latest_action(kind: str) -> Q:
 
 
 def _certificate_expires_by(today: datetime.date) -> Q:
-    until = timezone.make_aware(
-        datetime.datetime.combine(today + datetime.timedelta(days=RENEW_WITHIN_DAYS), datetime.time.max)
-    )
-    expiring = AccessOrder.objects.filter(
-        pk=OuterRef("pk"),
-        certificate_bundles__status="current",
-        certificate_bundles__certificates__role="leaf",
-        certificate_bundles__certificates__not_after__lte=until,
-    )
-    return Q(Exists(expiring), state__in=OPEN_STATES)
+    """An open order whose certificate in use is due for renewal (certificates' window, asked through the
+    contract ordering owns: ordering/lifecycle.py)."""
+    return lifecycle.certificates().renewal_due(today) & Q(state__in=OPEN_STATES)
 
 
 def _member_customers(user, **role) -> Q:
@@ -231,7 +219,7 @@ def account_manager_worklist(user) -> list[Worklist]:
     managed = Q(customer__account_manager=user)
     submitted = managed & Q(state=State.SUBMITTED)
     declined = _latest_action("decline")
-    pending = AccessOrder.objects.filter(pk=OuterRef("pk"), certificate_bundles__status="pending")
+    pending = lifecycle.certificates().rollover_waiting()
     return [
         Worklist("review", _("To review"), submitted & ~declined),
         Worklist("reissue", _("Declined by the customer: issue again"), submitted & declined),
@@ -241,7 +229,7 @@ def account_manager_worklist(user) -> list[Worklist]:
             _("Closure requests"),
             managed & Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=True),
         ),
-        Worklist("rollover", _("New certificates to confirm"), managed & Q(Exists(pending), state=State.ACTIVE)),
+        Worklist("rollover", _("New certificates to confirm"), managed & pending & Q(state=State.ACTIVE)),
     ]
 
 
@@ -254,7 +242,7 @@ def support_worklist(user, today: datetime.date | None = None) -> list[Worklist]
         Worklist(
             "emergency",
             _("Emergency closures requested"),
-            Q(state__in=LIVE_ACCESS_STATES, emergency_requested_at__isnull=False),
+            Q(state__in=ACCESS_AGREED_STATES, emergency_requested_at__isnull=False),
         ),
         Worklist("failed", _("Addenda whose document failed"), Q(Exists(failed))),
         Worklist("expiring", _("Certificates expiring"), _certificate_expires_by(today or timezone.localdate())),

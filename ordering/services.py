@@ -57,9 +57,11 @@ from . import audit as ordering_audit
 from . import documents, lifecycle, people, transitions
 from .audit import AuditKind
 from .models import (
-    LIVE_ACCESS_STATES,
+    ABANDONED_STATES,
+    ACCESS_AGREED_STATES,
+    ACCESS_RUNNING_STATES,
+    CLOSED_STATES,
     OPEN_STATES,
-    RUNNING_ACCESS_STATES,
     TEXT_MAX_LENGTH,
     AccessClarification,
     AccessOrder,
@@ -244,7 +246,7 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
             )
         elif (
             replaced.customer_id != customer.pk
-            or replaced.state not in RUNNING_ACCESS_STATES
+            or replaced.state not in ACCESS_RUNNING_STATES
             or replaced.environment != facts.get("environment")
         ):
             errors["replaces_order"] = _(
@@ -873,7 +875,7 @@ def _close_changed_access(order: AccessOrder, actor) -> None:
     if not previous_id:
         return
     previous = AccessOrder.objects.select_for_update(no_key=True).get(pk=previous_id)
-    if previous.state not in RUNNING_ACCESS_STATES:
+    if previous.state not in ACCESS_RUNNING_STATES:
         return
     # The account manager activating the change is also the one who may close the old access.
     _end_access(
@@ -1057,9 +1059,11 @@ def order_close_as_scheduled(*, order: AccessOrder) -> AccessOrder:
 def accesses_close_as_scheduled() -> int:
     """Close every access whose scheduled date has come (beat, daily). Safe to run again: a closed access
     is not due any more. A day missed while beat was down is caught up, closing on the scheduled date."""
-    due = AccessOrder.objects.filter(
-        state__in=RUNNING_ACCESS_STATES, closure_scheduled_on__lte=timezone.localdate()
-    ).select_related("customer__account_manager")
+    due = (
+        AccessOrder.objects.access_running()
+        .filter(closure_scheduled_on__lte=timezone.localdate())
+        .select_related("customer__account_manager")
+    )
     closed = 0
     for order in due:
         try:
@@ -1127,12 +1131,12 @@ def emergency_request_refusal(order: AccessOrder, roles: set) -> Refusal | None:
     (to offer the form) and the service (to refuse) ask."""
     if not roles & {Role.ORDERER, Role.SIGNATORY}:
         return NotPermitted(_("Only an orderer or signatory at the customer can request an emergency closure."))
-    if order.state in (State.CLOSED, State.EMERGENCY_CLOSED):
+    if order.state in CLOSED_STATES:
         return NotAllowedNow(
             _("The access is already closed (“%(state)s” on %(date)s); there is nothing to close.")
             % {"state": order.get_state_display(), "date": _short_date(order.closed_on)}
         )
-    if order.state not in LIVE_ACCESS_STATES:
+    if order.state not in ACCESS_AGREED_STATES:
         return NotAllowedNow(
             _("This order gives no access (it is “%(state)s”), so there is nothing to close.")
             % {"state": order.get_state_display()}
@@ -1189,7 +1193,7 @@ def test_access_sweep(*, today: datetime.date | None = None) -> dict[str, int]:
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=max(TestAccess.NOTICE_DAYS))
     due = TestAccess.objects.filter(
-        expired_on__isnull=True, order__state__in=RUNNING_ACCESS_STATES, ends_on__lte=horizon
+        expired_on__isnull=True, order__state__in=ACCESS_RUNNING_STATES, ends_on__lte=horizon
     ).values_list("pk", flat=True)
     done = {"expired": 0, "notified": 0}
     for pk in list(due):
@@ -1206,7 +1210,7 @@ def _test_access_tick(*, test_access_id: int, today: datetime.date) -> str:
         order = lock_order(access.order)
         access = TestAccess.objects.select_for_update(no_key=True).get(pk=test_access_id)
         access.order = order
-        if access.expired_on or order.state not in RUNNING_ACCESS_STATES:
+        if access.expired_on or order.state not in ACCESS_RUNNING_STATES:
             return ""
         if today >= access.ends_on:
             return _test_access_expire(access)
@@ -1288,7 +1292,7 @@ def production_order_offered(order: AccessOrder) -> bool:
     access.order = order
     if access.status not in (TestAccess.Status.ACTIVE, TestAccess.Status.EXPIRED):
         return False
-    return not order.production_orders.exclude(state__in=(State.WITHDRAWN, State.REJECTED)).exists()
+    return not order.production_orders.exclude(state__in=ABANDONED_STATES).exists()
 
 
 @retry_on_conflict

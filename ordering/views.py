@@ -29,6 +29,7 @@ from .exports import order_export_csv, order_export_xlsx
 from .filters import SORT_KEYS, OrderFilter, order_list_queryset
 from .forms import CustomerChoiceForm, EmergencyClosureRequestForm, ExternalSystemForm, OrderForm, TestAccessExtendForm
 from .models import (
+    CERTIFICATE_CHANGE_STATES,
     AccessClarification,
     AccessOrder,
     Addendum,
@@ -487,7 +488,7 @@ def _detail_context(
         "order": order,
         "money": lifecycle.billing().order_section(order, roles),
         "certificates": certificates,
-        "can_upload_certificate": individual and Role.ORDERER in roles and order.state in (State.DRAFT, State.ACTIVE),
+        "can_upload_certificate": individual and Role.ORDERER in roles and order.state in CERTIFICATE_CHANGE_STATES,
         "can_confirm_rollover": bool(certificates and certificates["pending"])
         and Role.ACCOUNT_MANAGER in roles
         and order.state == State.ACTIVE,

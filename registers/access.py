@@ -6,7 +6,7 @@ emergency-closes) is gone from the register for every reader the moment that tra
 and whatever ends by the clock (a scheduled closing date, the end of a start-up package's test
 access, an old certificate's overlap window, a certificate's not-after) drops out without a job.
 
-An access is listed while it runs (`RUNNING_ACCESS_STATES`, ordering.models), that is while its order is
+An access is listed while it runs (`ACCESS_RUNNING_STATES`, ordering.models), that is while its order is
 
 - `active` ("adgangen er etableret": the account manager marked it established), or
 - `closure_requested`: the orderer asked for closing, and the access runs until the account manager
@@ -49,7 +49,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from certificates.models import Certificate, CertificateBundle
-from ordering.models import RUNNING_ACCESS_STATES, AccessOrder, State, order_reference, requested_interfaces_of
+from ordering.models import (
+    ACCESS_RUNNING_STATES,
+    CLOSED_STATES,
+    AccessOrder,
+    State,
+    order_reference,
+    requested_interfaces_of,
+)
 
 from . import jws
 
@@ -66,11 +73,10 @@ def overlap() -> datetime.timedelta:
 def listed_orders(environment: str, *, now: datetime.datetime) -> QuerySet[AccessOrder]:
     """The orders whose access is established at `now` in `environment` (the rule in the module docstring)."""
     today = timezone.localdate(now)
-    return AccessOrder.objects.filter(
+    return AccessOrder.objects.access_running().filter(
         Q(closure_scheduled_on__isnull=True) | Q(closure_scheduled_on__gt=today),
         Q(test_access__isnull=True) | Q(test_access__ends_on__gt=today),
         environment=environment,
-        state__in=RUNNING_ACCESS_STATES,
     )
 
 
@@ -147,14 +153,9 @@ def register_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -
     for order_id, code in requested_interfaces_of(orders, "code"):
         interfaces.setdefault(order_id, []).append(code)
 
-    # The bundle a confirmed rollover replaced was superseded at the very moment its successor was
-    # confirmed (certificates.services.certificate_rollover_confirm sets both from one `now`); a chain
-    # replaced before it was ever in use (a draft's, a waiting rollover's) matches no confirmation.
-    was_in_use = Exists(
-        CertificateBundle.objects.filter(
-            order_id=OuterRef("bundle__order_id"), confirmed_at=OuterRef("bundle__superseded_at")
-        )
-    )
+    # A bundle a confirmed rollover replaced names its successor (CertificateBundle.replaced_by); a chain
+    # replaced before it was ever in use (a draft's, a waiting rollover's) names none.
+    was_in_use = Q(bundle__replaced_by__isnull=False)
     certificates: dict[int, list[dict]] = {}
     for order_id, *row in (
         Certificate.objects.filter(role=Certificate.Role.LEAF, bundle__order_id__in=ids, not_after__gt=now)
@@ -241,9 +242,9 @@ def removed_entries(environment: str, *, since: datetime.datetime, now: datetime
     rows = (
         AccessOrder.objects.filter(environment=environment, activated_on__isnull=False)
         .filter(
-            Q(state__in=(State.CLOSED, State.EMERGENCY_CLOSED), updated_at__gt=since)
-            | Q(state__in=RUNNING_ACCESS_STATES, closure_scheduled_on__gt=since_day, closure_scheduled_on__lte=today)
-            | Q(state__in=RUNNING_ACCESS_STATES, test_access__ends_on__gt=since_day, test_access__ends_on__lte=today)
+            Q(state__in=CLOSED_STATES, updated_at__gt=since)
+            | Q(state__in=ACCESS_RUNNING_STATES, closure_scheduled_on__gt=since_day, closure_scheduled_on__lte=today)
+            | Q(state__in=ACCESS_RUNNING_STATES, test_access__ends_on__gt=since_day, test_access__ends_on__lte=today)
         )
         .order_by("pk")
         .values_list("pk", "state", "test_access__ends_on", "test_access__expired_on")
@@ -252,7 +253,7 @@ def removed_entries(environment: str, *, since: datetime.datetime, now: datetime
     for pk, state, test_ends_on, expired_on in rows:
         if state == State.EMERGENCY_CLOSED:
             reason = "emergency_closed"
-        elif expired_on or (state in RUNNING_ACCESS_STATES and test_ends_on and test_ends_on <= today):
+        elif expired_on or (state in ACCESS_RUNNING_STATES and test_ends_on and test_ends_on <= today):
             reason = "test_access_expired"
         else:
             reason = "closed"

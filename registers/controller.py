@@ -33,12 +33,12 @@ from core.exports import csv_download
 from core.security import NotVisible
 from ordering import documents
 from ordering.models import (
-    RUNNING_ACCESS_STATES,
+    ACCESS_RUNNING_STATES,
+    CLOSED_STATES,
     AccessOrder,
     Addendum,
     Customer,
     Interface,
-    State,
     add_months,
     requested_interfaces_of,
 )
@@ -47,7 +47,6 @@ from ordering.selectors import served_customers
 # Art. 30 asks for no retention period; five years of closed accesses lets a controller answer for what
 # had access during an audit or a data subject's request, and keeps the register readable.
 CLOSED_YEARS = 5
-CLOSED_STATES = (State.CLOSED, State.EMERGENCY_CLOSED)
 
 PDF_TEMPLATE = "registers/controller_register_pdf.html"
 
@@ -199,7 +198,7 @@ def register_entries(customer: Customer, *, today: datetime.date) -> list[Regist
     prefetches, which Django skips when no order has a certificate: the cost is the same for every customer,
     which is what the query-count test holds.
     """
-    listed = Q(state__in=RUNNING_ACCESS_STATES) | Q(
+    listed = Q(state__in=ACCESS_RUNNING_STATES) | Q(
         state__in=CLOSED_STATES, activated_on__isnull=False, closed_on__gte=closed_since(today)
     )
     orders = list(

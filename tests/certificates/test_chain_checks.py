@@ -11,6 +11,7 @@ from cryptography.x509.oid import NameOID
 from certificates.chains import chain_entry
 from certificates.testing import make_issuing_ca, make_leaf, pem, rsa_key
 from certificates.validation import TrustAnchors, inspect_bundle
+from certificates.windows import RENEWAL_WINDOW_DAYS
 
 SECOND = timedelta(seconds=1)
 
@@ -66,12 +67,13 @@ def test_an_issuing_ca_not_yet_valid_is_named_as_the_issuer(pki, trust, now):
     assert report.codes() == ["leaf_not_yet_valid", "issuer_not_yet_valid"]
 
 
-def test_the_expiry_warning_starts_when_less_than_30_days_are_left(pki, leaf, trust):
-    thirty_days_before = leaf.not_valid_after_utc - timedelta(days=30)
-    assert check(pem(leaf, pki.issuing), trust, at=thirty_days_before).findings == ()
-    report = check(pem(leaf, pki.issuing), trust, at=thirty_days_before + SECOND)
+def test_the_expiry_warning_starts_when_the_renewal_window_has_begun(pki, leaf, trust):
+    # The renewal window (certificates/windows.py, 60 days): the first expiry notice and the worklists start there.
+    window_start = leaf.not_valid_after_utc - timedelta(days=RENEWAL_WINDOW_DAYS)
+    assert check(pem(leaf, pki.issuing), trust, at=window_start).findings == ()
+    report = check(pem(leaf, pki.issuing), trust, at=window_start + SECOND)
     assert report.valid and report.codes() == ["leaf_expires_soon"]
-    assert "– om 29 dage." in report.findings[0].da and "– in 29 days." in report.findings[0].en
+    assert "– om 59 dage." in report.findings[0].da and "– in 59 days." in report.findings[0].en
 
 
 def test_no_expiry_warning_is_added_to_a_refused_chain(pki, leaf, trust):

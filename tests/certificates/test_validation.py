@@ -127,7 +127,7 @@ def test_an_ec_p256_leaf_is_accepted(pki, trust):
     assert report.leaf.key == "EC secp256r1"
 
 
-def test_a_leaf_expiring_within_30_days_is_accepted_with_a_warning(pki, trust, now):
+def test_a_leaf_expiring_within_the_renewal_window_is_accepted_with_a_warning(pki, trust, now):
     leaf = make_leaf(pki, not_before=now - timedelta(days=1000), not_after=now + timedelta(days=10))
     report = check(pem(leaf, pki.issuing), trust, "x.pem")
     assert report.valid

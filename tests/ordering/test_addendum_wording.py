@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from billing import pricing
-from ordering import documents, services
+from billing import addendum_wording, pricing
+from ordering import documents, lifecycle, services
 from ordering.models import Addendum
 
 from ..conftest import accept_rendered, issue_addendum, make_order
@@ -77,23 +77,31 @@ def pdf_text(reader: PdfReader) -> str:
 
 
 def pricing_rules() -> dict[str, ast.expr]:
-    """Every rule code billing/pricing.py writes on a QuoteLine, with the expression of its Danish text."""
+    """Every rule billing/pricing.py writes on a QuoteLine (`Rule.X`), with the expression of its Danish text."""
     tree = ast.parse(Path(pricing.__file__).read_text())
     rules = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "QuoteLine" and len(node.args) >= 4:
             rule = node.args[1]
-            if isinstance(rule, ast.Constant) and isinstance(rule.value, str):
-                rules[rule.value] = node.args[3]
+            if isinstance(rule, ast.Attribute) and getattr(rule.value, "id", "") == "Rule":
+                rules[pricing.Rule[rule.attr]] = node.args[3]
     return rules
+
+
+def line_sentence(line, *, system: str, package: str, interface_names: dict[str, str]) -> str:
+    """The addendum's sentence for a line, asked of billing as ordering/documents.py asks it."""
+    return lifecycle.billing().addendum_line_sentence(
+        line, system=system, package=package, interface_names=interface_names
+    )
 
 
 def test_every_price_rule_has_a_sentence_of_its_own_in_the_addendum():
     rules = pricing_rules()
     assert len(rules) >= 14
-    assert set(rules) <= set(documents.LINE_SENTENCES), set(rules) - set(documents.LINE_SENTENCES)
+    wording = addendum_wording.ADDENDUM_SENTENCES
+    assert set(rules) <= set(wording), set(rules) - set(wording)
     for rule, da in rules.items():
-        sentence = documents.LINE_SENTENCES[rule]
+        sentence = wording[rule]
         text = ast.unparse(da) if sentence is None else sentence
         assert not INFORMAL.search(text), (rule, text)
         assert "omfattet af eksisterende kontrakt" not in text
@@ -119,7 +127,7 @@ NO_CONTRACT = pricing.ContractFacts()
 def sentences(order: pricing.OrderFacts, contract: pricing.ContractFacts = NO_CONTRACT) -> dict:
     quote = pricing.quote(order, contract, PRICES)
     return {
-        line.rule: documents.line_sentence(
+        line.rule: line_sentence(
             line, system="VagtPlan", package="Vagtplanpakke", interface_names={"fra": "Opret Fravær"}
         )
         for line in quote.lines
@@ -200,13 +208,13 @@ def test_an_adjustment_names_the_account_manager_formally_and_keeps_the_reason()
         "Justering aftalt med jeres salgs- og kundeansvarlige: Rabat 2026",
         "",
     )
-    text = documents.line_sentence(line, system="VagtPlan", package="", interface_names={})
+    text = line_sentence(line, system="VagtPlan", package="", interface_names={})
     assert text == "Justering aftalt med Kundens salgs- og kundeansvarlige hos KMD: Rabat 2026"
 
 
-def test_a_rule_without_a_sentence_keeps_the_quotes_own_text():
-    line = pricing.QuoteLine("one_time", "some_future_rule", Decimal("0.00"), "Intet vederlag.", "")
-    assert documents.line_sentence(line, system="", package="", interface_names={}) == "Intet vederlag."
+def test_a_rule_without_a_sentence_of_its_own_keeps_the_quotes_own_text():
+    line = pricing.QuoteLine("one_time", pricing.Rule.SETUP_ALREADY_DONE, Decimal("0.00"), "Intet vederlag.", "")
+    assert line_sentence(line, system="", package="", interface_names={}) == "Intet vederlag."
 
 
 # --- The document as a whole (HTML) ---------------------------------------------------------------

@@ -110,11 +110,11 @@ def test_the_migration_freezes_package_orders_past_submission_as_their_package_i
 
 
 def test_billing_relies_on_live_accesses_never_reading_their_package_live():
-    from ordering.models import LIVE_ACCESS_STATES, PACKAGE_READ_LIVE_STATES
+    from ordering.models import ACCESS_AGREED_STATES, PACKAGE_READ_LIVE_STATES
 
     # billing/quotes.py licences_serving_system and billing/selectors.py licences_only_this_access_uses read a
     # live access's own interfaces only: true while no live state reads its package as it is today.
-    assert not set(LIVE_ACCESS_STATES) & set(PACKAGE_READ_LIVE_STATES)
+    assert not set(ACCESS_AGREED_STATES) & set(PACKAGE_READ_LIVE_STATES)
 
 
 def test_a_package_edited_after_issue_neither_serves_nor_frees_a_licence(cast):
