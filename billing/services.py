@@ -602,90 +602,20 @@ def billing_run(*, period: datetime.date, force: bool = False) -> BillingRun:
             _("The month %(month)s has not ended yet, so it cannot be billed. Run the billing on %(day)s or later.")
             % {"month": f"{start:%Y-%m}", "day": end.isoformat()}
         )
-    now = timezone.now()
     with transaction.atomic():
-        run, created = BillingRun.objects.select_for_update(no_key=True).get_or_create(period=start)
-        if not created:
-            run.runs += 1
-            run.last_run_at = now
-            run.save(update_fields=["runs", "last_run_at"])
+        run = _run_for(start)
         invoiced = set(Invoice.objects.filter(period=start).values_list("customer_id", flat=True))
         vat_rate = price_list_on(end - datetime.timedelta(days=1)).vat_rate
-
         lines_by_customer: dict[int, list[InvoiceLine]] = defaultdict(list)
-        # Each fee carries how far it has been invoiced (billed_until), so the run reads only the fees
-        # with days left to bill before the month's end, and walks only their months not billed yet:
-        # the work follows the month's lines, not every line and month since each fee started.
-        fees = list(
-            RecurringFee.objects.annotate(billed_from=Coalesce("billed_until", "starts_on"))
-            .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=F("billed_from")), billed_from__lt=end)
-            .exclude(customer_id__in=invoiced)
-            # Only the order's number and requisition are needed: no order objects (thousands of them).
-            .annotate(requisition=F("order__requisition_number"))
-        )
+        fees = _fees_to_bill(end, invoiced)
         for fee in fees:
-            # A month is billed whole or up to the fee's end: billing resumes with the month after it.
-            month = (
-                fee.starts_on.replace(day=1)
-                if fee.billed_until is None
-                else _first_of_next(fee.billed_until - datetime.timedelta(days=1))
-            )
-            while month < end:
-                days = active_days(fee.starts_on, fee.ends_on, month)
-                if days:
-                    lines_by_customer[fee.customer_id].append(_recurring_line(fee, month, days))
-                month = _first_of_next(month)
-
-        charges = Charge.objects.filter(booked_on__lt=end, invoice_line__isnull=True).exclude(customer_id__in=invoiced)
-        for charge in charges.annotate(requisition=Coalesce(F("order__requisition_number"), Value(""))):
-            lines_by_customer[charge.customer_id].append(
-                InvoiceLine(
-                    source_key=f"charge:{charge.pk}",
-                    kind=InvoiceLine.Kind.CONSULTING
-                    if charge.kind == Charge.Kind.CONSULTING
-                    else InvoiceLine.Kind.ONE_TIME,
-                    order_id=charge.order_id,
-                    requisition_number=charge.requisition,
-                    charge=charge,
-                    description_da=f"{charge.description_da} ({charge.booked_on:%d.%m.%Y})",
-                    description_en=f"{charge.description_en} ({charge.booked_on:%d/%m/%Y})",  # en-GB, as the pages
-                    amount=charge.amount,
-                )
-            )
-
+            lines_by_customer[fee.customer_id].extend(_fee_lines(fee, end))
+        for charge in _charges_to_bill(end, invoiced):
+            lines_by_customer[charge.customer_id].append(_charge_line(charge))
         corrections, settled = _corrections(start, invoiced)
         for line in corrections:
             lines_by_customer[line.recurring_fee.customer_id].append(line)
-
-        customers = Customer.objects.in_bulk(list(lines_by_customer))
-        invoices = []
-        for customer_id, lines in sorted(lines_by_customer.items()):
-            customer = customers[customer_id]
-            excl = sum((line.amount for line in lines), pricing.ZERO)
-            vat = money(excl * vat_rate)
-            invoices.append(
-                Invoice(
-                    run=run,
-                    customer=customer,
-                    period=start,
-                    number=f"{start:%Y%m}-{customer.pk:05d}",
-                    customer_name=customer.name,
-                    cvr=customer.cvr,
-                    ean=customer.ean,
-                    reference_person=customer.invoice_reference_person,
-                    total_excl_vat=excl,
-                    vat=vat,
-                    total_incl_vat=excl + vat,
-                )
-            )
-        Invoice.objects.bulk_create(invoices)
-        by_customer = {invoice.customer_id: invoice for invoice in invoices}
-        all_lines = []
-        for customer_id, lines in lines_by_customer.items():
-            for line in lines:
-                line.invoice = by_customer[customer_id]
-                all_lines.append(line)
-        InvoiceLine.objects.bulk_create(all_lines)
+        _write_invoices(run, start, vat_rate, lines_by_customer)
         # The fees read here are now invoiced to the month's end, or to their end date when they end
         # before it (as they were read: a fee ended meanwhile stays ahead of its end, to be credited);
         # a fee just credited for the days after its end is invoiced exactly to its end.
@@ -694,6 +624,100 @@ def billing_run(*, period: datetime.date, force: bool = False) -> BillingRun:
             billed_until=Case(When(pk__in=ending, then=F("ends_on")), default=Value(end))
         )
     return run
+
+
+def _run_for(start: datetime.date) -> BillingRun:
+    """The month's run, locked: a second run of the same month waits for the first, then counts itself."""
+    run, created = BillingRun.objects.select_for_update(no_key=True).get_or_create(period=start)
+    if not created:
+        run.runs += 1
+        run.last_run_at = timezone.now()
+        run.save(update_fields=["runs", "last_run_at"])
+    return run
+
+
+def _fees_to_bill(end: datetime.date, invoiced: set[int]) -> list[RecurringFee]:
+    """The fees with days left to bill before `end`, of customers not invoiced for the month yet.
+
+    Each fee carries how far it has been invoiced (billed_until), so the run reads only these and walks only
+    their months not billed yet: the work follows the month's lines, not every line and month since each fee
+    started.
+    """
+    return list(
+        RecurringFee.objects.annotate(billed_from=Coalesce("billed_until", "starts_on"))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=F("billed_from")), billed_from__lt=end)
+        .exclude(customer_id__in=invoiced)
+        # Only the order's number and requisition are needed: no order objects (thousands of them).
+        .annotate(requisition=F("order__requisition_number"))
+    )
+
+
+def _fee_lines(fee: RecurringFee, end: datetime.date) -> list[InvoiceLine]:
+    """A line for each month not billed yet before `end`, pro rata for the days the fee ran in it."""
+    # A month is billed whole or up to the fee's end: billing resumes with the month after it.
+    month = (
+        fee.starts_on.replace(day=1)
+        if fee.billed_until is None
+        else _first_of_next(fee.billed_until - datetime.timedelta(days=1))
+    )
+    lines = []
+    while month < end:
+        days = active_days(fee.starts_on, fee.ends_on, month)
+        if days:
+            lines.append(_recurring_line(fee, month, days))
+        month = _first_of_next(month)
+    return lines
+
+
+def _charges_to_bill(end: datetime.date, invoiced: set[int]):
+    charges = Charge.objects.filter(booked_on__lt=end, invoice_line__isnull=True).exclude(customer_id__in=invoiced)
+    return charges.annotate(requisition=Coalesce(F("order__requisition_number"), Value("")))
+
+
+def _charge_line(charge: Charge) -> InvoiceLine:
+    return InvoiceLine(
+        source_key=f"charge:{charge.pk}",
+        kind=InvoiceLine.Kind.CONSULTING if charge.kind == Charge.Kind.CONSULTING else InvoiceLine.Kind.ONE_TIME,
+        order_id=charge.order_id,
+        requisition_number=charge.requisition,
+        charge=charge,
+        description_da=f"{charge.description_da} ({charge.booked_on:%d.%m.%Y})",
+        description_en=f"{charge.description_en} ({charge.booked_on:%d/%m/%Y})",  # en-GB, as the pages
+        amount=charge.amount,
+    )
+
+
+def _write_invoices(run: BillingRun, start: datetime.date, vat_rate, lines_by_customer: dict) -> None:
+    """One final invoice per customer with lines, totals with VAT at the month's rate, then its lines."""
+    customers = Customer.objects.in_bulk(list(lines_by_customer))
+    invoices = []
+    for customer_id, lines in sorted(lines_by_customer.items()):
+        customer = customers[customer_id]
+        excl = sum((line.amount for line in lines), pricing.ZERO)
+        vat = money(excl * vat_rate)
+        invoices.append(
+            Invoice(
+                run=run,
+                customer=customer,
+                period=start,
+                number=f"{start:%Y%m}-{customer.pk:05d}",
+                customer_name=customer.name,
+                cvr=customer.cvr,
+                ean=customer.ean,
+                reference_person=customer.invoice_reference_person,
+                total_excl_vat=excl,
+                vat=vat,
+                total_incl_vat=excl + vat,
+            )
+        )
+    Invoice.objects.bulk_create(invoices)
+    by_customer = {invoice.customer_id: invoice for invoice in invoices}
+    all_lines = []
+    for customer_id, lines in lines_by_customer.items():
+        for line in lines:
+            line.invoice = by_customer[customer_id]
+            all_lines.append(line)
+    InvoiceLine.objects.bulk_create(all_lines)
 
 
 def _recurring_line(fee: RecurringFee, month: datetime.date, days: int) -> InvoiceLine:
