@@ -35,9 +35,9 @@ from rest_framework.response import Response
 from accounts.roles import can_see_orders
 from billing.selectors import billing_section, invoice_for_user, invoices_visible_to
 from certificates.forms import CertificateUploadForm
+from certificates.selectors import certificate_upload_refusal
 from certificates.services import certificate_upload
 from certificates.uploads import CappedMemoryUploadHandler
-from core.errors import ChangedMeanwhile
 from core.problems import problem_response
 from ordering.filters import OrderFilter, order_list_queryset
 from ordering.forms import OrderForm
@@ -45,7 +45,7 @@ from ordering.models import AccessOrder, Addendum, ExternalSystem, IntegrationPa
 from ordering.roles import order_roles
 from ordering.selectors import customers_for_orderer, order_for_user, own_systems_visible_to
 from ordering.services import draft_edit_refusal, order_create, order_update_draft
-from ordering.transitions import TRANSITIONS
+from ordering.transitions import TRANSITIONS, transitions_offered
 
 from . import serializers as s
 from .authentication import BearerTokenAuthentication
@@ -232,11 +232,7 @@ def _detail(request, order: AccessOrder) -> dict:
     """The order page's content: facts, the actions offered now, the quote as the page shows it, the history."""
     user = request.user
     order.api_events = list(order.events.select_related("actor").order_by("seq"))
-    actions = []
-    for transition in order.get_available_user_state_transitions(user):
-        spec = TRANSITIONS[transition.name]
-        if spec.bind(order=order, user=user).is_offered():
-            actions.append(spec.name)
+    actions = [spec.name for spec in transitions_offered(order, user)]
     money = billing_section(order, order_roles(user, order))
     context = {"request": request, "actions": actions, "quote": money["quote"], "quote_frozen": money["quote_frozen"]}
     return s.OrderDetailSerializer(order, context=context).data
@@ -395,11 +391,9 @@ class OrderAction(ApiView):
         form = spec.bind(data, order=order, user=request.user)
         if not form.is_valid():
             return invalid(field_errors(form.errors))
-        if form.cleaned_data["expected_state"] != order.state:
-            raise ChangedMeanwhile(
-                _("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
-                % {"state": order.get_state_display()}
-            )
+        changed = form.changed_meanwhile()
+        if changed is not None:
+            raise changed
         # The call is the confirmation an irreversible action asks for on the page (ordering/confirm_action.html);
         # an action whose form has a box to tick (`confirm`) needs it ticked here too.
         arguments = form.service_kwargs(request._request)
@@ -553,6 +547,10 @@ class CertificateUpload(ApiView):
         # Held in memory up to the cap and never more, as on the page (certificates/uploads.py).
         request._request.upload_handlers = [CappedMemoryUploadHandler(request._request)]
         order = order_for_user(request.user, pk)
+        # Refused before the body is read, as the service would refuse it (certificates/selectors.py).
+        refused = certificate_upload_refusal(order, request.user)
+        if refused is not None:
+            raise refused
         form = CertificateUploadForm(request.data, request.FILES)
         if not form.is_valid():
             return invalid(field_errors(form.errors))

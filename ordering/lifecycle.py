@@ -78,9 +78,9 @@ class Certificates(Protocol):
         """The chain in use for the order, or None. It has `environment`, `get_environment_display()` and
         `leaf` (with `not_after`)."""
 
-    def order_section(self, order: AccessOrder) -> dict:
-        """The order page's certificate section (templates/certificates/_section.html reads it as
-        `certificates`)."""
+    def order_section(self, order: AccessOrder, user) -> dict:
+        """The order page's certificate section for `user` (templates/certificates/_section.html reads it as
+        `certificates`): the upload and rollover forms only when their rules let `user` use them now."""
 
 
 _registered: dict[str, Any] = {}

@@ -18,7 +18,7 @@ from accounts.roles import (
     is_support,
     is_user_admin,
 )
-from core.errors import ChangedMeanwhile, Refusal
+from core.errors import Refusal
 from core.form_tokens import Outcome, submit_once
 from core.http import show_refusal
 from core.models import OutboxMessage
@@ -68,7 +68,7 @@ from .services import (
     production_order_offered,
     test_access_extend,
 )
-from .transitions import TRANSITIONS, ActionForm
+from .transitions import TRANSITIONS, ActionForm, transitions_offered
 
 PAGE_SIZE = 25
 WORKLIST_SHOWN = 10  # the start page lists this many of each worklist; the rest are a link away
@@ -437,13 +437,10 @@ def _emergency_request_form(order: AccessOrder, roles: set, failed: EmergencyClo
 
 def _action_forms(request: HttpRequest, order: AccessOrder, failed: ActionForm | None) -> list[ActionForm]:
     """A form for each action this user may take now (ordering/transitions.py), the one just refused as sent."""
-    forms = []
-    for transition in order.get_available_user_state_transitions(request.user):
-        spec = TRANSITIONS[transition.name]
-        form = failed if failed is not None and failed.spec is spec else spec.bind(order=order, user=request.user)
-        if form.is_offered():
-            forms.append(form)
-    return forms
+    return [
+        failed if failed is not None and failed.spec is spec else spec.bind(order=order, user=request.user)
+        for spec in transitions_offered(order, request.user)
+    ]
 
 
 def _reason(events: list, roles: set) -> dict | None:
@@ -456,8 +453,7 @@ def _reason(events: list, roles: set) -> dict | None:
 
 
 def _may_run_now(request: HttpRequest, order: AccessOrder, form: ActionForm) -> bool:
-    available = {t.name for t in order.get_available_user_state_transitions(request.user)}
-    return form.spec.name in available and form.cleaned_data["expected_state"] == order.state
+    return form.is_offered() and form.changed_meanwhile() is None
 
 
 def order_page(request: HttpRequest, order: AccessOrder, *, money_forms: dict | None = None) -> HttpResponse:
@@ -480,17 +476,13 @@ def _detail_context(
     forms = _action_forms(request, order, failed)
     roles = order_roles(request.user, order)
     individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
-    certificates = lifecycle.certificates().order_section(order) if individual else None
+    certificates = lifecycle.certificates().order_section(order, request.user) if individual else None
     events = list(order.events.select_related("actor").order_by("seq"))
     interfaces = order.requested_interfaces()
     return {
         "order": order,
         "money": lifecycle.billing().order_section(order, roles),
         "certificates": certificates,
-        "can_upload_certificate": individual and Role.ORDERER in roles and order.state in (State.DRAFT, State.ACTIVE),
-        "can_confirm_rollover": bool(certificates and certificates["pending"])
-        and Role.ACCOUNT_MANAGER in roles
-        and order.state == State.ACTIVE,
         "interfaces": interfaces,
         "events": events,
         "reason": _reason(events, roles),
@@ -582,11 +574,9 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
 
     def act() -> Outcome:
         # Checked here, not before: a form sent twice gets the first one's answer, not this refusal.
-        if form.cleaned_data["expected_state"] != order.state:
-            raise ChangedMeanwhile(
-                _("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
-                % {"state": order.get_state_display()}
-            )
+        changed = form.changed_meanwhile()
+        if changed is not None:
+            raise changed
         spec.run(order=order, actor=request.user, **form.service_kwargs(request))
         return Outcome(order.get_absolute_url(), str(spec.success))
 
