@@ -15,12 +15,11 @@ import json
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
@@ -38,14 +37,16 @@ from certificates.forms import CertificateUploadForm
 from certificates.selectors import certificate_upload_refusal
 from certificates.services import certificate_upload
 from certificates.uploads import CappedMemoryUploadHandler
+from core.http import etag_matches
 from core.problems import problem_response
 from ordering.filters import OrderFilter, order_list_queryset
 from ordering.forms import OrderForm
 from ordering.models import AccessOrder, Addendum, ExternalSystem, IntegrationPackage, Interface, State
 from ordering.roles import order_roles
-from ordering.selectors import customers_for_orderer, order_for_user, own_systems_visible_to
+from ordering.selectors import addendum_for_user, customer_to_order_for, order_for_user, own_systems_visible_to
 from ordering.services import draft_edit_refusal, order_create, order_update_draft
 from ordering.transitions import TRANSITIONS, transitions_offered
+from ordering.views import addendum_download
 
 from . import serializers as s
 from .authentication import BearerTokenAuthentication
@@ -70,14 +71,6 @@ def request_language(request: HttpRequest) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _etag_matches(request: HttpRequest, etag: str) -> bool:
-    wanted = request.META.get("HTTP_IF_NONE_MATCH")
-    if not wanted:
-        return False
-    tags = parse_etags(wanted)
-    return "*" in tags or etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in tags}
-
-
 def _with_etag(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """A read's ETag (the hash of its body, or of its file); 304 Not Modified when the client has it already."""
     if request.method not in ("GET", "HEAD") or response.status_code != 200:
@@ -86,7 +79,7 @@ def _with_etag(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if etag is None and not response.streaming:
         etag = '"' + hashlib.sha256(response.content).hexdigest()[:40] + '"'
         response["ETag"] = etag
-    if etag and _etag_matches(request, etag):
+    if etag and etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         not_modified = HttpResponseNotModified()
         not_modified["ETag"] = etag
         if hasattr(response, "file_to_stream") and response.file_to_stream is not None:
@@ -317,23 +310,10 @@ class OrderList(ApiView):
         sent = s.OrderInputSerializer(data=request.data)
         sent.is_valid(raise_exception=True)
         data = dict(sent.validated_data)
-        customers = customers_for_orderer(request.user)
-        if not customers.exists():
-            raise PermissionDenied(
-                _(
-                    "Only a customer's orderers can order access or register systems. "
-                    "If you should order for a customer, ask the customer's administrator to make you an orderer."
-                )
-            )
         chosen = data.pop("customer", None)
-        if chosen is not None:
-            customer = customers.filter(pk=chosen).first()
-            if customer is None:
-                raise Http404("Not an orderer there")
-        elif customers.count() > 1:
+        customer, customers = customer_to_order_for(request.user, chosen)
+        if chosen is None and customers.count() > 1:
             return invalid({"customer": _("You order for several customers: name the customer in “customer”.")})
-        else:
-            customer = customers.get()
         form = OrderForm(_form_data(data), customer=customer)
         if not form.is_valid():
             return invalid(field_errors(form.errors))
@@ -487,22 +467,10 @@ class AddendumDocument(ApiView):
     accepted_copy = False
 
     def get(self, request, pk: int, version: int):
-        order = order_for_user(request.user, pk)
-        addendum = order.addenda.filter(version=version).select_related("order").first()
-        if addendum is None:
-            raise Http404("No such addendum")
-        stored, sha256 = (
-            (addendum.final_pdf, addendum.final_sha256) if self.accepted_copy else (addendum.pdf, addendum.pdf_sha256)
-        )
-        if not stored:
-            raise Http404("Not generated")
-        suffix = "-accepteret" if self.accepted_copy else ""
-        response = FileResponse(
-            stored.open("rb"),
-            as_attachment=True,
-            filename=f"tillaeg-{addendum.number}{suffix}.pdf",
-            content_type="application/pdf",
-        )
+        # The page's download (ordering/views.py), with the document's SHA-256 as its ETag.
+        addendum = addendum_for_user(request.user, pk, version)
+        response = addendum_download(addendum, accepted=self.accepted_copy)
+        sha256 = addendum.final_sha256 if self.accepted_copy else addendum.pdf_sha256
         if sha256:
             response["ETag"] = f'"{sha256}"'
         return response
