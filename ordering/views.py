@@ -284,19 +284,19 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
         response = submit_or_refuse(request, create, form=form, action="order_create", customer=customer.pk)
         if response is not None:
             return response
-    return render(
-        request,
-        "ordering/order_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "customer_form": _customer_chooser(customer, customers),
-            "preview": _preview(customer, form),
-            "applies": form.applicable_fields(),
-            "copied": copied,
-        },
-        status=400 if request.method == "POST" else 200,
+    return _order_form_page(
+        request, form, customer, customer_form=_customer_chooser(customer, customers), copied=copied
     )
+
+
+def _order_form_page(request: HttpRequest, form: OrderForm, customer, *, order=None, **context) -> HttpResponse:
+    """The order form, new or a draft's: with what the answers so far mean and the fields that apply to them."""
+    if order is not None:
+        context["order"] = order
+    context.update(
+        form=form, customer=customer, preview=_preview(customer, form, order), applies=form.applicable_fields()
+    )
+    return render(request, "ordering/order_form.html", context, status=400 if request.method == "POST" else 200)
 
 
 def _order_to_copy(request: HttpRequest, customers) -> AccessOrder | None:
@@ -327,18 +327,7 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         response = submit_or_refuse(request, save, form=form, action="order_edit", order=order.pk)
         if response is not None:
             return response
-    return render(
-        request,
-        "ordering/order_form.html",
-        {
-            "form": form,
-            "order": order,
-            "customer": order.customer,
-            "preview": _preview(order.customer, form, order),
-            "applies": form.applicable_fields(),
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    return _order_form_page(request, form, order.customer, order=order)
 
 
 def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dict:
