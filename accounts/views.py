@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import Refusal
 from core.form_tokens import Outcome, submit_once
-from core.http import show_refusal
+from core.http import show_refusal, submit_or_refuse
 
 from .forms import ApiTokenForm
 from .models import ApiToken
@@ -83,11 +83,7 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"name": token.name},
             )
 
-        try:
-            return submit_once(request, revoke)
-        except Refusal as refusal:
-            show_refusal(request, refusal, action="api_token_revoke")
-            return redirect("accounts:profile")
+        return submit_or_refuse(request, revoke, refused=reverse("accounts:profile"), action="api_token_revoke")
     return render(request, "accounts/token_revoke.html", {"token": token})
 
 

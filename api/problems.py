@@ -17,9 +17,15 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
-from accounts.bearer import TooManyInvalidTokens
 from core.errors import Invalid, NotPermitted, Refusal
-from core.problems import PROBLEM_CONTENT_TYPE, problem_body, refusal_headers, refusal_problem
+from core.problems import (
+    PROBLEM_CONTENT_TYPE,
+    api_exception_problem,
+    flatten_detail,
+    problem_body,
+    refusal_headers,
+    refusal_problem,
+)
 from core.security import NotVisible, SecurityEvent, security_event
 
 from .parsers import TOO_DEEP
@@ -39,20 +45,13 @@ class ProblemSerializer(serializers.Serializer):
     )
 
 
-def _flatten(detail) -> str:
-    if isinstance(detail, dict):
-        return " ".join(_flatten(value) for value in detail.values())
-    if isinstance(detail, list):
-        return " ".join(_flatten(value) for value in detail)
-    return str(detail)
-
-
 def field_errors(detail) -> dict[str, str]:
     """DRF's or a form's errors as one sentence per field (a form's non-field errors under "")."""
     if not isinstance(detail, dict):
-        return {"": _flatten(detail)}
+        return {"": flatten_detail(detail)}
     return {
-        ("" if name in ("non_field_errors", "__all__") else name): _flatten(value) for name, value in detail.items()
+        ("" if name in ("non_field_errors", "__all__") else name): flatten_detail(value)
+        for name, value in detail.items()
     }
 
 
@@ -131,27 +130,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if not isinstance(exc, exceptions.APIException):
         return None
     headers = {}
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        # The challenge of the view's authentication (its authenticate_header, which DRF puts on the exception).
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        return problem(
-            exc.status_code,
-            code="not_authenticated",
-            title=_("Not authenticated"),
-            detail=str(exc.detail),
-            headers=headers,
-        )
-    if isinstance(exc, exceptions.PermissionDenied):
-        return problem(403, code="not_permitted", title=_("Not permitted"), detail=str(exc.detail))
-    if isinstance(exc, exceptions.Throttled):
-        wait = max(1, int(exc.wait or 1))
-        headers["Retry-After"] = str(wait)
-        if isinstance(exc, TooManyInvalidTokens):
-            detail = exc.sentence()
-        else:
-            detail = _("Too many requests with this token. Try again in %(seconds)d seconds.") % {"seconds": wait}
-        return problem(429, code="too_many_requests", title=_("Too many requests"), detail=detail, headers=headers)
     if isinstance(exc, exceptions.MethodNotAllowed):
         view = context.get("view")
         if view is not None:
@@ -168,4 +146,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return problem(406, code="not_acceptable", title=_("Not acceptable"), detail=detail)
     if isinstance(exc, exceptions.ParseError):
         return malformed(request, exc)
-    return problem(exc.status_code, code=exc.default_code, title=str(exc.default_detail), detail=_flatten(exc.detail))
+    # 401, 403, 429 and the rest: as the access register answers them (core/problems.py).
+    body, headers = api_exception_problem(exc)
+    return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)

@@ -15,12 +15,11 @@ import json
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
@@ -35,17 +34,19 @@ from rest_framework.response import Response
 from accounts.roles import can_see_orders
 from billing.selectors import billing_section, invoice_for_user, invoices_visible_to
 from certificates.forms import CertificateUploadForm
+from certificates.selectors import certificate_upload_refusal
 from certificates.services import certificate_upload
 from certificates.uploads import CappedMemoryUploadHandler
-from core.errors import ChangedMeanwhile
+from core.http import etag_matches
 from core.problems import problem_response
 from ordering.filters import OrderFilter, order_list_queryset
 from ordering.forms import OrderForm
 from ordering.models import AccessOrder, Addendum, ExternalSystem, IntegrationPackage, Interface, State
 from ordering.roles import order_roles
-from ordering.selectors import customers_for_orderer, order_for_user, own_systems_visible_to
+from ordering.selectors import addendum_for_user, customer_to_order_for, order_for_user, own_systems_visible_to
 from ordering.services import draft_edit_refusal, order_create, order_update_draft
-from ordering.transitions import TRANSITIONS
+from ordering.transitions import TRANSITIONS, transitions_offered
+from ordering.views import addendum_download
 
 from . import serializers as s
 from .authentication import BearerTokenAuthentication
@@ -70,14 +71,6 @@ def request_language(request: HttpRequest) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _etag_matches(request: HttpRequest, etag: str) -> bool:
-    wanted = request.META.get("HTTP_IF_NONE_MATCH")
-    if not wanted:
-        return False
-    tags = parse_etags(wanted)
-    return "*" in tags or etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in tags}
-
-
 def _with_etag(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """A read's ETag (the hash of its body, or of its file); 304 Not Modified when the client has it already."""
     if request.method not in ("GET", "HEAD") or response.status_code != 200:
@@ -86,7 +79,7 @@ def _with_etag(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if etag is None and not response.streaming:
         etag = '"' + hashlib.sha256(response.content).hexdigest()[:40] + '"'
         response["ETag"] = etag
-    if etag and _etag_matches(request, etag):
+    if etag and etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         not_modified = HttpResponseNotModified()
         not_modified["ETag"] = etag
         if hasattr(response, "file_to_stream") and response.file_to_stream is not None:
@@ -232,11 +225,7 @@ def _detail(request, order: AccessOrder) -> dict:
     """The order page's content: facts, the actions offered now, the quote as the page shows it, the history."""
     user = request.user
     order.api_events = list(order.events.select_related("actor").order_by("seq"))
-    actions = []
-    for transition in order.get_available_user_state_transitions(user):
-        spec = TRANSITIONS[transition.name]
-        if spec.bind(order=order, user=user).is_offered():
-            actions.append(spec.name)
+    actions = [spec.name for spec in transitions_offered(order, user)]
     money = billing_section(order, order_roles(user, order))
     context = {"request": request, "actions": actions, "quote": money["quote"], "quote_frozen": money["quote_frozen"]}
     return s.OrderDetailSerializer(order, context=context).data
@@ -321,23 +310,10 @@ class OrderList(ApiView):
         sent = s.OrderInputSerializer(data=request.data)
         sent.is_valid(raise_exception=True)
         data = dict(sent.validated_data)
-        customers = customers_for_orderer(request.user)
-        if not customers.exists():
-            raise PermissionDenied(
-                _(
-                    "Only a customer's orderers can order access or register systems. "
-                    "If you should order for a customer, ask the customer's administrator to make you an orderer."
-                )
-            )
         chosen = data.pop("customer", None)
-        if chosen is not None:
-            customer = customers.filter(pk=chosen).first()
-            if customer is None:
-                raise Http404("Not an orderer there")
-        elif customers.count() > 1:
+        customer, customers = customer_to_order_for(request.user, chosen)
+        if chosen is None and customers.count() > 1:
             return invalid({"customer": _("You order for several customers: name the customer in “customer”.")})
-        else:
-            customer = customers.get()
         form = OrderForm(_form_data(data), customer=customer)
         if not form.is_valid():
             return invalid(field_errors(form.errors))
@@ -395,11 +371,9 @@ class OrderAction(ApiView):
         form = spec.bind(data, order=order, user=request.user)
         if not form.is_valid():
             return invalid(field_errors(form.errors))
-        if form.cleaned_data["expected_state"] != order.state:
-            raise ChangedMeanwhile(
-                _("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
-                % {"state": order.get_state_display()}
-            )
+        changed = form.changed_meanwhile()
+        if changed is not None:
+            raise changed
         # The call is the confirmation an irreversible action asks for on the page (ordering/confirm_action.html);
         # an action whose form has a box to tick (`confirm`) needs it ticked here too.
         arguments = form.service_kwargs(request._request)
@@ -493,22 +467,10 @@ class AddendumDocument(ApiView):
     accepted_copy = False
 
     def get(self, request, pk: int, version: int):
-        order = order_for_user(request.user, pk)
-        addendum = order.addenda.filter(version=version).select_related("order").first()
-        if addendum is None:
-            raise Http404("No such addendum")
-        stored, sha256 = (
-            (addendum.final_pdf, addendum.final_sha256) if self.accepted_copy else (addendum.pdf, addendum.pdf_sha256)
-        )
-        if not stored:
-            raise Http404("Not generated")
-        suffix = "-accepteret" if self.accepted_copy else ""
-        response = FileResponse(
-            stored.open("rb"),
-            as_attachment=True,
-            filename=f"tillaeg-{addendum.number}{suffix}.pdf",
-            content_type="application/pdf",
-        )
+        # The page's download (ordering/views.py), with the document's SHA-256 as its ETag.
+        addendum = addendum_for_user(request.user, pk, version)
+        response = addendum_download(addendum, accepted=self.accepted_copy)
+        sha256 = addendum.final_sha256 if self.accepted_copy else addendum.pdf_sha256
         if sha256:
             response["ETag"] = f'"{sha256}"'
         return response
@@ -553,6 +515,10 @@ class CertificateUpload(ApiView):
         # Held in memory up to the cap and never more, as on the page (certificates/uploads.py).
         request._request.upload_handlers = [CappedMemoryUploadHandler(request._request)]
         order = order_for_user(request.user, pk)
+        # Refused before the body is read, as the service would refuse it (certificates/selectors.py).
+        refused = certificate_upload_refusal(order, request.user)
+        if refused is not None:
+            raise refused
         form = CertificateUploadForm(request.data, request.FILES)
         if not form.is_valid():
             return invalid(field_errors(form.errors))

@@ -4,16 +4,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can_see_billing_runs, can_see_orders
-from core.errors import Refusal
 from core.exports import csv_download
-from core.form_tokens import Outcome, submit_once
-from core.http import show_refusal
+from core.form_tokens import Outcome
+from core.http import submit_or_refuse
 from ordering.consulting import request_for_user
 from ordering.consulting_views import request_page
 from ordering.selectors import order_for_user
@@ -35,15 +34,6 @@ def _money_url(order) -> str:
     return f"{order.get_absolute_url()}#money"
 
 
-def _back(order) -> HttpResponse:
-    return redirect(_money_url(order))
-
-
-def _service_error(request: HttpRequest, error: Refusal, action: str, order) -> HttpResponse:
-    show_refusal(request, error, action=action, order=order.pk)
-    return _back(order)
-
-
 @login_required
 @require_POST
 def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -57,11 +47,14 @@ def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
         services.quote_adjustment_add(order=order, actor=request.user, **form.cleaned_data)
         return Outcome(_money_url(order), _("The adjustment was added to the quote."))
 
-    try:
-        return submit_once(request, adjust)
-    except Refusal as error:
-        show_refusal(request, error, form=form, action="quote_adjust", order=order.pk)
-        return order_page(request, order, money_forms={"adjust_form": form})
+    return submit_or_refuse(
+        request,
+        adjust,
+        refused=lambda: order_page(request, order, money_forms={"adjust_form": form}),
+        form=form,
+        action="quote_adjust",
+        order=order.pk,
+    )
 
 
 @login_required
@@ -76,10 +69,7 @@ def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
         services.consulting_record(order=order, actor=request.user, **form.cleaned_data)
         return Outcome(_money_url(order), _("The consulting hours were recorded and will be invoiced."))
 
-    try:
-        return submit_once(request, record)
-    except Refusal as error:
-        return _service_error(request, error, "consulting", order)
+    return submit_or_refuse(request, record, refused=_money_url(order), action="consulting", order=order.pk)
 
 
 @login_required
@@ -96,11 +86,14 @@ def consulting_for_request_view(request: HttpRequest, pk: int) -> HttpResponse:
         services.consulting_record(order=found.order, customer=found.customer, actor=request.user, **form.cleaned_data)
         return Outcome(here, _("The consulting hours were recorded and will be invoiced."))
 
-    try:
-        return submit_once(request, record)
-    except Refusal as error:
-        show_refusal(request, error, form=form, action="consulting", consulting_request=found.pk)
-        return request_page(request, found, money_forms={"consulting_form": form})
+    return submit_or_refuse(
+        request,
+        record,
+        refused=lambda: request_page(request, found, money_forms={"consulting_form": form}),
+        form=form,
+        action="consulting",
+        consulting_request=found.pk,
+    )
 
 
 @login_required
@@ -121,10 +114,7 @@ def startup_usage_view(request: HttpRequest, pk: int) -> HttpResponse:
             )
         return Outcome(_money_url(order), _("The use of the startup package was recorded."))
 
-    try:
-        return submit_once(request, record)
-    except Refusal as error:
-        return _service_error(request, error, "startup_usage", order)
+    return submit_or_refuse(request, record, refused=_money_url(order), action="startup_usage", order=order.pk)
 
 
 @login_required
@@ -139,10 +129,7 @@ def licence_end_view(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse
         services.licence_end(fee=fee, actor=request.user)
         return Outcome(_money_url(order), _("The licence has ended; billing of it stops today."))
 
-    try:
-        return submit_once(request, end)
-    except Refusal as error:
-        return _service_error(request, error, "licence_end", order)
+    return submit_or_refuse(request, end, refused=_money_url(order), action="licence_end", order=order.pk)
 
 
 @login_required

@@ -6,6 +6,7 @@ import datetime
 
 from django.db.models import Q
 
+from core.errors import NotAllowedNow
 from ordering.models import AccessOrder, State
 
 from . import selectors
@@ -25,14 +26,21 @@ class CertificateHooks:
     def renewal_due(self, today: datetime.date) -> Q:
         return selectors.orders_due_for_renewal(today)
 
-    def order_section(self, order: AccessOrder) -> dict:
+    def order_section(self, order: AccessOrder, user) -> dict:
         section = selectors.certificate_section(order)
         pending = section["pending"]
+        # Each form only when its rule allows it (selectors.certificate_upload_refusal, rollover_confirm_refusal).
+        upload_refused = selectors.certificate_upload_refusal(order, user)
+        rollover_refused = selectors.rollover_confirm_refusal(order, user, pending)
         section.update(
             # On an active access a new chain waits for the account manager: a rollover.
-            upload_form=CertificateUploadForm(rollover=order.state == State.ACTIVE),
+            upload_form=CertificateUploadForm(rollover=order.state == State.ACTIVE) if upload_refused is None else None,
             rollover_form=RolloverConfirmForm(auto_id="rollover-%s", initial={"bundle": pending.pk})
-            if pending
+            if rollover_refused is None
+            else None,
+            # Why the account manager cannot put the waiting chain into use (its role passed: not NotPermitted).
+            rollover_refusal=rollover_refused
+            if pending is not None and isinstance(rollover_refused, NotAllowedNow)
             else None,
         )
         return section

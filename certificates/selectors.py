@@ -5,9 +5,12 @@ import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.roles import is_account_manager, is_support
-from ordering.models import OPEN_STATES, AccessOrder
+from core.errors import NotAllowedNow, NotPermitted, Refusal
+from ordering.models import OPEN_STATES, AccessOrder, State
+from ordering.roles import Role, order_roles
 from ordering.selectors import order_for_user
 
 from .models import Certificate, CertificateBundle
@@ -29,6 +32,47 @@ def bundle_for_user(user, order_pk: int, bundle_pk: int) -> CertificateBundle:
     if bundle is None:
         raise Http404("No such bundle")
     return bundle
+
+
+# --- Who may do what with an order's certificate, now: one rule per action (#20, part 3) -------------
+# The order page asks them (to offer the form), the API (to answer before reading an upload) and the
+# services (to refuse, under the order's lock): tests/ordering/test_one_rule_per_action.py.
+
+
+def certificate_upload_refusal(order: AccessOrder, user) -> Refusal | None:
+    """Why `user` may not upload a certificate chain for `order` now, or None when they may.
+
+    An orderer at the customer, an individual integration, and a draft (the chain replaces the draft's) or an
+    active access (a rollover: the chain waits for the account manager's confirmation).
+    """
+    if Role.ORDERER not in order_roles(user, order):
+        return NotPermitted(_("Only an orderer at the customer can upload certificates for this order."))
+    if order.integration_type != AccessOrder.IntegrationType.INDIVIDUAL:
+        return NotAllowedNow(
+            _("This is a standard integration: KMD and the vendor have already agreed the certificate.")
+        )
+    if order.state not in (State.DRAFT, State.ACTIVE):
+        return NotAllowedNow(
+            _("The certificate can be changed while the order is a draft, or once access is established.")
+        )
+    return None
+
+
+def rollover_confirm_refusal(order: AccessOrder, user, pending: CertificateBundle | None) -> Refusal | None:
+    """Why `user` may not put the waiting chain `pending` (None: none waits) into use on `order`, or None.
+
+    The customer's account manager, on an active access, a chain waiting whose certificate has not expired.
+    """
+    if Role.ACCOUNT_MANAGER not in order_roles(user, order):
+        return NotPermitted(_("Only the customer's account manager can confirm a new certificate."))
+    if order.state != State.ACTIVE:
+        return NotAllowedNow(_("A new certificate can only be put into use on an active access."))
+    if pending is None:
+        return NotAllowedNow(_("No new certificate is waiting for confirmation."))
+    leaf = pending.leaf
+    if leaf is None or leaf.not_after <= timezone.now():
+        return NotAllowedNow(_("The new certificate has expired meanwhile; ask the customer to upload a valid one."))
+    return None
 
 
 def certificate_section(order: AccessOrder) -> dict:

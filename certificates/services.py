@@ -9,15 +9,16 @@ from django.utils.translation import gettext as _
 
 from audit.trail import audit_record
 from core.email import build_email
-from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted
+from core.errors import ChangedMeanwhile
 from core.transactions import retry_on_conflict
-from ordering.models import CERTIFICATE_CHANGE_STATES, OPEN_STATES, AccessOrder, State
+from ordering.models import OPEN_STATES, AccessOrder, State
 from ordering.notifications import order_url
-from ordering.roles import Role, customer_roles, order_roles
+from ordering.roles import Role
 from ordering.services import enqueue_event_notification, lock_order
 
 from .audit import CertificateAuditKind
 from .models import Certificate, CertificateBundle, CertificateUpload, ExpiryNotice
+from .selectors import certificate_upload_refusal, rollover_confirm_refusal
 from .trust import trust_for
 from .validation import BundleReport, inspect_bundle
 from .windows import EXPIRY_NOTICE_DAYS
@@ -46,16 +47,9 @@ def certificate_upload(
     re-encoded as PEM (`report.canonical_pem`); of a refused upload only the attempt, its findings and
     size are kept – no bytes and no hash. `report.contains_private_key` says when the upload held a key.
     """
-    if Role.ORDERER not in customer_roles(actor, order.customer_id):
-        raise NotPermitted(_("Only an orderer at the customer can upload certificates for this order."))
-    if order.integration_type != AccessOrder.IntegrationType.INDIVIDUAL:
-        raise NotAllowedNow(
-            _("This is a standard integration: KMD and the vendor have already agreed the certificate.")
-        )
-    if order.state not in CERTIFICATE_CHANGE_STATES:
-        raise NotAllowedNow(
-            _("The certificate can be changed while the order is a draft, or once access is established.")
-        )
+    refusal = certificate_upload_refusal(order, actor)
+    if refusal is not None:
+        raise refusal
     filename = _safe_filename(filename)
     at = at or timezone.now()
     report = inspect_bundle(
@@ -150,25 +144,20 @@ def certificate_rollover_confirm(*, order: AccessOrder, actor, bundle_id: int | 
     """
     with transaction.atomic():
         locked = lock_order(order)
-        if Role.ACCOUNT_MANAGER not in order_roles(actor, locked):
-            raise NotPermitted(_("Only the customer's account manager can confirm a new certificate."))
-        if locked.state != State.ACTIVE:
-            raise NotAllowedNow(_("A new certificate can only be put into use on an active access."))
         pending = (
             locked.certificate_bundles.select_for_update(no_key=True)
             .filter(status=CertificateBundle.Status.PENDING)
             .first()
         )
-        if pending is None:
-            raise NotAllowedNow(_("No new certificate is waiting for confirmation."))
+        refusal = rollover_confirm_refusal(locked, actor, pending)
+        if refusal is not None:
+            raise refusal
         if bundle_id is not None and pending.pk != bundle_id:
             raise ChangedMeanwhile(
                 _("Another new certificate chain was uploaded meanwhile. Check it below and confirm again.")
             )
-        leaf = pending.certificates.get(role=Certificate.Role.LEAF)
+        leaf = pending.leaf
         now = timezone.now()
-        if leaf.not_after <= now:
-            raise NotAllowedNow(_("The new certificate has expired meanwhile; ask the customer to upload a valid one."))
         locked.certificate_bundles.filter(status=CertificateBundle.Status.CURRENT).update(
             status=CertificateBundle.Status.SUPERSEDED, superseded_at=now, replaced_by=pending
         )

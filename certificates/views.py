@@ -8,9 +8,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can_see_expiring_certificates
-from core.errors import Refusal
-from core.form_tokens import Outcome, submit_once
-from core.http import show_refusal
+from core.form_tokens import Outcome
+from core.http import submit_or_refuse
 from ordering.selectors import order_for_user
 
 from .forms import CertificateUploadForm, RolloverConfirmForm
@@ -53,11 +52,7 @@ def _certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
         # Refused, but recorded: the attempt and its findings are shown below, also to a second send.
         return Outcome(back, _("The certificate chain was not accepted. See what is wrong below."), messages.ERROR)
 
-    try:
-        return submit_once(request, upload)
-    except Refusal as refusal:
-        show_refusal(request, refusal, action="certificate_upload", order=pk)
-    return redirect(back)
+    return submit_or_refuse(request, upload, refused=back, action="certificate_upload", order=pk)
 
 
 @login_required
@@ -74,11 +69,7 @@ def rollover_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
         certificate_rollover_confirm(order=order, actor=request.user, bundle_id=form.cleaned_data["bundle"])
         return Outcome(back, _("The new certificate is now in use for this access."))
 
-    try:
-        return submit_once(request, confirm)
-    except Refusal as refusal:
-        show_refusal(request, refusal, action="rollover_confirm", order=pk)
-    return redirect(back)
+    return submit_or_refuse(request, confirm, refused=back, action="rollover_confirm", order=pk)
 
 
 @login_required

@@ -1,10 +1,14 @@
-"""How views answer a refused write: the one place a `Refusal` becomes what the user sees."""
+"""How views answer: a refused write (the one place a `Refusal` becomes what the user sees), and a conditional read."""
+
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from .errors import NotPermitted, Refusal
+from .form_tokens import Outcome, submit_once
 from .security import SecurityEvent, security_event
 
 
@@ -25,3 +29,35 @@ def show_refusal(request: HttpRequest, refusal: Refusal, *, form: forms.Form | N
         form.add_error(field if field in form.fields else None, message)
     if not refusal.errors:
         form.add_error(None, refusal.message)
+
+
+def submit_or_refuse(
+    request: HttpRequest,
+    write: Callable[[], Outcome],
+    *,
+    refused: str | Callable[[], HttpResponse] | None = None,
+    form: forms.Form | None = None,
+    **log,
+) -> HttpResponse | None:
+    """Run a form's write once for its token (`submit_once`), or, when it is refused, show why and answer `refused`.
+
+    The refusal is shown by `show_refusal` (on `form`'s fields, if given; `log` for the security log). Then
+    `refused` answers: a URL to go back to, a function that makes the answer (the page again, with the form as
+    sent), or None: the caller shows its form again.
+    """
+    try:
+        return submit_once(request, write)
+    except Refusal as refusal:
+        show_refusal(request, refusal, form=form, **log)
+    if refused is None:
+        return None
+    return redirect(refused) if isinstance(refused, str) else refused()
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether an If-None-Match header holds `etag` or "*": the API's reads and the access register ask it.
+
+    The weak comparison (RFC 9110, 8.8.3.2) that If-None-Match uses: `W/"x"` matches `"x"`.
+    """
+    tags = {tag.strip().removeprefix("W/") for tag in (if_none_match or "").split(",") if tag.strip()}
+    return "*" in tags or etag.removeprefix("W/") in tags

@@ -8,6 +8,10 @@ same language, as `application/problem+json`:
 
 `type` is a stable URI per kind (documented in docs/api.md); `code` is the same kind as a short
 string for programs that switch on it; `errors` names fields, as forms do.
+
+DRF's own errors that the API and the access register both meet (no or a refused token, a token not
+allowed, too many requests, any other) are mapped once, by `api_exception_problem`; the API adds its
+own (api/problems.py).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from rest_framework import exceptions
 
 from .errors import ChangedMeanwhile, Contended, Invalid, NotAllowedNow, NotPermitted, Refusal
 
@@ -45,8 +50,51 @@ def problem_body(status: int, *, code: str, title: str, detail: str | None = Non
 
 def problem_response(status: int, *, code: str, title: str, detail: str | None = None, **extra) -> HttpResponse:
     """A problem-details response for code outside DRF (the access register's plain views)."""
-    body = problem_body(status, code=code, title=title, detail=detail, **extra)
-    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE)
+    return body_response(problem_body(status, code=code, title=title, detail=detail, **extra))
+
+
+def body_response(body: dict, headers: dict[str, str] | None = None) -> HttpResponse:
+    """A problem body (`problem_body`) as a plain Django response, with its headers."""
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=body["status"], content_type=PROBLEM_CONTENT_TYPE, headers=headers
+    )
+
+
+def flatten_detail(detail) -> str:
+    """DRF's error detail (a string, or lists and dicts of them) as one sentence."""
+    if isinstance(detail, dict):
+        return " ".join(flatten_detail(value) for value in detail.values())
+    if isinstance(detail, list):
+        return " ".join(flatten_detail(value) for value in detail)
+    return str(detail)
+
+
+def api_exception_problem(exc: exceptions.APIException) -> tuple[dict, dict[str, str]]:
+    """A DRF error as a problem body and the headers it carries, for the API and the access register alike.
+
+    401 with the view's challenge (WWW-Authenticate, which DRF puts on the exception), 403, 429 with
+    Retry-After, and any other by its status and DRF's code. A throttle of our own that knows its sentence
+    (`sentence()`: accounts.bearer.TooManyInvalidTokens, refused tokens from one address) says it.
+    """
+    headers: dict[str, str] = {}
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        title = _("Not authenticated")
+        return problem_body(exc.status_code, code="not_authenticated", title=title, detail=str(exc.detail)), headers
+    if isinstance(exc, exceptions.PermissionDenied):
+        return problem_body(403, code="not_permitted", title=_("Not permitted"), detail=str(exc.detail)), headers
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, int(exc.wait or 1))
+        headers["Retry-After"] = str(wait)
+        sentence = getattr(exc, "sentence", None)
+        if sentence is not None:
+            detail = sentence()
+        else:
+            detail = _("Too many requests with this token. Try again in %(seconds)d seconds.") % {"seconds": wait}
+        return problem_body(429, code="too_many_requests", title=_("Too many requests"), detail=detail), headers
+    title = str(exc.default_detail)
+    return problem_body(exc.status_code, code=exc.default_code, title=title, detail=flatten_detail(exc.detail)), headers
 
 
 def refusal_headers(refusal: Refusal) -> dict[str, str]:

@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import can_ask_for_help
-from core.errors import Refusal
-from core.form_tokens import Outcome, submit_once
-from core.http import show_refusal
+from core.form_tokens import Outcome
+from core.http import submit_or_refuse
 
 from . import consulting, lifecycle
 from .models import ConsultingRequest, Customer
@@ -101,10 +100,9 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 % {"manager": created.customer.account_manager.get_full_name() or created.customer.account_manager},
             )
 
-        try:
-            return submit_once(request, ask)
-        except Refusal as error:
-            show_refusal(request, error, form=form, action="consulting_request")
+        response = submit_or_refuse(request, ask, form=form, action="consulting_request")
+        if response is not None:
+            return response
     context = {"form": form, "order": order, "refusal": refusal, "customers": customers}
     return render(request, "ordering/consulting_form.html", context, status=400 if form.errors else 200)
 
@@ -131,10 +129,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     _("Your answer was saved; the customer sees it on this page."),
                 )
 
-            try:
-                return submit_once(request, answer)
-            except Refusal as error:
-                show_refusal(request, error, form=answer_form, action="consulting_answer")
+            response = submit_or_refuse(request, answer, form=answer_form, action="consulting_answer")
+            if response is not None:
+                return response
     return request_page(request, found, answer_form=answer_form)
 
 

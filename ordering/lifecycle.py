@@ -90,9 +90,9 @@ class Certificates(Protocol):
         """A condition on AccessOrder: the certificate in use is due for renewal on `today` (it expires within
         certificates' renewal window, that window's last day included)."""
 
-    def order_section(self, order: AccessOrder) -> dict:
-        """The order page's certificate section (templates/certificates/_section.html reads it as
-        `certificates`)."""
+    def order_section(self, order: AccessOrder, user) -> dict:
+        """The order page's certificate section for `user` (templates/certificates/_section.html reads it as
+        `certificates`): the upload and rollover forms only when their rules let `user` use them now."""
 
 
 _registered: dict[str, Any] = {}

@@ -3,10 +3,12 @@
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_account_manager, is_support
@@ -18,6 +20,7 @@ from .models import (
     ACCESS_AGREED_STATES,
     OPEN_STATES,
     AccessOrder,
+    Addendum,
     Customer,
     CustomerMembership,
     ExternalSystem,
@@ -122,6 +125,29 @@ def customers_for_orderer(user) -> QuerySet[Customer]:
     return Customer.objects.filter(memberships__user=user, memberships__is_orderer=True).distinct()
 
 
+def customer_to_order_for(user, chosen: int | str | None = None) -> tuple[Customer, QuerySet[Customer]]:
+    """The customer `user` orders for now, and all the customers they order for (the page and the API ask this).
+
+    The one `chosen` names (its id, as sent), or the first when nothing – or no number – is chosen. Someone who
+    orders for no customer is told whom to ask (PermissionDenied: a page this role cannot use); a chosen
+    customer they do not order for is a 404, as another customer's order is.
+    """
+    customers = customers_for_orderer(user)
+    if not customers.exists():
+        raise PermissionDenied(
+            gettext(
+                "Only a customer's orderers can order access or register systems. "
+                "If you should order for a customer, ask the customer's administrator to make you an orderer."
+            )
+        )
+    if isinstance(chosen, int) or (isinstance(chosen, str) and chosen.isdigit()):
+        customer = customers.filter(pk=chosen).first()
+        if customer is None:
+            raise Http404("Not an orderer there")
+        return customer, customers
+    return customers.first(), customers
+
+
 def live_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
     """The customer's accesses a replacement order may name: active, or active with closure requested."""
     return AccessOrder.objects.access_running().filter(customer=customer).select_related("external_system")
@@ -148,6 +174,15 @@ def own_systems_visible_to(user) -> QuerySet[ExternalSystem]:
     if is_support(user):
         return own
     return own.filter(served_customers(user, "owner"))
+
+
+def addendum_for_user(user, pk: int, version: int) -> Addendum:
+    """A version of an order's addendum if the user may see the order; otherwise 404 (the page and the API)."""
+    order = order_for_user(user, pk)
+    addendum = order.addenda.filter(version=version).select_related("order").first()
+    if addendum is None:
+        raise Http404("No such addendum")
+    return addendum
 
 
 def own_system_for_user(user, pk: int) -> ExternalSystem:

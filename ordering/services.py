@@ -43,7 +43,6 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed, has_transition_perm
 
 from accounts.backends import passwords_for_everyone
 from accounts.models import LoginIdentity
@@ -439,13 +438,10 @@ def _run_transition(
     no actor: the nightly closure), which the FSM's role check does not apply to."""
     with transaction.atomic():
         locked = lock_order(order)
+        refusal = transitions.transition_refusal(locked, actor, spec.name, by_job=bool(job) and actor is None)
+        if refusal is not None:
+            raise refusal
         method = getattr(locked, spec.name)
-        if not can_proceed(method):
-            raise NotAllowedNow(
-                _("This cannot be done while the order is “%(state)s”.") % {"state": locked.get_state_display()}
-            )
-        if not (job and actor is None) and not has_transition_perm(method, actor):
-            raise NotPermitted(_("You do not have the role needed to do this for this customer's order."))
         if check is not None:
             check(locked)
         if perform is not None:
@@ -745,9 +741,8 @@ def _check_acceptance(
         problem = typed_text_problem(value.strip(), max_length=Addendum._meta.get_field(field).max_length)
         if problem:
             raise InvalidOrder(f"{label}: {problem}", errors={field: problem})
+    # Readable: transitions.ACCEPT's precondition, asked by _run_transition before this.
     addendum = order.addenda.select_for_update(no_key=True).get(status=Addendum.Status.ISSUED)
-    if addendum.render_status != Addendum.RenderStatus.READY:
-        raise InvalidOrder(_("The addendum document is not ready yet. Wait until it can be opened, and read it first."))
     if document_sha256 != addendum.pdf_sha256:
         raise ChangedMeanwhile(
             _("The addendum has changed since you opened it. Reload the page and read the current version.")
@@ -1015,10 +1010,7 @@ def order_schedule_closure(*, order: AccessOrder, actor, on: datetime.date, comm
 
 
 def order_cancel_scheduled_closure(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    def scheduled(locked: AccessOrder) -> None:
-        if locked.closure_scheduled_on is None:
-            raise NotAllowedNow(_("No closure is scheduled for this access."))
-
+    # That a closure is scheduled is the spec's precondition (transitions.CANCEL_SCHEDULED_CLOSURE).
     return _run_transition(
         order,
         actor,
@@ -1026,7 +1018,6 @@ def order_cancel_scheduled_closure(*, order: AccessOrder, actor, comment: str = 
         fields=["closure_scheduled_on"],
         comment=_comment(comment),
         params={ordering_audit.CANCELLED_CLOSURE_ON: order.closure_scheduled_on},
-        check=scheduled,
     )
 
 

@@ -7,8 +7,13 @@ asks for what the service needs, whether it can be undone, the confirmation it a
 user is told afterwards, and who is e-mailed with which templates.
 
 Who reads the registry: the services (`_run_transition` records the spec's role), the order page and
-its one action view (ordering/views.py), the e-mails (ordering/notifications.py) and the tests, which
-check it against the FSM (tests/ordering/test_transitions.py).
+its one action view (ordering/views.py), the API, the e-mails (ordering/notifications.py) and the tests,
+which check it against the FSM (tests/ordering/test_transitions.py).
+
+Whether a user may run an action on an order now, and the sentence when not, is `transition_refusal`:
+the FSM's state and role, then the spec's `precondition`. The order page and the API offer exactly the
+actions it allows (`transitions_offered`), and `_run_transition` refuses with its answer under the lock
+(tests/ordering/test_one_rule_per_action.py).
 
 A spec names its service by dotted path: the services read their spec, so the spec cannot import the
 services back without an import cycle.
@@ -17,6 +22,7 @@ services back without an import cycle.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -26,9 +32,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed, has_transition_perm
 
 from accounts.sessions import LOGIN_PROOF
+from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted, Refusal
 from core.security import client_ip
 
 from . import lifecycle
@@ -100,8 +109,20 @@ class ActionForm(forms.Form):
             self.fields["confirm"] = forms.BooleanField(label=spec.confirmation)
 
     def is_offered(self) -> bool:
-        """Whether the page offers the action now, beyond the FSM's say (state and role)."""
-        return True
+        """Whether the page offers the action to this form's user now: `transition_refusal` allows it."""
+        return transition_refusal(self.order, self.user, self.spec.name) is None
+
+    def changed_meanwhile(self) -> ChangedMeanwhile | None:
+        """The refusal when the order is no longer in the state the user saw it in (`expected_state`), or None.
+
+        Asked by the page's action view and the API just before the service runs: a form sent twice gets the
+        first one's answer, not this refusal."""
+        if self.cleaned_data["expected_state"] == self.order.state:
+            return None
+        return ChangedMeanwhile(
+            gettext("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
+            % {"state": self.order.get_state_display()}
+        )
 
     def arguments(self) -> dict[str, Any]:
         return {}
@@ -195,13 +216,8 @@ class AcceptForm(ActionForm):
     def addendum(self) -> Addendum | None:
         """The version awaiting signature, from the versions the order page has read already."""
         if not hasattr(self, "_addendum"):
-            issued = (a for a in self.order.addenda.all() if a.status == Addendum.Status.ISSUED)
-            self._addendum = next(issued, None)
+            self._addendum = issued_addendum(self.order)
         return self._addendum
-
-    def is_offered(self) -> bool:
-        # Nothing to accept until the document can be read.
-        return self.addendum is not None and self.addendum.render_status == Addendum.RenderStatus.READY
 
     def arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -313,9 +329,28 @@ class ScheduleClosureForm(CommentForm):
         return {**super().arguments(), "on": self.cleaned_data["on"]}
 
 
-class CancelScheduledClosureForm(CommentForm):
-    def is_offered(self) -> bool:
-        return self.order.closure_scheduled_on is not None
+# --- What an action needs beyond the FSM's state and role ---------------------------------------
+
+
+def issued_addendum(order: AccessOrder) -> Addendum | None:
+    """The version awaiting signature, from the versions the order page has read already (or read now)."""
+    return next((a for a in order.addenda.all() if a.status == Addendum.Status.ISSUED), None)
+
+
+def _addendum_readable(order: AccessOrder) -> Refusal | None:
+    # Nothing to accept until the document can be read. READY is final for an issued version.
+    addendum = issued_addendum(order)
+    if addendum is None or addendum.render_status != Addendum.RenderStatus.READY:
+        return NotAllowedNow(
+            gettext("The addendum document is not ready yet. Wait until it can be opened, and read it first.")
+        )
+    return None
+
+
+def _closure_scheduled(order: AccessOrder) -> Refusal | None:
+    if order.closure_scheduled_on is None:
+        return NotAllowedNow(gettext("No closure is scheduled for this access."))
+    return None
 
 
 # --- The specs ---------------------------------------------------------------------------------
@@ -339,6 +374,8 @@ class TransitionSpec:
     reason_for: frozenset[Role] = frozenset()
     recipients: frozenset[Audience] = frozenset()
     email_template: str = ""  # base of <base>_subject.txt, _body.txt, _body.html; ordering/email/<name> by default
+    # What the order must be besides in the FSM's source state: the refusal when it is not, or None.
+    precondition: Callable[[AccessOrder], Refusal | None] | None = None
 
     def __post_init__(self) -> None:
         if self.recipients and not self.email_template:
@@ -442,6 +479,7 @@ ACCEPT = TransitionSpec(
     role=Role.SIGNATORY,
     service="ordering.services.order_accept",
     form=AcceptForm,
+    precondition=_addendum_readable,
     success=_("The addendum has been accepted. KMD now establishes the access."),
     button="button-primary",
     confirmation=_(
@@ -510,7 +548,8 @@ CANCEL_SCHEDULED_CLOSURE = TransitionSpec(
     label=_("Cancel scheduled closure"),
     role=Role.ACCOUNT_MANAGER,
     service="ordering.services.order_cancel_scheduled_closure",
-    form=CancelScheduledClosureForm,
+    form=CommentForm,
+    precondition=_closure_scheduled,
     success=_("The scheduled closure has been cancelled; the access continues."),
     recipients=frozenset({Audience.ORDERERS}),
 )
@@ -561,3 +600,28 @@ TRANSITIONS: dict[str, TransitionSpec] = {
         EMERGENCY_CLOSE,
     )
 }
+
+
+def transition_refusal(order: AccessOrder, user, name: str, *, by_job: bool = False) -> Refusal | None:
+    """Why `user` may not run the action `name` on `order` now, or None when they may: the one rule the order
+    page and the API ask (to offer it) and `_run_transition` asks under its lock (to refuse it).
+
+    In this order: the order's state (the FSM's source states), the user's role (the FSM's permission, the
+    spec's `role`), then what the spec's `precondition` needs. What the user sends is the service's to check.
+    A scheduled job (`by_job`, no user: the nightly closure) carries out what a person decided before, so
+    the role is not asked; the state and the precondition are.
+    """
+    spec = TRANSITIONS[name]
+    method = getattr(order, spec.name)
+    if not can_proceed(method):
+        return NotAllowedNow(
+            gettext("This cannot be done while the order is “%(state)s”.") % {"state": order.get_state_display()}
+        )
+    if not by_job and not has_transition_perm(method, user):
+        return NotPermitted(gettext("You do not have the role needed to do this for this customer's order."))
+    return spec.precondition(order) if spec.precondition is not None else None
+
+
+def transitions_offered(order: AccessOrder, user) -> list[TransitionSpec]:
+    """The actions `user` may run on `order` now, in the registry's (the FSM's) order."""
+    return [spec for name, spec in TRANSITIONS.items() if transition_refusal(order, user, name) is None]

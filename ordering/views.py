@@ -18,9 +18,8 @@ from accounts.roles import (
     is_support,
     is_user_admin,
 )
-from core.errors import ChangedMeanwhile, Refusal
-from core.form_tokens import Outcome, submit_once
-from core.http import show_refusal
+from core.form_tokens import Outcome
+from core.http import show_refusal, submit_or_refuse
 from core.models import OutboxMessage
 
 from . import consulting, lifecycle, people
@@ -29,7 +28,6 @@ from .exports import order_export_csv, order_export_xlsx
 from .filters import SORT_KEYS, OrderFilter, order_list_queryset
 from .forms import CustomerChoiceForm, EmergencyClosureRequestForm, ExternalSystemForm, OrderForm, TestAccessExtendForm
 from .models import (
-    CERTIFICATE_CHANGE_STATES,
     AccessClarification,
     AccessOrder,
     Addendum,
@@ -42,7 +40,9 @@ from .models import (
 from .roles import Role, order_roles
 from .selectors import (
     account_manager_queue,
+    addendum_for_user,
     customer_orders,
+    customer_to_order_for,
     customers_for_orderer,
     customers_of_member,
     emergency_closure_requests,
@@ -69,7 +69,7 @@ from .services import (
     production_order_offered,
     test_access_extend,
 )
-from .transitions import TRANSITIONS, ActionForm
+from .transitions import TRANSITIONS, ActionForm, transitions_offered
 
 PAGE_SIZE = 25
 WORKLIST_SHOWN = 10  # the start page lists this many of each worklist; the rest are a link away
@@ -206,20 +206,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 def _ordering_customer(request: HttpRequest):
-    """The customer this orderer is ordering for (chosen, or their only one) and all they may order for."""
-    customers = customers_for_orderer(request.user)
-    if not customers.exists():
-        # A page this role cannot use says so (403); another customer's page stays a 404 below.
-        raise PermissionDenied(
-            _(
-                "Only a customer's orderers can order access or register systems. "
-                "If you should order for a customer, ask the customer's administrator to make you an orderer."
-            )
-        )
-    chosen = request.GET.get("customer") or request.POST.get("customer")
-    if chosen and str(chosen).isdigit():
-        return customers.filter(pk=chosen).first(), customers
-    return customers.first(), customers
+    """The customer this orderer is ordering for (chosen, or their first) and all they may order for."""
+    return customer_to_order_for(request.user, request.GET.get("customer") or request.POST.get("customer"))
 
 
 @login_required
@@ -248,8 +236,6 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def system_create_view(request: HttpRequest) -> HttpResponse:
     """An orderer registers a system the catalogue does not list, then orders access for it."""
     customer, customers = _ordering_customer(request)
-    if customer is None:
-        raise Http404("Not an orderer")
     form = ExternalSystemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
 
@@ -258,10 +244,9 @@ def system_create_view(request: HttpRequest) -> HttpResponse:
             url = f"{reverse('ordering:order_create')}?customer={customer.pk}&external_system={system.pk}"
             return Outcome(url, _("%(system)s is registered. Now order its access.") % {"system": system.name})
 
-        try:
-            return submit_once(request, register)
-        except Refusal as refusal:
-            show_refusal(request, refusal, form=form, action="system_register", customer=customer.pk)
+        response = submit_or_refuse(request, register, form=form, action="system_register", customer=customer.pk)
+        if response is not None:
+            return response
     return render(
         request,
         "ordering/system_form.html",
@@ -282,8 +267,6 @@ def _customer_chooser(customer, customers) -> CustomerChoiceForm | None:
 @login_required
 def order_create_view(request: HttpRequest) -> HttpResponse:
     customer, customers = _ordering_customer(request)
-    if customer is None:
-        raise Http404("Not an orderer")
     # "Register my system" comes back here with the new system chosen; only the customer's choices can be.
     wanted = request.GET.get("external_system", "")
     chosen = systems_available_to(customer).filter(pk=wanted).first() if wanted.isdigit() else None
@@ -298,23 +281,22 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
             order = order_create(actor=request.user, customer=customer, facts=form.cleaned_data)
             return Outcome(order.get_absolute_url(), _("The order was saved as a draft. Check it and submit it."))
 
-        try:
-            return submit_once(request, create)
-        except Refusal as refusal:
-            show_refusal(request, refusal, form=form, action="order_create", customer=customer.pk)
-    return render(
-        request,
-        "ordering/order_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "customer_form": _customer_chooser(customer, customers),
-            "preview": _preview(customer, form),
-            "applies": form.applicable_fields(),
-            "copied": copied,
-        },
-        status=400 if request.method == "POST" else 200,
+        response = submit_or_refuse(request, create, form=form, action="order_create", customer=customer.pk)
+        if response is not None:
+            return response
+    return _order_form_page(
+        request, form, customer, customer_form=_customer_chooser(customer, customers), copied=copied
     )
+
+
+def _order_form_page(request: HttpRequest, form: OrderForm, customer, *, order=None, **context) -> HttpResponse:
+    """The order form, new or a draft's: with what the answers so far mean and the fields that apply to them."""
+    if order is not None:
+        context["order"] = order
+    context.update(
+        form=form, customer=customer, preview=_preview(customer, form, order), applies=form.applicable_fields()
+    )
+    return render(request, "ordering/order_form.html", context, status=400 if request.method == "POST" else 200)
 
 
 def _order_to_copy(request: HttpRequest, customers) -> AccessOrder | None:
@@ -342,22 +324,10 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             order_update_draft(order=order, actor=request.user, facts=form.cleaned_data)
             return Outcome(order.get_absolute_url(), _("The draft was saved."))
 
-        try:
-            return submit_once(request, save)
-        except Refusal as refusal:
-            show_refusal(request, refusal, form=form, action="order_edit", order=order.pk)
-    return render(
-        request,
-        "ordering/order_form.html",
-        {
-            "form": form,
-            "order": order,
-            "customer": order.customer,
-            "preview": _preview(order.customer, form, order),
-            "applies": form.applicable_fields(),
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+        response = submit_or_refuse(request, save, form=form, action="order_edit", order=order.pk)
+        if response is not None:
+            return response
+    return _order_form_page(request, form, order.customer, order=order)
 
 
 def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dict:
@@ -401,8 +371,6 @@ def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dic
 @require_GET
 def order_form_preview(request: HttpRequest) -> HttpResponse:
     customer, _customers = _ordering_customer(request)
-    if customer is None:
-        raise Http404("Not an orderer")
     form = OrderForm(request.GET, customer=customer)
     order = None
     if request.GET.get("order", "").isdigit():
@@ -438,13 +406,10 @@ def _emergency_request_form(order: AccessOrder, roles: set, failed: EmergencyClo
 
 def _action_forms(request: HttpRequest, order: AccessOrder, failed: ActionForm | None) -> list[ActionForm]:
     """A form for each action this user may take now (ordering/transitions.py), the one just refused as sent."""
-    forms = []
-    for transition in order.get_available_user_state_transitions(request.user):
-        spec = TRANSITIONS[transition.name]
-        form = failed if failed is not None and failed.spec is spec else spec.bind(order=order, user=request.user)
-        if form.is_offered():
-            forms.append(form)
-    return forms
+    return [
+        failed if failed is not None and failed.spec is spec else spec.bind(order=order, user=request.user)
+        for spec in transitions_offered(order, request.user)
+    ]
 
 
 def _reason(events: list, roles: set) -> dict | None:
@@ -457,8 +422,7 @@ def _reason(events: list, roles: set) -> dict | None:
 
 
 def _may_run_now(request: HttpRequest, order: AccessOrder, form: ActionForm) -> bool:
-    available = {t.name for t in order.get_available_user_state_transitions(request.user)}
-    return form.spec.name in available and form.cleaned_data["expected_state"] == order.state
+    return form.is_offered() and form.changed_meanwhile() is None
 
 
 def order_page(request: HttpRequest, order: AccessOrder, *, money_forms: dict | None = None) -> HttpResponse:
@@ -481,17 +445,13 @@ def _detail_context(
     forms = _action_forms(request, order, failed)
     roles = order_roles(request.user, order)
     individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
-    certificates = lifecycle.certificates().order_section(order) if individual else None
+    certificates = lifecycle.certificates().order_section(order, request.user) if individual else None
     events = list(order.events.select_related("actor").order_by("seq"))
     interfaces = order.requested_interfaces()
     return {
         "order": order,
         "money": lifecycle.billing().order_section(order, roles),
         "certificates": certificates,
-        "can_upload_certificate": individual and Role.ORDERER in roles and order.state in CERTIFICATE_CHANGE_STATES,
-        "can_confirm_rollover": bool(certificates and certificates["pending"])
-        and Role.ACCOUNT_MANAGER in roles
-        and order.state == State.ACTIVE,
         "interfaces": interfaces,
         "events": events,
         "reason": _reason(events, roles),
@@ -557,11 +517,9 @@ def access_clarification_view(request: HttpRequest, pk: int) -> HttpResponse:
             order.get_absolute_url(), _("The clarification of access rights is recorded. The addendum will state it.")
         )
 
-    try:
-        return submit_once(request, record)
-    except Refusal as refusal:
-        show_refusal(request, refusal, action="access_clarification", order=order.pk)
-    return redirect("ordering:order_detail", pk=order.pk)
+    return submit_or_refuse(
+        request, record, refused=order.get_absolute_url(), action="access_clarification", order=order.pk
+    )
 
 
 @login_required
@@ -583,19 +541,13 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
 
     def act() -> Outcome:
         # Checked here, not before: a form sent twice gets the first one's answer, not this refusal.
-        if form.cleaned_data["expected_state"] != order.state:
-            raise ChangedMeanwhile(
-                _("The order changed while you were looking at it; it is now “%(state)s”. Check it and try again.")
-                % {"state": order.get_state_display()}
-            )
+        changed = form.changed_meanwhile()
+        if changed is not None:
+            raise changed
         spec.run(order=order, actor=request.user, **form.service_kwargs(request))
         return Outcome(order.get_absolute_url(), str(spec.success))
 
-    try:
-        return submit_once(request, act)
-    except Refusal as refusal:
-        show_refusal(request, refusal, action=spec.name, order=order.pk)
-    return redirect("ordering:order_detail", pk=order.pk)
+    return submit_or_refuse(request, act, refused=order.get_absolute_url(), action=spec.name, order=order.pk)
 
 
 @login_required
@@ -615,32 +567,18 @@ def order_request_emergency_closure_view(request: HttpRequest, pk: int) -> HttpR
             _("Support have been asked to close the access at once. Call them if it cannot wait."),
         )
 
-    try:
-        return submit_once(request, ask)
-    except Refusal as refusal:
-        show_refusal(request, refusal, action="request_emergency_closure", order=order.pk)
-    return redirect("ordering:order_detail", pk=order.pk)
+    return submit_or_refuse(
+        request, ask, refused=order.get_absolute_url(), action="request_emergency_closure", order=order.pk
+    )
 
 
-def _addendum_for_user(request: HttpRequest, pk: int, version: int) -> Addendum:
-    order = order_for_user(request.user, pk)
-    addendum = order.addenda.filter(version=version).select_related("order").first()
-    if addendum is None:
-        raise Http404("No such addendum")
-    return addendum
-
-
-@login_required
-@require_GET
-def addendum_document(request: HttpRequest, pk: int, version: int, copy: str) -> HttpResponse:
-    """The PDF as an attachment, only through the order's access check; never a public URL."""
-    if copy not in ("document", "accepted"):
-        raise Http404("No such copy")
-    addendum = _addendum_for_user(request, pk, version)
-    stored = addendum.final_pdf if copy == "accepted" else addendum.pdf
+def addendum_download(addendum: Addendum, *, accepted: bool) -> FileResponse:
+    """A version's PDF as an attachment – as issued, or the `accepted` copy – for the page and the API; 404 while
+    it is not there. Only ever reached through the order's access check (`addendum_for_user`): no public URL."""
+    stored = addendum.final_pdf if accepted else addendum.pdf
     if not stored:
         raise Http404("Not generated")
-    suffix = "-accepteret" if copy == "accepted" else ""
+    suffix = "-accepteret" if accepted else ""
     return FileResponse(
         stored.open("rb"),
         as_attachment=True,
@@ -651,9 +589,18 @@ def addendum_document(request: HttpRequest, pk: int, version: int, copy: str) ->
 
 @login_required
 @require_GET
+def addendum_document(request: HttpRequest, pk: int, version: int, copy: str) -> HttpResponse:
+    """The PDF as an attachment, only through the order's access check; never a public URL."""
+    if copy not in ("document", "accepted"):
+        raise Http404("No such copy")
+    return addendum_download(addendum_for_user(request.user, pk, version), accepted=copy == "accepted")
+
+
+@login_required
+@require_GET
 def addendum_status(request: HttpRequest, pk: int, version: int) -> HttpResponse:
     """The document cell of the addenda table; htmx polls it while the PDF is being generated."""
-    addendum = _addendum_for_user(request, pk, version)
+    addendum = addendum_for_user(request.user, pk, version)
     roles = order_roles(request.user, addendum.order)
     response = render(
         request,
@@ -668,17 +615,15 @@ def addendum_status(request: HttpRequest, pk: int, version: int) -> HttpResponse
 @login_required
 @require_POST
 def addendum_render_again_view(request: HttpRequest, pk: int, version: int) -> HttpResponse:
-    addendum = _addendum_for_user(request, pk, version)
+    addendum = addendum_for_user(request.user, pk, version)
 
     def render_again() -> Outcome:
         addendum_render_again(addendum=addendum, actor=request.user)
         return Outcome(addendum.order.get_absolute_url(), _("The document is being generated again."))
 
-    try:
-        return submit_once(request, render_again)
-    except Refusal as refusal:
-        show_refusal(request, refusal, action="render_again", order=pk)
-    return redirect(addendum.order.get_absolute_url())
+    return submit_or_refuse(
+        request, render_again, refused=addendum.order.get_absolute_url(), action="render_again", order=pk
+    )
 
 
 # --- The startup package's test access -----------------------------------------------------------
@@ -719,11 +664,9 @@ def test_access_extend_view(request: HttpRequest, pk: int) -> HttpResponse:
             % {"date": formats.date_format(access.ends_on, "SHORT_DATE_FORMAT")},
         )
 
-    try:
-        return submit_once(request, extend)
-    except Refusal as refusal:
-        show_refusal(request, refusal, action="test_access_extend", order=order.pk)
-    return redirect("ordering:order_detail", pk=order.pk)
+    return submit_or_refuse(
+        request, extend, refused=order.get_absolute_url(), action="test_access_extend", order=order.pk
+    )
 
 
 @login_required
@@ -739,8 +682,6 @@ def order_from_test_access_view(request: HttpRequest, pk: int) -> HttpResponse:
             _("A production draft was made from the test access. Check it and save it, then submit it."),
         )
 
-    try:
-        return submit_once(request, create)
-    except Refusal as refusal:
-        show_refusal(request, refusal, action="order_from_test_access", order=test_order.pk)
-    return redirect("ordering:order_detail", pk=test_order.pk)
+    return submit_or_refuse(
+        request, create, refused=test_order.get_absolute_url(), action="order_from_test_access", order=test_order.pk
+    )

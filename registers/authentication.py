@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, permissions
+from rest_framework import authentication, exceptions, permissions
 
 from accounts.bearer import KEYWORD, bearer_token
 from accounts.models import ApiToken
@@ -47,7 +47,7 @@ class ReadsAccessRegister(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         token = request.auth
         if not isinstance(token, ApiToken):
-            return False  # DRF answers 401: no credentials were given
+            raise exceptions.NotAuthenticated(_("Send a gateway token: Authorization: Bearer <token>."))
         if token.kind == ApiToken.Kind.GATEWAY and ApiToken.Scope.REGISTER in token.scopes:
             return True
         security_event(

@@ -23,8 +23,8 @@ from rest_framework import exceptions, renderers, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.bearer import TooManyInvalidTokens
-from core.problems import problem_response
+from core.http import etag_matches
+from core.problems import api_exception_problem, body_response, problem_response
 from ordering.models import AccessOrder
 
 from . import jws
@@ -62,28 +62,9 @@ class PreSerialisedJSONRenderer(renderers.BaseRenderer):
 
 
 def _problem(exc, context) -> HttpResponse | None:
-    """DRF's errors on this endpoint as problem details; 401 carries WWW-Authenticate."""
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        response = problem_response(
-            401,
-            code="not_authenticated",
-            title=_("Not authenticated"),
-            detail=_("Send a gateway token: Authorization: Bearer <token>.")
-            if isinstance(exc, exceptions.NotAuthenticated)
-            else str(exc.detail),
-        )
-        if getattr(exc, "auth_header", None):
-            response["WWW-Authenticate"] = exc.auth_header
-        return response
-    if isinstance(exc, exceptions.PermissionDenied):
-        return problem_response(403, code="not_permitted", title=_("Not permitted"), detail=str(exc.detail))
-    if isinstance(exc, TooManyInvalidTokens):
-        # As the API answers it (api/problems.py): the allowance of refused tokens is one, shared.
-        response = problem_response(429, code="too_many_requests", title=_("Too many requests"), detail=exc.sentence())
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+    """DRF's errors on this endpoint as problem details, as the API answers them (core/problems.py)."""
     if isinstance(exc, exceptions.APIException):
-        return problem_response(exc.status_code, code=exc.default_code, title=str(exc.default_detail))
+        return body_response(*api_exception_problem(exc))
     return None
 
 
@@ -244,18 +225,13 @@ class AccessRegisterView(APIView):
                 )
         register = access_register(environment, since=since)
         headers = {"ETag": register.etag}
-        wanted = _etags(request.headers.get("If-None-Match", ""))
-        if register.etag in wanted or "*" in wanted:
+        if etag_matches(request.headers.get("If-None-Match", ""), register.etag):
             return Response(status=304, headers=headers)
         try:
             signature = register.signature
         except ImproperlyConfigured:
             return _no_signing_key()
         return Response(register.body, headers={**headers, SIGNATURE_HEADER: signature})
-
-
-def _etags(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 EARLIEST_SINCE = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)

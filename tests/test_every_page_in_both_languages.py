@@ -449,8 +449,8 @@ def typed_data(app_texts: list[Phrase]) -> tuple[re.Pattern, re.Pattern]:
 
     Every line of every text field without choices of the project's models and of the users, except what the
     app itself writes into audit comments: the comments of events where no one types one (a certificate
-    accepted, a system registered), and in the others a line that is a text of the catalogue or a dated line
-    (ordering/dated_lines.py). Those must be in the reader's language like any other text. Texts kept in
+    accepted, a system registered), and in the others a line that is a text of the catalogue. What the app
+    states about an event (a date decided) is a parameter, read in the reader's language (audit/vocabulary.py). Texts kept in
     both languages (description_da / description_en) count as typed only in the admin, which shows each
     under its language's label; a page must pick the reader's.
     """
