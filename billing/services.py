@@ -383,7 +383,7 @@ def _stop_order_fees(order: AccessOrder, actor, on: datetime.date) -> None:
 def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) -> RecurringFee:
     on = on or timezone.localdate()
     with transaction.atomic():
-        lock_order(fee.order)  # customer, order, then the fee: the lock order of ordering/services.py
+        lock_order(fee.order)  # customer, order, then the fee: the lock order of ordering/services/__init__.py
         fees = RecurringFee.objects.select_for_update(no_key=True, of=("self",)).select_related("order__customer")
         fee = fees.get(pk=fee.pk)
         if Role.ACCOUNT_MANAGER not in order_roles(actor, fee.order):

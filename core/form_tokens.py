@@ -11,7 +11,7 @@ claim and gets the same answer, writing nothing; one that arrives while the firs
 waits on the unique index until the first commits, and then does the same. A refused write rolls
 back its claim with it, so the form can be corrected and sent again.
 
-The claim is the first lock the transaction takes (the lock order is in ordering/services.py), and
+The claim is the first lock the transaction takes (the lock order is in ordering/services/__init__.py), and
 the whole transaction is retried after a deadlock (core/transactions.py).
 """
 

@@ -1,6 +1,6 @@
 """Writes that survive a deadlock: the whole transaction is tried again, a bounded number of times.
 
-Every write takes its row locks in one order (documented in ordering/services.py), so PostgreSQL
+Every write takes its row locks in one order (documented in ordering/services/__init__.py), so PostgreSQL
 should never have to break a deadlock. Should it still do so (40P01), or refuse a transaction for a
 serialization failure (40001), the transaction was rolled back whole and can simply run again: the
 `retry_on_conflict` decorator runs it again after a short, jittered pause, and after the last

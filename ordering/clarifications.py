@@ -3,9 +3,9 @@
 The source: "Ved individuel integration skal der desuden indgås i en afklaringsproces om brugen af certifikater
 og adgangsrettigheder i forhold til det eksterne systems tilgang til KMD Opus Personale." The account manager
 records the outcome on the submitted order; the addendum prints it in a section of its own and cannot be issued
-without it (ordering/services.py, `_check_addendum_issuable`).
+without it (ordering/services/transitions.py, `_check_addendum_issuable`).
 
-A module of its own beside ordering/services.py: one write and its form, built on the services' locking.
+A module of its own beside ordering/services/: one write and its form, built on the services' locking.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def support_contact_for_documents() -> dict[str, str]:
 
 
 def support_contact_unset() -> bool:
-    """Whether support's phone or e-mail is unset or still a placeholder (ordering/services.py refuses to issue
+    """Whether support's phone or e-mail is unset or still a placeholder (ordering/services/transitions.py refuses to issue
     an addendum then, outside DEBUG)."""
     contact = support_contact_for_documents()
     return not (contact["phone"] and contact["email"])

@@ -8,7 +8,7 @@ a method of a Protocol here; billing and certificates implement it and register 
 their AppConfig.ready(). ordering reaches them only as `billing()` and `certificates()`.
 
 The hooks that write (`on_activate`, `on_close`, `on_emergency_close`, `on_decline`, `quote_freeze`) run inside the
-order's transition (ordering/services.py): in its transaction, after its locks, and recorded by its
+order's transition (ordering/services/): in its transaction, after its locks, and recorded by its
 audit event. A refusal they raise (core.errors.Refusal) undoes the whole transition.
 """
 

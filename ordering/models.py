@@ -151,7 +151,7 @@ class Interface(BilingualName):
         ),
     )
     # One web service per file interface: the source names one (IND01 → Engangsydelser), and with one the
-    # rule "a phase-out order includes the replacing web service" needs no "all or any?" (ordering/services.py).
+    # rule "a phase-out order includes the replacing web service" needs no "all or any?" (ordering/services/).
     replaced_by = models.ForeignKey(
         "self",
         verbose_name=_("replaced by"),
@@ -855,7 +855,7 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         if self.purchase_model == self.PurchaseModel.PACKAGE and self.package_id:
             self.interfaces.set(self.package.interfaces.all())
 
-    # Transitions change fields only; every side effect lives in ordering/services.py.
+    # Transitions change fields only; every side effect lives in ordering/services/.
 
     @transition(field=state, source=State.DRAFT, target=State.SUBMITTED, permission=_requires(Role.ORDERER))
     def submit(self) -> None:
@@ -1070,7 +1070,7 @@ class AccessClarification(models.Model):
     certifikater og adgangsrettigheder i forhold til det eksterne systems tilgang til KMD Opus Personale."
     (A standard integration has it agreed between KMD and the vendor already.) It says which interfaces,
     which data and which certificate; the addendum prints it, and cannot be issued without it, nor when the
-    order's interfaces or certificate have changed since (ordering/services.py, `_check_addendum_issuable`).
+    order's interfaces or certificate have changed since (ordering/services/transitions.py, `_check_addendum_issuable`).
     Recording it again replaces it; the audit trail keeps each recording.
     """
 

@@ -12,7 +12,7 @@ def recover_addendum_documents() -> int:
 
 @shared_task
 def close_scheduled_accesses() -> int:
-    """Daily: close the accesses whose scheduled closing date has come (ordering/services.py)."""
+    """Daily: close the accesses whose scheduled closing date has come (ordering/services/closure.py)."""
     from .services import accesses_close_as_scheduled
 
     return accesses_close_as_scheduled()

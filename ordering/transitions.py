@@ -1,4 +1,4 @@
-"""The lifecycle actions on an order: one spec each, and every rule of an action in it (STYLE.md practice 11).
+"""The lifecycle actions on an order: one spec each, and every rule of an action in it (docs/style.md practice 11).
 
 The state change itself is the FSM method of the same name on AccessOrder (ordering/models.py), pure;
 the audit event it writes is the AuditKind of that name. Everything else about an action is its

@@ -1,6 +1,6 @@
 """Two account-manager actions at the same moment cannot make one licence start fee two (PostgreSQL threads).
 
-Issuing an addendum takes the customer's lock before the order's (ordering/services.py, Locks), so two
+Issuing an addendum takes the customer's lock before the order's (ordering/services/__init__.py, Locks), so two
 addenda issued at once for two systems ordering the same new interface take turns: the second sees the
 first's fee and names it.
 """

@@ -1,4 +1,4 @@
-"""Only an orderer at the customer changes a draft, and only while it is one (ordering/services.py
+"""Only an orderer at the customer changes a draft, and only while it is one (ordering/services/drafts.py
 `draft_edit_refusal`): the edit page, the order page and the API refuse in the same words, before they read
 what was sent."""
 

@@ -112,7 +112,7 @@ def test_running_the_notification_task_again_sends_nothing_twice(cast, order_in,
 def test_an_access_ended_by_the_change_that_replaces_it_mails_as_any_closing_does(
     cast, order_in, django_capture_on_commit_callbacks
 ):
-    """One way to end an access (ordering/services.py `_end_access`): the change order's activation closes the
+    """One way to end an access (ordering/services/closure.py `_end_access`): the change order's activation closes the
     access it changes with the same audit event and the same e-mail as closing it by hand."""
     original = order_in("active", codes=("opret-fravaer",))
     change = order_in(

@@ -298,7 +298,7 @@ class Command(BaseCommand):
                 "or pass --force if this really is a demo or test database."
             )
         if not settings.DEBUG and documents.support_contact_unset():
-            # Outside DEBUG no addendum is issued with support's placeholder contact (ordering/services.py).
+            # Outside DEBUG no addendum is issued with support's placeholder contact (ordering/services/transitions.py).
             raise CommandError("The demo issues addenda: set SUPPORT_PHONE and SUPPORT_EMAIL first (README.md).")
         with transaction.atomic():
             users = self._users()
