@@ -79,18 +79,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "revoked_at")
     search_fields = ("name", "prefix", "user__username")
-    fields = (
-        "name",
-        "prefix",
-        "kind",
-        "user",
-        "scopes",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-        "revoked_by",
-    )
+    fields = list_display  # the change page shows what the list does, all of it read-only
     readonly_fields = fields
     actions = ["revoke"]
 

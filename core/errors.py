@@ -1,4 +1,4 @@
-"""The error model every app shares (STYLE.md practice 12).
+"""The error model every app shares (docs/style.md practice 12).
 
 A service that will not do what was asked raises a `Refusal`: nothing was written, and `message`
 says in a sentence, in the user's language, what is wrong and what to do. It raises one of the five

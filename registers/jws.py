@@ -118,8 +118,3 @@ def published_keys() -> dict:
             seen.add(jwk["kid"])
             jwks.append(jwk)
     return {"keys": jwks}
-
-
-def verification_keys() -> dict[str, Ed25519PublicKey]:
-    """Every published key by its id, as a gateway holds them after fetching the JWKS."""
-    return {key_id(k): k for k in [signing_key().public_key(), *previous_public_keys()]}

@@ -210,14 +210,14 @@ def test_a_write_that_stayed_contended_is_503_with_retry_after_and_changes_nothi
     """When deadlock retries run out (core/transactions.py) the request was fine: 503 and when to try again,
     never a 400 that tells a program its request was wrong."""
     from core.errors import Contended
-    from ordering import services
+    from ordering.services import running
 
     order = order_in("draft")
 
     def contended(order):
         raise Contended()
 
-    monkeypatch.setattr(services, "lock_order", contended)
+    monkeypatch.setattr(running, "lock_order", contended)  # where every transition takes the lock
     response = api("orderer_a").post(
         f"/api/v1/orders/{order.pk}/submit/", {"vendor_agreement": True}, content_type="application/json"
     )

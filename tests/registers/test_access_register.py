@@ -24,6 +24,7 @@ from ordering import services
 from ordering.models import AccessOrder, Customer, TestAccess
 from registers import jws
 from registers.access import access_register, name_attributes
+from tests.registers.test_jws import gateway_keys
 
 from ..conftest import make_order
 
@@ -666,4 +667,4 @@ def test_a_signed_register_cannot_be_changed_after_it_is_made(cast):
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         register.body = b"{}"
-    assert jws.verify_detached(register.signature, register.body, jws.verification_keys())
+    assert jws.verify_detached(register.signature, register.body, gateway_keys())

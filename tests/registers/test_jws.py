@@ -5,7 +5,7 @@ import base64
 import json
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.exceptions import ImproperlyConfigured
 
@@ -99,13 +99,21 @@ def test_previous_public_keys_are_read_padded_or_not_plain_or_url_safe(settings)
     assert read == [raw, raw, raw, raw]
 
 
-def test_the_verification_keys_are_the_current_and_previous_keys_by_id(settings):
+def gateway_keys() -> dict[str, Ed25519PublicKey]:
+    """The keys by id, as a gateway holds them after reading the published JWKS (not the app's own list)."""
+    return {
+        jwk["kid"]: Ed25519PublicKey.from_public_bytes(jws.b64url_decode(jwk["x"]))
+        for jwk in jws.published_keys()["keys"]
+    }
+
+
+def test_the_published_keys_are_the_current_and_previous_keys_by_id(settings):
     current = Ed25519PrivateKey.generate()
     old = Ed25519PrivateKey.generate()
     settings.ACCESS_REGISTER_SIGNING_KEY = base64.b64encode(current.private_bytes_raw()).decode()
     settings.ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS = [jws.b64url(raw_public(old))]
 
-    keys = jws.verification_keys()
+    keys = gateway_keys()
 
     assert {kid: k.public_bytes(Encoding.Raw, PublicFormat.Raw) for kid, k in keys.items()} == {
         jws.key_id(current.public_key()): raw_public(current),
