@@ -18,6 +18,8 @@ class OutboxMessage(models.Model):
         PENDING = "pending", _("Waiting")
         DELIVERED = "delivered", _("Delivered")
         DEAD = "dead", _("Given up")
+        # The work it carried is no longer wanted (a webhook whose endpoint moved): closed without running.
+        CANCELLED = "cancelled", _("Not sent: no longer needed")
 
     handler = models.CharField(_("handler"), max_length=80)
     # Work that must not be queued twice (one render per addendum) shares a key; "" for none.

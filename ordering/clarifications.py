@@ -24,7 +24,7 @@ from . import lifecycle
 from .audit import AuditKind
 from .models import TEXT_MAX_LENGTH, AccessClarification, AccessOrder, Interface, State
 from .roles import Role, order_roles
-from .services import InvalidOrder, lock_order
+from .services import Invalid, lock_order
 from .validators import typed_text_problem, validate_multiline_text
 
 
@@ -94,12 +94,12 @@ def access_clarification_record(
         problem = typed_text_problem(data_scope, max_length=TEXT_MAX_LENGTH, multiline=True)
         if not data_scope or problem:
             message = problem or _("Say which data the system may reach.")
-            raise InvalidOrder(message, errors={"data_scope": message})
+            raise Invalid(message, errors={"data_scope": message})
         requested = {i.pk for i in locked.requested_interfaces()}
         chosen = [i for i in interfaces if i.pk in requested]
         if not chosen or len(chosen) != len(interfaces):
             message = _("Choose among the interfaces the order names.")
-            raise InvalidOrder(message, errors={"interfaces": message})
+            raise Invalid(message, errors={"interfaces": message})
         bundle = lifecycle.certificates().current_bundle(locked)
         leaf = bundle.leaf if bundle is not None else None
         if leaf is None:

@@ -145,7 +145,7 @@ ENTRY_FIELDS = (
 )
 
 
-def register_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -> list[dict]:
+def access_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -> list[dict]:
     """One entry per order in `orders` (already filtered to listed ones), ordered by order number. Three queries."""
     ids = orders.values("pk")
     window = overlap()
@@ -294,12 +294,12 @@ def access_register(
         since = min(since, now)
     if since is None:
         rest = b'"environment":' + _json(environment) + b',"accesses":'
-        rest += _json(register_entries(listed_orders(environment, now=now), now=now)) + b"}"
+        rest += _json(access_entries(listed_orders(environment, now=now), now=now)) + b"}"
     else:
         looked_from = since - SINCE_MARGIN
         changed = changed_orders(environment, since=looked_from, now=now)
         rest = b'"environment":' + _json(environment) + b',"since":' + _json(_timestamp(since))
-        rest += b',"accesses":' + _json(register_entries(changed, now=now))
+        rest += b',"accesses":' + _json(access_entries(changed, now=now))
         rest += b',"removed":' + _json(removed_entries(environment, since=looked_from, now=now)) + b"}"
     etag = '"' + hashlib.sha256(rest).hexdigest() + '"'
     return SignedRegister(body=b'{"generated_at":' + _json(_timestamp(now)) + b"," + rest, etag=etag)

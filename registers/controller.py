@@ -189,7 +189,7 @@ class ControllerRegister:
         return settings.SUPPLIER_CVR
 
 
-def register_entries(customer: Customer, *, today: datetime.date) -> list[RegisterEntry]:
+def controller_entries(customer: Customer, *, today: datetime.date) -> list[RegisterEntry]:
     """The customer's running accesses and those closed since `closed_since(today)`, with everything the
     register prints: four queries however many accesses there are, and whichever kinds.
 
@@ -239,7 +239,7 @@ def _entry(order: AccessOrder, interfaces: list[Interface], leaf: Certificate | 
 def controller_register(customer: Customer, *, today: datetime.date | None = None) -> ControllerRegister:
     """The register of one customer: running accesses by system, then closed ones, most recently closed first."""
     today = today or timezone.localdate()
-    entries = register_entries(customer, today=today)
+    entries = controller_entries(customer, today=today)
     closed = sorted((e for e in entries if e.is_closed), key=lambda e: (e.closed_on, e.order.pk), reverse=True)
     return ControllerRegister(
         customer=customer,

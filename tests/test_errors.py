@@ -20,7 +20,7 @@ from ordering import services
 
 
 def test_ordering_and_billing_refuse_with_the_shared_kinds():
-    assert (services.NotPermitted, services.NotAllowedNow, services.ChangedMeanwhile, services.InvalidOrder) == (
+    assert (services.NotPermitted, services.NotAllowedNow, services.ChangedMeanwhile, services.Invalid) == (
         NotPermitted,
         NotAllowedNow,
         ChangedMeanwhile,

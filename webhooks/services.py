@@ -352,13 +352,13 @@ def _cancel_undelivered(endpoint: WebhookEndpoint) -> int:
     if not undelivered:
         return 0
     WebhookDelivery.objects.filter(pk__in=undelivered).update(status=Status.CANCELLED)
-    # Closed as the outbox closes a message whose handler finds nothing to do (webhook_deliver on a cancelled
-    # delivery): nothing to send any more, and nothing for support's list of undelivered messages.
+    # Closed as cancelled, never as delivered: nothing to send any more, and nothing for support's list of
+    # undelivered messages.
     OutboxMessage.objects.filter(
         handler=DELIVER,
         payload__delivery_id__in=undelivered,
         status__in=(OutboxMessage.Status.PENDING, OutboxMessage.Status.DEAD),
-    ).update(status=OutboxMessage.Status.DELIVERED, delivered_at=timezone.now(), claimed_until=None)
+    ).update(status=OutboxMessage.Status.CANCELLED, claimed_until=None)
     return len(undelivered)
 
 

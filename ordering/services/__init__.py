@@ -74,7 +74,7 @@ from .drafts import (
     order_update_draft,
     phase_out_problem,
 )
-from .running import InvalidOrder, enqueue_event_notification, lock_order
+from .running import enqueue_event_notification, lock_order
 from .startup import order_create_from_test_access, production_order_offered, test_access_extend, test_access_sweep
 from .systems import external_system_register
 from .transitions import (
@@ -102,7 +102,6 @@ __all__ = [
     "NotPermitted",
     "Refusal",
     "ASSURANCE_WORDS",
-    "InvalidOrder",
     "LOGIN_FIELDS",
     "ORDER_FACT_FIELDS",
     "RENDER_ADDENDUM",

@@ -10,7 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit.trail import audit_record
-from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted, Refusal
+from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
 from core.transactions import retry_on_conflict
 
 from .. import audit as ordering_audit
@@ -24,7 +24,6 @@ from ..models import (
 )
 from ..roles import Role, order_roles
 from .running import (
-    InvalidOrder,
     _comment,
     _require_text,
     _run_transition,
@@ -96,7 +95,7 @@ def order_request_closure(
     """The orderer asks the account manager to close the access, on a wished date or as soon as possible."""
     if wished_on is not None and wished_on < timezone.localdate():
         message = _("The wished date has passed. Choose today or a later date.")
-        raise InvalidOrder(message, errors={"wished_on": message})
+        raise Invalid(message, errors={"wished_on": message})
     return _run_transition(
         order,
         actor,
@@ -125,7 +124,7 @@ def order_schedule_closure(*, order: AccessOrder, actor, on: datetime.date, comm
     and billed; `accesses_close_as_scheduled` closes it on the day. Scheduling again moves the date."""
     if on <= timezone.localdate():
         message = _("Choose a date after today. To close today, use “Close access”.")
-        raise InvalidOrder(message, errors={"on": message})
+        raise Invalid(message, errors={"on": message})
     return _run_transition(
         order,
         actor,
@@ -206,11 +205,11 @@ def order_close(
     or those in `end_licence_ids` when the account manager chose."""
     on = on or timezone.localdate()
     if on > timezone.localdate():
-        raise InvalidOrder(_("Access can only be closed today or on a past date, not in the future."))
+        raise Invalid(_("Access can only be closed today or on a past date, not in the future."))
 
     def not_before_activation(locked: AccessOrder) -> None:
         if locked.activated_on and on < locked.activated_on:
-            raise InvalidOrder(
+            raise Invalid(
                 _("The closing date cannot be before access was established (%(date)s).")
                 % {"date": _short_date(locked.activated_on)}
             )

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.trail import audit_record
-from core.errors import NotAllowedNow, NotPermitted, Refusal
+from core.errors import Invalid, NotAllowedNow, NotPermitted, Refusal
 from core.transactions import retry_on_conflict
 
 from ..audit import AuditKind
@@ -22,11 +22,11 @@ from ..models import (
 )
 from ..roles import Role, customer_roles
 from ..validators import typed_text_problem
-from .running import InvalidOrder, lock_order
+from .running import lock_order
 
 
 def _check_order_facts(*, customer: Customer, facts: dict) -> None:
-    """Raise InvalidOrder naming every field that is wrong; nothing is written. Each check below adds the
+    """Raise Invalid naming every field that is wrong; nothing is written. Each check below adds the
     errors of its own fields, so the form shows all of them at once."""
     errors: dict[str, str] = {}
     system: ExternalSystem | None = facts.get("external_system")
@@ -47,7 +47,7 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
         if problem:
             errors[name] = problem
     if errors:
-        raise InvalidOrder(_("The order has errors. Correct the fields marked below."), errors=errors)
+        raise Invalid(_("The order has errors. Correct the fields marked below."), errors=errors)
 
 
 def _check_what_is_bought(facts: dict, system: ExternalSystem | None, errors: dict[str, str]) -> None:

@@ -27,11 +27,6 @@ from ..validators import typed_text_problem
 logger = logging.getLogger(__name__)
 
 
-# Refusals are the shared kinds (core/errors.py): NotPermitted, NotAllowedNow, ChangedMeanwhile and
-# Invalid, importable from here too; InvalidOrder is the name ordering's callers know for Invalid.
-InvalidOrder = Invalid
-
-
 def lock_order(order: AccessOrder) -> AccessOrder:
     """Lock the customer, then the order (Locks, above); make sure nobody changed its state since the caller read it."""
     Customer.objects.select_for_update(no_key=True).only("pk").get(pk=order.customer_id)
@@ -112,7 +107,7 @@ def _run_transition(
 def _require_text(value: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise InvalidOrder(message, errors={"comment": message})
+        raise Invalid(message, errors={"comment": message})
     return _comment(value)
 
 
@@ -121,7 +116,7 @@ def _comment(value: str) -> str:
     value = (value or "").strip()
     problem = typed_text_problem(value, max_length=TEXT_MAX_LENGTH, multiline=True)
     if problem:
-        raise InvalidOrder(problem, errors={"comment": problem})
+        raise Invalid(problem, errors={"comment": problem})
     return value
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.trail import audit_record
-from core.errors import NotAllowedNow, NotPermitted
+from core.errors import Invalid, NotAllowedNow, NotPermitted
 from core.transactions import retry_on_conflict
 
 from .. import audit as ordering_audit
@@ -22,7 +22,7 @@ from ..models import (
 from ..roles import Role, customer_roles, order_roles
 from .closure import _end_access
 from .drafts import _apply_facts, _check_order_facts
-from .running import InvalidOrder, _require_text, _short_date, enqueue_event_notification, lock_order
+from .running import _require_text, _short_date, enqueue_event_notification, lock_order
 
 
 def test_access_sweep(*, today: datetime.date | None = None) -> dict[str, int]:
@@ -100,7 +100,7 @@ def test_access_extend(*, order: AccessOrder, actor, until: datetime.date, reaso
             raise NotAllowedNow(_("Only a running test access can be extended; order a new one instead."))
         if until <= access.ends_on or until <= timezone.localdate():
             message = _("Choose an end date after the current one, %(date)s.") % {"date": _short_date(access.ends_on)}
-            raise InvalidOrder(message, errors={"until": message})
+            raise Invalid(message, errors={"until": message})
         previous = access.ends_on
         access.ends_on, access.extended_by, access.extended_at = until, actor, timezone.now()
         access.extension_reason = reason

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.trail import audit_record
-from core.errors import NotPermitted
+from core.errors import Invalid, NotPermitted
 from core.transactions import retry_on_conflict
 
 from ..audit import AuditKind
@@ -18,7 +18,6 @@ from ..models import (
 )
 from ..roles import Role, customer_roles
 from ..validators import typed_text_problem, validate_cvr
-from .running import InvalidOrder
 
 
 def _system_problems(
@@ -81,13 +80,13 @@ def external_system_register(
         description=description,
     )
     if errors:
-        raise InvalidOrder(_("The system has errors. Correct the fields marked below."), errors=errors)
+        raise Invalid(_("The system has errors. Correct the fields marked below."), errors=errors)
     with transaction.atomic():
         Customer.objects.select_for_update(no_key=True).only("pk").get(pk=customer.pk)
         if ExternalSystem.objects.filter(owner=customer, name__iexact=name).exists():
             message = _("%(customer)s has already registered a system called “%(name)s”. Choose it in the order form.")
             message %= {"customer": customer.name, "name": name}
-            raise InvalidOrder(message, errors={"name": message})
+            raise Invalid(message, errors={"name": message})
         # The customer's own record of the vendor, so what it types never changes KMD's catalogue or
         # what another customer sees; a later registration naming the same CVR updates it.
         vendor, _created = Vendor.objects.update_or_create(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.backends import passwords_for_everyone
 from accounts.models import LoginIdentity
 from accounts.oidc import Assurance
-from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted, Refusal
+from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
 
 from .. import documents, lifecycle, people, transitions
 from ..models import (
@@ -29,7 +29,7 @@ from ..validators import typed_text_problem
 from .addenda import enqueue_addendum_render, enqueue_addendum_stamp
 from .closure import _close_changed_access
 from .drafts import _confirm_vendor_agreement, phase_out_problem
-from .running import InvalidOrder, _comment, _require_text, _run_transition, _short_date
+from .running import _comment, _require_text, _run_transition, _short_date
 
 logger = logging.getLogger(__name__)
 
@@ -61,17 +61,17 @@ def overlapping_open_order(
 
 def _check_submittable(order: AccessOrder) -> None:
     if not order.requested_interfaces():
-        raise InvalidOrder(_("The order names no interfaces. Edit it and choose interfaces or a package."))
+        raise Invalid(_("The order names no interfaces. Edit it and choose interfaces or a package."))
     # Again at submission: the catalogue's mapping may have changed since the draft was saved.
     if order.reason == AccessOrder.Reason.PHASE_OUT and order.replaces_file_interface_id:
         problem = phase_out_problem(order.replaces_file_interface, order.requested_interfaces())
         if problem:
-            raise InvalidOrder(problem)
+            raise Invalid(problem)
     if order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL:
         _check_certificate(order)
     other = conflicting_order(order)
     if other is not None:
-        raise InvalidOrder(
+        raise Invalid(
             _(
                 "%(system)s already has an open order (%(reference)s, “%(state)s”) for some of the same interfaces "
                 "in this environment. Withdraw one of them, or order a change to the existing access."
@@ -84,14 +84,14 @@ def _check_certificate(order: AccessOrder) -> None:
     """Individual integration needs a valid chain for the order's environment before KMD can review it."""
     bundle = lifecycle.certificates().current_bundle(order)
     if bundle is None:
-        raise InvalidOrder(
+        raise Invalid(
             _(
                 "Individual integration needs the system's OCES3 certificate with its full chain. "
                 "Upload it on the order before submitting."
             )
         )
     if bundle.environment != order.environment:
-        raise InvalidOrder(
+        raise Invalid(
             _(
                 "The uploaded certificate was checked for the %(checked)s environment, but the order is for %(env)s. "
                 "Upload a certificate for %(env)s."
@@ -100,7 +100,7 @@ def _check_certificate(order: AccessOrder) -> None:
         )
     leaf = bundle.leaf
     if leaf is None or leaf.not_after <= timezone.now():
-        raise InvalidOrder(_("The uploaded certificate has expired. Upload a valid certificate chain."))
+        raise Invalid(_("The uploaded certificate has expired. Upload a valid certificate chain."))
 
 
 def order_submit(*, order: AccessOrder, actor, vendor_agreement_confirmed: bool = False) -> AccessOrder:
@@ -111,7 +111,7 @@ def order_submit(*, order: AccessOrder, actor, vendor_agreement_confirmed: bool 
         if vendor_agreement_confirmed:
             _confirm_vendor_agreement(locked, actor, True)
         if locked.vendor_agreement_confirmed_at is None:
-            raise InvalidOrder(
+            raise Invalid(
                 _(
                     "Confirm that %(customer)s has an agreement with the vendor of %(system)s about this integration. "
                     "Do not start before you have agreed with the vendor: you have two suppliers and need an "
@@ -162,7 +162,7 @@ def _issue_new_version(order: AccessOrder, actor) -> None:
     try:
         lifecycle.billing().quote_freeze(addendum=addendum)
     except Refusal as error:  # no price list in force, say: the version cannot be issued
-        raise InvalidOrder(error.message) from None
+        raise Invalid(error.message) from None
     enqueue_addendum_render(addendum)
 
 
@@ -273,9 +273,9 @@ def _check_acceptance(
 ) -> None:
     """The signatory accepts exactly the document they reviewed, and says who they are."""
     if not authorised:
-        raise InvalidOrder(_("Confirm that you are authorised to bind the customer."))
+        raise Invalid(_("Confirm that you are authorised to bind the customer."))
     if not signer_name.strip() or not signer_title.strip():
-        raise InvalidOrder(_("Type your name and your title as they should appear on the accepted addendum."))
+        raise Invalid(_("Type your name and your title as they should appear on the accepted addendum."))
     # The typed name and title are printed on the accepted copy: they must say what they show.
     for field, label, value in (
         ("signer_name", _("Your name"), signer_name),
@@ -283,7 +283,7 @@ def _check_acceptance(
     ):
         problem = typed_text_problem(value.strip(), max_length=Addendum._meta.get_field(field).max_length)
         if problem:
-            raise InvalidOrder(f"{label}: {problem}", errors={field: problem})
+            raise Invalid(f"{label}: {problem}", errors={field: problem})
     # Readable: transitions.ACCEPT's precondition, asked by _run_transition before this.
     addendum = order.addenda.select_for_update(no_key=True).get(status=Addendum.Status.ISSUED)
     if document_sha256 != addendum.pdf_sha256:
@@ -293,7 +293,7 @@ def _check_acceptance(
     with addendum.pdf.open("rb") as stored:
         if hashlib.sha256(stored.read()).hexdigest() != addendum.pdf_sha256:
             logger.error("Stored PDF of addendum %s does not match its hash", addendum.pk)
-            raise InvalidOrder(_("The stored document failed its integrity check. KMD has been told; try again later."))
+            raise Invalid(_("The stored document failed its integrity check. KMD has been told; try again later."))
 
 
 def order_accept(
@@ -411,10 +411,10 @@ def _check_activation_date(order: AccessOrder, on: datetime.date) -> None:
     """Billing starts on the activation date, so it can be no earlier than the customer's acceptance."""
     accepted = order.addenda.filter(status=Addendum.Status.ACCEPTED).order_by("-version").first()
     if accepted is None or accepted.decided_at is None:
-        raise InvalidOrder(_("The order has no accepted addendum, so access cannot be marked as established."))
+        raise Invalid(_("The order has no accepted addendum, so access cannot be marked as established."))
     accepted_on = timezone.localdate(accepted.decided_at)
     if on < accepted_on:
-        raise InvalidOrder(
+        raise Invalid(
             _(
                 "Access cannot have been established before the customer accepted the addendum on %(date)s. "
                 "Choose that date or a later one."
@@ -427,7 +427,7 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
     """Access is established: billing starts, and a change order replaces the access it changes."""
     on = on or timezone.localdate()
     if on > timezone.localdate():
-        raise InvalidOrder(_("Access cannot be marked as established on a future date."))
+        raise Invalid(_("Access cannot be marked as established on a future date."))
 
     def established(o: AccessOrder) -> None:
         lifecycle.billing().on_activate(order=o, actor=actor)

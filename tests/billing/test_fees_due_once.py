@@ -301,7 +301,7 @@ def test_the_activation_books_a_quote_frozen_before_fees_due_once_as_it_was_pric
 
 def test_activation_date_check_still_reads_the_accepted_version(cast, order_in):
     order = order_in("provisioning", codes=(NEW,))
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_activate(order=order, actor=cast.am_a, on=timezone.localdate() - datetime.timedelta(days=1))
     assert not Charge.objects.exists()
 

@@ -64,7 +64,7 @@ def test_a_new_chain_on_a_draft_replaces_the_previous_one(cast, individual_order
 
 def test_individual_integration_cannot_be_submitted_without_a_chain(cast, individual_order):
     order = individual_order("draft", upload=False)
-    with pytest.raises(services.InvalidOrder) as error:
+    with pytest.raises(services.Invalid) as error:
         services.order_submit(order=order, actor=cast.orderer_a)
     assert "OCES3" in error.value.message
 
@@ -81,7 +81,7 @@ def test_a_chain_checked_for_another_environment_does_not_count(cast, individual
     order = services.order_update_draft(
         order=order, actor=cast.orderer_a, facts=facts(cast, system=cast.own_system, environment="production")
     )
-    with pytest.raises(services.InvalidOrder) as error:
+    with pytest.raises(services.Invalid) as error:
         services.order_submit(order=order, actor=cast.orderer_a)
     assert "environment" in error.value.message or "miljø" in error.value.message
 

@@ -57,7 +57,7 @@ def test_the_clarification_must_cover_the_interfaces_the_order_names(cast, indiv
 
 def test_interfaces_the_order_does_not_name_cannot_be_clarified(cast, individual_order):
     order = individual_order("submitted")
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         access_clarification_record(
             order=order, actor=cast.am_a, interfaces=[cast.interfaces["engangsydelser"]], data_scope=DATA
         )

@@ -245,7 +245,7 @@ def test_accepting_a_document_other_than_the_one_read_is_refused(cast, order_in)
 @pytest.mark.parametrize("change", [{"authorised": False}, {"signer_name": " "}, {"signer_title": ""}])
 def test_acceptance_needs_the_authority_tick_and_a_typed_name_and_title(cast, order_in, change):
     order = order_in("awaiting_signature")
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_accept(order=order, actor=cast.signatory_a, **{**acceptance(order), **change})
 
 
@@ -255,7 +255,7 @@ def test_a_document_altered_in_storage_cannot_be_accepted_and_is_reported(cast, 
     addendum = order.addenda.get()
     with open(addendum.pdf.path, "ab") as stored:
         stored.write(b"% tampered")
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_accept(order=order, actor=cast.signatory_a, **kwargs)
     with pytest.raises(SystemExit) as exit_info:
         call_command("verify_addenda")

@@ -72,7 +72,7 @@ def test_a_second_request_is_refused_and_points_to_the_phone(cast, order_in):
 
 
 def test_a_request_needs_a_reason(cast, order_in):
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_request_emergency_closure(order=order_in("active"), actor=cast.orderer_a, reason="  ")
 
 

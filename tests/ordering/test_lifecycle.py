@@ -53,7 +53,7 @@ def test_a_customer_owned_system_is_individual_integration(cast):
 
 
 def test_another_customers_own_system_cannot_be_ordered(cast):
-    with pytest.raises(services.InvalidOrder) as error:
+    with pytest.raises(services.Invalid) as error:
         services.order_create(actor=cast.orderer_b, customer=cast.customer_b, facts=facts(cast, system=cast.own_system))
     assert "external_system" in error.value.errors
 
@@ -72,14 +72,14 @@ def test_another_customers_own_system_cannot_be_ordered(cast):
 def test_invalid_order_facts_are_named_field_by_field(cast, overrides, field):
     if overrides.get("purchase_model") == "package" and "package" not in overrides:
         overrides["package"] = cast.package
-    with pytest.raises(services.InvalidOrder) as error:
+    with pytest.raises(services.Invalid) as error:
         services.order_create(actor=cast.orderer_a, customer=cast.customer_a, facts=facts(cast, **overrides))
     assert field in error.value.errors
     assert not AccessOrder.objects.exists()
 
 
 def test_a_package_for_another_system_is_refused(cast):
-    with pytest.raises(services.InvalidOrder) as error:
+    with pytest.raises(services.Invalid) as error:
         services.order_create(
             actor=cast.orderer_a,
             customer=cast.customer_a,
@@ -91,7 +91,7 @@ def test_a_package_for_another_system_is_refused(cast):
 def test_file_interfaces_cannot_be_ordered(cast):
     f = facts(cast)
     f["interfaces"] = [cast.ind01]
-    with pytest.raises(services.InvalidOrder) as error:
+    with pytest.raises(services.Invalid) as error:
         services.order_create(actor=cast.orderer_a, customer=cast.customer_a, facts=f)
     assert "interfaces" in error.value.errors
 
@@ -111,7 +111,7 @@ def test_submit_is_refused_while_another_open_order_covers_the_same_system_and_i
     existing = order_in("active", codes=("opret-fravaer", "medarbejderoplysninger"))
     second = order_in("draft", codes=("medarbejderoplysninger",))
     before = snapshot(second)
-    with pytest.raises(services.InvalidOrder) as error:
+    with pytest.raises(services.Invalid) as error:
         services.order_submit(order=second, actor=cast.orderer_a)
     assert existing.reference in error.value.message
     assert snapshot(second) == before
@@ -120,7 +120,7 @@ def test_submit_is_refused_while_another_open_order_covers_the_same_system_and_i
 def test_a_package_order_conflicts_with_an_open_single_purchase_of_one_of_its_interfaces(cast, order_in):
     order_in("submitted", codes=("moedetidsplaner",))
     package_order = order_in("draft", purchase_model="package", package=cast.package, codes=())
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_submit(order=package_order, actor=cast.orderer_a)
 
 
@@ -207,7 +207,7 @@ def test_only_drafts_can_be_edited(cast, order_in):
 def test_reasons_are_required_where_the_other_party_needs_them(cast, order_in, service, kwargs):
     order = order_in("submitted")
     before = snapshot(order)
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         service(order=order, actor=cast.am_a, **kwargs)
     assert snapshot(order) == before
 
@@ -215,16 +215,16 @@ def test_reasons_are_required_where_the_other_party_needs_them(cast, order_in, s
 def test_emergency_close_needs_a_reason(cast, order_in):
     order = order_in("active")
     before = snapshot(order)
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_emergency_close(order=order, actor=cast.support, reason="")
     assert snapshot(order) == before
 
 
 def test_closing_in_the_future_or_before_activation_is_refused(cast, order_in):
     order = order_in("active")
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_close(order=order, actor=cast.am_a, on=timezone.localdate() + datetime.timedelta(days=1))
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_close(order=order, actor=cast.am_a, on=order.activated_on - datetime.timedelta(days=1))
     assert AccessOrder.objects.get(pk=order.pk).state == "active"
 
@@ -250,6 +250,6 @@ def test_activating_a_change_order_closes_the_access_it_changes(cast, order_in):
 
 def test_a_change_order_must_change_an_active_access_of_the_same_system(cast, order_in):
     other_system = order_in("active", system=cast.canteen, codes=("engangsydelser",))
-    with pytest.raises(services.InvalidOrder) as error:
+    with pytest.raises(services.Invalid) as error:
         order_in("draft", reason="change", changes_order=other_system)
     assert "changes_order" in error.value.errors

@@ -74,7 +74,7 @@ def test_a_wished_closing_date_that_has_passed_is_refused(cast, order_in):
     """The source: "Hvis I ønsker at et lukke for adgang …": a wish for yesterday cannot be met, and nothing is written."""
     order = order_in("active")
     events = AuditEvent.objects.count()
-    with pytest.raises(services.InvalidOrder, match="Den ønskede dato er overskredet"):
+    with pytest.raises(services.Invalid, match="Den ønskede dato er overskredet"):
         services.order_request_closure(order=order, actor=cast.orderer_a, wished_on=in_days(-1))
     assert AccessOrder.objects.get(pk=order.pk).state == "active"
     assert AuditEvent.objects.count() == events
@@ -133,7 +133,7 @@ def test_the_account_manager_schedules_the_closure_the_orderer_asked_for(cast, o
 def test_a_scheduled_closure_lies_after_today(cast, order_in, days):
     """The source: "… at lukningen bliver igangsat": today or a past date is closing now (the "Close access" action)."""
     order = order_in("active")
-    with pytest.raises(services.InvalidOrder, match="Vælg en dato efter i dag"):
+    with pytest.raises(services.Invalid, match="Vælg en dato efter i dag"):
         services.order_schedule_closure(order=order, actor=cast.am_a, on=in_days(days))
     assert AccessOrder.objects.get(pk=order.pk).closure_scheduled_on is None
 

@@ -44,7 +44,7 @@ def established_on(cast, order_in, day: datetime.date) -> AccessOrder:
 def test_activating_on_1990_01_01_is_refused_and_changes_nothing(cast, order_in, client):
     order = order_in("provisioning")
     before = snapshot(order)
-    with pytest.raises(services.InvalidOrder) as refused:
+    with pytest.raises(services.Invalid) as refused:
         services.order_activate(order=order, actor=cast.am_a, on=datetime.date(1990, 1, 1))
     assert "accepterede tillægget" in refused.value.message
     assert snapshot(order) == before
@@ -66,10 +66,10 @@ def test_activation_is_allowed_from_the_acceptance_date_and_not_the_day_before_n
     order = accepted_on(order_in, acceptance)
     before = snapshot(order)
     for refused in (acceptance - DAY, timezone.localdate() + DAY):
-        with pytest.raises(services.InvalidOrder):
+        with pytest.raises(services.Invalid):
             services.order_activate(order=order, actor=cast.am_a, on=refused)
         assert snapshot(order) == before
-    with pytest.raises(services.InvalidOrder) as day_before:
+    with pytest.raises(services.Invalid) as day_before:
         services.order_activate(order=order, actor=cast.am_a, on=acceptance - DAY)
     assert short(acceptance) in day_before.value.message
 
@@ -85,7 +85,7 @@ def test_closing_the_day_before_activation_is_refused_and_on_the_activation_day_
     activation = timezone.localdate() - 10 * DAY
     order = established_on(cast, order_in, activation)
     before = snapshot(order)
-    with pytest.raises(services.InvalidOrder) as refused:
+    with pytest.raises(services.Invalid) as refused:
         services.order_close(order=order, actor=cast.am_a, on=activation - DAY)
     assert short(activation) in refused.value.message
     assert snapshot(order) == before

@@ -134,7 +134,7 @@ def test_order_text_at_its_limit_is_accepted_and_one_character_more_refused(cast
     response = client.post(reverse("ordering:order_create"), order_form(cast, **{field: "x" * (limit + 1)}))
     assert response.status_code == 400
     assert f"{limit + 1}" in response.content.decode()
-    with pytest.raises(services.InvalidOrder) as refused:
+    with pytest.raises(services.Invalid) as refused:
         services.order_create(
             actor=cast.orderer_a, customer=cast.customer_a, facts=facts(cast, **{field: "x" * (limit + 1)})
         )
@@ -157,13 +157,13 @@ def test_a_300000_character_note_is_refused_by_the_form_the_service_and_the_data
     client.force_login(cast.orderer_a)
     response = client.post(reverse("ordering:order_create"), order_form(cast, note=huge))
     assert response.status_code == 400
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_create(actor=cast.orderer_a, customer=cast.customer_a, facts=facts(cast, note=huge))
     assert not AccessOrder.objects.exists()
 
     order = order_in("draft")
     before = snapshot(order)
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_update_draft(order=order, actor=cast.orderer_a, facts=facts(cast, note=huge))
     with pytest.raises(IntegrityError), transaction.atomic():
         AccessOrder.objects.filter(pk=order.pk).update(note=huge)
@@ -179,7 +179,7 @@ def test_comments_and_reasons_at_their_limit_are_accepted_and_one_character_more
         (services.order_withdraw, {"comment": "x" * 2001}),
     ]:
         actor = cast.orderer_a if service is services.order_withdraw else cast.am_a
-        with pytest.raises(services.InvalidOrder):
+        with pytest.raises(services.Invalid):
             service(order=order, actor=actor, **kwargs)
     client.force_login(cast.am_a)
     response = client.post(
@@ -190,7 +190,7 @@ def test_comments_and_reasons_at_their_limit_are_accepted_and_one_character_more
     assert snapshot(order) == before
 
     active = order_in("active", system=cast.canteen, codes=("engangsydelser",))
-    with pytest.raises(services.InvalidOrder):
+    with pytest.raises(services.Invalid):
         services.order_emergency_close(order=active, actor=cast.support, reason="x" * 2001)
     assert services.order_emergency_close(order=active, actor=cast.support, reason="y" * 2000).emergency_reason == (
         "y" * 2000

@@ -33,7 +33,7 @@ def test_a_typed_name_or_title_with_invisible_characters_is_refused(cast, order_
     kwargs = acceptance(order)
     before = snapshot(order)
 
-    with pytest.raises(services.InvalidOrder) as refused:
+    with pytest.raises(services.Invalid) as refused:
         services.order_accept(order=order, actor=cast.signatory_a, **{**kwargs, field: typed})
     assert MESSAGE.format(codes=codes) in refused.value.message
     assert snapshot(order) == before

@@ -80,7 +80,9 @@ def test_an_endpoint_given_to_another_customer_gets_a_new_secret_and_sends_nothi
     assert itsm.secret != old_secret and itsm.secret.startswith("whsec_")
     assert itsm.secret in page and old_secret not in page  # the admin shows the new secret, as when it was added
     assert {d.status for d in WebhookDelivery.objects.filter(endpoint=itsm)} == {"cancelled"}
-    assert set(messages_of(deliveries).values_list("status", flat=True)) == {"delivered"}  # closed: nothing to send
+    # Closed as cancelled, not as delivered: nothing was sent, and nothing waits for support.
+    assert set(messages_of(deliveries).values_list("status", flat=True)) == {"cancelled"}
+    assert not messages_of(deliveries).filter(delivered_at__isnull=False).exists()
     try_to_send_everything(deliveries)
     assert receiver.received == []
     # The audit trail records who moved it and how many waiting webhooks that cancelled; never the secret.
@@ -105,7 +107,7 @@ def test_an_endpoint_given_another_url_gets_a_new_secret_and_sends_nothing_that_
     assert itsm.url == receiver.url("/elsewhere")
     assert itsm.secret != old_secret and itsm.secret in page
     assert {d.status for d in WebhookDelivery.objects.filter(endpoint=itsm)} == {"cancelled"}
-    assert set(messages_of(deliveries).values_list("status", flat=True)) == {"delivered"}
+    assert set(messages_of(deliveries).values_list("status", flat=True)) == {"cancelled"}  # never "delivered"
     try_to_send_everything(deliveries)
     assert receiver.received == []
     # A delivery cancelled this way is not what support is asked to send again.
