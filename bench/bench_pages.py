@@ -113,7 +113,8 @@ class World:
 
     def add_orders(self, n: int) -> None:
         from audit.trail import audit_record
-        from ordering.models import AccessOrder, AuditKind
+        from ordering.audit import AuditKind
+        from ordering.models import AccessOrder
 
         rng, now = self.rng, timezone.now()
         states = [s for s, weight in STATES.items() for _ in range(weight)]
@@ -218,7 +219,8 @@ class World:
         """An active order of the orderer's customer with a real history and an accepted, frozen addendum."""
         from audit.trail import audit_record
         from billing.quotes import quote_for_order
-        from ordering.models import AccessOrder, Addendum, AuditKind
+        from ordering.audit import AuditKind
+        from ordering.models import AccessOrder, Addendum
 
         manager = self.customers[0].account_manager
         created = timezone.now() - datetime.timedelta(days=30)
