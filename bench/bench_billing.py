@@ -35,9 +35,9 @@ CUSTOMERS, ACCESSES, MONTHS = 100, 50, 12
 
 def populate() -> None:
     from accounts.models import User
+    from bench.common import customers as bench_customers
     from billing.models import Charge, PriceList, RecurringFee
-    from ordering.models import AccessOrder, Customer, ExternalSystem, Vendor
-    from ordering.validators import gs1_check_digit
+    from ordering.models import AccessOrder, ExternalSystem, Vendor
 
     rng = random.Random(42)
     PriceList.objects.create(
@@ -50,17 +50,7 @@ def populate() -> None:
     manager = User.objects.create(username="am", is_staff=True)
     vendor = Vendor.objects.create(name="Bench A/S", cvr="31415926")
     system = ExternalSystem.objects.create(name="Bench", vendor=vendor, category="other", is_standard=True)
-    customers = Customer.objects.bulk_create(
-        [
-            Customer(
-                name=f"Kommune {i}",
-                cvr=f"{10000000 + i}",
-                ean=f"579800{i:06d}" + str(gs1_check_digit(f"579800{i:06d}")),
-                account_manager=manager,
-            )
-            for i in range(CUSTOMERS)
-        ]
-    )
+    customers = bench_customers(CUSTOMERS, name="Kommune {}", first_cvr=10000000, account_manager=manager)
     orders = AccessOrder.objects.bulk_create(
         [
             AccessOrder(
@@ -81,10 +71,10 @@ def populate() -> None:
     for order in orders:
         start = datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randrange(0, 200))
         end = start + datetime.timedelta(days=rng.randrange(1, 300)) if rng.random() < 0.3 else None
+        of_order = {"customer_id": order.customer_id, "order": order}
         fees.append(
             RecurringFee(
-                customer_id=order.customer_id,
-                order=order,
+                **of_order,
                 kind="package",
                 description_da="Pakke",
                 description_en="Package",
@@ -95,8 +85,7 @@ def populate() -> None:
         )
         charges.append(
             Charge(
-                customer_id=order.customer_id,
-                order=order,
+                **of_order,
                 kind="one_time",
                 rule="setup_fee",
                 description_da="Opsætning",

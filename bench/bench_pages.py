@@ -58,9 +58,9 @@ class World:
 
     def __init__(self) -> None:
         from accounts.models import User
+        from bench.common import customers
         from billing.models import InterfacePrice, PackagePrice, PriceList
-        from ordering.models import Customer, CustomerMembership, ExternalSystem, IntegrationPackage, Interface, Vendor
-        from ordering.validators import gs1_check_digit
+        from ordering.models import CustomerMembership, ExternalSystem, IntegrationPackage, Interface, Vendor
 
         self.rng = random.Random(42)
         self.managers = [User.objects.create(username=f"am{i}", is_staff=True) for i in (1, 2)]
@@ -94,14 +94,11 @@ class World:
             for i in self.interfaces
         )
         PackagePrice.objects.create(price_list=self.price_list, package=self.package, monthly_fee=Decimal("6200"))
-        self.customers = Customer.objects.bulk_create(
-            Customer(
-                name=f"Kommune {i:02d}",
-                cvr=f"{20000000 + i}",
-                ean=f"579800{i:06d}" + str(gs1_check_digit(f"579800{i:06d}")),
-                account_manager=self.managers[0 if i < CUSTOMERS // 2 else 1],
-            )
-            for i in range(CUSTOMERS)
+        self.customers = customers(
+            CUSTOMERS,
+            name="Kommune {:02d}",
+            first_cvr=20000000,
+            account_manager=lambda i: self.managers[0 if i < CUSTOMERS // 2 else 1],
         )
         CustomerMembership.objects.create(user=self.orderer, customer=self.customers[0], is_orderer=True)
         self.orders = 0
@@ -200,12 +197,10 @@ class World:
             invoices += [
                 Invoice(
                     run=run,
-                    customer=c,
                     period=period,
                     number=f"{period:%Y%m}-{c.pk:05d}",
-                    customer_name=c.name,
-                    cvr=c.cvr,
-                    ean=c.ean,
+                    # what an invoice copies from its customer
+                    **{"customer": c, "customer_name": c.name, "cvr": c.cvr, "ean": c.ean},
                     total_excl_vat=Decimal("3100.00"),
                     vat=Decimal("775.00"),
                     total_incl_vat=Decimal("3875.00"),

@@ -51,10 +51,10 @@ URL = "/api/v1/access-register?environment=production"
 class World:
     def __init__(self) -> None:
         from accounts.models import User
+        from bench.common import customers
         from certificates.testing import make_leaf, make_pki, pem
         from certificates.validation import _entry
-        from ordering.models import Customer, ExternalSystem, IntegrationPackage, Interface, Vendor
-        from ordering.validators import gs1_check_digit
+        from ordering.models import ExternalSystem, IntegrationPackage, Interface, Vendor
 
         self.rng = random.Random(42)
         self.orderer = User.objects.create(username="orderer")
@@ -77,15 +77,7 @@ class World:
             code="pakke", name_da="Pakke", external_system=self.standard[0]
         )
         self.package.interfaces.set(self.interfaces[:3])
-        self.customers = Customer.objects.bulk_create(
-            Customer(
-                name=f"Kommune {i:03d}",
-                cvr=f"{20000000 + i}",
-                ean=f"579800{i:06d}" + str(gs1_check_digit(f"579800{i:06d}")),
-                account_manager=manager,
-            )
-            for i in range(CUSTOMERS)
-        )
+        self.customers = customers(CUSTOMERS, name="Kommune {:03d}", first_cvr=20000000, account_manager=manager)
         pki = make_pki()
         self.chain = _entry(make_leaf(pki), "leaf")
         self.leaf_pem = pem(make_leaf(pki)).decode()
@@ -212,7 +204,7 @@ def bare_rows() -> bytes:
     """The same rows as the register reads, with .values(), as JSON by the standard library alone."""
     from certificates.models import Certificate
     from ordering.models import AccessOrder
-    from registers.access import ENTRY_FIELDS, listed_orders
+    from registers.access import CERTIFICATE_FIELDS, ENTRY_FIELDS, listed_orders
 
     orders = listed_orders("production", now=timezone.now())
     ids = orders.values("pk")
@@ -226,16 +218,7 @@ def bare_rows() -> bytes:
         "certificates": list(
             Certificate.objects.filter(role="leaf", bundle__order_id__in=ids, not_after__gt=timezone.now())
             .order_by("bundle__order_id")
-            .values(
-                "bundle__order_id",
-                "bundle__status",
-                "bundle__superseded_at",
-                "sha256",
-                "subject",
-                "issuer",
-                "not_before",
-                "not_after",
-            )
+            .values(*CERTIFICATE_FIELDS)
         ),
     }
     return json.dumps(rows, default=str).encode()
@@ -268,16 +251,9 @@ def main() -> None:
     original = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        from accounts.tokens import token_create
+        from bench.common import gateway_key
 
-        _token, key = token_create(
-            user=None,
-            name="bench gateway",
-            scopes=["register"],
-            last_day=timezone.localdate() + datetime.timedelta(days=30),
-            actor=None,
-            kind="gateway",
-        )
+        key = gateway_key("bench gateway")
         client = Client()
         world = World()
         world.add(SMALL)

@@ -143,6 +143,17 @@ ENTRY_FIELDS = (
     "external_system__vendor__name",
     "external_system__vendor__cvr",
 )
+# A listed certificate's columns, its order's first (the bare-rows benchmark reads the same).
+CERTIFICATE_FIELDS = (
+    "bundle__order_id",
+    "bundle__status",
+    "bundle__superseded_at",
+    "sha256",
+    "subject",
+    "issuer",
+    "not_before",
+    "not_after",
+)
 
 
 def access_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -> list[dict]:
@@ -167,16 +178,7 @@ def access_entries(orders: QuerySet[AccessOrder], *, now: datetime.datetime) -> 
             )
         )
         .order_by("bundle__order_id", "bundle__status", "not_after", "sha256")
-        .values_list(
-            "bundle__order_id",
-            "bundle__status",
-            "bundle__superseded_at",
-            "sha256",
-            "subject",
-            "issuer",
-            "not_before",
-            "not_after",
-        )
+        .values_list(*CERTIFICATE_FIELDS)
     ):
         certificates.setdefault(order_id, []).append(_certificate_entry(*row, window))
 

@@ -3,6 +3,7 @@ every page must pass — no WCAG 2.0/2.1 A or AA violation of any impact, no sid
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,22 @@ def launch_chromium(playwright):
     )
 
 
+@contextmanager
+def chromium_page(monkeypatch, **context_options):
+    """A page of a fresh chromium in Danish (`context_options`: Playwright's, as viewport), closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        # axe-core is injected as a script; the app's CSP (rightly) forbids that, so only the test bypasses it.
+        context = browser.new_context(bypass_csp=True, locale="da-DK", **context_options)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
 def assert_no_axe_violations(page) -> None:
     """No WCAG 2.0/2.1 A or AA violation of any impact, not only the serious and critical ones."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -50,3 +67,22 @@ def assert_no_axe_violations(page) -> None:
 def assert_no_wider_than_viewport(page) -> None:
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], (page.url, widths)
+
+
+PASSWORD_FORM_BUTTON = "button[type=submit].button-primary"
+
+
+def password_login(page, base: str, username: str, password: str, *, button: str = PASSWORD_FORM_BUTTON, check=None):
+    """Log in with the login page's password form and land on the start page; `check(page)` on both pages if given.
+
+    `button`: the form's submit button, where the login page shows other buttons too (MitID Erhverv, KMD).
+    """
+    page.goto(f"{base}/login/")
+    if check:
+        check(page)
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click(button)
+    page.wait_for_url(f"{base}/")
+    if check:
+        check(page)

@@ -14,17 +14,7 @@ from certificates.testing import make_leaf, make_pki
 from certificates.validation import TrustAnchors
 from config import celery_app
 from config.logs import JsonLinesFormatter
-from ordering import services
-from ordering.models import (
-    ContractInterface,
-    Customer,
-    CustomerMembership,
-    ExternalSystem,
-    IntegrationPackage,
-    Interface,
-    MainContract,
-    Vendor,
-)
+from ordering import models, services
 
 
 def pytest_configure(config):
@@ -187,7 +177,7 @@ def cast(db):
 
     # What an addendum states for each interface (ordering.services refuses to issue one without them).
     web = {
-        code: Interface.objects.create(
+        code: models.Interface.objects.create(
             code=code,
             name_da=name,
             name_en=name,
@@ -202,26 +192,34 @@ def cast(db):
             ("moedetidsplaner", "Mødetidsplaner"),
         ]
     }
-    ind01 = Interface.objects.create(code="ind01", name_da="IND01", kind="file", replaced_by=web["engangsydelser"])
-    vendor = Vendor.objects.create(name="Vagtdata A/S", cvr="31415926")
-    rostering = ExternalSystem.objects.create(name="VagtPlan", vendor=vendor, category="rostering", is_standard=True)
+    ind01 = models.Interface.objects.create(
+        code="ind01", name_da="IND01", kind="file", replaced_by=web["engangsydelser"]
+    )
+    vendor = models.Vendor.objects.create(name="Vagtdata A/S", cvr="31415926")
+    rostering = models.ExternalSystem.objects.create(
+        name="VagtPlan", vendor=vendor, category="rostering", is_standard=True
+    )
     rostering.standard_interfaces.set([web["opret-fravaer"], web["medarbejderoplysninger"], web["moedetidsplaner"]])
-    canteen = ExternalSystem.objects.create(name="KantineKort", vendor=vendor, category="canteen", is_standard=True)
+    canteen = models.ExternalSystem.objects.create(
+        name="KantineKort", vendor=vendor, category="canteen", is_standard=True
+    )
     canteen.standard_interfaces.set([web["engangsydelser"]])
-    package = IntegrationPackage.objects.create(
+    package = models.IntegrationPackage.objects.create(
         code="vagtplanpakke", name_da="Vagtplanpakke", external_system=rostering
     )
     package.interfaces.set([web["opret-fravaer"], web["moedetidsplaner"]])
 
-    customer_a = Customer.objects.create(
+    customer_a = models.Customer.objects.create(
         name="Aarhus Kommune", cvr="55133018", ean="5798000137004", account_manager=am_a
     )
-    customer_b = Customer.objects.create(
+    customer_b = models.Customer.objects.create(
         name="Odense Kommune", cvr="35209115", ean="5798000164505", account_manager=am_b
     )
-    contract = MainContract.objects.create(customer=customer_a, reference="HA-1")
-    ContractInterface.objects.create(contract=contract, interface=web["opret-fravaer"])
-    own_system = ExternalSystem.objects.create(name="Eget værktøj", vendor=vendor, category="other", owner=customer_a)
+    contract = models.MainContract.objects.create(customer=customer_a, reference="HA-1")
+    models.ContractInterface.objects.create(contract=contract, interface=web["opret-fravaer"])
+    own_system = models.ExternalSystem.objects.create(
+        name="Eget værktøj", vendor=vendor, category="other", owner=customer_a
+    )
 
     price_list = make_price_list(web, [package])
 
@@ -229,8 +227,8 @@ def cast(db):
     for customer, suffix in ((customer_a, "a"), (customer_b, "b")):
         orderer = make_user(f"orderer_{suffix}")
         signatory = make_user(f"signatory_{suffix}")
-        CustomerMembership.objects.create(user=orderer, customer=customer, is_orderer=True)
-        CustomerMembership.objects.create(user=signatory, customer=customer, is_signatory=True)
+        models.CustomerMembership.objects.create(user=orderer, customer=customer, is_orderer=True)
+        models.CustomerMembership.objects.create(user=signatory, customer=customer, is_signatory=True)
         people[f"orderer_{suffix}"], people[f"signatory_{suffix}"] = orderer, signatory
 
     return SimpleNamespace(

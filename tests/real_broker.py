@@ -8,6 +8,7 @@ differently (their own app and timings); the rest is here, once.
 import os
 from collections.abc import Callable
 
+import pytest
 from django.db import connection
 
 from config import celery_app
@@ -65,3 +66,25 @@ def empty_queue(queue: str) -> None:
         channel = broker.default_channel
         channel.queue_purge(queue)
         channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
+def queue_fixtures(queue: str):
+    """The fixtures of a test module whose worker listens on `queue`; assign them to these names in the module:
+
+    through_the_broker, empty_queue_afterwards = queue_fixtures(QUEUE)
+    """
+
+    @pytest.fixture
+    def through_the_broker():
+        """Call it once the test's cast is in place: from then on, tasks go to this session's queue."""
+        restore = []
+        yield lambda: restore.append(send_tasks_to(queue))
+        for undo in restore:
+            undo()
+
+    @pytest.fixture(scope="module", autouse=True)
+    def empty_queue_afterwards():
+        yield
+        empty_queue(queue)
+
+    return through_the_broker, empty_queue_afterwards

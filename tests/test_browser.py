@@ -4,7 +4,13 @@ import pytest
 from django.db import connections
 
 from ordering.models import AccessOrder
-from tests.browser import BROWSER_MARKS, assert_no_axe_violations, assert_no_wider_than_viewport, launch_chromium
+from tests.browser import (
+    BROWSER_MARKS,
+    assert_no_axe_violations,
+    assert_no_wider_than_viewport,
+    chromium_page,
+    password_login,
+)
 
 # Playwright's sync API keeps an event loop in this thread, and the ORM calls a test makes while it
 # runs open their own connection that Django's end-of-run cleanup does not see: each test closes them,
@@ -15,18 +21,8 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        # axe-core is injected as a script; the app's CSP (rightly) forbids that, so only the test bypasses it.
-        context = browser.new_context(bypass_csp=True, locale="da-DK")
-        page = context.new_page()
+    with chromium_page(monkeypatch) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,11 +74,7 @@ def test_orderer_uploads_a_certificate_chain_in_the_browser(cast, live_server, b
     order = make_order(cast, "draft", system=cast.own_system, environment="test")
 
     page = browser_page
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "orderer_a")
-    page.fill("#id_password", "a-long-test-password")
-    page.click("button[type=submit].button-primary")
-    page.wait_for_url(f"{live_server.url}/")
+    password_login(page, live_server.url, "orderer_a", "a-long-test-password")
     page.goto(f"{live_server.url}/orders/{order.pk}/")
     page.set_input_files("#id_bundle", str(bundle))
     page.click("#certificate form button[type=submit]")
@@ -113,11 +105,7 @@ def test_every_roles_pages_pass_axe(live_server, browser_page, settings):
     page = browser_page
     for username, urls in pages.items():
         page.context.clear_cookies()
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", "opus-demo-2026")
-        page.click("button[type=submit].button-primary")
-        page.wait_for_url(f"{live_server.url}/")
+        password_login(page, live_server.url, username, "opus-demo-2026")
         for url in urls:
             page.goto(f"{live_server.url}{url}")
             assert page.locator("h1").count() == 1, url
@@ -153,11 +141,7 @@ def test_on_a_phone_pages_fit_the_screen_and_the_menu_opens_and_logs_out(live_se
         page.set_viewport_size({"width": width, "height": height})
         for username, urls in pages.items():
             page.context.clear_cookies()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", "opus-demo-2026")
-            page.click("button[type=submit].button-primary")
-            page.wait_for_url(f"{live_server.url}/")
+            password_login(page, live_server.url, username, "opus-demo-2026")
             for url in urls:
                 page.goto(f"{live_server.url}{url}")
                 assert_no_wider_than_viewport(page)
@@ -184,11 +168,7 @@ def test_making_and_revoking_an_api_token_fits_a_phone_and_a_laptop(cast, live_s
     for width, height in ((390, 844), (1366, 900)):
         page.set_viewport_size({"width": width, "height": height})
         page.context.clear_cookies()
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", "orderer_a")
-        page.fill("#id_password", "a-long-test-password")
-        page.click("button[type=submit].button-primary")
-        page.wait_for_url(f"{live_server.url}/")
+        password_login(page, live_server.url, "orderer_a", "a-long-test-password")
         page.goto(f"{live_server.url}/profile/")
         assert_no_wider_than_viewport(page)
         assert_no_axe_violations(page)

@@ -7,6 +7,7 @@ WCAG 2.1 A/AA, whatever its impact. On the phone each journey ends by logging ou
 import io
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,13 @@ from django.utils import translation
 from ordering import services
 from ordering.models import AccessOrder, Addendum
 from ordering.transitions import TRANSITIONS
-from tests.browser import BROWSER_MARKS, assert_no_axe_violations, assert_no_wider_than_viewport, launch_chromium
+from tests.browser import (
+    BROWSER_MARKS,
+    assert_no_axe_violations,
+    assert_no_wider_than_viewport,
+    launch_chromium,
+    password_login,
+)
 from tests.conftest import make_order
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -78,14 +85,17 @@ def check(page) -> None:
     assert_no_axe_violations(page)
 
 
+@contextmanager
+def journey(page, live_server, username: str):
+    """`username`'s journey: it logs in at the start and out (through the menu) at the end; gives the site's URL."""
+    base = live_server.url
+    log_in(page, base, username)
+    yield base
+    log_out(page, base)
+
+
 def log_in(page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login/")
-    check(page)
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit].button-primary")
-    page.wait_for_url(f"{base}/")
-    check(page)
+    password_login(page, base, username, password, check=check)
 
 
 def act(page, action: str) -> None:
@@ -93,6 +103,13 @@ def act(page, action: str) -> None:
     with page.expect_navigation():
         page.click(f"form#action-{action} button[type=submit]")
     assert_done(page, action)
+
+
+def act_with_comment(page, order, action: str, comment: str) -> None:
+    """On `order`'s page: type `comment` in `action`'s form and act; `order` is read again afterwards."""
+    page.fill(f"#{action}-comment", comment)
+    act(page, action)
+    order.refresh_from_db()
 
 
 def assert_done(page, action: str) -> None:
@@ -128,51 +145,47 @@ def log_out(page, base: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_orderer_orders_submits_and_sees_why_kmd_returned_it(cast, live_server, page):
-    base = live_server.url
-    log_in(page, base, "orderer_a")
+    with journey(page, live_server, "orderer_a") as base:
+        page.click("main a[href='/orders/new/']")
+        page.wait_for_url(f"{base}/orders/new/")
+        check(page)
+        page.select_option("#id_external_system", str(cast.rostering.pk))
+        page.wait_for_selector("#order-preview .alert")  # htmx explains the choice
+        page.check("input[name=purchase_model][value=single]")
+        page.check(f"input[name=interfaces][value='{cast.interfaces['opret-fravaer'].pk}']")
+        page.check("input[name=environment][value=test]")
+        page.wait_for_load_state("networkidle")  # the preview has caught up with every choice
+        check(page)
+        with page.expect_navigation():
+            page.click("main form[method=post] button[type=submit].button-primary")
+        assert re.search(r"/orders/\d+/$", page.url), (page.url, page.locator("main .alert").all_inner_texts())
+        check(page)
+        order = AccessOrder.objects.get()
+        assert order.state == "draft"
 
-    page.click("main a[href='/orders/new/']")
-    page.wait_for_url(f"{base}/orders/new/")
-    check(page)
-    page.select_option("#id_external_system", str(cast.rostering.pk))
-    page.wait_for_selector("#order-preview .alert")  # htmx explains the choice
-    page.check("input[name=purchase_model][value=single]")
-    page.check(f"input[name=interfaces][value='{cast.interfaces['opret-fravaer'].pk}']")
-    page.check("input[name=environment][value=test]")
-    page.wait_for_load_state("networkidle")  # the preview has caught up with every choice
-    check(page)
-    with page.expect_navigation():
-        page.click("main form[method=post] button[type=submit].button-primary")
-    assert re.search(r"/orders/\d+/$", page.url), (page.url, page.locator("main .alert").all_inner_texts())
-    check(page)
-    order = AccessOrder.objects.get()
-    assert order.state == "draft"
+        page.check("#submit-vendor_agreement")  # "Do not start before you have agreed with the vendor"
+        act(page, "submit")
+        order = AccessOrder.objects.get()
+        assert order.state == "submitted"
 
-    page.check("#submit-vendor_agreement")  # "Do not start before you have agreed with the vendor"
-    act(page, "submit")
-    order = AccessOrder.objects.get()
-    assert order.state == "submitted"
+        comment = "Vælg også miljøet produktion, når testen er godkendt."
+        services.order_return_for_changes(order=order, actor=cast.am_a, comment=comment)
 
-    comment = "Vælg også miljøet produktion, når testen er godkendt."
-    services.order_return_for_changes(order=order, actor=cast.am_a, comment=comment)
+        page.goto(f"{base}/orders/{order.pk}/")
+        check(page)
+        reason = page.locator("#reason")
+        assert danish("Returned by KMD") in reason.locator(".alert-heading").inner_text()
+        assert comment in reason.inner_text()
+        # At the top of the order: before its facts, right under the heading and its state.
+        assert page.evaluate(
+            "() => !!(document.querySelector('#reason').compareDocumentPosition(document.querySelector('main h2'))"
+            " & Node.DOCUMENT_POSITION_FOLLOWING)"
+        )
 
-    page.goto(f"{base}/orders/{order.pk}/")
-    check(page)
-    reason = page.locator("#reason")
-    assert danish("Returned by KMD") in reason.locator(".alert-heading").inner_text()
-    assert comment in reason.inner_text()
-    # At the top of the order: before its facts, right under the heading and its state.
-    assert page.evaluate(
-        "() => !!(document.querySelector('#reason').compareDocumentPosition(document.querySelector('main h2'))"
-        " & Node.DOCUMENT_POSITION_FOLLOWING)"
-    )
-
-    page.goto(f"{base}/orders/")
-    check(page)
-    row = page.locator("tr", has=page.locator(f"a[href='/orders/{order.pk}/']"))
-    assert row.locator(".badge", has_text=danish("Returned by KMD")).count() == 1
-
-    log_out(page, base)
+        page.goto(f"{base}/orders/")
+        check(page)
+        row = page.locator("tr", has=page.locator(f"a[href='/orders/{order.pk}/']"))
+        assert row.locator(".badge", has_text=danish("Returned by KMD")).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -180,111 +193,96 @@ def test_account_manager_returns_issues_establishes_and_closes(cast, live_server
     to_return = make_order(cast, "submitted")
     to_issue = make_order(cast, "submitted", codes=("medarbejderoplysninger",))
     accepted = make_order(cast, "provisioning", codes=("moedetidsplaner",))
-    base = live_server.url
-    log_in(page, base, "am_a")
-    queue = page.locator("#queue-heading").locator("xpath=..")
-    for order in (to_return, to_issue, accepted):
-        assert queue.locator(f"a[href='/orders/{order.pk}/']").count() == 1
+    with journey(page, live_server, "am_a") as base:
+        queue = page.locator("#queue-heading").locator("xpath=..")
+        for order in (to_return, to_issue, accepted):
+            assert queue.locator(f"a[href='/orders/{order.pk}/']").count() == 1
 
-    page.click(f"#queue-heading ~ * a[href='/orders/{to_return.pk}/']")
-    page.wait_for_url(f"{base}/orders/{to_return.pk}/")
-    check(page)
-    page.fill("#return_for_changes-comment", "Angiv rekvisitionsnummer.")
-    act(page, "return_for_changes")
-    to_return.refresh_from_db()
-    assert to_return.state == "draft"
+        page.click(f"#queue-heading ~ * a[href='/orders/{to_return.pk}/']")
+        page.wait_for_url(f"{base}/orders/{to_return.pk}/")
+        check(page)
+        act_with_comment(page, to_return, "return_for_changes", "Angiv rekvisitionsnummer.")
+        assert to_return.state == "draft"
 
-    page.goto(f"{base}/orders/{to_issue.pk}/")
-    check(page)
-    act(page, "issue_addendum")
-    to_issue.refresh_from_db()
-    assert to_issue.state == "awaiting_signature"
-    addendum = to_issue.addenda.get()
-    assert (addendum.status, addendum.render_status) == (Addendum.Status.ISSUED, Addendum.RenderStatus.READY)
-    assert page.locator("main table a[href*='/addenda/']").count() >= 1
+        page.goto(f"{base}/orders/{to_issue.pk}/")
+        check(page)
+        act(page, "issue_addendum")
+        to_issue.refresh_from_db()
+        assert to_issue.state == "awaiting_signature"
+        addendum = to_issue.addenda.get()
+        assert (addendum.status, addendum.render_status) == (Addendum.Status.ISSUED, Addendum.RenderStatus.READY)
+        assert page.locator("main table a[href*='/addenda/']").count() >= 1
 
-    page.goto(f"{base}/orders/{accepted.pk}/")
-    check(page)
-    page.fill("#activate-comment", "Certifikat installeret.")
-    act(page, "activate")
-    accepted.refresh_from_db()
-    assert accepted.state == "active"
-    assert page.is_visible("main .alert-success .alert-heading")
+        page.goto(f"{base}/orders/{accepted.pk}/")
+        check(page)
+        act_with_comment(page, accepted, "activate", "Certifikat installeret.")
+        assert accepted.state == "active"
+        assert page.is_visible("main .alert-success .alert-heading")
 
-    # Closing cannot be undone: the DKFDS modal asks first, and only its button sends the form.
-    page.click("form#action-close button[type=submit]")
-    modal = page.locator("#confirm-close")
-    modal.wait_for(state="visible")
-    assert modal.get_attribute("aria-hidden") == "false"
-    assert_no_wider_than_viewport(page)
-    assert_no_axe_violations(page)
-    accepted.refresh_from_db()
-    assert accepted.state == "active"
-    with page.expect_navigation():
-        modal.locator("button[name=confirmed]").click()
-    assert_done(page, "close")
-    accepted.refresh_from_db()
-    assert accepted.state == "closed"
-
-    log_out(page, base)
+        # Closing cannot be undone: the DKFDS modal asks first, and only its button sends the form.
+        page.click("form#action-close button[type=submit]")
+        modal = page.locator("#confirm-close")
+        modal.wait_for(state="visible")
+        assert modal.get_attribute("aria-hidden") == "false"
+        assert_no_wider_than_viewport(page)
+        assert_no_axe_violations(page)
+        accepted.refresh_from_db()
+        assert accepted.state == "active"
+        with page.expect_navigation():
+            modal.locator("button[name=confirmed]").click()
+        assert_done(page, "close")
+        accepted.refresh_from_db()
+        assert accepted.state == "closed"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_signatory_finds_the_addendum_waiting_and_accepts_it(cast, live_server, page):
     order = make_order(cast, "awaiting_signature")
-    base = live_server.url
-    log_in(page, base, "signatory_a")
+    with journey(page, live_server, "signatory_a") as base:
+        waiting = page.locator("#waiting")
+        assert waiting.locator("h2").inner_text() == danish("Waiting for you")
+        waiting.locator(f"a[href='/orders/{order.pk}/']").click()
+        page.wait_for_url(f"{base}/orders/{order.pk}/")
+        check(page)
 
-    waiting = page.locator("#waiting")
-    assert waiting.locator("h2").inner_text() == danish("Waiting for you")
-    waiting.locator(f"a[href='/orders/{order.pk}/']").click()
-    page.wait_for_url(f"{base}/orders/{order.pk}/")
-    check(page)
+        assert page.locator("form#action-accept a[href*='/addenda/']").count() == 1
+        page.fill("#accept-signer_name", "Tove Tegner")
+        page.fill("#accept-signer_title", "HR-chef")
+        page.check("#accept-confirm")
+        act(page, "accept")
 
-    assert page.locator("form#action-accept a[href*='/addenda/']").count() == 1
-    page.fill("#accept-signer_name", "Tove Tegner")
-    page.fill("#accept-signer_title", "HR-chef")
-    page.check("#accept-confirm")
-    act(page, "accept")
-
-    order.refresh_from_db()
-    assert order.state == "provisioning"
-    addendum = order.addenda.get()
-    assert (addendum.status, addendum.signer_name, addendum.signer_title) == (
-        Addendum.Status.ACCEPTED,
-        "Tove Tegner",
-        "HR-chef",
-    )
-    assert "Tove Tegner (HR-chef)" in page.locator("main").inner_text()
-
-    log_out(page, base)
+        order.refresh_from_db()
+        assert order.state == "provisioning"
+        addendum = order.addenda.get()
+        assert (addendum.status, addendum.signer_name, addendum.signer_title) == (
+            Addendum.Status.ACCEPTED,
+            "Tove Tegner",
+            "HR-chef",
+        )
+        assert "Tove Tegner (HR-chef)" in page.locator("main").inner_text()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_support_emergency_closes_an_active_access(cast, live_server, page):
     order = make_order(cast, "active")
-    base = live_server.url
-    log_in(page, base, "support")
+    with journey(page, live_server, "support"):
+        page.fill("#support-search", order.reference)
+        page.wait_for_selector(f"#support-results a[href^='/orders/{order.pk}/']")
+        page.locator(f"#support-results a[href^='/orders/{order.pk}/']").first.click()
+        page.wait_for_url(re.compile(rf".*/orders/{order.pk}/.*"))
+        check(page)
 
-    page.fill("#support-search", order.reference)
-    page.wait_for_selector(f"#support-results a[href^='/orders/{order.pk}/']")
-    page.locator(f"#support-results a[href^='/orders/{order.pk}/']").first.click()
-    page.wait_for_url(re.compile(rf".*/orders/{order.pk}/.*"))
-    check(page)
+        reason = "Leverandøren har mistet sin private nøgle."
+        page.fill("#emergency_close-comment", reason)
+        page.check("#emergency_close-confirm")
+        act(page, "emergency_close")
 
-    reason = "Leverandøren har mistet sin private nøgle."
-    page.fill("#emergency_close-comment", reason)
-    page.check("#emergency_close-confirm")
-    act(page, "emergency_close")
-
-    order.refresh_from_db()
-    assert order.state == "emergency_closed"
-    assert order.emergency_reason == reason
-    banner = page.locator("main .alert-error")
-    assert danish("Access was emergency-closed") in banner.locator(".alert-heading").inner_text()
-    assert reason in banner.inner_text()
-
-    log_out(page, base)
+        order.refresh_from_db()
+        assert order.state == "emergency_closed"
+        assert order.emergency_reason == reason
+        banner = page.locator("main .alert-error")
+        assert danish("Access was emergency-closed") in banner.locator(".alert-heading").inner_text()
+        assert reason in banner.inner_text()
 
 
 # --- Screenshots of each role's start page (docs/screenshots) --------------------------------
@@ -307,11 +305,7 @@ def test_each_demo_roles_start_page_renders_for_the_screenshots(live_server, bro
         page = context.new_page()
         for role, username in DEMO_ROLES.items():
             context.clear_cookies()
-            page.goto(f"{base}/login/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", DEMO_PASSWORD)
-            page.click("button[type=submit].button-primary")
-            page.wait_for_url(f"{base}/")
+            password_login(page, base, username, DEMO_PASSWORD)
             page.wait_for_load_state("networkidle")
             assert page.is_visible("h1")
             assert page.is_visible("#waiting-heading")

@@ -6,9 +6,9 @@ On a laptop and on a phone the advice blocks and the comparison table must fit t
 import pytest
 from django.db import connections
 
-from tests.browser import BROWSER_MARKS, assert_no_axe_violations, assert_no_wider_than_viewport, launch_chromium
+from tests import browser
 
-pytestmark = BROWSER_MARKS
+pytestmark = browser.BROWSER_MARKS
 
 VIEWPORTS = [
     pytest.param({"width": 1366, "height": 900}, id="1366"),
@@ -18,28 +18,15 @@ VIEWPORTS = [
 
 @pytest.fixture(params=VIEWPORTS)
 def page(request, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        # axe-core is injected as a script; the app's CSP (rightly) forbids that, so only the test bypasses it.
-        context = browser.new_context(bypass_csp=True, locale="da-DK", viewport=request.param)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser.chromium_page(monkeypatch, viewport=request.param) as page:
+        yield page
     connections.close_all()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_individual_phase_out_order_shows_the_advice_and_the_comparison_and_fits_the_screen(cast, live_server, page):
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "orderer_b")
-    page.fill("#id_password", "a-long-test-password")
-    page.click("button[type=submit].button-primary")
-    page.wait_for_url(f"{base}/")
+    browser.password_login(page, base, "orderer_b", "a-long-test-password")
 
     page.goto(f"{base}/orders/new/")
     page.select_option("#id_external_system", str(cast.rostering.pk))
@@ -57,10 +44,10 @@ def test_individual_phase_out_order_shows_the_advice_and_the_comparison_and_fits
     assert page.locator("#discuss-with-account-manager a[href='mailto:am_b@example.test']").count() == 1
     assert page.locator("#individual-advice a[href='mailto:am_b@example.test']").count() == 1
     assert page.locator("#vendor-advice").is_visible()
-    assert_no_wider_than_viewport(page)
-    assert_no_axe_violations(page)
+    browser.assert_no_wider_than_viewport(page)
+    browser.assert_no_axe_violations(page)
 
     page.check("input[name=reason][value=new]")
     page.wait_for_selector("#phase-out-advice", state="detached")
     page.wait_for_load_state("networkidle")
-    assert_no_axe_violations(page)
+    browser.assert_no_axe_violations(page)

@@ -12,7 +12,7 @@ from django.core import mail
 from audit.models import AuditEvent
 from ordering.audit import AuditKind
 from ordering.models import CustomerMembership
-from tests.browser import BROWSER_MARKS, assert_no_axe_violations
+from tests.browser import BROWSER_MARKS, assert_no_axe_violations, password_login
 from tests.login.conftest import mitid_person, oidc_server, provider  # noqa: F401
 from tests.test_browser_journeys import PASSWORD, browser, check, closes_connections, danish, page  # noqa: F401
 
@@ -33,15 +33,9 @@ def mitid_login(page, base: str, sub: str) -> None:
     check(page)
 
 
-def password_login(page, base: str, username: str) -> None:
+def log_in_with_password(page, base: str, username: str) -> None:
     """The password form below the MitID Erhverv and KMD buttons (passwords are everyone's in the tests, as in the demo)."""
-    page.goto(f"{base}/login/")
-    check(page)
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    check(page)
+    password_login(page, base, username, PASSWORD, button="form[action='/login/'] button[type=submit]", check=check)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -58,7 +52,7 @@ def test_first_login_without_a_role_then_the_administrator_grants_orderer_and_th
 
     # The administrator, in a browser of their own, sees her waiting and makes her an orderer.
     admin = browser.new_context(bypass_csp=True, locale="da-DK", viewport=page.viewport_size).new_page()
-    password_login(admin, base, "signatory_a")
+    log_in_with_password(admin, base, "signatory_a")
     assert admin.locator("#people-waiting-heading").count() == 1
     admin.click("#people-waiting-heading ~ ul a")
     check(admin)
@@ -98,7 +92,7 @@ def test_an_invited_colleague_follows_the_link_logs_in_with_mitid_erhverv_and_ha
     base = live_server.url
     CustomerMembership.objects.filter(user=cast.signatory_a, customer=cast.customer_a).update(is_user_admin=True)
     admin = browser.new_context(bypass_csp=True, locale="da-DK", viewport=page.viewport_size).new_page()
-    password_login(admin, base, "signatory_a")
+    log_in_with_password(admin, base, "signatory_a")
     admin.goto(f"{base}/customers/{cast.customer_a.pk}/people/")
     check(admin)
     admin.fill("#id_email", "ny.kollega@aarhus.dk")
@@ -162,7 +156,7 @@ def test_the_signatory_accepts_after_a_mitid_erhverv_login_and_the_accepted_copy
 def test_two_minutes_before_the_idle_logout_a_dialog_offers_to_stay_logged_in(cast, live_server, page, settings):
     settings.SESSION_IDLE_TIMEOUT = 123  # the dialog opens after 3 seconds
     base = live_server.url
-    password_login(page, base, "orderer_a")
+    log_in_with_password(page, base, "orderer_a")
     dialog = page.locator("#session-expiring")
     dialog.wait_for(state="visible", timeout=10_000)
     assert dialog.get_attribute("aria-hidden") == "false"
@@ -177,7 +171,7 @@ def test_what_was_typed_in_the_order_form_survives_a_login_in_between(cast, live
     from django.contrib.sessions.models import Session
 
     base = live_server.url
-    password_login(page, base, "orderer_a")
+    log_in_with_password(page, base, "orderer_a")
     page.goto(f"{base}/orders/new/")
     check(page)
     page.fill("#id_requisition_number", "PO-2026-0815")

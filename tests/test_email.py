@@ -1,11 +1,9 @@
 """E-mail settings come from the environment: EMAIL_FILE_PATH for the file backend, a timeout for SMTP."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import machine_environment, run_python
+
 FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 
 PROGRAM = """
@@ -21,15 +19,8 @@ else:
 
 
 def run_with(**env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("EMAIL_") and k != "DJANGO_DEBUG"}
-    return subprocess.run(  # noqa: S603 (this interpreter, with the test's own program)
-        [sys.executable, "-c", PROGRAM],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    clean = machine_environment(without={"DJANGO_DEBUG"}, prefixes=("EMAIL_",))
+    return run_python(["-c", PROGRAM], base=clean, env=env)
 
 
 def test_the_file_backend_writes_each_message_to_email_file_path(tmp_path):

@@ -3,16 +3,13 @@
 import io
 import json
 import logging
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from config.logs import JsonLinesFormatter
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import machine_environment, run_python
 
 # A background failure as the code reports it, in a process configured by config/settings.py alone.
 PROGRAM = """
@@ -27,15 +24,8 @@ except ConnectionError:
 
 def run_program(**env) -> subprocess.CompletedProcess:
     """PROGRAM in a freshly started process configured by these environment variables."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "ALLOWED_HOSTS", "LOG_FORMAT"}}
-    return subprocess.run(  # noqa: S603 (this interpreter, with the test's own program)
-        [sys.executable, "-c", PROGRAM],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    clean = machine_environment(without={"DJANGO_DEBUG", "ALLOWED_HOSTS", "LOG_FORMAT"})
+    return run_python(["-c", PROGRAM], base=clean, env=env)
 
 
 def log_with(**env) -> list[str]:

@@ -1,32 +1,18 @@
 """Settings come from the environment, and refuse to serve without a secret key."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import machine_environment, run_python
 
 
 def load_settings(**env) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS"} and not k.startswith("AUDIT_")
-    }
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from config import settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.CELERY_TASK_ALWAYS_EAGER)",
-        ],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    clean = machine_environment(without={"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS"}, prefixes=("AUDIT_",))
+    return run_python(
+        ["-c", "from config import settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.CELERY_TASK_ALWAYS_EAGER)"],
+        base=clean,
+        env=env,
     )
 
 
@@ -68,19 +54,12 @@ def test_without_a_broker_tasks_run_eagerly():
 
 @pytest.mark.parametrize(("max_age", "expected"), [(None, "60 True"), ("0", "0 True")])
 def test_database_connections_are_kept_a_minute_and_checked_before_reuse(max_age, expected):
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_CONN_MAX_AGE"}
-    if max_age is not None:
-        env["DATABASE_CONN_MAX_AGE"] = max_age
-    result = subprocess.run(
+    result = run_python(
         [
-            sys.executable,
             "-c",
             "from config import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
         ],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        base=machine_environment(without={"DATABASE_CONN_MAX_AGE"}),
+        env={} if max_age is None else {"DATABASE_CONN_MAX_AGE": max_age},
     )
     assert result.stdout.strip() == expected, result.stderr

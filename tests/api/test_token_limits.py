@@ -71,15 +71,22 @@ def test_the_profile_says_why_the_token_one_too_many_is_not_made(cast, client, s
 # --- Refused tokens, per address ----------------------------------------------------------------
 
 
-def test_an_address_may_send_n_refused_tokens_and_is_answered_429_after(cast, settings, security_log):
+def three_refused_then_429(settings, path: str):
+    """With an allowance of three refused tokens a minute, a guesser at `path` is answered 401 three times, then
+    429 as a problem document saying when to try again: that answer, for the test to look closer."""
     settings.API_INVALID_TOKEN_RATE = "3/min"
     guesser = Client(REMOTE_ADDR=IP, headers={"Authorization": "Bearer oa_guess", "Accept-Language": "en"})
-    assert [guesser.get(ORDERS).status_code for _ in range(3)] == [401, 401, 401]
-    refused = guesser.get(ORDERS)
+    assert [guesser.get(path).status_code for _ in range(3)] == [401, 401, 401]
+    refused = guesser.get(path)
     assert refused.status_code == 429
     assert refused["Content-Type"] == "application/problem+json"
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert refused.json()["code"] == "too_many_requests"
+    return refused
+
+
+def test_an_address_may_send_n_refused_tokens_and_is_answered_429_after(cast, settings, security_log):
+    refused = three_refused_then_429(settings, ORDERS)
     assert refused.json()["detail"].startswith("Too many requests with an unknown, expired or revoked token")
     # Refused requests past the allowance write no more log lines: a flood cannot flood the log.
     assert len(security_log("api_token_invalid")) == 3
@@ -108,14 +115,7 @@ REGISTER = "/api/v1/access-register"
 
 
 def test_an_address_may_send_n_refused_tokens_to_the_register_and_is_answered_429_after(db, settings, security_log):
-    settings.API_INVALID_TOKEN_RATE = "3/min"
-    guesser = Client(REMOTE_ADDR=IP, headers={"Authorization": "Bearer oa_guess", "Accept-Language": "en"})
-    assert [guesser.get(REGISTER).status_code for _ in range(3)] == [401, 401, 401]
-    refused = guesser.get(REGISTER)
-    assert refused.status_code == 429
-    assert refused["Content-Type"] == "application/problem+json"
-    assert 1 <= int(refused["Retry-After"]) <= 60
-    assert refused.json()["code"] == "too_many_requests"
+    three_refused_then_429(settings, REGISTER)
     # The flood at the register writes no more lines than the allowance, as at the API.
     assert len(security_log("api_token_invalid")) == 3
 

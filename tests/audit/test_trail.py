@@ -81,16 +81,16 @@ def test_the_database_refuses_a_person_event_without_a_person(cast, order_in):
         ).save()
 
 
+def closure_scheduled(cast, order, **kwargs):
+    """The trail's event of the account manager scheduling `order`'s closure (its date and comment in `kwargs`)."""
+    return audit_record(kind=AuditKind.SCHEDULE_CLOSURE, order=order, actor=cast.am_a, role="account_manager", **kwargs)
+
+
 def test_dates_are_stored_as_iso_text_and_read_in_the_readers_language(cast, order_in):
     order = order_in("active")
     with transaction.atomic():
-        event = audit_record(
-            kind=AuditKind.SCHEDULE_CLOSURE,
-            order=order,
-            actor=cast.am_a,
-            role="account_manager",
-            comment="Ved årsskiftet.",
-            params={"ends_on": datetime.date(2027, 1, 31), "nothing": None},
+        event = closure_scheduled(
+            cast, order, comment="Ved årsskiftet.", params={"ends_on": datetime.date(2027, 1, 31), "nothing": None}
         )
     event.refresh_from_db()
     assert event.params == {"ends_on": "2027-01-31"}
@@ -114,13 +114,7 @@ def test_a_parameter_json_would_not_give_back_unchanged_is_refused(cast, order_i
 def test_the_seal_covers_the_parameters_and_the_job(cast, order_in):
     order = order_in("active")
     with transaction.atomic():
-        dated = audit_record(
-            kind=AuditKind.SCHEDULE_CLOSURE,
-            order=order,
-            actor=cast.am_a,
-            role="account_manager",
-            params={"ends_on": datetime.date(2027, 1, 31)},
-        )
+        dated = closure_scheduled(cast, order, params={"ends_on": datetime.date(2027, 1, 31)})
         by_job = audit_record(kind=AuditKind.TEST_ACCESS_EXPIRING, order=order, job="test_access_sweep")
     assert audit_verify() == []
     with connection.cursor() as cursor:

@@ -8,6 +8,7 @@ from django.apps import apps
 
 from billing import services as billing
 from billing.models import InvoiceLine, RecurringFee
+from tests.billing.builders import package_fee
 from tests.conftest import make_order
 
 migration = importlib.import_module("billing.migrations.0003_billed_until")
@@ -18,16 +19,7 @@ def test_fees_billed_before_the_mark_existed_go_on_billing_and_crediting_as_befo
     order = make_order(cast, "draft")
 
     def fee(start, end=None):
-        return RecurringFee.objects.create(
-            customer=order.customer,
-            order=order,
-            kind=RecurringFee.Kind.PACKAGE,
-            description_da="Vagtplanpakke",
-            description_en="Rostering package",
-            monthly_fee=Decimal("3100.00"),
-            starts_on=start,
-            ends_on=end,
-        )
+        return package_fee(order, start=start, end=end)
 
     running, ended, not_started = fee(day(2026, 1, 1)), fee(day(2026, 1, 1), day(2026, 2, 14)), fee(day(2026, 6, 1))
     retroactively_ended = fee(day(2026, 1, 1))

@@ -13,6 +13,7 @@ from billing.models import Charge, Invoice, InvoiceLine, RecurringFee
 from billing.quotes import frozen_quote
 from billing.selectors import licences_only_this_access_uses
 from ordering import services
+from tests.billing.builders import package_fee
 from tests.conftest import accept_rendered, make_order
 
 D = Decimal
@@ -20,17 +21,7 @@ day = datetime.date
 
 
 def fee(cast, *, start, end=None, monthly="3100.00", order=None, customer=None):
-    order = order or make_order(cast, "draft")
-    return RecurringFee.objects.create(
-        customer=customer or order.customer,
-        order=order,
-        kind=RecurringFee.Kind.PACKAGE,
-        description_da="Vagtplanpakke",
-        description_en="Rostering package",
-        monthly_fee=D(monthly),
-        starts_on=start,
-        ends_on=end,
-    )
+    return package_fee(order or make_order(cast, "draft"), start=start, end=end, monthly=monthly, customer=customer)
 
 
 def lines_for(period):

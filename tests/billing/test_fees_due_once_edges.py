@@ -77,15 +77,22 @@ def test_revising_the_order_that_buys_moves_nothing(cast, order_in, canteen_too)
     assert not RecurringFee.objects.filter(kind=RecurringFee.Kind.LICENCE).exists()
 
 
-def test_an_order_in_flight_established_before_the_holder_is_declined_pays_what_its_addendum_priced(
-    cast, order_in, canteen_too
-):
+def two_orders_in_flight_before_the_deploy(order_in, canteen_too):
+    """Two orders awaiting signature for the same new interface (the second for another system), as they
+    stood before the fees due once were recorded: no keys on their quotes, no shared fees."""
     first = order_in("awaiting_signature", codes=(NEW,))
     SharedFee.objects.all().delete()
     second = order_in("awaiting_signature", system=canteen_too, codes=(NEW,))
     for order in (first, second):
         strip_keys(order)
     SharedFee.objects.all().delete()
+    return first, second
+
+
+def test_an_order_in_flight_established_before_the_holder_is_declined_pays_what_its_addendum_priced(
+    cast, order_in, canteen_too
+):
+    first, second = two_orders_in_flight_before_the_deploy(order_in, canteen_too)
     migration.record_fees_of_orders_in_flight(apps, None)  # the licence start fee goes to `first`
     activate(cast, second)
     assert charges("licence_start") == []  # pending with `first`
@@ -95,12 +102,7 @@ def test_an_order_in_flight_established_before_the_holder_is_declined_pays_what_
 
 
 def test_the_migration_gives_no_order_in_flight_a_fee_a_running_access_paid(cast, order_in, canteen_too):
-    first = order_in("awaiting_signature", codes=(NEW,))
-    SharedFee.objects.all().delete()
-    second = order_in("awaiting_signature", system=canteen_too, codes=(NEW,))
-    for order in (first, second):
-        strip_keys(order)
-    SharedFee.objects.all().delete()
+    first, second = two_orders_in_flight_before_the_deploy(order_in, canteen_too)
     activate(cast, first)  # before the deploy: booked as priced
     migration.record_fees_of_orders_in_flight(apps, None)
     assert not SharedFee.objects.filter(key=f"licence:{NEW}").exists()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from billing import services as billing
 from billing.models import Charge, Invoice, QuoteAdjustment, RecurringFee
 from ordering.models import AccessOrder
+from tests.pages import order_page_text, post_action
 
 D = Decimal
 
@@ -20,34 +21,29 @@ def get(client, user, url, **params):
     return client.get(url, params)
 
 
-def test_the_new_order_form_explains_the_price_as_the_user_chooses(cast, client):
-    response = get(
+def form_preview(client, cast, *, system, codes, **fields) -> str:
+    """The new order form's live preview as orderer A sees it: customer A, `system`, single interfaces `codes`."""
+    return get(
         client,
         cast.orderer_a,
         reverse("ordering:order_form_preview"),
         customer=cast.customer_a.pk,
-        external_system=cast.rostering.pk,
+        external_system=system.pk,
         purchase_model="single",
-        interfaces=[cast.interfaces["opret-fravaer"].pk, cast.interfaces["moedetidsplaner"].pk],
-        reason="new",
-    )
-    body = response.content.decode()
+        interfaces=[cast.interfaces[code].pk for code in codes],
+        **fields,
+    ).content.decode()
+
+
+def test_the_new_order_form_explains_the_price_as_the_user_chooses(cast, client):
+    body = form_preview(client, cast, system=cast.rostering, codes=("opret-fravaer", "moedetidsplaner"), reason="new")
     assert "Ingen licensstart: Opret Fravær er omfattet af jeres kontrakt for alle systemer." in body
     assert "10.000,00 kr." in body and "3.100,00 kr." in body and "5.000,00 kr." in body
     assert "15.000,00 kr." in body  # one-time total excl. VAT
 
 
 def test_phase_out_in_the_form_waives_the_setup_fee(cast, client):
-    body = get(
-        client,
-        cast.orderer_a,
-        reverse("ordering:order_form_preview"),
-        customer=cast.customer_a.pk,
-        external_system=cast.canteen.pk,
-        purchase_model="single",
-        interfaces=[cast.interfaces["engangsydelser"].pk],
-        reason="phase_out",
-    ).content.decode()
+    body = form_preview(client, cast, system=cast.canteen, codes=("engangsydelser",), reason="phase_out")
     assert "Intet opsætningsvederlag" in body
 
 
@@ -76,19 +72,16 @@ def test_the_account_manager_adds_a_discount_from_the_order_page(cast, order_in,
 def test_closing_from_the_page_ends_only_the_licences_left_ticked(cast, order_in, client):
     order = order_in("active", codes=("moedetidsplaner", "medarbejderoplysninger"))
     licences = {f.interface.code: f for f in RecurringFee.objects.filter(order=order)}
-    client.force_login(cast.am_a)
-    page = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    page = order_page_text(client, cast.am_a, order)
     assert f'name="end_licence" value="{licences["moedetidsplaner"].pk}" checked' in page
-    client.post(
-        reverse("ordering:order_transition", args=[order.pk, "close"]),
-        {
-            "expected_state": "active",
-            "on": datetime.date.today().isoformat(),
-            "licence_choice": "1",
-            "end_licence": [licences["moedetidsplaner"].pk],
-            "confirmed": "1",
-        },
-    )
+    closing = {
+        "expected_state": "active",
+        "on": datetime.date.today().isoformat(),
+        "licence_choice": "1",
+        "end_licence": [licences["moedetidsplaner"].pk],
+        "confirmed": "1",
+    }
+    post_action(client, cast.am_a, order, "close", closing)
     assert AccessOrder.objects.get(pk=order.pk).state == "closed"
     licences = {f.interface.code: f for f in RecurringFee.objects.filter(order=order)}
     assert licences["moedetidsplaner"].ends_on is not None and licences["medarbejderoplysninger"].ends_on is None

@@ -2,7 +2,6 @@
 
 import datetime
 import json
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,8 +9,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
 from billing import services as billing
-from billing.models import BillingRun, Invoice, RecurringFee
+from billing.models import BillingRun, Invoice
 from billing.tasks import run_monthly_billing
+from tests.billing.builders import package_fee
 from tests.conftest import make_order
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -33,15 +33,7 @@ def clock(monkeypatch):
 def running_fee(cast):
     """A package fee running since the start of 2026, so every month has something to bill."""
     order = make_order(cast, "draft")
-    return RecurringFee.objects.create(
-        customer=order.customer,
-        order=order,
-        kind=RecurringFee.Kind.PACKAGE,
-        description_da="Vagtplanpakke",
-        description_en="Rostering package",
-        monthly_fee=Decimal("3100.00"),
-        starts_on=day(2026, 1, 1),
-    )
+    return package_fee(order, start=day(2026, 1, 1))
 
 
 def test_on_the_last_evening_of_a_month_that_month_is_refused(running_fee, clock):

@@ -3,25 +3,15 @@
 import base64
 from datetime import UTC, datetime
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
-from certificates.testing import pem, rsa_key
+from certificates.testing import pem
 from certificates.validation import inspect_bundle
+from tests.certificates.requests import csr_pem
 
 
 def check(data: bytes, trust, filename: str = "kaede.pem"):
     return inspect_bundle(data, filename, trust=trust, at=datetime.now(UTC))
-
-
-def _csr() -> bytes:
-    request = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fraværsoverblik")]))
-        .sign(rsa_key(2048, 9), hashes.SHA256())
-    )
-    return request.public_bytes(serialization.Encoding.PEM)
 
 
 def _damaged(certificate: bytes) -> bytes:
@@ -31,7 +21,7 @@ def _damaged(certificate: bytes) -> bytes:
 
 
 def test_a_block_of_another_kind_is_named_with_its_number(pki, leaf, trust):
-    report = check(pem(leaf, pki.issuing) + _csr(), trust, "csr.pem")
+    report = check(pem(leaf, pki.issuing) + csr_pem(), trust, "csr.pem")
     assert report.codes() == ["pem_unexpected_block"]
     assert report.findings[0].da.startswith("“csr.pem” indeholder en “CERTIFICATE REQUEST”-blok (nr. 3): en ")
     assert report.findings[0].en.startswith("“csr.pem” contains a “CERTIFICATE REQUEST” block (no. 3): a ")

@@ -30,6 +30,7 @@ from certificates.validation import (
     TrustAnchors,
     inspect_bundle,
 )
+from tests.certificates.requests import csr_pem
 
 SHIPPED_TRUST = Path(__file__).resolve().parents[2] / "certificates" / "trust" / "oces3-test"
 # What Finder really writes: an AppleDouble file (magic, version 2) and a .DS_Store ("Bud1"), padded with zeros.
@@ -264,17 +265,6 @@ def _corrupt_block(leaf) -> bytes:
     return b"\n".join(lines)
 
 
-def _csr() -> bytes:
-    from cryptography.x509.oid import NameOID
-
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")]))
-        .sign(rsa_key(2048, 9), hashes.SHA256())
-    )
-    return csr.public_bytes(serialization.Encoding.PEM)
-
-
 HOSTILE = {
     # name: (builder(pki, other_pki, leaf, now) -> (bytes, filename), expected code)
     "empty file": (lambda p, o, leaf, now: (b"", "tom.pem"), "empty_file"),
@@ -407,7 +397,7 @@ HOSTILE = {
         "eku_not_client_auth",
     ),
     "certificate request block": (
-        lambda p, o, leaf, now: (pem(leaf, p.issuing) + _csr(), "csr.pem"),
+        lambda p, o, leaf, now: (pem(leaf, p.issuing) + csr_pem(), "csr.pem"),
         "pem_unexpected_block",
     ),
     "corrupt base64": (

@@ -52,29 +52,41 @@ def test_a_returning_person_is_the_same_user_even_with_a_new_e_mail(client, prov
     assert LoginIdentity.objects.count() == 1
 
 
+def users_of_two_logins(client, provider, aarhus, first: tuple[str, dict], then: tuple[str, dict]):
+    """(sub, claims) logs in at Aarhus, logs out, and the second (sub, claims) logs in: the two users they became."""
+    users = []
+    for sub, claims in (first, then):
+        client.logout()
+        log_in(client, mitid_person(provider, sub, cvr=aarhus.cvr, **claims))
+        users.append(logged_in_user(client))
+        assert users[-1] is not None, f"{sub} was not logged in"
+    return users
+
+
 def test_the_same_e_mail_with_another_uuid_is_another_person(client, provider, aarhus):
-    log_in(client, mitid_person(provider, "p1", cvr=aarhus.cvr, uuid=UUID_1, email="delt@aarhus.dk"))
-    first = logged_in_user(client)
-    client.logout()
-    log_in(client, mitid_person(provider, "p2", cvr=aarhus.cvr, uuid=UUID_2, email="delt@aarhus.dk"))
-    assert logged_in_user(client) != first
+    first, second = users_of_two_logins(
+        client,
+        provider,
+        aarhus,
+        ("p1", {"uuid": UUID_1, "email": "delt@aarhus.dk"}),
+        ("p2", {"uuid": UUID_2, "email": "delt@aarhus.dk"}),
+    )
+    assert second != first
 
 
 def test_nemlog_ins_one_time_uuid_change_with_the_same_rid_keeps_the_person(client, provider, aarhus):
-    log_in(client, mitid_person(provider, "p1", cvr=aarhus.cvr, uuid=UUID_1, rid="4711"))
-    first = logged_in_user(client)
-    client.logout()
-    log_in(client, mitid_person(provider, "p1", cvr=aarhus.cvr, uuid=UUID_2, rid="4711"))
-    assert logged_in_user(client) == first
+    first, second = users_of_two_logins(
+        client, provider, aarhus, ("p1", {"uuid": UUID_1, "rid": "4711"}), ("p1", {"uuid": UUID_2, "rid": "4711"})
+    )
+    assert second == first
     assert LoginIdentity.objects.get().person == UUID_2
 
 
 def test_a_new_uuid_with_another_rid_is_not_taken_for_the_person(client, provider, aarhus):
-    log_in(client, mitid_person(provider, "p1", cvr=aarhus.cvr, uuid=UUID_1, rid="4711"))
-    first = logged_in_user(client)
-    client.logout()
-    log_in(client, mitid_person(provider, "p1", cvr=aarhus.cvr, uuid=UUID_2, rid="4712"))
-    assert logged_in_user(client) != first
+    first, second = users_of_two_logins(
+        client, provider, aarhus, ("p1", {"uuid": UUID_1, "rid": "4711"}), ("p1", {"uuid": UUID_2, "rid": "4712"})
+    )
+    assert second != first
     assert LoginIdentity.objects.count() == 2
 
 

@@ -8,16 +8,7 @@ import pytest
 import time_machine
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from accounts.oidc import (
-    CLAIM_PRESETS,
-    Assurance,
-    ClaimsRefused,
-    TokenRefused,
-    entra_claims,
-    merged,
-    mitid_claims,
-    verify_id_token,
-)
+from accounts import oidc
 
 NOW = datetime(2026, 12, 6, 13, 3, tzinfo=UTC)
 T = int(NOW.timestamp())
@@ -42,11 +33,11 @@ def token(key=KEY, *, kid: str | None = "k1", algorithm="RS256", **claims) -> st
 
 def verify(value: str, jwks=JWKS) -> dict:
     with time_machine.travel(NOW, tick=False):
-        return verify_id_token(value, jwks=jwks, issuer=ISSUER, audience=AUDIENCE, leeway=60)
+        return oidc.verify_id_token(value, jwks=jwks, issuer=ISSUER, audience=AUDIENCE, leeway=60)
 
 
 def refused(value: str, jwks=JWKS) -> str:
-    with pytest.raises(TokenRefused) as caught:
+    with pytest.raises(oidc.TokenRefused) as caught:
         verify(value, jwks)
     return caught.value.code
 
@@ -107,13 +98,13 @@ def test_unsigned_and_shared_secret_tokens_are_refused():
 @pytest.mark.parametrize(
     ("value", "level"),
     [
-        ("Substantial", Assurance.SUBSTANTIAL),
-        ("substantial", Assurance.SUBSTANTIAL),
-        ("https://data.gov.dk/concept/core/nsis/loa/Substantial", Assurance.SUBSTANTIAL),
-        ("https://data.gov.dk/concept/core/nsis/High", Assurance.HIGH),
-        ("urn:nsis:low", Assurance.LOW),
-        ("betydelig", Assurance.SUBSTANTIAL),
-        ("høj", Assurance.HIGH),
+        ("Substantial", oidc.Assurance.SUBSTANTIAL),
+        ("substantial", oidc.Assurance.SUBSTANTIAL),
+        ("https://data.gov.dk/concept/core/nsis/loa/Substantial", oidc.Assurance.SUBSTANTIAL),
+        ("https://data.gov.dk/concept/core/nsis/High", oidc.Assurance.HIGH),
+        ("urn:nsis:low", oidc.Assurance.LOW),
+        ("betydelig", oidc.Assurance.SUBSTANTIAL),
+        ("høj", oidc.Assurance.HIGH),
         ("", None),
         ("medium", None),
         (2, None),
@@ -121,11 +112,11 @@ def test_unsigned_and_shared_secret_tokens_are_refused():
     ],
 )
 def test_assurance_levels_are_read_in_the_forms_brokers_write_them(value, level):
-    assert Assurance.parse(value) == level
+    assert oidc.Assurance.parse(value) == level
 
 
 def test_the_levels_are_ordered():
-    assert Assurance.LOW < Assurance.SUBSTANTIAL < Assurance.HIGH
+    assert oidc.Assurance.LOW < oidc.Assurance.SUBSTANTIAL < oidc.Assurance.HIGH
 
 
 def test_signaturgruppens_claims():
@@ -139,7 +130,7 @@ def test_signaturgruppens_claims():
         "loa": "https://data.gov.dk/concept/core/nsis/loa/Substantial",
         "auth_time": T,
     }
-    read = mitid_claims(claims, CLAIM_PRESETS["signaturgruppen"])
+    read = oidc.mitid_claims(claims, oidc.CLAIM_PRESETS["signaturgruppen"])
     assert (read.cvr, read.uuid, read.rid, read.name, read.email) == (
         "12345678",
         "3c6d9757-1e70-438a-8dd3-5f84398c2e25",
@@ -147,7 +138,7 @@ def test_signaturgruppens_claims():
         "Birthe Bestiller",
         "bb@aarhus.dk",
     )
-    assert read.assurance is Assurance.SUBSTANTIAL and read.authenticated_at == NOW
+    assert read.assurance is oidc.Assurance.SUBSTANTIAL and read.authenticated_at == NOW
     assert read.is_company_signatory is None  # Signaturgruppen's scope does not say
 
 
@@ -159,9 +150,12 @@ def test_iduras_claims_with_the_company_signatory_flag():
         "companySignatory": "true",
         "loa": "high",
     }
-    read = mitid_claims(claims, CLAIM_PRESETS["idura"])
+    read = oidc.mitid_claims(claims, oidc.CLAIM_PRESETS["idura"])
     assert read.uuid == "3c6d9757-1e70-438a-8dd3-5f84398c2e25" and read.is_company_signatory is True
-    assert mitid_claims({**claims, "companySignatory": "false"}, CLAIM_PRESETS["idura"]).is_company_signatory is False
+    assert (
+        oidc.mitid_claims({**claims, "companySignatory": "false"}, oidc.CLAIM_PRESETS["idura"]).is_company_signatory
+        is False
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,21 +170,21 @@ def test_iduras_claims_with_the_company_signatory_flag():
     ],
 )
 def test_a_login_without_cvr_or_uuid_is_refused(claims, code):
-    with pytest.raises(ClaimsRefused) as caught:
-        mitid_claims(claims, CLAIM_PRESETS["idura"])
+    with pytest.raises(oidc.ClaimsRefused) as caught:
+        oidc.mitid_claims(claims, oidc.CLAIM_PRESETS["idura"])
     assert caught.value.code == code
 
 
 def test_the_signed_id_token_wins_over_userinfo():
-    assert merged({"nemlogin.cvr": "11111111"}, {"nemlogin.cvr": "22222222", "x": 1}) == {
+    assert oidc.merged({"nemlogin.cvr": "11111111"}, {"nemlogin.cvr": "22222222", "x": 1}) == {
         "nemlogin.cvr": "11111111",
         "x": 1,
     }
 
 
 def test_entra_claims_key_on_tenant_and_object_id_and_read_the_roles():
-    read = entra_claims({"tid": "T", "oid": "O", "roles": ["A", 3, "B"], "preferred_username": "k@kmd.dk"})
+    read = oidc.entra_claims({"tid": "T", "oid": "O", "roles": ["A", 3, "B"], "preferred_username": "k@kmd.dk"})
     assert (read.tenant, read.object_id, read.roles, read.email) == ("t", "o", frozenset({"A", "B"}), "k@kmd.dk")
-    assert entra_claims({"tid": "T", "oid": "O", "roles": "A"}).roles == frozenset()
-    with pytest.raises(ClaimsRefused):
-        entra_claims({"tid": "T"})
+    assert oidc.entra_claims({"tid": "T", "oid": "O", "roles": "A"}).roles == frozenset()
+    with pytest.raises(oidc.ClaimsRefused):
+        oidc.entra_claims({"tid": "T"})

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from ordering import services
 from ordering.models import AccessOrder, Addendum
+from tests.pages import order_page_text, post_action
 
 from ..conftest import accept_rendered, acceptance, issue_addendum, make_order
 
@@ -286,11 +287,13 @@ def test_altering_an_accepted_copy_is_reported(cast, order_in, capsys, django_ca
 def test_the_signatory_accepts_from_the_page(cast, order_in, client):
     order = order_in("awaiting_signature")
     addendum = services.addendum_render(order.addenda.get().pk)
-    client.force_login(cast.signatory_a)
-    page = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    page = order_page_text(client, cast.signatory_a, order)
     assert f'value="{addendum.pdf_sha256}"' in page
-    client.post(
-        reverse("ordering:order_transition", args=[order.pk, "accept"]),
+    post_action(
+        client,
+        cast.signatory_a,
+        order,
+        "accept",
         {
             "expected_state": "awaiting_signature",
             "document_sha256": addendum.pdf_sha256,

@@ -16,9 +16,8 @@ from django.utils import translation
 from ordering import documents, services
 from ordering.models import Interface, validate_category_lines
 
-from ..conftest import accept_rendered
 from ..security.snapshots import snapshot
-from .test_addendum_wording import document_text, issued, issued_individual, pdf_reader, pdf_text, set_aside
+from .test_addendum_wording import accepted, document_text, issued, issued_individual, pdf_reader, pdf_text, set_aside
 
 weasyprint = pytest.mark.weasyprint
 
@@ -200,10 +199,7 @@ def test_kmd_is_named_and_signs_through_its_account_manager_with_name_and_time(c
 
 @weasyprint
 def test_the_acceptance_time_is_printed_with_its_time_zone(cast, django_capture_on_commit_callbacks):
-    addendum = issued(cast)
-    with django_capture_on_commit_callbacks(execute=True):
-        accept_rendered(order=addendum.order, actor=cast.signatory_a)
-    addendum.refresh_from_db()
+    addendum = accepted(cast, django_capture_on_commit_callbacks)
     text = rendered(addendum, "final_pdf")
     moment = documents.danish_moment(addendum.decided_at)
     assert re.search(r"\(dansk tid, UTC\+0[12]:00\)$", moment)

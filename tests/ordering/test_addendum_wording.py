@@ -51,6 +51,15 @@ def issued(cast, **facts) -> Addendum:
     return order.addenda.get(status="issued")
 
 
+def accepted(cast, django_capture_on_commit_callbacks):
+    """An addendum signatory A has accepted, with what the acceptance renders after its commit (the stamped copy)."""
+    addendum = issued(cast)
+    with django_capture_on_commit_callbacks(execute=True):
+        accept_rendered(order=addendum.order, actor=cast.signatory_a)
+    addendum.refresh_from_db()
+    return addendum
+
+
 def set_aside(cast, addendum: Addendum) -> None:
     """Decline and withdraw, so the same system can be ordered again in the same test."""
     order = services.order_decline(order=addendum.order, actor=cast.signatory_a, comment="Ikke denne")
@@ -338,10 +347,7 @@ def test_the_confirmed_agreement_with_the_vendor_is_printed(cast):
 
 
 def test_the_stamped_copy_keeps_kmds_issuing_line(cast, django_capture_on_commit_callbacks):
-    addendum = issued(cast)
-    with django_capture_on_commit_callbacks(execute=True):
-        accept_rendered(order=addendum.order, actor=cast.signatory_a)
-    addendum.refresh_from_db()
+    addendum = accepted(cast, django_capture_on_commit_callbacks)
     text = document_text(addendum, stamp=True)
     assert "For KMD A/S Udstedt og underskrevet elektronisk i Opus Adgang på vegne af KMD A/S af Am" in text
     assert "For Aarhus Kommune Accepteret af Tove Tegner, HR-chef" in text
@@ -403,10 +409,7 @@ def test_the_package_pdf_gives_the_package_as_the_reason_for_no_licence_start(ca
 
 @weasyprint
 def test_the_stamped_pdf_keeps_kmds_issuing_line(cast, django_capture_on_commit_callbacks):
-    addendum = issued(cast)
-    with django_capture_on_commit_callbacks(execute=True):
-        accept_rendered(order=addendum.order, actor=cast.signatory_a)
-    addendum.refresh_from_db()
+    addendum = accepted(cast, django_capture_on_commit_callbacks)
     reader = pdf_reader(addendum, "final_pdf")
     text = pdf_text(reader)
     assert "på vegne af KMD A/S af Am" in text and "Accepteret elektronisk i Opus Adgang" in text

@@ -63,36 +63,36 @@ def test_close_racing_emergency_close_lets_exactly_one_through(cast, order_in, r
     assert AccessOrder.objects.get(pk=order.pk).state == winners[0].state
 
 
+def race_with_the_acceptance(cast, order, rival):
+    """Signatory A accepts `order` while `rival` (order pk, service, actor, kwargs) acts on it: the two outcomes,
+    the acceptance's first, and how many audit events they wrote together."""
+    events_before = AuditEvent.objects.count()
+    outcomes = race((order.pk, services.order_accept, cast.signatory_a, acceptance(order)), rival)
+    return outcomes, AuditEvent.objects.count() - events_before
+
+
 def test_accept_racing_emergency_close_lets_exactly_one_through(cast, order_in):
     # Support read the order before the signatory accepted it; whichever gets the row lock first,
     # only one change is made and the other person is told the order is not what they saw.
     order = order_in("awaiting_signature")
-    events_before = AuditEvent.objects.count()
-
-    outcomes = race(
-        (order.pk, services.order_accept, cast.signatory_a, acceptance(order)),
-        (order.pk, services.order_emergency_close, cast.support, {"reason": "Sikkerhedsbrud"}),
+    outcomes, events = race_with_the_acceptance(
+        cast, order, (order.pk, services.order_emergency_close, cast.support, {"reason": "Sikkerhedsbrud"})
     )
-
     assert isinstance(outcomes[0], AccessOrder), outcomes
     assert isinstance(outcomes[1], (services.ChangedMeanwhile, services.NotAllowedNow)), outcomes
     assert outcomes[1].message
-    assert AuditEvent.objects.count() == events_before + 1
+    assert events == 1
     assert AccessOrder.objects.get(pk=order.pk).state == "provisioning"
 
 
 def test_accept_racing_decline_lets_exactly_one_through(cast, order_in):
     order = order_in("awaiting_signature")
-    events_before = AuditEvent.objects.count()
-
-    outcomes = race(
-        (order.pk, services.order_accept, cast.signatory_a, acceptance(order)),
-        (order.pk, services.order_decline, cast.signatory_a, {"comment": "Nej"}),
+    outcomes, events = race_with_the_acceptance(
+        cast, order, (order.pk, services.order_decline, cast.signatory_a, {"comment": "Nej"})
     )
-
     assert sum(isinstance(o, AccessOrder) for o in outcomes) == 1, outcomes
     assert sum(isinstance(o, services.ChangedMeanwhile) for o in outcomes) == 1, outcomes
-    assert AuditEvent.objects.count() == events_before + 1
+    assert events == 1
     assert order.addenda.exclude(status="issued").count() == 1
 
 

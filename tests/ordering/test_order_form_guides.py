@@ -63,23 +63,14 @@ def test_the_preview_warns_live_when_the_choice_makes_the_order_individual_integ
 
 def test_the_preview_warns_live_about_an_overlap_with_an_open_access(cast, order_in, client):
     active = order_in("active")
-    body = preview(
-        client,
-        cast.orderer_a,
-        external_system=cast.rostering.pk,
-        purchase_model="single",
-        environment="production",
-        interfaces=[cast.interfaces["opret-fravaer"].pk],
-    )
+    same_choice = {
+        "external_system": cast.rostering.pk,
+        "purchase_model": "single",
+        "interfaces": [cast.interfaces["opret-fravaer"].pk],
+    }
+    body = preview(client, cast.orderer_a, environment="production", **same_choice)
     assert active.reference in body and "alert-warning" in body
-    elsewhere = preview(
-        client,
-        cast.orderer_a,
-        external_system=cast.rostering.pk,
-        purchase_model="single",
-        environment="test",
-        interfaces=[cast.interfaces["opret-fravaer"].pk],
-    )
+    elsewhere = preview(client, cast.orderer_a, environment="test", **same_choice)
     # No overlap warning in the other environment; the quote still names the access that set the system up
     # (the setup fee is paid once per system, in both environments together).
     assert "Overlapper en eksisterende adgang" in body

@@ -10,6 +10,7 @@ from ordering import services
 from ordering.audit import AuditKind
 from ordering.models import AccessOrder, ExternalSystem, Vendor
 from ordering.selectors import own_systems_visible_to, systems_available_to
+from tests.pages import post_form
 
 from ..conftest import facts
 
@@ -199,9 +200,10 @@ def test_my_system_is_not_listed_leads_from_the_order_form_to_registering_and_ba
 
 
 def test_a_wrong_cvr_on_the_page_is_shown_on_its_field(cast, client):
-    client.force_login(cast.orderer_a)
-    response = client.post(
-        reverse("ordering:system_create"),
+    response = post_form(
+        client,
+        cast.orderer_a,
+        "ordering:system_create",
         {
             "customer": cast.customer_a.pk,
             "name": "X",

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from ordering.models import AccessOrder, State
+from tests.pages import post_action, post_new_order
 
 
 def page(client, user, url, **params):
@@ -86,11 +87,8 @@ def test_emergency_close_from_the_page_needs_reason_and_confirmation(cast, order
 
 def test_an_action_posted_from_an_outdated_page_is_refused_with_an_explanation(cast, order_in, client):
     order = order_in("submitted")
-    client.force_login(cast.am_a)
-    response = client.post(
-        reverse("ordering:order_transition", args=[order.pk, "reject"]),
-        {"expected_state": "draft", "comment": "Nej"},
-        follow=True,
+    response = post_action(
+        client, cast.am_a, order, "reject", {"expected_state": "draft", "comment": "Nej"}, follow=True
     )
     assert AccessOrder.objects.get(pk=order.pk).state == "submitted"
     assert any("changed" in str(m) or "ændret" in str(m) for m in response.context["messages"])
@@ -109,17 +107,13 @@ def test_a_refused_action_shows_the_reason_and_keeps_the_order(cast, order_in, c
 
 
 def test_orderer_creates_and_submits_an_order_through_the_pages(cast, client):
-    client.force_login(cast.orderer_a)
-    response = client.post(
-        reverse("ordering:order_create"),
-        {
-            "customer": cast.customer_a.pk,
-            "external_system": cast.rostering.pk,
-            "purchase_model": "single",
-            "interfaces": [cast.interfaces["opret-fravaer"].pk, cast.interfaces["moedetidsplaner"].pk],
-            "environment": "test",
-            "reason": "new",
-        },
+    response = post_new_order(
+        client,
+        cast,
+        system=cast.rostering,
+        codes=("opret-fravaer", "moedetidsplaner"),
+        environment="test",
+        reason="new",
     )
     order = AccessOrder.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("ordering:order_detail", args=[order.pk])

@@ -6,6 +6,7 @@ from django.urls import reverse
 from core.errors import Invalid
 from ordering import services
 from ordering.models import AccessOrder, Interface
+from tests.pages import post_new_order
 
 from ..conftest import facts
 
@@ -78,18 +79,14 @@ def test_a_file_interface_the_catalogue_names_no_replacement_for_is_left_to_the_
 
 
 def test_the_order_form_shows_the_refusal_on_the_interfaces(cast, client):
-    client.force_login(cast.orderer_a)
-    response = client.post(
-        reverse("ordering:order_create"),
-        {
-            "customer": cast.customer_a.pk,
-            "external_system": cast.canteen.pk,
-            "purchase_model": "single",
-            "interfaces": [cast.interfaces["moedetidsplaner"].pk],
-            "environment": "production",
-            "reason": "phase_out",
-            "replaces_file_interface": cast.ind01.pk,
-        },
+    response = post_new_order(
+        client,
+        cast,
+        system=cast.canteen,
+        codes=("moedetidsplaner",),
+        environment="production",
+        reason="phase_out",
+        replaces_file_interface=cast.ind01.pk,
     )
     assert response.status_code == 400
     assert "Engangsydelser" in " ".join(response.context["form"].errors["interfaces"])

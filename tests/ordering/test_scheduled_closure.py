@@ -19,6 +19,7 @@ from billing.models import RecurringFee
 from ordering import services, tasks
 from ordering.models import AccessOrder
 from ordering.selectors import account_manager_queue
+from tests.pages import post_action
 
 COPENHAGEN = zoneinfo.ZoneInfo("Europe/Copenhagen")
 PEOPLE = ["orderer_a", "signatory_a", "am_a", "support", "am_b", "orderer_b", "signatory_b", "outsider"]
@@ -270,10 +271,8 @@ def test_the_scheduled_date_is_shown_on_the_order_page_and_in_the_lists(cast, or
 
 def test_the_account_manager_schedules_through_the_order_page_typing_the_date_the_danish_way(cast, order_in, client):
     order = order_in("active")
-    client.force_login(cast.am_a)
-    response = client.post(
-        reverse("ordering:order_transition", args=[order.pk, "schedule_closure"]),
-        {"expected_state": "active", "on": "31.12.2099"},
+    response = post_action(
+        client, cast.am_a, order, "schedule_closure", {"expected_state": "active", "on": "31.12.2099"}
     )
     assert response.status_code == 302
     order.refresh_from_db()

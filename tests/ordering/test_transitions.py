@@ -17,6 +17,7 @@ from ordering.audit import AuditKind
 from ordering.models import FINAL_STATES, AccessOrder, Addendum
 from ordering.roles import Role
 from ordering.transitions import TRANSITIONS
+from tests.pages import order_page_text
 
 FSM_TRANSITIONS = list(AccessOrder().get_all_state_transitions())
 # One source state for each transition, as the FSM declares them (some have several).
@@ -137,9 +138,7 @@ def test_every_action_is_done_through_the_one_view_with_its_form(cast, order_in,
 
 
 def test_the_order_page_offers_each_action_with_its_own_form(cast, order_in, client):
-    order = order_in("active")
-    client.force_login(cast.am_a)
-    body = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    body = order_page_text(client, cast.am_a, order_in("active"))
     assert 'id="action-close"' in body
     assert f'type="date" id="close-on" name="on" value="{datetime.date.today().isoformat()}"' in body
     with translation.override("da"):

@@ -7,6 +7,7 @@ from audit.models import AuditEvent
 from core.errors import Invalid
 from ordering import services
 from ordering.models import AccessOrder
+from tests.pages import order_page_text
 
 from ..conftest import facts
 
@@ -68,9 +69,7 @@ def test_the_submit_form_asks_for_the_agreement_and_refuses_without_it(cast, cli
 
 
 def test_the_order_page_shows_who_confirmed_the_agreement_and_when(cast, client, order_in):
-    order = order_in("submitted")
-    client.force_login(cast.am_a)
-    page = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    page = order_page_text(client, cast.am_a, order_in("submitted"))
     assert "Aftale med leverandøren" in page
     assert f"Bekræftet af {cast.orderer_a.get_full_name()}" in page
 

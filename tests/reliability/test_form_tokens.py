@@ -191,15 +191,20 @@ def test_a_form_sent_twice_at_the_same_moment_acts_once(forms, monkeypatch, kind
 # --- Tokens that are not good -------------------------------------------------------------------
 
 
+def submit_draft_with(client, order, token: str):
+    """The logged-in client submits the draft `order` with the form token `token`, following to the page shown."""
+    return client.post(
+        reverse("ordering:order_transition", args=[order.pk, "submit"]),
+        {"expected_state": "draft", FIELD: token},
+        follow=True,
+    )
+
+
 def test_a_token_issued_to_someone_else_is_refused_and_nothing_is_done(cast, order_in, client):
     order = order_in("draft")
     client.force_login(cast.orderer_a)
     someone_elses = form_token_issue(cast.signatory_a.pk)
-    response = client.post(
-        reverse("ordering:order_transition", args=[order.pk, "submit"]),
-        {"expected_state": "draft", FIELD: someone_elses},
-        follow=True,
-    )
+    response = submit_draft_with(client, order, someone_elses)
     assert AccessOrder.objects.get(pk=order.pk).state == "draft"
     assert any("Reload the page" in m or "Genindlæs siden" in m for m in messages_of(response))
     assert not FormSubmission.objects.exists()
@@ -224,11 +229,7 @@ def test_a_token_past_its_age_is_refused(cast, order_in, client, monkeypatch):
     token = form_token_issue(cast.orderer_a.pk)
     later = time.time() + MAX_AGE.total_seconds() + 60
     monkeypatch.setattr(signing.time, "time", lambda: later)
-    response = client.post(
-        reverse("ordering:order_transition", args=[order.pk, "submit"]),
-        {"expected_state": "draft", FIELD: token},
-        follow=True,
-    )
+    response = submit_draft_with(client, order, token)
     assert AccessOrder.objects.get(pk=order.pk).state == "draft"
     assert any("open for too long" in m or "åben for længe" in m for m in messages_of(response))
 

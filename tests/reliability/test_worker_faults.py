@@ -26,7 +26,7 @@ from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from ordering import services
 from ordering.models import Addendum
-from tests.real_broker import BROKER_URL, BrokerOutage, empty_queue, send_tasks_to, worker_database_url
+from tests.real_broker import BROKER_URL, BrokerOutage, queue_fixtures, worker_database_url
 
 from . import mailbox
 
@@ -129,19 +129,7 @@ def workers(transactional_db, tmp_path):
     started.stop_all()
 
 
-@pytest.fixture
-def through_the_broker():
-    """Call it once the test's cast is in place: from then on, tasks go to this session's queue."""
-    restore = []
-    yield lambda: restore.append(send_tasks_to(QUEUE))
-    for undo in restore:
-        undo()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def empty_queue_afterwards():
-    yield
-    empty_queue(QUEUE)
+through_the_broker, empty_queue_afterwards = queue_fixtures(QUEUE)
 
 
 def wait_for(condition, *, seconds: float, workers: Workers, what: str):

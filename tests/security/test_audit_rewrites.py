@@ -105,6 +105,13 @@ def verify_command(capsys, *args) -> tuple[int, str]:
     return exit_info.value.code, out.out + out.err
 
 
+def assert_found_altered(capsys, target) -> None:
+    """verify_audit_log fails, naming `target` as the first event that does not hold."""
+    code, output = verify_command(capsys)
+    assert code == 1
+    assert f"event #{target.seq} was altered" in output
+
+
 def test_an_intact_trail_with_its_checkpoints_verifies(history, tmp_path, capsys):
     audit_checkpoint_write(directory=tmp_path)
     code, output = verify_command(capsys, "--checkpoints", str(tmp_path))
@@ -117,9 +124,7 @@ def test_altering_an_event_and_recomputing_the_chain_without_the_key_is_found(hi
     with behind_the_applications_back() as cursor:
         cursor.execute("UPDATE audit_auditevent SET comment = %s WHERE id = %s", ["all fine", target.pk])
         rechain(cursor, target.seq, key=None)  # the old, unkeyed SHA-256 chain
-    code, output = verify_command(capsys)
-    assert code == 1
-    assert f"event #{target.seq} was altered" in output
+    assert_found_altered(capsys, target)
 
 
 def test_recomputing_with_a_guessed_key_is_found(history, capsys):
@@ -127,9 +132,7 @@ def test_recomputing_with_a_guessed_key_is_found(history, capsys):
     with behind_the_applications_back() as cursor:
         cursor.execute("UPDATE audit_auditevent SET actor_role = 'support' WHERE id = %s", [target.pk])
         rechain(cursor, target.seq, key=b"guess")
-    code, output = verify_command(capsys)
-    assert code == 1
-    assert f"event #{target.seq} was altered" in output
+    assert_found_altered(capsys, target)
 
 
 def test_deleting_an_event_and_renumbering_the_rest_is_found(history, capsys):
@@ -139,9 +142,7 @@ def test_deleting_an_event_and_renumbering_the_rest_is_found(history, capsys):
         for later in history[4:]:  # ascending, so the freed number is always the one taken
             cursor.execute("UPDATE audit_auditevent SET seq = seq - 1 WHERE id = %s", [later.pk])
         rechain(cursor, target.seq, key=None)
-    code, output = verify_command(capsys)
-    assert code == 1
-    assert f"event #{target.seq} was altered" in output
+    assert_found_altered(capsys, target)
 
 
 def test_deleting_the_newest_events_and_rewinding_the_head_is_found_by_the_orders(history, capsys):

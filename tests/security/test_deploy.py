@@ -5,10 +5,11 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.processes import run_python
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -44,14 +45,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         "HOME": os.environ.get("HOME", str(ROOT)),
         "LANG": "C.UTF-8",
     }
-    return subprocess.run(  # noqa: S603 (this interpreter, with the test's own arguments)
-        [sys.executable, *args],
-        cwd=ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python(args, base=base, env=env, timeout=120)
 
 
 def test_check_deploy_with_the_documented_production_environment_has_no_warning():

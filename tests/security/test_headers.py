@@ -8,15 +8,22 @@ from django.urls import reverse
 from config.middleware import CONTENT_SECURITY_POLICY
 from ordering import services
 from tests.conftest import make_user
+from tests.pages import order_page
 
 PRIVATE = "no-store, private"
 
 
-def test_an_order_page_is_not_stored(cast, order_in, client):
-    order = order_in("submitted")
-    client.force_login(cast.orderer_a)
-    response = client.get(reverse("ordering:order_detail", args=[order.pk]))
-    assert response.status_code == 200
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        pytest.param("orderer_a", 200, id="shown-to-its-customer"),
+        # A refusal for a logged-in user is not stored either.
+        pytest.param("orderer_b", 404, id="refused-to-another-customer"),
+    ],
+)
+def test_an_order_page_is_not_stored(cast, order_in, client, who, status):
+    response = order_page(client, getattr(cast, who), order_in("submitted"))
+    assert response.status_code == status
     assert response["Cache-Control"] == PRIVATE
 
 
@@ -49,14 +56,6 @@ def test_an_htmx_fragment_is_not_stored(cast, client):
     )
     assert response.status_code == 200
     assert "<html" not in response.content.decode()
-    assert response["Cache-Control"] == PRIVATE
-
-
-def test_a_refusal_for_a_logged_in_user_is_not_stored_either(cast, order_in, client):
-    order = order_in("submitted")
-    client.force_login(cast.orderer_b)
-    response = client.get(reverse("ordering:order_detail", args=[order.pk]))
-    assert response.status_code == 404
     assert response["Cache-Control"] == PRIVATE
 
 

@@ -17,7 +17,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from django.db import connection
 from django.urls import reverse
 
@@ -25,6 +24,7 @@ from certificates import services
 from certificates.models import Certificate, CertificateBundle, CertificateUpload
 from certificates.testing import ec_key, key_der, key_pem, pem, rsa_key, zip_bytes
 from certificates.validation import _RATIO_FLOOR, MAX_ZIP_ENTRIES, inspect_bundle
+from tests.certificates.requests import csr_pem
 
 APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 200
 DS_STORE = b"\x00\x00\x00\x01Bud1" + b"\x00" * 200
@@ -210,15 +210,6 @@ def _crl(pki) -> bytes:
     return crl.public_bytes(serialization.Encoding.PEM)
 
 
-def _csr() -> bytes:
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fraværsoverblik")]))
-        .sign(rsa_key(3072, 1), hashes.SHA256())
-    )
-    return csr.public_bytes(serialization.Encoding.PEM)
-
-
 def _public_key() -> bytes:
     return (
         rsa_key(3072, 1)
@@ -230,7 +221,7 @@ def _public_key() -> bytes:
 NOT_CERTIFICATES = {
     # name: (builder(pki) -> block, words in the Danish message, words in the English one)
     "X509 CRL": (_crl, "spærreliste", "revocation list"),
-    "CERTIFICATE REQUEST": (lambda p: _csr(), "certifikatanmodning", "signing request"),
+    "CERTIFICATE REQUEST": (lambda p: csr_pem(), "certifikatanmodning", "signing request"),
     "PUBLIC KEY": (lambda p: _public_key(), "offentlig nøgle", "public key"),
     "lower-case x509 crl": (
         lambda p: _crl(p).replace(b"BEGIN X509 CRL", b"begin x509 crl").replace(b"END X509 CRL", b"end x509 crl"),

@@ -25,7 +25,7 @@ from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from ordering import services
 from tests.conftest import make_order
-from tests.real_broker import BROKER_URL, BrokerOutage, empty_queue, send_tasks_to, worker_database_url
+from tests.real_broker import BROKER_URL, BrokerOutage, queue_fixtures, worker_database_url
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import DELIVER
 
@@ -107,19 +107,7 @@ def worker(transactional_db, tmp_path):
         started.stop()
 
 
-@pytest.fixture
-def through_the_broker():
-    """Call it once the test's cast is in place: from then on, tasks go to this session's queue."""
-    restore = []
-    yield lambda: restore.append(send_tasks_to(QUEUE))
-    for undo in restore:
-        undo()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def empty_queue_afterwards():
-    yield
-    empty_queue(QUEUE)
+through_the_broker, empty_queue_afterwards = queue_fixtures(QUEUE)
 
 
 def wait_for(condition, *, seconds: float, worker: Worker, what: str, sweep: bool = False):
