@@ -22,26 +22,26 @@ from .models import Customer, Invitation
 INVITATION_SESSION_KEY = "pending_invitation"
 
 
-class RolesForm(forms.Form):
+class _RoleChoices(forms.Form):
+    """The three roles a customer's user administrator gives: one checkbox each."""
+
+    orderer = forms.BooleanField(label=gettext_lazy("Orderer"), required=False)
+    signatory = forms.BooleanField(label=gettext_lazy("Signatory"), required=False)
+    user_admin = forms.BooleanField(label=gettext_lazy("User administrator"), required=False)
+
+    def roles(self) -> people.Roles:
+        data = self.cleaned_data
+        return people.Roles(data["orderer"], data["signatory"], data["user_admin"])
+
+
+class RolesForm(_RoleChoices):
     person = forms.IntegerField(widget=forms.HiddenInput)
-    orderer = forms.BooleanField(label=gettext_lazy("Orderer"), required=False)
-    signatory = forms.BooleanField(label=gettext_lazy("Signatory"), required=False)
-    user_admin = forms.BooleanField(label=gettext_lazy("User administrator"), required=False)
-
-    def roles(self) -> people.Roles:
-        data = self.cleaned_data
-        return people.Roles(data["orderer"], data["signatory"], data["user_admin"])
+    field_order = ["person", "orderer", "signatory", "user_admin"]
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(_RoleChoices):
     email = forms.EmailField(label=gettext_lazy("The colleague's work email address"), max_length=254)
-    orderer = forms.BooleanField(label=gettext_lazy("Orderer"), required=False)
-    signatory = forms.BooleanField(label=gettext_lazy("Signatory"), required=False)
-    user_admin = forms.BooleanField(label=gettext_lazy("User administrator"), required=False)
-
-    def roles(self) -> people.Roles:
-        data = self.cleaned_data
-        return people.Roles(data["orderer"], data["signatory"], data["user_admin"])
+    field_order = ["email", "orderer", "signatory", "user_admin"]
 
     def clean(self) -> dict:
         # Said together with any other error on the form, not after it is corrected.
