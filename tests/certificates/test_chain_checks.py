@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 from certificates.chains import chain_entry
+from certificates.findings import ERROR
 from certificates.testing import make_issuing_ca, make_leaf, pem, rsa_key
 from certificates.validation import TrustAnchors, inspect_bundle
 from certificates.windows import RENEWAL_WINDOW_DAYS
@@ -174,6 +175,23 @@ def test_a_root_alone_is_named_as_a_ca_and_not_the_systems_certificate(pki, trus
     report = check(pem(pki.root), trust)
     assert report.codes() == ["leaf_is_ca"]
     assert "“Den Danske Stat OCES rod-CA” er et CA-certifikat (en udsteder)" in report.findings[0].da
+
+
+def test_two_cas_without_a_leaf_name_the_lower_one_as_the_ca_in_place_of_the_leaf(pki, trust):
+    sub_key = rsa_key(2048, 15)
+    sub_ca = certificate("Under-CA", sub_key.public_key(), pki.issuing, pki.issuing_key, ca=True)
+    report = check(pem(pki.issuing, sub_ca), trust)
+    assert report.codes() == ["leaf_is_ca"]
+    assert "“Under-CA” er et CA-certifikat (en udsteder)" in report.findings[0].da
+
+
+def test_a_certificate_that_is_no_ca_but_issued_the_leaf_is_not_taken_for_a_second_leaf(pki, trust):
+    signer_key = rsa_key(2048, 16)
+    signer = certificate("Ikke-CA", signer_key.public_key(), pki.issuing, pki.issuing_key, ca=False)
+    leaf = certificate("System", rsa_key(2048, 17).public_key(), signer, signer_key, ca=False)
+    report = check(pem(leaf, signer, pki.issuing), trust)
+    assert "multiple_leaves" not in report.codes()
+    assert report.codes(ERROR) == ["chain_invalid"]
 
 
 def test_a_lone_leaf_whose_issuer_is_unknown_is_told_that_its_issuer_is_missing(other_pki, trust):

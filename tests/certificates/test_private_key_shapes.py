@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from certificates.testing import ec_key, key_der, pem, rsa_key, zip_bytes
 from certificates.validation import inspect_bundle
@@ -102,9 +102,11 @@ KEY_SHAPES = {
     "encrypted PKCS#8 under PBES2": encrypted_pkcs8_shape(PBES2),
     "encrypted PKCS#8 under a PKCS#12 cipher": encrypted_pkcs8_shape(PKCS12_3DES),
     "encrypted PKCS#8 after other bytes": b"\x00\x01\x02" + encrypted_pkcs8_shape(PBES2),
+    "encrypted PKCS#8 after more bytes than its algorithm's OID is long": bytes(16) + encrypted_pkcs8_shape(PBES2),
     "PKCS#1 with a 127-byte modulus (the longest short-form length)": pkcs1_shape(modulus_bytes=127),
     "PKCS#1 with a 128-byte modulus (a one-byte long-form length)": pkcs1_with_modulus_length(b"\x81\x80", 128),
     "PKCS#1 with a 256-byte modulus (a two-byte long-form length)": pkcs1_with_modulus_length(b"\x82\x01\x00", 256),
+    "SEC1 cut off right after its scalar's header": sec1_shape(scalar_bytes=32)[:7],
 }
 
 
@@ -167,6 +169,18 @@ def test_a_key_in_bare_base64_is_found_whatever_precedes_it_on_its_line(before, 
     assert_refused_as_private_key(check_beside_a_chain(blob, pki, leaf, trust))
 
 
+LONGER_FOUND = sec1_shape(scalar_bytes=50)  # 57 bytes: 76 characters, a length neither 3 nor 5 divides
+
+
+@pytest.mark.parametrize("after", ["", "A", "AB", "ABC"])
+def test_a_key_in_bare_base64_is_found_whatever_follows_it_on_its_line(after, pki, leaf, trust):
+    # Only whole groups of four characters decode: those left over after the key are dropped, never the key's own.
+    text = base64.b64encode(LONGER_FOUND)
+    assert len(text) == 76 and b"=" not in text
+    blob = b"Her er noget:\n" + text + after.encode() + b"\nHilsen, Lokal IT\n"
+    assert_refused_as_private_key(check_beside_a_chain(blob, pki, leaf, trust))
+
+
 def test_base64_shorter_than_any_key_is_not_decoded(pki, leaf, trust):
     shorter = sec1_shape(scalar_bytes=35)  # 42 bytes, 56 characters: a key's shape, but no key is that short
     blob = b"Her er noget:\n" + base64.b64encode(shorter) + b"\nHilsen, Lokal IT\n"
@@ -192,4 +206,33 @@ def test_a_key_after_bytes_that_only_resemble_a_pkcs12_version_is_not_called_a_p
     blob = b"\x04\x00\x02\x01\x03" + pkcs1_shape()  # PFX's "version 3", but not inside a SEQUENCE
     report = check_beside_a_chain(blob, pki, leaf, trust)
     assert_refused_as_private_key(report)
+    assert "PKCS#12" not in report.findings[0].da and "PKCS#12" not in report.findings[0].en
+
+
+# --- A key too small for its shape -----------------------------------------------------------------
+
+# Two 248-bit primes: an RSA key of 496 bits, whose 63-byte modulus is below the PKCS#1 shape's 64 bytes.
+TINY_P = 0xCBC16CE0EAEE0EA3D28296D48C926FA06042AA90DE56B891E64F4A100C5FA9
+TINY_Q = 0xD3FE0B758AB456C1F2A9B60BE6686DE4BDF04CEDBE151FE4F9482EE2582027
+
+
+def tiny_rsa_key_der() -> bytes:
+    n, e = TINY_P * TINY_Q, 65537
+    d = pow(e, -1, (TINY_P - 1) * (TINY_Q - 1))
+    numbers = rsa.RSAPrivateNumbers(
+        TINY_P, TINY_Q, d, d % (TINY_P - 1), d % (TINY_Q - 1), pow(TINY_Q, -1, TINY_P), rsa.RSAPublicNumbers(e, n)
+    )
+    key = numbers.private_key(unsafe_skip_rsa_key_validation=True)
+    return key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+
+
+def test_a_key_uploaded_alone_that_its_shape_does_not_give_away_is_refused_when_it_loads(trust):
+    der = tiny_rsa_key_der()
+    assert der[7:9] == b"\x02\x3f"  # the modulus: 63 bytes, one short of the PKCS#1 shape
+    report = inspect_bundle(der, "noegle.der", trust=trust, at=datetime.now(UTC))
+    assert report.codes() == ["private_key"]
+    assert report.contains_private_key and report.kind == "private_key"
+    assert report.findings[0].da.startswith("“noegle.der” indeholder en privat nøgle.")
     assert "PKCS#12" not in report.findings[0].da and "PKCS#12" not in report.findings[0].en
