@@ -85,7 +85,12 @@ class World:
 
     def add(self, n: int) -> None:
         """n established production accesses, and n orders the register must skip."""
-        from certificates.models import Certificate, CertificateBundle, CertificateUpload
+        orders = self._orders(n)
+        self._interfaces(orders)
+        self._certificates([o for o in orders if o.integration_type == "individual"])
+        self.count += 2 * n
+
+    def _orders(self, n: int) -> list:
         from ordering.models import AccessOrder
 
         rng, now = self.rng, timezone.now()
@@ -116,7 +121,12 @@ class World:
                     closed_on=activated + datetime.timedelta(days=1) if state.endswith("closed") else None,
                 )
             )
-        orders = AccessOrder.objects.bulk_create(orders, batch_size=2000)
+        return AccessOrder.objects.bulk_create(orders, batch_size=2000)
+
+    def _interfaces(self, orders: list) -> None:
+        from ordering.models import AccessOrder
+
+        rng = self.rng
         Through = AccessOrder.interfaces.through
         Through.objects.bulk_create(
             [
@@ -131,8 +141,13 @@ class World:
             ],
             batch_size=5000,
         )
-        individual = [o for o in orders if o.integration_type == "individual"]
-        # (order, status, confirmed/superseded moment): one chain in use each, and a rollover for one in ten.
+
+    def _certificates(self, individual: list) -> None:
+        """One chain in use for each individual integration, and a rollover for one in ten."""
+        from certificates.models import Certificate, CertificateBundle, CertificateUpload
+
+        rng, now = self.rng, timezone.now()
+        # (order, status, confirmed/superseded moment)
         slots = []
         for o in individual:
             if rng.random() < 0.1:
@@ -197,7 +212,6 @@ class World:
             ],
             batch_size=5000,
         )
-        self.count += 2 * n
 
 
 def bare_rows() -> bytes:

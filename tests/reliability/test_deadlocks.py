@@ -52,6 +52,27 @@ class Tally:
         return True
 
 
+def run_at_once(seconds: float, *works: tuple) -> None:
+    """Start each (function, *arguments) in a thread of its own at the same moment, and wait for all of them."""
+    start = threading.Barrier(len(works))
+
+    def thread(work, *args):
+        def run():
+            try:
+                start.wait(timeout=30)
+                work(*args)
+            finally:
+                connections.close_all()
+
+        return threading.Thread(target=run)
+
+    threads = [thread(*work) for work in works]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=seconds + 60)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @needs_postgres
@@ -65,7 +86,6 @@ def test_an_orderer_creating_drafts_while_orders_go_round_and_a_manager_acts_nev
     draft_facts = facts(cast)
     tally = Tally()
     deadline = time.monotonic() + seconds
-    start = threading.Barrier(7)
 
     def orderer_creates():
         while time.monotonic() < deadline:
@@ -112,29 +132,16 @@ def test_an_orderer_creating_drafts_while_orders_go_round_and_a_manager_acts_nev
                     "return", services.order_return_for_changes, order=order, actor=cast.am_a, comment=f"Ret {n}"
                 )
 
-    def thread(work, *args):
-        def run():
-            try:
-                start.wait(timeout=30)
-                work(*args)
-            finally:
-                connections.close_all()
-
-        return threading.Thread(target=run)
-
-    threads = [
-        thread(orderer_creates),
-        thread(orderer_creates),
-        thread(orderer_submits, first.pk),
-        thread(orderer_submits, second.pk),
-        thread(orderer_edits),
-        thread(manager_acts),
-        thread(manager_acts),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=seconds + 60)
+    run_at_once(
+        seconds,
+        (orderer_creates,),
+        (orderer_creates,),
+        (orderer_submits, first.pk),
+        (orderer_submits, second.pk),
+        (orderer_edits,),
+        (manager_acts,),
+        (manager_acts,),
+    )
 
     deadlocks = sum("deadlock detected" in str(error) for _, error in tally.errors)
     retried = sum(record.name == "core.transactions" for record in caplog.records)
