@@ -34,10 +34,11 @@ def register_kinds(app: str, kinds: type[Enum], *, published: bool = True) -> No
     `published=False` keeps the kinds out of webhooks (e.g. a token issued: KMD's own record only). A value
     another app registered already is refused: a kind has one meaning.
     """
-    for member in kinds:
+    for member in kinds:  # all checked before any is registered: a refused call changes nothing
         known = _kinds.get(member.value)
         if known is not None and known.app != app:
             raise ValueError(f"Audit kind {member.value!r} is registered by {known.app} already.")
+    for member in kinds:
         _kinds[member.value] = Kind(member.value, member.label, app, published)
 
 

@@ -32,11 +32,14 @@ def test_a_kind_nobody_registered_is_refused_and_nothing_is_written(cast, order_
 
 def test_a_kind_has_one_meaning_two_apps_cannot_register_the_same_value():
     class Clash(TextChoices):
+        BRAND_NEW = "brand_new", "Registered before the clash is found"
         CREATE = "create", "Something else"
 
     with pytest.raises(ValueError, match="registered by ordering already"):
         vocabulary.register_kinds("billing", Clash)
     assert vocabulary.kind("create").app == "ordering"
+    with pytest.raises(ValueError, match="Unknown audit kind 'brand_new'"):
+        vocabulary.kind("brand_new")  # a refused registration registers nothing
 
 
 def test_a_system_job_acts_without_a_person_and_reads_as_opus_adgang(cast, order_in):
