@@ -107,7 +107,7 @@ def test_a_double_submit_is_recorded_once(cast, order_in):
 
 
 def test_transitions_on_different_orders_keep_one_unbroken_audit_chain(cast, order_in):
-    from ordering.audit import audit_verify
+    from audit.verification import audit_verify
 
     first = order_in("submitted")
     second = order_in("submitted", system=cast.canteen, codes=("engangsydelser",))
