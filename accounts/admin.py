@@ -7,8 +7,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, TranslatedPermissionsMixin
-from core.errors import Refusal
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, TranslatedPermissionsMixin, act_on_each
 
 from .models import ApiToken, LoginIdentity, User
 from .tokens import token_revoke
@@ -28,17 +27,11 @@ class PasswordChangeForm(AdminPasswordChangeForm):
     )
 
 
-class LoginIdentityInline(admin.TabularInline):
+class LoginIdentityInline(ReadOnlyInline):
     """How the person logs in (MitID Erhverv or Entra ID): made by their logins, never here."""
 
     model = LoginIdentity
-    extra = 0
-    can_delete = False
     fields = ("scheme", "organisation", "person", "rid", "issuer", "created_at", "last_login_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(User)
@@ -88,17 +81,13 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset) -> None:
-        revoked = 0
-        for token in queryset.filter(revoked_at__isnull=True):
-            try:
-                token_revoke(token=token, actor=request.user)
-            except Refusal as refusal:
-                # One refused token does not stop the rest: each refusal is shown, naming its token.
-                self.message_user(request, f"{token}: {refusal.message}", messages.ERROR)
-                continue
+
+        def revoke(token: ApiToken) -> None:
+            token_revoke(token=token, actor=request.user)
             # Who revoked which token, in the admin's history beside its other changes.
             self.log_change(request, token, gettext("Revoked."))
-            revoked += 1
+
+        revoked = act_on_each(self, request, queryset.filter(revoked_at__isnull=True), revoke)
         if revoked:
             self.message_user(
                 request,

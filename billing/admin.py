@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import BillingRun, Charge, InterfacePrice, Invoice, InvoiceLine, PackagePrice, PriceList, RecurringFee
 from .services import price_list_record_change
@@ -65,15 +65,9 @@ class ChargeAdmin(ReadOnlyAdmin):
     list_select_related = ("customer",)
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
     fields = ("source_key", "kind", "description_da", "amount")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Invoice)

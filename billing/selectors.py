@@ -3,13 +3,12 @@
 import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import can_see_billing_runs, is_support
 from core.errors import NotAllowedNow, NotPermitted, Refusal
-from core.security import NotVisible
+from core.security import visible_or_404
 from ordering.models import (
     ACCESS_RUNNING_STATES,
     ESTABLISHED_STATES,
@@ -158,12 +157,7 @@ def invoices_visible_to(user) -> QuerySet[Invoice]:
 
 
 def invoice_for_user(user, pk: int) -> Invoice:
-    try:
-        return invoices_visible_to(user).get(pk=pk)
-    except Invoice.DoesNotExist:
-        if Invoice.objects.filter(pk=pk).exists():
-            raise NotVisible("No such invoice", kind="invoice", pk=pk) from None
-        raise Http404("No such invoice") from None
+    return visible_or_404(invoices_visible_to(user), pk, kind="invoice")
 
 
 def licences_visible_to(user) -> QuerySet[RecurringFee]:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, as_code
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, as_code
 
 from .models import Certificate, CertificateBundle, CertificateUpload
 
@@ -19,12 +19,9 @@ class CertificateUploadAdmin(ReadOnlyAdmin):
         return as_code(upload.findings)
 
 
-class CertificateInline(admin.TabularInline):
+class CertificateInline(ReadOnlyInline):
     model = Certificate
     fields = ("position", "role", "subject", "cvr", "not_before", "not_after", "sha256")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(CertificateBundle)

@@ -1,10 +1,13 @@
 """Admin plumbing every app shares. core registers no models of its own here."""
 
 import json
+from collections.abc import Callable, Iterable
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from core.errors import Refusal
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,6 +22,34 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The rows a read-only record is made of (invoice lines, a chain's certificates, a webhook's attempts):
+    shown, never added, changed or removed here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def act_on_each(model_admin: admin.ModelAdmin, request, objects: Iterable, act: Callable, *, name=str) -> int:
+    """An admin action's loop: `act(obj)` for each object, a refusal shown naming its object (`name(obj)`) without
+    stopping the rest. How many were done; the caller says so in its own words."""
+    done = 0
+    for obj in objects:
+        try:
+            act(obj)
+        except Refusal as refusal:
+            model_admin.message_user(request, f"{name(obj)}: {refusal.message}", messages.ERROR)
+            continue
+        done += 1
+    return done
 
 
 def as_code(value) -> str:

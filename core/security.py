@@ -9,10 +9,14 @@ LOG_FORMAT says.
 
 import logging
 from enum import StrEnum
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views import csrf
+
+M = TypeVar("M", bound=Model)
 
 logger = logging.getLogger("security")
 
@@ -76,6 +80,19 @@ class NotVisible(Http404):
         super().__init__(message)
         self.kind = kind
         self.pk = pk
+
+
+def visible_or_404(visible: QuerySet[M], pk: int, *, kind: str, existing: QuerySet | None = None) -> M:
+    """The object `pk` among those a user may see (`visible`); otherwise a 404 either way, so that its existence is
+    not revealed — NotVisible when it exists (among `existing`, by default every row), so that the probe is logged.
+    The one shape of every `<object>_for_user(user, pk)` (docs/style.md practice 4)."""
+    try:
+        return visible.get(pk=pk)
+    except visible.model.DoesNotExist:
+        others = visible.model._default_manager.all() if existing is None else existing
+        if others.filter(pk=pk).exists():
+            raise NotVisible(f"No such {kind}", kind=kind, pk=pk) from None
+        raise Http404(f"No such {kind}") from None
 
 
 class SecurityEventMiddleware:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_account_manager, is_support
 from audit.models import AuditEvent
-from core.security import NotVisible
+from core.security import visible_or_404
 
 from . import lifecycle
 from .models import (
@@ -63,12 +63,7 @@ def orders_visible_to(user) -> QuerySet[AccessOrder]:
 
 def order_for_user(user, pk: int) -> AccessOrder:
     """The order if this user may see it; otherwise 404, so its existence is not revealed."""
-    try:
-        return orders_visible_to(user).get(pk=pk)
-    except AccessOrder.DoesNotExist:
-        if AccessOrder.objects.filter(pk=pk).exists():
-            raise NotVisible("No such order", kind="order", pk=pk) from None
-        raise Http404("No such order") from None
+    return visible_or_404(orders_visible_to(user), pk, kind="order")
 
 
 def customer_orders(user) -> QuerySet[AccessOrder]:
@@ -187,12 +182,8 @@ def addendum_for_user(user, pk: int, version: int) -> Addendum:
 
 def own_system_for_user(user, pk: int) -> ExternalSystem:
     """A customer's own system if this user may see it; otherwise 404, so its existence is not revealed."""
-    try:
-        return own_systems_visible_to(user).get(pk=pk)
-    except ExternalSystem.DoesNotExist:
-        if ExternalSystem.objects.filter(pk=pk, owner__isnull=False).exists():
-            raise NotVisible("No such system", kind="external_system", pk=pk) from None
-        raise Http404("No such system") from None
+    own_systems = ExternalSystem.objects.filter(owner__isnull=False)
+    return visible_or_404(own_systems_visible_to(user), pk, kind="external_system", existing=own_systems)
 
 
 # --- "Waiting for you": each role's worklist ------------------------------------------------------

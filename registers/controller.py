@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.functional import Promise
@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import can_see_controller_registers, is_support
 from certificates.models import Certificate, CertificateBundle
 from core.exports import csv_download
-from core.security import NotVisible
+from core.security import visible_or_404
 from ordering import documents
 from ordering.models import (
     ACCESS_RUNNING_STATES,
@@ -66,12 +66,7 @@ def register_customers(user) -> QuerySet[Customer]:
 
 def customer_for_register(user, pk: int) -> Customer:
     """The customer if the user may read its register; otherwise 404, so its existence is not revealed."""
-    try:
-        return register_customers(user).get(pk=pk)
-    except Customer.DoesNotExist:
-        if Customer.objects.filter(pk=pk).exists():
-            raise NotVisible("No such customer", kind="customer", pk=pk) from None
-        raise Http404("No such customer") from None
+    return visible_or_404(register_customers(user), pk, kind="customer")
 
 
 # --- The register --------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ from django.utils.translation import ngettext
 
 from accounts.roles import is_catalogue_admin
 from audit import vocabulary
-from core.admin import ReadOnlyAdmin
-from core.errors import Refusal
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, act_on_each
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .services import webhook_endpoint_rotate_secret, webhook_endpoint_save, webhook_redeliver
@@ -78,14 +77,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Rotate secret"), permissions=["rotate_secret"])
     def rotate_secret(self, request, queryset):
-        rotated = 0
-        for endpoint in queryset:
-            try:
-                webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
-            except Refusal as refusal:
-                self.message_user(request, f"{endpoint}: {refusal.message}", messages.ERROR)
-                continue
-            rotated += 1  # the audit trail records who rotated which secret (webhooks/services.py)
+        # The audit trail records who rotated which secret (webhooks/services.py).
+        rotated = act_on_each(
+            self,
+            request,
+            queryset,
+            lambda endpoint: webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user),
+        )
         if rotated:
             self.message_user(
                 request,
@@ -101,15 +99,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             )
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnlyInline):
     model = WebhookAttempt
     fields = ("at", "status_code", "error_code", "duration_ms")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -171,14 +163,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Send again (same webhook id)"))
     def redeliver(self, request, queryset):
-        sent = 0
-        for delivery in queryset.select_related("endpoint"):
-            try:
-                webhook_redeliver(delivery=delivery, actor=request.user)
-            except Refusal as refusal:
-                self.message_user(request, f"{delivery.webhook_id}: {refusal.message}", messages.ERROR)
-                continue
-            sent += 1  # the audit trail records who sent what again (webhooks/services.py)
+        # The audit trail records who sent what again (webhooks/services.py).
+        sent = act_on_each(
+            self,
+            request,
+            queryset.select_related("endpoint"),
+            lambda delivery: webhook_redeliver(delivery=delivery, actor=request.user),
+            name=lambda delivery: delivery.webhook_id,
+        )
         if sent:
             self.message_user(
                 request,
