@@ -22,6 +22,7 @@ from core.problems import (
     PROBLEM_CONTENT_TYPE,
     api_exception_problem,
     flatten_detail,
+    invalid_body,
     problem_body,
     refusal_headers,
     refusal_problem,
@@ -61,13 +62,7 @@ def problem(status: int, *, code: str, title: str, detail: str | None = None, he
 
 
 def invalid(errors: dict[str, str], detail: str | None = None) -> Response:
-    return problem(
-        400,
-        code="invalid",
-        title=_("Invalid input"),
-        detail=detail or _("The request has errors. Correct the fields named in “errors”."),
-        errors=errors,
-    )
+    return Response(invalid_body(errors, detail), status=400, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def not_found_problem() -> dict:

@@ -48,6 +48,17 @@ def problem_body(status: int, *, code: str, title: str, detail: str | None = Non
     return body
 
 
+def invalid_body(errors: dict[str, str], detail: str | None = None) -> dict:
+    """400 for input with errors: field name → sentence, and what to do in `detail`."""
+    return problem_body(
+        400,
+        code="invalid",
+        title=_("Invalid input"),
+        detail=detail or _("The request has errors. Correct the fields named in “errors”."),
+        errors=errors,
+    )
+
+
 def problem_response(status: int, *, code: str, title: str, detail: str | None = None, **extra) -> HttpResponse:
     """A problem-details response for code outside DRF (the access register's plain views)."""
     return body_response(problem_body(status, code=code, title=title, detail=detail, **extra))

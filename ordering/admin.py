@@ -4,35 +4,24 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditEvent
 from core.admin import ReadOnlyAdmin, as_code
 
-from .models import (
-    AccessOrder,
-    Addendum,
-    ContractInterface,
-    Customer,
-    CustomerMembership,
-    ExternalSystem,
-    IntegrationPackage,
-    Interface,
-    MainContract,
-    Vendor,
-)
+from . import models
 
 
-@admin.register(Interface)
+@admin.register(models.Interface)
 class InterfaceAdmin(admin.ModelAdmin):
     list_display = ("code", "name_da", "kind", "replaced_by")
     list_filter = ("kind",)
     search_fields = ("code", "name_da", "name_en")
 
 
-@admin.register(Vendor)
+@admin.register(models.Vendor)
 class VendorAdmin(admin.ModelAdmin):
     list_display = ("name", "cvr", "contact_email", "owner")
     list_select_related = ("owner",)
     search_fields = ("name", "cvr")
 
 
-@admin.register(ExternalSystem)
+@admin.register(models.ExternalSystem)
 class ExternalSystemAdmin(admin.ModelAdmin):
     list_display = ("name", "vendor", "category", "is_standard", "owner")
     list_filter = ("category", "is_standard")
@@ -41,7 +30,7 @@ class ExternalSystemAdmin(admin.ModelAdmin):
     list_select_related = ("vendor", "owner")
 
 
-@admin.register(IntegrationPackage)
+@admin.register(models.IntegrationPackage)
 class IntegrationPackageAdmin(admin.ModelAdmin):
     list_display = ("code", "name_da", "external_system")
     filter_horizontal = ("interfaces",)
@@ -49,12 +38,12 @@ class IntegrationPackageAdmin(admin.ModelAdmin):
 
 
 class MembershipInline(admin.TabularInline):
-    model = CustomerMembership
+    model = models.CustomerMembership
     extra = 0
     autocomplete_fields = ("user",)
 
 
-@admin.register(Customer)
+@admin.register(models.Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ("name", "cvr", "ean", "account_manager")
     search_fields = ("name", "cvr")
@@ -63,19 +52,19 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 class ContractInterfaceInline(admin.StackedInline):
-    model = ContractInterface
+    model = models.ContractInterface
     extra = 0
     filter_horizontal = ("named_systems",)
 
 
-@admin.register(MainContract)
+@admin.register(models.MainContract)
 class MainContractAdmin(admin.ModelAdmin):
     list_display = ("reference", "customer", "terms", "licence_scope", "signed_on")
     inlines = [ContractInterfaceInline]
     list_select_related = ("customer",)
 
 
-@admin.register(AccessOrder)
+@admin.register(models.AccessOrder)
 class AccessOrderAdmin(ReadOnlyAdmin):
     list_display = ("reference", "customer", "external_system", "state", "environment", "created_at")
     list_filter = ("state", "environment", "purchase_model")
@@ -83,7 +72,7 @@ class AccessOrderAdmin(ReadOnlyAdmin):
     list_select_related = ("customer", "external_system__vendor")
 
 
-@admin.register(Addendum)
+@admin.register(models.Addendum)
 class AddendumAdmin(ReadOnlyAdmin):
     list_display = ("order", "version", "status", "issued_by", "issued_at", "decided_by", "decided_at")
     list_select_related = ("order", "issued_by", "decided_by")
@@ -91,7 +80,7 @@ class AddendumAdmin(ReadOnlyAdmin):
     readonly_fields = ("quote_record",)
 
     @admin.display(description=_("frozen price quote"))
-    def quote_record(self, addendum: Addendum) -> str:
+    def quote_record(self, addendum: models.Addendum) -> str:
         return as_code(addendum.quote)
 
 

@@ -87,23 +87,25 @@ class StrictAdapter(OpenIDConnectOAuth2Adapter):
         return keys
 
 
+def _at_provider(view, request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's view for the provider the URL names, with this module's StrictAdapter; 404 for one not configured."""
+    try:
+        return view.adapter_view(StrictAdapter(request, provider_id))(request)
+    except SocialApp.DoesNotExist as missing:
+        raise Http404("No such login") from missing
+
+
 @require_POST
 @login_not_required
 def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
     """Start a login at the provider (a POST from the login page's buttons, with its CSRF token)."""
-    try:
-        return OAuth2LoginView.adapter_view(StrictAdapter(request, provider_id))(request)
-    except SocialApp.DoesNotExist as missing:
-        raise Http404("No such login") from missing
+    return _at_provider(OAuth2LoginView, request, provider_id)
 
 
 @login_not_required
 def oidc_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
     """Where the provider sends the browser back with the code (and state)."""
-    try:
-        return OAuth2CallbackView.adapter_view(StrictAdapter(request, provider_id))(request)
-    except SocialApp.DoesNotExist as missing:
-        raise Http404("No such login") from missing
+    return _at_provider(OAuth2CallbackView, request, provider_id)
 
 
 def refused(request: HttpRequest, code: str, status: int = 403, **details) -> HttpResponse:

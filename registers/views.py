@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.http import etag_matches
-from core.problems import api_exception_problem, body_response, problem_response
+from core.problems import api_exception_problem, body_response, invalid_body, problem_response
 from ordering.models import AccessOrder
 
 from . import jws
@@ -205,23 +205,21 @@ class AccessRegisterView(APIView):
     def get(self, request):
         environment = request.query_params.get("environment", "")
         if environment not in AccessOrder.Environment.values:
-            return problem_response(
-                400,
-                code="invalid",
-                title=_("Invalid input"),
-                detail=_("Say which environment: ?environment=production or ?environment=test."),
-                errors={"environment": _("Choose production or test.")},
+            return body_response(
+                invalid_body(
+                    {"environment": _("Choose production or test.")},
+                    _("Say which environment: ?environment=production or ?environment=test."),
+                )
             )
         since = None
         if "since" in request.query_params:
             since = _parse_rfc3339(request.query_params["since"])
             if since is None:
-                return problem_response(
-                    400,
-                    code="invalid",
-                    title=_("Invalid input"),
-                    detail=_("“since” must be an RFC 3339 time with its offset, e.g. 2026-05-01T08:00:00Z."),
-                    errors={"since": _("An RFC 3339 time with its offset.")},
+                return body_response(
+                    invalid_body(
+                        {"since": _("An RFC 3339 time with its offset.")},
+                        _("“since” must be an RFC 3339 time with its offset, e.g. 2026-05-01T08:00:00Z."),
+                    )
                 )
         register = access_register(environment, since=since)
         headers = {"ETag": register.etag}
