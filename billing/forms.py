@@ -91,7 +91,20 @@ def _number(value: Decimal) -> str:
     return formats.number_format(value, use_l10n=True)
 
 
-class QuoteAdjustmentForm(forms.Form):
+class OrderPageForm(forms.Form):
+    """A form of the order page's money section. Several forms share that page, so each has ids of its own
+    (`id_prefix`), whether it is shown empty or again with what was typed."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class QuoteAdjustmentForm(OrderPageForm):
+    id_prefix = "adj"
+
     kind = forms.ChoiceField(label=_("Kind"), choices=QuoteAdjustment.Kind.choices)
     amount = LocalDecimalField(
         label=_("Amount"),
@@ -118,7 +131,9 @@ class QuoteAdjustmentForm(forms.Form):
         )
 
 
-class ConsultingForm(forms.Form):
+class ConsultingForm(OrderPageForm):
+    id_prefix = "co"
+
     on = forms.DateField(label=_("Date"), widget=DateInput)
     hours = LocalDecimalField(
         label=_("Hours"),
@@ -145,7 +160,9 @@ class ConsultingForm(forms.Form):
         self.fields["hours"].help_text = gettext("In quarter hours, from %(min)s to %(max)s.") % bounds
 
 
-class StartupUsageForm(forms.Form):
+class StartupUsageForm(OrderPageForm):
+    id_prefix = "su"
+
     meetings = forms.IntegerField(
         label=_("Meetings held"), required=False, min_value=0, max_value=StartupPackage.MEETINGS_PER_ENTRY_MAX
     )

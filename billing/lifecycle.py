@@ -51,15 +51,14 @@ class BillingHooks:
 
     def order_section(self, order: AccessOrder, roles: set) -> dict:
         section = selectors.billing_section(order, roles)
-        # The account manager's forms, each with ids of its own: several forms share the order page.
         section.update(
-            adjust_form=QuoteAdjustmentForm(auto_id="adj-%s"),
-            startup_form=StartupUsageForm(auto_id="su-%s", initial={"meetings": 0, "qa_hours": 0}),
-            consulting_form=ConsultingForm(auto_id="co-%s"),
+            adjust_form=QuoteAdjustmentForm(),
+            startup_form=StartupUsageForm(initial={"meetings": 0, "qa_hours": 0}),
+            consulting_form=ConsultingForm(),
         )
         return section
 
     def consulting_request_section(self, request: ConsultingRequest, roles: set) -> dict:
         section = selectors.consulting_request_section(request, roles)
-        section["consulting_form"] = ConsultingForm(auto_id="co-%s")
+        section["consulting_form"] = ConsultingForm()
         return section

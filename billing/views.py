@@ -34,42 +34,40 @@ def _money_url(order) -> str:
     return f"{order.get_absolute_url()}#money"
 
 
-@login_required
-@require_POST
-def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _money_form_posted(request: HttpRequest, pk: int, form_class, *, key: str, action: str, write) -> HttpResponse:
+    """A form of the order page's money section, posted: `write(order, data)` → Outcome once for its token, or
+    the order page again with what was typed and the error by its field (invalid, or refused by the service)."""
     order = order_for_user(request.user, pk)
-    form = QuoteAdjustmentForm(request.POST, auto_id="adj-%s")
+    form = form_class(request.POST)
+
+    def again() -> HttpResponse:
+        return order_page(request, order, money_forms={key: form})
+
     if not form.is_valid():
-        # The page again with what was typed and the error by its field; the form's action lands on it.
-        return order_page(request, order, money_forms={"adjust_form": form})
-
-    def adjust() -> Outcome:
-        services.quote_adjustment_add(order=order, actor=request.user, **form.cleaned_data)
-        return Outcome(_money_url(order), _("The adjustment was added to the quote."))
-
+        return again()
     return submit_or_refuse(
-        request,
-        adjust,
-        refused=lambda: order_page(request, order, money_forms={"adjust_form": form}),
-        form=form,
-        action="quote_adjust",
-        order=order.pk,
+        request, lambda: write(order, form.cleaned_data), refused=again, form=form, action=action, order=order.pk
     )
 
 
 @login_required
 @require_POST
-def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
-    order = order_for_user(request.user, pk)
-    form = ConsultingForm(request.POST, auto_id="co-%s")
-    if not form.is_valid():
-        return order_page(request, order, money_forms={"consulting_form": form})
+def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def adjust(order, data) -> Outcome:
+        services.quote_adjustment_add(order=order, actor=request.user, **data)
+        return Outcome(_money_url(order), _("The adjustment was added to the quote."))
 
-    def record() -> Outcome:
-        services.consulting_record(order=order, actor=request.user, **form.cleaned_data)
+    return _money_form_posted(request, pk, QuoteAdjustmentForm, key="adjust_form", action="quote_adjust", write=adjust)
+
+
+@login_required
+@require_POST
+def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def record(order, data) -> Outcome:
+        services.consulting_record(order=order, actor=request.user, **data)
         return Outcome(_money_url(order), _("The consulting hours were recorded and will be invoiced."))
 
-    return submit_or_refuse(request, record, refused=_money_url(order), action="consulting", order=order.pk)
+    return _money_form_posted(request, pk, ConsultingForm, key="consulting_form", action="consulting", write=record)
 
 
 @login_required
@@ -77,7 +75,7 @@ def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
 def consulting_for_request_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Consulting against what a request for help was about: its order, or the customer without an order."""
     found = request_for_user(request.user, pk)
-    form = ConsultingForm(request.POST, auto_id="co-%s")
+    form = ConsultingForm(request.POST)
     if not form.is_valid():
         return request_page(request, found, money_forms={"consulting_form": form})
     here = f"{reverse('ordering:consulting_detail', args=[found.pk])}#consulting"
@@ -99,13 +97,8 @@ def consulting_for_request_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def startup_usage_view(request: HttpRequest, pk: int) -> HttpResponse:
-    order = order_for_user(request.user, pk)
-    form = StartupUsageForm(request.POST, auto_id="su-%s")
-    if not form.is_valid():
-        return order_page(request, order, money_forms={"startup_form": form})
-
-    def record() -> Outcome:
-        usage = services.startup_usage_record(order=order, actor=request.user, **form.cleaned_data)
+    def record(order, data) -> Outcome:
+        usage = services.startup_usage_record(order=order, actor=request.user, **data)
         if usage.meetings_exceeded or usage.qa_hours_exceeded:
             return Outcome(
                 _money_url(order),
@@ -114,7 +107,7 @@ def startup_usage_view(request: HttpRequest, pk: int) -> HttpResponse:
             )
         return Outcome(_money_url(order), _("The use of the startup package was recorded."))
 
-    return submit_or_refuse(request, record, refused=_money_url(order), action="startup_usage", order=order.pk)
+    return _money_form_posted(request, pk, StartupUsageForm, key="startup_form", action="startup_usage", write=record)
 
 
 @login_required

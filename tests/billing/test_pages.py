@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing import services as billing
-from billing.models import Charge, Invoice, QuoteAdjustment, RecurringFee
+from billing.models import Charge, Invoice, QuoteAdjustment, RecurringFee, StartupPackage
 from ordering.models import AccessOrder
 from tests.pages import order_page_text, post_action
 
@@ -193,3 +193,17 @@ def test_other_customers_get_404_on_every_money_action(cast, order_in, client, p
     ]:
         assert client.post(url, data).status_code == 404, url
     assert not QuoteAdjustment.objects.exists() and not Charge.objects.filter(kind="consulting").exists()
+
+
+def test_a_refused_money_form_shows_the_order_page_again_with_what_was_typed(cast, individual_order, client):
+    """The service refuses (the startup package is used up): the account manager sees why by the form they
+    filled in, with their numbers kept, rather than losing them to a redirect; nothing is recorded."""
+    order = individual_order("active", startup_package=True)
+    StartupPackage.objects.filter(order=order).update(meetings_used=StartupPackage.MEETINGS_USED_MAX)
+    client.force_login(cast.am_a)
+    response = client.post(reverse("billing:startup_usage", args=[order.pk]), {"meetings": "7", "qa_hours": "0"})
+    assert response.status_code == 400  # as for a form with errors
+    body = response.content.decode()
+    assert "Det er langt mere, end opstartspakken omfatter" in body
+    assert 'id="su-meetings"' in body and 'value="7"' in body
+    assert StartupPackage.objects.get(order=order).meetings_used == StartupPackage.MEETINGS_USED_MAX
