@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -41,17 +42,35 @@ class TooManyInvalidTokens(exceptions.Throttled):
         ) % {"seconds": self.retry_after}
 
 
-class InvalidTokenThrottle(SimpleRateThrottle):
-    """Counts the refused tokens an address sends; a valid token is never counted."""
+class SettingsRateThrottle(SimpleRateThrottle):
+    """A DRF throttle whose rate is the setting `rate_setting` names, counted in the cache API_THROTTLE_CACHE
+    names (read when it counts, so that tests and deployments may change both)."""
 
-    scope = "api_invalid_token"
+    rate_setting = ""
 
     def __init__(self) -> None:
         self.cache = caches[settings.API_THROTTLE_CACHE]
         super().__init__()
 
     def get_rate(self) -> str:
-        return settings.API_INVALID_TOKEN_RATE
+        return getattr(settings, self.rate_setting)
+
+
+class BearerScheme(OpenApiAuthenticationExtension):
+    """A bearer-token scheme in the OpenAPI schema; drf-spectacular finds a subclass by the `target_class` it
+    names (this base names none, so it matches nothing)."""
+
+    description = ""
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {"type": "http", "scheme": "bearer", "description": self.description}
+
+
+class InvalidTokenThrottle(SettingsRateThrottle):
+    """Counts the refused tokens an address sends; a valid token is never counted."""
+
+    scope = "api_invalid_token"
+    rate_setting = "API_INVALID_TOKEN_RATE"
 
     def get_cache_key(self, request, view) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}

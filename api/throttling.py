@@ -10,20 +10,12 @@ on its own.
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.cache import caches
-from rest_framework.throttling import SimpleRateThrottle
+from accounts.bearer import SettingsRateThrottle
 
 
-class TokenRateThrottle(SimpleRateThrottle):
+class TokenRateThrottle(SettingsRateThrottle):
     scope = "api_token"
-
-    def __init__(self) -> None:
-        self.cache = caches[settings.API_THROTTLE_CACHE]
-        super().__init__()
-
-    def get_rate(self) -> str:
-        return settings.API_THROTTLE_RATE
+    rate_setting = "API_THROTTLE_RATE"
 
     def get_cache_key(self, request, view) -> str | None:
         token = getattr(request, "auth", None)

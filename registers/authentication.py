@@ -10,10 +10,9 @@ the API's is too (accounts/bearer.py): the API and the register share one allowa
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from accounts.bearer import KEYWORD, bearer_token
+from accounts.bearer import KEYWORD, BearerScheme, bearer_token
 from accounts.models import ApiToken
 from core.security import SecurityEvent, security_event
 
@@ -60,15 +59,7 @@ class ReadsAccessRegister(permissions.BasePermission):
         return False
 
 
-class GatewayTokenScheme(OpenApiAuthenticationExtension):
-    """The gateway's bearer token in the OpenAPI schema (drf-spectacular finds it by the class it names)."""
-
+class GatewayTokenScheme(BearerScheme):
     target_class = "registers.authentication.GatewayTokenAuthentication"
     name = "gatewayToken"
-
-    def get_security_definition(self, auto_schema) -> dict:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A gateway token (`oa_…`, kind gateway, scope `register`), made by KMD for its gateway.",
-        }
+    description = "A gateway token (`oa_…`, kind gateway, scope `register`), made by KMD for its gateway."
