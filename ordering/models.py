@@ -619,6 +619,17 @@ def _requires(role: Role):
     return permission
 
 
+def _step(source: State | tuple[State, ...], target: State | None, role: Role):
+    """Mark an AccessOrder method as a lifecycle transition of `state`: from `source` (one state, or a group of
+    them) to `target` (None: the state stays), for whoever holds `role` towards the order.
+
+    Every transition has exactly these three parts, so each reads as one line and the lifecycle as a table.
+    The permission carries its role (`permission.role`), which tests/ordering/test_transitions.py checks
+    against ordering/transitions.py. The field is named, not passed: django-fsm binds it when the class is ready.
+    """
+    return transition(field="state", source=source, target=target, permission=_requires(role))
+
+
 class AccessOrderQuerySet(models.QuerySet):
     """The state groups above as queries: `AccessOrder.objects.access_running()` and so on."""
 
@@ -857,106 +868,72 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
 
     # Transitions change fields only; every side effect lives in ordering/services/.
 
-    @transition(field=state, source=State.DRAFT, target=State.SUBMITTED, permission=_requires(Role.ORDERER))
+    @_step(State.DRAFT, State.SUBMITTED, Role.ORDERER)
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
-    @transition(field=state, source=State.SUBMITTED, target=State.DRAFT, permission=_requires(Role.ACCOUNT_MANAGER))
+    @_step(State.SUBMITTED, State.DRAFT, Role.ACCOUNT_MANAGER)
     def return_for_changes(self) -> None:
         pass
 
-    @transition(field=state, source=State.SUBMITTED, target=State.REJECTED, permission=_requires(Role.ACCOUNT_MANAGER))
+    @_step(State.SUBMITTED, State.REJECTED, Role.ACCOUNT_MANAGER)
     def reject(self) -> None:
         pass
 
-    @transition(field=state, source=State.SUBMITTED, target=State.WITHDRAWN, permission=_requires(Role.ORDERER))
+    @_step(State.SUBMITTED, State.WITHDRAWN, Role.ORDERER)
     def withdraw(self) -> None:
         pass
 
     # A draft the orderer gives up: it ends like a withdrawn order (kept, audited, never reopened), but with an
     # event of its own, since KMD never saw it and nobody is told.
-    @transition(field=state, source=State.DRAFT, target=State.WITHDRAWN, permission=_requires(Role.ORDERER))
+    @_step(State.DRAFT, State.WITHDRAWN, Role.ORDERER)
     def discard(self) -> None:
         pass
 
-    @transition(
-        field=state,
-        source=State.SUBMITTED,
-        target=State.AWAITING_SIGNATURE,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(State.SUBMITTED, State.AWAITING_SIGNATURE, Role.ACCOUNT_MANAGER)
     def issue_addendum(self) -> None:
         pass
 
-    @transition(
-        field=state,
-        source=State.AWAITING_SIGNATURE,
-        target=State.AWAITING_SIGNATURE,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(State.AWAITING_SIGNATURE, State.AWAITING_SIGNATURE, Role.ACCOUNT_MANAGER)
     def revise(self) -> None:
         pass
 
-    @transition(
-        field=state, source=State.AWAITING_SIGNATURE, target=State.PROVISIONING, permission=_requires(Role.SIGNATORY)
-    )
+    @_step(State.AWAITING_SIGNATURE, State.PROVISIONING, Role.SIGNATORY)
     def accept(self) -> None:
         pass
 
-    @transition(
-        field=state, source=State.AWAITING_SIGNATURE, target=State.SUBMITTED, permission=_requires(Role.SIGNATORY)
-    )
+    @_step(State.AWAITING_SIGNATURE, State.SUBMITTED, Role.SIGNATORY)
     def decline(self) -> None:
         pass
 
-    @transition(field=state, source=State.PROVISIONING, target=State.ACTIVE, permission=_requires(Role.ACCOUNT_MANAGER))
+    @_step(State.PROVISIONING, State.ACTIVE, Role.ACCOUNT_MANAGER)
     def activate(self, *, on: datetime.date) -> None:
         self.activated_on = on
 
-    @transition(field=state, source=State.ACTIVE, target=State.CLOSURE_REQUESTED, permission=_requires(Role.ORDERER))
+    @_step(State.ACTIVE, State.CLOSURE_REQUESTED, Role.ORDERER)
     def request_closure(self, *, wished_on: datetime.date | None = None) -> None:
         self.closure_wished_on = wished_on
 
-    @transition(field=state, source=State.CLOSURE_REQUESTED, target=State.ACTIVE, permission=_requires(Role.ORDERER))
+    @_step(State.CLOSURE_REQUESTED, State.ACTIVE, Role.ORDERER)
     def withdraw_closure_request(self) -> None:
         # A closure KMD scheduled was scheduled at the customer's request: it goes with the request.
         self.closure_wished_on = None
         self.closure_scheduled_on = None
 
     # The state stays (target None): the access runs, and is billed, until the scheduled date.
-    @transition(
-        field=state,
-        source=list(ACCESS_RUNNING_STATES),
-        target=None,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(ACCESS_RUNNING_STATES, None, Role.ACCOUNT_MANAGER)
     def schedule_closure(self, *, on: datetime.date) -> None:
         self.closure_scheduled_on = on
 
-    @transition(
-        field=state,
-        source=list(ACCESS_RUNNING_STATES),
-        target=None,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(ACCESS_RUNNING_STATES, None, Role.ACCOUNT_MANAGER)
     def cancel_scheduled_closure(self) -> None:
         self.closure_scheduled_on = None
 
-    @transition(
-        field=state,
-        source=list(ACCESS_RUNNING_STATES),
-        target=State.CLOSED,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(ACCESS_RUNNING_STATES, State.CLOSED, Role.ACCOUNT_MANAGER)
     def close(self, *, on: datetime.date) -> None:
         self.closed_on = on
 
-    @transition(
-        field=state,
-        source=list(ACCESS_AGREED_STATES),
-        target=State.EMERGENCY_CLOSED,
-        permission=_requires(Role.SUPPORT),
-    )
+    @_step(ACCESS_AGREED_STATES, State.EMERGENCY_CLOSED, Role.SUPPORT)
     def emergency_close(self, *, reason: str, on: datetime.date) -> None:
         self.emergency_reason = reason
         self.closed_on = on
