@@ -259,9 +259,7 @@ class SharedFee(models.Model):
     )
     # The order it moved from, when the first order ended before its access was established.
     moved_from = optional(AccessOrder, _("moved from order"), related_name="+")
-    charge = models.OneToOneField(
-        Charge, null=True, blank=True, verbose_name=_("charge"), on_delete=models.PROTECT, related_name="shared_fee"
-    )
+    charge = optional(Charge, _("charge"), related_name="shared_fee", one_to_one=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -384,18 +382,9 @@ class InvoiceLine(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     order = optional(AccessOrder, _("order"), related_name="+")
     requisition_number = models.CharField(_("requisition number"), max_length=40, blank=True)
-    charge = models.OneToOneField(
-        Charge, null=True, blank=True, verbose_name=_("charge"), on_delete=models.PROTECT, related_name="invoice_line"
-    )
+    charge = optional(Charge, _("charge"), related_name="invoice_line", one_to_one=True)
     recurring_fee = optional(RecurringFee, _("recurring fee"), related_name="invoice_lines")
-    corrects = models.OneToOneField(
-        "self",
-        null=True,
-        blank=True,
-        verbose_name=_("corrects line"),
-        on_delete=models.PROTECT,
-        related_name="correction",
-    )
+    corrects = optional("self", _("corrects line"), related_name="correction", one_to_one=True)
     service_month = models.DateField(_("service month"), null=True, blank=True)
     days = models.PositiveSmallIntegerField(_("days"), null=True, blank=True)
     days_in_month = models.PositiveSmallIntegerField(_("days in the month"), null=True, blank=True)

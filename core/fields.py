@@ -21,13 +21,17 @@ def person(verbose_name, *, optional: bool = False, on_delete=models.PROTECT) ->
     )
 
 
-def optional(to, verbose_name, *, related_name=None, on_delete=models.PROTECT, **options) -> models.ForeignKey:
+def optional(
+    to, verbose_name, *, related_name=None, on_delete=models.PROTECT, one_to_one: bool = False, **options
+) -> models.ForeignKey:
     """A reference the row may lack: null, and blank in forms and the admin.
 
     PROTECT by default, like the required references: what a row points to is not deleted from under it.
-    `options` go to the ForeignKey as they are (help_text, limit_choices_to).
+    `one_to_one` for a link that at most one row may hold (a OneToOneField: a charge is invoiced on one line).
+    `options` go to the field as they are (help_text, limit_choices_to).
     """
-    return models.ForeignKey(
+    field = models.OneToOneField if one_to_one else models.ForeignKey
+    return field(
         to,
         verbose_name=verbose_name,
         null=True,
