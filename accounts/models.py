@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import optional, person
+
 
 class User(AbstractUser):
     """A person who logs in: customer staff or KMD staff.
@@ -56,14 +58,7 @@ class ApiToken(models.Model):
         GATEWAY = "gateway", _("Gateway")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PERSONAL)
-    user = models.ForeignKey(
-        User,
-        verbose_name=_("user"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="api_tokens",
-    )
+    user = optional(User, _("user"), related_name="api_tokens", on_delete=models.CASCADE)
     name = models.CharField(_("name"), max_length=100)
     # The first characters of the token, stored in the clear so the owner can tell tokens apart.
     prefix = models.CharField(_("prefix"), max_length=16)
@@ -72,14 +67,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        User,
-        verbose_name=_("revoked by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    revoked_by = person(_("revoked by"), optional=True, on_delete=models.SET_NULL)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:

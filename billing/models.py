@@ -2,13 +2,13 @@
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import optional, person
 from ordering.models import AccessOrder, Customer, IntegrationPackage, Interface
 from ordering.validators import validate_single_line_text
 
@@ -124,9 +124,7 @@ class QuoteAdjustment(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     amount = _money(_("amount (negative for a discount)"))
     reason = models.CharField(_("reason"), max_length=300, validators=[validate_single_line_text])
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = person(_("created by"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -163,25 +161,14 @@ class RecurringFee(models.Model):
         AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="recurring_fees"
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    interface = models.ForeignKey(
-        Interface, null=True, blank=True, verbose_name=_("interface"), on_delete=models.PROTECT
-    )
-    package = models.ForeignKey(
-        IntegrationPackage, null=True, blank=True, verbose_name=_("integration package"), on_delete=models.PROTECT
-    )
+    interface = optional(Interface, _("interface"))
+    package = optional(IntegrationPackage, _("integration package"))
     description_da = models.CharField(_("description (Danish)"), max_length=DESCRIPTION_MAX_LENGTH)
     description_en = models.CharField(_("description (English)"), max_length=DESCRIPTION_MAX_LENGTH)
     monthly_fee = _money(_("monthly fee"))
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until (not included)"), null=True, blank=True)
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("ended by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    ended_by = person(_("ended by"), optional=True)
     # How far the fee has been invoiced: the day after the last day billed (not included, like ends_on),
     # so a billing run reads only fees with days left to bill and bills only the months after it. Ahead
     # of ends_on means the fee was ended after those days were billed: the next run credits them.
@@ -226,12 +213,8 @@ class Charge(models.Model):
         CONSULTING = "consulting", _("Consulting")
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="charges")
-    order = models.ForeignKey(
-        AccessOrder, null=True, blank=True, verbose_name=_("order"), on_delete=models.PROTECT, related_name="charges"
-    )
-    price_list = models.ForeignKey(
-        PriceList, null=True, blank=True, verbose_name=_("price list"), on_delete=models.PROTECT, related_name="charges"
-    )
+    order = optional(AccessOrder, _("order"), related_name="charges")
+    price_list = optional(PriceList, _("price list"), related_name="charges")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     rule = models.CharField(_("price rule"), max_length=40)
     description_da = models.CharField(_("description (Danish)"), max_length=DESCRIPTION_MAX_LENGTH)
@@ -240,9 +223,7 @@ class Charge(models.Model):
     hourly_rate = _money(_("hourly rate"), null=True, blank=True)
     amount = _money(_("amount"))
     booked_on = models.DateField(_("date"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
-    )
+    recorded_by = person(_("recorded by"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -277,17 +258,8 @@ class SharedFee(models.Model):
         AccessOrder, verbose_name=_("paid with order"), on_delete=models.PROTECT, related_name="shared_fees"
     )
     # The order it moved from, when the first order ended before its access was established.
-    moved_from = models.ForeignKey(
-        AccessOrder,
-        null=True,
-        blank=True,
-        verbose_name=_("moved from order"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    charge = models.OneToOneField(
-        Charge, null=True, blank=True, verbose_name=_("charge"), on_delete=models.PROTECT, related_name="shared_fee"
-    )
+    moved_from = optional(AccessOrder, _("moved from order"), related_name="+")
+    charge = optional(Charge, _("charge"), related_name="shared_fee", one_to_one=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -408,29 +380,11 @@ class InvoiceLine(models.Model):
     # What the line bills, once: a charge, or a recurring fee for a month. Unique, so nothing is billed twice.
     source_key = models.CharField(_("source key"), max_length=80, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    order = models.ForeignKey(
-        AccessOrder, null=True, blank=True, verbose_name=_("order"), on_delete=models.PROTECT, related_name="+"
-    )
+    order = optional(AccessOrder, _("order"), related_name="+")
     requisition_number = models.CharField(_("requisition number"), max_length=40, blank=True)
-    charge = models.OneToOneField(
-        Charge, null=True, blank=True, verbose_name=_("charge"), on_delete=models.PROTECT, related_name="invoice_line"
-    )
-    recurring_fee = models.ForeignKey(
-        RecurringFee,
-        null=True,
-        blank=True,
-        verbose_name=_("recurring fee"),
-        on_delete=models.PROTECT,
-        related_name="invoice_lines",
-    )
-    corrects = models.OneToOneField(
-        "self",
-        null=True,
-        blank=True,
-        verbose_name=_("corrects line"),
-        on_delete=models.PROTECT,
-        related_name="correction",
-    )
+    charge = optional(Charge, _("charge"), related_name="invoice_line", one_to_one=True)
+    recurring_fee = optional(RecurringFee, _("recurring fee"), related_name="invoice_lines")
+    corrects = optional("self", _("corrects line"), related_name="correction", one_to_one=True)
     service_month = models.DateField(_("service month"), null=True, blank=True)
     days = models.PositiveSmallIntegerField(_("days"), null=True, blank=True)
     days_in_month = models.PositiveSmallIntegerField(_("days in the month"), null=True, blank=True)

@@ -1,12 +1,12 @@
 """Certificate uploads, accepted bundles and the certificates in them."""
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import optional, person
 from ordering.models import AccessOrder
 
 from .validation import NameParts, describe_name
@@ -25,9 +25,7 @@ class CertificateUpload(models.Model):
     order = models.ForeignKey(
         AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="certificate_uploads"
     )
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
+    uploaded_by = person(_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
     environment = models.CharField(_("environment"), max_length=12, choices=AccessOrder.Environment.choices)
     filename = models.CharField(_("file name"), max_length=255)
@@ -72,21 +70,12 @@ class CertificateBundle(models.Model):
     # the bytes as uploaded.
     data = models.BinaryField(_("the accepted chain as PEM"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("confirmed by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    confirmed_by = person(_("confirmed by"), optional=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
     # The chain a confirmed rollover put into use in this one's place (certificate_rollover_confirm). Empty for
     # the chain in use, and for one replaced before it was ever in use (a draft's, a waiting rollover's).
-    replaced_by = models.ForeignKey(
-        "self", null=True, blank=True, verbose_name=_("replaced by"), on_delete=models.PROTECT, related_name="+"
-    )
+    replaced_by = optional("self", _("replaced by"), related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .fields import person
+
 
 class OutboxMessage(models.Model):
     """An e-mail or background job that a write caused, stored in the write's own transaction.
@@ -41,14 +43,7 @@ class OutboxMessage(models.Model):
     claim_token = models.CharField(_("claim token"), max_length=64, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    sent_again_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("sent again by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    sent_again_by = person(_("sent again by"), optional=True)
     sent_again_at = models.DateTimeField(_("sent again"), null=True, blank=True)
 
     class Meta:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from audit.models import AuditEvent
+from core.fields import optional, person
 
 from .roles import Role, order_roles
 from .validators import (
@@ -152,12 +153,9 @@ class Interface(BilingualName):
     )
     # One web service per file interface: the source names one (IND01 → Engangsydelser), and with one the
     # rule "a phase-out order includes the replacing web service" needs no "all or any?" (ordering/services/).
-    replaced_by = models.ForeignKey(
+    replaced_by = optional(
         "self",
-        verbose_name=_("replaced by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
+        _("replaced by"),
         related_name="replaces",
         limit_choices_to={"kind": "web_service"},
         help_text=_("For a file interface being phased out: the web service that replaces it."),
@@ -235,12 +233,9 @@ class Vendor(models.Model):
     name = models.CharField(_("name"), max_length=200, validators=[validate_single_line_text])
     cvr = models.CharField(_("CVR number"), max_length=8, validators=[validate_cvr])
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
-    owner = models.ForeignKey(
+    owner = optional(
         "Customer",
-        verbose_name=_("registered by customer"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
+        _("registered by customer"),
         related_name="own_vendors",
         help_text=_(
             "Empty for vendors in KMD's catalogue; set for a vendor a customer registered with its own system."
@@ -293,12 +288,9 @@ class ExternalSystem(models.Model):
         default=False,
         help_text=_("KMD and the vendor have agreed a standard integration (certificate already agreed)."),
     )
-    owner = models.ForeignKey(
+    owner = optional(
         "Customer",
-        verbose_name=_("registered by customer"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
+        _("registered by customer"),
         related_name="own_systems",
         help_text=_("Empty for systems in KMD's catalogue; set for a customer's own system."),
     )
@@ -426,20 +418,11 @@ class Invitation(models.Model):
     is_orderer = models.BooleanField(_("orderer"), default=False)
     is_signatory = models.BooleanField(_("signatory"), default=False)
     is_user_admin = models.BooleanField(_("user administrator"), default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = person(_("invited by"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
-    used_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("used by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    used_by = person(_("used by"), optional=True, on_delete=models.SET_NULL)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
@@ -619,6 +602,17 @@ def _requires(role: Role):
     return permission
 
 
+def _step(source: State | tuple[State, ...], target: State | None, role: Role):
+    """Mark an AccessOrder method as a lifecycle transition of `state`: from `source` (one state, or a group of
+    them) to `target` (None: the state stays), for whoever holds `role` towards the order.
+
+    Every transition has exactly these three parts, so each reads as one line and the lifecycle as a table.
+    The permission carries its role (`permission.role`), which tests/ordering/test_transitions.py checks
+    against ordering/transitions.py. The field is named, not passed: django-fsm binds it when the class is ready.
+    """
+    return transition(field="state", source=source, target=target, permission=_requires(role))
+
+
 class AccessOrderQuerySet(models.QuerySet):
     """The state groups above as queries: `AccessOrder.objects.access_running()` and so on."""
 
@@ -660,48 +654,23 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         ExternalSystem, verbose_name=_("external system"), on_delete=models.PROTECT, related_name="orders"
     )
     purchase_model = models.CharField(_("purchase model"), max_length=10, choices=PurchaseModel.choices)
-    package = models.ForeignKey(
-        IntegrationPackage, verbose_name=_("integration package"), null=True, blank=True, on_delete=models.PROTECT
-    )
+    package = optional(IntegrationPackage, _("integration package"))
     interfaces = models.ManyToManyField(Interface, verbose_name=_("interfaces"), blank=True, related_name="orders")
     environment = models.CharField(_("environment"), max_length=12, choices=Environment.choices)
     reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices, default=Reason.NEW)
-    replaces_file_interface = models.ForeignKey(
-        Interface,
-        verbose_name=_("file interface replaced"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="phase_out_orders",
-        limit_choices_to={"kind": "file"},
+    replaces_file_interface = optional(
+        Interface, _("file interface replaced"), related_name="phase_out_orders", limit_choices_to={"kind": "file"}
     )
-    changes_order = models.ForeignKey(
+    changes_order = optional("self", _("changes access"), related_name="change_orders")
+    replaces_order = optional(
         "self",
-        verbose_name=_("changes access"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="change_orders",
-    )
-    replaces_order = models.ForeignKey(
-        "self",
-        verbose_name=_("replaces access"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
+        _("replaces access"),
         related_name="replaced_by_orders",
         help_text=_(
             "When the system replaces another system's live access: that access closes when this one is established."
         ),
     )
-    test_order = models.ForeignKey(
-        "self",
-        verbose_name=_("ordered from test access"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="production_orders",
-    )
+    test_order = optional("self", _("ordered from test access"), related_name="production_orders")
     integration_type = models.CharField(_("integration type"), max_length=12, choices=IntegrationType.choices)
     requisition_number = models.CharField(
         _("requisition number"),
@@ -720,23 +689,14 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     )
     # "I bør dog ikke igangsætte dette, uden I først har aftalt dette med leverandøren af det eksterne
     # system": the orderer's confirmation that an agreement with the vendor exists, who gave it and when.
-    vendor_agreement_confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("agreement with the vendor confirmed by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    vendor_agreement_confirmed_by = person(_("agreement with the vendor confirmed by"), optional=True)
     vendor_agreement_confirmed_at = models.DateTimeField(
         _("agreement with the vendor confirmed"), null=True, blank=True
     )
 
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = person(_("created by"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
@@ -857,106 +817,72 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
 
     # Transitions change fields only; every side effect lives in ordering/services/.
 
-    @transition(field=state, source=State.DRAFT, target=State.SUBMITTED, permission=_requires(Role.ORDERER))
+    @_step(State.DRAFT, State.SUBMITTED, Role.ORDERER)
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
-    @transition(field=state, source=State.SUBMITTED, target=State.DRAFT, permission=_requires(Role.ACCOUNT_MANAGER))
+    @_step(State.SUBMITTED, State.DRAFT, Role.ACCOUNT_MANAGER)
     def return_for_changes(self) -> None:
         pass
 
-    @transition(field=state, source=State.SUBMITTED, target=State.REJECTED, permission=_requires(Role.ACCOUNT_MANAGER))
+    @_step(State.SUBMITTED, State.REJECTED, Role.ACCOUNT_MANAGER)
     def reject(self) -> None:
         pass
 
-    @transition(field=state, source=State.SUBMITTED, target=State.WITHDRAWN, permission=_requires(Role.ORDERER))
+    @_step(State.SUBMITTED, State.WITHDRAWN, Role.ORDERER)
     def withdraw(self) -> None:
         pass
 
     # A draft the orderer gives up: it ends like a withdrawn order (kept, audited, never reopened), but with an
     # event of its own, since KMD never saw it and nobody is told.
-    @transition(field=state, source=State.DRAFT, target=State.WITHDRAWN, permission=_requires(Role.ORDERER))
+    @_step(State.DRAFT, State.WITHDRAWN, Role.ORDERER)
     def discard(self) -> None:
         pass
 
-    @transition(
-        field=state,
-        source=State.SUBMITTED,
-        target=State.AWAITING_SIGNATURE,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(State.SUBMITTED, State.AWAITING_SIGNATURE, Role.ACCOUNT_MANAGER)
     def issue_addendum(self) -> None:
         pass
 
-    @transition(
-        field=state,
-        source=State.AWAITING_SIGNATURE,
-        target=State.AWAITING_SIGNATURE,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(State.AWAITING_SIGNATURE, State.AWAITING_SIGNATURE, Role.ACCOUNT_MANAGER)
     def revise(self) -> None:
         pass
 
-    @transition(
-        field=state, source=State.AWAITING_SIGNATURE, target=State.PROVISIONING, permission=_requires(Role.SIGNATORY)
-    )
+    @_step(State.AWAITING_SIGNATURE, State.PROVISIONING, Role.SIGNATORY)
     def accept(self) -> None:
         pass
 
-    @transition(
-        field=state, source=State.AWAITING_SIGNATURE, target=State.SUBMITTED, permission=_requires(Role.SIGNATORY)
-    )
+    @_step(State.AWAITING_SIGNATURE, State.SUBMITTED, Role.SIGNATORY)
     def decline(self) -> None:
         pass
 
-    @transition(field=state, source=State.PROVISIONING, target=State.ACTIVE, permission=_requires(Role.ACCOUNT_MANAGER))
+    @_step(State.PROVISIONING, State.ACTIVE, Role.ACCOUNT_MANAGER)
     def activate(self, *, on: datetime.date) -> None:
         self.activated_on = on
 
-    @transition(field=state, source=State.ACTIVE, target=State.CLOSURE_REQUESTED, permission=_requires(Role.ORDERER))
+    @_step(State.ACTIVE, State.CLOSURE_REQUESTED, Role.ORDERER)
     def request_closure(self, *, wished_on: datetime.date | None = None) -> None:
         self.closure_wished_on = wished_on
 
-    @transition(field=state, source=State.CLOSURE_REQUESTED, target=State.ACTIVE, permission=_requires(Role.ORDERER))
+    @_step(State.CLOSURE_REQUESTED, State.ACTIVE, Role.ORDERER)
     def withdraw_closure_request(self) -> None:
         # A closure KMD scheduled was scheduled at the customer's request: it goes with the request.
         self.closure_wished_on = None
         self.closure_scheduled_on = None
 
     # The state stays (target None): the access runs, and is billed, until the scheduled date.
-    @transition(
-        field=state,
-        source=list(ACCESS_RUNNING_STATES),
-        target=None,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(ACCESS_RUNNING_STATES, None, Role.ACCOUNT_MANAGER)
     def schedule_closure(self, *, on: datetime.date) -> None:
         self.closure_scheduled_on = on
 
-    @transition(
-        field=state,
-        source=list(ACCESS_RUNNING_STATES),
-        target=None,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(ACCESS_RUNNING_STATES, None, Role.ACCOUNT_MANAGER)
     def cancel_scheduled_closure(self) -> None:
         self.closure_scheduled_on = None
 
-    @transition(
-        field=state,
-        source=list(ACCESS_RUNNING_STATES),
-        target=State.CLOSED,
-        permission=_requires(Role.ACCOUNT_MANAGER),
-    )
+    @_step(ACCESS_RUNNING_STATES, State.CLOSED, Role.ACCOUNT_MANAGER)
     def close(self, *, on: datetime.date) -> None:
         self.closed_on = on
 
-    @transition(
-        field=state,
-        source=list(ACCESS_AGREED_STATES),
-        target=State.EMERGENCY_CLOSED,
-        permission=_requires(Role.SUPPORT),
-    )
+    @_step(ACCESS_AGREED_STATES, State.EMERGENCY_CLOSED, Role.SUPPORT)
     def emergency_close(self, *, reason: str, on: datetime.date) -> None:
         self.emergency_reason = reason
         self.closed_on = on
@@ -1025,14 +951,7 @@ class TestAccess(models.Model):
     expired_on = models.DateField(_("expired on"), null=True, blank=True)
     # The smallest of NOTICE_DAYS already told for the current end date; an extension clears it.
     notified_days = models.PositiveSmallIntegerField(_("notice sent (days before the end)"), null=True, blank=True)
-    extended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("extended by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    extended_by = person(_("extended by"), optional=True)
     extended_at = models.DateTimeField(_("extended"), null=True, blank=True)
     extension_reason = models.TextField(
         _("reason for the extension"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[validate_multiline_text]
@@ -1089,9 +1008,7 @@ class AccessClarification(models.Model):
     # Which certificate: the leaf of the order's chain in use when the clarification was recorded.
     certificate_sha256 = models.CharField(_("SHA-256 fingerprint of the certificate"), max_length=64)
     certificate_subject = models.TextField(_("certificate"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
-    )
+    recorded_by = person(_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
 
     class Meta:
@@ -1134,18 +1051,9 @@ class Addendum(models.Model):
     order = models.ForeignKey(AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="addenda")
     version = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ISSUED)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+"
-    )
+    issued_by = person(_("issued by"))
     issued_at = models.DateTimeField(_("issued"), default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("decided by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    decided_by = person(_("decided by"), optional=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_from_ip = models.GenericIPAddressField(_("decided from IP address"), null=True, blank=True)
     decline_reason = models.TextField(
@@ -1174,14 +1082,7 @@ class Addendum(models.Model):
     final_sha256 = models.CharField(_("SHA-256 of the accepted copy"), max_length=64, blank=True)
     # The price quote as it stood when this version was issued; later price lists do not touch it.
     quote = models.JSONField(_("frozen price quote"), null=True, blank=True)
-    price_list = models.ForeignKey(
-        "billing.PriceList",
-        null=True,
-        blank=True,
-        verbose_name=_("price list"),
-        on_delete=models.PROTECT,
-        related_name="addenda",
-    )
+    price_list = optional("billing.PriceList", _("price list"), related_name="addenda")
 
     class Meta:
         ordering = ["order", "version"]
@@ -1270,33 +1171,17 @@ class ConsultingRequest(models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="consulting_requests"
     )
-    order = models.ForeignKey(
-        AccessOrder,
-        null=True,
-        blank=True,
-        verbose_name=_("order"),
-        on_delete=models.PROTECT,
-        related_name="consulting_requests",
-    )
+    order = optional(AccessOrder, _("order"), related_name="consulting_requests")
     kind = models.CharField(_("help wanted"), max_length=20, choices=Kind.choices)
     message = models.TextField(
         _("what you need help with"), max_length=MESSAGE_MAX_LENGTH, validators=[validate_multiline_text]
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+"
-    )
+    requested_by = person(_("asked by"))
     requested_at = models.DateTimeField(_("asked"), default=timezone.now)
     answer = models.TextField(
         _("answer"), blank=True, max_length=MESSAGE_MAX_LENGTH, validators=[validate_multiline_text]
     )
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("answered by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    answered_by = person(_("answered by"), optional=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
 
     class Meta:

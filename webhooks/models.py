@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import vocabulary
 from audit.models import AuditEvent
+from core.fields import optional
 from ordering.models import Customer
 
 from .transport import validate_endpoint_url
@@ -33,12 +34,9 @@ class WebhookEndpoint(models.Model):
 
     url = models.URLField(_("URL"), max_length=500, validators=[validate_endpoint_url])
     description = models.CharField(_("description"), max_length=200, blank=True)
-    customer = models.ForeignKey(
+    customer = optional(
         Customer,
-        verbose_name=_("customer"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
+        _("customer"),
         related_name="webhook_endpoints",
         help_text=_("Empty: a KMD endpoint that receives every customer's events."),
     )
@@ -81,9 +79,7 @@ class WebhookDelivery(models.Model):
     )
     event = models.ForeignKey(AuditEvent, verbose_name=_("audit event"), on_delete=models.PROTECT, related_name="+")
     # The customer the event is about (None: no customer), checked again against the endpoint when sending.
-    customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    customer = optional(Customer, _("customer"), related_name="+")
     # An audit kind (audit/vocabulary.py). No choices here: a new kind needs no migration of webhooks.
     kind = models.CharField(_("kind"), max_length=40)
     webhook_id = models.CharField(_("webhook id"), max_length=40)
