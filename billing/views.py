@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can_see_billing_runs, can_see_orders
+from core.errors import Refusal
 from core.exports import csv_download
-from core.form_tokens import Outcome
-from core.http import submit_or_refuse
+from core.form_tokens import Outcome, submit_once
+from core.http import show_refusal, submit_or_refuse
 from ordering.consulting import request_for_user
 from ordering.consulting_views import request_page
 from ordering.selectors import order_for_user
@@ -34,80 +35,77 @@ def _money_url(order) -> str:
     return f"{order.get_absolute_url()}#money"
 
 
-def _money_form_posted(request: HttpRequest, pk: int, form_class, *, key: str, action: str, write) -> HttpResponse:
-    """A form of the order page's money section, posted: `write(order, data)` → Outcome once for its token, or
-    the order page again with what was typed and the error by its field (invalid, or refused by the service)."""
-    order = order_for_user(request.user, pk)
-    form = form_class(request.POST)
+def _money_form_view(form_class, *, key: str, action: str, write, find=order_for_user, page=order_page, log="order"):
+    """The view of a money form (`key` in the money section's context) on an order's page, or with `find` and
+    `page` on another's (a request for help): `write(actor, found, data)` → Outcome, once for the form's token;
+    or the page again with what was typed: an invalid form's errors by their fields, a refusal's sentences by the
+    fields they name, or above the page when they name none (the form may not be offered in this state, so it
+    could not show them). The security log names the object as `log`."""
 
-    def again() -> HttpResponse:
-        return order_page(request, order, money_forms={key: form})
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        found = find(request.user, pk)
+        form = form_class(request.POST)
 
-    if not form.is_valid():
+        def again() -> HttpResponse:
+            return page(request, found, money_forms={key: form})
+
+        if not form.is_valid():
+            return again()
+        try:
+            return submit_once(request, lambda: write(request.user, found, form.cleaned_data))
+        except Refusal as refusal:
+            show_refusal(request, refusal, form=form if refusal.errors else None, action=action, **{log: found.pk})
         return again()
-    return submit_or_refuse(
-        request, lambda: write(order, form.cleaned_data), refused=again, form=form, action=action, order=order.pk
-    )
+
+    return view
 
 
-@login_required
-@require_POST
-def quote_adjust_view(request: HttpRequest, pk: int) -> HttpResponse:
-    def adjust(order, data) -> Outcome:
-        services.quote_adjustment_add(order=order, actor=request.user, **data)
-        return Outcome(_money_url(order), _("The adjustment was added to the quote."))
-
-    return _money_form_posted(request, pk, QuoteAdjustmentForm, key="adjust_form", action="quote_adjust", write=adjust)
+def _adjust(actor, order, data) -> Outcome:
+    services.quote_adjustment_add(order=order, actor=actor, **data)
+    return Outcome(_money_url(order), _("The adjustment was added to the quote."))
 
 
-@login_required
-@require_POST
-def consulting_view(request: HttpRequest, pk: int) -> HttpResponse:
-    def record(order, data) -> Outcome:
-        services.consulting_record(order=order, actor=request.user, **data)
-        return Outcome(_money_url(order), _("The consulting hours were recorded and will be invoiced."))
-
-    return _money_form_posted(request, pk, ConsultingForm, key="consulting_form", action="consulting", write=record)
+def _record_consulting(actor, order, data) -> Outcome:
+    services.consulting_record(order=order, actor=actor, **data)
+    return Outcome(_money_url(order), _("The consulting hours were recorded and will be invoiced."))
 
 
-@login_required
-@require_POST
-def consulting_for_request_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _record_startup_usage(actor, order, data) -> Outcome:
+    usage = services.startup_usage_record(order=order, actor=actor, **data)
+    if usage.meetings_exceeded or usage.qa_hours_exceeded:
+        return Outcome(
+            _money_url(order),
+            _("More than the startup package includes has now been used: bill the rest as consulting."),
+            messages.WARNING,
+        )
+    return Outcome(_money_url(order), _("The use of the startup package was recorded."))
+
+
+quote_adjust_view = _money_form_view(QuoteAdjustmentForm, key="adjust_form", action="quote_adjust", write=_adjust)
+consulting_view = _money_form_view(ConsultingForm, key="consulting_form", action="consulting", write=_record_consulting)
+startup_usage_view = _money_form_view(
+    StartupUsageForm, key="startup_form", action="startup_usage", write=_record_startup_usage
+)
+
+
+def _record_consulting_for_request(actor, found, data) -> Outcome:
     """Consulting against what a request for help was about: its order, or the customer without an order."""
-    found = request_for_user(request.user, pk)
-    form = ConsultingForm(request.POST)
-    if not form.is_valid():
-        return request_page(request, found, money_forms={"consulting_form": form})
+    services.consulting_record(order=found.order, customer=found.customer, actor=actor, **data)
     here = f"{reverse('ordering:consulting_detail', args=[found.pk])}#consulting"
-
-    def record() -> Outcome:
-        services.consulting_record(order=found.order, customer=found.customer, actor=request.user, **form.cleaned_data)
-        return Outcome(here, _("The consulting hours were recorded and will be invoiced."))
-
-    return submit_or_refuse(
-        request,
-        record,
-        refused=lambda: request_page(request, found, money_forms={"consulting_form": form}),
-        form=form,
-        action="consulting",
-        consulting_request=found.pk,
-    )
+    return Outcome(here, _("The consulting hours were recorded and will be invoiced."))
 
 
-@login_required
-@require_POST
-def startup_usage_view(request: HttpRequest, pk: int) -> HttpResponse:
-    def record(order, data) -> Outcome:
-        usage = services.startup_usage_record(order=order, actor=request.user, **data)
-        if usage.meetings_exceeded or usage.qa_hours_exceeded:
-            return Outcome(
-                _money_url(order),
-                _("More than the startup package includes has now been used: bill the rest as consulting."),
-                messages.WARNING,
-            )
-        return Outcome(_money_url(order), _("The use of the startup package was recorded."))
-
-    return _money_form_posted(request, pk, StartupUsageForm, key="startup_form", action="startup_usage", write=record)
+consulting_for_request_view = _money_form_view(
+    ConsultingForm,
+    key="consulting_form",
+    action="consulting",
+    write=_record_consulting_for_request,
+    find=request_for_user,
+    page=request_page,
+    log="consulting_request",
+)
 
 
 @login_required

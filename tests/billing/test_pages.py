@@ -196,8 +196,8 @@ def test_other_customers_get_404_on_every_money_action(cast, order_in, client, p
 
 
 def test_a_refused_money_form_shows_the_order_page_again_with_what_was_typed(cast, individual_order, client):
-    """The service refuses (the startup package is used up): the account manager sees why by the form they
-    filled in, with their numbers kept, rather than losing them to a redirect; nothing is recorded."""
+    """The service refuses (the startup package is used up): the account manager sees why, and the form they
+    filled in with their numbers kept, rather than losing them to a redirect; nothing is recorded."""
     order = individual_order("active", startup_package=True)
     StartupPackage.objects.filter(order=order).update(meetings_used=StartupPackage.MEETINGS_USED_MAX)
     client.force_login(cast.am_a)
