@@ -1,4 +1,4 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
@@ -87,11 +87,10 @@ class ApiTokenAdmin(ReadOnlyAdmin):
             # Who revoked which token, in the admin's history beside its other changes.
             self.log_change(request, token, gettext("Revoked."))
 
-        revoked = act_on_each(self, request, queryset.filter(revoked_at__isnull=True), revoke)
-        if revoked:
-            self.message_user(
-                request,
-                ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", revoked)
-                % {"count": revoked},
-                messages.SUCCESS,
-            )
+        act_on_each(
+            self,
+            request,
+            queryset.filter(revoked_at__isnull=True),
+            revoke,
+            done=lambda n: ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", n) % {"count": n},
+        )

@@ -38,18 +38,22 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-def act_on_each(model_admin: admin.ModelAdmin, request, objects: Iterable, act: Callable, *, name=str) -> int:
+def act_on_each(
+    model_admin: admin.ModelAdmin, request, objects: Iterable, act: Callable, *, done: Callable[[int], str], name=str
+) -> int:
     """An admin action's loop: `act(obj)` for each object, a refusal shown naming its object (`name(obj)`) without
-    stopping the rest. How many were done; the caller says so in its own words."""
-    done = 0
+    stopping the rest; then `done(count)` says how many were done, when any were. Returns that count."""
+    count = 0
     for obj in objects:
         try:
             act(obj)
         except Refusal as refusal:
             model_admin.message_user(request, f"{name(obj)}: {refusal.message}", messages.ERROR)
             continue
-        done += 1
-    return done
+        count += 1
+    if count:
+        model_admin.message_user(request, done(count), messages.SUCCESS)
+    return count
 
 
 def as_code(value) -> str:

@@ -78,25 +78,22 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.action(description=_("Rotate secret"), permissions=["rotate_secret"])
     def rotate_secret(self, request, queryset):
         # The audit trail records who rotated which secret (webhooks/services.py).
-        rotated = act_on_each(
+        act_on_each(
             self,
             request,
             queryset,
             lambda endpoint: webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user),
-        )
-        if rotated:
-            self.message_user(
-                request,
+            done=lambda n: (
                 ngettext(
                     "%(count)d endpoint has a new signing secret. Open it to read the secret and give it to the "
                     "receiver's owner: webhooks are signed with the new secret from now on.",
                     "%(count)d endpoints have a new signing secret. Open each to read the secret and give it to "
                     "the receiver's owner: webhooks are signed with the new secret from now on.",
-                    rotated,
+                    n,
                 )
-                % {"count": rotated},
-                messages.SUCCESS,
-            )
+                % {"count": n}
+            ),
+        )
 
 
 class WebhookAttemptInline(ReadOnlyInline):
@@ -164,17 +161,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Send again (same webhook id)"))
     def redeliver(self, request, queryset):
         # The audit trail records who sent what again (webhooks/services.py).
-        sent = act_on_each(
+        act_on_each(
             self,
             request,
             queryset.select_related("endpoint"),
             lambda delivery: webhook_redeliver(delivery=delivery, actor=request.user),
             name=lambda delivery: delivery.webhook_id,
+            done=lambda n: (
+                ngettext("%(count)d webhook will be sent again.", "%(count)d webhooks will be sent again.", n)
+                % {"count": n}
+            ),
         )
-        if sent:
-            self.message_user(
-                request,
-                ngettext("%(count)d webhook will be sent again.", "%(count)d webhooks will be sent again.", sent)
-                % {"count": sent},
-                messages.SUCCESS,
-            )
