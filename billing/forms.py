@@ -13,7 +13,7 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ordering.validators import validate_single_line_text
+from ordering.validators import typed_text_field, validate_single_line_text
 
 from . import pricing
 from .models import Charge, QuoteAdjustment, StartupPackage
@@ -114,12 +114,7 @@ class QuoteAdjustmentForm(OrderPageForm):
         max_value=QuoteAdjustment.AMOUNT_LIMIT,
         help_text=_("Excl. VAT; negative for a discount."),
     )
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=QuoteAdjustment._meta.get_field("reason").max_length,
-        validators=[validate_single_line_text],
-        help_text=_("The customer sees it in the quote."),
-    )
+    reason = typed_text_field(QuoteAdjustment, "reason", _("Reason"), help_text=_("The customer sees it in the quote."))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,14 @@ from .models import TEXT_MAX_LENGTH, AccessOrder, Customer, ExternalSystem, Inte
 from .selectors import active_accesses_of, live_accesses_of, systems_available_to
 from .services import ORDER_FACT_FIELDS
 from .transitions import DateInput
-from .validators import validate_multiline_text, validate_single_line_text
+from .validators import typed_text_field, validate_multiline_text
+
+
+def _none_or_one(label, queryset, help_text) -> forms.ModelChoiceField:
+    """An optional reference in the order form, "None" first."""
+    return forms.ModelChoiceField(
+        label=label, queryset=queryset, required=False, empty_label=_("None"), help_text=help_text
+    )
 
 
 class OrderForm(forms.Form):
@@ -40,26 +47,21 @@ class OrderForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Reason"), choices=AccessOrder.Reason.choices, widget=forms.RadioSelect, initial="new"
     )
-    replaces_file_interface = forms.ModelChoiceField(
-        label=_("File interface being replaced"),
-        queryset=Interface.objects.filter(kind=Interface.Kind.FILE),
-        required=False,
-        help_text=_("Only when the order replaces a file interface being phased out."),
-        empty_label=_("None"),
+    replaces_file_interface = _none_or_one(
+        _("File interface being replaced"),
+        Interface.objects.filter(kind=Interface.Kind.FILE),
+        _("Only when the order replaces a file interface being phased out."),
     )
-    changes_order = forms.ModelChoiceField(
-        label=_("Existing access to change"),
-        queryset=AccessOrder.objects.none(),
-        required=False,
-        empty_label=_("None"),
-        help_text=_("Only for a change: the active access this order changes."),
+    # The customer's own accesses, set in __init__.
+    changes_order = _none_or_one(
+        _("Existing access to change"),
+        AccessOrder.objects.none(),
+        _("Only for a change: the active access this order changes."),
     )
-    replaces_order = forms.ModelChoiceField(
-        label=_("Access this system replaces"),
-        queryset=AccessOrder.objects.none(),
-        required=False,
-        empty_label=_("None"),
-        help_text=_("When the system replaces another system: its access closes the day this one is established."),
+    replaces_order = _none_or_one(
+        _("Access this system replaces"),
+        AccessOrder.objects.none(),
+        _("When the system replaces another system: its access closes the day this one is established."),
     )
     startup_package = forms.BooleanField(
         label=_("Add the startup package (recommended for individual integration)"),
@@ -80,19 +82,8 @@ class OrderForm(forms.Form):
             "changes or reads in KMD Opus Personale. You confirm the agreement at the latest when you submit."
         ),
     )
-    requisition_number = forms.CharField(
-        label=_("Requisition number"),
-        max_length=AccessOrder._meta.get_field("requisition_number").max_length,
-        required=False,
-        validators=[validate_single_line_text],
-    )
-    note = forms.CharField(
-        label=_("Note to KMD"),
-        max_length=AccessOrder._meta.get_field("note").max_length,
-        required=False,
-        validators=[validate_multiline_text],
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    requisition_number = typed_text_field(AccessOrder, "requisition_number", _("Requisition number"), required=False)
+    note = typed_text_field(AccessOrder, "note", _("Note to KMD"), multiline=True, required=False)
 
     def __init__(self, *args, customer: Customer, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -163,17 +154,8 @@ class OrderForm(forms.Form):
 class ExternalSystemForm(forms.Form):
     """A system the catalogue does not list, registered by the customer (ordering.services.external_system_register)."""
 
-    name = forms.CharField(
-        label=_("Name of the system"),
-        max_length=ExternalSystem._meta.get_field("name").max_length,
-        validators=[validate_single_line_text],
-    )
-    vendor_name = forms.CharField(
-        label=_("Vendor"),
-        max_length=Vendor._meta.get_field("name").max_length,
-        validators=[validate_single_line_text],
-        help_text=_("The company that delivers the system."),
-    )
+    name = typed_text_field(ExternalSystem, "name", _("Name of the system"))
+    vendor_name = typed_text_field(Vendor, "name", _("Vendor"), help_text=_("The company that delivers the system."))
     vendor_cvr = forms.CharField(
         label=_("Vendor's CVR number"),
         max_length=12,
@@ -184,12 +166,8 @@ class ExternalSystemForm(forms.Form):
         label=_("Contact e-mail at the vendor"), required=False, help_text=_("Whom you tell when access is ready.")
     )
     category = forms.ChoiceField(label=_("Category"), choices=ExternalSystem.Category.choices)
-    description = forms.CharField(
-        label=_("What the system does"),
-        max_length=ExternalSystem._meta.get_field("description").max_length,
-        required=False,
-        validators=[validate_multiline_text],
-        widget=forms.Textarea(attrs={"rows": 3}),
+    description = typed_text_field(
+        ExternalSystem, "description", _("What the system does"), multiline=True, required=False
     )
 
 
@@ -204,11 +182,11 @@ class CustomerChoiceForm(forms.Form):
 class EmergencyClosureRequestForm(forms.Form):
     """The customer's request that support close the access at once (ordering.services.order_request_emergency_closure)."""
 
-    reason = forms.CharField(
-        label=_("Why must the access be closed at once?"),
-        max_length=AccessOrder._meta.get_field("emergency_request_reason").max_length,
-        validators=[validate_multiline_text],
-        widget=forms.Textarea(attrs={"rows": 3}),
+    reason = typed_text_field(
+        AccessOrder,
+        "emergency_request_reason",
+        _("Why must the access be closed at once?"),
+        multiline=True,
         help_text=_("For example a security breach at the vendor. Support read it before they close the access."),
     )
 

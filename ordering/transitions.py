@@ -44,7 +44,7 @@ from . import lifecycle
 from .audit import AuditKind
 from .models import TEXT_MAX_LENGTH, AccessOrder, Addendum
 from .roles import Role
-from .validators import validate_multiline_text, validate_single_line_text
+from .validators import typed_text_field, validate_multiline_text
 
 
 class Audience(StrEnum):
@@ -194,16 +194,8 @@ class AcceptForm(ActionForm):
     records_login = True
 
     document_sha256 = forms.CharField(widget=forms.HiddenInput)
-    signer_name = forms.CharField(
-        label=_("Your name"),
-        max_length=Addendum._meta.get_field("signer_name").max_length,
-        validators=[validate_single_line_text],
-    )
-    signer_title = forms.CharField(
-        label=_("Your title"),
-        max_length=Addendum._meta.get_field("signer_title").max_length,
-        validators=[validate_single_line_text],
-    )
+    signer_name = typed_text_field(Addendum, "signer_name", _("Your name"))
+    signer_title = typed_text_field(Addendum, "signer_title", _("Your title"))
 
     def __init__(self, data=None, **kwargs) -> None:
         super().__init__(data, **kwargs)

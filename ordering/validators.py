@@ -3,6 +3,7 @@
 import re
 import unicodedata
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -103,6 +104,19 @@ def validate_multiline_text(value: str) -> None:
     codes = hidden_characters(value, multiline=True)
     if codes:
         raise ValidationError(hidden_characters_message(codes), code="hidden_characters")
+
+
+def typed_text_field(model, name: str, label, *, multiline: bool = False, **options) -> forms.CharField:
+    """A form's field for the model's text field `name`: its length limit and the single- or multi-line check
+    (multi-line text in a three-row box), so that a form refuses what the model cannot keep."""
+    if multiline:
+        options.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+    return forms.CharField(
+        label=label,
+        max_length=model._meta.get_field(name).max_length,
+        validators=[validate_multiline_text if multiline else validate_single_line_text],
+        **options,
+    )
 
 
 def typed_text_problem(value: str, *, max_length: int, multiline: bool = False) -> str | None:
