@@ -19,7 +19,7 @@ from accounts.roles import is_support
 from audit.models import AuditEvent
 
 from .models import AccessOrder, Customer, ExternalSystem, State
-from .selectors import Worklist, orders_visible_to, served_customers, worklists_of
+from .selectors import Worklist, order_search, orders_visible_to, served_customers, worklists_of
 
 
 def with_times(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
@@ -131,17 +131,4 @@ class OrderFilter(django_filters.FilterSet):
         return qs.filter(worklist.condition) if worklist else qs
 
     def search(self, qs: QuerySet[AccessOrder], name: str, value: str) -> QuerySet[AccessOrder]:
-        value = value.strip()
-        if not value:
-            return qs
-        condition = (
-            Q(customer__name__icontains=value)
-            | Q(customer__cvr=value)
-            | Q(external_system__name__icontains=value)
-            | Q(external_system__vendor__name__icontains=value)
-            | Q(requisition_number__icontains=value)
-        )
-        digits = value.upper().removeprefix("OA-").lstrip("0")
-        if digits.isdigit():
-            condition |= Q(pk=int(digits))
-        return qs.filter(condition)
+        return qs.filter(order_search(value)) if value.strip() else qs

@@ -93,19 +93,26 @@ def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
     if not is_support(user):
         return AccessOrder.objects.none()
     qs = _with_list_relations(AccessOrder.objects.access_agreed())
-    query = query.strip()
-    if query:
-        condition = (
-            Q(customer__name__icontains=query)
-            | Q(customer__cvr=query)
-            | Q(external_system__name__icontains=query)
-            | Q(external_system__vendor__name__icontains=query)
-        )
-        digits = query.upper().removeprefix("OA-").lstrip("0")
-        if digits.isdigit():
-            condition |= Q(pk=int(digits))
-        qs = qs.filter(condition)
+    if query.strip():
+        qs = qs.filter(order_search(query))
     return qs.order_by("customer__name", "pk")
+
+
+def order_search(query: str) -> Q:
+    """The orders a typed search finds: by customer (name or CVR), system, vendor or requisition number, or by
+    the order's reference with or without "OA-" and its leading zeros. The order lists and support's search."""
+    query = query.strip()
+    condition = (
+        Q(customer__name__icontains=query)
+        | Q(customer__cvr=query)
+        | Q(external_system__name__icontains=query)
+        | Q(external_system__vendor__name__icontains=query)
+        | Q(requisition_number__icontains=query)
+    )
+    digits = query.upper().removeprefix("OA-").lstrip("0")
+    if digits.isdigit():
+        condition |= Q(pk=int(digits))
+    return condition
 
 
 def emergency_closure_requests(user) -> QuerySet[AccessOrder]:
