@@ -10,10 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can_see_billing_runs, can_see_orders
-from core.errors import Refusal
 from core.exports import csv_download
-from core.form_tokens import Outcome, submit_once
-from core.http import show_refusal, submit_or_refuse
+from core.form_tokens import Outcome
+from core.http import posted_form_view, submit_or_refuse
 from ordering.consulting import request_for_user
 from ordering.consulting_views import request_page
 from ordering.selectors import order_for_user
@@ -37,29 +36,15 @@ def _money_url(order) -> str:
 
 def _money_form_view(form_class, *, key: str, action: str, write, find=order_for_user, page=order_page, log="order"):
     """The view of a money form (`key` in the money section's context) on an order's page, or with `find` and
-    `page` on another's (a request for help): `write(actor, found, data)` → Outcome, once for the form's token;
-    or the page again with what was typed: an invalid form's errors by their fields, a refusal's sentences by the
-    fields they name, or above the page when they name none (the form may not be offered in this state, so it
-    could not show them). The security log names the object as `log`."""
-
-    @login_required
-    @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        found = find(request.user, pk)
-        form = form_class(request.POST)
-
-        def again() -> HttpResponse:
-            return page(request, found, money_forms={key: form})
-
-        if not form.is_valid():
-            return again()
-        try:
-            return submit_once(request, lambda: write(request.user, found, form.cleaned_data))
-        except Refusal as refusal:
-            show_refusal(request, refusal, form=form if refusal.errors else None, action=action, **{log: found.pk})
-        return again()
-
-    return view
+    `page` on another's (a request for help); core.http.posted_form_view says how it answers."""
+    return posted_form_view(
+        form_class,
+        find=find,
+        write=write,
+        again=lambda request, found, form: page(request, found, money_forms={key: form}),
+        action=action,
+        log=log,
+    )
 
 
 def _adjust(actor, order, data) -> Outcome:

@@ -4,8 +4,10 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 
 from .errors import NotPermitted, Refusal
 from .form_tokens import Outcome, submit_once
@@ -52,6 +54,31 @@ def submit_or_refuse(
     if refused is None:
         return None
     return redirect(refused) if isinstance(refused, str) else refused()
+
+
+def posted_form_view(form_class, *, find, write, again, action: str, log: str = "order"):
+    """The view of a form posted from an object's page (an order's, a request for help's):
+
+    `find(user, pk)` is the object or a 404; `write(actor, found, data)` → Outcome runs once for the form's token;
+    `again(request, found, form)` is the page again with what was typed — for an invalid form (errors by their
+    fields), or a refusal (its sentences by the fields they name, above the page when they name none: the form
+    may not be offered in this state, so it could not show them). The security log names the object as `log`.
+    """
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        found = find(request.user, pk)
+        form = form_class(request.POST)
+        if not form.is_valid():
+            return again(request, found, form)
+        try:
+            return submit_once(request, lambda: write(request.user, found, form.cleaned_data))
+        except Refusal as refusal:
+            show_refusal(request, refusal, form=form if refusal.errors else None, action=action, **{log: found.pk})
+        return again(request, found, form)
+
+    return view
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:

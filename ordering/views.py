@@ -19,7 +19,7 @@ from accounts.roles import (
     is_user_admin,
 )
 from core.form_tokens import Outcome
-from core.http import show_refusal, submit_or_refuse
+from core.http import posted_form_view, show_refusal, submit_or_refuse
 from core.models import OutboxMessage
 
 from . import consulting, lifecycle, people
@@ -550,26 +550,24 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
     return submit_or_refuse(request, act, refused=order.get_absolute_url(), action=spec.name, order=order.pk)
 
 
-@login_required
-@require_POST
-def order_request_emergency_closure_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _ask_for_emergency_closure(actor, order: AccessOrder, data: dict) -> Outcome:
     """The customer asks support to close the access at once; support act (the emergency_close action)."""
-    order = order_for_user(request.user, pk)
-    form = EmergencyClosureRequestForm(request.POST)
-    if not form.is_valid():
-        context = _detail_context(request, order, failed_request=form)
-        return render(request, "ordering/order_detail.html", context, status=400)
-
-    def ask() -> Outcome:
-        order_request_emergency_closure(order=order, actor=request.user, reason=form.cleaned_data["reason"])
-        return Outcome(
-            order.get_absolute_url(),
-            _("Support have been asked to close the access at once. Call them if it cannot wait."),
-        )
-
-    return submit_or_refuse(
-        request, ask, refused=order.get_absolute_url(), action="request_emergency_closure", order=order.pk
+    order_request_emergency_closure(order=order, actor=actor, reason=data["reason"])
+    return Outcome(
+        order.get_absolute_url(),
+        _("Support have been asked to close the access at once. Call them if it cannot wait."),
     )
+
+
+order_request_emergency_closure_view = posted_form_view(
+    EmergencyClosureRequestForm,
+    find=order_for_user,
+    write=_ask_for_emergency_closure,
+    again=lambda request, order, form: render(
+        request, "ordering/order_detail.html", _detail_context(request, order, failed_request=form), status=400
+    ),
+    action="request_emergency_closure",
+)
 
 
 def addendum_download(addendum: Addendum, *, accepted: bool) -> FileResponse:
@@ -644,29 +642,27 @@ def _test_access_context(order: AccessOrder, roles: set, failed: TestAccessExten
     }
 
 
-@login_required
-@require_POST
-def test_access_extend_view(request: HttpRequest, pk: int) -> HttpResponse:
-    order = order_for_user(request.user, pk)
-    form = TestAccessExtendForm(request.POST)
-    if not form.is_valid():
-        context = _detail_context(request, order)
-        context.update(_test_access_context(order, order_roles(request.user, order), form))
-        return render(request, "ordering/order_detail.html", context, status=400)
-
-    def extend() -> Outcome:
-        access = test_access_extend(
-            order=order, actor=request.user, until=form.cleaned_data["until"], reason=form.cleaned_data["reason"]
-        )
-        return Outcome(
-            order.get_absolute_url(),
-            _("The test access now ends on %(date)s.")
-            % {"date": formats.date_format(access.ends_on, "SHORT_DATE_FORMAT")},
-        )
-
-    return submit_or_refuse(
-        request, extend, refused=order.get_absolute_url(), action="test_access_extend", order=order.pk
+def _extend_test_access(actor, order: AccessOrder, data: dict) -> Outcome:
+    access = test_access_extend(order=order, actor=actor, until=data["until"], reason=data["reason"])
+    return Outcome(
+        order.get_absolute_url(),
+        _("The test access now ends on %(date)s.") % {"date": formats.date_format(access.ends_on, "SHORT_DATE_FORMAT")},
     )
+
+
+def _with_failed_extension(request: HttpRequest, order: AccessOrder, form: TestAccessExtendForm) -> HttpResponse:
+    context = _detail_context(request, order)
+    context.update(_test_access_context(order, order_roles(request.user, order), form))
+    return render(request, "ordering/order_detail.html", context, status=400)
+
+
+test_access_extend_view = posted_form_view(
+    TestAccessExtendForm,
+    find=order_for_user,
+    write=_extend_test_access,
+    again=_with_failed_extension,
+    action="test_access_extend",
+)
 
 
 @login_required

@@ -42,7 +42,6 @@ def test_support_searches_live_accesses(cast, order_in, client):
     assert active.reference in body and other.reference not in body
 
 
-
 def test_support_finds_an_access_by_its_requisition_number_as_the_order_lists_do(cast, order_in, client):
     wanted = order_in("active", requisition_number="REK-2026-117")
     other = order_in("active", requisition_number="REK-2026-118", customer=cast.customer_b)

@@ -269,3 +269,20 @@ def test_an_order_without_a_test_access_offers_no_production_draft(cast, order_i
     assert not services.production_order_offered(order)
     with pytest.raises(NotAllowedNow):
         services.order_create_from_test_access(test_order=order, actor=cast.orderer_a)
+
+
+def test_a_refused_extension_shows_the_page_again_with_the_sentence_by_the_date_and_the_reason_kept(
+    cast, startup_order, client
+):
+    access = TestAccess.objects.get(order=startup_order)
+    client.force_login(cast.am_a)
+    response = client.post(
+        reverse("ordering:test_access_extend", args=[startup_order.pk]),
+        {"until": access.ends_on.isoformat(), "reason": "Leverandøren er forsinket."},
+    )
+    assert response.status_code == 400
+    form = response.context["test_access_form"]
+    assert list(form.errors) == ["until"]
+    assert ">Leverandøren er forsinket.</textarea>" in response.content.decode()
+    access.refresh_from_db()
+    assert access.extended_by is None
