@@ -124,7 +124,6 @@ def addendum_render_again(*, addendum: Addendum, actor) -> Addendum:
         locked.save(update_fields=["render_status", "render_error"])
         audit_record(
             kind=AuditKind.ADDENDUM_RENDER_AGAIN,
-            order=locked.order,
             subject=locked,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
