@@ -21,7 +21,7 @@ from ..models import (
 )
 from ..roles import Role, customer_roles, order_roles
 from .closure import _end_access
-from .drafts import _apply_facts, _check_order_facts
+from .drafts import _check_order_facts, _save_draft
 from .running import _require_text, _short_date, enqueue_event_notification, lock_order
 
 
@@ -162,15 +162,6 @@ def order_create_from_test_access(*, test_order: AccessOrder, actor) -> AccessOr
                 )
             )
         order = AccessOrder(customer=locked.customer, created_by=actor, test_order=locked)
-        interfaces = _apply_facts(order, facts)
-        order.save()
-        order.interfaces.set(interfaces)
-        audit_record(
-            order=order,
-            actor=actor,
-            role=Role.ORDERER,
-            kind=AuditKind.CREATE,
-            from_state="",
-            comment=_("Ordered from the test access %(reference)s.") % {"reference": locked.reference},
-        )
+        comment = _("Ordered from the test access %(reference)s.") % {"reference": locked.reference}
+        _save_draft(order, actor, facts, comment=comment)
     return order
