@@ -231,22 +231,20 @@ def _check_access_clarification(order: AccessOrder, interfaces: list[Interface])
 
 
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(
-        order,
-        actor,
-        transitions.ISSUE_ADDENDUM,
-        comment=_comment(comment),
-        check=_check_addendum_issuable,
-        after=lambda o: _issue_new_version(o, actor),
-    )
+    return _issue(order, actor, transitions.ISSUE_ADDENDUM, _comment(comment))
 
 
 def order_revise(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
     comment = _require_text(comment, _("Say what changed in the new version of the addendum."))
+    return _issue(order, actor, transitions.REVISE, comment)
+
+
+def _issue(order: AccessOrder, actor, spec: transitions.TransitionSpec, comment: str) -> AccessOrder:
+    """Issuing the addendum and revising it are one write: once the order is issuable, a new version is issued."""
     return _run_transition(
         order,
         actor,
-        transitions.REVISE,
+        spec,
         comment=comment,
         check=_check_addendum_issuable,
         after=lambda o: _issue_new_version(o, actor),
