@@ -101,7 +101,7 @@ def order_request_closure(
         actor,
         transitions.REQUEST_CLOSURE,
         fields=["closure_wished_on"],
-        comment=_comment(comment),
+        comment=comment,
         params={ordering_audit.WISHED_ON: wished_on},
         wished_on=wished_on,
     )
@@ -114,7 +114,7 @@ def order_withdraw_closure_request(*, order: AccessOrder, actor, comment: str = 
         actor,
         transitions.WITHDRAW_CLOSURE_REQUEST,
         fields=["closure_wished_on", "closure_scheduled_on"],
-        comment=_comment(comment),
+        comment=comment,
         params={ordering_audit.CANCELLED_CLOSURE_ON: order.closure_scheduled_on},
     )
 
@@ -130,7 +130,7 @@ def order_schedule_closure(*, order: AccessOrder, actor, on: datetime.date, comm
         actor,
         transitions.SCHEDULE_CLOSURE,
         fields=["closure_scheduled_on"],
-        comment=_comment(comment),
+        comment=comment,
         params={ordering_audit.ENDS_ON: on},
         on=on,
     )
@@ -143,7 +143,7 @@ def order_cancel_scheduled_closure(*, order: AccessOrder, actor, comment: str = 
         actor,
         transitions.CANCEL_SCHEDULED_CLOSURE,
         fields=["closure_scheduled_on"],
-        comment=_comment(comment),
+        comment=comment,
         params={ordering_audit.CANCELLED_CLOSURE_ON: order.closure_scheduled_on},
     )
 

@@ -73,7 +73,9 @@ def _run_transition(
     **kwargs,
 ) -> AccessOrder:
     """Run one transition of the registry (ordering/transitions.py) for `actor`, or for a system job (`job`,
-    no actor: the nightly closure), which the FSM's role check does not apply to."""
+    no actor: the nightly closure), which the FSM's role check does not apply to. The comment is stored as
+    `_comment` leaves it, and refused before any lock when it cannot be."""
+    comment = _comment(comment)
     with transaction.atomic():
         locked = lock_order(order)
         refusal = transitions.transition_refusal(locked, actor, spec.name, by_job=bool(job) and actor is None)
