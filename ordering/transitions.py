@@ -15,8 +15,8 @@ the FSM's state and role, then the spec's `precondition`. The order page and the
 actions it allows (`transitions_offered`), and `_run_transition` refuses with its answer under the lock
 (tests/ordering/test_one_rule_per_action.py).
 
-A spec names its service by dotted path: the services read their spec, so the spec cannot import the
-services back without an import cycle.
+A spec names its service by dotted path (`ordering.services.order_<name>` unless it says otherwise): the
+services read their spec, so the spec cannot import the services back without an import cycle.
 """
 
 from __future__ import annotations
@@ -361,9 +361,11 @@ class TransitionSpec:
     name: str  # the FSM method on AccessOrder, and the AuditKind of its event
     label: Promise  # the form's heading and its button
     role: Role  # the one role that may do it (the FSM permission says the same; a test checks)
-    service: str  # dotted path of the service, called with order=, actor= and the form's service_kwargs()
     form: type[ActionForm]
     success: Promise  # what the user is told when it is done
+    # Dotted path of the service, called with order=, actor= and the form's service_kwargs();
+    # ordering.services.order_<name> by default.
+    service: str = ""
     help: Promise | str = ""
     button: str = "button-secondary"
     irreversible: bool = False  # the order ends: the page says it cannot be undone
@@ -378,6 +380,8 @@ class TransitionSpec:
     precondition: Callable[[AccessOrder], Refusal | None] | None = None
 
     def __post_init__(self) -> None:
+        if not self.service:
+            object.__setattr__(self, "service", f"ordering.services.order_{self.name}")
         if self.recipients and not self.email_template:
             object.__setattr__(self, "email_template", f"ordering/email/{self.name}")
 
@@ -401,7 +405,6 @@ SUBMIT = TransitionSpec(
     name="submit",
     label=_("Submit order"),
     role=Role.ORDERER,
-    service="ordering.services.order_submit",
     form=SubmitForm,
     success=_("The order has been submitted."),
     help=_("The account manager at KMD reviews the order and prepares the contract addendum."),
@@ -412,7 +415,6 @@ RETURN_FOR_CHANGES = TransitionSpec(
     name="return_for_changes",
     label=_("Return for changes"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_return_for_changes",
     form=ReturnForChangesForm,
     success=_("The order has been returned to the orderer for changes."),
     reason_label=_("Returned by KMD"),
@@ -423,7 +425,6 @@ REJECT = TransitionSpec(
     name="reject",
     label=_("Reject order"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_reject",
     form=RejectForm,
     success=_("The order has been rejected."),
     reason_label=_("Rejected by KMD"),
@@ -436,7 +437,6 @@ WITHDRAW = TransitionSpec(
     name="withdraw",
     label=_("Withdraw order"),
     role=Role.ORDERER,
-    service="ordering.services.order_withdraw",
     form=CommentForm,
     success=_("The order has been withdrawn."),
     help=_("The order is cancelled and cannot be reopened."),
@@ -447,7 +447,6 @@ DISCARD = TransitionSpec(
     name="discard",
     label=_("Discard draft"),
     role=Role.ORDERER,
-    service="ordering.services.order_discard",
     form=CommentForm,
     success=_("The draft has been discarded."),
     help=_("The draft is set aside as withdrawn and cannot be reopened. To order again, copy it."),
@@ -457,7 +456,6 @@ ISSUE_ADDENDUM = TransitionSpec(
     name="issue_addendum",
     label=_("Issue contract addendum"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_issue_addendum",
     form=CommentForm,
     success=_("The contract addendum has been issued to the customer's signatories."),
     help=_("The customer's signatories are asked to accept the addendum."),
@@ -468,7 +466,6 @@ REVISE = TransitionSpec(
     name="revise",
     label=_("Issue a new version of the addendum"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_revise",
     form=ReviseForm,
     success=_("A new version of the addendum has been issued."),
     recipients=frozenset({Audience.SIGNATORIES}),
@@ -477,7 +474,6 @@ ACCEPT = TransitionSpec(
     name="accept",
     label=_("Accept addendum"),
     role=Role.SIGNATORY,
-    service="ordering.services.order_accept",
     form=AcceptForm,
     precondition=_addendum_readable,
     success=_("The addendum has been accepted. KMD now establishes the access."),
@@ -492,7 +488,6 @@ DECLINE = TransitionSpec(
     name="decline",
     label=_("Decline addendum"),
     role=Role.SIGNATORY,
-    service="ordering.services.order_decline",
     form=DeclineForm,
     success=_("The addendum has been declined."),
     reason_label=_("Declined by the customer"),
@@ -503,7 +498,6 @@ ACTIVATE = TransitionSpec(
     name="activate",
     label=_("Access established"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_activate",
     form=ActivateForm,
     success=_("Access has been marked as established."),
     help=_("The orderers are told, with a text to forward to the vendor."),
@@ -514,7 +508,6 @@ REQUEST_CLOSURE = TransitionSpec(
     name="request_closure",
     label=_("Request closure of access"),
     role=Role.ORDERER,
-    service="ordering.services.order_request_closure",
     form=RequestClosureForm,
     success=_("Closure of the access has been requested."),
     help=_("Your account manager at KMD closes the access and stops the billing tied to it."),
@@ -524,7 +517,6 @@ WITHDRAW_CLOSURE_REQUEST = TransitionSpec(
     name="withdraw_closure_request",
     label=_("Withdraw closure request"),
     role=Role.ORDERER,
-    service="ordering.services.order_withdraw_closure_request",
     form=CommentForm,
     success=_("The closure request has been withdrawn; the access continues."),
     help=_("The access continues. A closure KMD has scheduled at your request is cancelled too."),
@@ -534,7 +526,6 @@ SCHEDULE_CLOSURE = TransitionSpec(
     name="schedule_closure",
     label=_("Schedule closure"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_schedule_closure",
     form=ScheduleClosureForm,
     success=_("The closure has been scheduled. The access stays active and billed until that date."),
     help=_(
@@ -547,7 +538,6 @@ CANCEL_SCHEDULED_CLOSURE = TransitionSpec(
     name="cancel_scheduled_closure",
     label=_("Cancel scheduled closure"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_cancel_scheduled_closure",
     form=CommentForm,
     precondition=_closure_scheduled,
     success=_("The scheduled closure has been cancelled; the access continues."),
@@ -557,7 +547,6 @@ CLOSE = TransitionSpec(
     name="close",
     label=_("Close access"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_close",
     form=CloseForm,
     success=_("Access has been closed."),
     help=_("Billing tied to this access stops on that date."),
@@ -569,7 +558,6 @@ EMERGENCY_CLOSE = TransitionSpec(
     name="emergency_close",
     label=_("Emergency-close access"),
     role=Role.SUPPORT,
-    service="ordering.services.order_emergency_close",
     form=EmergencyCloseForm,
     success=_("Access has been emergency-closed."),
     help=_("Closes access immediately. Customer and account manager are notified at once."),
