@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from audit.trail import audit_record
 from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
 from core.transactions import retry_on_conflict
 
@@ -24,11 +23,11 @@ from ..models import (
 )
 from ..roles import Role, order_roles
 from .running import (
+    _audit_and_notify,
     _comment,
     _require_text,
     _run_transition,
     _short_date,
-    enqueue_event_notification,
     lock_order,
 )
 
@@ -75,18 +74,9 @@ def _end_access(
     order.close(on=on)
     order.save(update_fields=["state", "closed_on", "updated_at"])
     lifecycle.billing().on_close(order=order, actor=actor, on=on, end_licence_ids=end_licence_ids)
-    event = audit_record(
-        order=order,
-        actor=actor,
-        job=job,
-        role=role,
-        kind=kind,
-        from_state=from_state,
-        to_state=order.state,
-        comment=comment,
-        params=params,
+    _audit_and_notify(
+        order=order, actor=actor, job=job, role=role, kind=kind, from_state=from_state, comment=comment, params=params
     )
-    enqueue_event_notification(event)
 
 
 def order_request_closure(
@@ -286,14 +276,7 @@ def order_request_emergency_closure(*, order: AccessOrder, actor, reason: str) -
         locked.emergency_requested_at = timezone.now()
         locked.emergency_request_reason = reason
         locked.save(update_fields=["emergency_requested_at", "emergency_request_reason", "updated_at"])
-        event = audit_record(
-            order=locked,
-            actor=actor,
-            role=role,
-            kind=AuditKind.EMERGENCY_CLOSURE_REQUESTED,
-            from_state=locked.state,
-            to_state=locked.state,
-            comment=reason,
+        _audit_and_notify(
+            order=locked, actor=actor, role=role, kind=AuditKind.EMERGENCY_CLOSURE_REQUESTED, comment=reason
         )
-        enqueue_event_notification(event)
     return locked

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
 from audit.trail import audit_record
 from core.errors import ChangedMeanwhile, Invalid
 from core.outbox import outbox_enqueue
@@ -41,6 +42,13 @@ def lock_order(order: AccessOrder) -> AccessOrder:
             % {"state": locked.get_state_display()}
         )
     return locked
+
+
+def _audit_and_notify(**fields) -> AuditEvent:
+    """Append the audit event (`audit_record`'s arguments) and queue the e-mails about it."""
+    event = audit_record(**fields)
+    enqueue_event_notification(event)
+    return event
 
 
 def enqueue_event_notification(event) -> None:
@@ -92,17 +100,15 @@ def _run_transition(
         locked.save(update_fields=["state", "updated_at", *fields])
         if after is not None:
             after(locked)
-        event = audit_record(
+        _audit_and_notify(
             order=locked,
             actor=actor,
             role=spec.role,
             kind=spec.kind,
             from_state=from_state,
-            to_state=locked.state,
             comment=comment,
             params=params,
         )
-        enqueue_event_notification(event)
     return locked
 
 
