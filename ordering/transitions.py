@@ -280,6 +280,20 @@ class EmergencyCloseForm(ActionForm):
         return {"reason": self.cleaned_data["comment"]}
 
 
+def wished_closure_problem(wished_on: datetime.date | None) -> str | None:
+    """Why the orderer cannot wish this closing date, or None: the form and the service ask it."""
+    if wished_on is not None and wished_on < timezone.localdate():
+        return gettext("The wished date has passed. Choose today or a later date.")
+    return None
+
+
+def scheduled_closure_problem(on: datetime.date) -> str | None:
+    """Why the account manager cannot schedule the closure on this date, or None: the form and the service ask it."""
+    if on <= timezone.localdate():
+        return gettext("Choose a date after today. To close today, use “Close access”.")
+    return None
+
+
 class RequestClosureForm(CommentForm):
     """Closure "at year end": the orderer may wish a date; the account manager decides it."""
 
@@ -293,8 +307,9 @@ class RequestClosureForm(CommentForm):
 
     def clean_wished_on(self) -> datetime.date | None:
         wished_on = self.cleaned_data["wished_on"]
-        if wished_on is not None and wished_on < timezone.localdate():
-            raise forms.ValidationError(_("The wished date has passed. Choose today or a later date."))
+        problem = wished_closure_problem(wished_on)
+        if problem:
+            raise forms.ValidationError(problem)
         return wished_on
 
     def arguments(self) -> dict[str, Any]:
@@ -321,8 +336,9 @@ class ScheduleClosureForm(CommentForm):
 
     def clean_on(self) -> datetime.date:
         on = self.cleaned_data["on"]
-        if on <= timezone.localdate():
-            raise forms.ValidationError(_("Choose a date after today. To close today, use “Close access”."))
+        problem = scheduled_closure_problem(on)
+        if problem:
+            raise forms.ValidationError(problem)
         return on
 
     def arguments(self) -> dict[str, Any]:

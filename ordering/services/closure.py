@@ -83,9 +83,9 @@ def order_request_closure(
     *, order: AccessOrder, actor, comment: str = "", wished_on: datetime.date | None = None
 ) -> AccessOrder:
     """The orderer asks the account manager to close the access, on a wished date or as soon as possible."""
-    if wished_on is not None and wished_on < timezone.localdate():
-        message = _("The wished date has passed. Choose today or a later date.")
-        raise Invalid(message, errors={"wished_on": message})
+    problem = transitions.wished_closure_problem(wished_on)
+    if problem:
+        raise Invalid(problem, errors={"wished_on": problem})
     return _run_transition(
         order,
         actor,
@@ -112,9 +112,9 @@ def order_withdraw_closure_request(*, order: AccessOrder, actor, comment: str = 
 def order_schedule_closure(*, order: AccessOrder, actor, on: datetime.date, comment: str = "") -> AccessOrder:
     """The account manager closes the access on a future date (e.g. year end). Until then it stays active
     and billed; `accesses_close_as_scheduled` closes it on the day. Scheduling again moves the date."""
-    if on <= timezone.localdate():
-        message = _("Choose a date after today. To close today, use “Close access”.")
-        raise Invalid(message, errors={"on": message})
+    problem = transitions.scheduled_closure_problem(on)
+    if problem:
+        raise Invalid(problem, errors={"on": problem})
     return _run_transition(
         order,
         actor,
