@@ -29,12 +29,16 @@ def audit_record(
 
     Who acted is a person (`actor`, with the `role` they acted in) or, for a scheduled job, no person and
     the job's name (`job`). `order` is what the event is about; `subject` names a more precise object (a
-    licence, a price list, a token), and is required when there is no order. The states default to the
-    order's current state (a write that is not a transition). `comment` is what the person typed; what the
+    licence, a price list, a token), and is required when there is no order. An event about one of an
+    order's own objects (a fee, an upload, an addendum: a model with an `order` foreign key) is about that
+    order unless `order` names another. The states default to the order's current state (a write that is not
+    a transition). `comment` is what the person typed; what the
     app itself states goes in `params`, read in each reader's language (audit/vocabulary.py): dates as
     `datetime.date`, stored as ISO text.
     """
     registered = vocabulary.kind(kind)  # an unregistered kind is refused before anything is written
+    if order is None and subject is not None:
+        order = _order_of(subject)
     if order is None and subject is None:
         raise ValueError("An audit event is about an order or names its own object.")
     if (actor is None) == (not job):
@@ -64,6 +68,13 @@ def audit_record(
     head.seq, head.hash = event.seq, event.hash
     head.save(update_fields=["seq", "hash"])
     return event
+
+
+def _order_of(subject: models.Model) -> models.Model | None:
+    """The order `subject` is part of, or None for an object of its own (a price list, a customer, a token)."""
+    if any(field.name == "order" and field.is_relation for field in subject._meta.concrete_fields):
+        return subject.order
+    return None
 
 
 def _stored(params: dict) -> dict:

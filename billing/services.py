@@ -332,7 +332,6 @@ def _release_shared_fees(order: AccessOrder, actor, role: Role) -> None:
         fee.save(update_fields=["moved_from", "order"])
         audit_record(
             kind=BillingAuditKind.SHARED_FEE_MOVED,
-            order=addendum.order,
             subject=fee,
             actor=actor,
             role=role,
@@ -396,7 +395,6 @@ def licence_end(*, fee: RecurringFee, actor, on: datetime.date | None = None) ->
         fee.save(update_fields=["ends_on", "ended_by"])
         audit_record(
             kind=BillingAuditKind.LICENCE_ENDED,
-            order=fee.order,
             subject=fee,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
@@ -494,7 +492,6 @@ def consulting_record(
         )
         audit_record(
             kind=BillingAuditKind.CONSULTING_RECORDED,
-            order=order,
             subject=charge,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,

@@ -78,7 +78,6 @@ def certificate_upload(
             # KMD must be able to show who sent key material and when: the certificate should be revoked.
             audit_record(
                 kind=CertificateAuditKind.CERTIFICATE_REFUSED_PRIVATE_KEY,
-                order=locked,
                 subject=upload,
                 actor=actor,
                 role=Role.ORDERER,

@@ -119,11 +119,10 @@ def access_clarification_record(
         clarification.interfaces.set(chosen)
         # The comment is what the account manager typed; the interfaces and the certificate are on the record.
         audit_record(
-            order=locked,
-            actor=actor,
-            role=Role.ACCOUNT_MANAGER,
             kind=AuditKind.ACCESS_CLARIFIED,
             subject=clarification,
+            actor=actor,
+            role=Role.ACCOUNT_MANAGER,
             comment=data_scope,
         )
     return clarification

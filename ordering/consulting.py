@@ -75,7 +75,6 @@ def consulting_request_create(
         )
         audit_record(
             kind=AuditKind.CONSULTING_REQUESTED,
-            order=order,
             subject=request,
             actor=actor,
             role=_asking_role(actor, customer),
@@ -111,7 +110,6 @@ def consulting_request_answer(*, actor, request: ConsultingRequest, answer: str)
         locked.save(update_fields=["answer", "answered_by", "answered_at"])
         audit_record(
             kind=AuditKind.CONSULTING_REQUEST_ANSWERED,
-            order=locked.order,
             subject=locked,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,

@@ -15,8 +15,8 @@ the FSM's state and role, then the spec's `precondition`. The order page and the
 actions it allows (`transitions_offered`), and `_run_transition` refuses with its answer under the lock
 (tests/ordering/test_one_rule_per_action.py).
 
-A spec names its service by dotted path: the services read their spec, so the spec cannot import the
-services back without an import cycle.
+A spec names its service by dotted path (`ordering.services.order_<name>` unless it says otherwise): the
+services read their spec, so the spec cannot import the services back without an import cycle.
 """
 
 from __future__ import annotations
@@ -272,6 +272,20 @@ class EmergencyCloseForm(ActionForm):
         return {"reason": self.cleaned_data["comment"]}
 
 
+def wished_closure_problem(wished_on: datetime.date | None) -> str | None:
+    """Why the orderer cannot wish this closing date, or None: the form and the service ask it."""
+    if wished_on is not None and wished_on < timezone.localdate():
+        return gettext("The wished date has passed. Choose today or a later date.")
+    return None
+
+
+def scheduled_closure_problem(on: datetime.date) -> str | None:
+    """Why the account manager cannot schedule the closure on this date, or None: the form and the service ask it."""
+    if on <= timezone.localdate():
+        return gettext("Choose a date after today. To close today, use “Close access”.")
+    return None
+
+
 class RequestClosureForm(CommentForm):
     """Closure "at year end": the orderer may wish a date; the account manager decides it."""
 
@@ -285,8 +299,9 @@ class RequestClosureForm(CommentForm):
 
     def clean_wished_on(self) -> datetime.date | None:
         wished_on = self.cleaned_data["wished_on"]
-        if wished_on is not None and wished_on < timezone.localdate():
-            raise forms.ValidationError(_("The wished date has passed. Choose today or a later date."))
+        problem = wished_closure_problem(wished_on)
+        if problem:
+            raise forms.ValidationError(problem)
         return wished_on
 
     def arguments(self) -> dict[str, Any]:
@@ -313,8 +328,9 @@ class ScheduleClosureForm(CommentForm):
 
     def clean_on(self) -> datetime.date:
         on = self.cleaned_data["on"]
-        if on <= timezone.localdate():
-            raise forms.ValidationError(_("Choose a date after today. To close today, use “Close access”."))
+        problem = scheduled_closure_problem(on)
+        if problem:
+            raise forms.ValidationError(problem)
         return on
 
     def arguments(self) -> dict[str, Any]:
@@ -353,9 +369,11 @@ class TransitionSpec:
     name: str  # the FSM method on AccessOrder, and the AuditKind of its event
     label: Promise  # the form's heading and its button
     role: Role  # the one role that may do it (the FSM permission says the same; a test checks)
-    service: str  # dotted path of the service, called with order=, actor= and the form's service_kwargs()
     form: type[ActionForm]
     success: Promise  # what the user is told when it is done
+    # Dotted path of the service, called with order=, actor= and the form's service_kwargs();
+    # ordering.services.order_<name> by default.
+    service: str = ""
     help: Promise | str = ""
     button: str = "button-secondary"
     irreversible: bool = False  # the order ends: the page says it cannot be undone
@@ -370,6 +388,8 @@ class TransitionSpec:
     precondition: Callable[[AccessOrder], Refusal | None] | None = None
 
     def __post_init__(self) -> None:
+        if not self.service:
+            object.__setattr__(self, "service", f"ordering.services.order_{self.name}")
         if self.recipients and not self.email_template:
             object.__setattr__(self, "email_template", f"ordering/email/{self.name}")
 
@@ -393,7 +413,6 @@ SUBMIT = TransitionSpec(
     name="submit",
     label=_("Submit order"),
     role=Role.ORDERER,
-    service="ordering.services.order_submit",
     form=SubmitForm,
     success=_("The order has been submitted."),
     help=_("The account manager at KMD reviews the order and prepares the contract addendum."),
@@ -404,7 +423,6 @@ RETURN_FOR_CHANGES = TransitionSpec(
     name="return_for_changes",
     label=_("Return for changes"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_return_for_changes",
     form=ReturnForChangesForm,
     success=_("The order has been returned to the orderer for changes."),
     reason_label=_("Returned by KMD"),
@@ -415,7 +433,6 @@ REJECT = TransitionSpec(
     name="reject",
     label=_("Reject order"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_reject",
     form=RejectForm,
     success=_("The order has been rejected."),
     reason_label=_("Rejected by KMD"),
@@ -428,7 +445,6 @@ WITHDRAW = TransitionSpec(
     name="withdraw",
     label=_("Withdraw order"),
     role=Role.ORDERER,
-    service="ordering.services.order_withdraw",
     form=CommentForm,
     success=_("The order has been withdrawn."),
     help=_("The order is cancelled and cannot be reopened."),
@@ -439,7 +455,6 @@ DISCARD = TransitionSpec(
     name="discard",
     label=_("Discard draft"),
     role=Role.ORDERER,
-    service="ordering.services.order_discard",
     form=CommentForm,
     success=_("The draft has been discarded."),
     help=_("The draft is set aside as withdrawn and cannot be reopened. To order again, copy it."),
@@ -449,7 +464,6 @@ ISSUE_ADDENDUM = TransitionSpec(
     name="issue_addendum",
     label=_("Issue contract addendum"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_issue_addendum",
     form=CommentForm,
     success=_("The contract addendum has been issued to the customer's signatories."),
     help=_("The customer's signatories are asked to accept the addendum."),
@@ -460,7 +474,6 @@ REVISE = TransitionSpec(
     name="revise",
     label=_("Issue a new version of the addendum"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_revise",
     form=ReviseForm,
     success=_("A new version of the addendum has been issued."),
     recipients=frozenset({Audience.SIGNATORIES}),
@@ -469,7 +482,6 @@ ACCEPT = TransitionSpec(
     name="accept",
     label=_("Accept addendum"),
     role=Role.SIGNATORY,
-    service="ordering.services.order_accept",
     form=AcceptForm,
     precondition=_addendum_readable,
     success=_("The addendum has been accepted. KMD now establishes the access."),
@@ -484,7 +496,6 @@ DECLINE = TransitionSpec(
     name="decline",
     label=_("Decline addendum"),
     role=Role.SIGNATORY,
-    service="ordering.services.order_decline",
     form=DeclineForm,
     success=_("The addendum has been declined."),
     reason_label=_("Declined by the customer"),
@@ -495,7 +506,6 @@ ACTIVATE = TransitionSpec(
     name="activate",
     label=_("Access established"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_activate",
     form=ActivateForm,
     success=_("Access has been marked as established."),
     help=_("The orderers are told, with a text to forward to the vendor."),
@@ -506,7 +516,6 @@ REQUEST_CLOSURE = TransitionSpec(
     name="request_closure",
     label=_("Request closure of access"),
     role=Role.ORDERER,
-    service="ordering.services.order_request_closure",
     form=RequestClosureForm,
     success=_("Closure of the access has been requested."),
     help=_("Your account manager at KMD closes the access and stops the billing tied to it."),
@@ -516,7 +525,6 @@ WITHDRAW_CLOSURE_REQUEST = TransitionSpec(
     name="withdraw_closure_request",
     label=_("Withdraw closure request"),
     role=Role.ORDERER,
-    service="ordering.services.order_withdraw_closure_request",
     form=CommentForm,
     success=_("The closure request has been withdrawn; the access continues."),
     help=_("The access continues. A closure KMD has scheduled at your request is cancelled too."),
@@ -526,7 +534,6 @@ SCHEDULE_CLOSURE = TransitionSpec(
     name="schedule_closure",
     label=_("Schedule closure"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_schedule_closure",
     form=ScheduleClosureForm,
     success=_("The closure has been scheduled. The access stays active and billed until that date."),
     help=_(
@@ -539,7 +546,6 @@ CANCEL_SCHEDULED_CLOSURE = TransitionSpec(
     name="cancel_scheduled_closure",
     label=_("Cancel scheduled closure"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_cancel_scheduled_closure",
     form=CommentForm,
     precondition=_closure_scheduled,
     success=_("The scheduled closure has been cancelled; the access continues."),
@@ -549,7 +555,6 @@ CLOSE = TransitionSpec(
     name="close",
     label=_("Close access"),
     role=Role.ACCOUNT_MANAGER,
-    service="ordering.services.order_close",
     form=CloseForm,
     success=_("Access has been closed."),
     help=_("Billing tied to this access stops on that date."),
@@ -561,7 +566,6 @@ EMERGENCY_CLOSE = TransitionSpec(
     name="emergency_close",
     label=_("Emergency-close access"),
     role=Role.SUPPORT,
-    service="ordering.services.order_emergency_close",
     form=EmergencyCloseForm,
     success=_("Access has been emergency-closed."),
     help=_("Closes access immediately. Customer and account manager are notified at once."),

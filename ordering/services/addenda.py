@@ -40,18 +40,17 @@ RENDER_ATTEMPTS = 3
 
 
 def enqueue_addendum_render(addendum: Addendum) -> None:
-    outbox_enqueue(
-        RENDER_ADDENDUM,
-        payload={"addendum_id": addendum.pk},
-        key=str(addendum.pk),
-        order_id=addendum.order_id,
-        subject=addendum.number,
-    )
+    _enqueue_document(RENDER_ADDENDUM, addendum)
 
 
 def enqueue_addendum_stamp(addendum: Addendum) -> None:
+    _enqueue_document(STAMP_ADDENDUM, addendum)
+
+
+def _enqueue_document(handler: str, addendum: Addendum) -> None:
+    """Keyed by the version: queued while a message for it waits, it asks that one again."""
     outbox_enqueue(
-        STAMP_ADDENDUM,
+        handler,
         payload={"addendum_id": addendum.pk},
         key=str(addendum.pk),
         order_id=addendum.order_id,
@@ -124,7 +123,6 @@ def addendum_render_again(*, addendum: Addendum, actor) -> Addendum:
         locked.save(update_fields=["render_status", "render_error"])
         audit_record(
             kind=AuditKind.ADDENDUM_RENDER_AGAIN,
-            order=locked.order,
             subject=locked,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
@@ -153,7 +151,7 @@ def addendum_stamp(addendum_id: int) -> Addendum:
 
 @retry_on_conflict
 def _queue_document(handler: str, addendum: Addendum) -> None:
-    (enqueue_addendum_render if handler == RENDER_ADDENDUM else enqueue_addendum_stamp)(addendum)
+    _enqueue_document(handler, addendum)  # in a transaction of its own
 
 
 def addendum_documents_recover() -> int:

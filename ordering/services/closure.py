@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from audit.trail import audit_record
 from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
 from core.transactions import retry_on_conflict
 
@@ -24,11 +23,11 @@ from ..models import (
 )
 from ..roles import Role, order_roles
 from .running import (
+    _audit_and_notify,
     _comment,
     _require_text,
     _run_transition,
     _short_date,
-    enqueue_event_notification,
     lock_order,
 )
 
@@ -75,33 +74,24 @@ def _end_access(
     order.close(on=on)
     order.save(update_fields=["state", "closed_on", "updated_at"])
     lifecycle.billing().on_close(order=order, actor=actor, on=on, end_licence_ids=end_licence_ids)
-    event = audit_record(
-        order=order,
-        actor=actor,
-        job=job,
-        role=role,
-        kind=kind,
-        from_state=from_state,
-        to_state=order.state,
-        comment=comment,
-        params=params,
+    _audit_and_notify(
+        order=order, actor=actor, job=job, role=role, kind=kind, from_state=from_state, comment=comment, params=params
     )
-    enqueue_event_notification(event)
 
 
 def order_request_closure(
     *, order: AccessOrder, actor, comment: str = "", wished_on: datetime.date | None = None
 ) -> AccessOrder:
     """The orderer asks the account manager to close the access, on a wished date or as soon as possible."""
-    if wished_on is not None and wished_on < timezone.localdate():
-        message = _("The wished date has passed. Choose today or a later date.")
-        raise Invalid(message, errors={"wished_on": message})
+    problem = transitions.wished_closure_problem(wished_on)
+    if problem:
+        raise Invalid(problem, errors={"wished_on": problem})
     return _run_transition(
         order,
         actor,
         transitions.REQUEST_CLOSURE,
         fields=["closure_wished_on"],
-        comment=_comment(comment),
+        comment=comment,
         params={ordering_audit.WISHED_ON: wished_on},
         wished_on=wished_on,
     )
@@ -114,7 +104,7 @@ def order_withdraw_closure_request(*, order: AccessOrder, actor, comment: str = 
         actor,
         transitions.WITHDRAW_CLOSURE_REQUEST,
         fields=["closure_wished_on", "closure_scheduled_on"],
-        comment=_comment(comment),
+        comment=comment,
         params={ordering_audit.CANCELLED_CLOSURE_ON: order.closure_scheduled_on},
     )
 
@@ -122,15 +112,15 @@ def order_withdraw_closure_request(*, order: AccessOrder, actor, comment: str = 
 def order_schedule_closure(*, order: AccessOrder, actor, on: datetime.date, comment: str = "") -> AccessOrder:
     """The account manager closes the access on a future date (e.g. year end). Until then it stays active
     and billed; `accesses_close_as_scheduled` closes it on the day. Scheduling again moves the date."""
-    if on <= timezone.localdate():
-        message = _("Choose a date after today. To close today, use “Close access”.")
-        raise Invalid(message, errors={"on": message})
+    problem = transitions.scheduled_closure_problem(on)
+    if problem:
+        raise Invalid(problem, errors={"on": problem})
     return _run_transition(
         order,
         actor,
         transitions.SCHEDULE_CLOSURE,
         fields=["closure_scheduled_on"],
-        comment=_comment(comment),
+        comment=comment,
         params={ordering_audit.ENDS_ON: on},
         on=on,
     )
@@ -143,7 +133,7 @@ def order_cancel_scheduled_closure(*, order: AccessOrder, actor, comment: str = 
         actor,
         transitions.CANCEL_SCHEDULED_CLOSURE,
         fields=["closure_scheduled_on"],
-        comment=_comment(comment),
+        comment=comment,
         params={ordering_audit.CANCELLED_CLOSURE_ON: order.closure_scheduled_on},
     )
 
@@ -286,14 +276,7 @@ def order_request_emergency_closure(*, order: AccessOrder, actor, reason: str) -
         locked.emergency_requested_at = timezone.now()
         locked.emergency_request_reason = reason
         locked.save(update_fields=["emergency_requested_at", "emergency_request_reason", "updated_at"])
-        event = audit_record(
-            order=locked,
-            actor=actor,
-            role=role,
-            kind=AuditKind.EMERGENCY_CLOSURE_REQUESTED,
-            from_state=locked.state,
-            to_state=locked.state,
-            comment=reason,
+        _audit_and_notify(
+            order=locked, actor=actor, role=role, kind=AuditKind.EMERGENCY_CLOSURE_REQUESTED, comment=reason
         )
-        enqueue_event_notification(event)
     return locked

@@ -213,12 +213,20 @@ def order_create(*, actor, customer: Customer, facts: dict) -> AccessOrder:
         raise NotPermitted(_("Only an orderer at %(customer)s can create orders for it.") % {"customer": customer.name})
     _check_order_facts(customer=customer, facts=facts)
     with transaction.atomic():
-        order = AccessOrder(customer=customer, created_by=actor)
-        interfaces = _apply_facts(order, facts)
-        _confirm_vendor_agreement(order, actor, bool(facts.get("vendor_agreement_confirmed")))
-        order.save()
-        order.interfaces.set(interfaces)
-        audit_record(order=order, actor=actor, role=Role.ORDERER, kind=AuditKind.CREATE, from_state="")
+        order = _save_draft(AccessOrder(customer=customer, created_by=actor), actor, facts)
+    return order
+
+
+def _save_draft(order: AccessOrder, actor, facts: dict, *, comment: str = "") -> AccessOrder:
+    """Save a draft with `facts`, new or changed, and record the orderer creating it (from no state) or
+    editing it. The caller has checked the facts, and locked an existing order."""
+    new = order.pk is None
+    interfaces = _apply_facts(order, facts)
+    _confirm_vendor_agreement(order, actor, bool(facts.get("vendor_agreement_confirmed")))
+    order.save()
+    order.interfaces.set(interfaces)
+    kind, from_state = (AuditKind.CREATE, "") if new else (AuditKind.EDIT, None)
+    audit_record(order=order, actor=actor, role=Role.ORDERER, kind=kind, from_state=from_state, comment=comment)
     return order
 
 
@@ -245,16 +253,7 @@ def order_update_draft(*, order: AccessOrder, actor, facts: dict) -> AccessOrder
         if refusal is not None:
             raise refusal
         _check_order_facts(customer=locked.customer, facts=facts)
-        interfaces = _apply_facts(locked, facts)
-        _confirm_vendor_agreement(locked, actor, bool(facts.get("vendor_agreement_confirmed")))
-        locked.save()
-        locked.interfaces.set(interfaces)
-        audit_record(
-            order=locked,
-            actor=actor,
-            role=Role.ORDERER,
-            kind=AuditKind.EDIT,
-        )
+        _save_draft(locked, actor, facts)
     return locked
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
 from audit.trail import audit_record
 from core.errors import ChangedMeanwhile, Invalid
 from core.outbox import outbox_enqueue
@@ -43,6 +44,13 @@ def lock_order(order: AccessOrder) -> AccessOrder:
     return locked
 
 
+def _audit_and_notify(**fields) -> AuditEvent:
+    """Append the audit event (`audit_record`'s arguments) and queue the e-mails about it."""
+    event = audit_record(**fields)
+    enqueue_event_notification(event)
+    return event
+
+
 def enqueue_event_notification(event) -> None:
     """The e-mails about an audit event, sent after commit (notifications.RECIPIENTS says to whom)."""
     if event.kind not in RECIPIENTS:
@@ -73,7 +81,9 @@ def _run_transition(
     **kwargs,
 ) -> AccessOrder:
     """Run one transition of the registry (ordering/transitions.py) for `actor`, or for a system job (`job`,
-    no actor: the nightly closure), which the FSM's role check does not apply to."""
+    no actor: the nightly closure), which the FSM's role check does not apply to. The comment is stored as
+    `_comment` leaves it, and refused before any lock when it cannot be."""
+    comment = _comment(comment)
     with transaction.atomic():
         locked = lock_order(order)
         refusal = transitions.transition_refusal(locked, actor, spec.name, by_job=bool(job) and actor is None)
@@ -90,17 +100,15 @@ def _run_transition(
         locked.save(update_fields=["state", "updated_at", *fields])
         if after is not None:
             after(locked)
-        event = audit_record(
+        _audit_and_notify(
             order=locked,
             actor=actor,
             role=spec.role,
             kind=spec.kind,
             from_state=from_state,
-            to_state=locked.state,
             comment=comment,
             params=params,
         )
-        enqueue_event_notification(event)
     return locked
 
 

@@ -21,8 +21,8 @@ from ..models import (
 )
 from ..roles import Role, customer_roles, order_roles
 from .closure import _end_access
-from .drafts import _apply_facts, _check_order_facts
-from .running import _require_text, _short_date, enqueue_event_notification, lock_order
+from .drafts import _check_order_facts, _save_draft
+from .running import _audit_and_notify, _require_text, _short_date, lock_order
 
 
 def test_access_sweep(*, today: datetime.date | None = None) -> dict[str, int]:
@@ -58,13 +58,12 @@ def _test_access_tick(*, test_access_id: int, today: datetime.date) -> str:
             return ""
         access.notified_days = min(reached)
         access.save(update_fields=["notified_days"])
-        event = audit_record(
+        _audit_and_notify(
             order=order,
             job=ordering_audit.JOB_TEST_ACCESS_SWEEP,
             kind=AuditKind.TEST_ACCESS_EXPIRING,
             params={ordering_audit.TEST_ACCESS_ENDS_ON: access.ends_on, "days_left": days_left},
         )
-        enqueue_event_notification(event)
         return "notified"
 
 
@@ -162,15 +161,6 @@ def order_create_from_test_access(*, test_order: AccessOrder, actor) -> AccessOr
                 )
             )
         order = AccessOrder(customer=locked.customer, created_by=actor, test_order=locked)
-        interfaces = _apply_facts(order, facts)
-        order.save()
-        order.interfaces.set(interfaces)
-        audit_record(
-            order=order,
-            actor=actor,
-            role=Role.ORDERER,
-            kind=AuditKind.CREATE,
-            from_state="",
-            comment=_("Ordered from the test access %(reference)s.") % {"reference": locked.reference},
-        )
+        comment = _("Ordered from the test access %(reference)s.") % {"reference": locked.reference}
+        _save_draft(order, actor, facts, comment=comment)
     return order

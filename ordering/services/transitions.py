@@ -29,7 +29,7 @@ from ..validators import typed_text_problem
 from .addenda import enqueue_addendum_render, enqueue_addendum_stamp
 from .closure import _close_changed_access
 from .drafts import _confirm_vendor_agreement, phase_out_problem
-from .running import _comment, _require_text, _run_transition, _short_date
+from .running import _require_text, _run_transition, _short_date
 
 logger = logging.getLogger(__name__)
 
@@ -141,11 +141,11 @@ def order_reject(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
 
 
 def order_withdraw(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(order, actor, transitions.WITHDRAW, comment=_comment(comment))
+    return _run_transition(order, actor, transitions.WITHDRAW, comment=comment)
 
 
 def order_discard(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(order, actor, transitions.DISCARD, comment=_comment(comment))
+    return _run_transition(order, actor, transitions.DISCARD, comment=comment)
 
 
 def _issue_new_version(order: AccessOrder, actor) -> None:
@@ -231,22 +231,20 @@ def _check_access_clarification(order: AccessOrder, interfaces: list[Interface])
 
 
 def order_issue_addendum(*, order: AccessOrder, actor, comment: str = "") -> AccessOrder:
-    return _run_transition(
-        order,
-        actor,
-        transitions.ISSUE_ADDENDUM,
-        comment=_comment(comment),
-        check=_check_addendum_issuable,
-        after=lambda o: _issue_new_version(o, actor),
-    )
+    return _issue(order, actor, transitions.ISSUE_ADDENDUM, comment)
 
 
 def order_revise(*, order: AccessOrder, actor, comment: str) -> AccessOrder:
     comment = _require_text(comment, _("Say what changed in the new version of the addendum."))
+    return _issue(order, actor, transitions.REVISE, comment)
+
+
+def _issue(order: AccessOrder, actor, spec: transitions.TransitionSpec, comment: str) -> AccessOrder:
+    """Issuing the addendum and revising it are one write: once the order is issuable, a new version is issued."""
     return _run_transition(
         order,
         actor,
-        transitions.REVISE,
+        spec,
         comment=comment,
         check=_check_addendum_issuable,
         after=lambda o: _issue_new_version(o, actor),
@@ -441,7 +439,7 @@ def order_activate(*, order: AccessOrder, actor, on: datetime.date | None = None
         actor,
         transitions.ACTIVATE,
         fields=["activated_on"],
-        comment=_comment(comment),
+        comment=comment,
         check=lambda o: _check_activation_date(o, on),
         after=established,
         on=on,

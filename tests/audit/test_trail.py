@@ -84,6 +84,22 @@ def test_the_database_refuses_a_person_event_without_a_person(cast, order_in):
         ).save()
 
 
+def test_an_event_about_an_orders_own_object_is_about_that_order(cast, order_in):
+    from ordering.models import TestAccess
+
+    order, other = order_in("active"), order_in("draft")
+    starts_on, ends_on = datetime.date(2027, 1, 1), datetime.date(2027, 1, 31)
+    access = TestAccess.objects.create(order=order, starts_on=starts_on, ends_on=ends_on)
+    access = TestAccess.objects.get(pk=access.pk)  # its order read from the database, as a service would
+    with transaction.atomic():
+        about_its_order = audit_record(kind=AuditKind.TEST_ACCESS_EXTENDED, subject=access, actor=cast.am_a)
+        named = audit_record(kind=AuditKind.TEST_ACCESS_EXTENDED, subject=access, order=other, actor=cast.am_a)
+    assert AuditEvent.objects.get(pk=about_its_order.pk).order == order
+    assert (about_its_order.from_state, about_its_order.to_state) == (order.state, order.state)
+    assert AuditEvent.objects.get(pk=named.pk).order == other  # the order the caller names wins
+    assert audit_verify() == []
+
+
 def closure_scheduled(cast, order, **kwargs):
     """The trail's event of the account manager scheduling `order`'s closure (its date and comment in `kwargs`)."""
     return audit_record(kind=AuditKind.SCHEDULE_CLOSURE, order=order, actor=cast.am_a, role="account_manager", **kwargs)
