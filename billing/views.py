@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import can_see_billing_runs, can_see_orders
 from core.exports import csv_download
 from core.form_tokens import Outcome
-from core.http import posted_form_view, submit_or_refuse
+from core.http import allowed_if, posted_form_view, submit_or_refuse
 from ordering.consulting import request_for_user
 from ordering.consulting_views import request_page
 from ordering.selectors import order_for_user
@@ -110,9 +109,8 @@ def licence_end_view(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse
 
 @login_required
 @require_GET
+@allowed_if(can_see_orders)
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    if not can_see_orders(request.user):
-        raise PermissionDenied
     page = Paginator(invoices_visible_to(request.user), 25).get_page(request.GET.get("page"))
     return render(request, "billing/invoice_list.html", {"page": page})
 
@@ -127,9 +125,8 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@allowed_if(can_see_orders)
 def licence_list(request: HttpRequest) -> HttpResponse:
-    if not can_see_orders(request.user):
-        raise PermissionDenied
     context = {
         "licences": licences_visible_to(request.user),
         "covered_systems": systems_covered_after_fee(request.user),
@@ -139,9 +136,8 @@ def licence_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@allowed_if(can_see_billing_runs)
 def run_list(request: HttpRequest) -> HttpResponse:
-    if not can_see_billing_runs(request.user):
-        raise PermissionDenied
     runs = runs_visible_to(request.user)
     invoices = invoices_visible_to(request.user).filter(run__in=runs)
     summary = {

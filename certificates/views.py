@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can_see_expiring_certificates
 from core.form_tokens import Outcome
-from core.http import submit_or_refuse
+from core.http import allowed_if, submit_or_refuse
 from ordering.selectors import order_for_user
 
 from .forms import CertificateUploadForm, RolloverConfirmForm
@@ -85,9 +84,8 @@ def chain_download(request: HttpRequest, pk: int, bundle_pk: int) -> HttpRespons
 
 @login_required
 @require_GET
+@allowed_if(can_see_expiring_certificates)
 def expiring_view(request: HttpRequest) -> HttpResponse:
-    if not can_see_expiring_certificates(request.user):
-        raise PermissionDenied
     certificates = expiring_certificates(request.user, within_days=WATCH_WINDOW_DAYS)
     context = {"certificates": certificates, "watch_days": WATCH_WINDOW_DAYS, "notice_days": EXPIRY_NOTICE_DAYS}
     return render(request, "certificates/expiring.html", context)

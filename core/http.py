@@ -1,10 +1,12 @@
 """How views answer: a refused write (the one place a `Refusal` becomes what the user sees), and a conditional read."""
 
 from collections.abc import Callable
+from functools import wraps
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -54,6 +56,22 @@ def submit_or_refuse(
     if refused is None:
         return None
     return redirect(refused) if isinstance(refused, str) else refused()
+
+
+def allowed_if(may: Callable[..., bool]):
+    """A view only a user who `may(user)` opens (a role's list, a register): anyone else gets 403, which the
+    security log records (SecurityEventMiddleware). Below @login_required, which sends a visitor to log in."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not may(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 def posted_form_view(form_class, *, find, write, again, action: str, log: str = "order"):

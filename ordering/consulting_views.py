@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.roles import can_ask_for_help
 from core.form_tokens import Outcome
-from core.http import submit_or_refuse
+from core.http import allowed_if, submit_or_refuse
 
 from . import consulting, lifecycle
 from .models import ConsultingRequest, Customer
@@ -60,10 +60,9 @@ class AnswerForm(forms.Form):
 
 
 @login_required
+@allowed_if(can_ask_for_help)
 def request_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not can_ask_for_help(user):
-        raise PermissionDenied
     asking_customers = [c for c in customers_of_member(user) if consulting.may_ask(user, c)]
     requests = list(consulting.requests_visible_to(user)[:REQUESTS_SHOWN])
     return render(request, "ordering/consulting_list.html", {"requests": requests, "can_ask": bool(asking_customers)})
@@ -108,10 +107,9 @@ def request_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allowed_if(can_ask_for_help)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    if not can_ask_for_help(user):
-        raise PermissionDenied
     found = consulting.request_for_user(user, pk)
     is_manager = found.customer.account_manager_id == user.pk
     answer_form = AnswerForm(request.POST if request.method == "POST" else None)

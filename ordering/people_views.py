@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from accounts.models import User
 from accounts.roles import can_manage_people
 from core.errors import Refusal
 from core.form_tokens import Outcome, submit_once
-from core.http import show_refusal
+from core.http import allowed_if, show_refusal
 from core.security import NotVisible
 
 from . import people
@@ -62,10 +61,9 @@ def customer_for_people_page(user, pk: int) -> Customer:
 
 
 @login_required
+@allowed_if(can_manage_people)
 def people_index(request: HttpRequest) -> HttpResponse:
     """The customers whose people this user manages, each with how many wait for a role."""
-    if not can_manage_people(request.user):
-        raise PermissionDenied
     customers = list(people.customers_managed_by(request.user))
     waiting = people.waiting_counts(customers)
     rows = [(c, waiting.get(c.cvr, 0)) for c in customers]

@@ -19,7 +19,7 @@ from accounts.roles import (
     is_user_admin,
 )
 from core.form_tokens import Outcome
-from core.http import posted_form_view, show_refusal, submit_or_refuse
+from core.http import allowed_if, posted_form_view, show_refusal, submit_or_refuse
 from core.models import OutboxMessage
 
 from . import consulting, lifecycle, people
@@ -212,10 +212,9 @@ def _ordering_customer(request: HttpRequest):
 
 @login_required
 @require_GET
+@allowed_if(can_see_orders)
 def system_list(request: HttpRequest) -> HttpResponse:
     """The systems customers registered themselves: a customer's own, or for KMD those of the customers it serves."""
-    if not can_see_orders(request.user):
-        raise PermissionDenied
     systems = own_systems_visible_to(request.user).order_by("owner__name", "name")
     return render(
         request,

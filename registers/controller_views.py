@@ -1,22 +1,21 @@
 """The controller's register as a page, a CSV and a PDF (registers/controller.py); 404 for another customer."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import can_see_controller_registers
+from core.http import allowed_if
 
 from .controller import controller_register, customer_for_register, register_csv, register_customers, register_pdf
 
 
 @login_required
 @require_GET
+@allowed_if(can_see_controller_registers)
 def register_index(request: HttpRequest) -> HttpResponse:
     """The customers whose register the user may read: one for most customer users, many for KMD."""
-    if not can_see_controller_registers(request.user):
-        raise PermissionDenied
     customers = register_customers(request.user).order_by("name", "pk")
     return render(request, "registers/controller_index.html", {"customers": customers})
 

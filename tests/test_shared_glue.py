@@ -189,3 +189,40 @@ def test_an_action_sent_for_the_state_the_order_was_in_is_refused_as_changed_mea
     refusal = stale.changed_meanwhile()
     assert isinstance(refusal, ChangedMeanwhile)
     assert order.get_state_display() in refusal.message
+
+
+# --- allowed_if and visible_or_404 (core/http.py, core/security.py) --------------------------------
+
+
+def test_a_view_allowed_only_to_some_answers_403_to_the_others_and_runs_for_them():
+    from core.http import allowed_if
+
+    @allowed_if(lambda user: user.username == "kmd")
+    def view(request):
+        return "ran"
+
+    request = RequestFactory().get("/")
+    request.user = type("Person", (), {"username": "kmd"})()
+    assert view(request) == "ran"
+    request.user = type("Person", (), {"username": "someone"})()
+    with pytest.raises(PermissionDenied):
+        view(request)
+
+
+def test_an_object_not_visible_is_a_404_either_way_and_only_an_existing_one_is_logged_as_a_probe(cast, order_in):
+    from core.security import NotVisible, visible_or_404
+    from ordering.models import AccessOrder
+
+    order = order_in("draft")
+    visible = AccessOrder.objects.filter(customer=cast.customer_a)
+    assert visible_or_404(visible, order.pk, kind="order") == order
+    with pytest.raises(NotVisible) as theirs:
+        visible_or_404(AccessOrder.objects.filter(customer=cast.customer_b), order.pk, kind="order")
+    assert (theirs.value.kind, theirs.value.pk) == ("order", order.pk)
+    with pytest.raises(Http404) as missing:
+        visible_or_404(visible, order.pk + 1000, kind="order")
+    assert not isinstance(missing.value, NotVisible)
+    # `existing` narrows what counts as there at all: the catalogue's systems are no one's to probe.
+    with pytest.raises(Http404) as narrowed:
+        visible_or_404(AccessOrder.objects.none(), order.pk, kind="order", existing=AccessOrder.objects.none())
+    assert not isinstance(narrowed.value, NotVisible)
