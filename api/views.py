@@ -173,15 +173,18 @@ def api_not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     return response
 
 
+def _page_of(serializer, operation_id: str, tag: str, **schema):
+    """The schema of a list endpoint: a page (`ApiView.page`) of `serializer` items, or a read's problems."""
+    return extend_schema(
+        operation_id=operation_id, tags=[tag], responses={200: serializer(many=True), **READ_PROBLEMS}, **schema
+    )
+
+
 # --- Catalogue ---------------------------------------------------------------------------------
 
 
 class InterfaceList(ApiView):
-    @extend_schema(
-        operation_id="catalogue_interfaces_list",
-        tags=["catalogue"],
-        responses={200: s.InterfaceSerializer(many=True), **READ_PROBLEMS},
-    )
+    @_page_of(s.InterfaceSerializer, "catalogue_interfaces_list", "catalogue")
     def get(self, request):
         """The standard interfaces (web services) and the file interfaces being phased out."""
         interfaces = Interface.objects.select_related("replaced_by").order_by("kind", "name_da", "pk")
@@ -189,11 +192,7 @@ class InterfaceList(ApiView):
 
 
 class ExternalSystemList(ApiView):
-    @extend_schema(
-        operation_id="catalogue_external_systems_list",
-        tags=["catalogue"],
-        responses={200: s.ExternalSystemSerializer(many=True), **READ_PROBLEMS},
-    )
+    @_page_of(s.ExternalSystemSerializer, "catalogue_external_systems_list", "catalogue")
     def get(self, request):
         """KMD's catalogue of external systems, and the systems your customers registered themselves."""
         own = own_systems_visible_to(request.user).values("pk")
@@ -207,11 +206,7 @@ class ExternalSystemList(ApiView):
 
 
 class PackageList(ApiView):
-    @extend_schema(
-        operation_id="catalogue_packages_list",
-        tags=["catalogue"],
-        responses={200: s.PackageSerializer(many=True), **READ_PROBLEMS},
-    )
+    @_page_of(s.PackageSerializer, "catalogue_packages_list", "catalogue")
     def get(self, request):
         """Integration packages: interfaces bundled for one external system."""
         packages = IntegrationPackage.objects.prefetch_related("interfaces").order_by("code", "pk")
@@ -282,12 +277,7 @@ ORDER_FILTERS = [
 
 
 class OrderList(ApiView):
-    @extend_schema(
-        operation_id="orders_list",
-        tags=["orders"],
-        parameters=ORDER_FILTERS,
-        responses={200: s.OrderSerializer(many=True), **READ_PROBLEMS},
-    )
+    @_page_of(s.OrderSerializer, "orders_list", "orders", parameters=ORDER_FILTERS)
     def get(self, request):
         """The orders you may see, filtered and sorted like the order list page (newest first)."""
         if not can_see_orders(request.user):
@@ -549,11 +539,7 @@ class CertificateUpload(ApiView):
 
 
 class InvoiceList(ApiView):
-    @extend_schema(
-        operation_id="invoices_list",
-        tags=["invoices"],
-        responses={200: s.InvoiceSerializer(many=True), **READ_PROBLEMS},
-    )
+    @_page_of(s.InvoiceSerializer, "invoices_list", "invoices")
     def get(self, request):
         """The invoices of your customers (KMD: the customers you serve), newest month first."""
         if not can_see_orders(request.user):
