@@ -3,6 +3,7 @@
 import base64
 from datetime import UTC, datetime
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 
 from certificates.testing import pem
@@ -45,3 +46,12 @@ def test_bytes_in_a_block_beyond_its_certificate_make_it_damaged(pki, leaf, trus
     report = check(pem(pki.issuing) + block, trust)
     assert report.codes() == ["pem_invalid_certificate"]
     assert report.findings[0].da.startswith("Certifikat nr. 2 i “kaede.pem” er beskadiget")
+
+
+@pytest.mark.parametrize(("length", "shown"), [(40, 40), (41, 40)])
+def test_a_foreign_blocks_label_is_shown_up_to_40_characters(pki, leaf, trust, length, shown):
+    """Whatever a file calls its block, the sentence quotes at most 40 characters of it."""
+    foreign = b"-----BEGIN " + b"X" * length + b"-----\nAAAA\n-----END " + b"X" * length + b"-----\n"
+    report = check(pem(leaf, pki.issuing) + foreign, trust, "odd.pem")
+    assert report.codes() == ["pem_unexpected_block"]
+    assert report.findings[0].en.startswith(f"“odd.pem” contains a “{'X' * shown}” block (no. 3): a block of another")
