@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from . import vocabulary
+from .keys import configured_key
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -179,7 +180,7 @@ class AuditEvent(models.Model):
 
 
 def audit_hmac_key() -> bytes:
-    return settings.AUDIT_HMAC_KEY.encode("utf-8")
+    return configured_key("AUDIT_HMAC_KEY").encode("utf-8")
 
 
 class AuditHead(models.Model):

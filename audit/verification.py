@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .keys import configured_key
 from .models import AuditEvent, AuditHead, audit_hmac_key
 from .trail import GENESIS_HASH
 
@@ -111,7 +112,7 @@ class Checkpoint:
 
 
 def _signing_key() -> Ed25519PrivateKey:
-    seed = base64.b64decode(settings.AUDIT_CHECKPOINT_KEY or "")
+    seed = base64.b64decode(configured_key("AUDIT_CHECKPOINT_KEY"))
     if len(seed) != 32:
         raise ValueError("AUDIT_CHECKPOINT_KEY must be 32 random bytes in base64 (README.md).")
     return Ed25519PrivateKey.from_private_bytes(seed)

@@ -19,3 +19,12 @@ def keep_django_logging(**kwargs) -> None:
     Connecting any receiver is what tells Celery not to configure logging; the worker's log level is
     then LOG_LEVEL, not `--loglevel`.
     """
+
+
+@signals.worker_init.connect
+def worker_has_its_keys(**kwargs) -> None:
+    """A worker seals audit events and writes the signed checkpoints (audit/tasks.py): without either key, or
+    with a published development key, it stops at start with a sentence naming the variable."""
+    from audit.keys import require_keys
+
+    require_keys("AUDIT_HMAC_KEY", "AUDIT_CHECKPOINT_KEY")

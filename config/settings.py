@@ -195,21 +195,43 @@ if DEBUG:
     CERTIFICATE_TRUST_DIRS["test"].append(Path(STORAGES["default"]["OPTIONS"]["location"]) / "demo-trust")
 
 
+# The keys (README.md, "Keys"). The development keys below are published in this file, so they are used only
+# where nothing real is at stake: with DJANGO_DEBUG=1, or with OPUS_DEVELOPMENT_KEYS=1, the test suite's explicit
+# switch (tests/development_keys.py). Anywhere else a key that is not set stays empty, and whatever needs it
+# refuses with a sentence naming it (audit/keys.py) — a web process, a worker and each command at start.
+DEVELOPMENT_KEYS = DEBUG or env_bool("OPUS_DEVELOPMENT_KEYS")
+_DEVELOPMENT_KEY_VALUES = {
+    "AUDIT_HMAC_KEY": "insecure-development-audit-key-never-used-in-production",
+    "AUDIT_CHECKPOINT_KEY": "ZGV2ZWxvcG1lbnQtb25seS1jaGVja3BvaW50LWtleSE=",  # b"development-only-checkpoint-key!"
+    "ACCESS_REGISTER_SIGNING_KEY": "ZGV2ZWxvcG1lbnQtb25seS1yZWdpc3Rlci1rZXkhISE=",  # b"development-only-register-key!!!"
+}
+PUBLISHED_DEVELOPMENT_KEYS = frozenset(_DEVELOPMENT_KEY_VALUES.values())
+
+
+def _key(name: str) -> str:
+    value = os.environ.get(name, "")
+    if value in PUBLISHED_DEVELOPMENT_KEYS and not DEVELOPMENT_KEYS:
+        raise ImproperlyConfigured(
+            f"{name} is a development key published in config/settings.py, which anyone can read. Outside "
+            "development make a key of your own (README.md, “Keys”)."
+        )
+    return value or (_DEVELOPMENT_KEY_VALUES[name] if DEVELOPMENT_KEYS else "")
+
+
 # The audit trail. Its chain is an HMAC keyed from the environment, so that someone who can write to
 # the database cannot recompute it; signed checkpoints of its head go to a directory outside the
-# database (write-once storage in production). Both keys are required wherever hosts are served;
-# management commands and tests without hosts, and DEBUG, use fixed development keys.
-_DEVELOPMENT_ONLY = DEBUG or not ALLOWED_HOSTS
-AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+# database (write-once storage in production). Every process writes or checks the chain, so every process
+# needs AUDIT_HMAC_KEY: settings refuse to load without it.
+AUDIT_HMAC_KEY = _key("AUDIT_HMAC_KEY")
 if not AUDIT_HMAC_KEY:
-    if not _DEVELOPMENT_ONLY:
-        raise ImproperlyConfigured("AUDIT_HMAC_KEY is not set. Production needs it in the environment (README.md).")
-    AUDIT_HMAC_KEY = "insecure-development-audit-key-never-used-in-production"  # noqa: S105
-# Ed25519 private key as 32 bytes in base64; the public key alone suffices for verifying.
-AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
+    raise ImproperlyConfigured(
+        "AUDIT_HMAC_KEY is not set. Every process of Opus Adgang (web, worker, beat, each command) needs it in the "
+        "environment; outside development there is no default (README.md, “Keys”)."
+    )
+# Ed25519 private key as 32 bytes in base64, needed where checkpoints are written (the worker and the
+# audit_checkpoint command); the public key alone suffices for verifying.
+AUDIT_CHECKPOINT_KEY = _key("AUDIT_CHECKPOINT_KEY")
 AUDIT_CHECKPOINT_PUBLIC_KEY = os.environ.get("AUDIT_CHECKPOINT_PUBLIC_KEY", "")
-if not AUDIT_CHECKPOINT_KEY and _DEVELOPMENT_ONLY:
-    AUDIT_CHECKPOINT_KEY = "ZGV2ZWxvcG1lbnQtb25seS1jaGVja3BvaW50LWtleSE="  # b"development-only-checkpoint-key!"
 AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("AUDIT_CHECKPOINT_DIR", Path(STORAGES["default"]["OPTIONS"]["location"]) / "audit-checkpoints")
 )
@@ -375,11 +397,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 
 # --- the access register (registers/) ---
 # KMD's gateway reads the register signed (registers/jws.py): Ed25519, a private key of 32 random bytes in
-# base64, handled as AUDIT_CHECKPOINT_KEY is (a fixed development key in debug and without hosts). Earlier
+# base64, handled as AUDIT_CHECKPOINT_KEY is (a published development key only in development). Earlier
 # public keys stay published at /.well-known/opus-adgang-register-keys.json while gateways move on.
-ACCESS_REGISTER_SIGNING_KEY = os.environ.get("ACCESS_REGISTER_SIGNING_KEY", "")
-if not ACCESS_REGISTER_SIGNING_KEY and _DEVELOPMENT_ONLY:
-    ACCESS_REGISTER_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seS1yZWdpc3Rlci1rZXkhISE="  # b"development-only-register-key!!!"
+ACCESS_REGISTER_SIGNING_KEY = _key("ACCESS_REGISTER_SIGNING_KEY")
 ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS = env_list("ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS")
 # After a new certificate is put into use the old one stays in the register this many days.
 ACCESS_REGISTER_ROLLOVER_OVERLAP_DAYS = int(os.environ.get("ACCESS_REGISTER_ROLLOVER_OVERLAP_DAYS", "14"))

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from audit.keys import configured_key
+
 ALGORITHM = "EdDSA"
 
 
@@ -76,7 +78,7 @@ def verify_detached(jws: str, payload: bytes, keys: Mapping[str, Ed25519PublicKe
 
 
 def signing_key() -> Ed25519PrivateKey:
-    seed = _decode(settings.ACCESS_REGISTER_SIGNING_KEY or "")
+    seed = _decode(configured_key("ACCESS_REGISTER_SIGNING_KEY"))
     if len(seed) != 32:
         raise ImproperlyConfigured("ACCESS_REGISTER_SIGNING_KEY must be 32 random bytes in base64 (README.md).")
     return Ed25519PrivateKey.from_private_bytes(seed)

@@ -8,7 +8,11 @@ from tests.processes import machine_environment, run_python
 
 
 def load_settings(**env) -> subprocess.CompletedProcess:
-    clean = machine_environment(without={"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS"}, prefixes=("AUDIT_",))
+    """Settings loaded by a fresh process as production loads them: without the test suite's development keys."""
+    clean = machine_environment(
+        without={"SECRET_KEY", "DJANGO_DEBUG", "ALLOWED_HOSTS", "OPUS_DEVELOPMENT_KEYS"},
+        prefixes=("AUDIT_", "ACCESS_REGISTER_"),
+    )
     return run_python(
         ["-c", "from config import settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.CELERY_TASK_ALWAYS_EAGER)"],
         base=clean,
@@ -32,7 +36,7 @@ def test_serving_hosts_without_an_audit_key_is_refused():
     ("env", "expected"),
     [
         ({"DJANGO_DEBUG": "1"}, "True ['127.0.0.1', 'localhost']"),
-        ({}, "False []"),
+        ({"OPUS_DEVELOPMENT_KEYS": "1"}, "False []"),
         (
             {"SECRET_KEY": "k", "AUDIT_HMAC_KEY": "a", "ALLOWED_HOSTS": "a.example,b.example"},
             "False ['a.example', 'b.example']",
@@ -46,9 +50,9 @@ def test_settings_follow_the_environment(env, expected):
 
 
 def test_without_a_broker_tasks_run_eagerly():
-    result = load_settings(CELERY_BROKER_URL="")
+    result = load_settings(CELERY_BROKER_URL="", OPUS_DEVELOPMENT_KEYS="1")
     assert result.stdout.strip().endswith("True")
-    result = load_settings(CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
+    result = load_settings(CELERY_BROKER_URL="redis://127.0.0.1:6379/0", OPUS_DEVELOPMENT_KEYS="1")
     assert result.stdout.strip().endswith("False")
 
 

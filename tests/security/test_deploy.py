@@ -69,9 +69,10 @@ def setting_values(**env) -> str:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "True 31536000 True"),  # DJANGO_DEBUG unset, nothing said: HTTPS only, HSTS for a year
+        # DJANGO_DEBUG unset, nothing said but the key every process needs: HTTPS only, HSTS for a year
+        ({"AUDIT_HMAC_KEY": "k" * 48}, "True 31536000 True"),
         (production_environment(), "True 31536000 True"),
-        ({"SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0"}, "False 0 True"),  # switched off explicitly
+        ({"AUDIT_HMAC_KEY": "k" * 48, "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0"}, "False 0 True"),
         ({"DJANGO_DEBUG": "1"}, "False 0 True"),  # a developer's machine speaks plain HTTP
     ],
 )

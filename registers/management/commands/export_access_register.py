@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.keys import require_keys
 from ordering.models import AccessOrder
 from registers.access import access_register
 
@@ -20,6 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--signature-file", type=Path, help="file for the detached JWS (default: standard error)")
 
     def handle(self, *args, environment: str, output: Path | None, signature_file: Path | None, **options) -> None:
+        try:
+            require_keys("ACCESS_REGISTER_SIGNING_KEY")  # before anything is read: nothing unsigned is handed out
+        except ImproperlyConfigured as missing:
+            raise CommandError(str(missing)) from missing
         register = access_register(environment)
         try:
             signature = register.signature
