@@ -4,6 +4,7 @@ sentence naming the key it lacks, and nothing seals, signs or serves with a publ
 
 import base64
 import os
+import subprocess
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -24,7 +25,7 @@ def a_key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
-def production_process(args: list[str], **env) -> "subprocess.CompletedProcess":  # noqa: F821
+def production_process(args: list[str], **env) -> subprocess.CompletedProcess:
     """A fresh process as a worker, beat or cron machine starts it: no debug, no hosts, no development switch."""
     base = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
