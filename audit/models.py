@@ -183,12 +183,21 @@ def audit_hmac_key() -> bytes:
     return configured_key("AUDIT_HMAC_KEY").encode("utf-8")
 
 
+def head_seal(seq: int, hash: str, key: bytes | None = None) -> str:
+    """The keyed seal over the head's (seq, hash): whoever lacks AUDIT_HMAC_KEY cannot set the head back to an
+    earlier event after deleting the newest ones, since they cannot seal the earlier head. Its own domain
+    ("audit-head"), so that no event's seal is ever a valid head seal."""
+    key = audit_hmac_key() if key is None else key
+    return hmac.new(key, f"audit-head|{seq}|{hash}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
 class AuditHead(models.Model):
-    """The single row that names the newest audit event; locked while appending."""
+    """The single row that names the newest audit event, sealed (`head_seal`); locked while appending."""
 
     id = models.PositiveSmallIntegerField(_("ID"), primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(_("number"), default=0)
     hash = models.CharField(_("hash"), max_length=64, default="0" * 64)
+    seal = models.CharField(_("seal"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit trail head")

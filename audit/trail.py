@@ -2,12 +2,14 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from . import vocabulary
-from .models import ActorKind, AuditEvent, AuditHead
+from .checkpoints import checkpoint_soon
+from .models import ActorKind, AuditEvent, AuditHead, head_seal
 
 GENESIS_HASH = "0" * 64
 
@@ -66,7 +68,10 @@ def audit_record(
     event.hash = event.compute_hash()
     event.save()
     head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
+    head.seal = head_seal(head.seq, head.hash)
+    head.save(update_fields=["seq", "hash", "seal"])
+    if event.seq % settings.AUDIT_CHECKPOINT_EVERY_EVENTS == 0 or vocabulary.checkpoint_after(event.kind):
+        transaction.on_commit(checkpoint_soon)
     return event
 
 

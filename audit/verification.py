@@ -16,6 +16,7 @@ On PostgreSQL a trigger also refuses UPDATE, DELETE and TRUNCATE on the table (a
 import base64
 import bisect
 import datetime
+import hmac
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -29,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .keys import configured_key
-from .models import AuditEvent, AuditHead, audit_hmac_key
+from .models import AuditEvent, AuditHead, audit_hmac_key, head_seal
 from .trail import GENESIS_HASH
 
 # The kind of the event that creates what a checkpoint counts (ordering's "order created"): a checkpoint
@@ -55,16 +56,23 @@ class ChainProblem:
     message: str
 
 
-def audit_verify(*, checkpoints: Iterable["Checkpoint"] = ()) -> list[ChainProblem]:
-    """Check the chain, the checkpoints it must still contain, and the orders against their events.
+def audit_verify(
+    *, checkpoints: Iterable["Checkpoint"] = (), anchored: bool = False, now: datetime.datetime | None = None
+) -> list[ChainProblem]:
+    """Check the chain, the checkpoints it must still contain, and the orders against their events; `anchored`:
+    also that recent checkpoints pin it (`anchor_problems`).
 
     Returns every problem found (empty when all is well); the chain walk stops at its first break,
     since everything after a break is unanchored.
     """
+    checkpoints = list(checkpoints)
     problems = []
     chain_problem = _verify_chain()
     if chain_problem is not None:
         problems.append(chain_problem)
+    if anchored:
+        head = AuditHead.objects.filter(pk=1).first()
+        problems.extend(anchor_problems(checkpoints, head_seq=head.seq if head else 0, now=now or timezone.now()))
     problems.extend(_verify_checkpoints(checkpoints))
     for check in _checks:
         problems.extend(check())
@@ -90,6 +98,13 @@ def _verify_chain() -> ChainProblem | None:
         if head.seq > last_seq:
             return ChainProblem(last_seq + 1, f"event #{last_seq + 1} is missing (the newest recorded is #{head.seq})")
         return ChainProblem(last_seq, f"the chain head does not match event #{last_seq}")
+    if head.seq and not hmac.compare_digest(head.seal, head_seal(head.seq, head.hash, key)):
+        # The head names the newest event but was not sealed with the key: newer events were removed and the
+        # head set back, or the head was edited.
+        return ChainProblem(
+            head.seq,
+            f"the chain head (event #{head.seq}) is not sealed with the key: newer events may have been removed",
+        )
     return None
 
 
@@ -163,6 +178,7 @@ def checkpoints_in(directory: Path) -> list[Checkpoint]:
     for path in sorted(Path(directory).glob("audit-checkpoint-*.json")):
         try:
             body = json.loads(path.read_text())
+            datetime.datetime.fromisoformat(str(body["at"]))  # a time the anchor check can compare
             checkpoints.append(
                 Checkpoint(
                     seq=int(body["seq"]),
@@ -177,6 +193,38 @@ def checkpoints_in(directory: Path) -> list[Checkpoint]:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise CheckpointUnreadable(f"checkpoint {path.name} cannot be read: {error}") from error
     return checkpoints
+
+
+def anchor_problems(checkpoints: list[Checkpoint], *, head_seq: int, now: datetime.datetime) -> list[ChainProblem]:
+    """Without a recent checkpoint the newest events are pinned by nothing but the head's seal, which a writer
+    holding AUDIT_HMAC_KEY can redo: no checkpoint at all, the newest older than AUDIT_CHECKPOINT_EVERY_MINUTES
+    plus AUDIT_CHECKPOINT_GRACE_MINUTES, or the trail more than AUDIT_CHECKPOINT_EVERY_EVENTS events past it,
+    are each a problem."""
+    if not checkpoints:
+        return [ChainProblem(head_seq, "no signed checkpoint was found: nothing outside the database pins the trail")]
+    newest = max(checkpoints, key=lambda checkpoint: (checkpoint.seq, checkpoint.at))
+    problems = []
+    allowed = datetime.timedelta(
+        minutes=settings.AUDIT_CHECKPOINT_EVERY_MINUTES + settings.AUDIT_CHECKPOINT_GRACE_MINUTES
+    )
+    written = max(datetime.datetime.fromisoformat(checkpoint.at) for checkpoint in checkpoints)
+    if now - written > allowed:
+        problems.append(
+            ChainProblem(
+                newest.seq,
+                f"the newest checkpoint was written at {written:%Y-%m-%d %H:%M} UTC, more than "
+                f"{int(allowed.total_seconds() // 60)} minutes ago: checkpoints are not being written",
+            )
+        )
+    if head_seq - newest.seq > settings.AUDIT_CHECKPOINT_EVERY_EVENTS:
+        problems.append(
+            ChainProblem(
+                head_seq,
+                f"the trail is {head_seq - newest.seq} events past the newest checkpoint (#{newest.seq}); at most "
+                f"{settings.AUDIT_CHECKPOINT_EVERY_EVENTS} may be",
+            )
+        )
+    return problems
 
 
 def _verify_checkpoints(checkpoints: Iterable[Checkpoint]) -> list[ChainProblem]:

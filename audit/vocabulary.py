@@ -24,6 +24,7 @@ class Kind:
 
 
 _kinds: dict[str, Kind] = {}
+_checkpoint_after: set[str] = set()
 _labels: dict[str, dict[str, str]] = {"state": {}, "role": {}}
 _sentences: dict[str, str] = {}
 
@@ -40,6 +41,18 @@ def register_kinds(app: str, kinds: type[Enum], *, published: bool = True) -> No
             raise ValueError(f"Audit kind {member.value!r} is registered by {known.app} already.")
     for member in kinds:
         _kinds[member.value] = Kind(member.value, member.label, app, published)
+
+
+def register_checkpoint_after(*values: str) -> None:
+    """Kinds so weighty (an acceptance, an emergency closure) that a signed checkpoint is written right after
+    each, rather than at the next interval (audit/checkpoints.py)."""
+    for value in values:
+        kind(value)  # a registered kind, or refused
+    _checkpoint_after.update(values)
+
+
+def checkpoint_after(value: str) -> bool:
+    return value in _checkpoint_after
 
 
 def kind(value: str) -> Kind:

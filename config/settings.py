@@ -235,6 +235,18 @@ AUDIT_CHECKPOINT_PUBLIC_KEY = os.environ.get("AUDIT_CHECKPOINT_PUBLIC_KEY", "")
 AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("AUDIT_CHECKPOINT_DIR", Path(STORAGES["default"]["OPTIONS"]["location"]) / "audit-checkpoints")
 )
+# How often checkpoints are written (audit/checkpoints.py): every this many minutes (beat), after every this
+# many events, and right after each acceptance and emergency closure. `verify_audit_log --checkpoints` fails
+# when the newest checkpoint is older than the interval plus AUDIT_CHECKPOINT_GRACE_MINUTES, or when the trail
+# has run more than the event count past it (docs/audit.md, "What a checkpoint leaves open").
+AUDIT_CHECKPOINT_EVERY_MINUTES = int(os.environ.get("AUDIT_CHECKPOINT_EVERY_MINUTES", "15"))
+AUDIT_CHECKPOINT_EVERY_EVENTS = int(os.environ.get("AUDIT_CHECKPOINT_EVERY_EVENTS", "50"))
+AUDIT_CHECKPOINT_GRACE_MINUTES = int(os.environ.get("AUDIT_CHECKPOINT_GRACE_MINUTES", "15"))
+if AUDIT_CHECKPOINT_EVERY_MINUTES < 1 or AUDIT_CHECKPOINT_EVERY_EVENTS < 1 or AUDIT_CHECKPOINT_GRACE_MINUTES < 0:
+    raise ImproperlyConfigured(
+        "AUDIT_CHECKPOINT_EVERY_MINUTES and AUDIT_CHECKPOINT_EVERY_EVENTS must be at least 1, "
+        "AUDIT_CHECKPOINT_GRACE_MINUTES at least 0 (README.md)."
+    )
 
 # The data processor named in contract addenda.
 SUPPLIER_NAME = os.environ.get("SUPPLIER_NAME", "KMD A/S")
@@ -314,7 +326,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "audit-checkpoint": {
         "task": "audit.tasks.write_audit_checkpoint",
-        "schedule": crontab(hour=0, minute=5),
+        "schedule": timedelta(minutes=AUDIT_CHECKPOINT_EVERY_MINUTES),
     },
     # Just after midnight (CELERY_TIMEZONE is Copenhagen's): an access scheduled to close today closes today.
     "scheduled-closures": {

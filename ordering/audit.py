@@ -83,6 +83,7 @@ JOB_TEST_ACCESS_SWEEP = "test_access_sweep"
 def register() -> None:
     """Called by OrderingConfig.ready()."""
     vocabulary.register_kinds("ordering", AuditKind)
+    vocabulary.register_checkpoint_after(AuditKind.ACCEPT, AuditKind.EMERGENCY_CLOSE)
     vocabulary.register_labels("state", State)
     vocabulary.register_labels("role", Role)
     for param, template in SENTENCES.items():

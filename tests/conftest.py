@@ -113,6 +113,8 @@ def fast_documents(request, monkeypatch, settings, tmp_path):
         **settings.STORAGES,
         "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "private")}},
     }
+    # Signed audit checkpoints (written after an acceptance, an emergency closure, every Nth event) go there too.
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "private" / "audit-checkpoints"
     if request.node.get_closest_marker("weasyprint"):
         return
     import hashlib

@@ -91,10 +91,14 @@ def rechain(cursor, from_seq: int, key: bytes | None) -> None:
         else:
             prev = row["hash"]
     last = rows()[-1] if rows() else None
-    cursor.execute(
-        "UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1",
-        [last["seq"] if last else 0, last["hash"] if last else "0" * 64],
-    )
+    set_head(cursor, last["seq"] if last else 0, last["hash"] if last else "0" * 64, key=key)
+
+
+def set_head(cursor, seq: int, hash: str, *, key: bytes | None) -> None:
+    """Point the head at event `seq`, sealing it as the attacker can: with the key they hold, or none."""
+    message = f"audit-head|{seq}|{hash}".encode()
+    seal = hmac.new(key, message, hashlib.sha256).hexdigest() if key else hashlib.sha256(message).hexdigest()
+    cursor.execute("UPDATE audit_audithead SET seq = %s, hash = %s, seal = %s WHERE id = 1", [seq, hash, seal])
 
 
 def verify_command(capsys, *args) -> tuple[int, str]:
@@ -151,7 +155,7 @@ def test_deleting_the_newest_events_and_rewinding_the_head_is_found_by_the_order
     with behind_the_applications_back() as cursor:
         for gone in history[-3:]:
             cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [gone.pk])
-        cursor.execute("UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1", [kept.seq, kept.hash])
+        set_head(cursor, kept.seq, kept.hash, key=None)
     code, output = verify_command(capsys)
     assert code == 1
     touched = AccessOrder.objects.get(pk=history[-1].order_id)
@@ -167,8 +171,9 @@ def test_deleting_the_newest_events_is_found_by_a_checkpoint_even_when_the_order
         # The attacker also puts the order back into the state the remaining events describe.
         cursor.execute("UPDATE ordering_accessorder SET state = %s WHERE id = %s", [newest.from_state, order.pk])
         before = history[-2]
-        cursor.execute("UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1", [before.seq, before.hash])
-    assert verify_command(capsys)[0] == 0  # without checkpoints nothing shows
+        set_head(cursor, before.seq, before.hash, key=None)
+    code, output = verify_command(capsys)  # the head's seal shows it without a checkpoint (#21)
+    assert code == 1 and f"the chain head (event #{before.seq}) is not sealed with the key" in output
     code, output = verify_command(capsys, "--checkpoints", str(tmp_path))
     assert code == 1
     assert f"event #{newest.seq}, pinned by checkpoint" in output and "is gone" in output
@@ -274,3 +279,41 @@ def test_the_daily_task_writes_a_checkpoint_where_the_settings_say(history, sett
     assert written.startswith(str(tmp_path / "checkpoints"))
     assert [c.seq for c in checkpoints_in(tmp_path / "checkpoints")] == [history[-1].seq]
     assert "audit-checkpoint" in settings.CELERY_BEAT_SCHEDULE
+
+
+def test_the_finding_deleting_events_that_change_no_state_and_rewinding_the_head_is_found_without_a_checkpoint(
+    cast, order_in, tmp_path, capsys
+):
+    """#21's finding, as it was done: an emergency-closure request and 7.5 consulting hours are recorded after
+    the last checkpoint; their events are deleted, the head is set back to the event before (its seq and hash are
+    readable in the database) and the order's request fields are cleared. Before the head was sealed,
+    `verify_audit_log` said "intact", with or without that checkpoint."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from billing.services import consulting_record
+    from ordering.services import order_request_emergency_closure
+
+    order = order_in("active")
+    audit_checkpoint_write(directory=tmp_path)
+    kept = AuditEvent.objects.order_by("-seq").first()
+    order_request_emergency_closure(order=order, actor=cast.orderer_a, reason="Brud hos leverandøren")
+    consulting_record(
+        order=order, actor=cast.am_a, on=timezone.localdate(), hours=Decimal("7.5"), description="Sparring"
+    )
+    gone = list(AuditEvent.objects.filter(seq__gt=kept.seq).values_list("pk", flat=True))
+    assert len(gone) == 2
+    with behind_the_applications_back() as cursor:
+        for pk in gone:
+            cursor.execute("DELETE FROM ordering_notification WHERE event_id = %s", [pk])
+            cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [pk])
+        cursor.execute(
+            "UPDATE ordering_accessorder SET emergency_requested_at = NULL, emergency_request_reason = '' WHERE id = %s",
+            [order.pk],
+        )
+        cursor.execute("UPDATE audit_audithead SET seq = %s, hash = %s WHERE id = 1", [kept.seq, kept.hash])
+    for args in [(), ("--checkpoints", str(tmp_path))]:
+        code, output = verify_command(capsys, *args)
+        assert code == 1, args
+        assert f"the chain head (event #{kept.seq}) is not sealed with the key" in output

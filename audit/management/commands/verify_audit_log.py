@@ -18,7 +18,11 @@ class Command(BaseCommand):
             "--checkpoints",
             metavar="DIR",
             type=Path,
-            help="Directory of signed checkpoints (audit_checkpoint) the chain must still contain.",
+            help=(
+                "Directory of signed checkpoints (audit_checkpoint) the chain must still contain. It fails too when "
+                "the directory holds none, when the newest is older than AUDIT_CHECKPOINT_EVERY_MINUTES plus "
+                "AUDIT_CHECKPOINT_GRACE_MINUTES, or when the trail is more than AUDIT_CHECKPOINT_EVERY_EVENTS past it."
+            ),
         )
 
     def handle(self, *args, checkpoints: Path | None = None, **options):
@@ -31,7 +35,7 @@ class Command(BaseCommand):
             except CheckpointUnreadable as error:
                 self.stderr.write(f"Audit trail NOT VERIFIED: {error}")
                 raise SystemExit(1) from error
-        problems = audit_verify(checkpoints=found)
+        problems = audit_verify(checkpoints=found, anchored=checkpoints is not None)
         if problems:
             for problem in problems:
                 self.stderr.write(f"Audit trail BROKEN at event #{problem.seq}: {problem.message}")
