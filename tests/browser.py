@@ -1,6 +1,7 @@
 """What the browser tests share: Debian's chromium (never a downloaded browser), axe-core, and the checks
 every page must pass — no WCAG 2.0/2.1 A or AA violation of any impact, no sideways scrolling."""
 
+import contextlib
 import os
 import shutil
 from contextlib import contextmanager
@@ -46,9 +47,22 @@ def chromium_page(monkeypatch, **context_options):
         browser = launch_chromium(p)
         # axe-core is injected as a script; the app's CSP (rightly) forbids that, so only the test bypasses it.
         context = browser.new_context(bypass_csp=True, locale="da-DK", **context_options)
-        yield context.new_page()
+        page = context.new_page()
+        yield page
+        _let_htmx_finish(page)
         context.close()
         browser.close()
+
+
+def _let_htmx_finish(page) -> None:
+    """Wait until no htmx request is in flight (htmx marks its element `htmx-request`): one still running when
+    the test ends reaches the live server while the test's database is being flushed, and fails the teardown
+    ("database table is locked")."""
+    from playwright.sync_api import Error
+
+    # A page that has gone, or a request that never ends: nothing more to wait for.
+    with contextlib.suppress(Error):
+        page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=5000)
 
 
 def assert_no_axe_violations(page) -> None:
