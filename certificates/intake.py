@@ -4,7 +4,8 @@
 and, for a zip, accounts for every byte of its layout, checks its central directory, unpacks each
 entry in memory within bounds and searches it for keys again. `parse_pem_texts` then reads the
 certificate blocks. Nothing but certificates passes: a zip comment, bytes around the archive, a
-leftover entry, a PEM block of another kind is either refused or (macOS's zip leftovers) skipped
+leftover entry, a PEM block of another kind, a line of text around the blocks that OpenSSL does not
+write about certificates (see _OPENSSL_LINES) is either refused or (macOS's zip leftovers) skipped
 after being searched.
 """
 
@@ -42,6 +43,27 @@ _DS_STORE_MAGIC = b"\x00\x00\x00\x01Bud1"  # .DS_Store: a folder's view settings
 
 # Any armour line, in any case and spacing: outside a certificate block, each one is refused.
 _ARMOUR = re.compile(rb"-{3,}[ \t]*(BEGIN|END)[ \t]*([^\r\n-]*)", re.IGNORECASE)
+# _OPENSSL_LINES: what may stand around the certificate blocks of a PEM text, line by line, after a UTF-8
+# byte-order mark is dropped, CRLF and CR are read as line ends and spaces and tabs at a line's end are
+# ignored. Exactly the lines `openssl pkcs12 -nokeys` and `openssl x509 -subject -issuer` write before a
+# certificate, since a chain is often exported that way; any other line is refused by its number, so a key
+# written in a form no key search reads (hex, base64 of base64) cannot ride along as stray text.
+#   - a blank line;
+#   - a bag's header: "Bag Attributes", "Bag Attributes: <No Attributes>", "Bag Attributes: <Empty Attributes>";
+#   - one of the bag's attributes, indented, named by words or an OID, then ": " and its value
+#     ("    localKeyID: 01 00 00 00", "    friendlyName: system", "    2.16.840.1.113894.746875.1.1: ...")
+#     – only directly under "Bag Attributes" or under another attribute of that bag;
+#   - "subject=..." or "issuer=...": OpenSSL's one-line name, in any of its formats.
+# Refused among others: "Key Attributes" (a private key's), a name printed over several lines
+# (`-nameopt multiline`), and what `openssl x509 -text` or `openssl s_client -showcerts` print.
+# What follows "subject=", "issuer=" or an attribute's name is not judged: OpenSSL prints there whatever
+# the certificate or the bag holds. Like every other byte sent, it is never stored.
+_BAG_HEADER = b"Bag Attributes"
+_OPENSSL_LINES = re.compile(rb"|Bag Attributes(?:: <(?:No|Empty) Attributes>)?|(?:subject|issuer)=.*")
+_BAG_ATTRIBUTE = re.compile(rb"[ \t]+[A-Za-z0-9][A-Za-z0-9 ._-]*:(?: .*)?")
+# A refused line or label is quoted with at most this many characters: enough to find it in the file.
+# Findings are kept (the upload is not), so a quote is kept short.
+_QUOTED = 40
 
 
 # --- Reading the upload -----------------------------------------------------------------------
@@ -681,7 +703,29 @@ def _certificate_blocks(name: str, raw: bytes, intake: Intake) -> list[re.Match[
             f"“{name}” contains no certificates (“-----BEGIN CERTIFICATE-----”). Upload the public part of the "
             "system's OCES3 certificate with its whole chain.",
         )
+    unexpected = _line_openssl_does_not_write(text, blocks)
+    if unexpected is not None:
+        raise _unexpected_text(name, *unexpected, intake)
     return blocks
+
+
+def _line_openssl_does_not_write(text: bytes, blocks: list[re.Match[bytes]]) -> tuple[int, bytes] | None:
+    """The first line around the blocks that OpenSSL does not write (see _OPENSSL_LINES), with its number."""
+    starts = [0, *(block.end() for block in blocks)]
+    ends = [*(block.start() for block in blocks), len(text)]
+    number, counted = 1, 0  # the number of the line that holds text[counted]
+    for start, end in zip(starts, ends, strict=True):
+        number += text.count(b"\n", counted, start)
+        counted = start
+        in_bag = False  # a bag's attributes follow its header directly, and never cross a certificate
+        for offset, line in enumerate(text[start:end].split(b"\n")):
+            stripped = line.rstrip(b" \t")
+            if in_bag and _BAG_ATTRIBUTE.fullmatch(stripped):
+                continue
+            in_bag = stripped == _BAG_HEADER
+            if not _OPENSSL_LINES.fullmatch(stripped):
+                return number + offset, stripped
+    return None
 
 
 def _load_block(name: str, number: int, block: re.Match[bytes], intake: Intake) -> x509.Certificate:
@@ -717,7 +761,7 @@ _NOT_CERTIFICATES["RSA PUBLIC KEY"] = _NOT_CERTIFICATES["PUBLIC KEY"]
 
 
 def _not_a_certificate(name: str, label: str, number: int, intake: Intake) -> Rejected:
-    label = re.sub(r"[^A-Z0-9 #]", "?", label)[:40]
+    label = re.sub(r"[^A-Z0-9 #]", "?", label)[:_QUOTED]
     what_da, what_en = _NOT_CERTIFICATES.get(label, ("en anden slags blok", "a block of another kind"))
     return intake.stop(
         "pem_unexpected_block",
@@ -725,6 +769,24 @@ def _not_a_certificate(name: str, label: str, number: int, intake: Intake) -> Re
         "(“-----BEGIN CERTIFICATE-----”) er tilladt; fjern blokken, og upload igen.",
         f"“{name}” contains a “{label}” block (no. {number}): {what_en}, not a certificate. Only certificates "
         "(“-----BEGIN CERTIFICATE-----”) are allowed; remove the block and upload again.",
+    )
+
+
+def _unexpected_text(name: str, number: int, line: bytes, intake: Intake) -> Rejected:
+    """Refuse a line of text around the blocks, quoting its start as plain text: no control or formatting characters."""
+    words = line.strip(b" \t").decode("utf-8", "replace")
+    quoted = "".join(c if c.isprintable() and c != "\\" else "?" for c in words[:_QUOTED])
+    quoted += "…" if len(words) > _QUOTED else ""
+    return intake.stop(
+        "pem_unexpected_text",
+        f"Linje {number} i “{shown(name)}” hører ikke hjemme i en certifikatfil: “{quoted}”. Ud over certifikaterne "
+        "(“-----BEGIN CERTIFICATE-----”) må filen kun indeholde tomme linjer og de linjer, OpenSSL skriver om dem "
+        "(“Bag Attributes” med de indrykkede linjer under, “subject=”, “issuer=”). Fjern linjen, og upload igen. "
+        "Er linjen en del af en privat nøgle, skal certifikatet spærres og udskiftes.",
+        f"Line {number} of “{shown(name)}” does not belong in a certificate file: “{quoted}”. Besides the certificates "
+        "(“-----BEGIN CERTIFICATE-----”) the file may hold only blank lines and the lines OpenSSL writes about them "
+        "(“Bag Attributes” with the indented lines under it, “subject=”, “issuer=”). Remove the line and upload "
+        "again. If the line is part of a private key, the certificate must be revoked and replaced.",
     )
 
 

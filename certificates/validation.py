@@ -15,8 +15,9 @@ The pipeline's parts are pure modules of their own:
 - `certificates/findings.py`: the findings they share.
 
 Nothing but certificates passes: any part of an upload that is not a well-formed certificate –
-a zip comment, bytes around the archive, a leftover entry, a PEM block of another kind – is either
-refused or (macOS's zip leftovers) skipped after being searched. A private key anywhere gives the
+a zip comment, bytes around the archive, a leftover entry, a PEM block of another kind, a line of
+text beside the blocks other than those OpenSSL writes about certificates – is either refused or
+(macOS's zip leftovers) skipped after being searched. A private key anywhere gives the
 finding `private_key` and `contains_private_key`. What may be stored of an accepted upload is
 `BundleReport.canonical_pem`, never the bytes sent.
 """

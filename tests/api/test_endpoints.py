@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from audit.models import AuditEvent
 from certificates.models import CertificateBundle, CertificateUpload
+from certificates.testing import pem
 from ordering.models import AccessOrder
 
 from .conftest import ROLES
@@ -192,6 +193,28 @@ def test_a_refused_chain_is_422_with_the_findings_and_the_attempt_recorded(cast,
     assert body["code"] == "certificate_not_accepted"
     assert body["findings"] and all(f["message"] for f in body["findings"])
     assert CertificateUpload.objects.get(order=order).verdict == "rejected"
+    assert not CertificateBundle.objects.filter(order=order).exists()
+
+
+def test_a_pem_with_a_key_in_double_base64_after_the_chain_is_422_naming_the_line(
+    cast, individual_order, pki, vendor_leaf, api
+):
+    """Issue #21: the API accepted this (201) though nothing but certificates is to pass."""
+    from tests.certificates.test_pem_intake import HIDDEN_KEYS
+
+    order = individual_order("draft", upload=False)
+    chain = pem(vendor_leaf, pki.issuing)
+    bundle = SimpleUploadedFile(
+        "k.pem", chain + HIDDEN_KEYS["in double base64"](), content_type="application/x-pem-file"
+    )
+    response = api("orderer_a", Accept_Language="en").post(
+        f"/api/v1/orders/{order.pk}/certificates/", {"bundle": bundle}
+    )
+    assert response.status_code == 422, response.content
+    (finding,) = response.json()["findings"]
+    assert finding["code"] == "pem_unexpected_text"
+    number = chain.count(b"\n") + 1
+    assert finding["message"].startswith(f"Line {number} of “k.pem” does not belong in a certificate file")
     assert not CertificateBundle.objects.filter(order=order).exists()
 
 

@@ -10,6 +10,7 @@ from certificates.models import Certificate, CertificateBundle, CertificateUploa
 from certificates.testing import make_leaf, pem
 from ordering import services
 
+from .test_pem_intake import HIDDEN_KEYS
 from .test_validation import HOSTILE
 
 
@@ -170,6 +171,28 @@ def test_orderer_uploads_through_the_page_and_sees_the_chain(cast, individual_or
     leaf = Certificate.objects.get(role="leaf")
     assert leaf.sha256 in body and "NTRDK" in body
     assert reverse("certificates:chain_download", args=[order.pk, leaf.bundle_id]) in body
+
+
+def test_a_pem_with_a_hex_key_after_the_chain_is_refused_on_the_page_with_the_line_named(
+    cast, individual_order, pki, vendor_leaf, client
+):
+    """Issue #21: the page accepted this (302 and a new chain) though nothing but certificates is to pass."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    order = individual_order("draft", upload=False)
+    client.force_login(cast.orderer_a)
+    chain = pem(vendor_leaf, pki.issuing)
+    data = chain + HIDDEN_KEYS["in hex"]()
+    response = client.post(
+        reverse("certificates:upload", args=[order.pk]), {"bundle": SimpleUploadedFile("k.pem", data)}
+    )
+    assert response.status_code == 302
+    assert CertificateBundle.objects.count() == 0
+    record = CertificateUpload.objects.get()
+    assert record.verdict == "rejected" and [f["code"] for f in record.findings] == ["pem_unexpected_text"]
+    body = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
+    number = chain.count(b"\n") + 1
+    assert f"Linje {number} i “k.pem” hører ikke hjemme i en certifikatfil" in body
 
 
 def test_an_oversized_upload_is_cut_at_the_cap_and_refused(cast, individual_order, client):

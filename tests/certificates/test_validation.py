@@ -31,6 +31,7 @@ from certificates.validation import (
     inspect_bundle,
 )
 from tests.certificates.requests import csr_pem
+from tests.certificates.test_pem_intake import HIDDEN_KEYS
 
 SHIPPED_TRUST = Path(__file__).resolve().parents[2] / "certificates" / "trust" / "oces3-test"
 # What Finder really writes: an AppleDouble file (magic, version 2) and a .DS_Store ("Bud1"), padded with zeros.
@@ -399,6 +400,10 @@ HOSTILE = {
     "certificate request block": (
         lambda p, o, leaf, now: (pem(leaf, p.issuing) + csr_pem(), "csr.pem"),
         "pem_unexpected_block",
+    ),
+    "a private key in hex after the chain": (
+        lambda p, o, leaf, now: (pem(leaf, p.issuing) + HIDDEN_KEYS["in hex"](), "x.pem"),
+        "pem_unexpected_text",
     ),
     "corrupt base64": (
         lambda p, o, leaf, now: (_corrupt_block(leaf) + pem(p.issuing), "x.pem"),
