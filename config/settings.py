@@ -413,6 +413,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 # public keys stay published at /.well-known/opus-adgang-register-keys.json while gateways move on.
 ACCESS_REGISTER_SIGNING_KEY = _key("ACCESS_REGISTER_SIGNING_KEY")
 ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS = env_list("ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS")
+# The key that will sign next, published in the key set before it signs so that gateways hold it when it does
+# (README.md, "Rotating the register key"): public keys, 32 bytes in base64, comma-separated; never the current one.
+ACCESS_REGISTER_NEXT_PUBLIC_KEYS = env_list("ACCESS_REGISTER_NEXT_PUBLIC_KEYS")
 # After a new certificate is put into use the old one stays in the register this many days.
 ACCESS_REGISTER_ROLLOVER_OVERLAP_DAYS = int(os.environ.get("ACCESS_REGISTER_ROLLOVER_OVERLAP_DAYS", "14"))
 

@@ -9,7 +9,7 @@ from . import jws
 @register(Tags.security, deploy=True)
 def access_register_keys(app_configs, **kwargs) -> list[Error]:
     problems = []
-    for read in (jws.signing_key, jws.previous_public_keys):
+    for read in (jws.signing_key, jws.next_public_keys, jws.previous_public_keys):
         try:
             read()
         except ImproperlyConfigured as error:

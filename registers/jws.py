@@ -7,8 +7,9 @@ the body. The key id is the key's RFC 7638 thumbprint: it follows from the key, 
 choose or keep one in step with the key.
 
 The signing key comes from the environment (ACCESS_REGISTER_SIGNING_KEY: 32 random bytes, base64, as
-AUDIT_CHECKPOINT_KEY); earlier public keys stay published while gateways move to a new one
-(ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS).
+AUDIT_CHECKPOINT_KEY). A rotation is planned so that no gateway meets a `kid` it cannot find: the next
+public key is published before it signs (ACCESS_REGISTER_NEXT_PUBLIC_KEYS), and earlier ones stay published
+after (ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS); README.md, "Access register", has the schedule.
 """
 
 from __future__ import annotations
@@ -84,15 +85,35 @@ def signing_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
-def previous_public_keys() -> list[Ed25519PublicKey]:
+def _public_keys(setting: str) -> list[Ed25519PublicKey]:
     keys = []
-    for text in settings.ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS:
+    for text in getattr(settings, setting):
         raw = _decode(text)
         if len(raw) != 32:
-            raise ImproperlyConfigured(
-                "ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS: each key must be 32 bytes in base64 (README.md)."
-            )
+            raise ImproperlyConfigured(f"{setting}: each key must be 32 bytes in base64 (README.md).")
         keys.append(Ed25519PublicKey.from_public_bytes(raw))
+    return keys
+
+
+def previous_public_keys() -> list[Ed25519PublicKey]:
+    """Keys that signed before the current one, listed while a register they signed may still be verified."""
+    return _public_keys("ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS")
+
+
+def next_public_keys() -> list[Ed25519PublicKey]:
+    """Keys that will sign after the current one, listed ahead so that gateways hold them before they sign."""
+    keys = _public_keys("ACCESS_REGISTER_NEXT_PUBLIC_KEYS")
+    try:
+        current = key_id(signing_key().public_key())
+    except ImproperlyConfigured:
+        return keys  # the signing key's own error says what is wrong (registers/checks.py asks for it too)
+    if current in {key_id(key) for key in keys}:
+        # Most likely step 2 of a rotation half done: the next key was made the signing key and left here too.
+        raise ImproperlyConfigured(
+            "ACCESS_REGISTER_NEXT_PUBLIC_KEYS lists the key that already signs (ACCESS_REGISTER_SIGNING_KEY): "
+            "a next key must be a new one. Once it signs, remove it from ACCESS_REGISTER_NEXT_PUBLIC_KEYS and "
+            "list the key it replaced in ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS (README.md)."
+        )
     return keys
 
 
@@ -111,8 +132,9 @@ def sign_register(payload: bytes) -> str:
 
 
 def published_keys() -> dict:
-    """The JWKS served at /.well-known/opus-adgang-register-keys.json: the current key first, then earlier ones."""
-    keys = [signing_key().public_key(), *previous_public_keys()]
+    """The JWKS served at /.well-known/opus-adgang-register-keys.json: the current key first, then the next ones,
+    then earlier ones."""
+    keys = [signing_key().public_key(), *next_public_keys(), *previous_public_keys()]
     seen, jwks = set(), []
     for key in keys:
         jwk = public_jwk(key)

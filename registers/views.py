@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 
 from django.contrib.auth.models import AnonymousUser
@@ -33,6 +34,11 @@ from .authentication import GatewayTokenAuthentication, ReadsAccessRegister
 
 SIGNATURE_HEADER = "JWS-Signature"
 JWKS_PATH = "/.well-known/opus-adgang-register-keys.json"
+# How long a gateway or a proxy may keep the key set without asking again: a next key is published at least
+# this long (and a margin) before it signs (README.md, "Rotating the register key").
+KEY_SET_MAX_AGE = 3600
+
+logger = logging.getLogger(__name__)
 
 
 def _no_signing_key() -> HttpResponse:
@@ -268,11 +274,13 @@ def _parse_rfc3339(text: str) -> datetime.datetime | None:
 
 @require_GET
 def register_keys(request) -> HttpResponse:
-    """The public keys the register is signed with, as a JWKS (RFC 7517/8037): the current one first."""
+    """The public keys the register is signed with, as a JWKS (RFC 7517/8037): the current one first, then the
+    next and the previous ones."""
     try:
         body = jws.published_keys()
-    except ImproperlyConfigured:
+    except ImproperlyConfigured as error:
+        logger.error("The access register's key set is not served: %s", error)  # a bad key setting: which one
         return _no_signing_key()
     response = HttpResponse(json.dumps(body, separators=(",", ":")), content_type="application/jwk-set+json")
-    response["Cache-Control"] = "public, max-age=3600"
+    response["Cache-Control"] = f"public, max-age={KEY_SET_MAX_AGE}"
     return response

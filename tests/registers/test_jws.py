@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.exceptions import ImproperlyConfigured
 
 from registers import jws
+from registers.checks import access_register_keys
 
 BODY = b'{"accesses":[]}'
 
@@ -86,6 +87,44 @@ def test_a_previous_public_key_that_is_not_32_bytes_is_refused(settings, size):
         jws.previous_public_keys()
 
 
+@pytest.mark.parametrize("size", [31, 33])
+def test_a_next_public_key_that_is_not_32_bytes_is_refused(settings, size):
+    settings.ACCESS_REGISTER_NEXT_PUBLIC_KEYS = [base64.b64encode(bytes(size)).decode()]
+
+    with pytest.raises(ImproperlyConfigured, match="ACCESS_REGISTER_NEXT_PUBLIC_KEYS: each key must be 32 bytes"):
+        jws.next_public_keys()
+
+
+def test_a_next_public_key_that_already_signs_is_refused_with_what_to_do(settings):
+    current = Ed25519PrivateKey.generate()
+    settings.ACCESS_REGISTER_SIGNING_KEY = base64.b64encode(current.private_bytes_raw()).decode()
+    settings.ACCESS_REGISTER_NEXT_PUBLIC_KEYS = [
+        base64.b64encode(raw_public(Ed25519PrivateKey.generate())).decode(),
+        base64.b64encode(raw_public(current)).decode(),
+    ]
+
+    with pytest.raises(ImproperlyConfigured) as refused:
+        jws.next_public_keys()
+
+    assert str(refused.value) == (
+        "ACCESS_REGISTER_NEXT_PUBLIC_KEYS lists the key that already signs (ACCESS_REGISTER_SIGNING_KEY): "
+        "a next key must be a new one. Once it signs, remove it from ACCESS_REGISTER_NEXT_PUBLIC_KEYS and "
+        "list the key it replaced in ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS (README.md)."
+    )
+
+
+def test_check_deploy_names_a_bad_next_key_and_a_missing_signing_key_once(settings):
+    settings.ACCESS_REGISTER_NEXT_PUBLIC_KEYS = [base64.b64encode(bytes(31)).decode()]
+    assert [(e.id, e.msg.split(":")[0]) for e in access_register_keys(None)] == [
+        ("registers.E001", "ACCESS_REGISTER_NEXT_PUBLIC_KEYS")
+    ]
+
+    settings.ACCESS_REGISTER_SIGNING_KEY = ""
+    settings.ACCESS_REGISTER_NEXT_PUBLIC_KEYS = [jws.b64url(raw_public(Ed25519PrivateKey.generate()))]
+    assert [e.msg.split()[0] for e in access_register_keys(None)] == ["ACCESS_REGISTER_SIGNING_KEY"]
+    assert len(jws.next_public_keys()) == 1  # read all the same: only the signing key is wrong
+
+
 def test_previous_public_keys_are_read_padded_or_not_plain_or_url_safe(settings):
     # A key whose base64 holds "+" and "/" (URL-safe: "-" and "_"), so the two alphabets differ.
     raw = raw_public(Ed25519PrivateKey.from_private_bytes(bytes([2]) * 32))
@@ -122,6 +161,19 @@ def test_the_published_keys_are_the_current_and_previous_keys_by_id(settings):
     assert jws.verify_detached(jws.sign_register(BODY), BODY, keys) is True
     header = {"alg": "EdDSA", "kid": jws.key_id(old.public_key())}
     assert jws.verify_detached(signed_with_header(header, old), BODY, keys) is True
+
+
+def test_the_published_keys_are_the_current_then_the_next_then_the_previous(settings):
+    current, upcoming, old = (Ed25519PrivateKey.generate() for _ in range(3))
+    settings.ACCESS_REGISTER_SIGNING_KEY = base64.b64encode(current.private_bytes_raw()).decode()
+    settings.ACCESS_REGISTER_NEXT_PUBLIC_KEYS = [jws.b64url(raw_public(upcoming))]
+    settings.ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS = [jws.b64url(raw_public(old))]
+
+    assert [k["kid"] for k in jws.published_keys()["keys"]] == [
+        jws.key_id(key.public_key()) for key in (current, upcoming, old)
+    ]
+    assert jws.verify_detached(jws.sign_register(BODY), BODY, gateway_keys())  # the current key still signs
+    assert list(gateway_keys())[0] == jws.key_id(current.public_key())
 
 
 def test_a_key_published_twice_is_listed_once(settings):
