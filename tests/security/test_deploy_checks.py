@@ -1,0 +1,99 @@
+"""`check --deploy` names every setting that weakens a protection outside debug, and every key of the wrong form.
+
+Run in this process with the settings overridden; tests/security/test_deploy.py runs `manage.py check --deploy`
+itself with the documented production environment.
+"""
+
+import pytest
+from django.core.checks import run_checks
+from django.test.utils import override_settings
+
+# What the settings say in production when nothing weakens them.
+SAFE = {
+    "DEBUG": False,
+    "WEBHOOK_ALLOWED_NETWORKS": [],
+    "WEBHOOK_REQUIRE_HTTPS": True,
+}
+
+
+def deploy_check_ids(**changes) -> list[str]:
+    with override_settings(**{**SAFE, **changes}):
+        return [message.id for message in run_checks(include_deployment_checks=True)]
+
+
+def test_the_safe_settings_raise_none_of_the_projects_warnings():
+    ids = deploy_check_ids()
+    assert not [each for each in ids if each.startswith("webhooks.")]
+
+
+# webhooks.W001: a listed network reaches this machine (loopback, 0.0.0.0/8) or the cloud's metadata (link-local).
+@pytest.mark.parametrize(
+    "network",
+    [
+        "0.0.0.0/0",
+        "::/0",
+        "0.0.0.0/1",
+        "128.0.0.0/1",  # holds 169.254.0.0/16
+        "127.0.0.1/32",
+        "127.255.255.255/32",
+        "0.0.0.0/32",
+        "169.254.169.254/32",
+        "169.254.0.0/16",
+        "::1/128",
+        "fe80::/10",
+        "fd00:ec2::254/128",
+    ],
+)
+def test_an_allowed_network_reaching_this_machine_or_the_metadata_service_is_warned_about(network):
+    assert "webhooks.W001" in deploy_check_ids(WEBHOOK_ALLOWED_NETWORKS=[network])
+
+
+@pytest.mark.parametrize(
+    "network",
+    ["10.20.0.0/16", "126.255.255.255/32", "128.0.0.0/32", "1.0.0.0/8", "169.253.255.255/32", "169.255.0.0/32"],
+)
+def test_a_network_just_beside_this_machine_and_the_metadata_service_is_not_warned_about(network):
+    assert "webhooks.W001" not in deploy_check_ids(WEBHOOK_ALLOWED_NETWORKS=[network])
+
+
+# webhooks.W002: a listed network holds a whole private range, rather than one receiver's network inside it.
+@pytest.mark.parametrize(
+    "network",
+    ["0.0.0.0/0", "::/0", "10.0.0.0/8", "10.0.0.0/7", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"],
+)
+def test_an_allowed_network_holding_a_whole_private_range_is_warned_about(network):
+    assert "webhooks.W002" in deploy_check_ids(WEBHOOK_ALLOWED_NETWORKS=[network])
+
+
+@pytest.mark.parametrize(
+    "network",
+    ["10.0.0.0/9", "10.128.0.0/9", "10.20.0.0/16", "172.16.0.0/13", "192.168.0.0/17", "fd12:3456::/32", "fc00::/8"],
+)
+def test_part_of_a_private_range_is_not_warned_about(network):
+    assert "webhooks.W002" not in deploy_check_ids(WEBHOOK_ALLOWED_NETWORKS=[network])
+
+
+def test_each_listed_network_is_judged_on_its_own():
+    ids = deploy_check_ids(WEBHOOK_ALLOWED_NETWORKS=["10.20.0.0/16", "127.0.0.1/32", "192.168.0.0/16"])
+    assert ids.count("webhooks.W001") == 1 and ids.count("webhooks.W002") == 1
+
+
+def test_a_network_written_with_host_bits_is_judged_as_the_transport_reads_it():
+    # transport.py reads 10.20.3.4/8 as 10.0.0.0/8.
+    assert "webhooks.W002" in deploy_check_ids(WEBHOOK_ALLOWED_NETWORKS=["10.20.3.4/8"])
+
+
+def test_a_listed_entry_that_is_not_a_network_is_an_error_in_every_check():
+    with override_settings(**{**SAFE, "WEBHOOK_ALLOWED_NETWORKS": ["10.20.0.0/16", "10.20.0.0/33"]}):
+        messages = [message for message in run_checks() if message.id == "webhooks.E001"]
+    assert len(messages) == 1 and "'10.20.0.0/33'" in messages[0].msg and messages[0].is_serious()
+
+
+# webhooks.W003: plain-http endpoints are for a developer's machine.
+def test_plain_http_webhooks_outside_debug_are_warned_about():
+    assert "webhooks.W003" in deploy_check_ids(WEBHOOK_REQUIRE_HTTPS=False)
+
+
+@pytest.mark.parametrize(("debug", "require_https"), [(False, True), (True, False)])
+def test_plain_http_webhooks_in_debug_or_https_only_are_not_warned_about(debug, require_https):
+    assert "webhooks.W003" not in deploy_check_ids(DEBUG=debug, WEBHOOK_REQUIRE_HTTPS=require_https)
