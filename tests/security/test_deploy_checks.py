@@ -4,6 +4,8 @@ Run in this process with the settings overridden; tests/security/test_deploy.py 
 itself with the documented production environment.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.core.checks import run_checks
 from django.test.utils import override_settings
@@ -97,3 +99,36 @@ def test_plain_http_webhooks_outside_debug_are_warned_about():
 @pytest.mark.parametrize(("debug", "require_https"), [(False, True), (True, False)])
 def test_plain_http_webhooks_in_debug_or_https_only_are_not_warned_about(debug, require_https):
     assert "webhooks.W003" not in deploy_check_ids(DEBUG=debug, WEBHOOK_REQUIRE_HTTPS=require_https)
+
+
+# accounts.W001 (already there before #21): password login for everyone.
+@pytest.mark.parametrize(("value", "warned"), [("all", True), ("break-glass", False)])
+def test_password_login_for_everyone_is_warned_about(value, warned):
+    assert ("accounts.W001" in deploy_check_ids(PASSWORD_LOGIN=value)) is warned
+
+
+# accounts.W004: the lockout switched off; accounts.W005: a failure limit that lets a password be guessed anyway.
+@pytest.mark.parametrize(
+    ("changes", "warned"),
+    [
+        ({"AXES_ENABLED": False}, True),
+        ({"AXES_ENABLED": True}, False),
+        ({"AXES_COOLOFF_TIME": timedelta(0)}, True),  # LOGIN_LOCKOUT_MINUTES=0
+        ({"AXES_COOLOFF_TIME": timedelta(seconds=59)}, True),
+        ({"AXES_COOLOFF_TIME": timedelta(minutes=1)}, False),
+        ({"AXES_COOLOFF_TIME": None}, False),  # django-axes: locked until lifted
+    ],
+)
+def test_a_lockout_switched_off_is_warned_about(changes, warned):
+    assert ("accounts.W004" in deploy_check_ids(**changes)) is warned
+
+
+@pytest.mark.parametrize("setting", ["AXES_FAILURE_LIMIT", "LOGIN_ADDRESS_FAILURE_LIMIT"])
+@pytest.mark.parametrize(("limit", "warned"), [(100, False), (101, True)])
+def test_a_failure_limit_above_a_hundred_is_warned_about(setting, limit, warned):
+    assert ("accounts.W005" in deploy_check_ids(**{setting: limit})) is warned
+
+
+def test_the_default_lockout_is_not_warned_about():
+    ids = deploy_check_ids()
+    assert "accounts.W004" not in ids and "accounts.W005" not in ids
