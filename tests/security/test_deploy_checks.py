@@ -4,9 +4,12 @@ Run in this process with the settings overridden; tests/security/test_deploy.py 
 itself with the documented production environment.
 """
 
+import base64
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.checks import run_checks
 from django.test.utils import override_settings
 
@@ -132,3 +135,81 @@ def test_a_failure_limit_above_a_hundred_is_warned_about(setting, limit, warned)
 def test_the_default_lockout_is_not_warned_about():
     ids = deploy_check_ids()
     assert "accounts.W004" not in ids and "accounts.W005" not in ids
+
+
+# The keys' form: errors, since the key cannot be used at all.
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+SEED = b"\xfb\xff\xbf" * 10 + b"\x01\x02"  # 32 bytes whose base64 holds "+" and "/"
+PUBLIC = Ed25519PrivateKey.from_private_bytes(SEED).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+@pytest.mark.parametrize(("key", "wrong"), [("k" * 31, True), ("k" * 32, False)])
+def test_an_audit_hmac_key_shorter_than_32_characters_is_an_error(key, wrong):
+    assert ("audit.E001" in deploy_check_ids(AUDIT_HMAC_KEY=key)) is wrong
+
+
+@pytest.mark.parametrize(
+    ("key", "wrong"),
+    [
+        (b64(SEED), False),
+        (b64(SEED) + "\n", False),  # as read from a file
+        ("", False),  # not set: only the machine that writes checkpoints needs it (README.md)
+        (b64(SEED[:31]), True),
+        (b64(SEED + b"\x00"), True),
+        (b64(SEED).rstrip("="), True),  # unpadded: base64.b64decode refuses it when the checkpoint runs
+        (base64.urlsafe_b64encode(SEED).decode(), True),  # URL-safe: read as some other key
+        (b64(SEED)[:20] + "!" + b64(SEED)[20:], True),  # a character base64 does not have
+        ("not a key at all", True),
+    ],
+)
+def test_an_audit_checkpoint_key_not_of_32_bytes_in_base64_is_an_error(key, wrong):
+    assert ("audit.E002" in deploy_check_ids(AUDIT_CHECKPOINT_KEY=key)) is wrong
+
+
+@pytest.mark.parametrize(
+    ("key", "wrong"),
+    [(b64(PUBLIC), False), ("", False), (b64(PUBLIC[:31]), True), (b64(PUBLIC)[:10] + "." + b64(PUBLIC)[10:], True)],
+)
+def test_an_audit_checkpoint_public_key_not_of_32_bytes_in_base64_is_an_error(key, wrong):
+    assert ("audit.E003" in deploy_check_ids(AUDIT_CHECKPOINT_KEY=b64(SEED), AUDIT_CHECKPOINT_PUBLIC_KEY=key)) is wrong
+
+
+@pytest.mark.parametrize(
+    ("private", "public", "wrong"),
+    [
+        (b64(SEED), b64(PUBLIC), False),
+        (b64(bytes(32)), b64(PUBLIC), True),
+        ("", b64(PUBLIC), False),  # a verifying machine holds the public key only
+    ],
+)
+def test_an_audit_checkpoint_public_key_of_another_key_is_an_error(private, public, wrong):
+    ids = deploy_check_ids(AUDIT_CHECKPOINT_KEY=private, AUDIT_CHECKPOINT_PUBLIC_KEY=public)
+    assert ("audit.E004" in ids) is wrong
+
+
+@pytest.mark.parametrize(
+    ("key", "wrong"),
+    [
+        (b64(SEED), False),
+        (base64.urlsafe_b64encode(SEED).decode().rstrip("="), False),  # registers/jws.py reads URL-safe, unpadded
+        (b64(SEED) + "\n", False),
+        (b64(SEED)[:20] + "!" + b64(SEED)[20:], True),  # jws.py would drop the "!" and sign with the rest
+        (b64(SEED)[:20] + "=" + b64(SEED)[20:], True),
+        (b64(SEED[:31]), True),
+    ],
+)
+def test_a_register_signing_key_not_strictly_of_32_bytes_in_base64_is_an_error(key, wrong):
+    assert ("registers.E001" in deploy_check_ids(ACCESS_REGISTER_SIGNING_KEY=key)) is wrong
+
+
+@pytest.mark.parametrize(("key", "wrong"), [(b64(PUBLIC), False), (b64(PUBLIC)[:8] + "*" + b64(PUBLIC)[8:], True)])
+def test_a_previous_register_key_not_strictly_in_base64_is_an_error(key, wrong):
+    assert ("registers.E001" in deploy_check_ids(ACCESS_REGISTER_PREVIOUS_PUBLIC_KEYS=[key])) is wrong
+
+
+def test_the_development_keys_have_their_form():
+    ids = deploy_check_ids()
+    assert not [each for each in ids if each.startswith(("audit.", "registers."))]
