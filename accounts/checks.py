@@ -1,11 +1,17 @@
 """`manage.py check`: the login settings say something that works; `--deploy`: nothing weakens them in production."""
 
+from datetime import timedelta
+
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .oidc import CLAIM_PRESETS, Assurance
 
 PASSWORD_LOGIN_VALUES = {"all", "break-glass"}
+# NIST SP 800-63B 5.2.2: no more than 100 consecutive failed attempts on one account. A limit above it lets a
+# password be guessed as if there were no lockout at all.
+MOST_FAILURES_BEFORE_LOCKOUT = 100
 
 
 @register(Tags.security)
@@ -63,4 +69,39 @@ def login_in_production(app_configs, **kwargs) -> list[Warning]:
                 id="accounts.W003",
             )
         )
+    problems += _lockout_in_production()
+    return problems
+
+
+def _lockout_in_production() -> list[Warning]:
+    problems = []
+    cool_off = get_cool_off()
+    if not getattr(settings, "AXES_ENABLED", True):
+        off = "AXES_ENABLED is false"
+    elif cool_off is not None and cool_off < timedelta(minutes=1):  # LOGIN_LOCKOUT_MINUTES counts whole minutes
+        off = f"LOGIN_LOCKOUT_MINUTES is {cool_off.total_seconds() / 60:g}: a lockout ends as it begins"
+    else:
+        off = ""
+    if off:
+        problems.append(
+            Warning(
+                f"The login lockout is switched off ({off}), so the passwords that remain (KMD's break-glass "
+                "accounts) can be guessed without limit.",
+                hint="Remove AXES_ENABLED from the settings, and leave LOGIN_LOCKOUT_MINUTES unset (15) or at least 1.",
+                id="accounts.W004",
+            )
+        )
+    for name, limit in (
+        ("LOGIN_FAILURE_LIMIT", settings.AXES_FAILURE_LIMIT),
+        ("LOGIN_ADDRESS_FAILURE_LIMIT", settings.LOGIN_ADDRESS_FAILURE_LIMIT),
+    ):
+        if limit > MOST_FAILURES_BEFORE_LOCKOUT:
+            problems.append(
+                Warning(
+                    f"{name}={limit} lets {limit} passwords be tried before the lockout, more than the "
+                    f"{MOST_FAILURES_BEFORE_LOCKOUT} NIST SP 800-63B allows: the lockout is switched off in effect.",
+                    hint=f"Leave {name} unset, or set it to {MOST_FAILURES_BEFORE_LOCKOUT} or less (README.md, Lockout).",
+                    id="accounts.W005",
+                )
+            )
     return problems

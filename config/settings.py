@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.QuerySecretsMiddleware",  # first: nothing sees, or logs, a token sent in a URL
+    "config.middleware.PermissionsPolicyMiddleware",  # first: every response carries it, static files too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
@@ -598,13 +600,22 @@ if LOG_FORMAT not in {"json", "text"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A URL's credentials (?token=…) are replaced in every line written (config/logs.py).
+    "filters": {"query_secrets": {"()": "config.logs.RedactQuerySecrets"}},
     "formatters": {
         "json": {"()": "config.logs.JsonLinesFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
-        "security": {"class": "logging.StreamHandler", "formatter": "json"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["query_secrets"]},
+        "security": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["query_secrets"]},
+        # runserver's access lines, as Django's own logging configures them, but filtered.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["query_secrets"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -612,5 +623,6 @@ LOGGING = {
         **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
         # Failed logins, lockouts, CSRF failures, refused actions: one JSON object per line (config/security.py).
         "security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

@@ -12,7 +12,7 @@ class WebhooksConfig(AppConfig):
         # event to the endpoints. A signal, because ordering sits below webhooks and must not import it.
         from audit.models import AuditEvent
 
-        from . import audit, services
+        from . import audit, checks, services  # noqa: F401  (checks: registers the checks)
 
         audit.register()
 

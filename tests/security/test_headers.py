@@ -1,11 +1,12 @@
-"""What a logged-in user gets is never cached; static files are; the admin runs under the same CSP."""
+"""What a logged-in user gets is never cached; static files are; the admin runs under the same CSP; every response
+carries the Permissions-Policy."""
 
 import re
 
 import pytest
 from django.urls import reverse
 
-from config.middleware import CONTENT_SECURITY_POLICY
+from config.middleware import CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY
 from ordering import services
 from tests.conftest import make_user
 from tests.pages import order_page
@@ -113,3 +114,54 @@ def test_the_admin_login_page_runs_under_the_content_security_policy(client):
     response = client.get(reverse("admin:login"))
     assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert not INLINE_SCRIPT.findall(response.content.decode())
+
+
+def assert_permissions_policy(response) -> None:
+    assert response["Permissions-Policy"] == PERMISSIONS_POLICY
+
+
+def test_the_permissions_policy_denies_the_features_the_app_never_uses():
+    features = dict(item.split("=") for item in PERMISSIONS_POLICY.split(", "))
+    assert {"camera", "microphone", "geolocation", "payment", "usb"} <= features.keys()
+    assert set(features.values()) == {"()"}
+
+
+def test_a_page_carries_the_permissions_policy(cast, order_in, client):
+    assert_permissions_policy(order_page(client, cast.orderer_a, order_in("submitted")))
+
+
+@pytest.mark.django_db
+def test_an_anonymous_page_and_a_404_carry_the_permissions_policy(client):
+    assert_permissions_policy(client.get(reverse("login")))
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404
+    assert_permissions_policy(missing)
+
+
+@pytest.mark.django_db
+def test_an_api_answer_carries_the_permissions_policy(client):
+    refused = client.get("/api/v1/orders/")
+    assert refused.status_code == 401
+    assert_permissions_policy(refused)
+
+
+@pytest.mark.django_db
+def test_the_health_endpoints_carry_the_permissions_policy(client):
+    assert_permissions_policy(client.get(reverse("healthz")))
+    assert_permissions_policy(client.get(reverse("readyz")))
+
+
+def test_a_static_file_carries_the_permissions_policy(client, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # served as in production, by WhiteNoise
+    settings.WHITENOISE_AUTOREFRESH = True
+    stylesheet = client.get("/static/css/app.css")
+    assert stylesheet.status_code == 200
+    assert_permissions_policy(stylesheet)
+
+
+def test_the_redirect_to_https_carries_the_permissions_policy(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["adgang.example.dk"]
+    redirect = client.get("/", HTTP_HOST="adgang.example.dk")
+    assert redirect.status_code == 301 and redirect["Location"].startswith("https://")
+    assert_permissions_policy(redirect)
