@@ -183,6 +183,10 @@ def audit_hmac_key() -> bytes:
     return configured_key("AUDIT_HMAC_KEY").encode("utf-8")
 
 
+# The `prev_hash` of the first event: it follows nothing.
+GENESIS_HASH = "0" * 64
+
+
 def head_seal(seq: int, hash: str, key: bytes | None = None) -> str:
     """The keyed seal over the head's (seq, hash): whoever lacks AUDIT_HMAC_KEY cannot set the head back to an
     earlier event after deleting the newest ones, since they cannot seal the earlier head. Its own domain

@@ -11,8 +11,6 @@ from . import vocabulary
 from .checkpoints import checkpoint_soon
 from .models import ActorKind, AuditEvent, AuditHead, head_seal
 
-GENESIS_HASH = "0" * 64
-
 
 def audit_record(
     *,

@@ -30,8 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .keys import configured_key
-from .models import AuditEvent, AuditHead, audit_hmac_key, head_seal
-from .trail import GENESIS_HASH
+from .models import GENESIS_HASH, AuditEvent, AuditHead, audit_hmac_key, head_seal
 
 # The kind of the event that creates what a checkpoint counts (ordering's "order created"): a checkpoint
 # pins how many there were, so a creation removed later shows.
