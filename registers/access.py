@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -282,14 +283,24 @@ class SignedRegister:
         return jws.sign_register(self.body)
 
 
+def _signed_by() -> str:
+    """The `kid` of the key that signs now; empty when none can (the register is then answered 503 unsigned)."""
+    try:
+        return jws.key_id(jws.signing_key().public_key())
+    except ImproperlyConfigured:
+        return ""
+
+
 def access_register(
     environment: str, *, since: datetime.datetime | None = None, now: datetime.datetime | None = None
 ) -> SignedRegister:
     """The register as JSON bytes: `{"generated_at", "environment", "accesses"}`, or with `since` a delta
     `{"generated_at", "environment", "since", "accesses", "removed"}` (README.md, "Access register").
 
-    The ETag is a hash of everything but `generated_at`: equal whenever the content is. A `since` after `now`
-    is taken as `now` (nothing can have changed later than now): a delta of nothing but the look-back.
+    The ETag is a hash of everything but `generated_at`, and of the key that signs it: equal whenever the content
+    and the key are, so that after a key switch a gateway gets the register signed by the new key (200), not a
+    304 that keeps its copy signed by the old. A `since` after `now` is taken as `now` (nothing can have changed
+    later than now): a delta of nothing but the look-back.
     """
     now = now or timezone.now()
     if since is not None:
@@ -303,5 +314,5 @@ def access_register(
         rest = b'"environment":' + _json(environment) + b',"since":' + _json(_timestamp(since))
         rest += b',"accesses":' + _json(access_entries(changed, now=now))
         rest += b',"removed":' + _json(removed_entries(environment, since=looked_from, now=now)) + b"}"
-    etag = '"' + hashlib.sha256(rest).hexdigest() + '"'
+    etag = '"' + hashlib.sha256(rest + _signed_by().encode("ascii")).hexdigest() + '"'
     return SignedRegister(body=b'{"generated_at":' + _json(_timestamp(now)) + b"," + rest, etag=etag)

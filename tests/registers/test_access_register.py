@@ -1,5 +1,6 @@
 """The access register KMD's gateway reads: what is listed, when it drops out, who may read it, how it is signed."""
 
+import base64
 import dataclasses
 import datetime
 import json
@@ -456,6 +457,19 @@ def test_unchanged_register_answers_304_to_its_etag_and_a_change_makes_a_new_one
     services.order_close(order=order, actor=cast.am_a)
     changed = read(client, gateway_key, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+
+
+def test_after_a_key_switch_the_unchanged_register_is_sent_again_signed_by_the_new_key(
+    cast, client, gateway_key, settings
+):
+    """A 304 would leave the gateway with its copy signed by the old key, which it is about to retire."""
+    make_order(cast, "active")
+    before = read(client, gateway_key)
+    settings.ACCESS_REGISTER_SIGNING_KEY = base64.b64encode(bytes(range(32))).decode()
+    after = read(client, gateway_key, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    new_kid = jws.key_id(jws.signing_key().public_key())
+    assert json.loads(jws.b64url_decode(after["JWS-Signature"].split(".")[0]))["kid"] == new_kid
 
 
 def test_since_gives_what_was_added_changed_and_removed(cast, client, gateway_key):
