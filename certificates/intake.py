@@ -65,6 +65,8 @@ _BAG_ATTRIBUTE = re.compile(rb"[ \t]+[A-Za-z0-9][A-Za-z0-9 ._-]*:(?: .*)?")
 # A refused line or label is quoted with at most this many characters: enough to find it in the file.
 # Findings are kept (the upload is not), so a quote is kept short.
 _QUOTED = 40
+# A refused line that is one run of base64 or hex of this length or more: possibly a piece of a key, so never quoted.
+_ENCODED = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
 
 
 # --- Reading the upload -----------------------------------------------------------------------
@@ -779,17 +781,25 @@ def _not_a_certificate(name: str, label: str, number: int, intake: Intake) -> Re
 
 
 def _unexpected_text(name: str, number: int, line: bytes, intake: Intake) -> Rejected:
-    """Refuse a line of text around the blocks, quoting its start as plain text: no control or formatting characters."""
+    """Refuse a line of text around the blocks, quoting its start as plain text: no control or formatting characters.
+    A line of encoded data (`_ENCODED`: it may be part of a private key) is not quoted at all, since the finding is
+    kept with the refused upload: only its length is said."""
     words = line.strip(b" \t").decode("utf-8", "replace")
-    quoted = "".join(c if c.isprintable() and c != "\\" else "?" for c in words[:_QUOTED])
-    quoted += "…" if len(words) > _QUOTED else ""
+    if _ENCODED.fullmatch(words):
+        quoted_da = quoted_en = f"{len(words)} "
+        quoted_da += "tegn kodede data, ikke gengivet"
+        quoted_en += "characters of encoded data, not repeated here"
+    else:
+        quoted_da = quoted_en = "".join(c if c.isprintable() and c != "\\" else "?" for c in words[:_QUOTED]) + (
+            "…" if len(words) > _QUOTED else ""
+        )
     return intake.stop(
         "pem_unexpected_text",
-        f"Linje {number} i “{shown(name)}” hører ikke hjemme i en certifikatfil: “{quoted}”. Ud over certifikaterne "
+        f"Linje {number} i “{shown(name)}” hører ikke hjemme i en certifikatfil: “{quoted_da}”. Ud over certifikaterne "
         "(“-----BEGIN CERTIFICATE-----”) må filen kun indeholde tomme linjer og de linjer, OpenSSL skriver om dem "
         "(“Bag Attributes” med de indrykkede linjer under, “subject=”, “issuer=”). Fjern linjen, og upload igen. "
         "Er linjen en del af en privat nøgle, skal certifikatet spærres og udskiftes.",
-        f"Line {number} of “{shown(name)}” does not belong in a certificate file: “{quoted}”. Besides the certificates "
+        f"Line {number} of “{shown(name)}” does not belong in a certificate file: “{quoted_en}”. Besides the certificates "
         "(“-----BEGIN CERTIFICATE-----”) the file may hold only blank lines and the lines OpenSSL writes about them "
         "(“Bag Attributes” with the indented lines under it, “subject=”, “issuer=”). Remove the line and upload "
         "again. If the line is part of a private key, the certificate must be revoked and replaced.",

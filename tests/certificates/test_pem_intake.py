@@ -94,11 +94,15 @@ def test_a_private_key_after_the_chain_in_a_form_no_key_search_reads_is_refused_
         assert not report.valid and report.chain == () and report.canonical_pem == b""
         first = key.split(b"\n")[0].decode()
         assert report.findings[0].da.startswith(
-            f"Linje {lines_of(chain) + 1} i “kaede.pem” hører ikke hjemme i en certifikatfil: “{first[:40]}…”."
+            f"Linje {lines_of(chain) + 1} i “kaede.pem” hører ikke hjemme i en certifikatfil: "
+            f"“{len(first)} tegn kodede data, ikke gengivet”."
         )
         assert report.findings[0].en.startswith(
-            f"Line {lines_of(chain) + 1} of “kaede.pem” does not belong in a certificate file: “{first[:40]}…”."
+            f"Line {lines_of(chain) + 1} of “kaede.pem” does not belong in a certificate file: "
+            f"“{len(first)} characters of encoded data, not repeated here”."
         )
+        # The finding is kept with the refused upload: no piece of the key is in it.
+        assert first[:8] not in report.findings[0].da + report.findings[0].en
 
 
 def test_a_stray_word_between_the_certificates_is_refused_saying_what_passes_and_what_to_do(pki, leaf, trust):
@@ -229,9 +233,10 @@ def test_in_a_zip_the_entry_holding_the_line_is_named(pki, leaf, trust):
     )
 
 
-@pytest.mark.parametrize(("length", "quoted"), [(40, "x" * 40), (41, "x" * 40 + "…")])
+@pytest.mark.parametrize(("length", "quoted"), [(40, "x " + "x" * 38), (41, "x " + "x" * 38 + "…")])
 def test_a_refused_line_is_quoted_up_to_40_characters(pki, leaf, trust, length, quoted):
-    report = check(pem(leaf, pki.issuing) + b"  " + b"x" * length + b"  \n", trust)
+    line = b"x " + b"x" * (length - 2)  # words, not one run of encoded data
+    report = check(pem(leaf, pki.issuing) + b"  " + line + b"  \n", trust)
     assert f"does not belong in a certificate file: “{quoted}”." in report.findings[0].en
     assert f"hører ikke hjemme i en certifikatfil: “{quoted}”." in report.findings[0].da
 
@@ -246,3 +251,13 @@ def test_a_refused_line_is_quoted_as_plain_text(pki, leaf, trust):
 def test_a_block_of_another_kind_is_named_before_any_stray_line(pki, leaf, trust):
     report = check(b"Hej KMD\n" + pem(leaf, pki.issuing) + csr_pem(), trust, "csr.pem")
     assert report.codes() == ["pem_unexpected_block"]
+
+
+@pytest.mark.parametrize(("run", "quoted"), [(15, True), (16, False)])
+def test_a_run_of_encoded_data_from_16_characters_on_is_never_quoted(pki, leaf, trust, run, quoted):
+    """A piece of a key must not end up in the finding kept with the refused upload; a shorter word is quoted."""
+    line = "0123456789abcdefABCDEF"[:run]
+    report = check(pem(leaf, pki.issuing) + line.encode() + b"\n", trust)
+    assert report.codes() == ["pem_unexpected_text"]
+    assert (f"“{line}”" in report.findings[0].en) is quoted
+    assert (f"“{run} characters of encoded data, not repeated here”" in report.findings[0].en) is not quoted
