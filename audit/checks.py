@@ -15,6 +15,7 @@ from django.core.checks import Error, Tags, register
 # An HMAC key guessed is a trail rewritten: 32 characters of a random string are far beyond guessing.
 SHORTEST_HMAC_KEY = 32
 MAKE_ED25519_KEY = 'python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"'
+PUBLIC_KEY_HINT = "Set the public key of AUDIT_CHECKPOINT_KEY, or leave it unset where the private key is."
 
 
 def strict_base64(text: str) -> bytes | None:
@@ -42,37 +43,30 @@ def audit_keys(app_configs, **kwargs) -> list[Error]:
                 id="audit.E001",
             )
         )
-    private = None
-    if settings.AUDIT_CHECKPOINT_KEY:
-        seed = strict_base64(settings.AUDIT_CHECKPOINT_KEY)
-        if seed is None or len(seed) != 32:
+    # Each key where it is set: 32 bytes in standard base64, or the checkpoints cannot be signed or verified.
+    keys = {}
+    for name, consequence, hint, check_id in (
+        ("AUDIT_CHECKPOINT_KEY", "the audit checkpoints cannot be signed", f"Make one with {MAKE_ED25519_KEY}", "E002"),
+        ("AUDIT_CHECKPOINT_PUBLIC_KEY", "no audit checkpoint can be verified", PUBLIC_KEY_HINT, "E003"),
+    ):
+        text = getattr(settings, name)
+        keys[name] = strict_base64(text) if text else None
+        if text and (keys[name] is None or len(keys[name]) != 32):
+            keys[name] = None
             problems.append(
                 Error(
-                    "AUDIT_CHECKPOINT_KEY is not 32 bytes in standard base64, so the daily audit checkpoint cannot be "
-                    "signed.",
-                    hint=f"Make one with {MAKE_ED25519_KEY} (README.md).",
-                    id="audit.E002",
+                    f"{name} is not 32 bytes in standard base64, so {consequence}.", hint=hint, id=f"audit.{check_id}"
                 )
             )
-        else:
-            private = Ed25519PrivateKey.from_private_bytes(seed)
-    if settings.AUDIT_CHECKPOINT_PUBLIC_KEY:
-        public = strict_base64(settings.AUDIT_CHECKPOINT_PUBLIC_KEY)
-        if public is None or len(public) != 32:
-            problems.append(
-                Error(
-                    "AUDIT_CHECKPOINT_PUBLIC_KEY is not 32 bytes in standard base64, so no audit checkpoint can be "
-                    "verified.",
-                    hint="Set the public key of AUDIT_CHECKPOINT_KEY, or leave it unset where the private key is.",
-                    id="audit.E003",
-                )
-            )
-        elif private is not None and public != private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw):
+    seed, public = keys["AUDIT_CHECKPOINT_KEY"], keys["AUDIT_CHECKPOINT_PUBLIC_KEY"]
+    if seed is not None and public is not None:
+        private = Ed25519PrivateKey.from_private_bytes(seed)
+        if public != private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw):
             problems.append(
                 Error(
                     "AUDIT_CHECKPOINT_PUBLIC_KEY is not AUDIT_CHECKPOINT_KEY's public key, so the checkpoints this "
                     "machine signs fail verification here.",
-                    hint="Set the public key of AUDIT_CHECKPOINT_KEY, or leave it unset where the private key is.",
+                    hint=PUBLIC_KEY_HINT,
                     id="audit.E004",
                 )
             )

@@ -71,27 +71,20 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
-class PermissionsPolicyMiddleware:
-    """Permissions-Policy on every response: first in settings.MIDDLEWARE, so that static files (which WhiteNoise
-    answers further in) and SecurityMiddleware's redirects to HTTPS carry it too."""
+class PolicyHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy on every response: near the top of settings.MIDDLEWARE, so
+    that static files (which WhiteNoise answers further in) and SecurityMiddleware's redirects to HTTPS carry them
+    too. The admin too: Django 5.2's admin has no inline scripts or styles (tests/security/test_headers.py)."""
+
+    HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Permissions-Policy": PERMISSIONS_POLICY}
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        return response
-
-
-class ContentSecurityPolicyMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        # The admin too: Django 5.2's admin has no inline scripts or styles (tests/security/test_headers.py).
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        for name, value in self.HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
 

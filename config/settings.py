@@ -77,10 +77,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.QuerySecretsMiddleware",  # first: nothing sees, or logs, a token sent in a URL
-    "config.middleware.PermissionsPolicyMiddleware",  # first: every response carries it, static files too
+    "config.middleware.PolicyHeadersMiddleware",  # first: every response carries them, static files too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.locale.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
