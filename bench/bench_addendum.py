@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# A benchmark fills a throw-away database: the published development keys, as the test suite uses them.
+os.environ.setdefault("OPUS_DEVELOPMENT_KEYS", "1")
 
 import django  # noqa: E402
 

@@ -44,7 +44,12 @@ def main() -> None:
         (trust / "udstedende.pem").write_bytes(pem(pki.issuing))
         bundle = Path(tmp) / "kaede.zip"
         bundle.write_bytes(zip_bytes({"kaede.pem": pem(make_leaf(pki), pki.issuing, pki.root)}))
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "OCES3_TEST_EXTRA_TRUST_DIRS": str(trust)}
+        env = {
+            "OPUS_DEVELOPMENT_KEYS": "1",  # a throw-away machine: the published development keys
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "OCES3_TEST_EXTRA_TRUST_DIRS": str(trust),
+        }
         commands = {
             "django.setup()": [sys.executable, "-c", "import django; django.setup()"],
             "check_certificate_bundle": [sys.executable, "manage.py", "check_certificate_bundle", str(bundle)],
