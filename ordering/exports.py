@@ -34,17 +34,14 @@ def _headings() -> list[str]:
     ]
 
 
-def _local(moment: datetime.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def _days(since: datetime.datetime, now: datetime.datetime) -> Decimal:
     seconds = Decimal((now - since) // datetime.timedelta(seconds=1))
     return (seconds / Decimal(86400)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def _rows(orders: QuerySet[AccessOrder]) -> Iterator[list[Any]]:
-    """Text as str, numbers as Decimal or int: the writers make the text safe and keep the numbers numbers."""
+    """Text as str, numbers as Decimal or int, times as aware datetimes: the writers make the text safe, keep
+    the numbers numbers and write the times in Copenhagen's time (core/exports.py)."""
     now = timezone.now()
     for order in orders.iterator(chunk_size=500):
         yield [
@@ -56,10 +53,10 @@ def _rows(orders: QuerySet[AccessOrder]) -> Iterator[list[Any]]:
             order.get_environment_display(),
             order.get_state_display(),
             order.requisition_number,
-            _local(order.created_at),
-            _local(order.waiting_since),
+            order.created_at,
+            order.waiting_since,
             _days(order.waiting_since, now),
-            _local(order.updated_at),
+            order.updated_at,
         ]
 
 
@@ -75,4 +72,4 @@ def order_export_csv(orders: QuerySet[AccessOrder]) -> HttpResponse:
 
 
 def order_export_xlsx(orders: QuerySet[AccessOrder]) -> HttpResponse:
-    return xlsx_download(_filename("xlsx"), str(_("Orders")), [_headings(), *_rows(orders)])
+    return xlsx_download(_filename("xlsx"), str(_("Orders")), _headings(), _rows(orders))

@@ -1,6 +1,7 @@
 """The order list people work with: search, filters, sorting, "waiting since", exports, discarding and copying."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -111,6 +112,13 @@ def test_the_csv_export_is_for_danish_excel_and_neutralises_formulas(cast, order
     assert "," in days and "." not in days
 
 
+def test_the_csv_export_writes_times_in_copenhagen_to_the_minute(cast, orders, client):
+    AccessOrder.objects.filter(pk=orders["active"].pk).update(created_at=CREATED)
+    content = export(client, cast.am_a, "csv").content.decode("utf-8-sig")
+    by_reference = {row[0]: row for row in csv.reader(io.StringIO(content), delimiter=";")}
+    assert by_reference[orders["active"].reference][8] == "2026-11-29 15:03"
+
+
 def test_the_xlsx_export_keeps_numbers_numbers_and_text_inert(cast, orders, client):
     AccessOrder.objects.filter(pk=orders["draft"].pk).update(requisition_number='=HYPERLINK("http://x","klik")')
     response = export(client, cast.am_a, "xlsx", environment="test")
@@ -120,6 +128,29 @@ def test_the_xlsx_export_keeps_numbers_numbers_and_text_inert(cast, orders, clie
     cell = sheet.cell(row=2, column=8)
     assert cell.data_type == "s" and cell.value.startswith("'=")
     assert isinstance(rows[1][10], (int, float))
+
+
+CREATED = datetime.datetime(2026, 11, 29, 14, 3, tzinfo=datetime.UTC)  # 15:03 in Copenhagen
+
+
+def test_the_xlsx_export_has_real_times_and_numbers_a_frozen_filtered_header_and_fitted_columns(cast, orders, client):
+    AccessOrder.objects.filter(pk=orders["active"].pk).update(created_at=CREATED, requisition_number="R" * 200)
+    sheet = load_workbook(io.BytesIO(export(client, cast.am_a, "xlsx").content)).active
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    active = rows[orders["active"].reference]
+
+    created = active[8]
+    assert created.value == datetime.datetime(2026, 11, 29, 15, 3)  # Copenhagen's wall clock, naive for Excel
+    assert created.is_date and created.number_format == "dd.mm.yyyy hh:mm"
+    days = active[10]
+    assert days.data_type == "n" and days.number_format == "#,##0.0"
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:L3"  # the headings and Aarhus's two orders
+    widths = {column: sheet.column_dimensions[column].width for column in "ABCDEFGHIJKL"}
+    assert widths["H"] == 60  # 200 characters of requisition number: as wide as the limit, no wider
+    assert widths["I"] == len("29.11.2026 15:03") + 1  # the time, wider than its heading "Oprettet"
+    assert all(8 <= width <= 60 for width in widths.values()), widths
 
 
 def test_an_unknown_export_format_is_not_found(cast, client):

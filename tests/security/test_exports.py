@@ -153,3 +153,46 @@ def test_no_export_writes_csv_except_through_the_shared_writer():
         and any(call in path.read_text(encoding="utf-8") for call in ("csv.writer(", "csv.DictWriter(", "openpyxl"))
     ]
     assert offenders == []
+
+
+def xlsx(headings, rows):
+    from openpyxl import load_workbook
+
+    from core.exports import xlsx_download
+
+    return load_workbook(io.BytesIO(xlsx_download("x.xlsx", "Ark", headings, rows).content)).active
+
+
+def test_an_xlsx_cell_is_a_date_money_a_number_and_typed_text_inert_text():
+    sheet = xlsx(
+        ["Dag", "Beløb", "Antal", "Tekst", "Tom"],
+        [[datetime.date(2027, 1, 31), D("-1250.50"), 3, "=1+1", None]],
+    )
+    day, amount, count, text, empty = sheet[2]
+    assert day.value == datetime.datetime(2027, 1, 31) and day.is_date and day.number_format == "dd.mm.yyyy"
+    assert amount.value == -1250.5 and amount.number_format == "#,##0.00"
+    assert count.value == 3 and count.data_type == "n"
+    assert text.value == "'=1+1" and text.data_type == "s"
+    assert empty.value is None
+    with pytest.raises(TypeError):
+        xlsx(["Timer"], [[1.5]])
+
+
+@pytest.mark.parametrize(("length", "width"), [(1, 8), (7, 8), (8, 9), (58, 59), (59, 60), (60, 60), (500, 60)])
+def test_a_column_is_as_wide_as_its_longest_value_between_8_and_60(length, width):
+    sheet = xlsx(["A"], [["x" * length]])
+    assert sheet.column_dimensions["A"].width == width
+
+
+def test_a_heading_keeps_room_for_its_filter_button_and_the_header_stays_in_sight():
+    sheet = xlsx(["Rekvisitionsnummer", "B"], [["R-1", "b"], ["R-2", "b"]])
+    assert sheet.column_dimensions["A"].width == len("Rekvisitionsnummer") + 3
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:B3"
+
+
+def test_a_time_in_the_csv_is_copenhagens_to_the_minute():
+    from core.exports import spreadsheet_cell
+
+    assert spreadsheet_cell(datetime.datetime(2026, 7, 1, 22, 30, 59, tzinfo=datetime.UTC)) == "2026-07-02 00:30"
+    assert spreadsheet_cell(datetime.date(2026, 7, 1)) == "2026-07-01"
