@@ -5,6 +5,7 @@ from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -160,20 +161,22 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("invoice__number", "pk")
     )
     response, writer = csv_download(f"fakturering-{run.period:%Y-%m}.csv")
+    # In the reader's language, like the pages and the other exports; the file name stays Danish.
     writer.writerow(
         [
-            "faktura",
-            "kunde",
-            "cvr",
-            "ean",
-            "reference",
-            "bestilling",
-            "rekvisition",
-            "type",
-            "tekst",
-            "beløb_ekskl_moms",
+            _("Invoice"),
+            _("Customer"),
+            _("CVR number"),
+            _("EAN number"),
+            _("Reference person"),
+            _("Order"),
+            _("Requisition number"),
+            _("Kind"),
+            _("Description"),
+            _("Amount excl. VAT"),
         ]
     )
+    english = (get_language() or "da").startswith("en")
     for line in lines:
         invoice = line.invoice
         writer.writerow(
@@ -185,8 +188,8 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
                 invoice.reference_person,
                 line.order.reference if line.order else "",
                 line.requisition_number,
-                line.kind,
-                line.description_da,
+                line.get_kind_display(),
+                line.description_en if english else line.description_da,
                 line.amount,  # a Decimal, written as a number: a credit line stays -120,50
             ]
         )

@@ -1,6 +1,8 @@
 """Money on the pages: quotes, the account manager's tools, invoices, licences and runs, tenants apart."""
 
+import csv
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
@@ -133,10 +135,41 @@ def test_the_run_export_is_csv_of_the_users_customers_only(cast, billed, client)
     assert response["Content-Disposition"].startswith("attachment;")
     text = response.content.decode("utf-8-sig")
     assert billed[cast.customer_a.pk].number in text and billed[cast.customer_b.pk].number not in text
-    assert text.splitlines()[0].startswith("faktura;kunde;cvr;ean")
+    assert text.splitlines()[0].startswith("Faktura;Kunde;CVR-nummer;EAN-nummer")
     assert get(client, cast.orderer_a, reverse("billing:run_export", args=[run.pk])).status_code == 404
     assert get(client, cast.orderer_a, reverse("billing:run_list")).status_code == 403
     assert run.period.strftime("%Y") in get(client, cast.support, reverse("billing:run_list")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "header", "kind", "description"),
+    [
+        (
+            "da",
+            "Faktura;Kunde;CVR-nummer;EAN-nummer;Referenceperson;Bestilling;Rekvisitionsnummer;Type;Beskrivelse;"
+            "Beløb ekskl. moms",
+            "Løbende vederlag",
+            "description_da",
+        ),
+        (
+            "en",
+            "Invoice;Customer;CVR number;EAN number;Reference person;Order;Requisition number;Kind;Description;"
+            "Amount excl. VAT",
+            "Monthly fee",
+            "description_en",
+        ),
+    ],
+)
+def test_the_run_export_speaks_the_readers_language(cast, billed, client, language, header, kind, description):
+    invoice = billed[cast.customer_a.pk]
+    client.cookies["django_language"] = language
+    response = get(client, cast.am_a, reverse("billing:run_export", args=[invoice.run.pk]))
+    text = response.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == header
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
+    line = invoice.lines.get(kind="recurring")
+    assert [kind, getattr(line, description)] in [row[7:9] for row in rows]
+    assert response["Content-Disposition"] == f'attachment; filename="fakturering-{invoice.run.period:%Y-%m}.csv"'
 
 
 def test_customer_text_cannot_become_a_spreadsheet_formula(cast, order_in, client):

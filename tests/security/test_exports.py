@@ -40,35 +40,35 @@ def test_formulas_typed_by_the_customer_and_the_account_manager_come_out_as_text
 
     assert rows
     for row in rows:
-        assert row["kunde"] == "'" + HYPERLINK
-        assert row["reference"] == "'+45 Bente, Lønkontoret"
-        assert row["rekvisition"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
-        assert not row["tekst"].startswith(("=", "+", "-", "@"))
-    assert any("=1+1 sparring" in row["tekst"] for row in rows)  # inside the text, where it cannot run
+        assert row["Kunde"] == "'" + HYPERLINK
+        assert row["Referenceperson"] == "'+45 Bente, Lønkontoret"
+        assert row["Rekvisitionsnummer"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+        assert not row["Beskrivelse"].startswith(("=", "+", "-", "@"))
+    assert any("=1+1 sparring" in row["Beskrivelse"] for row in rows)  # inside the text, where it cannot run
 
 
 def test_every_text_column_is_neutralised_whatever_it_starts_with(cast, order_in, client):
     order = order_in("draft")
     run = BillingRun.objects.create(period=datetime.date(2030, 1, 1))
     typed = {
-        "faktura": "-2+3",
-        "kunde": "=1+1",
-        "cvr": "+4",
-        "ean": "@SUM(A1)",
-        "reference": "\t=1+1",
-        "rekvisition": "\r=1+1",
-        "type": "=kind",
-        "tekst": " =1+1",
+        "Faktura": "-2+3",
+        "Kunde": "=1+1",
+        "CVR-nummer": "+4",
+        "EAN-nummer": "@SUM(A1)",
+        "Referenceperson": "\t=1+1",
+        "Rekvisitionsnummer": "\r=1+1",
+        "Type": "=kind",
+        "Beskrivelse": " =1+1",
     }
     invoice = Invoice.objects.create(
         run=run,
         customer=cast.customer_a,
         period=run.period,
-        number=typed["faktura"],
-        customer_name=typed["kunde"],
-        cvr=typed["cvr"],
-        ean=typed["ean"],
-        reference_person=typed["reference"],
+        number=typed["Faktura"],
+        customer_name=typed["Kunde"],
+        cvr=typed["CVR-nummer"],
+        ean=typed["EAN-nummer"],
+        reference_person=typed["Referenceperson"],
         total_excl_vat=D("1.00"),
         vat=D("0.25"),
         total_incl_vat=D("1.25"),
@@ -76,10 +76,10 @@ def test_every_text_column_is_neutralised_whatever_it_starts_with(cast, order_in
     InvoiceLine.objects.create(
         invoice=invoice,
         source_key="test:1",
-        kind=typed["type"],
+        kind=typed["Type"],
         order=order,
-        requisition_number=typed["rekvisition"],
-        description_da=typed["tekst"],
+        requisition_number=typed["Rekvisitionsnummer"],
+        description_da=typed["Beskrivelse"],
         description_en="x",
         amount=D("1.00"),
     )
@@ -88,7 +88,7 @@ def test_every_text_column_is_neutralised_whatever_it_starts_with(cast, order_in
 
     for column, value in typed.items():
         assert row[column] == "'" + value, column
-    assert row["bestilling"] == order.reference and row["beløb_ekskl_moms"] == "1,00"
+    assert row["Bestilling"] == order.reference and row["Beløb ekskl. moms"] == "1,00"
 
 
 def test_credit_amounts_stay_negative_numbers_while_a_typed_minus_is_neutralised(cast, order_in, client):
@@ -101,10 +101,10 @@ def test_credit_amounts_stay_negative_numbers_while_a_typed_minus_is_neutralised
 
     rows = export(client, cast.am_a, run)
 
-    assert sorted(row["beløb_ekskl_moms"] for row in rows) == ["-1550,00", "-3100,00"]
-    assert all(row["rekvisition"] == "'-5" for row in rows)
-    assert all(row["tekst"].startswith("Kreditering: OA-") for row in rows)
-    assert {row["kunde"] for row in rows} == {"Aarhus Kommune"}
+    assert sorted(row["Beløb ekskl. moms"] for row in rows) == ["-1550,00", "-3100,00"]
+    assert all(row["Rekvisitionsnummer"] == "'-5" for row in rows)
+    assert all(row["Beskrivelse"].startswith("Kreditering: OA-") for row in rows)
+    assert {row["Kunde"] for row in rows} == {"Aarhus Kommune"}
 
 
 @pytest.mark.parametrize(
