@@ -70,7 +70,7 @@ OWN_TRANSACTION_WITHOUT_RETRY = {
     "is tried again by tomorrow's run, and a retry now could send the mail twice",
     "audit/verification.py:audit_checkpoint_write": "writes a new checkpoint file inside the transaction; the next "
     "scheduled run signs the head again",
-    "config/management/commands/seed_demo.py:handle": "the demo's seeding, run by hand on a database nobody else "
+    "config/management/commands/seed_demo.py:_seed": "the demo's seeding, run by hand on a database nobody else "
     "writes to; it runs the services, which retry themselves",
     # The decorator itself.
     "core/transactions.py:run": "the decorator itself",

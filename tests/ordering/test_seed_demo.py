@@ -53,3 +53,28 @@ def test_seed_demo_refuses_to_run_outside_debug_without_force(db, settings):
     with pytest.raises(CommandError, match="published password"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+CONSOLE = "django.core.mail.backends.console.EmailBackend"
+# transactional_db: the outbox hands each e-mail over when its transaction commits, during the command, as in `make run`.
+
+
+def test_seed_demo_sends_its_e_mails_without_printing_them_and_says_how_many(transactional_db, settings, capsys):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = CONSOLE  # what `make run` has: e-mails are printed where they are sent
+    call_command("seed_demo", "--force", verbosity=1)
+    printed = capsys.readouterr().out
+    assert "Content-Type:" not in printed
+    sent = [line for line in printed.splitlines() if "e-mails sent while seeding were not printed" in line]
+    assert len(sent) == 1 and int(sent[0].split()[0]) > 0
+    assert "(seed_demo -v 2 prints them)" in sent[0]
+    assert printed.rstrip().endswith("Every demo user's password is “opus-demo-2026”.")
+
+
+def test_seed_demo_prints_its_e_mails_at_verbosity_2(transactional_db, settings, capsys):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = CONSOLE
+    call_command("seed_demo", "--force", verbosity=2)
+    printed = capsys.readouterr().out
+    assert "Content-Type:" in printed
+    assert "not printed" not in printed

@@ -5,12 +5,15 @@ that have none yet, through the lifecycle services, so the audit trail is genuin
 """
 
 import datetime
+import logging
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import LoginIdentity, User
@@ -37,6 +40,8 @@ from ordering.models import (
 from ordering.validators import gs1_check_digit
 
 DEMO_PASSWORD = "opus-demo-2026"
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+LOCMEM_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 WEB_SERVICES = [
     (
@@ -286,7 +291,10 @@ MEMBERSHIPS = [
 
 
 class Command(BaseCommand):
-    help = "Load demo data (idempotent). Creates users with a published password: never in production."
+    help = (
+        "Load demo data (idempotent). Creates users with a published password: never in production. "
+        "Quiet by default; -v 2 prints the e-mails it causes."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even when DJANGO_DEBUG is off.")
@@ -300,6 +308,30 @@ class Command(BaseCommand):
         if not settings.DEBUG and documents.support_contact_unset():
             # Outside DEBUG no addendum is issued with support's placeholder contact (ordering/services/transitions.py).
             raise CommandError("The demo issues addenda: set SUPPORT_PHONE and SUPPORT_EMAIL first (README.md).")
+        if options.get("verbosity", 1) >= 2 or settings.EMAIL_BACKEND != CONSOLE_EMAIL_BACKEND:
+            self._seed()
+        else:
+            self._seed_quietly()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo user's password is “{DEMO_PASSWORD}”."))
+
+    def _seed_quietly(self) -> None:
+        # Without a broker Celery runs the e-mail tasks in this process, and the console backend would print
+        # every e-mail the demo's orders cause (thousands of lines of MIME) before `make run` reaches its
+        # server line. Quiet by default: they are kept in memory and counted; -v 2 prints them.
+        already = len(getattr(mail, "outbox", []))
+        trace = logging.getLogger("celery.app.trace")
+        level = trace.level
+        trace.setLevel(logging.WARNING)  # one "Task ... succeeded" line per e-mail and document otherwise
+        try:
+            with override_settings(EMAIL_BACKEND=LOCMEM_EMAIL_BACKEND):
+                self._seed()
+        finally:
+            trace.setLevel(level)
+        sent = len(getattr(mail, "outbox", [])) - already
+        if sent:
+            self.stdout.write(f"{sent} e-mails sent while seeding were not printed (seed_demo -v 2 prints them).")
+
+    def _seed(self) -> None:
         with transaction.atomic():
             users = self._users()
             interfaces = self._interfaces()
@@ -317,7 +349,6 @@ class Command(BaseCommand):
                 for _ in range(months_back):
                     period = (period - datetime.timedelta(days=1)).replace(day=1)
                 billing_run(period=period)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo user's password is “{DEMO_PASSWORD}”."))
 
     def _users(self) -> dict[str, User]:
         users = {}
