@@ -29,17 +29,25 @@ install-prod:
 	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || \
 	  echo "NOTE: Debian's libharfbuzz-subset0 is not installed; PDF rendering will be slower (apt-get install libharfbuzz-subset0)."
 
-# The demo's own MitID Erhverv broker and Entra ID (manage.py demo_identity_provider, on ports 8001 and 8002)
-# run beside the server and stop with it.
+# `make run PORT=8080` serves on another port; SITE_URL (the links in e-mails) follows it unless set. The
+# demo's own MitID Erhverv broker and Entra ID (manage.py demo_identity_provider) stay on ports 8001 and
+# 8002, the issuers seed_demo records on the demo users. Beside the server run the identity provider and
+# the beat schedule (manage.py run_schedule: without a broker nothing else retries a failed e-mail or
+# webhook); all three stop together.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
+RUN_ENV = $(DEV_ENV) SITE_URL=$(SITE_URL)
 run: install
-	$(DEV_ENV) $(PY) manage.py migrate --no-input
-	$(DEV_ENV) $(PY) manage.py seed_demo
-	$(DEV_ENV) $(PY) manage.py demo_identity_provider & provider=$$!; \
-	  trap 'kill $$provider 2>/dev/null' EXIT INT TERM; \
-	  $(DEV_ENV) DEMO_IDENTITY_PROVIDER=1 $(PY) manage.py runserver 127.0.0.1:8000
+	$(if $(filter 8001 8002,$(PORT)),$(error PORT=$(PORT) is the demo identity provider's (8001 and 8002): choose another))
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py demo_identity_provider & provider=$$!; \
+	  $(RUN_ENV) $(PY) manage.py run_schedule & schedule=$$!; \
+	  trap 'kill $$provider $$schedule 2>/dev/null' EXIT INT TERM; \
+	  $(RUN_ENV) DEMO_IDENTITY_PROVIDER=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 seed: install
-	$(DEV_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py seed_demo
 
 # The checks first, so CI (.ci/run calls `make test`) fails on them too; then the suite.
 test: lint

@@ -1,6 +1,7 @@
 """Production installs what runs the app and nothing that only tests it."""
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -26,3 +27,60 @@ def test_the_pages_front_end_packages_are_runtime_dependencies_and_test_tools_ar
     package = json.loads((ROOT / "package.json").read_text())
     assert {"dkfds", "htmx.org"} <= package["dependencies"].keys()
     assert "axe-core" in package["devDependencies"] and "axe-core" not in package["dependencies"]
+
+
+def dry_run(*args: str) -> subprocess.CompletedProcess:
+    """`make --dry-run`, in an environment without PORT or SITE_URL of its own."""
+    env = {name: value for name, value in os.environ.items() if name not in ("PORT", "SITE_URL", "MAKEFLAGS")}
+    return subprocess.run(  # noqa: S603 (make, dry run, on the project's own Makefile)
+        [MAKE, "--dry-run", *args], cwd=ROOT, capture_output=True, text=True, timeout=30, env=env
+    )
+
+
+def manage_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "manage.py" in line]
+
+
+@pytest.mark.skipif(MAKE is None, reason="no make")
+def test_make_run_serves_on_8000_by_default_and_links_in_e_mails_point_there():
+    result = dry_run("run")
+    assert result.returncode == 0, result.stderr
+    assert "manage.py runserver 127.0.0.1:8000" in result.stdout
+    assert all("SITE_URL=http://127.0.0.1:8000 " in line for line in manage_lines(result.stdout))
+
+
+@pytest.mark.skipif(MAKE is None, reason="no make")
+def test_make_run_serves_on_the_port_given_and_links_in_e_mails_follow_it():
+    result = dry_run("run", "PORT=8123")
+    assert result.returncode == 0, result.stderr
+    assert "manage.py runserver 127.0.0.1:8123" in result.stdout
+    lines = manage_lines(result.stdout)
+    assert len(lines) == 5  # migrate, seed_demo, the identity provider, run_schedule, runserver
+    assert all("SITE_URL=http://127.0.0.1:8123 " in line for line in lines)
+
+
+@pytest.mark.skipif(MAKE is None, reason="no make")
+def test_a_site_url_of_ones_own_is_kept_whatever_the_port():
+    result = dry_run("run", "PORT=8123", "SITE_URL=https://demo.example.test")
+    assert result.returncode == 0, result.stderr
+    assert all("SITE_URL=https://demo.example.test " in line for line in manage_lines(result.stdout))
+
+
+@pytest.mark.skipif(MAKE is None, reason="no make")
+@pytest.mark.parametrize("port", ["8001", "8002"])
+def test_make_run_refuses_the_demo_identity_providers_ports(port):
+    result = dry_run("run", f"PORT={port}")
+    assert result.returncode != 0
+    assert f"PORT={port} is the demo identity provider's (8001 and 8002): choose another" in result.stderr
+    assert "runserver" not in result.stdout
+
+
+@pytest.mark.skipif(MAKE is None, reason="no make")
+def test_make_run_runs_the_schedule_beside_the_server_and_stops_it_with_the_server():
+    result = dry_run("run")
+    assert result.returncode == 0, result.stderr
+    recipe = result.stdout
+    assert "manage.py run_schedule & schedule=$!" in recipe
+    assert "trap 'kill $provider $schedule 2>/dev/null' EXIT INT TERM" in recipe
+    # Started before the server, which runs in the foreground: the trap stops both helpers when it ends.
+    assert recipe.index("manage.py run_schedule") < recipe.index("manage.py runserver")
