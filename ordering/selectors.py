@@ -232,6 +232,14 @@ def _addendum_issued(render_status: str) -> Q:
     return Q(Exists(issued))
 
 
+def _renewable() -> Q:
+    """Where an orderer can renew a certificate now: a new chain is uploaded on an active individual integration
+    (certificates.selectors.certificate_upload_refusal; a draft's chain is replaced while it is a draft, in the
+    drafts list). Once one is uploaded it waits for the account manager's confirmation, not for the orderer."""
+    waiting = lifecycle.certificates().rollover_waiting()
+    return Q(state=State.ACTIVE, integration_type=AccessOrder.IntegrationType.INDIVIDUAL) & ~waiting
+
+
 def orderer_worklist(user, today: datetime.date | None = None) -> list[Worklist]:
     """What the customer's orderers act on now: drafts KMD returned, drafts to submit, certificates to renew.
 
@@ -245,7 +253,7 @@ def orderer_worklist(user, today: datetime.date | None = None) -> list[Worklist]
         Worklist("returned", _("Returned by KMD for changes"), mine & Q(state=State.DRAFT) & returned),
         # The FSM's source state of "submit" (transitions.SUBMIT has no further precondition).
         Worklist("draft", _("Drafts to submit"), mine & Q(state=State.DRAFT) & ~returned),
-        Worklist("renew", _("Certificates to renew"), mine & _certificate_expires_by(today)),
+        Worklist("renew", _("Certificates to renew"), mine & _certificate_expires_by(today) & _renewable()),
     ]
 
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from certificates import services as cert_services
+from certificates.models import Certificate
+from certificates.selectors import certificate_upload_refusal
 from certificates.testing import make_leaf, pem
 from ordering import services
 from ordering.models import AccessOrder
@@ -20,7 +22,6 @@ from ordering.selectors import (
     worklist_counts,
 )
 from ordering.transitions import transition_refusal
-from tests.conftest import make_order
 
 
 def counts(lists):
@@ -74,16 +75,34 @@ def test_the_orderers_menu_counts_the_draft_and_not_the_scheduled_closure(cast, 
     assert '1<span class="sr-only"> venter på dig</span>' in body
 
 
+def expires_in(order, days: int) -> None:
+    """The order's certificate in use expires `days` from now."""
+    current = Certificate.objects.filter(bundle__order=order, bundle__status="current", role=Certificate.Role.LEAF)
+    current.update(not_after=timezone.now() + timedelta(days=days))
+
+
 @pytest.mark.parametrize(("days", "listed"), [(60, True), (61, False)])
-def test_a_certificate_is_to_renew_from_60_days_before_it_expires(cast, trusted_test_environment, pki, days, listed):
+def test_a_certificate_is_to_renew_from_60_days_before_it_expires(cast, individual_order, days, listed):
+    order = individual_order("active")
+    expires_in(order, days)
+    assert listed_in(orderer_worklist(cast.orderer_a)) == ({"renew": {order.reference}} if listed else {})
+    assert listed_in(support_worklist(cast.support)) == ({"expiring": {order.reference}} if listed else {})
+
+
+def test_the_orderer_renews_only_where_a_new_certificate_can_be_uploaded_and_none_waits(cast, individual_order, pki):
+    active = individual_order("active")
+    submitted = individual_order("submitted", codes=("moedetidsplaner",))  # changed once established
+    uploaded = individual_order("active", codes=("medarbejderoplysninger",))
     now = timezone.now()
-    leaf = make_leaf(pki, cvr="31415926", not_before=now - timedelta(days=900), not_after=now + timedelta(days=days))
-    order = make_order(cast, "draft", system=cast.own_system, environment="test")
-    cert_services.certificate_upload(order=order, actor=cast.orderer_a, data=pem(leaf, pki.issuing), filename="k.pem")
-    services.order_submit(order=order, actor=cast.orderer_a)
-    expected = {"renew": 1} if listed else {}
-    assert counts(orderer_worklist(cast.orderer_a)) == expected
-    assert counts(support_worklist(cast.support)) == ({"expiring": 1} if listed else {})
+    new = make_leaf(pki, cvr="31415926", not_before=now - timedelta(days=1), not_after=now + timedelta(days=700))
+    cert_services.certificate_upload(order=uploaded, actor=cast.orderer_a, data=pem(new, pki.issuing), filename="n.pem")
+    for order in (active, submitted, uploaded):
+        expires_in(order, 30)
+    assert listed_in(orderer_worklist(cast.orderer_a)) == {"renew": {active.reference}}
+    # The new certificate waits for the account manager to put it into use.
+    assert listed_in(account_manager_worklist(cast.am_a))["rollover"] == {uploaded.reference}
+    refusals = {o.reference: certificate_upload_refusal(o, cast.orderer_a) for o in AccessOrder.objects.all()}
+    assert refusals[active.reference] is None and refusals[submitted.reference] is not None
 
 
 def test_a_signatory_waits_on_an_issued_addendum_once_its_document_can_be_read(cast, order_in):
