@@ -1,7 +1,9 @@
 """Reads scoped to the user: every view that shows an order goes through these."""
 
 import datetime
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -72,20 +74,11 @@ def customer_orders(user) -> QuerySet[AccessOrder]:
     return _with_list_relations(AccessOrder.objects.filter(customer__in=member_of))
 
 
-# States in which an order waits for its account manager to act.
-ACCOUNT_MANAGER_QUEUE_STATES = (State.SUBMITTED, State.PROVISIONING, State.CLOSURE_REQUESTED)
-
-
 def account_manager_queue(user) -> QuerySet[AccessOrder]:
-    """Orders that wait for the account manager: to review, establish, close, or confirm a new certificate."""
-    # EXISTS rather than a join to the bundles, so no DISTINCT is needed (an order can have several).
-    pending = lifecycle.certificates().rollover_waiting()
-    # A closure request the account manager has scheduled waits for its date, not for them.
-    scheduled = Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=False)
-    waiting = (Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) & ~scheduled) | (pending & Q(state=State.ACTIVE))
-    return _with_list_relations(AccessOrder.objects.filter(waiting, customer__account_manager=user)).order_by(
-        "submitted_at", "pk"
-    )
+    """Orders that wait for the account manager: every one of their worklists (account_manager_worklist), so
+    the start page's queue and "Waiting for you" hold the same orders, oldest submission first."""
+    waiting = reduce(operator.or_, (wl.condition for wl in account_manager_worklist(user)))
+    return _with_list_relations(AccessOrder.objects.filter(waiting)).order_by("submitted_at", "pk")
 
 
 def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:

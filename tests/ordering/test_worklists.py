@@ -15,6 +15,7 @@ from certificates.testing import make_leaf, pem
 from ordering import services
 from ordering.models import AccessOrder
 from ordering.selectors import (
+    account_manager_queue,
     account_manager_worklist,
     orderer_worklist,
     signatory_worklist,
@@ -155,6 +156,9 @@ def test_an_account_manager_waits_on_each_step_of_their_own_customers(cast, orde
         "close": {close.reference},
     }
     assert listed_in(account_manager_worklist(cast.am_b)) == {"review": {other.reference}}
+    # The start page's queue holds the same orders.
+    waiting = {review, reissue, failed, establish, close}
+    assert {o.reference for o in account_manager_queue(cast.am_a)} == {o.reference for o in waiting}
 
 
 def test_support_waits_on_emergency_requests_only(cast, order_in, monkeypatch):
