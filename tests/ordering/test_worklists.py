@@ -97,9 +97,13 @@ def test_the_orderer_renews_only_where_a_new_certificate_can_be_uploaded_and_non
     now = timezone.now()
     new = make_leaf(pki, cvr="31415926", not_before=now - timedelta(days=1), not_after=now + timedelta(days=700))
     cert_services.certificate_upload(order=uploaded, actor=cast.orderer_a, data=pem(new, pki.issuing), filename="n.pem")
-    for order in (active, submitted, uploaded):
+    lapsed = individual_order("active", codes=("engangsydelser",))
+    cert_services.certificate_upload(order=lapsed, actor=cast.orderer_a, data=pem(new, pki.issuing), filename="n.pem")
+    Certificate.objects.filter(bundle__order=lapsed, bundle__status="pending").update(not_after=now)
+    for order in (active, submitted, uploaded, lapsed):
         expires_in(order, 30)
-    assert listed_in(orderer_worklist(cast.orderer_a)) == {"renew": {active.reference}}
+    # A new certificate that expired before KMD put it into use is the orderer's to upload again.
+    assert listed_in(orderer_worklist(cast.orderer_a)) == {"renew": {active.reference, lapsed.reference}}
     # The new certificate waits for the account manager to put it into use.
     assert listed_in(account_manager_worklist(cast.am_a))["rollover"] == {uploaded.reference}
     refusals = {o.reference: certificate_upload_refusal(o, cast.orderer_a) for o in AccessOrder.objects.all()}
