@@ -90,8 +90,12 @@ def _end_of_day(day: datetime.date) -> datetime.datetime:
 
 
 def orders_with_rollover_waiting() -> Q:
-    """Orders (a condition on ordering's AccessOrder) with a new chain waiting for the account manager."""
-    return Q(Exists(CertificateBundle.objects.filter(order=OuterRef("pk"), status=CertificateBundle.Status.PENDING)))
+    """Orders (a condition on ordering's AccessOrder) with a new chain waiting for the account manager, that they
+    can still put into use: one whose certificate has expired meanwhile waits for nobody but the orderer, who
+    uploads a valid one (rollover_confirm_refusal)."""
+    live = Certificate.objects.filter(bundle=OuterRef("pk"), role=Certificate.Role.LEAF, not_after__gt=timezone.now())
+    pending = CertificateBundle.objects.filter(order=OuterRef("pk"), status=CertificateBundle.Status.PENDING)
+    return Q(Exists(pending.filter(Exists(live))))
 
 
 def orders_due_for_renewal(today: datetime.date) -> Q:

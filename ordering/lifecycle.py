@@ -84,7 +84,8 @@ class Certificates(Protocol):
         `leaf` (with `not_after`)."""
 
     def rollover_waiting(self) -> Q:
-        """A condition on AccessOrder: a new certificate chain waits for the account manager's confirmation."""
+        """A condition on AccessOrder: a new certificate chain waits for the account manager's confirmation, and
+        its certificate has not expired meanwhile (so it can still be confirmed)."""
 
     def renewal_due(self, today: datetime.date) -> Q:
         """A condition on AccessOrder: the certificate in use is due for renewal on `today` (it expires within

@@ -1,7 +1,9 @@
 """Reads scoped to the user: every view that shows an order goes through these."""
 
 import datetime
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -72,20 +74,11 @@ def customer_orders(user) -> QuerySet[AccessOrder]:
     return _with_list_relations(AccessOrder.objects.filter(customer__in=member_of))
 
 
-# States in which an order waits for its account manager to act.
-ACCOUNT_MANAGER_QUEUE_STATES = (State.SUBMITTED, State.PROVISIONING, State.CLOSURE_REQUESTED)
-
-
 def account_manager_queue(user) -> QuerySet[AccessOrder]:
-    """Orders that wait for the account manager: to review, establish, close, or confirm a new certificate."""
-    # EXISTS rather than a join to the bundles, so no DISTINCT is needed (an order can have several).
-    pending = lifecycle.certificates().rollover_waiting()
-    # A closure request the account manager has scheduled waits for its date, not for them.
-    scheduled = Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=False)
-    waiting = (Q(state__in=ACCOUNT_MANAGER_QUEUE_STATES) & ~scheduled) | (pending & Q(state=State.ACTIVE))
-    return _with_list_relations(AccessOrder.objects.filter(waiting, customer__account_manager=user)).order_by(
-        "submitted_at", "pk"
-    )
+    """Orders that wait for the account manager: every one of their worklists (account_manager_worklist), so
+    the start page's queue and "Waiting for you" hold the same orders, oldest submission first."""
+    waiting = reduce(operator.or_, (wl.condition for wl in account_manager_worklist(user)))
+    return _with_list_relations(AccessOrder.objects.filter(waiting)).order_by("submitted_at", "pk")
 
 
 def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
@@ -226,25 +219,43 @@ def _member_customers(user, **role) -> Q:
     return Q(customer__in=CustomerMembership.objects.filter(user=user, **role).values("customer_id"))
 
 
+def _addendum_issued(render_status: str) -> Q:
+    """The order's addendum version awaiting signature has this document status (transitions.issued_addendum)."""
+    issued = Addendum.objects.filter(order=OuterRef("pk"), status=Addendum.Status.ISSUED, render_status=render_status)
+    return Q(Exists(issued))
+
+
+def _renewable() -> Q:
+    """Where an orderer can renew a certificate now: a new chain is uploaded on an active individual integration
+    (certificates.selectors.certificate_upload_refusal; a draft's chain is replaced while it is a draft, in the
+    drafts list). Once one is uploaded it waits for the account manager's confirmation, not for the orderer."""
+    waiting = lifecycle.certificates().rollover_waiting()
+    return Q(state=State.ACTIVE, integration_type=AccessOrder.IntegrationType.INDIVIDUAL) & ~waiting
+
+
 def orderer_worklist(user, today: datetime.date | None = None) -> list[Worklist]:
-    """Drafts KMD returned, certificates to renew, closure requests the orderer may still withdraw."""
+    """What the customer's orderers act on now: drafts KMD returned, drafts to submit, certificates to renew.
+
+    A closure request is not theirs to act on: it waits for KMD (the account manager's "close" list), and once
+    KMD has scheduled it there is nothing left to do; the order list's state filter still finds them.
+    """
     mine = _member_customers(user, is_orderer=True)
     today = today or timezone.localdate()
+    returned = _latest_action("return_for_changes")
     return [
-        Worklist(
-            "returned",
-            _("Returned by KMD for changes"),
-            mine & Q(state=State.DRAFT) & _latest_action("return_for_changes"),
-        ),
-        Worklist("renew", _("Certificates to renew"), mine & _certificate_expires_by(today)),
-        Worklist("closure", _("Closure requests to confirm or withdraw"), mine & Q(state=State.CLOSURE_REQUESTED)),
+        Worklist("returned", _("Returned by KMD for changes"), mine & Q(state=State.DRAFT) & returned),
+        # The FSM's source state of "submit" (transitions.SUBMIT has no further precondition).
+        Worklist("draft", _("Drafts to submit"), mine & Q(state=State.DRAFT) & ~returned),
+        Worklist("renew", _("Certificates to renew"), mine & _certificate_expires_by(today) & _renewable()),
     ]
 
 
 def signatory_worklist(user) -> list[Worklist]:
-    """Contract addenda issued to the signatory's customers and not yet decided."""
+    """Contract addenda issued to the signatory's customers, not yet decided, whose document can be read:
+    the precondition of "accept" (transitions._addendum_readable); one still being generated waits."""
     mine = _member_customers(user, is_signatory=True)
-    return [Worklist("sign", _("Contract addenda to accept"), mine & Q(state=State.AWAITING_SIGNATURE))]
+    readable = _addendum_issued(Addendum.RenderStatus.READY)
+    return [Worklist("sign", _("Contract addenda to accept"), mine & Q(state=State.AWAITING_SIGNATURE) & readable)]
 
 
 def account_manager_worklist(user) -> list[Worklist]:
@@ -256,6 +267,12 @@ def account_manager_worklist(user) -> list[Worklist]:
     return [
         Worklist("review", _("To review"), submitted & ~declined),
         Worklist("reissue", _("Declined by the customer: issue again"), submitted & declined),
+        # Only the account manager may generate a failed document again (services.addendum_render_again).
+        Worklist(
+            "failed",
+            _("Addendum documents to generate again"),
+            managed & Q(state=State.AWAITING_SIGNATURE) & _addendum_issued(Addendum.RenderStatus.FAILED),
+        ),
         Worklist("establish", _("To establish"), managed & Q(state=State.PROVISIONING)),
         Worklist(
             "close",
@@ -267,17 +284,16 @@ def account_manager_worklist(user) -> list[Worklist]:
 
 
 def support_worklist(user, today: datetime.date | None = None) -> list[Worklist]:
-    """Emergency closures customers asked for, addenda whose document failed, certificates about to expire."""
+    """Emergency closures customers asked for (support's to carry out), certificates about to expire."""
     if not is_support(user):
         return []
-    failed = AccessOrder.objects.filter(pk=OuterRef("pk"), addenda__render_status="failed")
     return [
         Worklist(
             "emergency",
             _("Emergency closures requested"),
+            # The FSM's source states of "emergency_close".
             Q(state__in=ACCESS_AGREED_STATES, emergency_requested_at__isnull=False),
         ),
-        Worklist("failed", _("Addenda whose document failed"), Q(Exists(failed))),
         Worklist("expiring", _("Certificates expiring"), _certificate_expires_by(today or timezone.localdate())),
     ]
 

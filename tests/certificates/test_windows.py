@@ -65,9 +65,11 @@ def test_renewal_is_not_due_from_the_first_moment_of_the_day_after(order_with_le
 
 
 @pytest.mark.parametrize(("days", "listed"), [(RENEWAL_WINDOW_DAYS, True), (RENEWAL_WINDOW_DAYS + 1, False)])
-def test_the_orderers_and_supports_worklists_use_the_renewal_window(cast, order_with_leaf, days, listed):
+def test_the_orderers_and_supports_worklists_use_the_renewal_window(cast, individual_order, days, listed):
     today = timezone.localdate()
-    order_with_leaf(today + timedelta(days=days), datetime.time(12))
+    order = individual_order("active")  # where the orderer can upload a new certificate
+    moment = timezone.make_aware(datetime.datetime.combine(today + timedelta(days=days), datetime.time(12)))
+    Certificate.objects.filter(bundle__order=order, role=Certificate.Role.LEAF).update(not_after=moment)
     assert sum(wl.orders.count() for wl in orderer_worklist(cast.orderer_a, today) if wl.key == "renew") == listed
     assert sum(wl.orders.count() for wl in support_worklist(cast.support, today) if wl.key == "expiring") == listed
 

@@ -222,6 +222,7 @@ def count_queries(client, url, django_assert_max_num_queries, **params):
     ("who", "url", "state", "params"),
     [
         ("orderer_a", "home", State.SUBMITTED, {}),
+        ("orderer_a", "home", State.DRAFT, {}),
         ("orderer_a", "home", State.SUBMITTED, {"state": "submitted"}),
         ("am_a", "home", State.SUBMITTED, {}),
         ("am_a", "home", State.PROVISIONING, {}),

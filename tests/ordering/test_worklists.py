@@ -9,30 +9,56 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from certificates import services as cert_services
+from certificates.models import Certificate
+from certificates.selectors import certificate_upload_refusal
 from certificates.testing import make_leaf, pem
 from ordering import services
 from ordering.models import AccessOrder
 from ordering.selectors import (
+    account_manager_queue,
     account_manager_worklist,
     orderer_worklist,
     signatory_worklist,
     support_worklist,
     worklist_counts,
 )
-from tests.conftest import make_order
+from ordering.transitions import transition_refusal
 
 
 def counts(lists):
     return {key: n for key, n in worklist_counts(lists).items() if n}
 
 
-def test_an_orderer_waits_on_a_returned_draft_and_a_closure_request(cast, order_in):
-    order_in("draft")  # never submitted: nothing to act on
-    returned = services.order_return_for_changes(order=order_in("submitted"), actor=cast.am_a, comment="Ret CVR")
-    order_in("closure_requested")
-    assert counts(orderer_worklist(cast.orderer_a)) == {"returned": 1, "closure": 1}
-    assert list(orderer_worklist(cast.orderer_a)[0].orders) == [returned]
-    assert counts(orderer_worklist(cast.orderer_b)) == {}
+def listed_in(lists) -> dict[str, set[str]]:
+    """Each non-empty worklist's orders, by reference: the exact list, what is in and what is out."""
+    return {wl.key: {order.reference for order in wl.orders} for wl in lists if wl.orders.exists()}
+
+
+def offered_to(user, action: str) -> set[str]:
+    """The orders on which the order page offers `user` the action now: the rule the worklists must agree with."""
+    return {o.reference for o in AccessOrder.objects.all() if transition_refusal(o, user, action) is None}
+
+
+def scheduled_closure(order_in, am, **kwargs):
+    order = order_in("closure_requested", **kwargs)
+    return services.order_schedule_closure(order=order, actor=am, on=timezone.localdate() + timedelta(days=30))
+
+
+def test_an_orderer_waits_on_drafts_to_submit_and_drafts_kmd_returned_but_not_on_closure_requests(cast, order_in):
+    draft = order_in("draft")
+    returned = services.order_return_for_changes(
+        order=order_in("submitted", codes=("moedetidsplaner",)), actor=cast.am_a, comment="Ret CVR"
+    )
+    order_in("submitted", codes=("medarbejderoplysninger",))  # waits for KMD
+    order_in("closure_requested", environment="test")  # waits for KMD to close or schedule it
+    scheduled_closure(order_in, cast.am_a, codes=("moedetidsplaner",), environment="test")  # nothing left to do
+    discarded = services.order_discard(order=order_in("draft", codes=("medarbejderoplysninger",)), actor=cast.orderer_a)
+    order_in("draft", customer=cast.customer_b)  # another customer's
+    assert discarded.state == "withdrawn"
+    assert listed_in(orderer_worklist(cast.orderer_a)) == {"returned": {returned.reference}, "draft": {draft.reference}}
+    # Exactly the drafts the order page offers to submit.
+    assert offered_to(cast.orderer_a, "submit") == {returned.reference, draft.reference}
+    assert listed_in(orderer_worklist(cast.signatory_a)) == {}
 
 
 def test_a_resubmitted_draft_leaves_the_orderers_worklist(cast, order_in):
@@ -41,44 +67,119 @@ def test_a_resubmitted_draft_leaves_the_orderers_worklist(cast, order_in):
     assert counts(orderer_worklist(cast.orderer_a)) == {}
 
 
+def test_the_orderers_menu_counts_the_draft_and_not_the_scheduled_closure(cast, order_in, client):
+    order_in("draft")
+    scheduled_closure(order_in, cast.am_a, environment="test")
+    client.force_login(cast.orderer_a)
+    body = client.get(reverse("home")).content.decode()
+    assert 'id="waiting-draft"' in body and 'id="waiting-closure"' not in body
+    assert '1<span class="sr-only"> venter på dig</span>' in body
+
+
+def expires_in(order, days: int) -> None:
+    """The order's certificate in use expires `days` from now."""
+    current = Certificate.objects.filter(bundle__order=order, bundle__status="current", role=Certificate.Role.LEAF)
+    current.update(not_after=timezone.now() + timedelta(days=days))
+
+
 @pytest.mark.parametrize(("days", "listed"), [(60, True), (61, False)])
-def test_a_certificate_is_to_renew_from_60_days_before_it_expires(cast, trusted_test_environment, pki, days, listed):
+def test_a_certificate_is_to_renew_from_60_days_before_it_expires(cast, individual_order, days, listed):
+    order = individual_order("active")
+    expires_in(order, days)
+    assert listed_in(orderer_worklist(cast.orderer_a)) == ({"renew": {order.reference}} if listed else {})
+    assert listed_in(support_worklist(cast.support)) == ({"expiring": {order.reference}} if listed else {})
+
+
+def test_the_orderer_renews_only_where_a_new_certificate_can_be_uploaded_and_none_waits(cast, individual_order, pki):
+    active = individual_order("active")
+    submitted = individual_order("submitted", codes=("moedetidsplaner",))  # changed once established
+    uploaded = individual_order("active", codes=("medarbejderoplysninger",))
     now = timezone.now()
-    leaf = make_leaf(pki, cvr="31415926", not_before=now - timedelta(days=900), not_after=now + timedelta(days=days))
-    order = make_order(cast, "draft", system=cast.own_system, environment="test")
-    cert_services.certificate_upload(order=order, actor=cast.orderer_a, data=pem(leaf, pki.issuing), filename="k.pem")
-    services.order_submit(order=order, actor=cast.orderer_a)
-    expected = {"renew": 1} if listed else {}
-    assert counts(orderer_worklist(cast.orderer_a)) == expected
-    assert counts(support_worklist(cast.support)) == ({"expiring": 1} if listed else {})
+    new = make_leaf(pki, cvr="31415926", not_before=now - timedelta(days=1), not_after=now + timedelta(days=700))
+    cert_services.certificate_upload(order=uploaded, actor=cast.orderer_a, data=pem(new, pki.issuing), filename="n.pem")
+    lapsed = individual_order("active", codes=("engangsydelser",))
+    cert_services.certificate_upload(order=lapsed, actor=cast.orderer_a, data=pem(new, pki.issuing), filename="n.pem")
+    Certificate.objects.filter(bundle__order=lapsed, bundle__status="pending").update(not_after=now)
+    for order in (active, submitted, uploaded, lapsed):
+        expires_in(order, 30)
+    # A new certificate that expired before KMD put it into use is the orderer's to upload again.
+    assert listed_in(orderer_worklist(cast.orderer_a)) == {"renew": {active.reference, lapsed.reference}}
+    # The new certificate waits for the account manager to put it into use.
+    assert listed_in(account_manager_worklist(cast.am_a))["rollover"] == {uploaded.reference}
+    refusals = {o.reference: certificate_upload_refusal(o, cast.orderer_a) for o in AccessOrder.objects.all()}
+    assert refusals[active.reference] is None and refusals[submitted.reference] is not None
 
 
-def test_a_signatory_waits_on_an_issued_addendum(cast, order_in):
-    order_in("awaiting_signature")
-    order_in("provisioning", codes=("moedetidsplaner",))
-    assert counts(signatory_worklist(cast.signatory_a)) == {"sign": 1}
-    assert counts(signatory_worklist(cast.orderer_a)) == {}
-
-
-def test_an_account_manager_waits_on_each_step_of_their_own_customers(cast, order_in):
-    order_in("submitted")
-    declined = order_in("awaiting_signature", codes=("medarbejderoplysninger",))
+def test_a_signatory_waits_on_an_issued_addendum_once_its_document_can_be_read(cast, order_in):
+    readable = order_in("awaiting_signature")
+    services.addendum_render(readable.addenda.get().pk)
+    order_in("awaiting_signature", codes=("medarbejderoplysninger",))  # its document is still being generated
+    order_in("provisioning", codes=("moedetidsplaner",))  # accepted already
+    declined = order_in("awaiting_signature", codes=("moedetidsplaner",), environment="test")
     services.order_decline(order=declined, actor=cast.signatory_a, comment="Forkert pris", ip="127.0.0.1")
-    order_in("provisioning", codes=("moedetidsplaner",))
-    order_in("closure_requested", environment="test")
-    order_in("submitted", customer=cast.customer_b)
-    assert counts(account_manager_worklist(cast.am_a)) == {"review": 1, "reissue": 1, "establish": 1, "close": 1}
+    other = order_in("awaiting_signature", customer=cast.customer_b)
+    services.addendum_render(other.addenda.get().pk)
+    assert listed_in(signatory_worklist(cast.signatory_a)) == {"sign": {readable.reference}}
+    # Exactly the addenda the order page offers to accept (transitions.ACCEPT's precondition).
+    assert offered_to(cast.signatory_a, "accept") == {readable.reference}
+    assert listed_in(signatory_worklist(cast.orderer_a)) == {}
 
 
-def test_support_waits_on_emergency_requests(cast, order_in):
+def failed_document(order_in, monkeypatch, **kwargs):
+    from ordering import documents
+
+    def broken(html):
+        raise RuntimeError("fonts missing")
+
+    order = order_in("awaiting_signature", **kwargs)
+    with monkeypatch.context() as patched:
+        patched.setattr(documents, "html_to_pdf", broken)
+        services.addendum_render(order.addenda.get().pk)
+    return order
+
+
+def test_an_account_manager_waits_on_each_step_of_their_own_customers(cast, order_in, monkeypatch):
+    canteen = {"system": cast.canteen, "codes": ("engangsydelser",)}  # the open orders may not overlap
+    review = order_in("submitted")
+    reissue = order_in("awaiting_signature", codes=("medarbejderoplysninger",))
+    services.order_decline(order=reissue, actor=cast.signatory_a, comment="Forkert pris", ip="127.0.0.1")
+    failed = failed_document(order_in, monkeypatch, codes=("moedetidsplaner",), environment="test")
+    readable = order_in("awaiting_signature", codes=("medarbejderoplysninger",), environment="test")
+    services.addendum_render(readable.addenda.get().pk)  # waits for the signatory
+    establish = order_in("provisioning", codes=("moedetidsplaner",))
+    close = order_in("closure_requested", environment="test")
+    scheduled_closure(order_in, cast.am_a, **canteen)  # closes by itself on its date
+    order_in("active", environment="test", **canteen)  # waits for no one
+    order_in("draft")  # the customer's to submit
+    other = order_in("submitted", customer=cast.customer_b)  # another account manager's customer
+    assert listed_in(account_manager_worklist(cast.am_a)) == {
+        "review": {review.reference},
+        "reissue": {reissue.reference},
+        "failed": {failed.reference},
+        "establish": {establish.reference},
+        "close": {close.reference},
+    }
+    assert listed_in(account_manager_worklist(cast.am_b)) == {"review": {other.reference}}
+    # The start page's queue holds the same orders.
+    waiting = {review, reissue, failed, establish, close}
+    assert {o.reference for o in account_manager_queue(cast.am_a)} == {o.reference for o in waiting}
+
+
+def test_support_waits_on_emergency_requests_only(cast, order_in, monkeypatch):
     order = order_in("active")
     services.order_request_emergency_closure(order=order, actor=cast.orderer_a, reason="Lækket nøgle")
-    assert counts(support_worklist(cast.support)) == {"emergency": 1}
+    done = order_in("active", codes=("moedetidsplaner",))
+    services.order_request_emergency_closure(order=done, actor=cast.orderer_a, reason="Lækket nøgle")
+    services.order_emergency_close(order=done, actor=cast.support, reason="Lækket nøgle")
+    order_in("active", codes=("medarbejderoplysninger",))  # nobody asked
+    failed_document(order_in, monkeypatch, environment="test")  # the account manager's to generate again
+    assert listed_in(support_worklist(cast.support)) == {"emergency": {order.reference}}
     assert support_worklist(cast.am_a) == []
 
 
 def test_the_start_page_lists_what_waits_and_the_menu_counts_it(cast, order_in, client):
     order = order_in("awaiting_signature")
+    services.addendum_render(order.addenda.get().pk)
     client.force_login(cast.signatory_a)
     body = client.get(reverse("home")).content.decode()
     assert 'id="waiting-sign"' in body and order.reference in body
