@@ -3,8 +3,8 @@
 The state change itself is the FSM method of the same name on AccessOrder (ordering/models.py), pure;
 the audit event it writes is the AuditKind of that name. Everything else about an action is its
 `TransitionSpec` below: its label, the role that may do it, the service that does it, the form that
-asks for what the service needs, whether it can be undone, the confirmation it asks for, the customer's
-request it answers, what the user is told afterwards, and who is
+asks for what the service needs, whether it can be undone, the confirmation it asks for and the consequence
+(with its date) it names, the customer's request it answers, what the user is told afterwards, and who is
 e-mailed with which templates. Where the order page offers it follows from these (`TransitionSpec.rank`):
 what answers the customer's request first, what ends the order last.
 
@@ -31,7 +31,7 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
@@ -114,6 +114,39 @@ class ActionForm(forms.Form):
     def button(self) -> str:
         """The button's DKFDS class: primary for the action that answers what the customer asked."""
         return "button-primary" if self.spec.answers_request(self.order) else self.spec.button
+
+    @property
+    def confirm_button(self) -> str:
+        """The button that confirms the action where it asks first: the one thing asked there, so never plain."""
+        return "button-primary" if self.button == "button-secondary" else self.button
+
+    def effective_on(self) -> datetime.date | None:
+        """The date the action takes effect on, as the form holds it now (sent, or suggested): its `on` field."""
+        if "on" not in self.fields:
+            return None
+        if self.is_bound:
+            value = self.cleaned_data.get("on") if hasattr(self, "cleaned_data") else None
+        else:
+            value = self.get_initial_for_field(self.fields["on"], "on")
+        return value if isinstance(value, datetime.date) else None
+
+    def consequence(self) -> str | None:
+        """The spec's consequence with the form's date in it (today without one), the way the user reads dates."""
+        if not self.spec.consequence:
+            return None
+        on = self.effective_on() or timezone.localdate()
+        return self.spec.consequence % {"on": formats.date_format(on, "SHORT_DATE_FORMAT")}
+
+    def consequence_attrs(self) -> dict[str, str]:
+        """What lets the page's script (static/js/app.js) say the consequence again with the date the user picks
+        before confirming: the date field, the date format, and the sentence with its %(on)s."""
+        if not self.spec.consequence or "on" not in self.fields:
+            return {}
+        return {
+            "data-date-of": self["on"].id_for_label,
+            "data-date-format": formats.get_format("SHORT_DATE_FORMAT"),
+            "data-consequence": str(self.spec.consequence),
+        }
 
     def is_offered(self) -> bool:
         """Whether the page offers the action to this form's user now: `transition_refusal` allows it."""
@@ -403,6 +436,8 @@ class TransitionSpec:
     # (unless it answers the customer's request).
     irreversible: bool = False
     confirmation: Promise | None = None  # a box the user must tick, saying this
+    # What asking first says will happen; %(on)s is the date of the form's `on` field (today without one).
+    consequence: Promise | None = None
     # Whether the action answers what the customer asked for this order now: it is offered first, as the
     # primary button, and its form is pre-filled with what they asked.
     answers: Callable[[AccessOrder], bool] | None = None
@@ -479,6 +514,7 @@ REJECT = TransitionSpec(
     reason_for=frozenset({Role.ORDERER, Role.SIGNATORY}),
     button="button-warning",
     irreversible=True,
+    consequence=_("The order is rejected today, %(on)s, and cannot be reopened; the orderers are told the reason."),
     recipients=frozenset({Audience.ORDERERS}),
 )
 WITHDRAW = TransitionSpec(
@@ -489,6 +525,7 @@ WITHDRAW = TransitionSpec(
     success=_("The order has been withdrawn."),
     help=_("The order is cancelled and cannot be reopened."),
     irreversible=True,
+    consequence=_("The order is withdrawn today, %(on)s, and cannot be reopened; KMD is told."),
     recipients=frozenset({Audience.ACCOUNT_MANAGER}),
 )
 DISCARD = TransitionSpec(
@@ -499,6 +536,7 @@ DISCARD = TransitionSpec(
     success=_("The draft has been discarded."),
     help=_("The draft is set aside as withdrawn and cannot be reopened. To order again, copy it."),
     irreversible=True,
+    consequence=_("The draft is discarded today, %(on)s, and cannot be reopened; to order again, copy it."),
 )
 ISSUE_ADDENDUM = TransitionSpec(
     name="issue_addendum",
@@ -600,6 +638,7 @@ CLOSE = TransitionSpec(
     success=_("Access has been closed."),
     help=_("Billing tied to this access stops on that date."),
     irreversible=True,
+    consequence=_("The access closes on %(on)s; billing tied to it stops the same day."),
     answers=_closure_wished_now,
     recipients=frozenset({Audience.ORDERERS}),
 )

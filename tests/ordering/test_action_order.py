@@ -1,14 +1,15 @@
 """The order page offers its actions in the order the situation asks (TransitionSpec.rank): what answers the
-customer's request first, as the primary button and pre-filled with what they asked; what ends the order
-last."""
+customer's request first, as the primary button and pre-filled with what they asked; what ends the order last;
+and asking first names the date and what happens then."""
 
 import datetime
 from html.parser import HTMLParser
 
+from django.urls import reverse
 from django.utils import timezone
 
 from ordering import services
-from tests.pages import order_page_text
+from tests.pages import order_page_text, post_action
 
 
 class _Actions(HTMLParser):
@@ -104,3 +105,30 @@ def test_on_a_draft_submitting_comes_before_discarding(cast, order_in, client):
 def test_the_account_manager_is_offered_the_addendum_before_returning_or_rejecting(cast, order_in, client):
     page = actions_on(order_page_text(client, cast.am_a, order_in("submitted")))
     assert names(page) == ["issue_addendum", "return_for_changes", "reject"]
+
+
+def test_the_closing_confirmation_names_the_date_and_that_billing_stops(cast, order_in, client):
+    body = order_page_text(client, cast.am_a, order_in("active"))
+    modal = body[body.index('id="confirm-close"') :]
+    today = timezone.localdate().strftime("%d.%m.%Y")
+    assert f">Adgangen lukkes den {today}; faktureringen stopper samme dag.</p>" in modal
+    # The page's script says it again with the date picked in the form before confirming.
+    assert 'data-date-of="close-on" data-date-format="d.m.Y"' in modal
+    assert 'data-consequence="Adgangen lukkes den %(on)s; faktureringen stopper samme dag."' in modal
+
+
+def test_without_javascript_the_closing_confirmation_names_the_date_that_was_sent(cast, order_in, client):
+    order = order_in("active")
+    response = post_action(client, cast.am_a, order, "close", {"expected_state": "active", "on": "15.01.2026"})
+    assert response.templates[0].name == "ordering/confirm_action.html"
+    text = response.content.decode()
+    assert ">Adgangen lukkes den 15.01.2026; faktureringen stopper samme dag.</p>" in text
+
+
+def test_the_english_confirmation_names_the_date_the_english_way(cast, order_in, client):
+    order = order_in("active")
+    client.force_login(cast.am_a)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    body = client.get(order.get_absolute_url()).content.decode()
+    today = timezone.localdate().strftime("%d/%m/%Y")
+    assert f">The access closes on {today}; billing tied to it stops the same day.</p>" in body
