@@ -221,7 +221,7 @@ def test_account_manager_returns_issues_establishes_and_closes(cast, live_server
         assert page.is_visible("main .alert-success .alert-heading")
 
         # Closing cannot be undone: the DKFDS modal asks first, naming the date picked in the form, and only its
-        # button sends the form.
+        # button sends the form. Its icon button closes it without doing anything.
         today = datetime.date.today()
         earlier = today - datetime.timedelta(days=3)
         modal = page.locator("#confirm-close")
@@ -232,7 +232,7 @@ def test_account_manager_returns_issues_establishes_and_closes(cast, live_server
         assert f"Adgangen lukkes den {earlier:%d.%m.%Y}; faktureringen stopper samme dag." in modal.inner_text()
         assert_no_wider_than_viewport(page)
         assert_no_axe_violations(page)
-        modal.get_by_role("button", name="Nej, gå tilbage").click()
+        modal.get_by_role("button", name="Luk dialogen").click()
         modal.wait_for(state="hidden")
         page.fill("#close-on", today.isoformat())
         page.click("form#action-close button[type=submit]")

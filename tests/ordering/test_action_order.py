@@ -125,6 +125,15 @@ def test_without_javascript_the_closing_confirmation_names_the_date_that_was_sen
     assert ">Adgangen lukkes den 15.01.2026; faktureringen stopper samme dag.</p>" in text
 
 
+def test_the_confirmation_closes_with_an_icon_button_named_for_screen_readers(cast, order_in, client):
+    body = order_page_text(client, cast.am_a, order_in("active"))
+    modal = body[body.index('id="confirm-close"') :]
+    close = modal[modal.index('class="modal-close') : modal.index("</button>")]
+    assert 'aria-label="Luk dialogen"' in close
+    assert "#close" in close and 'aria-hidden="true"' in close
+    assert ">Luk<" not in close
+
+
 def test_the_english_confirmation_names_the_date_the_english_way(cast, order_in, client):
     order = order_in("active")
     client.force_login(cast.am_a)
