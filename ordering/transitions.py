@@ -3,8 +3,10 @@
 The state change itself is the FSM method of the same name on AccessOrder (ordering/models.py), pure;
 the audit event it writes is the AuditKind of that name. Everything else about an action is its
 `TransitionSpec` below: its label, the role that may do it, the service that does it, the form that
-asks for what the service needs, whether it can be undone, the confirmation it asks for, what the
-user is told afterwards, and who is e-mailed with which templates.
+asks for what the service needs, whether it can be undone, the confirmation it asks for and the consequence
+(with its date) it names, the customer's request it answers, what the user is told afterwards, and who is
+e-mailed with which templates. Where the order page offers it follows from these (`TransitionSpec.rank`):
+what answers the customer's request first, what ends the order last.
 
 Who reads the registry: the services (`_run_transition` records the spec's role), the order page and
 its one action view (ordering/views.py), the API, the e-mails (ordering/notifications.py) and the tests,
@@ -29,7 +31,7 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
@@ -42,7 +44,7 @@ from core.security import client_ip
 
 from . import lifecycle
 from .audit import AuditKind
-from .models import TEXT_MAX_LENGTH, AccessOrder, Addendum
+from .models import TEXT_MAX_LENGTH, AccessOrder, Addendum, State
 from .roles import Role
 from .validators import typed_text_field, validate_multiline_text
 
@@ -107,6 +109,44 @@ class ActionForm(forms.Form):
         self.user = user
         if spec.confirmation:
             self.fields["confirm"] = forms.BooleanField(label=spec.confirmation)
+
+    @property
+    def button(self) -> str:
+        """The button's DKFDS class: primary for the action that answers what the customer asked."""
+        return "button-primary" if self.spec.answers_request(self.order) else self.spec.button
+
+    @property
+    def confirm_button(self) -> str:
+        """The button that confirms the action where it asks first: the one thing asked there, so never plain."""
+        return "button-primary" if self.button == "button-secondary" else self.button
+
+    def effective_on(self) -> datetime.date | None:
+        """The date the action takes effect on, as the form holds it now (sent, or suggested): its `on` field."""
+        if "on" not in self.fields:
+            return None
+        if self.is_bound:
+            value = self.cleaned_data.get("on") if hasattr(self, "cleaned_data") else None
+        else:
+            value = self.get_initial_for_field(self.fields["on"], "on")
+        return value if isinstance(value, datetime.date) else None
+
+    def consequence(self) -> str | None:
+        """The spec's consequence with the form's date in it (today without one), the way the user reads dates."""
+        if not self.spec.consequence:
+            return None
+        on = self.effective_on() or timezone.localdate()
+        return self.spec.consequence % {"on": formats.date_format(on, "SHORT_DATE_FORMAT")}
+
+    def consequence_attrs(self) -> dict[str, str]:
+        """What lets the page's script (static/js/app.js) say the consequence again with the date the user picks
+        before confirming: the date field, the date format, and the sentence with its %(on)s."""
+        if not self.spec.consequence or "on" not in self.fields:
+            return {}
+        return {
+            "data-date-of": self["on"].id_for_label,
+            "data-date-format": formats.get_format("SHORT_DATE_FORMAT"),
+            "data-consequence": str(self.spec.consequence),
+        }
 
     def is_offered(self) -> bool:
         """Whether the page offers the action to this form's user now: `transition_refusal` allows it."""
@@ -355,6 +395,22 @@ def _addendum_readable(order: AccessOrder) -> Refusal | None:
     return None
 
 
+def _closure_wished_later(order: AccessOrder) -> bool:
+    """The customer asked to close on a date after today, and no closure is scheduled for it yet."""
+    wished = order.closure_wished_on
+    return _closure_unanswered(order) and wished is not None and wished > timezone.localdate()
+
+
+def _closure_wished_now(order: AccessOrder) -> bool:
+    """The customer asked to close as soon as possible, or on a date that has come."""
+    wished = order.closure_wished_on
+    return _closure_unanswered(order) and (wished is None or wished <= timezone.localdate())
+
+
+def _closure_unanswered(order: AccessOrder) -> bool:
+    return order.state == State.CLOSURE_REQUESTED and order.closure_scheduled_on is None
+
+
 def _closure_scheduled(order: AccessOrder) -> Refusal | None:
     if order.closure_scheduled_on is None:
         return NotAllowedNow(gettext("No closure is scheduled for this access."))
@@ -376,8 +432,15 @@ class TransitionSpec:
     service: str = ""
     help: Promise | str = ""
     button: str = "button-secondary"
-    irreversible: bool = False  # the order ends: the page says it cannot be undone
+    # The order ends: the page says it cannot be undone, asks first, and offers it after the other actions
+    # (unless it answers the customer's request).
+    irreversible: bool = False
     confirmation: Promise | None = None  # a box the user must tick, saying this
+    # What asking first says will happen; %(on)s is the date of the form's `on` field (today without one).
+    consequence: Promise | None = None
+    # Whether the action answers what the customer asked for this order now: it is offered first, as the
+    # primary button, and its form is pre-filled with what they asked.
+    answers: Callable[[AccessOrder], bool] | None = None
     # While this is the order's latest action, its comment is the reason shown at the top of the order
     # to these roles (those who must act on it), under this heading.
     reason_label: Promise | None = None
@@ -401,6 +464,18 @@ class TransitionSpec:
     def needs_confirming(self) -> bool:
         """An irreversible action is confirmed in a step of its own, unless its form asks already."""
         return self.irreversible and self.confirmation is None
+
+    def answers_request(self, order: AccessOrder) -> bool:
+        return self.answers is not None and self.answers(order)
+
+    def rank(self, order: AccessOrder) -> int:
+        """Where the page offers the action: what answers the customer's request, then the usual next step (a
+        primary button), then the other constructive actions, and what ends the order last."""
+        if self.answers_request(order):
+            return 0
+        if self.irreversible:
+            return 3
+        return 1 if self.button == "button-primary" else 2
 
     def bind(self, data=None, *, order: AccessOrder, user) -> ActionForm:
         return self.form(data, spec=self, order=order, user=user)
@@ -439,6 +514,7 @@ REJECT = TransitionSpec(
     reason_for=frozenset({Role.ORDERER, Role.SIGNATORY}),
     button="button-warning",
     irreversible=True,
+    consequence=_("The order is rejected today, %(on)s, and cannot be reopened; the orderers are told the reason."),
     recipients=frozenset({Audience.ORDERERS}),
 )
 WITHDRAW = TransitionSpec(
@@ -449,6 +525,7 @@ WITHDRAW = TransitionSpec(
     success=_("The order has been withdrawn."),
     help=_("The order is cancelled and cannot be reopened."),
     irreversible=True,
+    consequence=_("The order is withdrawn today, %(on)s, and cannot be reopened; KMD is told."),
     recipients=frozenset({Audience.ACCOUNT_MANAGER}),
 )
 DISCARD = TransitionSpec(
@@ -459,6 +536,7 @@ DISCARD = TransitionSpec(
     success=_("The draft has been discarded."),
     help=_("The draft is set aside as withdrawn and cannot be reopened. To order again, copy it."),
     irreversible=True,
+    consequence=_("The draft is discarded today, %(on)s, and cannot be reopened; to order again, copy it."),
 )
 ISSUE_ADDENDUM = TransitionSpec(
     name="issue_addendum",
@@ -535,6 +613,7 @@ SCHEDULE_CLOSURE = TransitionSpec(
     label=_("Schedule closure"),
     role=Role.ACCOUNT_MANAGER,
     form=ScheduleClosureForm,
+    answers=_closure_wished_later,
     success=_("The closure has been scheduled. The access stays active and billed until that date."),
     help=_(
         "Closes the access on a future date, e.g. at year end. Until then it stays active and billed; on the "
@@ -558,8 +637,9 @@ CLOSE = TransitionSpec(
     form=CloseForm,
     success=_("Access has been closed."),
     help=_("Billing tied to this access stops on that date."),
-    button="button-primary",
     irreversible=True,
+    consequence=_("The access closes on %(on)s; billing tied to it stops the same day."),
+    answers=_closure_wished_now,
     recipients=frozenset({Audience.ORDERERS}),
 )
 EMERGENCY_CLOSE = TransitionSpec(
@@ -619,5 +699,7 @@ def transition_refusal(order: AccessOrder, user, name: str, *, by_job: bool = Fa
 
 
 def transitions_offered(order: AccessOrder, user) -> list[TransitionSpec]:
-    """The actions `user` may run on `order` now, in the registry's (the FSM's) order."""
-    return [spec for name, spec in TRANSITIONS.items() if transition_refusal(order, user, name) is None]
+    """The actions `user` may run on `order` now, in the order the situation asks (`TransitionSpec.rank`; the
+    registry's, the FSM's, order among equals)."""
+    offered = [spec for name, spec in TRANSITIONS.items() if transition_refusal(order, user, name) is None]
+    return sorted(offered, key=lambda spec: spec.rank(order))

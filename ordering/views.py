@@ -536,7 +536,8 @@ def order_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse
         # Without JavaScript the modal cannot ask: the consequence on a page of its own, nothing done yet.
         # An action the user may not run now goes straight on to its refusal instead.
         posted = [(k, v) for k, values in request.POST.lists() if k != "csrfmiddlewaretoken" for v in values]
-        return render(request, "ordering/confirm_action.html", {"order": order, "spec": spec, "posted": posted})
+        context = {"order": order, "spec": spec, "form": form, "posted": posted}
+        return render(request, "ordering/confirm_action.html", context)
 
     def act() -> Outcome:
         # Checked here, not before: a form sent twice gets the first one's answer, not this refusal.

@@ -4,6 +4,7 @@ Every page a journey visits must fit the screen and pass axe-core with no violat
 WCAG 2.1 A/AA, whatever its impact. On the phone each journey ends by logging out through the menu.
 """
 
+import datetime
 import io
 import os
 import re
@@ -219,13 +220,24 @@ def test_account_manager_returns_issues_establishes_and_closes(cast, live_server
         assert accepted.state == "active"
         assert page.is_visible("main .alert-success .alert-heading")
 
-        # Closing cannot be undone: the DKFDS modal asks first, and only its button sends the form.
-        page.click("form#action-close button[type=submit]")
+        # Closing cannot be undone: the DKFDS modal asks first, naming the date picked in the form, and only its
+        # button sends the form. Its icon button closes it without doing anything.
+        today = datetime.date.today()
+        earlier = today - datetime.timedelta(days=3)
         modal = page.locator("#confirm-close")
+        page.fill("#close-on", earlier.isoformat())
+        page.click("form#action-close button[type=submit]")
         modal.wait_for(state="visible")
         assert modal.get_attribute("aria-hidden") == "false"
+        assert f"Adgangen lukkes den {earlier:%d.%m.%Y}; faktureringen stopper samme dag." in modal.inner_text()
         assert_no_wider_than_viewport(page)
         assert_no_axe_violations(page)
+        modal.get_by_role("button", name="Luk dialogen").click()
+        modal.wait_for(state="hidden")
+        page.fill("#close-on", today.isoformat())
+        page.click("form#action-close button[type=submit]")
+        modal.wait_for(state="visible")
+        assert f"Adgangen lukkes den {today:%d.%m.%Y};" in modal.inner_text()
         accepted.refresh_from_db()
         assert accepted.state == "active"
         with page.expect_navigation():

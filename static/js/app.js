@@ -20,8 +20,27 @@ document.addEventListener("click", function (event) {
     return;
   }
   event.preventDefault();
+  showChosenDates(modal);
   new window.DKFDS.Modal(modal).show(event);
 });
+
+// The confirmation names the date the action takes effect on (TransitionSpec.consequence, the include
+// ordering/_consequence.html): the one in its form's date field now, in the page's short date format
+// (SHORT_DATE_FORMAT: d.m.Y, or d/m/Y in English).
+function showChosenDates(modal) {
+  Array.prototype.forEach.call(modal.querySelectorAll("[data-date-of]"), function (sentence) {
+    var field = document.getElementById(sentence.getAttribute("data-date-of"));
+    var parts = field && /^(\d{4})-(\d{2})-(\d{2})$/.exec(field.value);
+    if (!parts) {
+      return; // no date chosen: the server's date stays, and the server checks what is sent
+    }
+    var pieces = { Y: parts[1], m: parts[2], d: parts[3], j: String(Number(parts[3])), n: String(Number(parts[2])) };
+    var date = sentence.getAttribute("data-date-format").replace(/[Ymdjn]/g, function (token) {
+      return pieces[token];
+    });
+    sentence.textContent = sentence.getAttribute("data-consequence").replace("%(on)s", date);
+  });
+}
 
 // Two minutes before the idle logout (accounts/sessions.py, SESSION_IDLE_TIMEOUT), the DKFDS dialog
 // _session_expiring.html offers to stay logged in. Every page load and every htmx request starts the

@@ -143,6 +143,7 @@ def test_the_page_tells_the_browser_when_to_warn_before_the_idle_logout(cast, cl
     body = client.get(HOME).content.decode()
     assert f'data-session-idle="{settings.SESSION_IDLE_TIMEOUT}"' in body
     assert 'id="session-expiring"' in body and "Forlæng" in body
+    assert 'data-modal-close aria-label="Luk dialogen"><svg' in body  # DKFDS's close icon, named
     client.logout()
     assert "data-session-idle" not in client.get(reverse("login")).content.decode()
 
