@@ -84,3 +84,22 @@ def test_make_run_runs_the_schedule_beside_the_server_and_stops_it_with_the_serv
     assert "trap 'kill $provider $schedule 2>/dev/null' EXIT INT TERM" in recipe
     # Started before the server, which runs in the foreground: the trap stops both helpers when it ends.
     assert recipe.index("manage.py run_schedule") < recipe.index("manage.py runserver")
+
+
+def test_pytest_run_by_its_own_script_finds_the_suites_development_key_switch():
+    """`.venv/bin/pytest` (not only `python -m pytest`, which `make test` uses) loads tests/development_keys.py
+    before Django's settings: pyproject's pythonpath puts the repository on the path for `-p`."""
+    import sys
+
+    script = Path(sys.executable).parent / "pytest"
+    env = {k: v for k, v in os.environ.items() if k not in {"OPUS_DEVELOPMENT_KEYS", "DJANGO_DEBUG", "PYTHONPATH"}}
+    result = subprocess.run(  # noqa: S603 (the project's own pytest, on its own tests)
+        [str(script), "--collect-only", "-q", "tests/test_health.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "tests collected" in result.stdout
