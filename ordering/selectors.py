@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import is_account_manager, is_support
+from accounts.roles import is_account_manager, is_customer_user, is_support
 from audit.models import AuditEvent
 from core.security import visible_or_404
 
@@ -206,7 +206,9 @@ def _latest_action(kind: str) -> Q:
     """The order's latest lifecycle action is `kind`: a draft KMD returned, an addendum the customer declined."""
     lifecycle_kinds = list(TRANSITIONS)
     later = AuditEvent.objects.filter(order=OuterRef("order"), seq__gt=OuterRef("seq"), kind__in=lifecycle_kinds)
-    return Q(Exists(AuditEvent.objects.filter(order=OuterRef("pk"), kind=kind).filter(~Exists(later))))
+    latest = AuditEvent.objects.filter(kind=kind, order__isnull=False).filter(~Exists(later))
+    # `pk IN (…)`: the few events of this kind are read once, not the audit trail once per order.
+    return Q(pk__in=latest.values("order_id"))
 
 
 def _certificate_expires_by(today: datetime.date) -> Q:
@@ -221,8 +223,8 @@ def _member_customers(user, **role) -> Q:
 
 def _addendum_issued(render_status: str) -> Q:
     """The order's addendum version awaiting signature has this document status (transitions.issued_addendum)."""
-    issued = Addendum.objects.filter(order=OuterRef("pk"), status=Addendum.Status.ISSUED, render_status=render_status)
-    return Q(Exists(issued))
+    issued = Addendum.objects.filter(status=Addendum.Status.ISSUED, render_status=render_status)
+    return Q(pk__in=issued.values("order_id"))
 
 
 def _renewable() -> Q:
@@ -299,20 +301,44 @@ def support_worklist(user, today: datetime.date | None = None) -> list[Worklist]
 
 
 def worklists_of(user) -> list[Worklist]:
-    """Every worklist of every role the user holds; most users hold one."""
+    """Every worklist of every role the user holds; most users hold one.
+
+    Kept on the user object, which lives as long as the request (like accounts.roles._standing): a new role
+    counts from the next request. The lists are conditions, so what they hold is always asked anew."""
     if not user.is_authenticated:
         return []
-    lists = orderer_worklist(user) + signatory_worklist(user) + support_worklist(user)
+    cached = getattr(user, "_opus_worklists", None)  # the menu's badge and the order list's filter both ask
+    if cached is not None:
+        return cached
+    lists = []
+    if is_customer_user(user):  # the roles are known from the menu's one query (accounts.roles._standing)
+        lists += orderer_worklist(user) + signatory_worklist(user)
+    lists += support_worklist(user)
     if is_account_manager(user):
         lists += account_manager_worklist(user)
+    user._opus_worklists = lists
     return lists
 
 
 def worklist_counts(lists: list[Worklist]) -> dict[str, int]:
-    """How many orders each list holds, in one query however many lists and orders."""
+    """How many orders each list holds, in one query however many lists and orders.
+
+    One `SELECT COUNT(*) … WHERE <list>` per list, joined by UNION ALL: each is planned on its own, so the
+    database answers it from the indexes its condition names (customer and state, the few pending chains,
+    the few events of a kind) instead of testing every list's condition against every order.
+    """
     if not lists:
         return {}
-    return AccessOrder.objects.aggregate(**{wl.key: Count("pk", filter=wl.condition) for wl in lists})
+    counts = [
+        AccessOrder.objects.filter(wl.condition)
+        .order_by()
+        .values(worklist=Value(wl.key, output_field=CharField()))
+        .annotate(orders=Count("pk"))
+        .values_list("worklist", "orders")
+        for wl in lists
+    ]
+    first, *rest = counts
+    return dict(first.union(*rest, all=True)) if rest else dict(first)
 
 
 def customers_of_member(user) -> QuerySet[Customer]:

@@ -270,3 +270,38 @@ def test_a_worklist_the_user_does_not_have_filters_nothing(cast, order_in, clien
     mine = {order_in("submitted").reference, order_in("draft", codes=("moedetidsplaner",)).reference}
     client.force_login(cast.orderer_a)
     assert listed(client, f"{reverse('ordering:order_list')}?waiting=review") == mine
+
+
+@pytest.mark.parametrize("who", ["orderer_a", "signatory_a", "am_a", "support"])
+def test_the_menus_count_is_one_query_that_reads_no_list_once_per_order(cast, order_in, who):
+    """Issue 23: the badge tested every list's condition against every order, with an EXISTS per order on the
+    audit trail; at 10,000 orders that one query took most of each page. Now each list is a COUNT of its own
+    (UNION ALL), and no list refers back to the order row from a sub-query: those run once, not per order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ordering.selectors import worklists_of
+
+    user = getattr(cast, who)
+    lists = worklists_of(user)
+    assert lists
+    with CaptureQueriesContext(connection) as queries:
+        worklist_counts(lists)
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert sql.count("COUNT(") == len(lists)
+    assert '= ("ordering_accessorder"."id")' not in sql  # a sub-query correlated with each order
+    assert "OuterRef" not in sql and "ordering_accessorder" in sql
+
+
+def test_only_the_roles_a_user_holds_bring_their_worklists(cast):
+    from ordering.selectors import worklists_of
+
+    assert {wl.key for wl in worklists_of(cast.am_a)} == {
+        "review",
+        "reissue",
+        "failed",
+        "establish",
+        "close",
+        "rollover",
+    }
+    assert {wl.key for wl in worklists_of(cast.orderer_a)} == {"returned", "draft", "renew", "sign"}
