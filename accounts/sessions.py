@@ -27,13 +27,25 @@ LAST_SEEN_AT = "last_seen_at"
 LOGIN_PROOF = (
     "login_proof"  # what a MitID Erhverv or Entra ID login proved (accounts.oidc.Proof): acceptances record it
 )
-WELL_KNOWN = "/.well-known/"  # RFC 8615: fixed by the standard, not by our URLconf
+WELL_KNOWN = "/.well-known/"
+# The last request is written into the session at most once a minute, not on every page (each write is an
+# UPDATE of the session row). The idle time counts from that stamp, so it may end up to a minute sooner than
+# from the very last request; the page tells the browser the time left as counted here, so the warning
+# before the logout still comes in time. "Forlæng" always stamps (accounts.views.session_extend).
+TOUCH_EVERY_SECONDS = 60
+IDLE_LEFT_HEADER = "Session-Idle-Left"  # RFC 8615: fixed by the standard, not by our URLconf
 
 
 def machine_paths() -> tuple[str, ...]:
     """The path prefixes (as request.path_info) that programs call: where the API is mounted, and /.well-known/."""
     api_root = reverse("api:schema").removeprefix(get_script_prefix()).partition("/")[0]
     return (f"/{api_root}/", WELL_KNOWN)
+
+
+def stamp_activity(request: HttpRequest) -> None:
+    """The user asked to stay logged in: the idle time starts again now, whenever it was last stamped."""
+    request.session[LAST_SEEN_AT] = timezone.now().timestamp()
+    request.session_idle_left = settings.SESSION_IDLE_TIMEOUT
 
 
 def stamp_login(request: HttpRequest) -> None:
@@ -72,7 +84,15 @@ class SessionLifetimeMiddleware:
                     _("You were logged out because you had been logged in for %(hours)d hours. Log in again.")
                     % {"hours": settings.SESSION_ABSOLUTE_LIFETIME // 3600},
                 )
-            session[LAST_SEEN_AT] = now
+            last_seen = session.get(LAST_SEEN_AT, logged_in_at)
+            if now - last_seen >= TOUCH_EVERY_SECONDS:
+                session[LAST_SEEN_AT] = last_seen = now
+            # What the browser counts down from before it warns (base.html, static/js/app.js): the idle time left
+            # as the server counts it, whole seconds.
+            request.session_idle_left = int(settings.SESSION_IDLE_TIMEOUT - (now - last_seen))
+            response = self.get_response(request)
+            response.headers.setdefault(IDLE_LEFT_HEADER, str(request.session_idle_left))
+            return response
         return self.get_response(request)
 
     def _expired(self, request: HttpRequest, message: str) -> HttpResponse:

@@ -14,6 +14,7 @@ from core.http import show_refusal, submit_or_refuse
 
 from .forms import ApiTokenForm
 from .models import ApiToken
+from .sessions import stamp_activity
 from .tokens import personal_token_for_user, personal_tokens_of, token_create, token_revoke
 
 
@@ -90,6 +91,7 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def session_extend(request: HttpRequest) -> HttpResponse:
-    """ "Forlæng" in the dialog before the idle logout: this request itself starts the idle time again
-    (SessionLifetimeMiddleware); an already ended session was sent to the login page before reaching here."""
+    """ "Forlæng" in the dialog before the idle logout: the idle time starts again now (an already ended
+    session was sent to the login page by SessionLifetimeMiddleware before reaching here)."""
+    stamp_activity(request)
     return HttpResponse(status=204)

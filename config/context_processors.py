@@ -42,8 +42,9 @@ def user_roles(request: HttpRequest) -> dict:
         # The menu's "waiting for you" count: one query, only on a page that shows the menu, once however
         # often the menu is drawn (desktop and mobile).
         "waiting_count": SimpleLazyObject(partial(_waiting_count, user)),
-        # When the browser warns that the idle logout is near (static/js/app.js, _session_expiring.html).
-        "session_idle_timeout": settings.SESSION_IDLE_TIMEOUT,
+        # When the browser warns that the idle logout is near (static/js/app.js, _session_expiring.html): the
+        # idle time left as the server counts it (accounts.sessions.SessionLifetimeMiddleware).
+        "session_idle_timeout": getattr(request, "session_idle_left", settings.SESSION_IDLE_TIMEOUT),
     }
 
 

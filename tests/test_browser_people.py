@@ -161,9 +161,12 @@ def test_two_minutes_before_the_idle_logout_a_dialog_offers_to_stay_logged_in(ca
     dialog.wait_for(state="visible", timeout=10_000)
     assert dialog.get_attribute("aria-hidden") == "false"
     assert_no_axe_violations(page)
+    page.evaluate("document.body.dataset.sessionIdle = '5'")  # what the page said, before "Forlæng"
     with page.expect_response(lambda r: r.url.endswith("/session/extend/") and r.status == 204):
         page.click("#session-extend")
     dialog.wait_for(state="hidden", timeout=5_000)
+    # The countdown starts again from what the server says is left (accounts.sessions: Session-Idle-Left).
+    assert page.evaluate("document.body.dataset.sessionIdle") == "123"
 
 
 @pytest.mark.django_db(transaction=True)

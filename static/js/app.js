@@ -43,8 +43,9 @@ function showChosenDates(modal) {
 }
 
 // Two minutes before the idle logout (accounts/sessions.py, SESSION_IDLE_TIMEOUT), the DKFDS dialog
-// _session_expiring.html offers to stay logged in. Every page load and every htmx request starts the
-// idle time again on the server, so they start the countdown again here too.
+// _session_expiring.html offers to stay logged in. The page says how much idle time is left as the server
+// counts it (data-session-idle); every htmx answer says it again (the Session-Idle-Left header), so the
+// countdown starts again from what the server says.
 (function () {
   var WARN_BEFORE_SECONDS = 120;
   var timer = null;
@@ -81,7 +82,17 @@ function showChosenDates(modal) {
   }
 
   document.addEventListener("DOMContentLoaded", schedule);
-  document.addEventListener("htmx:afterRequest", schedule);
+  function takeIdleLeft(value) {
+    if (value && document.body) {
+      document.body.setAttribute("data-session-idle", value);
+    }
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    takeIdleLeft(xhr && xhr.getResponseHeader("Session-Idle-Left"));
+    schedule();
+  });
   document.addEventListener("click", function (event) {
     if (!event.target.closest("#session-extend")) {
       return;
@@ -93,6 +104,7 @@ function showChosenDates(modal) {
       headers: { "X-CSRFToken": csrfToken() },
     }).then(function (response) {
       if (response.status === 204) {
+        takeIdleLeft(response.headers.get("Session-Idle-Left"));
         var modal = dialog();
         if (modal) {
           modal.hide();

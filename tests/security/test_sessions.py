@@ -138,7 +138,7 @@ def test_extending_an_expired_session_does_not_bring_it_back(cast, client, clock
     assert not still_logged_in(client)
 
 
-def test_the_page_tells_the_browser_when_to_warn_before_the_idle_logout(cast, client, settings):
+def test_the_page_tells_the_browser_when_to_warn_before_the_idle_logout(cast, client, clock, settings):
     client.force_login(cast.orderer_a)
     body = client.get(HOME).content.decode()
     assert f'data-session-idle="{settings.SESSION_IDLE_TIMEOUT}"' in body
@@ -152,3 +152,43 @@ def test_the_page_tells_the_browser_when_to_warn_before_the_idle_logout(cast, cl
 def test_a_path_that_a_browser_reads_as_another_host_is_never_the_next_page(client, current):
     response = client.get(reverse("ordering:order_form_preview"), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=current)
     assert response["HX-Redirect"] == reverse("login") + "?next=/"
+
+
+def session_writes(client, path=HOME):
+    """The page's answer, and how many times it wrote the session row (an UPDATE per request was issue 23's)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    return response, sum('UPDATE "django_session"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_session_is_written_at_most_once_a_minute(cast, client, clock, settings):
+    from accounts.sessions import TOUCH_EVERY_SECONDS
+
+    assert TOUCH_EVERY_SECONDS == 60
+    client.force_login(cast.orderer_a)
+    clock.advance(59)
+    response, writes = session_writes(client)
+    assert writes == 0
+    # Counted from the stamp the login wrote: 59 s are gone, the browser is told what is left.
+    left = settings.SESSION_IDLE_TIMEOUT - 59
+    assert response["Session-Idle-Left"] == str(left) and f'data-session-idle="{left}"' in response.content.decode()
+    clock.advance(1)  # a minute after the stamp: this request stamps again
+    response, writes = session_writes(client)
+    assert writes == 1 and response["Session-Idle-Left"] == str(settings.SESSION_IDLE_TIMEOUT)
+
+
+def test_the_idle_time_counts_from_the_stamp_and_forlaeng_always_stamps(cast, client, clock, settings):
+    client.force_login(cast.orderer_a)
+    clock.advance(59)
+    assert still_logged_in(client)  # not stamped: 59 s after the login's stamp
+    clock.advance(settings.SESSION_IDLE_TIMEOUT - 59 - 1)
+    assert still_logged_in(client)  # a second before the limit counted from the stamp, and stamped now
+    clock.advance(30)
+    extend = client.post(reverse("accounts:session_extend"))
+    assert extend.status_code == 204 and extend["Session-Idle-Left"] == str(settings.SESSION_IDLE_TIMEOUT)
+    clock.advance(settings.SESSION_IDLE_TIMEOUT - 1)
+    assert still_logged_in(client)
