@@ -6,7 +6,8 @@
 - `addenda`: the addendum document (rendered, stamped, generated again, recovered);
 - `closure`: every way an access ends, through one `_end_access` (the emergency closure aside);
 - `transitions`: the way to an established access (submit … addendum … activate);
-- `startup`: the startup package's test access.
+- `startup`: the startup package's test access;
+- `incidents`: support's incident closure, every running access of a system or vendor emergency-closed at once.
 
 Callers import from `ordering.services`. The modules import each other downwards only, in the order
 above (a later one may import an earlier one).
@@ -74,6 +75,7 @@ from .drafts import (
     order_update_draft,
     phase_out_problem,
 )
+from .incidents import incident_close
 from .running import enqueue_event_notification, lock_order
 from .startup import order_create_from_test_access, production_order_offered, test_access_extend, test_access_sweep
 from .systems import external_system_register
@@ -120,6 +122,7 @@ __all__ = [
     "enqueue_addendum_stamp",
     "enqueue_event_notification",
     "external_system_register",
+    "incident_close",
     "integration_type_for",
     "lock_order",
     "order_accept",
