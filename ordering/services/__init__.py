@@ -30,6 +30,12 @@ Locks. Every write takes its row locks in one order, and never an earlier one af
 Outbox messages (core/outbox.py) are inserted after that and lock nothing that exists; delivering
 one claims its row in a transaction of its own before the handler takes any lock above.
 
+An incident closure (`incidents`) writes many orders in one transaction: it locks all their customers, then all
+the orders, each level in primary-key order, before the first order's closure; each closure then takes its
+order's other rows (4) and the audit head (5) in turn. Those rows belong to customers it already holds, and the
+order-level writers of them lock the customer first, so going back to level 4 after level 5 does not wait on them;
+should a deadlock still happen (e.g. with the billing run), `incident_close` runs again whole (@retry_on_conflict).
+
 Creating an order takes no lock. The billing run's row is a root of its own, held by the run.
 Locks are `select_for_update(no_key=True, of=("self",))`: only the rows named (a plain FOR UPDATE
 also locks every joined row), and as FOR NO KEY UPDATE. That matters because PostgreSQL checks the
