@@ -119,6 +119,7 @@ def test_each_order_gets_its_own_emergency_closure_event_and_one_incident_event_
             BREACH,
         )
         assert event.params == {"incident": "Vagtdata A/S"}
+        assert event.summary == ["Lukket sammen med alle aktive adgange for Vagtdata A/S (lukning ved hændelse)."]
     grouping = events[-1]
     assert (grouping.kind, grouping.order_id, grouping.subject_id, grouping.comment) == (
         "incident_close",
@@ -408,3 +409,17 @@ def test_the_preview_costs_the_same_queries_for_one_and_many_accesses(cast, clie
     make_order(cast, "active", system=cast.canteen, codes=("engangsydelser",))
     with django_assert_num_queries(len(one)):
         assert "Luk 6 adgange akut" in preview()
+
+
+def test_the_choice_costs_the_same_queries_however_many_systems_and_vendors(cast, client, django_assert_num_queries):
+    client.force_login(cast.support)
+    client.get(URL)  # the session and the caches warmed up
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(URL).status_code == 200
+    for index in range(5):
+        vendor = Vendor.objects.create(name=f"Leverandør {index}", cvr=f"1000000{index}")
+        ExternalSystem.objects.create(name=f"System {index}", vendor=vendor, category="other", owner=cast.customer_b)
+    make_order(cast, "active", codes=("opret-fravaer",))
+    with django_assert_num_queries(len(few)):
+        html = client.get(URL).content.decode()
+    assert "System 4 (Leverandør 4), eget system hos Odense Kommune · 0 aktive adgange" in html
