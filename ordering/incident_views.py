@@ -113,7 +113,6 @@ def _context(target: IncidentTarget, accesses: list[AccessOrder], form: Incident
     return {
         "target": target,
         "target_label": incident_label(target),
-        "is_vendor": not hasattr(target, "vendor_id"),
         "accesses": accesses,
         "customers": customers,
         "form": form,

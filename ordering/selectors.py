@@ -143,16 +143,15 @@ def incident_target_for(user, *, system: str | None = None, vendor: str | None =
     404 for an id that names none. Only support close for an incident: anyone else is refused before asking."""
     if not is_support(user):
         raise PermissionDenied
-    model, wanted = (ExternalSystem, system) if system else (Vendor, vendor) if vendor else (None, "")
-    if model is None:
+    if system:
+        candidates, wanted = ExternalSystem.objects.select_related("vendor"), system
+    elif vendor:
+        candidates, wanted = Vendor.objects.all(), vendor
+    else:
         return None
     if not str(wanted).isdigit():
         raise Http404("No such system or vendor")
-    return visible_or_404(
-        model.objects.select_related(*(["vendor"] if model is ExternalSystem else [])),
-        int(wanted),
-        kind=model._meta.model_name,
-    )
+    return visible_or_404(candidates, int(wanted), kind=candidates.model._meta.model_name)
 
 
 def incident_choices(user) -> dict[str, list]:
