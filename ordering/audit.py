@@ -37,6 +37,9 @@ class AuditKind(models.TextChoices):
     EMERGENCY_CLOSURE_REQUESTED = "emergency_closure_requested", _("Emergency closure requested by the customer")
     CLOSE = "close", _("Access closed")
     EMERGENCY_CLOSE = "emergency_close", _("Emergency-closed")
+    # Support's incident closure: every running access of one external system or vendor emergency-closed in one
+    # step. Each order has its own EMERGENCY_CLOSE event; this one, about the system or vendor, groups them.
+    INCIDENT_CLOSE = "incident_close", _("Incident closure: every running access of a system or vendor closed")
     ADDENDUM_RENDER_AGAIN = RENDER_AGAIN_KIND, _("Addendum document generated again")
     CONSULTING_REQUESTED = "consulting_requested", _("Help from KMD requested")
     CONSULTING_REQUEST_ANSWERED = "consulting_request_answered", _("Request for help from KMD answered")
@@ -62,6 +65,8 @@ CLOSED_AS_SCHEDULED = "closed_as_scheduled"
 TEST_ACCESS_ENDS_ON = "test_access_ends_on"
 TEST_ACCESS_ENDED_ON = "test_access_ended_on"
 EXTENDED_FROM_ON = "extended_from_on"
+INCIDENT = "incident"  # on each order's emergency closure: the system or vendor the incident closure was for
+INCIDENT_ORDERS = "incident_orders"  # on the incident event: the orders it closed, and how many (incident_count)
 SENTENCES = {
     WISHED_ON: gettext_noop("Wished closing date: %(wished_on)s."),
     ENDS_ON: gettext_noop("Access ends on %(ends_on)s."),
@@ -73,6 +78,8 @@ SENTENCES = {
         "The startup package's test access ended by itself on %(test_access_ended_on)s."
     ),
     EXTENDED_FROM_ON: gettext_noop("Extended from %(extended_from_on)s to %(extended_to_on)s."),
+    INCIDENT: gettext_noop("Closed with every running access of %(incident)s (incident closure)."),
+    INCIDENT_ORDERS: gettext_noop("Emergency-closed accesses (%(incident_count)s): %(incident_orders)s."),
 }
 
 # The system jobs that act on orders (AuditEvent.job).
@@ -83,7 +90,7 @@ JOB_TEST_ACCESS_SWEEP = "test_access_sweep"
 def register() -> None:
     """Called by OrderingConfig.ready()."""
     vocabulary.register_kinds("ordering", AuditKind)
-    vocabulary.register_checkpoint_after(AuditKind.ACCEPT, AuditKind.EMERGENCY_CLOSE)
+    vocabulary.register_checkpoint_after(AuditKind.ACCEPT, AuditKind.EMERGENCY_CLOSE, AuditKind.INCIDENT_CLOSE)
     vocabulary.register_labels("state", State)
     vocabulary.register_labels("role", Role)
     for param, template in SENTENCES.items():

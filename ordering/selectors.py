@@ -20,6 +20,7 @@ from core.security import visible_or_404
 from . import lifecycle
 from .models import (
     ACCESS_AGREED_STATES,
+    ACCESS_RUNNING_STATES,
     OPEN_STATES,
     AccessOrder,
     Addendum,
@@ -27,6 +28,7 @@ from .models import (
     CustomerMembership,
     ExternalSystem,
     State,
+    Vendor,
 )
 from .transitions import TRANSITIONS
 
@@ -114,6 +116,59 @@ def emergency_closure_requests(user) -> QuerySet[AccessOrder]:
         return AccessOrder.objects.none()
     qs = AccessOrder.objects.access_agreed().filter(emergency_requested_at__isnull=False)
     return _with_list_relations(qs).order_by("emergency_requested_at", "pk")
+
+
+# --- Support's incident closure (ordering/services/incidents.py) -----------------------------------
+
+IncidentTarget = ExternalSystem | Vendor
+"""What an incident closure is for: one external system, or a vendor (every one of its systems)."""
+
+
+def incident_condition(target: IncidentTarget) -> Q:
+    """The orders of the system, or of every system of the vendor."""
+    if isinstance(target, Vendor):
+        return Q(external_system__vendor=target)
+    return Q(external_system=target)
+
+
+def incident_accesses(target: IncidentTarget) -> QuerySet[AccessOrder]:
+    """The running accesses (ACCESS_RUNNING_STATES: those the gateway lets in) an incident closure of `target` closes,
+    by customer. Provisioning orders have no access yet, so they are not among them."""
+    running = AccessOrder.objects.access_running().filter(incident_condition(target))
+    return running.select_related("customer", "external_system__vendor", "test_access").order_by("customer__name", "pk")
+
+
+def incident_target_for(user, *, system: str | None = None, vendor: str | None = None) -> IncidentTarget | None:
+    """The external system or vendor support chose (ids as sent in the query or the form), None when none was;
+    404 for an id that names none. Only support close for an incident: anyone else is refused before asking."""
+    if not is_support(user):
+        raise PermissionDenied
+    if system:
+        candidates, wanted = ExternalSystem.objects.select_related("vendor"), system
+    elif vendor:
+        candidates, wanted = Vendor.objects.all(), vendor
+    else:
+        return None
+    if not str(wanted).isdigit():
+        raise Http404("No such system or vendor")
+    return visible_or_404(candidates, int(wanted), kind=candidates.model._meta.model_name)
+
+
+def incident_choices(user) -> dict[str, list]:
+    """Every external system and every vendor with its number of running accesses, for support to choose from:
+    two queries, however many there are. Those with running accesses first, then by name."""
+    if not is_support(user):
+        return {"systems": [], "vendors": []}
+    systems = ExternalSystem.objects.select_related("vendor", "owner").annotate(
+        running=Count("orders", filter=Q(orders__state__in=ACCESS_RUNNING_STATES))
+    )
+    vendors = Vendor.objects.select_related("owner").annotate(
+        running=Count("systems__orders", filter=Q(systems__orders__state__in=ACCESS_RUNNING_STATES))
+    )
+    return {
+        "systems": list(systems.order_by("-running", "name", "pk")),
+        "vendors": list(vendors.order_by("-running", "name", "pk")),
+    }
 
 
 def customers_for_orderer(user) -> QuerySet[Customer]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import consulting_views, people_views, views
+from . import consulting_views, incident_views, people_views, views
 
 app_name = "ordering"
 urlpatterns = [
@@ -32,6 +32,7 @@ urlpatterns = [
     path("people/", people_views.people_index, name="people_index"),
     path("customers/<int:pk>/people/", people_views.customer_people, name="customer_people"),
     path("invitations/<str:token>/", people_views.invitation, name="invitation"),
+    path("support/incident-closure/", incident_views.incident_closure, name="incident_closure"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("systems/", views.system_list, name="system_list"),
     path("systems/new/", views.system_create_view, name="system_create"),

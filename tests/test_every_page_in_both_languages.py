@@ -171,6 +171,15 @@ def _preview(data) -> list[str]:
     ]
 
 
+def _incident_closure(data) -> list[str]:
+    """Support's incident closure: the choice, and the running accesses of an active order's system and vendor."""
+    base = reverse("ordering:incident_closure")
+    running = next((o for o in data.orders if o.state == State.ACTIVE), None)
+    if running is None:
+        return [base]
+    return [base, f"{base}?system={running.external_system_id}", f"{base}?vendor={running.external_system.vendor_id}"]
+
+
 # Each pattern's pages, filled in from what the role can see (a role that sees none gets none).
 PAGES = {
     "home": lambda d: [reverse("home")],
@@ -199,6 +208,7 @@ PAGES = {
     "ordering:consulting_detail": lambda d: [
         reverse("ordering:consulting_detail", args=[r.pk]) for r in ConsultingRequest.objects.order_by("pk")
     ],
+    "ordering:incident_closure": lambda d: _incident_closure(d),
     "ordering:system_list": lambda d: [reverse("ordering:system_list")],
     "ordering:system_create": lambda d: [reverse("ordering:system_create")],
     "ordering:system_detail": lambda d: [reverse("ordering:system_detail", args=[s.pk]) for s in d.systems],

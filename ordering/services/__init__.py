@@ -6,7 +6,8 @@
 - `addenda`: the addendum document (rendered, stamped, generated again, recovered);
 - `closure`: every way an access ends, through one `_end_access` (the emergency closure aside);
 - `transitions`: the way to an established access (submit … addendum … activate);
-- `startup`: the startup package's test access.
+- `startup`: the startup package's test access;
+- `incidents`: support's incident closure, every running access of a system or vendor emergency-closed at once.
 
 Callers import from `ordering.services`. The modules import each other downwards only, in the order
 above (a later one may import an earlier one).
@@ -28,6 +29,12 @@ Locks. Every write takes its row locks in one order, and never an earlier one af
 
 Outbox messages (core/outbox.py) are inserted after that and lock nothing that exists; delivering
 one claims its row in a transaction of its own before the handler takes any lock above.
+
+An incident closure (`incidents`) writes many orders in one transaction: it locks all their customers, then all
+the orders, each level in primary-key order, before the first order's closure; each closure then takes its
+order's other rows (4) and the audit head (5) in turn. Those rows belong to customers it already holds, and the
+order-level writers of them lock the customer first, so going back to level 4 after level 5 does not wait on them;
+should a deadlock still happen (e.g. with the billing run), `incident_close` runs again whole (@retry_on_conflict).
 
 Creating an order takes no lock. The billing run's row is a root of its own, held by the run.
 Locks are `select_for_update(no_key=True, of=("self",))`: only the rows named (a plain FOR UPDATE
@@ -74,6 +81,7 @@ from .drafts import (
     order_update_draft,
     phase_out_problem,
 )
+from .incidents import incident_close
 from .running import enqueue_event_notification, lock_order
 from .startup import order_create_from_test_access, production_order_offered, test_access_extend, test_access_sweep
 from .systems import external_system_register
@@ -120,6 +128,7 @@ __all__ = [
     "enqueue_addendum_stamp",
     "enqueue_event_notification",
     "external_system_register",
+    "incident_close",
     "integration_type_for",
     "lock_order",
     "order_accept",

@@ -215,7 +215,9 @@ def order_close(
     )
 
 
-def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOrder:
+def order_emergency_close(*, order: AccessOrder, actor, reason: str, incident: str = "") -> AccessOrder:
+    """Support close the access at once. `incident` names the system or vendor when this order is one of an
+    incident closure's (ordering/services/incidents.py), which calls this for each of them in its transaction."""
     reason = _require_text(
         reason, _("Give the reason for the emergency closure; customer and account manager will see it.")
     )
@@ -225,6 +227,7 @@ def order_emergency_close(*, order: AccessOrder, actor, reason: str) -> AccessOr
         transitions.EMERGENCY_CLOSE,
         fields=["emergency_reason", "closed_on"],
         comment=reason,
+        params={ordering_audit.INCIDENT: incident},
         after=lambda o: lifecycle.billing().on_emergency_close(order=o, actor=actor, on=o.closed_on),
         reason=reason,
         on=timezone.localdate(),
