@@ -86,3 +86,26 @@ def test_a_user_administrator_registers_a_webhook_and_the_system_receives_the_si
     assert got.webhook_id in deliveries
     assert danish("Delivered") in deliveries and "HTTP 200" in deliveries
     assert page.locator("main .alert-success").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_api_tokens_copy_button_copies_it_and_says_so(cast, live_server, page):
+    base = live_server.url
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    log_in(page, base, "orderer_a")
+    page.goto(f"{base}/profile/")
+    check(page)
+    page.fill("#id_name", "ITSM")
+    page.check("input[name=scopes][value=read]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit].button-primary")
+    check(page)
+    secret = page.input_value("#api-token-secret")
+
+    page.click("[data-copy-target='api-token-secret']")
+
+    status = page.locator("#api-token-secret-copy-status")
+    assert status.get_attribute("role") == "status"
+    status.filter(has_text=danish("Copied to the clipboard.")).wait_for()
+    assert page.evaluate("() => navigator.clipboard.readText()") == secret
+    check(page)
