@@ -131,10 +131,11 @@ def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def endpoint_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = selectors.endpoint_for_user(request.user, pk)
     if request.method == "POST":
-
+        # Found inside the write: the same form sent twice (a double click) finds the endpoint gone, and
+        # gets the first answer again instead of a 404.
         def remove() -> Outcome:
+            endpoint = selectors.endpoint_for_user(request.user, pk)
             services.customer_webhook_endpoint_remove(endpoint=endpoint, actor=request.user)
             return Outcome(
                 reverse("webhooks:endpoint_list"),
@@ -144,8 +145,9 @@ def endpoint_remove(request: HttpRequest, pk: int) -> HttpResponse:
         return submit_or_refuse(
             request,
             remove,
-            refused=reverse("webhooks:endpoint_detail", args=[endpoint.pk]),
+            refused=reverse("webhooks:endpoint_detail", args=[pk]),
             action="webhook_remove",
-            endpoint=endpoint.pk,
+            endpoint=pk,
         )
+    endpoint = selectors.endpoint_for_user(request.user, pk)
     return render(request, "webhooks/endpoint_remove.html", {"endpoint": endpoint})

@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from audit.models import AuditEvent
 from core.errors import NotPermitted
+from core.form_tokens import form_token_issue
 from core.models import OutboxMessage
 from ordering.models import CustomerMembership
 from webhooks import services as webhooks
@@ -89,10 +90,7 @@ def test_user_administrator_adds_an_endpoint_and_sees_its_secret_only_once(admin
 def test_an_add_form_sent_twice_adds_one_endpoint_and_does_not_show_the_secret_again(admins):
     client = client_of(admins.signatory_a)
     url = reverse("webhooks:endpoint_add", args=[admins.customer_a.pk])
-    data = {"url": "https://itsm.aarhus.example/hooks", "form_token": None}
-    from core.form_tokens import form_token_issue
-
-    data["form_token"] = form_token_issue(admins.signatory_a.pk)
+    data = {"url": "https://itsm.aarhus.example/hooks", "form_token": form_token_issue(admins.signatory_a.pk)}
     first = client.post(url, data)
     again = client.post(url, data, follow=True)
 
@@ -300,6 +298,19 @@ def test_removing_an_endpoint_asks_first_then_cancels_what_waits_and_is_audited(
     event = AuditEvent.objects.get(kind=WebhookAuditKind.WEBHOOK_ENDPOINT_REMOVED)
     assert (event.actor, event.actor_role, event.subject_id) == (admins.signatory_a, "user_admin", str(itsm.pk))
     assert event.params == {"webhook_url": itsm.url}
+
+
+def test_a_remove_form_sent_twice_removes_once_and_answers_the_same(admins, receiver):
+    itsm = endpoint_of(admins.customer_a, receiver, "/itsm")
+    client = client_of(admins.signatory_a)
+    data = {"form_token": form_token_issue(admins.signatory_a.pk)}
+    first = client.post(reverse("webhooks:endpoint_remove", args=[itsm.pk]), data)
+    again = client.post(reverse("webhooks:endpoint_remove", args=[itsm.pk]), data)
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"] == reverse("webhooks:endpoint_list")
+    assert AuditEvent.objects.filter(kind=WebhookAuditKind.WEBHOOK_ENDPOINT_REMOVED).count() == 1
+    # A new form for the removed endpoint finds nothing.
+    assert client.post(reverse("webhooks:endpoint_remove", args=[itsm.pk])).status_code == 404
 
 
 # --- Who may: tenant isolation, roles, CSRF ------------------------------------------------------------------------
