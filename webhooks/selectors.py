@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from audit import vocabulary
 from core.security import visible_or_404
 from ordering.models import Customer, CustomerMembership
 
@@ -35,5 +36,9 @@ def endpoint_for_user(user, pk: int) -> WebhookEndpoint:
 
 
 def recent_deliveries(endpoint: WebhookEndpoint) -> list[WebhookDelivery]:
-    """The endpoint's newest deliveries with their attempts, in two queries however many there are."""
-    return list(endpoint.deliveries.prefetch_related("attempt_log").order_by("-pk")[:DELIVERIES_SHOWN])
+    """The endpoint's newest deliveries with their attempts, in two queries however many there are; each with
+    `kind_label`, what its kind reads as in the reader's language."""
+    deliveries = list(endpoint.deliveries.prefetch_related("attempt_log").order_by("-pk")[:DELIVERIES_SHOWN])
+    for delivery in deliveries:
+        delivery.kind_label = vocabulary.kind_label(delivery.kind)
+    return deliveries

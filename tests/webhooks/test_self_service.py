@@ -228,6 +228,7 @@ def test_a_test_webhook_goes_signed_to_that_endpoint_only_and_its_status_is_show
     page = client.get(answer["Location"]).content.decode()
     assert delivery.webhook_id in page
     assert "Delivered" in page and "HTTP 200" in page
+    assert "Test webhook sent to the endpoint" in page
 
 
 def test_a_test_webhook_the_receiver_refuses_shows_its_answer_and_is_tried_again(
