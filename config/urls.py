@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("", include("billing.urls")),
     path("", include("registers.urls")),
+    path("", include("webhooks.urls")),
     path("", include("core.urls")),
 ]

@@ -57,6 +57,7 @@ from ordering.people import invitation_link
 from ordering.selectors import orders_visible_to, own_systems_visible_to, systems_available_to, worklists_of
 from ordering.transitions import TRANSITIONS
 from webhooks.models import WebhookEndpoint
+from webhooks.selectors import customers_with_webhooks_of, endpoints_visible_to
 from webhooks.services import webhooks_enqueue_for_event
 
 # Django's own Danish for the admin, the login and the forms: checked the same way as ours.
@@ -95,6 +96,7 @@ NOT_PAGES = {
     "certificates:confirm_rollover": "POST only: the button is on the order page",
     "certificates:chain_download": "a PEM download",
     "core:outbox_send_again": "POST only: the button is on the outbox page",
+    "webhooks:endpoint_test": "POST only: 'Send a test webhook' is on the endpoint's page",
     "access_register_keys": "JSON: the access register's public signing keys",
     "registers:controller_register_csv": "a CSV download",
     "registers:controller_register_pdf": "a PDF download",
@@ -224,6 +226,14 @@ PAGES = {
     "registers:controller_register": lambda d: [
         reverse("registers:controller_register", args=[c.pk]) for c in d.customers
     ],
+    "webhooks:endpoint_list": lambda d: [reverse("webhooks:endpoint_list")] if d.user else [],
+    "webhooks:endpoint_add": lambda d: (
+        [reverse("webhooks:endpoint_add", args=[c.pk]) for c in customers_with_webhooks_of(d.user)] if d.user else []
+    ),
+    **{
+        name: lambda d, name=name: [reverse(name, args=[e.pk]) for e in endpoints_visible_to(d.user)] if d.user else []
+        for name in ("webhooks:endpoint_detail", "webhooks:endpoint_rotate", "webhooks:endpoint_remove")
+    },
     "admin:index": lambda d: [reverse("admin:index")],
     "admin:login": lambda d: [reverse("admin:login")] if d.user is None else [],
     "admin:password_change": lambda d: [reverse("admin:password_change")],

@@ -36,15 +36,16 @@ from accounts.roles import is_catalogue_admin
 from audit import vocabulary
 from audit.models import AuditEvent
 from audit.trail import audit_record
-from core.errors import NotAllowedNow, NotPermitted
+from core.errors import Invalid, NotAllowedNow, NotPermitted
 from core.models import OutboxMessage
 from core.outbox import outbox_enqueue, outbox_handler
 from core.transactions import retry_on_conflict
 from ordering.models import Customer, ExternalSystem
+from ordering.people import is_user_admin_of
 from ordering.roles import Role
 
 from . import transport
-from .audit import WEBHOOKS_CANCELLED, WebhookAuditKind
+from .audit import WEBHOOK_URL, WEBHOOKS_CANCELLED, WebhookAuditKind
 from .models import ATTEMPTS_KEPT, ERROR_LENGTH, WebhookAttempt, WebhookDelivery, WebhookEndpoint, new_secret
 
 logger = logging.getLogger(__name__)
@@ -369,14 +370,133 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor) -> Webho
     Every attempt is signed when it is sent, so from now on every webhook, retries included, carries the
     new signature; the receiver needs the new secret before it can verify them.
     """
-    if not is_catalogue_admin(actor):
-        raise NotPermitted(_("Only catalogue admins can give an endpoint a new signing secret."))
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        role = _endpoint_role(actor, locked)
+        if role is None:
+            raise NotPermitted(
+                _(
+                    "Only catalogue admins and the customer's user administrators can give an endpoint a new signing secret."
+                )
+            )
         locked.secret = new_secret()
         locked.save(update_fields=["secret"])
         # Who gave which endpoint a new secret; never the secret itself.
-        audit_record(
-            kind=WebhookAuditKind.WEBHOOK_SECRET_ROTATED, actor=actor, role=Role.CATALOGUE_ADMIN, subject=locked
-        )
+        audit_record(kind=WebhookAuditKind.WEBHOOK_SECRET_ROTATED, actor=actor, role=role, subject=locked)
     return locked
+
+
+def _endpoint_role(actor, endpoint: WebhookEndpoint) -> str | None:
+    """The role in which `actor` may manage this endpoint: KMD's catalogue admin any, a customer's user
+    administrator that customer's own (never a KMD-wide one); None: not at all."""
+    if is_catalogue_admin(actor):
+        return Role.CATALOGUE_ADMIN
+    if endpoint.customer_id is not None and is_user_admin_of(actor, endpoint.customer):
+        return Role.USER_ADMIN
+    return None
+
+
+# --- A customer's own endpoints, by its user administrator --------------------------------------
+
+# However many a customer adds, every event of that customer is sent to each of them: a bound keeps that in reason.
+CUSTOMER_ENDPOINTS_MAX = 10
+TEST_EVENT_TYPE = "webhook.test"
+
+
+def _refuse_unless_user_admin(actor, customer: Customer) -> None:
+    if not is_user_admin_of(actor, customer):
+        raise NotPermitted(_("Only the customer's user administrators can manage its webhook endpoints."))
+
+
+@retry_on_conflict
+def customer_webhook_endpoint_add(*, customer: Customer, url: str, description: str, actor) -> WebhookEndpoint:
+    """A new endpoint for the customer's own system; it gets every event about the customer.
+
+    The URL passes the same rules as KMD's endpoints (webhooks/transport.py `url_problem`): webhooks are
+    sent from inside KMD's network, so never to a private, local or metadata address.
+    """
+    _refuse_unless_user_admin(actor, customer)
+    problem = transport.url_problem(url)
+    if problem:
+        raise Invalid(problem, errors={"url": problem})
+    with transaction.atomic():
+        # The customer's row serialises additions, so two at the same moment cannot pass the bound together.
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if WebhookEndpoint.objects.filter(customer=locked).count() >= CUSTOMER_ENDPOINTS_MAX:
+            raise NotAllowedNow(
+                _(
+                    "A customer can have at most %(max)d webhook endpoints. Remove one you no longer use, "
+                    "then add the new one."
+                )
+                % {"max": CUSTOMER_ENDPOINTS_MAX}
+            )
+        endpoint = WebhookEndpoint.objects.create(customer=locked, url=url, description=description)
+        audit_record(
+            kind=WebhookAuditKind.WEBHOOK_ENDPOINT_ADDED,
+            actor=actor,
+            role=Role.USER_ADMIN,
+            subject=endpoint,
+            params={WEBHOOK_URL: url},
+        )
+    return endpoint
+
+
+@retry_on_conflict
+def customer_webhook_endpoint_remove(*, endpoint: WebhookEndpoint, actor) -> None:
+    """Remove one of the customer's endpoints: nothing more is sent to it, not even what was waiting."""
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().select_related("customer").filter(pk=endpoint.pk).first()
+        if locked is None:
+            raise NotAllowedNow(_("The endpoint was removed already."))
+        if locked.customer_id is None:
+            raise NotPermitted(_("Only the customer's user administrators can manage its webhook endpoints."))
+        _refuse_unless_user_admin(actor, locked.customer)
+        # Closes their outbox messages, so support's list of undelivered messages is not left with orphans.
+        _cancel_undelivered(locked)
+        audit_record(
+            kind=WebhookAuditKind.WEBHOOK_ENDPOINT_REMOVED,
+            actor=actor,
+            role=Role.USER_ADMIN,
+            subject=locked,
+            params={WEBHOOK_URL: locked.url},
+        )
+        locked.delete()
+
+
+def webhook_test_payload(event: AuditEvent, endpoint: WebhookEndpoint) -> dict:
+    """A test webhook's JSON: the shape of every webhook, about nothing but the endpoint itself."""
+    return {
+        "type": TEST_EVENT_TYPE,
+        "timestamp": _utc(event.created_at),
+        "data": {
+            "event": {"seq": event.seq, "kind": event.kind, "occurred_at": _utc(event.created_at)},
+            "customer": {"cvr": endpoint.customer.cvr},
+            "endpoint": {"id": endpoint.pk, "url": endpoint.url},
+        },
+    }
+
+
+@retry_on_conflict
+def webhook_test_send(*, endpoint: WebhookEndpoint, actor) -> WebhookDelivery:
+    """Send a test webhook to this endpoint only, signed and tried like every other (the outbox, webhook_deliver).
+
+    It is made from its own audit event, which is not published: no other endpoint gets it.
+    """
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().select_related("customer").get(pk=endpoint.pk)
+        if locked.customer_id is None:
+            raise NotPermitted(_("Only the customer's user administrators can manage its webhook endpoints."))
+        _refuse_unless_user_admin(actor, locked.customer)
+        if not locked.is_active:
+            raise NotAllowedNow(_("The endpoint is not active, so no test webhook can be sent to it."))
+        event = audit_record(kind=WebhookAuditKind.WEBHOOK_TEST_SENT, actor=actor, role=Role.USER_ADMIN, subject=locked)
+        delivery = WebhookDelivery.objects.create(
+            endpoint=locked,
+            event=event,
+            customer_id=locked.customer_id,
+            kind=event.kind,
+            webhook_id=webhook_id_for(event),
+            body=json.dumps(webhook_test_payload(event, locked), ensure_ascii=False, separators=(",", ":")),
+        )
+        _enqueue(delivery)
+    return delivery
