@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from audit import vocabulary
 
@@ -14,8 +15,12 @@ class BillingAuditKind(models.TextChoices):
     SHARED_FEE_MOVED = "shared_fee_moved", _("A fee due once moved to this order")
     ADDITIONAL_SYSTEM_COVERED = "additional_system_covered", _("The contract now covers one more system")
     PRICE_LIST_CHANGED = "price_list_changed", _("Price list created or changed")
+    BILLING_RUN_STARTED = "billing_run_started", _("Billing run started from the billing page")
 
 
 def register() -> None:
     """Called by BillingConfig.ready()."""
     vocabulary.register_kinds("billing", BillingAuditKind)
+    # What a billing run started from the page billed (billing.services.billing_run).
+    vocabulary.register_sentence("billed_month_on", gettext_noop("Billed the month beginning %(billed_month_on)s."))
+    vocabulary.register_sentence("invoices_made", gettext_noop("Invoices made: %(invoices_made)s."))
