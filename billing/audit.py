@@ -15,12 +15,18 @@ class BillingAuditKind(models.TextChoices):
     SHARED_FEE_MOVED = "shared_fee_moved", _("A fee due once moved to this order")
     ADDITIONAL_SYSTEM_COVERED = "additional_system_covered", _("The contract now covers one more system")
     PRICE_LIST_CHANGED = "price_list_changed", _("Price list created or changed")
+
+
+class BillingRunAuditKind(models.TextChoices):
+    """KMD's own records, never published to webhooks: a run bills every customer, and is about none of them."""
+
     BILLING_RUN_STARTED = "billing_run_started", _("Billing run started from the billing page")
 
 
 def register() -> None:
     """Called by BillingConfig.ready()."""
     vocabulary.register_kinds("billing", BillingAuditKind)
+    vocabulary.register_kinds("billing", BillingRunAuditKind, published=False)
     # What a billing run started from the page billed (billing.services.billing_run).
     vocabulary.register_sentence("billed_month_on", gettext_noop("Billed the month beginning %(billed_month_on)s."))
     vocabulary.register_sentence("invoices_made", gettext_noop("Invoices made: %(invoices_made)s."))

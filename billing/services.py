@@ -35,7 +35,7 @@ from ordering.services import lock_order
 from ordering.validators import typed_text_problem
 
 from . import pricing
-from .audit import BillingAuditKind
+from .audit import BillingAuditKind, BillingRunAuditKind
 from .errors import BillingError as BillingError  # the name callers know: any refusal (billing/errors.py)
 from .errors import Invalid, NotAllowedNow, NotPermitted
 from .models import (
@@ -662,7 +662,7 @@ def billing_run(*, period: datetime.date, force: bool = False, actor=None) -> Bi
         )
         if actor is not None:
             audit_record(
-                kind=BillingAuditKind.BILLING_RUN_STARTED,
+                kind=BillingRunAuditKind.BILLING_RUN_STARTED,
                 subject=run,
                 actor=actor,
                 role=Role.SUPPORT if actor.is_support else Role.ACCOUNT_MANAGER,
