@@ -214,3 +214,23 @@ def test_the_page_costs_the_same_queries_for_few_and_many_customers(cast, clock,
     with django_assert_num_queries(len(few.captured_queries)):
         body = client.get(reverse("billing:run_list")).content.decode()
     assert "Kommune 119" in body
+
+
+def test_a_month_not_offered_in_the_preview_is_a_clear_error_and_the_next_run_is_shown(cast, fees, client):
+    response = page(client, cast.support, period="2030-01")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Vælg en måned på listen: denne måned eller en af de 12 foregående." in body
+    assert "Det faktureres for november 2026" in body
+
+
+def test_without_a_price_list_for_the_month_the_preview_says_so_as_the_run_would(cast, fees, client):
+    from billing.models import PriceList
+
+    PriceList.objects.update(effective_from=day(2026, 12, 1))  # none in force in November
+    body = page(client, cast.support, period="2026-11").content.decode()
+    refusal = "Der er ingen gældende prisliste den 30.11.2026. En katalogadministrator skal oprette en."
+    assert refusal in body
+    response = client.post(reverse("billing:run_start"), {"period": "2026-11"}, follow=True)
+    assert refusal in response.content.decode()
+    assert not BillingRun.objects.exists() and not Invoice.objects.exists()
