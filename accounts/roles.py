@@ -91,7 +91,17 @@ def can_ask_for_help(user) -> bool:
 
 
 def can_see_billing_runs(user) -> bool:
+    """The billing page (billing/views.py): the next run's preview and the runs so far, of the customers one serves."""
     return is_back_office(user)
+
+
+def can_start_billing_run(user) -> bool:
+    """Starting the monthly billing run from the billing page: KMD's back office, those who see the billing page.
+
+    A run bills every customer, not only the starter's: it is the same run the 1st of the month makes, idempotent,
+    and only for a month that has ended, so starting it early changes no amount anyone is billed (docs/billing.md).
+    """
+    return can_see_billing_runs(user)
 
 
 def can_see_expiring_certificates(user) -> bool:

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from audit import vocabulary
 
@@ -16,6 +17,16 @@ class BillingAuditKind(models.TextChoices):
     PRICE_LIST_CHANGED = "price_list_changed", _("Price list created or changed")
 
 
+class BillingRunAuditKind(models.TextChoices):
+    """KMD's own records, never published to webhooks: a run bills every customer, and is about none of them."""
+
+    BILLING_RUN_STARTED = "billing_run_started", _("Billing run started from the billing page")
+
+
 def register() -> None:
     """Called by BillingConfig.ready()."""
     vocabulary.register_kinds("billing", BillingAuditKind)
+    vocabulary.register_kinds("billing", BillingRunAuditKind, published=False)
+    # What a billing run started from the page billed (billing.services.billing_run).
+    vocabulary.register_sentence("billed_month_on", gettext_noop("Billed the month beginning %(billed_month_on)s."))
+    vocabulary.register_sentence("invoices_made", gettext_noop("Invoices made: %(invoices_made)s."))

@@ -4,6 +4,7 @@ The bounds live on the models; the services check them again for callers that sk
 page renders these forms field by field through templates/_field.html (templates/billing/_money_section.html).
 """
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -189,3 +190,41 @@ class StartupUsageForm(OrderPageForm):
 
     def clean_qa_hours(self) -> Decimal:
         return self.cleaned_data.get("qa_hours") or Decimal("0")
+
+
+# --- The billing page: which month to preview, which month to bill ------------------------------------------
+
+# The months the billing page offers: this month and the year before it. A month further back was billed on its
+# 1st (billing/tasks.py) or can still be billed with `manage.py run_billing`.
+BILLING_MONTHS_BACK = 12
+
+
+def billing_months(today: datetime.date) -> list[datetime.date]:
+    """The first days of this month and the BILLING_MONTHS_BACK months before it, newest first."""
+    months, month = [], today.replace(day=1)
+    for _i in range(BILLING_MONTHS_BACK + 1):
+        months.append(month)
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    return months
+
+
+class BillingMonthForm(forms.Form):
+    """A month of billing_months(): to preview (GET) or to bill (POST). The run itself says whether the month has
+    ended (billing.services.billing_run_refusal), so a month not ended is refused by the run's own sentence."""
+
+    period = forms.TypedChoiceField(label=_("Month"), coerce=lambda value: _month_of(value))
+
+    def __init__(self, *args, today: datetime.date, label=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = [
+            (f"{month:%Y-%m}", formats.date_format(month, "YEAR_MONTH_FORMAT")) for month in billing_months(today)
+        ]
+        self.fields["period"].error_messages["invalid_choice"] = _(
+            "Choose a month from the list: this month or one of the %(months)s before it."
+        ) % {"months": BILLING_MONTHS_BACK}
+        if label is not None:
+            self.fields["period"].label = label
+
+
+def _month_of(value: str) -> datetime.date:
+    return datetime.datetime.strptime(value, "%Y-%m").date()

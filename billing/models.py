@@ -1,7 +1,9 @@
 """Price lists, charges, recurring fees (licences and packages), invoices and billing runs."""
 
+import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -9,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import optional, person
-from ordering.models import AccessOrder, Customer, IntegrationPackage, Interface
+from ordering.models import AccessOrder, Customer, IntegrationPackage, Interface, order_reference
 from ordering.validators import validate_single_line_text
 
 
@@ -332,6 +334,16 @@ class BillingRun(models.Model):
         return f"{self.period:%Y-%m}"
 
 
+def payment_terms_days_now() -> int:
+    """The payment terms in force: days net from the invoice date (settings.INVOICE_PAYMENT_TERMS_DAYS)."""
+    return settings.INVOICE_PAYMENT_TERMS_DAYS
+
+
+def due_date_now() -> datetime.date:
+    """The due date of an invoice dated today under the terms in force."""
+    return timezone.localdate() + datetime.timedelta(days=payment_terms_days_now())
+
+
 class Invoice(models.Model):
     """One customer's invoice for one month. Final when made: corrections go on a later invoice."""
 
@@ -350,6 +362,11 @@ class Invoice(models.Model):
     total_excl_vat = _money(_("total excl. VAT"))
     vat = _money(_("VAT"))
     total_incl_vat = _money(_("total incl. VAT"))
+    # The invoice date, and the payment terms in force that day with the due date they give: kept on the
+    # invoice, so a later change of the terms (settings.INVOICE_PAYMENT_TERMS_DAYS) never changes a sent invoice.
+    issued_on = models.DateField(_("invoice date"), default=timezone.localdate)
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days net)"), default=payment_terms_days_now)
+    due_on = models.DateField(_("due date"), default=due_date_now)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -399,3 +416,8 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_key}: {self.amount}"
+
+    @property
+    def order_reference(self) -> str:
+        """The number of the order the line bills (OA-000042), or "" for a line of no order; no query."""
+        return order_reference(self.order_id) if self.order_id else ""

@@ -8,7 +8,7 @@ import dataclasses
 import datetime
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from ordering.models import AccessOrder, Addendum, Customer, order_reference
@@ -26,7 +26,10 @@ def price_list_on(day: datetime.date) -> PriceList:
         .first()
     )
     if price_list is None:
-        raise NotAllowedNow(_("No price list is in force on %(day)s. A catalogue admin must add one.") % {"day": day})
+        raise NotAllowedNow(
+            _("No price list is in force on %(day)s. A catalogue admin must add one.")
+            % {"day": formats.date_format(day, "SHORT_DATE_FORMAT")}
+        )
     return price_list
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
@@ -33,7 +35,7 @@ from ordering.services import lock_order
 from ordering.validators import typed_text_problem
 
 from . import pricing
-from .audit import BillingAuditKind
+from .audit import BillingAuditKind, BillingRunAuditKind
 from .errors import BillingError as BillingError  # the name callers know: any refusal (billing/errors.py)
 from .errors import Invalid, NotAllowedNow, NotPermitted
 from .models import (
@@ -579,8 +581,57 @@ _MONTHS_DA = [
 ]
 
 
+def billing_run_refusal(period: datetime.date, *, force: bool = False) -> NotAllowedNow | None:
+    """Why the month starting `period` cannot be billed now, or None: the run's own rule, which the billing page
+    also asks before it offers the month."""
+    start = period.replace(day=1)
+    end = _first_of_next(start)
+    if end > timezone.localdate() and not force:
+        return NotAllowedNow(
+            _("The month %(month)s has not ended yet, so it cannot be billed. Run the billing on %(day)s or later.")
+            % {
+                "month": formats.date_format(start, "YEAR_MONTH_FORMAT"),
+                "day": formats.date_format(end, "SHORT_DATE_FORMAT"),
+            }
+        )
+    return None
+
+
+@dataclass
+class RunLines:
+    """What a run of one month bills: the lines of each customer not invoiced for it yet, and the fees they bill."""
+
+    start: datetime.date
+    end: datetime.date
+    vat_rate: Decimal
+    lines_by_customer: dict[int, list[InvoiceLine]]
+    fees: list[RecurringFee]
+    settled: list[int]
+
+
+def _lines_to_bill(start: datetime.date) -> RunLines:
+    """The lines a run of the month starting `start` makes, read and built in memory: nothing is written.
+
+    The run (billing_run) writes them; the billing page's preview (billing_preview) shows them. One
+    calculation for both, so what the page says a month will bill is what the run bills.
+    """
+    end = _first_of_next(start)
+    invoiced = set(Invoice.objects.filter(period=start).values_list("customer_id", flat=True))
+    vat_rate = price_list_on(end - datetime.timedelta(days=1)).vat_rate
+    lines_by_customer: dict[int, list[InvoiceLine]] = defaultdict(list)
+    fees = _fees_to_bill(end, invoiced)
+    for fee in fees:
+        lines_by_customer[fee.customer_id].extend(_fee_lines(fee, end))
+    for charge in _charges_to_bill(end, invoiced):
+        lines_by_customer[charge.customer_id].append(_charge_line(charge))
+    corrections, settled = _corrections(start, invoiced)
+    for line in corrections:
+        lines_by_customer[line.recurring_fee.customer_id].append(line)
+    return RunLines(start, end, vat_rate, dict(lines_by_customer), fees, settled)
+
+
 @retry_on_conflict
-def billing_run(*, period: datetime.date, force: bool = False) -> BillingRun:
+def billing_run(*, period: datetime.date, force: bool = False, actor=None) -> BillingRun:
     """Invoice every customer for one month. Running it again for the same month bills nothing twice.
 
     Each customer gets one final invoice per month with: monthly fees pro rata for the days they ran
@@ -590,37 +641,62 @@ def billing_run(*, period: datetime.date, force: bool = False) -> BillingRun:
 
     A month is billed only once it has ended (in Copenhagen): its invoices are final, and whatever
     was still to happen in it would be missing from them. `force` bills it anyway, for tests and the
-    demo only.
+    demo only. A run started by a person (`actor`, from the billing page) is audited in its transaction;
+    the monthly task and the command run it as a job.
     """
     start = period.replace(day=1)
-    end = _first_of_next(start)
-    if end > timezone.localdate() and not force:
-        raise NotAllowedNow(
-            _("The month %(month)s has not ended yet, so it cannot be billed. Run the billing on %(day)s or later.")
-            % {"month": f"{start:%Y-%m}", "day": end.isoformat()}
-        )
+    refusal = billing_run_refusal(start, force=force)
+    if refusal is not None:
+        raise refusal
     with transaction.atomic():
         run = _run_for(start)
-        invoiced = set(Invoice.objects.filter(period=start).values_list("customer_id", flat=True))
-        vat_rate = price_list_on(end - datetime.timedelta(days=1)).vat_rate
-        lines_by_customer: dict[int, list[InvoiceLine]] = defaultdict(list)
-        fees = _fees_to_bill(end, invoiced)
-        for fee in fees:
-            lines_by_customer[fee.customer_id].extend(_fee_lines(fee, end))
-        for charge in _charges_to_bill(end, invoiced):
-            lines_by_customer[charge.customer_id].append(_charge_line(charge))
-        corrections, settled = _corrections(start, invoiced)
-        for line in corrections:
-            lines_by_customer[line.recurring_fee.customer_id].append(line)
-        _write_invoices(run, start, vat_rate, lines_by_customer)
+        bill = _lines_to_bill(start)
+        invoices = _write_invoices(run, start, bill.vat_rate, bill.lines_by_customer)
         # The fees read here are now invoiced to the month's end, or to their end date when they end
         # before it (as they were read: a fee ended meanwhile stays ahead of its end, to be credited);
         # a fee just credited for the days after its end is invoiced exactly to its end.
+        fees, settled, end = bill.fees, bill.settled, bill.end
         ending = [fee.pk for fee in fees if fee.ends_on is not None and fee.ends_on < end] + settled
         RecurringFee.objects.filter(pk__in=[fee.pk for fee in fees] + settled).update(
             billed_until=Case(When(pk__in=ending, then=F("ends_on")), default=Value(end))
         )
+        if actor is not None:
+            audit_record(
+                kind=BillingRunAuditKind.BILLING_RUN_STARTED,
+                subject=run,
+                actor=actor,
+                role=Role.SUPPORT if actor.is_support else Role.ACCOUNT_MANAGER,
+                # 0 invoices is said too: a second run of a month bills nothing twice, and the trail shows it.
+                params={"billed_month_on": start, "invoices_made": str(len(invoices))},
+            )
     return run
+
+
+@dataclass(frozen=True)
+class PreviewInvoice:
+    """One customer's invoice as the month's run would make it now (unsaved), with its lines."""
+
+    invoice: Invoice
+    lines: list[InvoiceLine]
+
+
+def billing_preview(*, period: datetime.date, customers=None) -> list[PreviewInvoice]:
+    """What the run of the month starting `period` would bill if it ran now, per customer: the run's own lines and
+    totals (_lines_to_bill, _invoice_for), built in memory and never saved. `customers` (a queryset) narrows it to
+    the customers the reader may see; the run itself bills them all.
+    """
+    start = period.replace(day=1)
+    bill = _lines_to_bill(start)
+    lines_by_customer = bill.lines_by_customer
+    if customers is not None:
+        allowed = set(customers.filter(pk__in=list(lines_by_customer)).values_list("pk", flat=True))
+        lines_by_customer = {pk: lines for pk, lines in lines_by_customer.items() if pk in allowed}
+    found = Customer.objects.in_bulk(list(lines_by_customer))
+    preview = [
+        PreviewInvoice(_invoice_for(None, start, found[pk], bill.vat_rate, lines), lines)
+        for pk, lines in lines_by_customer.items()
+    ]
+    return sorted(preview, key=lambda p: (p.invoice.customer_name, p.invoice.customer_id))
 
 
 def _run_for(start: datetime.date) -> BillingRun:
@@ -684,29 +760,38 @@ def _charge_line(charge: Charge) -> InvoiceLine:
     )
 
 
-def _write_invoices(run: BillingRun, start: datetime.date, vat_rate, lines_by_customer: dict) -> None:
-    """One final invoice per customer with lines, totals with VAT at the month's rate, then its lines."""
+def _invoice_for(run: BillingRun | None, start: datetime.date, customer: Customer, vat_rate, lines) -> Invoice:
+    """A customer's invoice for the month (not saved): totals with VAT at the month's rate, dated today, due after
+    the payment terms in force today (settings.INVOICE_PAYMENT_TERMS_DAYS), which it keeps."""
+    excl = sum((line.amount for line in lines), pricing.ZERO)
+    vat = money(excl * vat_rate)
+    issued_on = timezone.localdate()
+    terms = settings.INVOICE_PAYMENT_TERMS_DAYS
+    return Invoice(
+        run=run,
+        customer=customer,
+        period=start,
+        number=f"{start:%Y%m}-{customer.pk:05d}",
+        customer_name=customer.name,
+        cvr=customer.cvr,
+        ean=customer.ean,
+        reference_person=customer.invoice_reference_person,
+        total_excl_vat=excl,
+        vat=vat,
+        total_incl_vat=excl + vat,
+        issued_on=issued_on,
+        payment_terms_days=terms,
+        due_on=issued_on + datetime.timedelta(days=terms),
+    )
+
+
+def _write_invoices(run: BillingRun, start: datetime.date, vat_rate, lines_by_customer: dict) -> list[Invoice]:
+    """One final invoice per customer with lines, then its lines."""
     customers = Customer.objects.in_bulk(list(lines_by_customer))
-    invoices = []
-    for customer_id, lines in sorted(lines_by_customer.items()):
-        customer = customers[customer_id]
-        excl = sum((line.amount for line in lines), pricing.ZERO)
-        vat = money(excl * vat_rate)
-        invoices.append(
-            Invoice(
-                run=run,
-                customer=customer,
-                period=start,
-                number=f"{start:%Y%m}-{customer.pk:05d}",
-                customer_name=customer.name,
-                cvr=customer.cvr,
-                ean=customer.ean,
-                reference_person=customer.invoice_reference_person,
-                total_excl_vat=excl,
-                vat=vat,
-                total_incl_vat=excl + vat,
-            )
-        )
+    invoices = [
+        _invoice_for(run, start, customers[customer_id], vat_rate, lines)
+        for customer_id, lines in sorted(lines_by_customer.items())
+    ]
     Invoice.objects.bulk_create(invoices)
     by_customer = {invoice.customer_id: invoice for invoice in invoices}
     all_lines = []
@@ -715,6 +800,7 @@ def _write_invoices(run: BillingRun, start: datetime.date, vat_rate, lines_by_cu
             line.invoice = by_customer[customer_id]
             all_lines.append(line)
     InvoiceLine.objects.bulk_create(all_lines)
+    return invoices
 
 
 def _recurring_line(fee: RecurringFee, month: datetime.date, days: int) -> InvoiceLine:

@@ -1,3 +1,6 @@
+import datetime
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -5,11 +8,14 @@ from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils import formats, timezone
+from django.utils.text import capfirst
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import can_see_billing_runs, can_see_orders
+from accounts.roles import can_see_billing_runs, can_see_orders, can_start_billing_run
+from core.errors import Refusal
 from core.exports import csv_download
 from core.form_tokens import Outcome
 from core.http import allowed_if, posted_form_view, submit_or_refuse
@@ -19,9 +25,13 @@ from ordering.selectors import order_for_user
 from ordering.views import order_page
 
 from . import services
-from .forms import ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
-from .models import InvoiceLine, RecurringFee
+from .documents import invoice_filename, invoice_lines, invoice_pdf
+from .exports import invoice_export_csv, invoice_export_xlsx
+from .filters import InvoiceFilter
+from .forms import BillingMonthForm, ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
+from .models import BillingRun, Invoice, InvoiceLine, RecurringFee
 from .selectors import (
+    customers_billed_for,
     invoice_for_user,
     invoices_visible_to,
     licences_visible_to,
@@ -108,20 +118,51 @@ def licence_end_view(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse
     return submit_or_refuse(request, end, refused=_money_url(order), action="licence_end", order=order.pk)
 
 
+def _invoice_filter(request: HttpRequest) -> InvoiceFilter:
+    return InvoiceFilter(request.GET, queryset=invoices_visible_to(request.user), request=request)
+
+
 @login_required
 @require_GET
 @allowed_if(can_see_orders)
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(invoices_visible_to(request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "billing/invoice_list.html", {"page": page})
+    filters = _invoice_filter(request)
+    page = Paginator(filters.qs, 25).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request, "billing/invoice_list.html", {"page": page, "filter": filters, "export_query": params.urlencode()}
+    )
+
+
+@login_required
+@require_GET
+@allowed_if(can_see_orders)
+def invoice_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered list as a spreadsheet: every invoice the user may see (invoices_visible_to), formula-safe."""
+    invoices = _invoice_filter(request).qs
+    if fmt == "csv":
+        return invoice_export_csv(invoices)
+    if fmt == "xlsx":
+        return invoice_export_xlsx(invoices)
+    raise Http404("No such format")
 
 
 @login_required
 @require_GET
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = invoice_for_user(request.user, pk)
-    lines = invoice.lines.select_related("order")
-    return render(request, "billing/invoice_detail.html", {"invoice": invoice, "lines": lines})
+    return render(request, "billing/invoice_detail.html", {"invoice": invoice, "lines": invoice_lines(invoice)})
+
+
+@login_required
+@require_GET
+def invoice_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invoice as a PDF attachment, only through the invoice's access check (404 for anyone else)."""
+    invoice = invoice_for_user(request.user, pk)
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+    return response
 
 
 @login_required
@@ -135,17 +176,96 @@ def licence_list(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/licence_list.html", context)
 
 
-@login_required
-@require_GET
-@allowed_if(can_see_billing_runs)
-def run_list(request: HttpRequest) -> HttpResponse:
+def _next_period(today) -> datetime.date:
+    """The month the next run bills: last month while it has not been billed, else this month (billed on the 1st)."""
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return last_month if not BillingRun.objects.filter(period=last_month).exists() else today.replace(day=1)
+
+
+def _billing_page(request: HttpRequest, run_form: BillingMonthForm | None = None, status: int = 200) -> HttpResponse:
+    """The back office's billing page: a month's preview (the next run's, or the month asked for), starting a run,
+    and the runs so far with their totals. Everything in it is of the customers the user serves."""
+    today = timezone.localdate()
+    preview_form = BillingMonthForm(
+        request.GET or {"period": f"{_next_period(today):%Y-%m}"},
+        today=today,
+        label=_("Month to preview"),
+        auto_id="preview-%s",  # two month fields on one page: ids of their own
+    )
+    period = preview_form.cleaned_data["period"] if preview_form.is_valid() else _next_period(today)
+    try:
+        preview, preview_refusal = (
+            services.billing_preview(period=period, customers=customers_billed_for(request.user)),
+            None,
+        )
+    except Refusal as refusal:  # no price list in force for the month: the run would refuse the same
+        preview, preview_refusal = [], refusal
     runs = runs_visible_to(request.user)
     invoices = invoices_visible_to(request.user).filter(run__in=runs)
     summary = {
         row["run"]: row
         for row in invoices.order_by().values("run").annotate(n=Count("pk", distinct=True), total=Sum("total_excl_vat"))
     }
-    return render(request, "billing/run_list.html", {"runs": [(run, summary.get(run.pk, {})) for run in runs[:36]]})
+    context = {
+        "preview_form": preview_form,
+        "preview_period": period,
+        "preview": preview,
+        "preview_refusal": preview_refusal,
+        "preview_total": sum((p.invoice.total_excl_vat for p in preview), Decimal(0)),
+        "month_refusal": services.billing_run_refusal(period),
+        "already_run": runs.filter(period=period).first(),
+        "run_form": run_form
+        or BillingMonthForm(
+            initial={"period": f"{period:%Y-%m}"}, today=today, label=_("Month to bill"), auto_id="run-%s"
+        ),
+        "runs": [(run, summary.get(run.pk, {})) for run in runs[:36]],
+    }
+    return render(request, "billing/run_list.html", context, status=status)
+
+
+@login_required
+@require_GET
+@allowed_if(can_see_billing_runs)
+def run_list(request: HttpRequest) -> HttpResponse:
+    return _billing_page(request)
+
+
+@login_required
+@require_POST
+@allowed_if(can_start_billing_run)
+def run_start(request: HttpRequest) -> HttpResponse:
+    """Bill a month from the billing page: the run itself, as the monthly task runs it, audited as this person's.
+    Idempotent like every run; a month not ended is refused with the run's own sentence."""
+    form = BillingMonthForm(request.POST, today=timezone.localdate(), label=_("Month to bill"), auto_id="run-%s")
+    if not form.is_valid():
+        return _billing_page(request, run_form=form, status=400)
+    period = form.cleaned_data["period"]
+    here = f"{reverse('billing:run_list')}?period={period:%Y-%m}"
+
+    def start() -> Outcome:
+        # Only for the message: the run itself decides what it bills, and runs of one month wait for each other.
+        before = Invoice.objects.filter(period=period).count()
+        run = services.billing_run(period=period, actor=request.user)
+        made = run.invoices.count() - before
+        month = formats.date_format(period, "YEAR_MONTH_FORMAT")
+        if run.runs > 1 and made == 0:
+            return Outcome(
+                here,
+                _("%(month)s had been billed already; this run billed nothing twice and made no new invoices.")
+                % {"month": capfirst(month)},
+                messages.INFO,
+            )
+        return Outcome(
+            here,
+            ngettext(
+                "%(month)s was billed: %(count)s invoice was made.",
+                "%(month)s was billed: %(count)s invoices were made.",
+                made,
+            )
+            % {"month": capfirst(month), "count": made},
+        )
+
+    return submit_or_refuse(request, start, refused=here, action="billing_run")
 
 
 @login_required

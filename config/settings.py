@@ -253,6 +253,10 @@ if AUDIT_CHECKPOINT_EVERY_MINUTES < 1 or AUDIT_CHECKPOINT_EVERY_EVENTS < 1 or AU
 SUPPLIER_NAME = os.environ.get("SUPPLIER_NAME", "KMD A/S")
 SUPPLIER_CVR = os.environ.get("SUPPLIER_CVR", "26911745")
 
+# Invoices fall due this many days after the invoice date ("netto 30 dage", the usual term for Danish public
+# customers); each invoice keeps the terms it was made with.
+INVOICE_PAYMENT_TERMS_DAYS = int(os.environ.get("INVOICE_PAYMENT_TERMS_DAYS", "30"))
+
 # KMD Opus Personale support, shown to customers on their pages and next to "Request emergency closure": the
 # source sends a customer who needs access closed at once (e.g. a security breach at the vendor) to support.
 SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "+45 00 00 00 00")

@@ -41,7 +41,7 @@ def test_on_the_last_evening_of_a_month_that_month_is_refused(running_fee, clock
     with translation.override("en"), pytest.raises(billing.BillingError) as refused:
         billing.billing_run(period=day(2026, 11, 1))
     assert refused.value.message == (
-        "The month 2026-11 has not ended yet, so it cannot be billed. Run the billing on 2026-12-01 or later."
+        "The month November 2026 has not ended yet, so it cannot be billed. Run the billing on 01/12/2026 or later."
     )
     assert not BillingRun.objects.exists() and not Invoice.objects.exists()
 
@@ -62,7 +62,8 @@ def test_the_refusal_is_in_danish_by_default(running_fee, clock):
     with pytest.raises(billing.BillingError) as refused:
         billing.billing_run(period=day(2026, 11, 1))
     assert refused.value.message == (
-        "Måneden 2026-11 er ikke slut endnu og kan derfor ikke faktureres. Kør faktureringen den 2026-12-01 eller senere."
+        "Måneden november 2026 er ikke slut endnu og kan derfor ikke faktureres. "
+        "Kør faktureringen den 01.12.2026 eller senere."
     )
 
 
@@ -70,8 +71,32 @@ def test_run_billing_refuses_a_month_not_yet_begun(running_fee, clock):
     clock(2026, 11, 28, 12, 0)  # the day the issue was found
     with pytest.raises(CommandError) as refused:
         call_command("run_billing", "--period", "2027-01")
-    assert "2027-01" in str(refused.value) and "2027-02-01" in str(refused.value)
+    assert str(refused.value) == (
+        "Måneden januar 2027 er ikke slut endnu og kan derfor ikke faktureres. "
+        "Kør faktureringen den 01.02.2027 eller senere."
+    )
     assert not BillingRun.objects.exists() and not Invoice.objects.exists()
+
+
+def test_run_billing_answers_success_in_danish_with_danish_numbers(running_fee, clock, capsys):
+    clock(2026, 12, 2, 9, 0)
+    call_command("run_billing", "--period", "2026-11")
+    invoice = Invoice.objects.get(period=day(2026, 11, 1))
+    lines = invoice.lines.count()
+    total = f"{invoice.total_excl_vat:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    assert capsys.readouterr().out.strip() == (
+        f"Fakturering af november 2026 (kørsel 1): 1 fakturaer, {lines} linjer, {total} kr. ekskl. moms"
+    )
+
+
+def test_run_billing_speaks_english_when_asked_both_for_success_and_refusal(running_fee, clock, capsys):
+    clock(2026, 12, 2, 9, 0)
+    with pytest.raises(CommandError) as refused:
+        call_command("run_billing", "--period", "2026-12", "--language", "en")
+    assert str(refused.value).startswith("The month December 2026 has not ended yet")
+    assert "on 01/01/2027 or later" in str(refused.value)
+    call_command("run_billing", "--period", "2026-11", "--language", "en")
+    assert capsys.readouterr().out.startswith("Billing of November 2026 (run 1): 1 invoices, ")
 
 
 def test_run_billing_force_bills_a_month_not_ended_for_tests_and_the_demo(running_fee, clock, capsys):
