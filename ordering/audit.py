@@ -50,6 +50,9 @@ class AuditKind(models.TextChoices):
     INVITATION_USED = "invitation_used", _("Invitation used at a MitID Erhverv login")
     INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
     ACCESS_CLARIFIED = "access_clarified", _("Access rights clarified")
+    # The order's thread (ordering/thread.py): one kind per side, so that each side's e-mail goes to the other.
+    MESSAGE_FROM_CUSTOMER = "message_from_customer", _("Message from the customer")
+    MESSAGE_FROM_KMD = "message_from_kmd", _("Message from KMD")
 
 
 # What the app itself states about an event, as parameters (audit/vocabulary.py): each makes a sentence in
@@ -62,6 +65,7 @@ CLOSED_AS_SCHEDULED = "closed_as_scheduled"
 TEST_ACCESS_ENDS_ON = "test_access_ends_on"
 TEST_ACCESS_ENDED_ON = "test_access_ended_on"
 EXTENDED_FROM_ON = "extended_from_on"
+ATTACHMENTS = "attachments"
 SENTENCES = {
     WISHED_ON: gettext_noop("Wished closing date: %(wished_on)s."),
     ENDS_ON: gettext_noop("Access ends on %(ends_on)s."),
@@ -73,6 +77,7 @@ SENTENCES = {
         "The startup package's test access ended by itself on %(test_access_ended_on)s."
     ),
     EXTENDED_FROM_ON: gettext_noop("Extended from %(extended_from_on)s to %(extended_to_on)s."),
+    ATTACHMENTS: gettext_noop("Attached: %(attachments)s."),
 }
 
 # The system jobs that act on orders (AuditEvent.job).
