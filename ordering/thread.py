@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -187,12 +187,16 @@ def order_message_post(
 # --- The reads -----------------------------------------------------------------------------------------------
 
 
-def thread_of(order: AccessOrder) -> list[OrderMessage]:
+def thread_messages(order: AccessOrder) -> QuerySet[OrderMessage]:
     """The order's messages, oldest first, with their authors and attachments (never their bytes): two queries,
-    however many messages."""
+    however many messages. The order page and the API read it."""
     files = OrderMessageAttachment.objects.defer("data")
     messages = order.messages.select_related("author").prefetch_related(Prefetch("attachments", queryset=files))
-    return list(messages.order_by("created_at", "pk"))
+    return messages.order_by("created_at", "pk")
+
+
+def thread_of(order: AccessOrder) -> list[OrderMessage]:
+    return list(thread_messages(order))
 
 
 def attachment_for_user(user, pk: int, attachment_pk: int) -> OrderMessageAttachment:
