@@ -1,5 +1,6 @@
 """The order's thread on the order page: writing a message with its attachments, and downloading an attachment."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -43,10 +44,25 @@ def _order_message_post(request: HttpRequest, pk: int) -> HttpResponse:
             return Outcome(back, _("Your message was sent."))
 
         try:
-            return submit_once(request, write)
+            sent = submit_once(request, write)
+            return _thread_alone(request, order) if _from_htmx(request) else sent
         except Refusal as refusal:
             show_refusal(request, refusal, form=form if refusal.errors else None, action="order_message", order=pk)
-    return _page_again(request, order, form)
+    return _thread_alone(request, order, form) if _from_htmx(request) else _page_again(request, order, form)
+
+
+def _from_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _thread_alone(
+    request: HttpRequest, order: AccessOrder, form: thread.OrderMessageForm | None = None
+) -> HttpResponse:
+    """The thread for htmx to swap in place of the old one, saying in it what happened (200 also for a refusal:
+    htmx swaps no 4xx). The notice is taken from the messages here, so the next page does not say it again."""
+    notices = list(messages.get_messages(request))
+    context = {"order": order, "thread_notices": notices, **thread.thread_context(order, request.user, form)}
+    return render(request, "ordering/_thread.html", context)
 
 
 def _page_again(request: HttpRequest, order: AccessOrder, form: thread.OrderMessageForm) -> HttpResponse:

@@ -20,13 +20,17 @@ ANSWER = "Kolonne;Forklaring\nmedarbejdernummer;nøglen til fravær og løn\n".e
 
 
 def write(page, text: str, name: str, data: bytes, mime: str) -> None:
-    """Type a message, attach one file and send it: the page the form leads to says it was sent."""
+    """Type a message, attach one file and send it: htmx swaps the thread in place, without reloading the page,
+    says in it that the message was sent and moves the focus there."""
+    page.evaluate("() => { window.notReloaded = true; }")
     page.fill("#message-text", text)
     page.set_input_files("#message-attachments", files=[{"name": name, "mimeType": mime, "buffer": data}])
-    with page.expect_navigation():
-        page.click("#message-form button[type=submit]")
-    alert = page.locator("main .alert-success", has_text=danish("Your message was sent."))
-    assert alert.count() == 1, page.locator("main .alert, .form-error-message").all_inner_texts()
+    page.click("#message-form button[type=submit]")
+    alert = page.locator("#thread .alert-success", has_text=danish("Your message was sent."))
+    alert.wait_for()
+    assert page.evaluate("() => window.notReloaded === true")
+    assert page.evaluate("() => document.activeElement.classList.contains('alert-success')")
+    assert page.input_value("#message-text") == ""
     check(page)
 
 

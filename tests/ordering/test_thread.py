@@ -49,9 +49,11 @@ def upload(name: str, data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
 
 
-def post(client: Client, order, text: str = "Se vedhæftede plan.", files=()):
+def post(client: Client, order, text: str = "Se vedhæftede plan.", files=(), **headers):
     return client.post(
-        reverse("ordering:order_message_post", args=[order.pk]), {"text": text, "attachments": list(files)}
+        reverse("ordering:order_message_post", args=[order.pk]),
+        {"text": text, "attachments": list(files)},
+        headers=headers,
     )
 
 
@@ -395,3 +397,36 @@ def test_the_thread_is_read_without_the_files_bytes(cast, order_in):
     thread.order_message_post(order=order, actor=cast.orderer_a, text="Hej", files=[("a.pdf", PDF, len(PDF))])
     (message,) = thread.thread_of(order)
     assert message.attachments.all()[0].get_deferred_fields() == {"data"}
+
+
+def test_with_htmx_the_thread_alone_comes_back_with_the_message_and_says_it_was_sent_once(cast, order_in, client):
+    order = order_in("submitted")
+    orderer = logged_in(client, cast.orderer_a)
+    response = post(orderer, order, text="Via htmx", files=[upload("plan.pdf", PDF)], **{"HX-Request": "true"})
+
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<section aria-labelledby="thread-heading" id="thread">')
+    assert "<html" not in fragment and "Via htmx" in fragment and "plan.pdf" in fragment
+    assert 'role="status" tabindex="-1" autofocus' in fragment and "Din besked er sendt." in fragment
+    # A fresh form, with a fresh token, for the next message.
+    assert 'id="message-form"' in fragment and 'name="form_token"' in fragment
+    # Said once: the next page does not say it again.
+    assert "Din besked er sendt." not in orderer.get(order.get_absolute_url()).content.decode()
+
+
+def test_with_htmx_a_refused_message_comes_back_in_the_thread_with_why_and_nothing_is_stored(cast, order_in, client):
+    order = order_in("submitted")
+    before = snapshot()
+    response = post(
+        logged_in(client, cast.orderer_a),
+        order,
+        text="Min tekst",
+        files=[upload("program.exe", EXE)],
+        **{"HX-Request": "true"},
+    )
+    # 200, as htmx swaps no 4xx: the form with the text as typed and the file's sentence by its field.
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert "„program.exe“ er ikke en filtype" in fragment and "Min tekst" in fragment and "<html" not in fragment
+    assert snapshot() == before
