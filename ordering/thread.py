@@ -160,6 +160,9 @@ def order_message_post(
     with transaction.atomic():
         # The customer's lock, as every write about its orders takes first (ordering/services/__init__.py).
         Customer.objects.select_for_update(no_key=True).only("pk").get(pk=order.customer_id)
+        # The order as it is now: the event records its state, which a transition since the page was read may
+        # have changed (verify_audit_log holds the newest event to the order's state).
+        order = AccessOrder.objects.get(pk=order.pk)
         message = OrderMessage.objects.create(order=order, author=actor, side=side, text=text)
         OrderMessageAttachment.objects.bulk_create(
             OrderMessageAttachment(

@@ -430,3 +430,17 @@ def test_with_htmx_a_refused_message_comes_back_in_the_thread_with_why_and_nothi
     fragment = response.content.decode()
     assert "„program.exe“ er ikke en filtype" in fragment and "Min tekst" in fragment and "<html" not in fragment
     assert snapshot() == before
+
+
+def test_a_message_on_an_order_read_before_a_transition_records_the_state_it_is_in_now(cast, order_in):
+    from ordering import services
+    from ordering.audit import verify_orders
+
+    page_read = order_in("submitted")
+    services.order_return_for_changes(order=page_read, actor=cast.am_a, comment="Ret miljøet")
+    assert page_read.state == "submitted"  # the object the page read before the account manager acted
+
+    thread.order_message_post(order=page_read, actor=cast.orderer_a, text="Vi retter det")
+    event = AuditEvent.objects.get(kind=AuditKind.MESSAGE_FROM_CUSTOMER)
+    assert (event.from_state, event.to_state) == ("draft", "draft")
+    assert verify_orders() == []
