@@ -87,6 +87,9 @@ XLSX = FileKind("xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.s
 # Recognised only to be refused with a sentence of their own.
 ZIP = FileKind("zip", "zip", "application/zip")
 MACRO_OFFICE = FileKind("macro_office", "", "")
+# Text in an 8-bit Windows code page (Danish Excel's "CSV (semikolonsepareret)"): which one cannot be told
+# from the bytes, so it cannot be handed back with the right charset.
+NOT_UTF8_TEXT = FileKind("not_utf8_text", "", "")
 KINDS = {kind.code: kind for kind in (PDF, PNG, JPEG, TEXT, CSV, DOCX, XLSX)}
 
 # Text: line breaks and tabs, never other control characters (a NUL says "binary").
@@ -109,6 +112,8 @@ def sniff(data: bytes, filename: str = "") -> FileKind | None:
     text = _as_text(data)
     if text is not None:
         return CSV if filename.lower().endswith(".csv") else TEXT
+    if _is_8bit_text(data):
+        return NOT_UTF8_TEXT
     return None
 
 
@@ -136,6 +141,14 @@ def _as_text(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return None if _CONTROL.search(text) else text
+
+
+def _is_8bit_text(data: bytes) -> bool:
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return not _CONTROL.search(text)
 
 
 # --- Handing a file back ---------------------------------------------------------------------------------------

@@ -124,6 +124,11 @@ def _refused_kind(shown: str, kind: uploads.FileKind | None) -> str:
             "„%(name)s“ is a zip file, which a message cannot carry. Upload a certificate chain in the order's "
             "certificate section; attach other files one by one."
         ) % {"name": shown}
+    if kind is uploads.NOT_UTF8_TEXT:
+        return _(
+            "„%(name)s“ is text that is not saved as UTF-8. In Excel, save it as „CSV UTF-8“; in other programs, "
+            "choose the UTF-8 encoding. Or attach the spreadsheet as .xlsx."
+        ) % {"name": shown}
     if kind is uploads.MACRO_OFFICE:
         return _(
             "„%(name)s“ contains macros, which a message cannot carry. Save it as an ordinary Word (.docx) or "

@@ -247,6 +247,7 @@ def test_the_download_names_the_file_safely_in_both_header_forms(cast, order_in,
             "„nøgle.txt“ indeholder en privat nøgle.",
         ),
         ("tom.pdf", b"", "„tom.pdf“ er tom. Vælg filen igen."),
+        ("løn.csv", "Navn;Beløb\nSøren;1.234,50\n".encode("cp1252"), "„løn.csv“ er tekst, der ikke er gemt som UTF-8."),
     ],
 )
 def test_a_refused_file_is_named_with_what_is_wrong_and_nothing_is_stored(cast, order_in, client, name, data, says):
