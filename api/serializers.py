@@ -10,7 +10,16 @@ from rest_framework import serializers
 
 from audit.models import AuditEvent
 from billing.models import Invoice, InvoiceLine
-from ordering.models import AccessOrder, Addendum, ExternalSystem, IntegrationPackage, Interface, State
+from ordering.models import (
+    AccessOrder,
+    Addendum,
+    ExternalSystem,
+    IntegrationPackage,
+    Interface,
+    OrderMessage,
+    OrderMessageAttachment,
+    State,
+)
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger number names nothing
 
@@ -405,6 +414,27 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     def get_description(self, line: InvoiceLine) -> str:
         return line.description_en if _language().startswith("en") else line.description_da
+
+
+class OrderMessageAttachmentSerializer(serializers.ModelSerializer):
+    """What the thread says of a file: its content is downloaded on the order page, never through the API."""
+
+    class Meta:
+        model = OrderMessageAttachment
+        fields = ["id", "filename", "kind", "size", "sha256"]
+
+
+class OrderMessageSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    side_label = serializers.CharField(source="get_side_display")
+    attachments = OrderMessageAttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OrderMessage
+        fields = ["id", "author", "side", "side_label", "created_at", "text", "attachments"]
+
+    def get_author(self, message: OrderMessage) -> str:
+        return message.author.get_full_name() or message.author.username
 
 
 class InvoiceSerializer(serializers.ModelSerializer):

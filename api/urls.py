@@ -17,6 +17,7 @@ v1 = [
     path("orders/<int:pk>/withdraw/", views.OrderWithdraw.as_view(), name="order_withdraw"),
     path("orders/<int:pk>/actions/<str:action>/", views.OrderLifecycleAction.as_view(), name="order_action"),
     path("orders/<int:pk>/certificates/", views.CertificateUpload.as_view(), name="certificate_upload"),
+    path("orders/<int:pk>/messages/", views.OrderMessageList.as_view(), name="order_messages"),
     path("orders/<int:pk>/addenda/<int:version>/pdf/", views.AddendumPdf.as_view(), name="addendum_document"),
     path(
         "orders/<int:pk>/addenda/<int:version>/accepted-pdf/",

@@ -39,6 +39,7 @@ from certificates.services import certificate_upload
 from certificates.uploads import CappedMemoryUploadHandler
 from core.http import etag_matches
 from core.problems import problem_response
+from ordering import thread
 from ordering.filters import OrderFilter, order_list_queryset
 from ordering.forms import OrderForm
 from ordering.models import AccessOrder, Addendum, ExternalSystem, IntegrationPackage, Interface, State
@@ -339,6 +340,14 @@ class OrderDetail(ApiView):
             return invalid(field_errors(form.errors))
         order_update_draft(order=order, actor=request.user, facts=form.cleaned_data)
         return Response(_detail(request, _order(request.user, pk)))
+
+
+class OrderMessageList(ApiView):
+    @_page_of(s.OrderMessageSerializer, "orders_messages_list", "orders")
+    def get(self, request, pk: int):
+        """The order's message thread between the customer and KMD, oldest first. Attachments are listed with
+        their name, type and size; their content is downloaded on the order page. Writing is on the order page."""
+        return self.page(thread.thread_messages(order_for_user(request.user, pk)), s.OrderMessageSerializer)
 
 
 class OrderAction(ApiView):

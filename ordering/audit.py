@@ -53,6 +53,9 @@ class AuditKind(models.TextChoices):
     INVITATION_USED = "invitation_used", _("Invitation used at a MitID Erhverv login")
     INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
     ACCESS_CLARIFIED = "access_clarified", _("Access rights clarified")
+    # The order's thread (ordering/thread.py): one kind per side, so that each side's e-mail goes to the other.
+    MESSAGE_FROM_CUSTOMER = "message_from_customer", _("Message from the customer")
+    MESSAGE_FROM_KMD = "message_from_kmd", _("Message from KMD")
 
 
 # What the app itself states about an event, as parameters (audit/vocabulary.py): each makes a sentence in
@@ -67,6 +70,7 @@ TEST_ACCESS_ENDED_ON = "test_access_ended_on"
 EXTENDED_FROM_ON = "extended_from_on"
 INCIDENT = "incident"  # on each order's emergency closure: the system or vendor the incident closure was for
 INCIDENT_ORDERS = "incident_orders"  # on the incident event: the orders it closed, and how many (incident_count)
+ATTACHMENTS = "attachments"
 SENTENCES = {
     WISHED_ON: gettext_noop("Wished closing date: %(wished_on)s."),
     ENDS_ON: gettext_noop("Access ends on %(ends_on)s."),
@@ -80,6 +84,7 @@ SENTENCES = {
     EXTENDED_FROM_ON: gettext_noop("Extended from %(extended_from_on)s to %(extended_to_on)s."),
     INCIDENT: gettext_noop("Closed with every running access of %(incident)s (incident closure)."),
     INCIDENT_ORDERS: gettext_noop("Emergency-closed accesses (%(incident_count)s): %(incident_orders)s."),
+    ATTACHMENTS: gettext_noop("Attached: %(attachments)s."),
 }
 
 # The system jobs that act on orders (AuditEvent.job).

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from decimal import ROUND_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -1204,3 +1205,60 @@ class ConsultingRequest(models.Model):
     @property
     def requested_on(self) -> datetime.date:
         return timezone.localdate(self.requested_at)
+
+
+class OrderMessage(models.Model):
+    """One message in an order's thread between the customer and KMD (ordering/thread.py).
+
+    The side is kept as written: a person's roles may change later, what they wrote as stays.
+    """
+
+    class Side(models.TextChoices):
+        # KMD's side is stored as "supplier", not "kmd": the page checks would take "kmd" in kmd.dk for a raw code.
+        CUSTOMER = "customer", _("Customer")
+        KMD = "supplier", _("KMD")
+
+    TEXT_MAX_LENGTH = TEXT_MAX_LENGTH
+
+    order = models.ForeignKey(AccessOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="messages")
+    author = person(_("written by"))
+    side = models.CharField(_("side"), max_length=10, choices=Side.choices)
+    text = models.TextField(_("message"), max_length=TEXT_MAX_LENGTH, validators=[validate_multiline_text])
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("message about an order")
+        verbose_name_plural = _("messages about orders")
+        constraints = [text_fits("text", "order_message_text_fits")]
+        indexes = [models.Index(fields=["order", "created_at"], name="order_message_thread")]
+
+    def __str__(self) -> str:
+        return f"{order_reference(self.order_id)} – {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OrderMessageAttachment(models.Model):
+    """A file sent with a message: its type told by its content (core/uploads.py `sniff`), kept in the database
+    and only ever handed back as a download (ordering/views.py `order_message_attachment`)."""
+
+    message = models.ForeignKey(
+        OrderMessage, verbose_name=_("message"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    filename = models.CharField(_("file name"), max_length=100)
+    kind = models.CharField(_("file type"), max_length=10)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    data = models.BinaryField(_("content"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("attachment to a message")
+        verbose_name_plural = _("attachments to messages")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def size_kb(self) -> Decimal:
+        """The size in kB (1024 bytes) with one decimal, rounded up: a 1-byte file is 0,1 kB, never 0."""
+        return (Decimal(self.size) / 1024).quantize(Decimal("0.1"), rounding=ROUND_UP)

@@ -25,6 +25,10 @@ OTHER_EVENTS: dict[str, frozenset[Audience]] = {
     AuditKind.TEST_ACCESS_EXPIRING: frozenset({Audience.ORDERERS, Audience.ACCOUNT_MANAGER}),
     # The source sends the customer to support for an emergency closure: support act, the account manager knows.
     AuditKind.EMERGENCY_CLOSURE_REQUESTED: frozenset({Audience.SUPPORT, Audience.ACCOUNT_MANAGER}),
+    # A message in the order's thread goes to the other side (ordering/thread.py): the customer's orderers and
+    # signatories hear from KMD, the account manager hears from the customer.
+    AuditKind.MESSAGE_FROM_CUSTOMER: frozenset({Audience.ACCOUNT_MANAGER}),
+    AuditKind.MESSAGE_FROM_KMD: frozenset({Audience.ORDERERS, Audience.SIGNATORIES}),
 }
 
 # Event kind -> who hears about it. Kinds not here send nothing.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import consulting_views, incident_views, people_views, views
+from . import consulting_views, incident_views, people_views, thread_views, views
 
 app_name = "ordering"
 urlpatterns = [
@@ -24,6 +24,12 @@ urlpatterns = [
     path("orders/<int:pk>/addenda/<int:version>/status/", views.addendum_status, name="addendum_status"),
     path("orders/<int:pk>/addenda/<int:version>/render/", views.addendum_render_again_view, name="addendum_render"),
     path("orders/<int:pk>/access-clarification/", views.access_clarification_view, name="access_clarification"),
+    path("orders/<int:pk>/messages/", thread_views.order_message_post_view, name="order_message_post"),
+    path(
+        "orders/<int:pk>/attachments/<int:attachment_pk>/",
+        thread_views.order_message_attachment,
+        name="order_message_attachment",
+    ),
     path("orders/<int:pk>/test-access/extend/", views.test_access_extend_view, name="test_access_extend"),
     path("orders/<int:pk>/test-access/production/", views.order_from_test_access_view, name="order_from_test_access"),
     path("help/", consulting_views.request_list, name="consulting_list"),

@@ -22,7 +22,7 @@ from core.form_tokens import Outcome
 from core.http import allowed_if, posted_form_view, show_refusal, submit_or_refuse
 from core.models import OutboxMessage
 
-from . import consulting, lifecycle, people
+from . import consulting, lifecycle, people, thread
 from .clarifications import AccessClarificationForm, access_clarification_record, clarification_offered
 from .exports import order_export_csv, order_export_xlsx
 from .filters import SORT_KEYS, OrderFilter, order_list_queryset
@@ -445,7 +445,8 @@ def _detail_context(
     roles = order_roles(request.user, order)
     individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
     certificates = lifecycle.certificates().order_section(order, request.user) if individual else None
-    events = list(order.events.select_related("actor").order_by("seq"))
+    # The thread's messages are shown in the thread (ordering/thread.py), not again in the history.
+    events = list(order.events.exclude(kind__in=thread.THREAD_KINDS).select_related("actor").order_by("seq"))
     interfaces = order.requested_interfaces()
     return {
         "order": order,
@@ -471,6 +472,7 @@ def _detail_context(
         "contact_customers": [order.customer] if roles & {Role.ORDERER, Role.SIGNATORY} else [],
         **_test_access_context(order, roles),
         **_clarification_context(order, roles, interfaces),
+        **thread.thread_context(order, request.user),
     }
 
 

@@ -18,7 +18,7 @@ from accounts.models import ApiToken
 from accounts.tokens import token_create
 from billing.models import BillingRun
 from certificates.models import CertificateBundle
-from ordering.models import Addendum
+from ordering.models import Addendum, OrderMessageAttachment
 from ordering.services import addendum_stamp
 from tests.test_every_page_in_both_languages import all_pages, demo, role_data, url_patterns  # noqa: F401
 
@@ -35,6 +35,10 @@ DOWNLOADS = {
     "certificates:chain_download": lambda d: [
         reverse("certificates:chain_download", args=[b.order_id, b.pk])
         for b in CertificateBundle.objects.filter(order__in=d.orders)
+    ],
+    "ordering:order_message_attachment": lambda d: [
+        reverse("ordering:order_message_attachment", args=[a.message.order_id, a.pk])
+        for a in OrderMessageAttachment.objects.filter(message__order__in=d.orders).select_related("message")
     ],
     "access_register_keys": lambda d: [reverse("access_register_keys")],
     "registers:controller_register_csv": lambda d: [
@@ -60,6 +64,7 @@ API_GETS = {
     "api:addendum_accepted": lambda d: [
         reverse("api:addendum_accepted", args=[a.order_id, a.version]) for a in d.addenda if a.final_pdf
     ],
+    "api:order_messages": lambda d: [reverse("api:order_messages", args=[o.pk]) for o in d.orders],
     "api:invoices": lambda d: [reverse("api:invoices")],
     "api:invoice": lambda d: [reverse("api:invoice", args=[i.pk]) for i in d.invoices],
 }

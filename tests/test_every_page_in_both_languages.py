@@ -86,6 +86,8 @@ NOT_PAGES = {
     "ordering:access_clarification": "POST only: the account manager's form is on the order page",
     "ordering:test_access_extend": "POST only: the form is on the order page",
     "ordering:order_from_test_access": "POST only: the button is on the order page",
+    "ordering:order_message_post": "POST only: the order's thread's form is on the order page",
+    "ordering:order_message_attachment": "a download of a message's attachment (tests/ordering/test_thread.py)",
     "billing:quote_adjust": "POST only: the form is on the order page",
     "billing:consulting": "POST only: the form is on the order page",
     "billing:consulting_for_request": "POST only: the form is on the request for help's page",

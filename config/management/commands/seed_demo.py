@@ -23,7 +23,7 @@ from certificates import trust
 from certificates.services import certificate_upload
 from certificates.testing import make_leaf, make_pki, pem, zip_bytes
 from config import demo_identities
-from ordering import consulting, documents, services
+from ordering import consulting, documents, services, thread
 from ordering.clarifications import access_clarification_record
 from ordering.models import (
     AccessOrder,
@@ -688,6 +688,19 @@ class Command(BaseCommand):
                 kind=ConsultingRequest.Kind.REACTIVE,
                 message="Vi har brugt opstartspakkens møder og har brug for et par timers hjælp mere til "
                 "fravær med barn, før vi går i produktion.",
+            )
+            # The order's thread (ordering/thread.py): the customer writes with a file, the account manager answers.
+            test_plan = "Testtilfælde;Forventet\nBarns første sygedag;Registreres som omsorgsdag\n".encode()
+            thread.order_message_post(
+                order=own,
+                actor=orderer,
+                text="Her er vores testplan for fravær med barn. Dækker den det, I skal bruge fra os?",
+                files=[("Testplan fravær.csv", test_plan, len(test_plan))],
+            )
+            thread.order_message_post(
+                order=own,
+                actor=manager,
+                text="Tak, testplanen dækker det, vi har brug for. Husk også et tilfælde med halv sygedag.",
             )
             withdrawn = to(order("KantineKort", codes=["engangsydelser"], environment="test"), "submitted")
             services.order_withdraw(order=withdrawn, actor=orderer, comment="Bestilt ved en fejl.")
