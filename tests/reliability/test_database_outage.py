@@ -25,6 +25,7 @@ import requests
 from django.conf import settings as django_settings
 from django.db import IntegrityError, OperationalError, ProgrammingError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -176,6 +177,23 @@ def test_the_server_shutting_down_is_an_outage_too(browser):
 
     with database_answers(terminating):
         assert_paused(browser.get(reverse("home")), "text/html")
+
+
+def test_the_503_itself_asks_nothing_of_the_database(db, rf, django_assert_num_queries):
+    for headers in ({}, {"HX-Request": "true"}):
+        request = rf.get(reverse("home"), headers=headers)
+        with django_assert_num_queries(0):
+            assert outage_module.unreachable_response(request, lost_connection()).status_code == 503
+    with django_assert_num_queries(0):
+        response = outage_module.unreachable_response(rf.get(reverse("api:orders")), lost_connection())
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_while_the_database_answers_no_request_pays_for_the_outage_check(browser):
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(reverse("home")).status_code == 200
+    assert [q for q in queries if q["sql"].strip().upper() == "SELECT 1"] == []
+    assert not outage_module.outage.ongoing
 
 
 # --- What is not an outage stays what it was ---------------------------------------------------
@@ -371,6 +389,7 @@ def server(proxy, tmp_path):
         "--workers=1",
         "--threads=4",
         "--timeout=30",
+        "--no-control-socket",  # its default path is one per user: parallel runs would share it
     ]
     with open(log, "wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
