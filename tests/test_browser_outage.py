@@ -1,8 +1,9 @@
-"""A database outage met by an htmx request, in a real browser (Debian's chromium): the notice shows, then goes.
+"""A database outage in a real browser (Debian's chromium): the 503 page, and the notice on a page already open.
 
-The server answers the order form's live preview with its 503 fragment (config/outage.py) while the preview's
-view cannot reach the database; htmx swaps no error answer, so static/js/app.js puts the notice at the top of
-the page's content. On a laptop and on a phone it must fit the screen and pass axe-core.
+While the order form's views cannot reach the database the server answers the page with its 503 page and the
+form's live preview (htmx) with its 503 fragment (config/outage.py); htmx swaps no error answer, so
+static/js/app.js puts the notice at the top of the page's content, until an answer comes that is not a 503.
+On a laptop and on a phone both must fit the screen and pass axe-core.
 """
 
 import pytest
@@ -31,17 +32,28 @@ def page(request, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_htmx_request_during_an_outage_shows_the_notice_until_the_database_answers(
+def test_an_outage_shows_the_503_page_and_on_a_page_already_open_a_notice_until_the_database_answers(
     cast, live_server, page, monkeypatch
 ):
     base = live_server.url
     browser.password_login(page, base, "orderer_a", "a-long-test-password")
-    page.goto(f"{base}/orders/new/")
     ordering_customer = ordering_views._ordering_customer
 
     def unreachable(request):
         raise lost_connection()
 
+    # A whole page: the 503 page, which needs no database.
+    monkeypatch.setattr(ordering_views, "_ordering_customer", unreachable)
+    paused = page.goto(f"{base}/orders/new/")
+    assert paused.status == 503 and paused.headers["retry-after"] == "30"
+    assert page.locator("h1").inner_text() == "Opus Adgang holder en kort pause"
+    assert "Prøv igen om 30 sekunder." in page.locator("main").inner_text()
+    browser.assert_no_wider_than_viewport(page)
+    browser.assert_no_axe_violations(page)
+
+    # A fragment: the notice on the page the person is on.
+    monkeypatch.setattr(ordering_views, "_ordering_customer", ordering_customer)
+    assert page.goto(f"{base}/orders/new/").status == 200
     monkeypatch.setattr(ordering_views, "_ordering_customer", unreachable)
     with page.expect_response(lambda response: "/orders/new/preview/" in response.url) as answer:
         page.select_option("#id_external_system", str(cast.rostering.pk))
