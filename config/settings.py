@@ -80,7 +80,10 @@ MIDDLEWARE = [
     "config.middleware.PolicyHeadersMiddleware",  # first: every response carries them, static files too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Outside everything that may ask the database: while it is unreachable, a 503 with Retry-After (config/outage.py).
+    "config.outage.DatabaseOutageMiddleware",
+    # Django's, but a session that cannot be saved during an outage is the 503, not a 400 (config/outage.py).
+    "config.outage.SessionMiddleware",
     "config.locale.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,6 +129,9 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# While the database cannot be reached every request is answered 503, telling the browser or program to try
+# again after this many seconds (Retry-After; config/outage.py, README.md "When the database is unreachable").
+DATABASE_UNREACHABLE_RETRY_AFTER = int(os.environ.get("DATABASE_UNREACHABLE_RETRY_AFTER", "30"))
 
 AUTH_USER_MODEL = "accounts.User"
 # django-axes refuses a locked-out login before the password is even checked, so it comes first.

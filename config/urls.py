@@ -6,6 +6,9 @@ from ordering import login
 from ordering import views as ordering_views
 from registers import views as registers_views
 
+# An unhandled error: Django's 500 page, or the 503 with Retry-After while the database is unreachable.
+handler500 = "config.outage.server_error"
+
 admin.site.site_header = "Opus Adgang – administration"
 
 urlpatterns = [

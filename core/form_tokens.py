@@ -7,9 +7,11 @@ by another user, or kept for ever (MAX_AGE).
 Sending. The view runs its write through `submit_once(request, write)`. In one transaction the token
 is claimed (a FormSubmission row, unique per user and token), the write runs, and its answer – where
 to go and what to tell the user – is stored on the claim. A second submission of the token finds the
-claim and gets the same answer, writing nothing; one that arrives while the first is still running
-waits on the unique index until the first commits, and then does the same. A refused write rolls
-back its claim with it, so the form can be corrected and sent again.
+claim and gets the same answer, prefixed "Already done", writing nothing; one that arrives while the
+first is still running waits on the unique index until the first commits, and then does the same. So
+a write whose commit succeeded but whose answer never reached the browser (the database or the
+network went away in between) is recognised when the form is sent again. A refused write rolls back
+its claim with it, so the form can be corrected and sent again.
 
 The claim is the first lock the transaction takes (the lock order is in ordering/services/__init__.py), and
 the whole transaction is retried after a deadlock (core/transactions.py).
@@ -111,8 +113,13 @@ def submit_once(request: HttpRequest, write: Callable[[], Outcome]) -> HttpRespo
             return redirect(outcome.url)
     if claim.path != request.path:
         raise _unverified()
-    messages.add_message(request, claim.message_level, claim.message)
+    messages.add_message(request, claim.message_level, already_done(claim.message))
     return redirect(claim.redirect_to)
+
+
+def already_done(message: str) -> str:
+    """What a form sent again is told: it was carried out the first time, and what that first time said."""
+    return _("Already done – this form had been sent before. %(message)s") % {"message": message}
 
 
 def form_tokens_purge(*, now: datetime.datetime | None = None) -> int:

@@ -200,3 +200,33 @@ function showChosenDates(modal) {
     });
   });
 })();
+
+// While the database cannot be reached the server answers an htmx request with 503, Retry-After and a short
+// notice (config/outage.py). htmx swaps no error answer into its target, so the notice goes at the top of the
+// page's content instead (the target keeps what it showed), and goes again with the next answer that is not 503.
+(function () {
+  var NOTICE = "database-unreachable";
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (!xhr || xhr.status !== 503 || !xhr.getResponseHeader("Retry-After")) {
+      return;
+    }
+    var main = document.getElementById("main-content");
+    if (!main) {
+      return;
+    }
+    var notice = document.getElementById(NOTICE) || document.createElement("div");
+    notice.id = NOTICE;
+    notice.innerHTML = xhr.responseText; // our own fragment (templates/_database_unreachable.html), same origin
+    main.insertBefore(notice, main.firstChild);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var notice = document.getElementById(NOTICE);
+    if (notice && xhr && xhr.status && xhr.status !== 503) {
+      notice.remove();
+    }
+  });
+})();
