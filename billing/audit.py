@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from audit import vocabulary
 
@@ -18,4 +19,18 @@ class BillingAuditKind(models.TextChoices):
 
 def register() -> None:
     """Called by BillingConfig.ready()."""
+    from billing.models import QuoteAdjustment
+
     vocabulary.register_kinds("billing", BillingAuditKind)
+    vocabulary.register_labels("adjustment_kind", QuoteAdjustment.Kind)
+    for param, template in SENTENCES.items():
+        vocabulary.register_sentence(param, template)
+
+
+# What billing's events state, in each reader's language ("-500,00 kr.", "04.12.2029"). Amounts end in "kr.",
+# so these sentences have no full stop of their own.
+SENTENCES = {
+    "adjustment_kr": gettext_noop("%(adjustment_kind)s: %(adjustment_kr)s"),
+    "covered_fee_kr": gettext_noop("Fee: %(covered_fee_kr)s"),
+    "consulting_kr": gettext_noop("%(consulting_on)s: %(consulting_hours_number)s hours, %(consulting_kr)s"),
+}
