@@ -1,40 +1,99 @@
 """On a phone (issue 22, item 3): long values wrap, tables keep their key column, the action box comes first.
 
-The page walk visits, at 390 px with the demo data, every page reachable from each demo role's menu and
-start page, and each order's page: none may be wider than the screen.
+Two journeys at 1366 and 390 px, every page at 0 axe violations and no wider than the screen: the account manager
+schedules the closure a customer asked for on the date asked for, and a signatory accepts an addendum without
+scrolling past the order's history. The page walk visits, at 390 px with the demo data, every page reachable from
+each demo role's menu and start page, and each order's page: none may be wider than the screen.
 """
 
+import datetime
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
 
 from certificates.models import Certificate
-from ordering.models import AccessOrder
-from tests.browser import BROWSER_MARKS, launch_chromium, password_login
+from ordering import services
+from ordering.models import AccessOrder, Addendum
+from tests import test_browser_journeys as journeys
+from tests.browser import BROWSER_MARKS, password_login
+from tests.conftest import make_order
+from tests.test_browser_journeys import act, check, is_phone, journey
+
+# The journeys' chromium (one per module), its clean-up, and their page at 1366 and at 390 px.
+browser = journeys.browser
+closes_connections = journeys.closes_connections
+page = journeys.page
 
 pytestmark = BROWSER_MARKS
 
 PHONE = {"width": 390, "height": 844}
 DEMO_PASSWORD = "opus-demo-2026"
 DEMO_ROLES = ("bestiller", "tegner", "kundeansvarlig", "support")
+ORDER_READERS = ("bestiller", "support")  # between them every order of the demo, in a customer's and KMD's view
 # Links that are not pages to look at: files, the admin (Django's own pages), leaving the app.
 NOT_A_PAGE = re.compile(r"^/(admin|logout|static|media|api)/|/(download|pdf|xlsx|csv|export)\b|\.(pdf|zip|xlsx|csv)$")
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
+def box(page, selector: str) -> dict:
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, (page.url, selector)
+    return found
 
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
-    connections.close_all()
+
+def comes_before(page, first: str, then: str) -> bool:
+    """`first` is above `then` on the page (phone, one column) or beside it, starting higher (laptop)."""
+    return box(page, first)["y"] + box(page, first)["height"] <= box(page, then)["y"] or (
+        not is_phone(page) and box(page, first)["y"] < box(page, then)["y"]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_account_manager_schedules_the_closure_on_the_date_the_customer_asked_for(cast, live_server, page):
+    wished = datetime.date.today() + datetime.timedelta(days=45)
+    order = services.order_request_closure(
+        order=make_order(cast, "active"), actor=cast.orderer_a, wished_on=wished, comment="Systemet udfases."
+    )
+    with journey(page, live_server, "am_a") as base:
+        page.click(f"#queue-heading ~ * a[href='/orders/{order.pk}/']")
+        page.wait_for_url(f"{base}/orders/{order.pk}/")
+        check(page)
+        # The customer's wish is on the page, and the form offers that very date.
+        assert f"{wished:%d.%m.%Y}" in page.locator("main").inner_text()
+        assert page.input_value("#schedule_closure-on") == wished.isoformat()
+        # The action comes before the history: on a phone right after the order, on a laptop beside it.
+        assert comes_before(page, "form#action-schedule_closure button[type=submit]", "#history")
+        act(page, "schedule_closure")
+        order.refresh_from_db()
+        assert (order.state, order.closure_scheduled_on) == ("closure_requested", wished)
+        heading = page.locator("main .alert-info .alert-heading", has_text=f"{wished:%d.%m.%Y}")
+        assert heading.count() == 1
+        # The history reads the wished date as a Danish date, not "2027-01-20".
+        history = page.locator("#history").inner_text()
+        assert f"Ønsket lukkedato: {wished:%d.%m.%Y}." in history and wished.isoformat() not in history
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signatory_accepts_on_a_phone_without_scrolling_past_the_history(cast, live_server, page):
+    order = make_order(cast, "awaiting_signature")
+    with journey(page, live_server, "signatory_a") as base:
+        page.locator(f"#waiting a[href='/orders/{order.pk}/']").click()
+        page.wait_for_url(f"{base}/orders/{order.pk}/")
+        check(page)
+        accept = "form#action-accept button[type=submit]"
+        assert comes_before(page, "form#action-accept", "#history")
+        assert comes_before(page, accept, "#history")
+        if not is_phone(page):
+            # On a laptop the accept box starts within the first screen, beside the order.
+            assert box(page, "form#action-accept")["y"] < page.viewport_size["height"]
+        page.fill("#accept-signer_name", "Tove Tegner")
+        page.fill("#accept-signer_title", "HR-chef")
+        page.check("#accept-confirm")
+        act(page, "accept")
+        order.refresh_from_db()
+        assert order.state == "provisioning"
+        assert order.addenda.get().status == Addendum.Status.ACCEPTED
 
 
 def _links(page, selector: str) -> set[str]:
@@ -62,7 +121,7 @@ def _wider_than_the_screen(page) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_page_of_the_demo_is_wider_than_a_phone(live_server, browser, settings):
+def test_no_page_of_the_demo_is_wider_than_a_phone(live_server, browser, closes_connections, settings):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
@@ -87,9 +146,10 @@ def test_no_page_of_the_demo_is_wider_than_a_phone(live_server, browser, setting
         context.clear_cookies()
         password_login(page, base, username, DEMO_PASSWORD)
         to_visit = {"/"} | _links(page, ".navigation-menu-mobile a") | _links(page, "main a")
-        # Each order's page as each role that may read it: customer roles see it without KMD's tools.
-        user = User.objects.get(username=username)
-        to_visit |= {f"/orders/{pk}/" for pk in orders_visible_to(user).values_list("pk", flat=True)}
+        if username in ORDER_READERS:
+            # Each order's page as its customer's orderer sees it and as KMD's support does (with their tools).
+            user = User.objects.get(username=username)
+            to_visit |= {f"/orders/{pk}/" for pk in orders_visible_to(user).values_list("pk", flat=True)}
         for path in sorted(to_visit):
             response = page.goto(f"{base}{path}")
             if response is None or "text/html" not in response.headers.get("content-type", ""):
