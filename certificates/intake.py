@@ -99,16 +99,19 @@ def read_upload(data: bytes, filename: str, intake: Intake) -> tuple[str, list[t
     return kind, [(filename, data)]
 
 
+# What a file that is not a certificate is, as a Danish and an English noun phrase ("et PNG-billede", not
+# "en PNG-billede-fil").
 _MAGIC = [
-    (b"%PDF", "PDF"),
-    (b"\x89PNG", "PNG-billede / PNG image"),
-    (b"\xff\xd8\xff", "JPEG-billede / JPEG image"),
-    (b"\xd0\xcf\x11\xe0", "Office-dokument / Office document"),
-    (b"{\\rtf", "RTF-dokument / RTF document"),
-    (b"\x1f\x8b", "gzip"),
-    (b"7z\xbc\xaf", "7-Zip"),
-    (b"Rar!", "RAR"),
+    (b"%PDF", "en PDF-fil / a PDF file"),
+    (b"\x89PNG", "et PNG-billede / a PNG image"),
+    (b"\xff\xd8\xff", "et JPEG-billede / a JPEG image"),
+    (b"\xd0\xcf\x11\xe0", "et Office-dokument / an Office document"),
+    (b"{\\rtf", "et RTF-dokument / an RTF document"),
+    (b"\x1f\x8b", "en gzip-fil / a gzip file"),
+    (b"7z\xbc\xaf", "en 7-Zip-fil / a 7-Zip file"),
+    (b"Rar!", "en RAR-fil / a RAR file"),
 ]
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!")  # gzip, 7-Zip, RAR: an archive inside the zip file
 
 
 def _sniff(data: bytes) -> str:
@@ -186,9 +189,9 @@ def _check_single_file(data: bytes, name: str, kind: str, intake: Intake) -> Non
     if described:
         raise intake.stop(
             "wrong_file_type",
-            f"“{name}” er en {described.split(' / ')[0]}-fil, ikke et certifikat. Upload den offentlige del af systemets "
+            f"„{name}“ er {described.split(' / ')[0]}, ikke et certifikat. Upload den offentlige del af systemets "
             "OCES3-certifikat med hele kæden som .pem – gerne i en .zip-fil.",
-            f"“{name}” is a {described.split(' / ')[-1]} file, not a certificate. Upload the public part of the system's "
+            f"“{name}” is {described.split(' / ')[-1]}, not a certificate. Upload the public part of the system's "
             "OCES3 certificate with its whole chain as .pem – preferably in a .zip file.",
         )
     raise intake.stop(
@@ -276,7 +279,7 @@ def _is_certificate_entry(info: zipfile.ZipInfo, content: bytes, intake: Intake)
             f"“{shown(name)}” is named like a macOS system file but is not one. Remove it and zip again.",
         )
         return False
-    nested_magic = any(content.startswith(m) for m, label in _MAGIC if label in ("gzip", "7-Zip", "RAR"))
+    nested_magic = any(content.startswith(m) for m in _ARCHIVE_MAGIC)
     if lowered.endswith(ARCHIVE_EXTENSIONS) or _sniff(content) == "zip" or nested_magic:
         intake.add(
             "zip_nested_archive",
