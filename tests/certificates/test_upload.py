@@ -193,7 +193,7 @@ def test_a_pem_with_a_hex_key_after_the_chain_is_refused_on_the_page_with_the_li
     assert record.verdict == "rejected" and [f["code"] for f in record.findings] == ["pem_unexpected_text"]
     body = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
     number = chain.count(b"\n") + 1
-    assert f"Linje {number} i “k.pem” hører ikke hjemme i en certifikatfil" in body
+    assert f"Linje {number} i „k.pem“ hører ikke hjemme i en certifikatfil" in body
 
 
 def test_an_oversized_upload_is_cut_at_the_cap_and_refused(cast, individual_order, client):
