@@ -84,9 +84,19 @@ def test_signatory_accepts_on_a_phone_without_scrolling_past_the_history(cast, l
         accept = "form#action-accept button[type=submit]"
         assert comes_before(page, "form#action-accept", "#history")
         assert comes_before(page, accept, "#history")
-        if not is_phone(page):
-            # On a laptop the accept box starts within the first screen, beside the order.
-            assert box(page, "form#action-accept")["y"] < page.viewport_size["height"]
+        screen = page.viewport_size["height"]
+        if is_phone(page):
+            # The first screen offers the way to the actions; one tap brings the accept button into view.
+            link = page.get_by_role("link", name="Gå til det, du kan gøre nu")
+            assert box(page, "main a[href='#actions-heading']")["y"] < screen
+            link.click()
+            page.wait_for_function("() => window.scrollY > 0")
+            top = page.evaluate("() => document.querySelector('form#action-accept').getBoundingClientRect().top")
+            assert 0 <= top < screen
+        else:
+            # On a laptop the accept box starts within the first screen, beside the order; no link is needed.
+            assert box(page, "form#action-accept")["y"] < screen
+            assert not page.is_visible("main a[href='#actions-heading']")
         page.fill("#accept-signer_name", "Tove Tegner")
         page.fill("#accept-signer_title", "HR-chef")
         page.check("#accept-confirm")
