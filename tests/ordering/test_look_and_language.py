@@ -75,3 +75,16 @@ def test_the_demo_catalogue_says_each_thing_once_in_the_apps_words(client, db):
         assert row.count("udfasning") <= 1, row
     assert "Erstattes af Opret fravær." in body
     assert "Opret Fravær" not in body  # an interface's name is capitalised like the others ("Hent fraværskvoter")
+
+
+def test_an_addendums_hash_sits_behind_technical_details_for_the_customer(
+    cast, order_in, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the document is made after the commit
+        order = order_in("awaiting_signature")
+    addendum = order.addenda.get()
+    assert addendum.pdf_sha256
+    body = page_of(client, cast.orderer_a, reverse("ordering:order_detail", args=[order.pk]))
+    details = re.search(r"<details[^>]*>\s*<summary[^>]*>Tekniske detaljer</summary>(.*?)</details>", body, re.S)
+    assert details and addendum.pdf_sha256 in details.group(1)
+    assert body.count(addendum.pdf_sha256) == 1  # nowhere else on the page, not in the history either
