@@ -9,8 +9,10 @@ reader's language. A new kind therefore needs no migration and no change here, i
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 
+from django.template.defaultfilters import filesizeformat
 from django.utils import formats
 from django.utils.translation import gettext
 
@@ -91,8 +93,8 @@ def is_published(value: str) -> bool:
 
 def register_labels(field: str, choices: type[Enum]) -> None:
     """The readable names of the codes an event stores in `from_state`/`to_state` ("state") or `actor_role`
-    ("role")."""
-    _labels[field].update({member.value: member.label for member in choices})
+    ("role"), or in a parameter of that name (billing's "adjustment_kind")."""
+    _labels.setdefault(field, {}).update({member.value: member.label for member in choices})
 
 
 def label(field: str, value: str) -> str:
@@ -103,7 +105,9 @@ def label(field: str, value: str) -> str:
 def register_sentence(param: str, template: str) -> None:
     """The sentence an event carrying `param` makes: `template` is a gettext_noop text whose placeholders
     name the event's parameters (`%(ends_on)s`). A parameter whose name ends in `_on` is an ISO date
-    ("2026-12-31") and reads as the reader's language writes a date."""
+    ("2026-12-31") and reads as the reader's language writes a date; one ending in `_kr`, an amount in
+    kroner ("-500.00", stored as text), reads "-500,00 kr." in Danish; one ending in `_bytes`, a size
+    ("2,8 KB"); one named like a field given labels (`register_labels`), that label."""
     if param in _sentences and _sentences[param] != template:
         raise ValueError(f"The audit parameter {param!r} has a sentence already.")
     _sentences[param] = template
@@ -119,4 +123,13 @@ def sentences(params: dict) -> list[str]:
 def _readable(name: str, value):
     if name.endswith("_on") and isinstance(value, str):
         return formats.date_format(datetime.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+    if name.endswith("_kr") and isinstance(value, str | int):
+        amount = formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+        return f"{amount} kr."
+    if name.endswith("_number") and isinstance(value, str | int):
+        return formats.number_format(Decimal(value), use_l10n=True, force_grouping=True)
+    if name.endswith("_bytes") and isinstance(value, int):
+        return filesizeformat(value)
+    if name in _labels and name not in ("state", "role") and isinstance(value, str):
+        return label(name, value)
     return value

@@ -25,8 +25,22 @@ class BillingRunAuditKind(models.TextChoices):
 
 def register() -> None:
     """Called by BillingConfig.ready()."""
+    from billing.models import QuoteAdjustment
+
     vocabulary.register_kinds("billing", BillingAuditKind)
     vocabulary.register_kinds("billing", BillingRunAuditKind, published=False)
     # What a billing run started from the page billed (billing.services.billing_run).
     vocabulary.register_sentence("billed_month_on", gettext_noop("Billed the month beginning %(billed_month_on)s."))
     vocabulary.register_sentence("invoices_made", gettext_noop("Invoices made: %(invoices_made)s."))
+    vocabulary.register_labels("adjustment_kind", QuoteAdjustment.Kind)
+    for param, template in SENTENCES.items():
+        vocabulary.register_sentence(param, template)
+
+
+# What billing's events state, in each reader's language ("-500,00 kr.", "04.12.2029"). Amounts end in "kr.",
+# so these sentences have no full stop of their own.
+SENTENCES = {
+    "adjustment_kr": gettext_noop("%(adjustment_kind)s: %(adjustment_kr)s"),
+    "covered_fee_kr": gettext_noop("Fee: %(covered_fee_kr)s"),
+    "consulting_kr": gettext_noop("%(consulting_on)s: %(consulting_hours_number)s hours, %(consulting_kr)s"),
+}

@@ -120,7 +120,9 @@ def quote_adjustment_add(*, order: AccessOrder, actor, kind: str, amount: Decima
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
             kind=BillingAuditKind.QUOTE_ADJUSTED,
-            comment=f"{adjustment.get_kind_display()}: {adjustment.amount} kr. – {reason}",
+            # Kind and amount as codes, read in the reader's language ("Engangsbeløb: -500,00 kr."); the reason typed.
+            params={"adjustment_kind": adjustment.kind, "adjustment_kr": str(adjustment.amount)},
+            comment=reason,
         )
     return adjustment
 
@@ -134,7 +136,7 @@ def price_list_record_change(*, price_list: PriceList, actor, created: bool, cha
         subject=price_list,
         actor=actor,
         role=Role.CATALOGUE_ADMIN,
-        comment=f"{price_list.name} (fra {price_list.effective_from:%Y-%m-%d}) {what}{detail}"[:2000],
+        comment=f"{price_list.name} (fra {price_list.effective_from:%d.%m.%Y}) {what}{detail}"[:2000],
     )
 
 
@@ -275,7 +277,8 @@ def _settle(paid: list[tuple[SharedFee, Charge]], actor, role: Role) -> None:
                 subject=fee,
                 actor=actor,
                 role=role,
-                comment=f"{charge.order.external_system.name} · {_interface_of(fee.key)} · {charge.amount} kr.",
+                comment=f"{charge.order.external_system.name} · {_interface_of(fee.key)}",
+                params={"covered_fee_kr": str(charge.amount)},
             )
 
 
@@ -497,7 +500,8 @@ def consulting_record(
             subject=charge,
             actor=actor,
             role=Role.ACCOUNT_MANAGER,
-            comment=f"{on:%Y-%m-%d} · {hours} t · {charge.amount} kr. – {description}",
+            comment=description,
+            params={"consulting_on": on, "consulting_hours_number": str(hours), "consulting_kr": str(charge.amount)},
         )
     return charge
 

@@ -163,7 +163,7 @@ def check_chain(
         intake.add(
             "unrelated_certificate",
             ERROR,
-            f"“{_cn(extra.subject)}” hører ikke til kæden for “{_cn(leaf.subject)}”. Fjern det, så uploaden kun "
+            f"„{_cn(extra.subject)}“ hører ikke til kæden for „{_cn(leaf.subject)}“. Fjern det, så uploaden kun "
             "indeholder systemets certifikat og dets udstedere.",
             f"“{_cn(extra.subject)}” is not part of the chain of “{_cn(leaf.subject)}”. Remove it so the upload "
             "holds only the system's certificate and its issuers.",
@@ -207,7 +207,7 @@ def _find_leaf(certificates: list[x509.Certificate], intake: Intake) -> x509.Cer
         candidate = bottoms[0] if bottoms else certificates[0]
         raise intake.stop(
             "leaf_is_ca",
-            f"Systemets eget certifikat mangler: “{_cn(candidate.subject)}” er et CA-certifikat (en udsteder), ikke "
+            f"Systemets eget certifikat mangler: „{_cn(candidate.subject)}“ er et CA-certifikat (en udsteder), ikke "
             "et system- eller organisationscertifikat. Tilføj systemets OCES3-certifikat til uploaden.",
             f"The system's own certificate is missing: “{_cn(candidate.subject)}” is a CA (issuer) certificate, not "
             "a system or organisation certificate. Add the system's OCES3 certificate to the upload.",
@@ -230,7 +230,7 @@ def _path_to_anchor(
             if not any(current == root for root in trust.roots):
                 raise intake.stop(
                     "root_not_trusted",
-                    f"Kæden ender i “{_cn(current.subject)}”, som ikke er et godkendt rodcertifikat for {env_da}. "
+                    f"Kæden ender i „{_cn(current.subject)}“, som ikke er et godkendt rodcertifikat for {env_da}. "
                     "Tjek, at certifikatet er udstedt til det rigtige miljø (test eller produktion).",
                     f"The chain ends at “{_cn(current.subject)}”, which is not a trusted root for {env_en}. Check "
                     "that the certificate was issued for the right environment (test or production).",
@@ -259,14 +259,14 @@ def _no_issuer(current: x509.Certificate, leaf: x509.Certificate, trust: TrustAn
         missing = _cn(current.issuer)
         return intake.stop(
             "missing_intermediate",
-            f"Kæden er ikke komplet: udstederen “{missing}” mangler. Tilføj udstederens certifikat (fx “Den "
-            "Danske Stat OCES udstedende-CA 1”) i samme .pem- eller .zip-fil, så hele kæden er med.",
+            f"Kæden er ikke komplet: udstederen „{missing}“ mangler. Tilføj udstederens certifikat (fx „Den "
+            "Danske Stat OCES udstedende-CA 1“) i samme .pem- eller .zip-fil, så hele kæden er med.",
             f"The chain is incomplete: the issuer “{missing}” is missing. Add the issuer's certificate (e.g. “Den "
             "Danske Stat OCES udstedende-CA 1”) to the same .pem or .zip file so the whole chain is included.",
         )
     return intake.stop(
         "root_not_trusted",
-        f"Kæden fører til “{_cn(current.issuer)}”, som ikke er et godkendt rodcertifikat for {env_da}. Tjek, at "
+        f"Kæden fører til „{_cn(current.issuer)}“, som ikke er et godkendt rodcertifikat for {env_da}. Tjek, at "
         "certifikatet er udstedt til det rigtige miljø (test eller produktion).",
         f"The chain leads to “{_cn(current.issuer)}”, which is not a trusted root for {env_en}. Check that the "
         "certificate was issued for the right environment (test or production).",
@@ -318,7 +318,7 @@ def _check_signature_algorithm(cert: x509.Certificate, intake: Intake) -> None:
         intake.add(
             "weak_signature_algorithm",
             ERROR,
-            f"“{_cn(cert.subject)}” er signeret med {algorithm.name.upper()}, som ikke længere er sikker. "
+            f"„{_cn(cert.subject)}“ er signeret med {algorithm.name.upper()}, som ikke længere er sikker. "
             "OCES3-certifikater bruger SHA-256 eller stærkere; hent det rigtige certifikat.",
             f"“{_cn(cert.subject)}” is signed with {algorithm.name.upper()}, which is no longer secure. "
             "OCES3 certificates use SHA-256 or stronger; fetch the right certificate.",
@@ -331,7 +331,7 @@ def _check_validity(cert: x509.Certificate, is_leaf: bool, at: datetime, intake:
         intake.add(
             "leaf_expired" if is_leaf else "issuer_expired",
             ERROR,
-            f"“{name}” udløb {cert.not_valid_after_utc:%d.%m.%Y}. Bestil et nyt certifikat, og upload den nye kæde.",
+            f"„{name}“ udløb {cert.not_valid_after_utc:%d.%m.%Y}. Bestil et nyt certifikat, og upload den nye kæde.",
             f"“{name}” expired on {cert.not_valid_after_utc:%Y-%m-%d}. Order a new certificate and upload the new "
             "chain.",
         )
@@ -339,7 +339,7 @@ def _check_validity(cert: x509.Certificate, is_leaf: bool, at: datetime, intake:
         intake.add(
             "leaf_not_yet_valid" if is_leaf else "issuer_not_yet_valid",
             ERROR,
-            f"“{name}” gælder først fra {cert.not_valid_before_utc:%d.%m.%Y}. Upload det, når det er gyldigt, "
+            f"„{name}“ gælder først fra {cert.not_valid_before_utc:%d.%m.%Y}. Upload det, når det er gyldigt, "
             "eller tjek maskinens ur, hvis certifikatet lige er udstedt.",
             f"“{name}” is only valid from {cert.not_valid_before_utc:%Y-%m-%d}. Upload it once it is valid.",
         )
@@ -383,7 +383,7 @@ def _check_leaf_key_usage(leaf: x509.Certificate, intake: Intake) -> None:
         intake.add(
             "eku_not_client_auth",
             ERROR,
-            "Systemcertifikatet må ifølge sin “extended key usage” ikke bruges til at logge på webservices "
+            "Systemcertifikatet må ifølge sin „extended key usage“ ikke bruges til at logge på webservices "
             "(clientAuth). Brug systemets OCES3-system- eller organisationscertifikat.",
             "The system certificate's extended key usage does not allow logging on to web services (clientAuth). "
             "Use the system's OCES3 system or organisation certificate.",

@@ -99,16 +99,19 @@ def read_upload(data: bytes, filename: str, intake: Intake) -> tuple[str, list[t
     return kind, [(filename, data)]
 
 
+# What a file that is not a certificate is, as a Danish and an English noun phrase ("et PNG-billede", not
+# "en PNG-billede-fil").
 _MAGIC = [
-    (b"%PDF", "PDF"),
-    (b"\x89PNG", "PNG-billede / PNG image"),
-    (b"\xff\xd8\xff", "JPEG-billede / JPEG image"),
-    (b"\xd0\xcf\x11\xe0", "Office-dokument / Office document"),
-    (b"{\\rtf", "RTF-dokument / RTF document"),
-    (b"\x1f\x8b", "gzip"),
-    (b"7z\xbc\xaf", "7-Zip"),
-    (b"Rar!", "RAR"),
+    (b"%PDF", "en PDF-fil / a PDF file"),
+    (b"\x89PNG", "et PNG-billede / a PNG image"),
+    (b"\xff\xd8\xff", "et JPEG-billede / a JPEG image"),
+    (b"\xd0\xcf\x11\xe0", "et Office-dokument / an Office document"),
+    (b"{\\rtf", "et RTF-dokument / an RTF document"),
+    (b"\x1f\x8b", "en gzip-fil / a gzip file"),
+    (b"7z\xbc\xaf", "en 7-Zip-fil / a 7-Zip file"),
+    (b"Rar!", "en RAR-fil / a RAR file"),
 ]
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!")  # gzip, 7-Zip, RAR: an archive inside the zip file
 
 
 def _sniff(data: bytes) -> str:
@@ -160,7 +163,7 @@ def _check_single_file(data: bytes, name: str, kind: str, intake: Intake) -> Non
     if kind == "der":
         raise intake.stop(
             "der_certificate",
-            f"“{name}” er et enkelt certifikat i binært DER-format, ikke PEM. Lav det om til PEM med "
+            f"„{name}“ er et enkelt certifikat i binært DER-format, ikke PEM. Lav det om til PEM med "
             f"`openssl x509 -inform DER -in {shell_name(name)} -out certifikat.pem`, og upload hele kæden "
             "(systemets certifikat og udstederens) som .pem – gerne samlet i en .zip-fil.",
             f"“{name}” is a single certificate in binary DER format, not PEM. Convert it with "
@@ -171,7 +174,7 @@ def _check_single_file(data: bytes, name: str, kind: str, intake: Intake) -> Non
         # No key was seen in it (refuse_key_material comes first), but one may sit in its encrypted part.
         raise intake.stop(
             "pkcs12_file",
-            f"“{name}” er en PKCS#12-fil (.p12/.pfx). Den indeholder normalt systemets private nøgle, som aldrig må "
+            f"„{name}“ er en PKCS#12-fil (.p12/.pfx). Den indeholder normalt systemets private nøgle, som aldrig må "
             "deles – heller ikke med KMD – og filen er ikke gemt. Lav en fil med kun de offentlige certifikater: "
             f"`openssl pkcs12 -in {shell_name(name)} -nokeys -out kaede.pem`. Har filen været sendt til andre, "
             "bør certifikatet spærres og udskiftes.",
@@ -186,15 +189,15 @@ def _check_single_file(data: bytes, name: str, kind: str, intake: Intake) -> Non
     if described:
         raise intake.stop(
             "wrong_file_type",
-            f"“{name}” er en {described.split(' / ')[0]}-fil, ikke et certifikat. Upload den offentlige del af systemets "
+            f"„{name}“ er {described.split(' / ')[0]}, ikke et certifikat. Upload den offentlige del af systemets "
             "OCES3-certifikat med hele kæden som .pem – gerne i en .zip-fil.",
-            f"“{name}” is a {described.split(' / ')[-1]} file, not a certificate. Upload the public part of the system's "
+            f"“{name}” is {described.split(' / ')[-1]}, not a certificate. Upload the public part of the system's "
             "OCES3 certificate with its whole chain as .pem – preferably in a .zip file.",
         )
     raise intake.stop(
         "unknown_format",
-        f"“{name}” kan ikke læses som certifikater. Upload den offentlige del af systemets OCES3-certifikat med hele "
-        "kæden som .pem-fil (tekst, der begynder med “-----BEGIN CERTIFICATE-----”) – gerne i en .zip-fil.",
+        f"„{name}“ kan ikke læses som certifikater. Upload den offentlige del af systemets OCES3-certifikat med hele "
+        "kæden som .pem-fil (tekst, der begynder med „-----BEGIN CERTIFICATE-----“) – gerne i en .zip-fil.",
         f"“{name}” cannot be read as certificates. Upload the public part of the system's OCES3 certificate with its "
         "whole chain as a .pem file (text starting with “-----BEGIN CERTIFICATE-----”) – preferably in a .zip file.",
     )
@@ -264,7 +267,7 @@ def _is_certificate_entry(info: zipfile.ZipInfo, content: bytes, intake: Intake)
         intake.add(
             "zip_entry_ignored",
             INFO,
-            f"“{shown(name)}” er en systemfil fra macOS og blev sprunget over.",
+            f"„{shown(name)}“ er en systemfil fra macOS og blev sprunget over.",
             f"“{shown(name)}” is a macOS system file and was skipped.",
         )
         return False
@@ -272,16 +275,16 @@ def _is_certificate_entry(info: zipfile.ZipInfo, content: bytes, intake: Intake)
         intake.add(
             "zip_unexpected_file",
             ERROR,
-            f"“{shown(name)}” er navngivet som en systemfil fra macOS, men er ikke en. Fjern filen, og pak igen.",
+            f"„{shown(name)}“ er navngivet som en systemfil fra macOS, men er ikke en. Fjern filen, og pak igen.",
             f"“{shown(name)}” is named like a macOS system file but is not one. Remove it and zip again.",
         )
         return False
-    nested_magic = any(content.startswith(m) for m, label in _MAGIC if label in ("gzip", "7-Zip", "RAR"))
+    nested_magic = any(content.startswith(m) for m in _ARCHIVE_MAGIC)
     if lowered.endswith(ARCHIVE_EXTENSIONS) or _sniff(content) == "zip" or nested_magic:
         intake.add(
             "zip_nested_archive",
             ERROR,
-            f"“{shown(name)}” i zip-filen er selv et arkiv. Læg certifikaterne direkte i én zip-fil.",
+            f"„{shown(name)}“ i zip-filen er selv et arkiv. Læg certifikaterne direkte i én zip-fil.",
             f"“{shown(name)}” inside the zip file is itself an archive. Put the certificates directly in one zip file.",
         )
         return False
@@ -289,7 +292,7 @@ def _is_certificate_entry(info: zipfile.ZipInfo, content: bytes, intake: Intake)
         intake.add(
             "zip_unexpected_file",
             ERROR,
-            f"“{shown(name)}” hører ikke hjemme i zip-filen: kun .pem-, .crt- og .cer-filer med certifikater er "
+            f"„{shown(name)}“ hører ikke hjemme i zip-filen: kun .pem-, .crt- og .cer-filer med certifikater er "
             "tilladt. Fjern filen, og pak igen.",
             f"“{shown(name)}” does not belong in the zip file: only .pem, .crt and .cer files with certificates are "
             "allowed. Remove it and zip again.",
@@ -337,7 +340,7 @@ def _entry_name_is_usable(info: zipfile.ZipInfo, seen_names: set[str], intake: I
         intake.add(
             "zip_duplicate_name",
             ERROR,
-            f"Zip-filen indeholder “{shown(name)}” mere end én gang. Pak certifikaterne igen.",
+            f"Zip-filen indeholder „{shown(name)}“ mere end én gang. Pak certifikaterne igen.",
             f"The zip file contains “{shown(name)}” more than once. Zip the certificates again.",
         )
         return False
@@ -345,8 +348,8 @@ def _entry_name_is_usable(info: zipfile.ZipInfo, seen_names: set[str], intake: I
         intake.add(
             "zip_unsafe_path",
             ERROR,
-            f"Zip-filen indeholder et ugyldigt filnavn: “{shown(name)}”. Filnavne må ikke være absolutte stier, gå op "
-            "med “..”, eller indeholde omvendt skråstreg eller kontroltegn. Pak certifikaterne igen uden mapper.",
+            f"Zip-filen indeholder et ugyldigt filnavn: „{shown(name)}“. Filnavne må ikke være absolutte stier, gå op "
+            "med „..“, eller indeholde omvendt skråstreg eller kontroltegn. Pak certifikaterne igen uden mapper.",
             f"The zip file contains an invalid file name: “{shown(name)}”. Names may not be absolute paths, go up with "
             "“..”, or contain backslashes or control characters. Zip the certificates again without folders.",
         )
@@ -355,7 +358,7 @@ def _entry_name_is_usable(info: zipfile.ZipInfo, seen_names: set[str], intake: I
         intake.add(
             "zip_symlink",
             ERROR,
-            f"“{shown(name)}” i zip-filen er en symbolsk henvisning, ikke en fil. Læg selve certifikatfilerne i "
+            f"„{shown(name)}“ i zip-filen er en symbolsk henvisning, ikke en fil. Læg selve certifikatfilerne i "
             "zip-filen.",
             f"“{shown(name)}” in the zip file is a symbolic link, not a file. Put the certificate files themselves in "
             "it.",
@@ -370,7 +373,7 @@ def _entry_is_unpackable(info: zipfile.ZipInfo, intake: Intake) -> bool:
         intake.add(
             "zip_encrypted",
             ERROR,
-            f"“{shown(info.filename)}” i zip-filen er krypteret med adgangskode. Certifikater er offentlige – pak dem "
+            f"„{shown(info.filename)}“ i zip-filen er krypteret med adgangskode. Certifikater er offentlige – pak dem "
             "uden adgangskode.",
             f"“{shown(info.filename)}” in the zip file is password-protected. Certificates are public – zip them "
             "without a password.",
@@ -380,7 +383,7 @@ def _entry_is_unpackable(info: zipfile.ZipInfo, intake: Intake) -> bool:
         intake.add(
             "zip_unsupported_compression",
             ERROR,
-            f"“{shown(info.filename)}” i zip-filen er pakket med en metode, vi ikke læser. Brug almindelig zip "
+            f"„{shown(info.filename)}“ i zip-filen er pakket med en metode, vi ikke læser. Brug almindelig zip "
             "(deflate).",
             f"“{shown(info.filename)}” in the zip file uses a compression method we do not read. Use ordinary zip "
             "(deflate).",
@@ -511,7 +514,7 @@ def _report_overlap(spans: list[_Span], intake: Intake) -> bool:
             intake.add(
                 "zip_overlapping_entries",
                 ERROR,
-                f"Filerne “{name1}” og “{name2}” i zip-filen deler de samme data. Det gør almindelige zip-programmer "
+                f"Filerne „{name1}“ og „{name2}“ i zip-filen deler de samme data. Det gør almindelige zip-programmer "
                 "aldrig; filen er afvist. Pak certifikaterne igen.",
                 f"The entries “{name1}” and “{name2}” in the zip file share the same data. Ordinary zip tools never "
                 "do that; the file was rejected. Zip the certificates again.",
@@ -627,7 +630,7 @@ def _inflate(packed: bytes, info: zipfile.ZipInfo, intake: Intake) -> bytes:
 def _damaged(info: zipfile.ZipInfo, intake: Intake) -> Rejected:
     return intake.stop(
         "zip_corrupt",
-        f"“{shown(info.filename)}” i zip-filen er beskadiget og kan ikke pakkes ud. Pak certifikaterne igen.",
+        f"„{shown(info.filename)}“ i zip-filen er beskadiget og kan ikke pakkes ud. Pak certifikaterne igen.",
         f"“{shown(info.filename)}” in the zip file is damaged and cannot be unpacked. Zip the certificates again.",
     )
 
@@ -659,7 +662,7 @@ def parse_pem_texts(texts: list[tuple[str, bytes]], intake: Intake) -> list[x509
                 intake.add(
                     "duplicate_certificate",
                     INFO,
-                    f"“{common_name(certificate.subject)}” var med mere end én gang; dubletten er sprunget over.",
+                    f"„{common_name(certificate.subject)}“ var med mere end én gang; dubletten er sprunget over.",
                     f"“{common_name(certificate.subject)}” was included more than once; the duplicate was skipped.",
                 )
                 continue
@@ -682,7 +685,7 @@ def _certificate_blocks(name: str, raw: bytes, intake: Intake) -> list[re.Match[
     if text is None:
         raise intake.stop(
             "unknown_format",
-            f"“{name}” er ikke en tekstfil med certifikater. Upload kæden som .pem.",
+            f"„{name}“ er ikke en tekstfil med certifikater. Upload kæden som .pem.",
             f"“{name}” is not a text file with certificates. Upload the chain as .pem.",
         )
     text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -706,7 +709,7 @@ def _certificate_blocks(name: str, raw: bytes, intake: Intake) -> list[re.Match[
     if not blocks:
         raise intake.stop(
             "no_certificates",
-            f"“{name}” indeholder ingen certifikater (“-----BEGIN CERTIFICATE-----”). Upload den offentlige del "
+            f"„{name}“ indeholder ingen certifikater („-----BEGIN CERTIFICATE-----“). Upload den offentlige del "
             "af systemets OCES3-certifikat med hele kæden.",
             f"“{name}” contains no certificates (“-----BEGIN CERTIFICATE-----”). Upload the public part of the "
             "system's OCES3 certificate with its whole chain.",
@@ -773,8 +776,8 @@ def _not_a_certificate(name: str, label: str, number: int, intake: Intake) -> Re
     what_da, what_en = _NOT_CERTIFICATES.get(label, ("en anden slags blok", "a block of another kind"))
     return intake.stop(
         "pem_unexpected_block",
-        f"“{name}” indeholder en “{label}”-blok (nr. {number}): {what_da}, ikke et certifikat. Kun certifikater "
-        "(“-----BEGIN CERTIFICATE-----”) er tilladt; fjern blokken, og upload igen.",
+        f"„{name}“ indeholder en „{label}“-blok (nr. {number}): {what_da}, ikke et certifikat. Kun certifikater "
+        "(„-----BEGIN CERTIFICATE-----“) er tilladt; fjern blokken, og upload igen.",
         f"“{name}” contains a “{label}” block (no. {number}): {what_en}, not a certificate. Only certificates "
         "(“-----BEGIN CERTIFICATE-----”) are allowed; remove the block and upload again.",
     )
@@ -795,9 +798,9 @@ def _unexpected_text(name: str, number: int, line: bytes, intake: Intake) -> Rej
         )
     return intake.stop(
         "pem_unexpected_text",
-        f"Linje {number} i “{shown(name)}” hører ikke hjemme i en certifikatfil: “{quoted_da}”. Ud over certifikaterne "
-        "(“-----BEGIN CERTIFICATE-----”) må filen kun indeholde tomme linjer og de linjer, OpenSSL skriver om dem "
-        "(“Bag Attributes” med de indrykkede linjer under, “subject=”, “issuer=”). Fjern linjen, og upload igen. "
+        f"Linje {number} i „{shown(name)}“ hører ikke hjemme i en certifikatfil: „{quoted_da}“. Ud over certifikaterne "
+        "(„-----BEGIN CERTIFICATE-----“) må filen kun indeholde tomme linjer og de linjer, OpenSSL skriver om dem "
+        "(„Bag Attributes“ med de indrykkede linjer under, „subject=“, „issuer=“). Fjern linjen, og upload igen. "
         "Er linjen en del af en privat nøgle, skal certifikatet spærres og udskiftes.",
         f"Line {number} of “{shown(name)}” does not belong in a certificate file: “{quoted_en}”. Besides the certificates "
         "(“-----BEGIN CERTIFICATE-----”) the file may hold only blank lines and the lines OpenSSL writes about them "
@@ -809,7 +812,7 @@ def _unexpected_text(name: str, number: int, line: bytes, intake: Intake) -> Rej
 def _damaged_certificate(name: str, number: int, intake: Intake) -> Rejected:
     return intake.stop(
         "pem_invalid_certificate",
-        f"Certifikat nr. {number} i “{name}” er beskadiget og kan ikke læses. Hent certifikatet igen fra kilden, og "
+        f"Certifikat nr. {number} i „{name}“ er beskadiget og kan ikke læses. Hent certifikatet igen fra kilden, og "
         "upload det uændret.",
         f"Certificate no. {number} in “{name}” is damaged and cannot be read. Fetch it again from its source and "
         "upload it unchanged.",

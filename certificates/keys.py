@@ -101,7 +101,7 @@ def private_key_found(name: str, intake: Intake, *, pkcs12: bool = False) -> Non
         next_en = "Then upload only the public certificates as .pem – preferably in a .zip file."
     raise intake.stop(
         "private_key",
-        f"“{shown(name)}”{what_da} indeholder en privat nøgle. En privat nøgle må aldrig forlade leverandøren og må "
+        f"„{shown(name)}“{what_da} indeholder en privat nøgle. En privat nøgle må aldrig forlade leverandøren og må "
         "aldrig deles – heller ikke med KMD. Uploaden er afvist, og intet af den er gemt. Da nøglen nu har været "
         "sendt, skal leverandøren få certifikatet spærret og genudstedt (udskiftes med et nyt). " + next_da,
         f"“{shown(name)}”{what_en} contains a private key. A private key must never leave the vendor and must never "

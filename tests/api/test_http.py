@@ -27,7 +27,7 @@ def test_a_refusal_is_a_problem_with_the_services_sentence_in_danish_by_default(
         "title": body["title"],
         "status": 409,
         "code": "not_allowed_now",
-        "detail": "Kun en kladde kan ændres. Bestillingen er “Indsendt”.",
+        "detail": "Kun en kladde kan ændres. Bestillingen er „Indsendt“.",
     }
 
 

@@ -62,6 +62,6 @@ def test_the_adjustment_form_renders_its_choices_and_hints(cast, order_in, clien
     order = order_in("submitted", codes=("moedetidsplaner",))
     section = money_section(client, cast.am_a, order)
     assert '<select class="form-select" id="adj-kind" name="kind"' in section
-    assert '<option value="one_time">Engangs</option><option value="monthly">Månedlig</option>' in section
+    assert '<option value="one_time">Engangsbeløb</option><option value="monthly">Månedlig</option>' in section
     assert 'id="adj-amount-hint">Ekskl. moms; negativt for en rabat.</span>' in section
     assert 'id="adj-reason-hint">Kunden kan se den i tilbuddet.</span>' in section

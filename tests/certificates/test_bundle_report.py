@@ -71,4 +71,4 @@ def test_a_der_certificate_in_a_folder_of_the_zip_gets_a_command_with_its_file_n
 def test_a_file_name_unfit_for_a_command_is_replaced_in_it(leaf, trust):
     report = check(leaf.public_bytes(serialization.Encoding.DER), trust, "mit system (1).cer")
     assert "`openssl x509 -inform DER -in fil -out certifikat.pem`" in report.findings[0].da
-    assert report.findings[0].da.startswith("“mit system (1).cer” er et enkelt certifikat")
+    assert report.findings[0].da.startswith("„mit system (1).cer“ er et enkelt certifikat")

@@ -174,7 +174,7 @@ def test_a_leaf_under_an_unknown_issuer_leads_to_a_root_not_trusted_in_productio
 def test_a_root_alone_is_named_as_a_ca_and_not_the_systems_certificate(pki, trust):
     report = check(pem(pki.root), trust)
     assert report.codes() == ["leaf_is_ca"]
-    assert "“Den Danske Stat OCES rod-CA” er et CA-certifikat (en udsteder)" in report.findings[0].da
+    assert "„Den Danske Stat OCES rod-CA“ er et CA-certifikat (en udsteder)" in report.findings[0].da
 
 
 def test_two_cas_without_a_leaf_name_the_lower_one_as_the_ca_in_place_of_the_leaf(pki, trust):
@@ -182,7 +182,7 @@ def test_two_cas_without_a_leaf_name_the_lower_one_as_the_ca_in_place_of_the_lea
     sub_ca = certificate("Under-CA", sub_key.public_key(), pki.issuing, pki.issuing_key, ca=True)
     report = check(pem(pki.issuing, sub_ca), trust)
     assert report.codes() == ["leaf_is_ca"]
-    assert "“Under-CA” er et CA-certifikat (en udsteder)" in report.findings[0].da
+    assert "„Under-CA“ er et CA-certifikat (en udsteder)" in report.findings[0].da
 
 
 def test_a_certificate_that_is_no_ca_but_issued_the_leaf_is_not_taken_for_a_second_leaf(pki, trust):
@@ -197,7 +197,7 @@ def test_a_certificate_that_is_no_ca_but_issued_the_leaf_is_not_taken_for_a_seco
 def test_a_lone_leaf_whose_issuer_is_unknown_is_told_that_its_issuer_is_missing(other_pki, trust):
     report = check(pem(make_leaf(other_pki)), trust)
     assert report.codes() == ["missing_intermediate"]
-    assert "udstederen “Den Danske Stat OCES udstedende-CA 1” mangler" in report.findings[0].da
+    assert "udstederen „Den Danske Stat OCES udstedende-CA 1“ mangler" in report.findings[0].da
 
 
 def test_an_issuing_ca_below_a_known_one_that_is_missing_names_the_known_one(pki, trust):
@@ -206,7 +206,7 @@ def test_an_issuing_ca_below_a_known_one_that_is_missing_names_the_known_one(pki
     leaf = make_leaf(pki, issuer=sub_ca, issuer_key=sub_key)
     report = check(pem(leaf, sub_ca), trust)
     assert report.codes() == ["missing_intermediate"]
-    assert "udstederen “Den Danske Stat OCES udstedende-CA 1” mangler" in report.findings[0].da
+    assert "udstederen „Den Danske Stat OCES udstedende-CA 1“ mangler" in report.findings[0].da
 
 
 def test_a_key_of_another_kind_is_described_by_its_type_in_a_stored_entry(pki):

@@ -43,14 +43,14 @@ def test_a_ca_with_the_issuers_name_but_another_key_is_not_taken_for_the_issuer(
     assert impostor.subject == leaf.issuer  # the names agree; only the key identifiers tell them apart
     report = check(pem(leaf, impostor), trust)
     assert report.codes() == ["missing_intermediate"]
-    assert "udstederen “Den Danske Stat OCES udstedende-CA 1” mangler" in report.findings[0].da
+    assert "udstederen „Den Danske Stat OCES udstedende-CA 1“ mangler" in report.findings[0].da
     assert "the issuer “Den Danske Stat OCES udstedende-CA 1” is missing" in report.findings[0].en
 
 
 def test_the_issuer_is_found_by_its_key_identifier_among_two_of_the_same_name(pki, leaf, trust):
     report = check(pem(leaf, same_name_other_key(pki), pki.issuing), trust)
     assert report.codes() == ["unrelated_certificate"]  # the look-alike is the one left over
-    assert "hører ikke til kæden for “Fraværsoverblik (systemcertifikat)”" in report.findings[0].da
+    assert "hører ikke til kæden for „Fraværsoverblik (systemcertifikat)“" in report.findings[0].da
 
 
 # --- Names written (chain_entry) ------------------------------------------------------------------

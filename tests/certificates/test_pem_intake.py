@@ -28,14 +28,14 @@ def _damaged(certificate: bytes) -> bytes:
 def test_a_block_of_another_kind_is_named_with_its_number(pki, leaf, trust):
     report = check(pem(leaf, pki.issuing) + csr_pem(), trust, "csr.pem")
     assert report.codes() == ["pem_unexpected_block"]
-    assert report.findings[0].da.startswith("“csr.pem” indeholder en “CERTIFICATE REQUEST”-blok (nr. 3): en ")
+    assert report.findings[0].da.startswith("„csr.pem“ indeholder en „CERTIFICATE REQUEST“-blok (nr. 3): en ")
     assert report.findings[0].en.startswith("“csr.pem” contains a “CERTIFICATE REQUEST” block (no. 3): a ")
 
 
 def test_a_damaged_second_certificate_is_named_as_number_two(pki, leaf, trust):
     report = check(pem(leaf) + _damaged(pem(pki.issuing)), trust)
     assert report.codes() == ["pem_invalid_certificate"]
-    assert report.findings[0].da.startswith("Certifikat nr. 2 i “kaede.pem” er beskadiget")
+    assert report.findings[0].da.startswith("Certifikat nr. 2 i „kaede.pem“ er beskadiget")
 
 
 def test_a_stray_end_line_before_any_block_counts_as_number_one(pki, leaf, trust):
@@ -49,7 +49,7 @@ def test_bytes_in_a_block_beyond_its_certificate_make_it_damaged(pki, leaf, trus
     block = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
     report = check(pem(pki.issuing) + block, trust)
     assert report.codes() == ["pem_invalid_certificate"]
-    assert report.findings[0].da.startswith("Certifikat nr. 2 i “kaede.pem” er beskadiget")
+    assert report.findings[0].da.startswith("Certifikat nr. 2 i „kaede.pem“ er beskadiget")
 
 
 @pytest.mark.parametrize(("length", "shown"), [(40, 40), (41, 40)])
@@ -94,8 +94,8 @@ def test_a_private_key_after_the_chain_in_a_form_no_key_search_reads_is_refused_
         assert not report.valid and report.chain == () and report.canonical_pem == b""
         first = key.split(b"\n")[0].decode()
         assert report.findings[0].da.startswith(
-            f"Linje {lines_of(chain) + 1} i “kaede.pem” hører ikke hjemme i en certifikatfil: "
-            f"“{len(first)} tegn kodede data, ikke gengivet”."
+            f"Linje {lines_of(chain) + 1} i „kaede.pem“ hører ikke hjemme i en certifikatfil: "
+            f"„{len(first)} tegn kodede data, ikke gengivet“."
         )
         assert report.findings[0].en.startswith(
             f"Line {lines_of(chain) + 1} of “kaede.pem” does not belong in a certificate file: "
@@ -111,9 +111,9 @@ def test_a_stray_word_between_the_certificates_is_refused_saying_what_passes_and
     assert report.codes() == ["pem_unexpected_text"]
     number = lines_of(pem(leaf)) + 1
     assert report.findings[0].da == (
-        f"Linje {number} i “kaede.pem” hører ikke hjemme i en certifikatfil: “hemmelig”. Ud over certifikaterne "
-        "(“-----BEGIN CERTIFICATE-----”) må filen kun indeholde tomme linjer og de linjer, OpenSSL skriver om dem "
-        "(“Bag Attributes” med de indrykkede linjer under, “subject=”, “issuer=”). Fjern linjen, og upload igen. "
+        f"Linje {number} i „kaede.pem“ hører ikke hjemme i en certifikatfil: „hemmelig“. Ud over certifikaterne "
+        "(„-----BEGIN CERTIFICATE-----“) må filen kun indeholde tomme linjer og de linjer, OpenSSL skriver om dem "
+        "(„Bag Attributes“ med de indrykkede linjer under, „subject=“, „issuer=“). Fjern linjen, og upload igen. "
         "Er linjen en del af en privat nøgle, skal certifikatet spærres og udskiftes."
     )
     assert report.findings[0].en == (
@@ -229,7 +229,7 @@ def test_in_a_zip_the_entry_holding_the_line_is_named(pki, leaf, trust):
     report = check(data, trust, "kaede.zip")
     assert report.codes() == ["pem_unexpected_text"]
     assert report.findings[0].da.startswith(
-        f"Linje {lines_of(pem(pki.issuing)) + 2} i “ca/b.pem” hører ikke hjemme i en certifikatfil: “noter”."
+        f"Linje {lines_of(pem(pki.issuing)) + 2} i „ca/b.pem“ hører ikke hjemme i en certifikatfil: „noter“."
     )
 
 
@@ -238,14 +238,14 @@ def test_a_refused_line_is_quoted_up_to_40_characters(pki, leaf, trust, length, 
     line = b"x " + b"x" * (length - 2)  # words, not one run of encoded data
     report = check(pem(leaf, pki.issuing) + b"  " + line + b"  \n", trust)
     assert f"does not belong in a certificate file: “{quoted}”." in report.findings[0].en
-    assert f"hører ikke hjemme i en certifikatfil: “{quoted}”." in report.findings[0].da
+    assert f"hører ikke hjemme i en certifikatfil: „{quoted}“." in report.findings[0].da
 
 
 def test_a_refused_line_is_quoted_as_plain_text(pki, leaf, trust):
     """Control and formatting characters and backslashes become "?"; letters of any script stay."""
     line = "nøgle\x07\\\u202eabc\u200b<b>".encode()
     report = check(pem(leaf, pki.issuing) + line + b"\n", trust)
-    assert "“nøgle???abc?<b>”" in report.findings[0].en
+    assert "„nøgle???abc?<b>“" in report.findings[0].da and "“nøgle???abc?<b>”" in report.findings[0].en
 
 
 def test_a_block_of_another_kind_is_named_before_any_stray_line(pki, leaf, trust):

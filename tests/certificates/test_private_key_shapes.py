@@ -70,14 +70,14 @@ def assert_refused_as_private_key(report) -> None:
     assert report.codes() == ["private_key"]
     assert report.contains_private_key and report.kind == "private_key" and report.chain == ()
     # A key that deflate leaves as it is is already seen in the upload as sent, else in its entry.
-    assert report.findings[0].da.split("”")[1].startswith(" indeholder en privat nøgle.")
+    assert report.findings[0].da.split("“")[1].startswith(" indeholder en privat nøgle.")
     assert report.findings[0].en.split("”")[1].startswith(" contains a private key.")
 
 
 def assert_refused_as_a_stray_file(report) -> None:
     assert report.codes() == ["zip_unexpected_file"]
     assert not report.contains_private_key
-    assert report.findings[0].da.startswith("“noter.txt” hører ikke hjemme i zip-filen")
+    assert report.findings[0].da.startswith("„noter.txt“ hører ikke hjemme i zip-filen")
 
 
 REAL_KEYS = {
@@ -234,5 +234,5 @@ def test_a_key_uploaded_alone_that_its_shape_does_not_give_away_is_refused_when_
     report = inspect_bundle(der, "noegle.der", trust=trust, at=datetime.now(UTC))
     assert report.codes() == ["private_key"]
     assert report.contains_private_key and report.kind == "private_key"
-    assert report.findings[0].da.startswith("“noegle.der” indeholder en privat nøgle.")
+    assert report.findings[0].da.startswith("„noegle.der“ indeholder en privat nøgle.")
     assert "PKCS#12" not in report.findings[0].da and "PKCS#12" not in report.findings[0].en

@@ -70,7 +70,7 @@ def test_a_declared_size_that_differs_from_the_data_is_damage_even_when_the_crc_
     report = check(_patch_central_directory(data, 0, size=info.file_size + off_by), trust)
     assert report.codes() == ["zip_corrupt"]
     assert report.findings[0].da == (
-        "“kaede.pem” i zip-filen er beskadiget og kan ikke pakkes ud. Pak certifikaterne igen."
+        "„kaede.pem“ i zip-filen er beskadiget og kan ikke pakkes ud. Pak certifikaterne igen."
     )
     assert (
         report.findings[0].en
@@ -83,7 +83,7 @@ def test_a_crc_that_differs_from_the_data_is_damage_even_when_the_size_matches(c
     data = zip_bytes({"kaede.pem": chain}, compression=compression)
     report = check(_patch_central_directory(data, 0, crc=zlib.crc32(chain) ^ 1), trust)
     assert report.codes() == ["zip_corrupt"]
-    assert "“kaede.pem” i zip-filen er beskadiget" in report.findings[0].da
+    assert "„kaede.pem“ i zip-filen er beskadiget" in report.findings[0].da
 
 
 # --- Every byte accounted for ---------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_overlapping_entries_are_named_once_and_nothing_else_is_said(pki, leaf, 
     report = check(_patch_central_directory(data, 1, offset=0), trust)
     assert report.codes() == ["zip_overlapping_entries"]
     # Both start at a.pem's header; b.pem's packed data is the shorter, so it is named first.
-    assert "Filerne “b.pem” og “a.pem” i zip-filen deler de samme data." in report.findings[0].da
+    assert "Filerne „b.pem“ og „a.pem“ i zip-filen deler de samme data." in report.findings[0].da
 
 
 def test_an_empty_file_in_a_zip_is_refused_as_unreadable_and_an_empty_folder_is_skipped(chain, trust):
@@ -223,21 +223,21 @@ def test_an_empty_file_in_a_zip_is_refused_as_unreadable_and_an_empty_folder_is_
     assert _only_entry(zip_bytes({"tom.pem": b""}, compression=zipfile.ZIP_STORED)).compress_size == 0
     report = check(empty_file, trust)
     assert report.codes() == ["unknown_format"]
-    assert report.findings[0].da.startswith("“tom.pem” kan ikke læses som certifikater.")
+    assert report.findings[0].da.startswith("„tom.pem“ kan ikke læses som certifikater.")
     assert check(zip_bytes({"kaede.pem": chain, "mappe/": b""}, compression=zipfile.ZIP_STORED), trust).valid
 
 
 @pytest.mark.parametrize(
     ("name", "content", "code", "danish"),
     [
-        ("x.pem", b"\x1f\x8b\x08\x00gzip", "zip_nested_archive", "“x.pem” i zip-filen er selv et arkiv."),
-        ("x.pem", b"7z\xbc\xaf\x27\x1c7-Zip", "zip_nested_archive", "“x.pem” i zip-filen er selv et arkiv."),
-        ("x.pem", b"Rar!\x1a\x07\x00", "zip_nested_archive", "“x.pem” i zip-filen er selv et arkiv."),
-        ("x.pem", b"%PDF-1.7\n", "wrong_file_type", "“x.pem” er en PDF-fil, ikke et certifikat."),
-        ("x.pem", b"\x89PNG\r\n\x1a\n", "wrong_file_type", "“x.pem” er en PNG-billede-fil, ikke et certifikat."),
-        ("mappe/.DS_Store", b"hej", "zip_unexpected_file", "“mappe/.DS_Store” er navngivet som en systemfil"),
-        ("__MACOSX/._x.pem", b"hej", "zip_unexpected_file", "“__MACOSX/._x.pem” er navngivet som en systemfil"),
-        ("LAES-MIG.txt", b"hej", "zip_unexpected_file", "“LAES-MIG.txt” hører ikke hjemme i zip-filen"),
+        ("x.pem", b"\x1f\x8b\x08\x00gzip", "zip_nested_archive", "„x.pem“ i zip-filen er selv et arkiv."),
+        ("x.pem", b"7z\xbc\xaf\x27\x1c7-Zip", "zip_nested_archive", "„x.pem“ i zip-filen er selv et arkiv."),
+        ("x.pem", b"Rar!\x1a\x07\x00", "zip_nested_archive", "„x.pem“ i zip-filen er selv et arkiv."),
+        ("x.pem", b"%PDF-1.7\n", "wrong_file_type", "„x.pem“ er en PDF-fil, ikke et certifikat."),
+        ("x.pem", b"\x89PNG\r\n\x1a\n", "wrong_file_type", "„x.pem“ er et PNG-billede, ikke et certifikat."),
+        ("mappe/.DS_Store", b"hej", "zip_unexpected_file", "„mappe/.DS_Store“ er navngivet som en systemfil"),
+        ("__MACOSX/._x.pem", b"hej", "zip_unexpected_file", "„__MACOSX/._x.pem“ er navngivet som en systemfil"),
+        ("LAES-MIG.txt", b"hej", "zip_unexpected_file", "„LAES-MIG.txt“ hører ikke hjemme i zip-filen"),
     ],
 )
 def test_an_entry_that_is_not_a_certificate_file_is_named_for_what_it_is(name, content, code, danish, chain, trust):

@@ -21,7 +21,7 @@ def api_patch(person, order: AccessOrder, facts: dict):
     [
         ("signatory_a", "draft", 403, "Kun en bestiller hos kunden kan ændre bestillingen."),
         ("support", "draft", 403, "Kun en bestiller hos kunden kan ændre bestillingen."),
-        ("orderer_a", "submitted", 409, "Kun en kladde kan ændres. Bestillingen er “Indsendt”."),
+        ("orderer_a", "submitted", 409, "Kun en kladde kan ændres. Bestillingen er „Indsendt“."),
     ],
 )
 def test_the_edit_page_and_the_api_refuse_a_draft_edit_in_the_same_words(
@@ -48,7 +48,7 @@ def test_the_service_refuses_as_the_pages_do(cast, order_in):
     assert refused.value.message == "Kun en bestiller hos kunden kan ændre bestillingen."
     with pytest.raises(services.NotAllowedNow) as refused:
         services.order_update_draft(order=submitted, actor=cast.orderer_a, facts={})
-    assert refused.value.message == "Kun en kladde kan ændres. Bestillingen er “Indsendt”."
+    assert refused.value.message == "Kun en kladde kan ændres. Bestillingen er „Indsendt“."
 
 
 def test_an_orderer_changes_a_draft_through_the_page_and_the_api(cast, order_in, client):

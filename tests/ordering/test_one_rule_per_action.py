@@ -244,7 +244,7 @@ def test_every_transition_is_offered_exactly_when_the_service_takes_it(cast, ord
 def test_the_refusal_says_why_an_action_is_not_offered(cast, order_in):
     order = order_in("awaiting_signature")  # its document is still being made
     assert transition_refusal(order, cast.orderer_a, "submit").message == (
-        "Det kan ikke lade sig gøre, mens bestillingen er “Afventer accept”."
+        "Det kan ikke lade sig gøre, mens bestillingen er „Afventer accept“."
     )
     assert transition_refusal(order, cast.orderer_a, "accept").message == (
         "Du har ikke den rolle, der skal til for at gøre dette på kundens bestilling."

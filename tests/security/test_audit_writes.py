@@ -4,11 +4,12 @@ Before: consulting, start-up package use, licence end, "generate again" and pric
 no trace, and a price adjustment showed the raw code `quote_adjusted` to customers.
 """
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from audit.verification import audit_verify
@@ -39,10 +40,13 @@ def assert_audited(kind, *, actor, role, order=None, subject=None):
 def test_a_price_adjustment_is_audited_under_its_label(cast, order_in, client):
     order = order_in("submitted")
     billing.quote_adjustment_add(order=order, actor=cast.am_a, kind="one_time", amount=Decimal("-1000"), reason="Rabat")
-    assert_audited(BillingAuditKind.QUOTE_ADJUSTED, actor=cast.am_a, role="account_manager", order=order)
+    event = assert_audited(BillingAuditKind.QUOTE_ADJUSTED, actor=cast.am_a, role="account_manager", order=order)
+    assert (event.comment, event.params) == ("Rabat", {"adjustment_kind": "one_time", "adjustment_kr": "-1000.00"})
     client.force_login(cast.orderer_a)
     page = client.get(reverse("ordering:order_detail", args=[order.pk])).content.decode()
     assert "Pris justeret" in page and "quote_adjusted" not in page
+    # Read in Danish words and numbers (issue 22): not "Engangs: -1000.00 kr.".
+    assert "Engangsbeløb: -1.000,00 kr.<br>Rabat" in page
 
 
 def test_consulting_hours_are_audited_with_the_charge(cast, order_in):
@@ -53,7 +57,9 @@ def test_consulting_hours_are_audited_with_the_charge(cast, order_in):
     event = assert_audited(
         BillingAuditKind.CONSULTING_RECORDED, actor=cast.am_a, role="account_manager", order=order, subject=charge
     )
-    assert "2.5" in event.comment and "Sparring" in event.comment
+    assert event.comment == "Sparring"
+    with translation.override("da"):
+        assert "2,5 timer" in event.comment_for_reader and "Sparring" in event.comment_for_reader
 
 
 def test_a_refused_consulting_entry_writes_no_event(cast, order_in):
@@ -152,7 +158,10 @@ def test_a_certificate_refused_for_a_private_key_is_audited_without_the_key(cast
         order=order,
         subject=upload,
     )
-    assert event.comment == f"system.pem · {len(chain + key_pem)} bytes"
+    assert event.comment == ""
+    assert event.params == {"refused_file": "system.pem", "refused_size_bytes": len(chain + key_pem)}
+    with translation.override("da"):
+        assert re.fullmatch(r"system\.pem, \d+,\d\sKB\.", event.comment_for_reader), event.comment_for_reader
     assert CertificateUpload.objects.get(pk=upload.pk).sha256 == ""
 
 

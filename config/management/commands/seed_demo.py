@@ -46,7 +46,7 @@ LOCMEM_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WEB_SERVICES = [
     (
         "opret-fravaer",
-        "Opret Fravær",
+        "Opret fravær",
         "Create absence",
         "Oprette, ændre og slette fravær af forskellige arter. Hente information til brug for indberetning af fravær, "
         "f.eks. medarbejdernes relaterede barsels- og arbejdsskadesager samt børn.",
@@ -408,8 +408,10 @@ class Command(BaseCommand):
                     "name_da": name,
                     "name_en": name,
                     "replaced_by": result[replaced_by],
-                    "description_da": f"Filbaseret snitflade under udfasning; erstattes af {result[replaced_by].name_da}.",
-                    "description_en": f"File interface being phased out; replaced by {result[replaced_by].name_en}.",
+                    # The catalogue says it is a file interface being phased out, and by what it is replaced
+                    # (`replaced_by`): a description saying so too made the catalogue say it twice.
+                    "description_da": "",
+                    "description_en": "",
                 },
             )
         return result
