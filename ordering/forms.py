@@ -45,6 +45,8 @@ class OrderForm(forms.Form):
         required=False,
         empty_label=_("No package"),
         help_text=_("For an integration package: the package made for the chosen system."),
+        # Only the chosen system's packages are offered (__init__); another is refused in the rule's own words.
+        error_messages={"invalid_choice": _("Choose one of the integration packages made for the chosen system.")},
     )
     environment = forms.ChoiceField(
         label=_("Environment"),

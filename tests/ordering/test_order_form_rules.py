@@ -161,6 +161,9 @@ def test_the_package_list_offers_only_the_chosen_systems_packages(cast, client):
     # Sent anyway, another system's package is refused with the list's own error, and nothing is saved.
     response = post(client, cast, purchase_model="package", package=canteen_package.pk)
     assert response.status_code == 400
+    assert "Choose one of the integration packages made for the chosen system." in html.unescape(
+        response.content.decode()
+    )
     assert not AccessOrder.objects.exists()
 
 
