@@ -16,7 +16,8 @@ def _none_or_one(label, queryset, help_text) -> forms.ModelChoiceField:
 
 
 class OrderForm(forms.Form):
-    """The facts of a new or draft order; the rules are checked by ordering.services."""
+    """The facts of a new or draft order. The rules are ordering.services' (order_facts_problems); clean() asks
+    them too, so the form shows every problem at once and the preview refuses what saving would refuse."""
 
     # Each required field says what to do when it is left out, in the services' words (order_facts_problems).
     external_system = forms.ModelChoiceField(
@@ -156,8 +157,8 @@ class OrderForm(forms.Form):
         the vendor agreed for it, so those are what an orderer of it normally buys one by one. The form sends
         `interfaces_for`, the system the boxes were last ticked for; only when the system differs from it, and
         the orderer has ticked nothing or only the previous system's standard set, are the boxes replaced –
-        a choice of the orderer's own is never undone. Only the live preview asks for this (the boxes change
-        in front of the orderer), never a save.
+        a choice of the orderer's own is never undone. Only a new form and the live preview ask for this (the
+        boxes change in front of the orderer), never a save: what is saved is what the orderer sent.
         """
         if not self.standard_interface_ids or self._answer("purchase_model") == AccessOrder.PurchaseModel.PACKAGE:
             return
