@@ -11,7 +11,7 @@ import re
 
 from django.urls import reverse
 
-from ordering.models import AccessOrder, IntegrationPackage, State
+from ordering.models import AccessOrder, ExternalSystem, IntegrationPackage, State
 
 from ..conftest import make_order
 from .test_pages import bulk_orders
@@ -254,3 +254,48 @@ def test_the_form_and_its_preview_cost_the_same_queries_however_many_accesses_an
     assert AccessOrder.objects.filter(state=State.ACTIVE).count() == 31
     assert count(reverse("ordering:order_create"), {"external_system": cast.rostering.pk}) == form_few
     assert count(reverse("ordering:order_form_preview"), params) == preview_few
+
+
+# --- Tenant isolation and refused edits -----------------------------------------------------------------
+
+
+def test_another_customers_accesses_and_own_systems_packages_are_never_offered(cast, client):
+    theirs = make_order(cast, "active", customer=cast.customer_b)
+    their_system = ExternalSystem.objects.create(
+        name="Odenses eget", vendor=cast.rostering.vendor, category="other", owner=cast.customer_b
+    )
+    IntegrationPackage.objects.create(code="odense", name_da="Odensepakke", external_system=their_system)
+
+    for reason in ("new", "change"):
+        body = preview(client, cast, reason=reason)
+        assert theirs.reference not in body
+
+    body = preview(client, cast, external_system=their_system.pk, purchase_model="package")
+    assert "Odensepakke" not in body and "Odenses eget" not in body
+    response = post(client, cast, external_system=their_system.pk, purchase_model="package")
+    assert response.status_code == 400
+    assert not AccessOrder.objects.filter(customer=cast.customer_a).exists()
+
+
+def test_a_refused_edit_of_a_draft_leaves_the_draft_as_it_was(cast, client):
+    draft = make_order(cast, "draft")
+    before = (draft.environment, draft.startup_package, list(draft.interfaces.values_list("pk", flat=True)))
+    client.force_login(cast.orderer_a)
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        reverse("ordering:order_edit", args=[draft.pk]),
+        {
+            "order": draft.pk,
+            "customer": cast.customer_a.pk,
+            "external_system": cast.rostering.pk,
+            "purchase_model": "single",
+            "environment": "production",
+            "reason": "new",
+            "interfaces": [cast.interfaces["engangsydelser"].pk],
+            "startup_package": "on",
+        },
+    )
+    assert response.status_code == 400
+    assert "order it for the test environment" in html.unescape(response.content.decode())
+    draft.refresh_from_db()
+    assert (draft.environment, draft.startup_package, list(draft.interfaces.values_list("pk", flat=True))) == before
