@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from accounts.models import ApiToken
 from ordering.models import AccessOrder, Addendum, ExternalSystem, Vendor
 from ordering.transitions import TRANSITIONS
 
@@ -219,11 +220,14 @@ def model_limit(model, name: str) -> str:
         ("am_a", "active", {}),
         ("orderer_a", "active", {}),
         ("orderer_a", "consulting_create", {}),
+        ("orderer_a", "profile", {"id_name": model_limit(ApiToken, "name")}),
     ],
 )
 def test_every_text_input_has_the_length_limit_of_what_keeps_it(cast, client, who, page, expected):
     client.force_login(getattr(cast, who))
-    if page in ("order_create", "system_create", "consulting_create"):
+    if page == "profile":
+        url = reverse("accounts:profile")
+    elif page in ("order_create", "system_create", "consulting_create"):
         url = reverse(f"ordering:{page}")
     else:
         order = make_order(cast, page)
