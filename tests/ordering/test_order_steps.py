@@ -75,6 +75,7 @@ def test_each_state_shows_its_step_and_what_happens_next(cast, client, state, cu
     else:
         assert titles == DANISH_STEPS
     assert f"Trin {current} af 5" in body
+    assert "DKFDS" not in body  # the template's comments stay out of the page
     assert who in next_step(body)
     # The current step is announced as such; a done step says so to a screen reader, not only by its tick.
     assert body.count('aria-current="step"') == sum(1 for status in classes if status in ("current", "error"))
