@@ -28,6 +28,7 @@ class ApiTokenForm(forms.Form):
         label=_("Name"),
         max_length=ApiToken._meta.get_field("name").max_length,
         help_text=_("What the token is for, e.g. the program that uses it."),
+        error_messages={"required": _("Give the token a name on one line.")},
     )
     scopes = forms.MultipleChoiceField(
         label=_("What the token may do"),
@@ -41,6 +42,7 @@ class ApiTokenForm(forms.Form):
         widget=DateInput(),
         initial=_default_last_day,
         help_text=_("At most a year from today."),
+        error_messages={"required": _("Enter the last day the token may be used.")},
     )
 
     def clean_name(self) -> str:

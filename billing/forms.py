@@ -55,6 +55,15 @@ class LocalDecimalField(forms.DecimalField):
 
     widget = forms.TextInput(attrs={"inputmode": "decimal"})
 
+    def widget_attrs(self, widget) -> dict:
+        """The longest number it takes, written the Danish way: a sign, the digits, a decimal comma and a
+        thousands separator per three whole digits (e.g. "-9.999.999.999,99")."""
+        attrs = super().widget_attrs(widget)
+        if self.max_digits is not None:
+            whole = self.max_digits - (self.decimal_places or 0)
+            attrs["maxlength"] = str(self.max_digits + 2 + max(whole - 1, 0) // 3)
+        return attrs
+
     def to_python(self, value):
         if isinstance(value, str):
             value = normalise_number(value)
@@ -106,7 +115,11 @@ class OrderPageForm(forms.Form):
 class QuoteAdjustmentForm(OrderPageForm):
     id_prefix = "adj"
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=QuoteAdjustment.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=QuoteAdjustment.Kind.choices,
+        error_messages={"required": _("Choose whether the adjustment is one-time or monthly.")},
+    )
     amount = LocalDecimalField(
         label=_("Amount"),
         max_digits=12,
@@ -114,8 +127,15 @@ class QuoteAdjustmentForm(OrderPageForm):
         min_value=-QuoteAdjustment.AMOUNT_LIMIT,
         max_value=QuoteAdjustment.AMOUNT_LIMIT,
         help_text=_("Excl. VAT; negative for a discount."),
+        error_messages={"required": _("Enter the amount of the adjustment in kroner.")},
     )
-    reason = typed_text_field(QuoteAdjustment, "reason", _("Reason"), help_text=_("The customer sees it in the quote."))
+    reason = typed_text_field(
+        QuoteAdjustment,
+        "reason",
+        _("Reason"),
+        help_text=_("The customer sees it in the quote."),
+        error_messages={"required": _("Write the reason for the adjustment; the customer sees it in the quote.")},
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -130,7 +150,9 @@ class QuoteAdjustmentForm(OrderPageForm):
 class ConsultingForm(OrderPageForm):
     id_prefix = "co"
 
-    on = forms.DateField(label=_("Date"), widget=DateInput)
+    on = forms.DateField(
+        label=_("Date"), widget=DateInput, error_messages={"required": _("Enter the date the consulting was given.")}
+    )
     hours = LocalDecimalField(
         label=_("Hours"),
         max_digits=7,
@@ -138,12 +160,14 @@ class ConsultingForm(OrderPageForm):
         min_value=Charge.HOURS_MIN,
         max_value=Charge.HOURS_MAX,
         step_size=Charge.HOURS_STEP,
+        error_messages={"required": _("Enter the hours spent.")},
     )
     description = forms.CharField(
         label=_("What was done"),
         max_length=Charge.CONSULTING_DESCRIPTION_MAX_LENGTH,
         validators=[validate_single_line_text],
         help_text=_("Shown on the invoice."),
+        error_messages={"required": _("Write what was done; it is shown on the invoice.")},
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -24,17 +24,24 @@ REQUESTS_SHOWN = 100
 
 
 class AskForm(forms.Form):
-    customer = forms.ModelChoiceField(label=gettext_lazy("For"), queryset=Customer.objects.none(), required=True)
+    customer = forms.ModelChoiceField(
+        label=gettext_lazy("For"),
+        queryset=Customer.objects.none(),
+        required=True,
+        error_messages={"required": gettext_lazy("Choose the customer you ask for help for.")},
+    )
     kind = forms.ChoiceField(
         label=gettext_lazy("What help do you want from KMD?"),
         choices=ConsultingRequest.Kind.choices,
         widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choose the kind of help you want from KMD.")},
     )
     message = forms.CharField(
         label=gettext_lazy("What do you need help with?"),
         max_length=ConsultingRequest.MESSAGE_MAX_LENGTH,
         validators=[validate_multiline_text],
         widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": gettext_lazy("Write what you need help with, so KMD can prepare.")},
         help_text=gettext_lazy(
             "E.g. the system and what it should do, who the vendor is, when you want to start, and what you and "
             "the vendor already know about KMD Opus Personale."
@@ -55,6 +62,7 @@ class AnswerForm(forms.Form):
         max_length=ConsultingRequest.MESSAGE_MAX_LENGTH,
         validators=[validate_multiline_text],
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": gettext_lazy("Write your answer to the customer.")},
         help_text=gettext_lazy("What KMD will do and when: a meeting, the startup package, an offer for the project."),
     )
 

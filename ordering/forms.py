@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import TEXT_MAX_LENGTH, AccessOrder, Customer, ExternalSystem, IntegrationPackage, Interface, Vendor
 from .selectors import active_accesses_of, live_accesses_of, systems_available_to
-from .services import ORDER_FACT_FIELDS
+from .services import ORDER_FACT_FIELDS, order_facts_problems
 from .transitions import DateInput
 from .validators import typed_text_field, validate_multiline_text
 
@@ -16,16 +16,22 @@ def _none_or_one(label, queryset, help_text) -> forms.ModelChoiceField:
 
 
 class OrderForm(forms.Form):
-    """The facts of a new or draft order; the rules are checked by ordering.services."""
+    """The facts of a new or draft order. The rules are ordering.services' (order_facts_problems); clean() asks
+    them too, so the form shows every problem at once and the preview refuses what saving would refuse."""
 
+    # Each required field says what to do when it is left out, in the services' words (order_facts_problems).
     external_system = forms.ModelChoiceField(
         label=_("External system"),
         queryset=None,
         empty_label=_("Choose a system"),
         help_text=_("The system that should get access to KMD Opus Personale."),
+        error_messages={"required": _("Choose an external system from the list.")},
     )
     purchase_model = forms.ChoiceField(
-        label=_("Purchase model"), choices=AccessOrder.PurchaseModel.choices, widget=forms.RadioSelect
+        label=_("Purchase model"),
+        choices=AccessOrder.PurchaseModel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose single purchase or integration package.")},
     )
     interfaces = forms.ModelMultipleChoiceField(
         label=_("Interfaces"),
@@ -40,12 +46,21 @@ class OrderForm(forms.Form):
         required=False,
         empty_label=_("No package"),
         help_text=_("For an integration package: the package made for the chosen system."),
+        # Only the chosen system's packages are offered (__init__); another is refused in the rule's own words.
+        error_messages={"invalid_choice": _("Choose one of the integration packages made for the chosen system.")},
     )
     environment = forms.ChoiceField(
-        label=_("Environment"), choices=AccessOrder.Environment.choices, widget=forms.RadioSelect
+        label=_("Environment"),
+        choices=AccessOrder.Environment.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the production or the test environment.")},
     )
     reason = forms.ChoiceField(
-        label=_("Reason"), choices=AccessOrder.Reason.choices, widget=forms.RadioSelect, initial="new"
+        label=_("Reason"),
+        choices=AccessOrder.Reason.choices,
+        widget=forms.RadioSelect,
+        initial="new",
+        error_messages={"required": _("Choose why the access is ordered.")},
     )
     replaces_file_interface = _none_or_one(
         _("File interface being replaced"),
@@ -85,11 +100,19 @@ class OrderForm(forms.Form):
     requisition_number = typed_text_field(AccessOrder, "requisition_number", _("Requisition number"), required=False)
     note = typed_text_field(AccessOrder, "note", _("Note to KMD"), multiline=True, required=False)
 
-    def __init__(self, *args, customer: Customer, **kwargs) -> None:
+    def __init__(self, *args, customer: Customer, prefill_standard: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.fields["external_system"].queryset = systems_available_to(customer).order_by("name")
-        self.fields["package"].queryset = IntegrationPackage.objects.select_related("external_system")
+        # Packages belong to one system: only the chosen system's are offered (none before one is chosen).
+        system = self._answer("external_system")
+        self.fields["package"].queryset = (
+            IntegrationPackage.objects.filter(
+                external_system__in=self.fields["external_system"].queryset.filter(pk=system)
+            )
+            if system.isdigit()
+            else IntegrationPackage.objects.none()
+        )
         self.fields["changes_order"].queryset = active_accesses_of(customer)
         self.fields["changes_order"].label_from_instance = lambda o: f"{o.reference} – {o.external_system.name}"
         self.fields["replaces_order"].queryset = live_accesses_of(customer)
@@ -99,7 +122,13 @@ class OrderForm(forms.Form):
         # Required or not depending on other answers; the services say which, so no "(optional)" on them.
         for name in ("interfaces", "package", "replaces_file_interface", "changes_order", "replaces_order"):
             self.fields[name].conditional = True
+        self.standard_interface_ids = self._standard_interface_ids()
         self._mark_standard_interfaces()
+        if prefill_standard:
+            self._prefill_standard_interfaces()
+        # What the answers were before the rules' errors were added (add_error drops a field from cleaned_data):
+        # the preview quotes what the orderer sees ticked, not what is left after an error.
+        self.answers: dict = {}
 
     def _answer(self, name: str) -> str:
         """An answer so far, as sent or as the form starts, as its string value ("" if none)."""
@@ -108,15 +137,78 @@ class OrderForm(forms.Form):
         value = self.initial.get(name, self.fields[name].initial)
         return str(getattr(value, "pk", value) or "")
 
-    def _mark_standard_interfaces(self) -> None:
+    def _standard_interface_ids(self) -> set[int]:
+        """The interfaces KMD has agreed a standard integration of the chosen system for (none for other systems)."""
         system = self._answer("external_system")
         if not system.isdigit():
-            return
-        standard = set(
-            self.fields["external_system"].queryset.filter(pk=system).values_list("standard_interfaces", flat=True)
-        )
+            return set()
+        standard = self.fields["external_system"].queryset.filter(pk=system, is_standard=True)
+        return {pk for pk in standard.values_list("standard_interfaces", flat=True) if pk is not None}
+
+    def _mark_standard_interfaces(self) -> None:
+        standard = self.standard_interface_ids
         suffix = _("standard for this system")
         self.fields["interfaces"].label_from_instance = lambda i: f"{i} ({suffix})" if i.pk in standard else str(i)
+
+    def _prefill_standard_interfaces(self) -> None:
+        """Tick the chosen standard system's standard interfaces when the system has just been chosen.
+
+        The source: a standard system is connected "gennem en 'standardintegration'" on the interfaces KMD and
+        the vendor agreed for it, so those are what an orderer of it normally buys one by one. The form sends
+        `interfaces_for`, the system the boxes were last ticked for; only when the system differs from it, and
+        the orderer has ticked nothing or only the previous system's standard set, are the boxes replaced –
+        a choice of the orderer's own is never undone. Only a new form and the live preview ask for this (the
+        boxes change in front of the orderer), never a save: what is saved is what the orderer sent.
+        """
+        if not self.standard_interface_ids or self._answer("purchase_model") == AccessOrder.PurchaseModel.PACKAGE:
+            return
+        if not self.is_bound:
+            if not self.initial.get("interfaces"):
+                standard = self.fields["interfaces"].queryset.filter(pk__in=self.standard_interface_ids)
+                self.initial = {**self.initial, "interfaces": list(standard)}
+            return
+        system, previous = self._answer("external_system"), str(self.data.get("interfaces_for") or "")
+        if system == previous:
+            return
+        ticked = set(self.data.getlist("interfaces"))
+        previous_standard = set()
+        if previous.isdigit():
+            previous_system = self.fields["external_system"].queryset.filter(pk=previous, is_standard=True)
+            previous_standard = {
+                str(pk) for pk in previous_system.values_list("standard_interfaces", flat=True) if pk is not None
+            }
+        if ticked and ticked != previous_standard:
+            return
+        data = self.data.copy()
+        data.setlist("interfaces", [str(pk) for pk in sorted(self.standard_interface_ids)])
+        self.data = data
+
+    def interfaces_chosen_for(self) -> str:
+        """The system the interface boxes are ticked for, sent back as `interfaces_for` (_prefill_standard_interfaces)."""
+        return self._answer("external_system")
+
+    def clean(self) -> dict:
+        """Every problem at once: the fields' own errors, then the rules saving applies to the rest."""
+        data = super().clean()
+        self.answers = dict(data)
+        for name, message in order_facts_problems(customer=self.customer, facts=data).items():
+            if name in self.fields and name in self.errors:
+                continue  # the field's own error already says it
+            self.add_error(name if name in self.fields else None, message)
+        return data
+
+    def problems_with_answers(self) -> list[str]:
+        """The errors of the fields the orderer has answered, for the live preview: what saving would refuse in
+        what was chosen (not what is still to be answered: the form asks for that when it is saved)."""
+        if not self.is_bound or self.is_valid():
+            return []
+        values = self.data.getlist if hasattr(self.data, "getlist") else lambda name: [self.data.get(name)]
+        return [
+            message
+            for name, messages in self.errors.items()
+            if name in self.fields and any(values(name))
+            for message in messages
+        ]
 
     def applicable_fields(self) -> dict[str, bool]:
         """Which of the conditional fields apply to the answers so far; the page shows only those.
@@ -130,7 +222,10 @@ class OrderForm(forms.Form):
             "interfaces": model != AccessOrder.PurchaseModel.PACKAGE,
             "package": model != AccessOrder.PurchaseModel.SINGLE,
             "replaces_file_interface": reason == AccessOrder.Reason.PHASE_OUT,
+            # One access control at a time: the access a change changes, or the one a new system replaces –
+            # the latter only when the customer has a live access it could replace.
             "changes_order": reason == AccessOrder.Reason.CHANGE,
+            "replaces_order": reason == AccessOrder.Reason.NEW and self.fields["replaces_order"].queryset.exists(),
         }
 
     def phase_out_chosen(self) -> bool:
@@ -154,25 +249,46 @@ class OrderForm(forms.Form):
 class ExternalSystemForm(forms.Form):
     """A system the catalogue does not list, registered by the customer (ordering.services.external_system_register)."""
 
-    name = typed_text_field(ExternalSystem, "name", _("Name of the system"))
-    vendor_name = typed_text_field(Vendor, "name", _("Vendor"), help_text=_("The company that delivers the system."))
+    name = typed_text_field(
+        ExternalSystem,
+        "name",
+        _("Name of the system"),
+        error_messages={"required": _("Enter the name of the system, as the vendor calls it.")},
+    )
+    vendor_name = typed_text_field(
+        Vendor,
+        "name",
+        _("Vendor"),
+        help_text=_("The company that delivers the system."),
+        error_messages={"required": _("Enter the name of the company that delivers the system.")},
+    )
     vendor_cvr = forms.CharField(
         label=_("Vendor's CVR number"),
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
         help_text=_("8 digits. It must match the organisation in the system's OCES3 certificate."),
+        error_messages={"required": _("Enter the vendor's CVR number: 8 digits.")},
     )
     vendor_email = forms.EmailField(
         label=_("Contact e-mail at the vendor"), required=False, help_text=_("Whom you tell when access is ready.")
     )
-    category = forms.ChoiceField(label=_("Category"), choices=ExternalSystem.Category.choices)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=ExternalSystem.Category.choices,
+        error_messages={"required": _("Choose the category that fits the system best.")},
+    )
     description = typed_text_field(
         ExternalSystem, "description", _("What the system does"), multiline=True, required=False
     )
 
 
 class CustomerChoiceForm(forms.Form):
-    customer = forms.ModelChoiceField(label=_("Order for"), queryset=None, empty_label=None)
+    customer = forms.ModelChoiceField(
+        label=_("Order for"),
+        queryset=None,
+        empty_label=None,
+        error_messages={"required": _("Choose the customer you order for.")},
+    )
 
     def __init__(self, *args, customers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -188,6 +304,7 @@ class EmergencyClosureRequestForm(forms.Form):
         _("Why must the access be closed at once?"),
         multiline=True,
         help_text=_("For example a security breach at the vendor. Support read it before they close the access."),
+        error_messages={"required": _("Write why the access must be closed at once; support read it.")},
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -200,10 +317,15 @@ class TestAccessExtendForm(forms.Form):
 
     __test__ = False
 
-    until = forms.DateField(label=_("New end date"), widget=DateInput)
+    until = forms.DateField(
+        label=_("New end date"),
+        widget=DateInput,
+        error_messages={"required": _("Enter the new last day of the test access.")},
+    )
     reason = forms.CharField(
         label=_("Reason for the extension"),
         max_length=TEXT_MAX_LENGTH,
         validators=[validate_multiline_text],
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write why the test access is extended.")},
     )

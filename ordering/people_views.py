@@ -39,7 +39,11 @@ class RolesForm(_RoleChoices):
 
 
 class InvitationForm(_RoleChoices):
-    email = forms.EmailField(label=gettext_lazy("The colleague's work email address"), max_length=254)
+    email = forms.EmailField(
+        label=gettext_lazy("The colleague's work email address"),
+        max_length=254,
+        error_messages={"required": gettext_lazy("Enter the colleague's work email address.")},
+    )
     field_order = ["email", "orderer", "signatory", "user_admin"]
 
     def clean(self) -> dict:

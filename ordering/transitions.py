@@ -70,18 +70,22 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-def date_field(label: Promise) -> forms.DateField:
+def date_field(label: Promise, missing: Promise) -> forms.DateField:
     # Typed dates are read the user's way too (DATE_INPUT_FORMATS of the active language, and ISO 8601).
-    return forms.DateField(label=label, initial=timezone.localdate, widget=DateInput)
+    return forms.DateField(
+        label=label, initial=timezone.localdate, widget=DateInput, error_messages={"required": missing}
+    )
 
 
-def comment_field(label: Promise | None = None, *, required: bool = False) -> forms.CharField:
+def comment_field(label: Promise | None = None, *, missing: Promise | None = None) -> forms.CharField:
+    """A comment; required when `missing` says what to write when it is left empty."""
     return forms.CharField(
         label=label or _("Comment"),
-        required=required,
+        required=missing is not None,
         max_length=TEXT_MAX_LENGTH,
         validators=[validate_multiline_text],
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": missing} if missing is not None else None,
     )
 
 
@@ -108,7 +112,9 @@ class ActionForm(forms.Form):
         self.order = order
         self.user = user
         if spec.confirmation:
-            self.fields["confirm"] = forms.BooleanField(label=spec.confirmation)
+            self.fields["confirm"] = forms.BooleanField(
+                label=spec.confirmation, error_messages={"required": spec.confirmation_missing}
+            )
 
     @property
     def button(self) -> str:
@@ -210,20 +216,28 @@ class CommentForm(ActionForm):
 
 
 class ReturnForChangesForm(CommentForm):
-    comment = comment_field(_("What should the orderer change?"), required=True)
+    comment = comment_field(
+        _("What should the orderer change?"),
+        missing=_("Write what the orderer should change before returning the order."),
+    )
 
 
 class RejectForm(CommentForm):
-    comment = comment_field(_("Reason"), required=True)
+    comment = comment_field(_("Reason"), missing=_("Write why the order is rejected; the orderer reads it."))
 
 
 class ReviseForm(CommentForm):
-    comment = comment_field(_("What changed?"), required=True)
+    comment = comment_field(
+        _("What changed?"), missing=_("Write what changed in the new version; the signatories read it.")
+    )
 
 
 class DeclineForm(CommentForm):
     records_address = True
-    comment = comment_field(_("Why is the addendum declined?"), required=True)
+    comment = comment_field(
+        _("Why is the addendum declined?"),
+        missing=_("Write why you decline the addendum; the account manager reads it."),
+    )
 
 
 class AcceptForm(ActionForm):
@@ -234,8 +248,15 @@ class AcceptForm(ActionForm):
     records_login = True
 
     document_sha256 = forms.CharField(widget=forms.HiddenInput)
-    signer_name = typed_text_field(Addendum, "signer_name", _("Your name"))
-    signer_title = typed_text_field(Addendum, "signer_title", _("Your title"))
+    signer_name = typed_text_field(
+        Addendum, "signer_name", _("Your name"), error_messages={"required": _("Enter your name as your signature.")}
+    )
+    signer_title = typed_text_field(
+        Addendum,
+        "signer_title",
+        _("Your title"),
+        error_messages={"required": _("Enter your title, e.g. HR manager; it is printed with your signature.")},
+    )
 
     def __init__(self, data=None, **kwargs) -> None:
         super().__init__(data, **kwargs)
@@ -263,7 +284,7 @@ class AcceptForm(ActionForm):
 
 class ActivateForm(CommentForm):
     field_order = ["expected_state", "on", "comment"]
-    on = date_field(_("Access established on"))
+    on = date_field(_("Access established on"), _("Enter the date the access was established."))
 
     def arguments(self) -> dict[str, Any]:
         return {**super().arguments(), "on": self.cleaned_data["on"]}
@@ -273,7 +294,7 @@ class CloseForm(CommentForm):
     """The closing date and, when closing would leave licences no other access uses, which of them end."""
 
     field_order = ["expected_state", "on", "comment", "end_licence", "licence_choice"]
-    on = date_field(_("Access ends on"))
+    on = date_field(_("Access ends on"), _("Enter the date the access ends."))
     end_licence = forms.TypedMultipleChoiceField(
         label=_("Also end these licences (no other access uses them)"),
         coerce=int,
@@ -300,7 +321,10 @@ class CloseForm(CommentForm):
 
 
 class EmergencyCloseForm(ActionForm):
-    comment = comment_field(_("Reason for the emergency closure"), required=True)
+    comment = comment_field(
+        _("Reason for the emergency closure"),
+        missing=_("Write why the access is closed at once; the customer and the account manager read it."),
+    )
 
     def __init__(self, data=None, **kwargs) -> None:
         super().__init__(data, **kwargs)
@@ -357,7 +381,9 @@ class ScheduleClosureForm(CommentForm):
     """A closing date after today; the customer's wished date, or the year end, is suggested."""
 
     field_order = ["expected_state", "on", "comment"]
-    on = forms.DateField(label=_("Access ends on"), widget=DateInput)
+    on = forms.DateField(
+        label=_("Access ends on"), widget=DateInput, error_messages={"required": _("Enter the date the access ends.")}
+    )
 
     def __init__(self, data=None, **kwargs) -> None:
         super().__init__(data, **kwargs)
@@ -436,6 +462,7 @@ class TransitionSpec:
     # (unless it answers the customer's request).
     irreversible: bool = False
     confirmation: Promise | None = None  # a box the user must tick, saying this
+    confirmation_missing: Promise | None = None  # what the box means, said when it is left unticked
     # What asking first says will happen; %(on)s is the date of the form's `on` field (today without one).
     consequence: Promise | None = None
     # Whether the action answers what the customer asked for this order now: it is offered first, as the
@@ -453,6 +480,8 @@ class TransitionSpec:
     def __post_init__(self) -> None:
         if not self.service:
             object.__setattr__(self, "service", f"ordering.services.order_{self.name}")
+        if self.confirmation is not None and self.confirmation_missing is None:
+            raise ValueError(f"{self.name}: a box to tick needs a sentence saying what ticking it means")
         if self.recipients and not self.email_template:
             object.__setattr__(self, "email_template", f"ordering/email/{self.name}")
 
@@ -489,7 +518,10 @@ SUBMIT = TransitionSpec(
     label=_("Submit order"),
     role=Role.ORDERER,
     form=SubmitForm,
-    success=_("The order has been submitted."),
+    success=_(
+        "The order has been submitted. Next: KMD's account manager reviews it and issues a contract addendum "
+        "for your signatory to accept. This page shows where the order is."
+    ),
     help=_("The account manager at KMD reviews the order and prepares the contract addendum."),
     button="button-primary",
     recipients=frozenset({Audience.ACCOUNT_MANAGER}),
@@ -567,6 +599,10 @@ ACCEPT = TransitionSpec(
     confirmation=_(
         "I am authorised to bind the customer, and I instruct KMD as data processor to give the "
         "external system access as described in the addendum."
+    ),
+    confirmation_missing=_(
+        "Tick the box to confirm that you have read the addendum, may bind the customer and instruct KMD to give "
+        "the access it describes."
     ),
     recipients=frozenset({Audience.ACCOUNT_MANAGER, Audience.ORDERERS}),
 )
@@ -652,6 +688,9 @@ EMERGENCY_CLOSE = TransitionSpec(
     button="button-warning",
     irreversible=True,
     confirmation=_("I understand that access is closed at once and cannot be reopened; a new order is needed."),
+    confirmation_missing=_(
+        "Tick the box to confirm that you understand the access is closed at once and cannot be reopened."
+    ),
     recipients=frozenset({Audience.ORDERERS, Audience.SIGNATORIES, Audience.ACCOUNT_MANAGER}),
 )
 

@@ -69,6 +69,7 @@ from .services import (
     production_order_offered,
     test_access_extend,
 )
+from .steps import order_steps
 from .transitions import TRANSITIONS, ActionForm, transitions_offered
 
 PAGE_SIZE = 25
@@ -273,7 +274,8 @@ def order_create_view(request: HttpRequest) -> HttpResponse:
     copied = _order_to_copy(request, customers)
     if copied is not None:
         customer, initial = copied.customer, OrderForm.copy_of(copied)
-    form = OrderForm(request.POST or None, customer=customer, initial=initial)
+    # A new form ticks the chosen standard system's standard interfaces; a posted one keeps what was sent.
+    form = OrderForm(request.POST or None, customer=customer, initial=initial, prefill_standard=not request.POST)
     if request.method == "POST" and form.is_valid():
 
         def create() -> Outcome:
@@ -330,17 +332,24 @@ def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dict:
-    """What the current answers mean: packages for the system, the integration type and the price."""
+    """What the current answers mean: packages for the system, the integration type and the price.
+
+    It runs the rules saving runs (OrderForm.clean): when they refuse what was chosen, the preview says so and
+    quotes no price, rather than a price that saving would refuse or one that leaves out what is ticked.
+    """
+    problems = []
     if form.is_bound:
-        form.is_valid()  # fills cleaned_data for the fields that are valid; errors are shown elsewhere
-        data = form.cleaned_data
+        problems = form.problems_with_answers()  # validates the form
+        data = form.answers or form.cleaned_data
     else:
         data = {**form.initial}
     system = data.get("external_system")
     if system is None:
         return {}
     package = data.get("package") if data.get("purchase_model") == AccessOrder.PurchaseModel.PACKAGE else None
-    interfaces = list(data.get("interfaces") or [])
+    interfaces = list(data.get("interfaces") or []) if not package else []
+    # Standard or individual only once something is chosen: nothing ticked is no standard integration yet.
+    chosen = bool(package or interfaces) or not system.is_standard
     integration_type = integration_type_for(system, interfaces, package)
     requested = list(package.interfaces.all()) if package else interfaces
     changes = data.get("changes_order") if data.get("reason") == AccessOrder.Reason.CHANGE else None
@@ -353,15 +362,18 @@ def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dic
             interface_ids=[i.pk for i in requested],
             exclude_ids=[pk for pk in (getattr(order, "pk", None), getattr(changes, "pk", None)) if pk],
         )
+    billing = lifecycle.billing()
     return {
         "system": system,
         "packages": list(system.packages.all()),
+        "chosen": chosen,
         "integration_type": AccessOrder.IntegrationType(integration_type).label,
-        "individual": integration_type == AccessOrder.IntegrationType.INDIVIDUAL,
+        "individual": chosen and integration_type == AccessOrder.IntegrationType.INDIVIDUAL,
         "overlap": overlap,
-        "quote": lifecycle.billing().quote_preview(customer=customer, facts=data),
+        "problems": problems,
+        "quote": None if problems else billing.quote_preview(customer=customer, facts=data),
         # Single purchase beside the system's packages for the same interfaces (billing/comparison.py).
-        "comparison": lifecycle.billing().quote_comparison(customer=customer, facts=data),
+        "comparison": None if problems else billing.quote_comparison(customer=customer, facts=data),
         "account_manager": customer.account_manager,
     }
 
@@ -370,7 +382,7 @@ def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dic
 @require_GET
 def order_form_preview(request: HttpRequest) -> HttpResponse:
     customer, _customers = _ordering_customer(request)
-    form = OrderForm(request.GET, customer=customer)
+    form = OrderForm(request.GET, customer=customer, prefill_standard=True)
     order = None
     if request.GET.get("order", "").isdigit():
         order = order_for_user(request.user, int(request.GET["order"]))
@@ -455,6 +467,7 @@ def _detail_context(
         "interfaces": interfaces,
         "events": events,
         "reason": _reason(events, roles),
+        "steps": order_steps(order, next((e.kind for e in reversed(events) if e.kind in TRANSITIONS), None)),
         "addenda": list(order.addenda.all()),
         "is_account_manager": Role.ACCOUNT_MANAGER in roles,
         "action_forms": forms,

@@ -78,6 +78,7 @@ from .drafts import (
     draft_edit_refusal,
     integration_type_for,
     order_create,
+    order_facts_problems,
     order_update_draft,
     phase_out_problem,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "order_decline",
     "order_discard",
     "order_emergency_close",
+    "order_facts_problems",
     "order_issue_addendum",
     "order_reject",
     "order_request_closure",

@@ -26,8 +26,18 @@ from .running import lock_order
 
 
 def _check_order_facts(*, customer: Customer, facts: dict) -> None:
-    """Raise Invalid naming every field that is wrong; nothing is written. Each check below adds the
-    errors of its own fields, so the form shows all of them at once."""
+    """Raise Invalid naming every field that is wrong; nothing is written."""
+    errors = order_facts_problems(customer=customer, facts=facts)
+    if errors:
+        raise Invalid(_("The order has errors. Correct the fields marked below."), errors=errors)
+
+
+def order_facts_problems(*, customer: Customer, facts: dict) -> dict[str, str]:
+    """Every field of `facts` that is wrong, with a sentence saying why: the rules saving a draft applies.
+
+    The order form's clean() and its live preview ask it too, so the orderer sees every problem at once and
+    the preview never quotes what saving would refuse. Each check below adds the errors of its own fields.
+    """
     errors: dict[str, str] = {}
     system: ExternalSystem | None = facts.get("external_system")
     if system is None or (system.owner_id is not None and system.owner_id != customer.pk):
@@ -46,8 +56,7 @@ def _check_order_facts(*, customer: Customer, facts: dict) -> None:
         problem = typed_text_problem(facts.get(name) or "", max_length=limit, multiline=multiline)
         if problem:
             errors[name] = problem
-    if errors:
-        raise Invalid(_("The order has errors. Correct the fields marked below."), errors=errors)
+    return errors
 
 
 def _check_what_is_bought(facts: dict, system: ExternalSystem | None, errors: dict[str, str]) -> None:

@@ -47,14 +47,16 @@ def test_the_startup_package_is_counted_against_what_the_model_says_it_includes(
 def test_the_account_managers_forms_render_through_the_shared_field_template(cast, individual_order, client):
     order = individual_order("active", startup_package=True)
     section = money_section(client, cast.am_a, order)
-    # Label bound to its input, hint tied to it, the numeric keyboard for decimals, the date picker.
+    # Label bound to its input, hint tied to it, the longest number it takes, the numeric keyboard for decimals,
+    # the date picker.
     assert '<label class="form-label" for="co-hours">Timer</label>' in section
     assert 'id="co-hours-hint">I kvarte timer, fra 0,25 til 1000.</span>' in section
     assert (
-        'id="co-hours" name="hours" value="" inputmode="decimal" aria-describedby="co-hours-hint" required' in section
+        'id="co-hours" name="hours" value="" maxlength="10" inputmode="decimal" aria-describedby="co-hours-hint" '
+        "required" in section
     )
     assert 'type="date" id="co-on" name="on"' in section
-    assert 'id="su-qa_hours" name="qa_hours" value="0" inputmode="decimal"' in section
+    assert 'id="su-qa_hours" name="qa_hours" value="0" maxlength="7" inputmode="decimal"' in section
     assert 'id="su-meetings" name="meetings" value="0"' in section
 
 

@@ -77,7 +77,9 @@ def test_success_messages_are_one_per_action_and_translated():
     assert len(set(english.values())) == len(TRANSITIONS)
     assert len(set(danish.values())) == len(TRANSITIONS)
     assert all(danish[name] != english[name] for name in TRANSITIONS), danish
-    assert (english["submit"], danish["submit"]) == ("The order has been submitted.", "Bestillingen er indsendt.")
+    # After submitting, the message names the next step and who takes it (issue #22).
+    assert english["submit"].startswith("The order has been submitted. Next: KMD's account manager reviews it")
+    assert danish["submit"].startswith("Bestillingen er indsendt. Næste skridt: KMD’s salgs- og kundeansvarlige")
 
 
 def test_the_action_view_names_no_action():
