@@ -27,7 +27,12 @@ class IncidentClosureForm(forms.Form):
     """The reason, and the orders the page showed (their ids): the service closes them only if they are still
     exactly the running accesses."""
 
-    reason = comment_field(gettext_lazy("Reason for the emergency closure"), required=True)
+    reason = comment_field(
+        gettext_lazy("Reason for the emergency closure"),
+        missing=gettext_lazy(
+            "Give the reason for the incident closure; every customer and account manager concerned will see it."
+        ),
+    )
     orders = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, data=None, *, target: IncidentTarget, accesses: list[AccessOrder], **kwargs) -> None:
@@ -35,9 +40,6 @@ class IncidentClosureForm(forms.Form):
         super().__init__(data, initial=initial, auto_id=f"{ACTION}-%s", **kwargs)
         self.fields["reason"].help_text = gettext_lazy(
             "Customers and their account managers get it by e-mail, and it is kept with each order."
-        )
-        self.fields["reason"].error_messages["required"] = gettext_lazy(
-            "Give the reason for the incident closure; every customer and account manager concerned will see it."
         )
         self.target = target
         self.count = len(accesses)
