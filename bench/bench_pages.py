@@ -1,25 +1,46 @@
-"""Benchmark: the pages people work in, at 100 and at 10,000 orders.
+"""Benchmark: the pages people work in, at 100 and at 10,000 orders of a realistic mix.
 
 Run on PostgreSQL (it creates test_<name> and test_<name>_large there, and drops both afterwards):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opus_bench_pages .venv/bin/python bench/bench_pages.py
-Options: --rounds 5 --runs 5 (each page is timed rounds × runs times at each size).
+Options: --rounds 5 --runs 5 (each page is timed rounds × runs times at each size); --explain: for each page
+over 1.3× or with unequal query counts, the plans (EXPLAIN (ANALYZE, BUFFERS)) of its three slowest queries and
+a cProfile of one request, at 10,000 orders and then at 100.
 
-It fills a database with 50 customers, two account managers serving 25 each and an orderer at the
-largest customer (a quarter of all orders, so its list has full pages at both sizes), then 100 orders
-in mixed states with their interfaces, licences, invoices and a creation event each (written through
-audit.trail.audit_record, so the sealed chain stays whole). One active order has a real history
-and an accepted addendum with its frozen quote: both detail pages show it. A copy of that database
-gets 9,900 more orders. Each page is requested through the whole middleware stack (Django's test
-client, logged in, closing the connection after each request as a server does unless
-DATABASE_CONN_MAX_AGE keeps it), in rounds that alternate between the two databases so that a busy
-machine slows both sizes alike. Printed per page: queries and median time at each size, and the
-ratio; the goal is equal queries and a ratio of at most 1.3.
+The mix: 50 customers, two account managers serving 25 each, an orderer and a signatory at the largest
+customer (a quarter of all orders, so its lists have full pages at both sizes), and support. Orders are in
+mixed states (active, closed, drafts, submitted, awaiting signature, being established, closure requested,
+withdrawn, rejected), created over three years, each with 10–30 audit events that take it to its state
+(created, changed, submitted, returned, addendum issued and declined or accepted, established, consulting and
+start-up help recorded, questions asked and answered, certificates rolled over, closure requested, scheduled
+and carried out), appended in bulk by bench.common.audit_append exactly as audit_record chains and seals them
+(the small database's trail is then checked with the project's verifier, audit_verify). Orders past the
+addendum have one with the frozen quote; established ones their licences (one per customer and interface),
+package fees, agreed adjustments, one-time charges (setup, licence start, additional system) and consulting;
+a billing run a month over the last two years makes an invoice per customer whose lines point to the orders,
+fees and charges it bills. Established individual integrations have certificate chains (leaf, issuing CA,
+root; one real PEM reused, each row with its own fingerprint, serial and dates): one in use, earlier ones a
+rollover superseded, now and then one waiting for confirmation; one leaf in eight expires within the renewal
+window. One active order (its history written through audit_record) is the detail page's in both databases.
+A copy of the small database gets 9,900 more orders; both are then VACUUM ANALYZEd. Filling takes about
+10 s for the small database and 2–3 minutes for the large one on a two-core machine (printed with the
+results, with what each database holds).
+
+Each page is requested through the whole middleware stack (Django's test client, logged in, closing the
+connection after each request as a server does unless DATABASE_CONN_MAX_AGE keeps it; the API with a bearer
+token), in rounds that alternate between the two databases so that a busy machine slows both sizes alike.
+Printed per page: queries and median time at each size, and the ratio; the goal is equal queries and a ratio
+of at most 1.3. The bounded exports read one system's orders, all made in the small database, so their size
+does not grow; the exports of all a manager's orders must grow, and are reported in ms per 1,000 rows too.
+The invoice shown is the orderer's customer's last month, whose lines grow with its orders (printed).
 """
 
 import argparse
+import cProfile
 import datetime
+import io
 import logging
 import os
+import pstats
 import random
 import statistics
 import sys
@@ -699,6 +720,14 @@ def pages(world: World, order, invoice_pk: int) -> list[Page]:
     ]
 
 
+def client_for(page: Page) -> Client:
+    client = Client()
+    if page.user is not None:
+        # Logged in as people are in production: through MitID Erhverv or Entra ID, not a password.
+        client.force_login(page.user, backend="accounts.backends.IdentityProviderBackend")
+    return client
+
+
 def measure(databases: dict[str, str], page_list: list[Page], token: str, rounds: int, runs: int) -> dict:
     """{(size, page): (queries, status, [seconds…])}: rounds alternate between the databases, so a
     machine busy with something else for a while slows both sizes alike."""
@@ -707,10 +736,7 @@ def measure(databases: dict[str, str], page_list: list[Page], token: str, rounds
     for size, name in databases.items():
         use_database(name)
         for page in page_list:
-            clients[size, page.name] = client = Client()
-            if page.user is not None:
-                # Logged in as people are in production: through MitID Erhverv or Entra ID, not a password.
-                client.force_login(page.user, backend="accounts.backends.IdentityProviderBackend")
+            clients[size, page.name] = client = client_for(page)
             results[size, page.name] = (*queries_of(client, page.url, api), [])
     for _ in range(rounds):
         for size, name in databases.items():
@@ -723,6 +749,39 @@ def measure(databases: dict[str, str], page_list: list[Page], token: str, rounds
                     get(clients[size, page.name], page.url, api)
                     results[size, page.name][2].append(time.perf_counter() - started)
     return results
+
+
+def explain(client: Client, url: str, headers: dict, *, top: int = 3) -> None:
+    """Where one request's time goes: its slowest queries (timed through execute_wrapper) with PostgreSQL's
+    EXPLAIN (ANALYZE, BUFFERS), then a cProfile of the request, by cumulative time."""
+    timed = []
+
+    def clock(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timed.append((time.perf_counter() - started, sql, params, many))
+
+    with connection.execute_wrapper(clock):
+        get(client, url, headers)
+    total = sum(t for t, *_ in timed)
+    print(f"  {len(timed)} queries, {total * 1000:.1f} ms in the database")
+    for seconds, sql, params, many in sorted(timed, key=lambda row: row[0], reverse=True)[:top]:
+        print(f"  -- {seconds * 1000:.1f} ms: {sql}")
+        if many or not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            for (line,) in cursor.fetchall():
+                print(f"     {line}")
+    profile = cProfile.Profile()
+    profile.enable()
+    get(client, url, headers)
+    profile.disable()
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(25)
+    print("\n".join("  " + line for line in out.getvalue().splitlines() if line.strip()))
 
 
 def verify_audit_trail() -> int:
@@ -762,6 +821,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=5, help="timed requests per page and round")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="for each page over 1.3× or with unequal queries: its slowest queries' plans and a profile at 10,000",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database (see the top of this file).")
@@ -834,6 +898,20 @@ def main() -> None:
                 f"{page.name:<36} {q_small:>4} / {q_large:<3} {t_small * 1000:>9.1f} ms {t_large * 1000:>11.1f} ms "
                 f"{ratio}{flags}"
             )
+        if args.explain:
+            flagged = [
+                page
+                for page in page_list
+                if results[SMALL, page.name][0] != results[LARGE, page.name][0]
+                or statistics.median(results[LARGE, page.name][2])
+                > 1.3 * statistics.median(results[SMALL, page.name][2])
+            ]
+            api = {"Authorization": f"Bearer {token}"}
+            for size, name in ((LARGE, large), (SMALL, small)):
+                use_database(name)
+                for page in flagged:
+                    print(f"\n=== {page.name} at {size:,} orders: {page.url}")
+                    explain(client_for(page), page.url, api)
     finally:
         use_database(small)
         with connection._nodb_cursor() as cursor:
