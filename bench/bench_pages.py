@@ -769,7 +769,7 @@ def explain(client: Client, url: str, headers: dict, *, top: int = 3) -> None:
     print(f"  {len(timed)} queries, {total * 1000:.1f} ms in the database")
     for seconds, sql, params, many in sorted(timed, key=lambda row: row[0], reverse=True)[:top]:
         print(f"  -- {seconds * 1000:.1f} ms: {sql}")
-        if many or not sql.lstrip().upper().startswith("SELECT"):
+        if many or not sql.lstrip("( ").upper().startswith("SELECT"):  # the menu's counts are a UNION ALL
             continue
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
