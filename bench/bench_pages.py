@@ -22,7 +22,7 @@ root; one real PEM reused, each row with its own fingerprint, serial and dates):
 rollover superseded, now and then one waiting for confirmation; one leaf in eight expires within the renewal
 window. One active order (its history written through audit_record) is the detail page's in both databases.
 A copy of the small database gets 9,900 more orders; both are then VACUUM ANALYZEd. Filling takes about
-10 s for the small database and 2–3 minutes for the large one on a two-core machine (printed with the
+5 s for the small database and 1–2½ minutes for the large one on a busy two-core machine (printed with the
 results, with what each database holds).
 
 Each page is requested through the whole middleware stack (Django's test client, logged in, closing the
