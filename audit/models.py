@@ -91,6 +91,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
+        indexes = [
+            # The worklists' "the order's latest lifecycle action is X" (ordering.selectors._latest_action) reads
+            # the few events of one kind, then each one's later events of its order (issue 23).
+            models.Index(fields=["kind", "order", "seq"], name="audit_event_kind_order_seq"),
+            # An order's newest events: the lists' last action and "waiting since", the page's history.
+            models.Index(fields=["order", "-seq"], name="audit_event_order_newest"),
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         constraints = [

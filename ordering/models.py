@@ -1093,6 +1093,10 @@ class Addendum(models.Model):
             models.UniqueConstraint(fields=["order", "version"], name="addendum_version_unique"),
             text_fits("decline_reason", "addendum_decline_reason_fits"),
         ]
+        indexes = [
+            # The worklists read the few versions awaiting signature by their document's status (issue 23).
+            models.Index(fields=["render_status"], condition=Q(status="issued"), name="addendum_issued_by_render")
+        ]
 
     def __str__(self) -> str:
         return f"{self.order.reference} v{self.version}"

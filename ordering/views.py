@@ -80,7 +80,8 @@ def _page(request: HttpRequest, qs, param: str = "page"):
     # The page's ids first (a subquery the index answers), then only their rows: a deep page
     # (?page=200) skips thousands of index entries instead of sorting thousands of joined rows.
     page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get(param))
-    page.object_list = qs.filter(pk__in=page.object_list)
+    # The 25 ids as values: `pk IN (subquery)` would make the database work out the list's conditions twice.
+    page.object_list = qs.filter(pk__in=list(page.object_list))
     return page
 
 
