@@ -236,7 +236,11 @@ class BillingMonthForm(forms.Form):
     """A month of billing_months(): to preview (GET) or to bill (POST). The run itself says whether the month has
     ended (billing.services.billing_run_refusal), so a month not ended is refused by the run's own sentence."""
 
-    period = forms.TypedChoiceField(label=_("Month"), coerce=lambda value: _month_of(value))
+    period = forms.TypedChoiceField(
+        label=_("Month"),
+        coerce=lambda value: _month_of(value),
+        error_messages={"required": _("Choose the month to bill.")},
+    )
 
     def __init__(self, *args, today: datetime.date, label=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

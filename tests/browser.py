@@ -57,12 +57,19 @@ def chromium_page(monkeypatch, **context_options):
 def _let_htmx_finish(page) -> None:
     """Wait until no htmx request is in flight (htmx marks its element `htmx-request`): one still running when
     the test ends reaches the live server while the test's database is being flushed, and fails the teardown
-    ("database table is locked")."""
+    ("database table is locked"). Asked twice, a moment apart: an answer may start the next request (the order
+    form's preview after the form is filled in again) or a trigger may wait for its delay."""
     from playwright.sync_api import Error
 
+    idle = "() => !document.querySelector('.htmx-request')"
     # A page that has gone, or a request that never ends: nothing more to wait for.
     with contextlib.suppress(Error):
-        page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=5000)
+        page.wait_for_function(idle, timeout=5000)
+        page.wait_for_timeout(SETTLE_MS)
+        page.wait_for_function(idle, timeout=5000)
+
+
+SETTLE_MS = 400  # longer than the longest hx-trigger delay in the templates (300 ms)
 
 
 def assert_no_axe_violations(page) -> None:
@@ -100,3 +107,21 @@ def password_login(page, base: str, username: str, password: str, *, button: str
     page.wait_for_url(f"{base}/")
     if check:
         check(page)
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def keep_screenshot(page, name: str, *, full_page: bool = True) -> Path | None:
+    """With WRITE_SCREENSHOTS=1, docs/screenshots/<name>-<width>.png (256 flat colours: crisp text, small file);
+    otherwise nothing. What the journey checks is checked either way; this only keeps the picture."""
+    if os.environ.get("WRITE_SCREENSHOTS") != "1":
+        return None
+    import io
+
+    from PIL import Image
+
+    path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
+    image = Image.open(io.BytesIO(page.screenshot(full_page=full_page))).convert("RGB")
+    image.quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)
+    return path

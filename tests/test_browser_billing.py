@@ -4,7 +4,6 @@ run bills, starts the run of the month that has ended, and opens an invoice and 
 
 import datetime
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from pypdf import PdfReader
 
 from billing.models import BillingRun, Invoice
 from tests.billing.builders import package_fee
-from tests.browser import BROWSER_MARKS
+from tests.browser import BROWSER_MARKS, keep_screenshot
 from tests.conftest import make_order
 from tests.test_browser_journeys import (  # noqa: F401
     SCREENSHOTS,
@@ -30,8 +29,8 @@ pytestmark = [*BROWSER_MARKS, pytest.mark.weasyprint]
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:
-    folder = SCREENSHOTS if os.environ.get("WRITE_SCREENSHOTS") == "1" else tmp_path
-    page.screenshot(path=str(folder / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+    keep_screenshot(page, name)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ import pytest
 
 from ordering.models import AccessOrder
 from registers.access import access_register
-from tests.browser import BROWSER_MARKS, assert_no_axe_violations, assert_no_wider_than_viewport
+from tests.browser import BROWSER_MARKS, assert_no_axe_violations, assert_no_wider_than_viewport, keep_screenshot
 from tests.conftest import make_order
 from tests.test_browser_journeys import browser, check, closes_connections, danish, journey, page  # noqa: F401
 
@@ -45,6 +45,7 @@ def test_support_closes_every_running_access_of_a_vendor_at_once(cast, live_serv
         modal.wait_for(state="visible")
         assert "Lukker 3 adgange for Vagtdata A/S nu." in modal.inner_text()
         assert danish("This cannot be undone.") in modal.inner_text()
+        keep_screenshot(page, "incident-closure-confirm", full_page=False)
         assert_no_wider_than_viewport(page)
         assert_no_axe_violations(page)
         with page.expect_navigation():

@@ -20,6 +20,7 @@ from ordering.models import AccessOrder, Addendum
 from ordering.transitions import TRANSITIONS
 from tests.browser import (
     BROWSER_MARKS,
+    _let_htmx_finish,
     assert_no_axe_violations,
     assert_no_wider_than_viewport,
     launch_chromium,
@@ -70,7 +71,9 @@ def closes_connections(browser):
 def page(request, browser, closes_connections):
     # axe-core is injected as a script; the app's CSP (rightly) forbids that, so only the test bypasses it.
     context = browser.new_context(bypass_csp=True, locale="da-DK", viewport=request.param)
-    yield context.new_page()
+    page = context.new_page()
+    yield page
+    _let_htmx_finish(page)
     context.close()
 
 

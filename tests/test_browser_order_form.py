@@ -4,8 +4,6 @@ the preview refusing what saving refuses, an error summary whose links land on t
 indicator. Every state shown must fit the screen and pass axe-core with no WCAG 2.1 A/AA violation.
 """
 
-import os
-
 import pytest
 from django.db import connections
 
@@ -36,8 +34,7 @@ def fits_and_passes_axe(page) -> None:
 
 def screenshot(page, tmp_path, name: str) -> None:
     page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
-    if os.environ.get("WRITE_SCREENSHOTS") == "1":
-        page.screenshot(path=f"docs/screenshots/order-form-{name}-{page.viewport_size['width']}.png", full_page=True)
+    browser.keep_screenshot(page, f"order-form-{name}")
 
 
 @pytest.mark.django_db(transaction=True)

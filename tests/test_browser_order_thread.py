@@ -9,7 +9,7 @@ import pytest
 
 from ordering.audit import AuditKind
 from ordering.models import OrderMessage
-from tests.browser import BROWSER_MARKS
+from tests.browser import BROWSER_MARKS, keep_screenshot
 from tests.conftest import make_order
 from tests.test_browser_journeys import browser, check, closes_connections, danish, journey, page  # noqa: F401
 
@@ -73,6 +73,7 @@ def test_the_customer_and_the_account_manager_write_to_each_other_with_attachmen
         assert messages.count() == 2 and answer in messages.nth(1).inner_text()
         assert download(page, "forklaring.csv") == ANSWER
         page.locator("#thread").screenshot(path=tmp_path / f"thread-{page.viewport_size['width']}.png")
+        keep_screenshot(page, "order-thread")
 
     sides = list(OrderMessage.objects.order_by("pk").values_list("author__username", "side"))
     assert sides == [("orderer_a", "customer"), ("am_a", "supplier")]

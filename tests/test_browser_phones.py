@@ -17,7 +17,7 @@ from certificates.models import Certificate
 from ordering import services
 from ordering.models import AccessOrder, Addendum
 from tests import test_browser_journeys as journeys
-from tests.browser import BROWSER_MARKS, password_login
+from tests.browser import BROWSER_MARKS, keep_screenshot, password_login
 from tests.conftest import make_order
 from tests.test_browser_journeys import act, check, is_phone, journey
 
@@ -64,6 +64,7 @@ def test_account_manager_schedules_the_closure_on_the_date_the_customer_asked_fo
         assert page.input_value("#schedule_closure-on") == wished.isoformat()
         # The action comes before the history: on a phone right after the order, on a laptop beside it.
         assert comes_before(page, "form#action-schedule_closure button[type=submit]", "#history")
+        keep_screenshot(page, "account-manager-closure-request")
         act(page, "schedule_closure")
         order.refresh_from_db()
         assert (order.state, order.closure_scheduled_on) == ("closure_requested", wished)
@@ -97,6 +98,7 @@ def test_signatory_accepts_on_a_phone_without_scrolling_past_the_history(cast, l
             # On a laptop the accept box starts within the first screen, beside the order; no link is needed.
             assert box(page, "form#action-accept")["y"] < screen
             assert not page.is_visible("main a[href='#actions-heading']")
+        keep_screenshot(page, "signatory-accept", full_page=False)
         page.fill("#accept-signer_name", "Tove Tegner")
         page.fill("#accept-signer_title", "HR-chef")
         page.check("#accept-confirm")

@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from ordering.models import CustomerMembership
-from tests.browser import BROWSER_MARKS
+from tests.browser import BROWSER_MARKS, keep_screenshot
 from tests.test_browser_journeys import browser, check, closes_connections, danish, is_phone, log_in, page  # noqa: F401
 from tests.webhooks.receiver import Receiver
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -75,6 +75,7 @@ def test_a_user_administrator_registers_a_webhook_and_the_system_receives_the_si
     with page.expect_navigation():
         page.click("#send-test button[type=submit]")
     check(page)
+    keep_screenshot(page, "webhook-test-event")
 
     [got] = receiver.at("/itsm/opus-adgang")
     assert got.verified
