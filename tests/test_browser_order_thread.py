@@ -29,7 +29,8 @@ def write(page, text: str, name: str, data: bytes, mime: str) -> None:
     alert = page.locator("#thread .alert-success", has_text=danish("Your message was sent."))
     alert.wait_for()
     assert page.evaluate("() => window.notReloaded === true")
-    assert page.evaluate("() => document.activeElement.classList.contains('alert-success')")
+    # htmx moves the focus to the notice (autofocus) once the swapped thread has settled, a moment after it shows.
+    page.wait_for_function("() => document.activeElement.classList.contains('alert-success')", timeout=5000)
     assert page.input_value("#message-text") == ""
     check(page)
 
