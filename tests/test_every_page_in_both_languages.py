@@ -636,8 +636,19 @@ class Checks:
                     findings.add(f"raw code on a {language} page", code, where)
             elif code in nodes:
                 findings.add(f"raw code on a {language} page", code, where)
+        for table in STACKED_TABLE.finditer(html):
+            # On a phone each cell shows under its column's name (templates/_table.html): a cell without one
+            # would be a value nobody can place. A summary row (a cell spanning columns) names itself.
+            for row in TABLE_ROW.findall(table.group(0)):
+                for cell in [] if "colspan=" in row else UNLABELLED_CELL.findall(row):
+                    findings.add("cell of a stacked table without data-label", cell[:60], where)
         text.prose = [prose]
         return text
+
+
+STACKED_TABLE = re.compile(r'<table class="[^"]*\btable--stacked\b[^"]*">.*?</table>', re.S)
+TABLE_ROW = re.compile(r"<tr\b.*?</tr>", re.S)
+UNLABELLED_CELL = re.compile(r"<td(?![^>]*\bdata-label=)[^>]*>")
 
 
 # --- The walk ---------------------------------------------------------------------------------------
