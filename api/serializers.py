@@ -454,6 +454,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "total_excl_vat",
             "vat",
             "total_incl_vat",
+            "issued_on",
+            "payment_terms_days",
+            "due_on",
             "created_at",
         ]
 

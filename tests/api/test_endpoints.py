@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from audit.models import AuditEvent
+from billing.models import Invoice
 from certificates.models import CertificateBundle, CertificateUpload
 from certificates.testing import pem
 from ordering.models import AccessOrder
@@ -244,6 +245,13 @@ def test_invoices_list_and_detail(cast, world, api, person, customers):
     detail = client.get(rows[0]["url"]).json()
     assert detail["number"] == rows[0]["number"]
     assert detail["lines"] and all(line["description"] for line in detail["lines"])
+    # What a municipality books by: the invoice date, the terms and the due date, as the PDF prints them.
+    invoice = Invoice.objects.get(number=detail["number"])
+    assert (detail["issued_on"], detail["payment_terms_days"], detail["due_on"]) == (
+        invoice.issued_on.isoformat(),
+        invoice.payment_terms_days,
+        invoice.due_on.isoformat(),
+    )
 
 
 def test_the_tokens_scopes_are_what_the_profile_offers(cast):
