@@ -445,7 +445,12 @@ def customer_webhook_endpoint_add(*, customer: Customer, url: str, description: 
 def customer_webhook_endpoint_remove(*, endpoint: WebhookEndpoint, actor) -> None:
     """Remove one of the customer's endpoints: nothing more is sent to it, not even what was waiting."""
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().select_related("customer").filter(pk=endpoint.pk).first()
+        locked = (
+            WebhookEndpoint.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .filter(pk=endpoint.pk)
+            .first()
+        )
         if locked is None:
             raise NotAllowedNow(_("The endpoint was removed already."))
         if locked.customer_id is None:
@@ -483,7 +488,7 @@ def webhook_test_send(*, endpoint: WebhookEndpoint, actor) -> WebhookDelivery:
     It is made from its own audit event, which is not published: no other endpoint gets it.
     """
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().select_related("customer").get(pk=endpoint.pk)
+        locked = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("customer").get(pk=endpoint.pk)
         if locked.customer_id is None:
             raise NotPermitted(_("Only the customer's user administrators can manage its webhook endpoints."))
         _refuse_unless_user_admin(actor, locked.customer)
