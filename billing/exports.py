@@ -7,10 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.exports import csv_download, xlsx_download
+from core.exports import table_download
 
 from .models import Invoice
 
@@ -51,16 +50,5 @@ def _rows(invoices: QuerySet[Invoice]) -> Iterator[list[Any]]:
         ]
 
 
-def _filename(ext: str) -> str:
-    return f"fakturaer-{timezone.localdate().isoformat()}.{ext}"
-
-
-def invoice_export_csv(invoices: QuerySet[Invoice]) -> HttpResponse:
-    response, writer = csv_download(_filename("csv"))
-    writer.writerow(_headings())
-    writer.writerows(_rows(invoices))
-    return response
-
-
-def invoice_export_xlsx(invoices: QuerySet[Invoice]) -> HttpResponse:
-    return xlsx_download(_filename("xlsx"), str(_("Invoices")), _headings(), _rows(invoices))
+def invoice_export(invoices: QuerySet[Invoice], fmt: str) -> HttpResponse:
+    return table_download(fmt, "fakturaer", str(_("Invoices")), _headings(), _rows(invoices))

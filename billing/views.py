@@ -26,7 +26,7 @@ from ordering.views import order_page
 
 from . import services
 from .documents import invoice_filename, invoice_lines, invoice_pdf
-from .exports import invoice_export_csv, invoice_export_xlsx
+from .exports import invoice_export
 from .filters import InvoiceFilter
 from .forms import BillingMonthForm, ConsultingForm, QuoteAdjustmentForm, StartupUsageForm
 from .models import BillingRun, Invoice, InvoiceLine, RecurringFee
@@ -140,12 +140,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 @allowed_if(can_see_orders)
 def invoice_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered list as a spreadsheet: every invoice the user may see (invoices_visible_to), formula-safe."""
-    invoices = _invoice_filter(request).qs
-    if fmt == "csv":
-        return invoice_export_csv(invoices)
-    if fmt == "xlsx":
-        return invoice_export_xlsx(invoices)
-    raise Http404("No such format")
+    return invoice_export(_invoice_filter(request).qs, fmt)
 
 
 @login_required

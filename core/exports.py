@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 
 # What makes Excel, LibreOffice or Google Sheets treat a cell as a formula (OWASP's list).
@@ -180,4 +180,20 @@ def xlsx_download(
     workbook.save(stream)
     response = HttpResponse(stream.getvalue(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def table_download(
+    fmt: str, name: str, sheet_title: str, headings: Sequence[Any], rows: Iterable[Iterable[Any]]
+) -> HttpResponse:
+    """A list page's export, `<name>-<today>.csv` or `.xlsx` (the two formats a list offers); any other is 404.
+    `rows` is read only once the format is known."""
+    filename = f"{name}-{timezone.localdate().isoformat()}.{fmt}"
+    if fmt == "xlsx":
+        return xlsx_download(filename, sheet_title, headings, rows)
+    if fmt != "csv":
+        raise Http404("No such format")
+    response, writer = csv_download(filename)
+    writer.writerow(headings)
+    writer.writerows(rows)
     return response

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.exports import csv_download, xlsx_download
+from core.exports import table_download
 
 from .models import AccessOrder
 
@@ -60,16 +60,5 @@ def _rows(orders: QuerySet[AccessOrder]) -> Iterator[list[Any]]:
         ]
 
 
-def _filename(ext: str) -> str:
-    return f"bestillinger-{timezone.localdate().isoformat()}.{ext}"
-
-
-def order_export_csv(orders: QuerySet[AccessOrder]) -> HttpResponse:
-    response, writer = csv_download(_filename("csv"))
-    writer.writerow(_headings())
-    writer.writerows(_rows(orders))
-    return response
-
-
-def order_export_xlsx(orders: QuerySet[AccessOrder]) -> HttpResponse:
-    return xlsx_download(_filename("xlsx"), str(_("Orders")), _headings(), _rows(orders))
+def order_export(orders: QuerySet[AccessOrder], fmt: str) -> HttpResponse:
+    return table_download(fmt, "bestillinger", str(_("Orders")), _headings(), _rows(orders))

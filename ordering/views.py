@@ -24,7 +24,7 @@ from core.models import OutboxMessage
 
 from . import consulting, lifecycle, people, thread
 from .clarifications import AccessClarificationForm, access_clarification_record, clarification_offered
-from .exports import order_export_csv, order_export_xlsx
+from .exports import order_export
 from .filters import SORT_KEYS, OrderFilter, order_list_queryset
 from .forms import CustomerChoiceForm, EmergencyClosureRequestForm, ExternalSystemForm, OrderForm, TestAccessExtendForm
 from .models import (
@@ -183,12 +183,7 @@ def sort_links(request: HttpRequest) -> dict[str, dict]:
 @require_GET
 def order_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered list as a spreadsheet, every row the user may see (orders_visible_to), formula-safe."""
-    filters = _order_filter(request)
-    if fmt == "csv":
-        return order_export_csv(filters.qs)
-    if fmt == "xlsx":
-        return order_export_xlsx(filters.qs)
-    raise Http404("No such format")
+    return order_export(_order_filter(request).qs, fmt)
 
 
 @login_required

@@ -196,3 +196,15 @@ def test_a_time_in_the_csv_is_copenhagens_to_the_minute():
 
     assert spreadsheet_cell(datetime.datetime(2026, 7, 1, 22, 30, 59, tzinfo=datetime.UTC)) == "2026-07-02 00:30"
     assert spreadsheet_cell(datetime.date(2026, 7, 1)) == "2026-07-01"
+
+
+@pytest.mark.parametrize("url", ["ordering:order_list_export", "billing:invoice_list_export"])
+def test_a_list_exports_as_csv_or_xlsx_and_any_other_format_is_404(cast, client, url):
+    client.force_login(cast.am_a)
+    answers = {fmt: client.get(reverse(url, args=[fmt])) for fmt in ("csv", "xlsx", "pdf", "CSV")}
+    assert answers["csv"].status_code == 200 and answers["csv"]["Content-Type"].startswith("text/csv")
+    assert answers["xlsx"].status_code == 200 and "spreadsheetml" in answers["xlsx"]["Content-Type"]
+    assert answers["pdf"].status_code == 404 and answers["CSV"].status_code == 404
+    today = timezone.localdate().isoformat()
+    assert f"-{today}.csv" in answers["csv"]["Content-Disposition"]
+    assert f"-{today}.xlsx" in answers["xlsx"]["Content-Disposition"]
