@@ -308,6 +308,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 # The outbox keeps what a request could not hand to the broker, so a request gives up publishing quickly.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
+# The broker may go away at any time (a Redis restart, failover, a network cut): the worker and beat keep
+# trying to reach it, at start too, with Celery's back-off (2, 4, 6 … s, at most 30 s between tries) and
+# without ever giving up (Celery's default gives up after 100 tries and exits). A task running when the
+# connection drops runs to its end: its outbox row records the outcome, and a broker message given out
+# again for it finds the row delivered (core/outbox.py). config/celery.py works around the kombu bug that
+# stopped a worker holding tasks (tests/reliability/test_broker_outage.py).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
 # The outbox (core/outbox.py): e-mails and background jobs are delivered at least once. A failed delivery
 # is tried again after OUTBOX_BACKOFF_SECONDS, doubling each time up to OUTBOX_BACKOFF_MAX_SECONDS, and

@@ -43,16 +43,22 @@ def forget_routing() -> None:
         celery_app.amqp.__dict__.pop(cached, None)
 
 
-def send_tasks_to(queue: str) -> Callable[[], None]:
-    """From now on this process's tasks go to `queue` on the real broker, as in production, instead of
-    running in-process (as they did while the test's cast was built). Returns what puts it back."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
+def send_tasks_to(queue: str, *, broker_url: str | None = None) -> Callable[[], None]:
+    """From now on this process's tasks go to `queue` on the real broker (or `broker_url`), as in production,
+    instead of running in-process (as they did while the test's cast was built). Returns what puts it back."""
+    conf = celery_app.conf
+    previous = conf.task_always_eager, conf.task_default_queue, conf.broker_write_url
+    conf.task_always_eager = False
+    conf.task_default_queue = queue
+    if broker_url:
+        conf.broker_write_url = broker_url
+        celery_app._after_fork()  # drop pooled connections to the other broker
     forget_routing()
 
     def restore() -> None:
-        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
+        conf.task_always_eager, conf.task_default_queue, conf.broker_write_url = previous
+        if broker_url:
+            celery_app._after_fork()
         forget_routing()
 
     return restore

@@ -7,15 +7,10 @@ of its own, so parallel runs on one Redis never take each other's tasks.
 """
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -26,11 +21,10 @@ from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from ordering import services
 from ordering.models import Addendum
-from tests.real_broker import BROKER_URL, BrokerOutage, queue_fixtures, worker_database_url
+from tests.real_broker import BROKER_URL, BrokerOutage, queue_fixtures
 
-from . import mailbox
+from .workers import Workers, wait_for
 
-BASE_DIR = Path(django_settings.BASE_DIR)
 QUEUE = f"reliability-{uuid.uuid4().hex[:12]}"  # one per test session
 # The worker's own sweep must not take the slow render over before the test kills it: a claim of 6 s.
 CLAIM_SECONDS, SWEEP_SECONDS = 6, 1
@@ -46,100 +40,16 @@ pytestmark = [
 ]
 
 
-class Workers:
-    """Starts, kills and stops this test's worker processes (each with its own beat: the sweep)."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp_path = tmp_path
-        self.mailbox = tmp_path / "mailbox.jsonl"
-        self.running: list[subprocess.Popen] = []
-        self.logs: list[Path] = []
-
-    def start(self, **extra_env: str) -> subprocess.Popen:
-        number = len(self.logs) + 1
-        log = self.tmp_path / f"worker-{number}.log"
-        env = {
-            **os.environ,
-            "DATABASE_URL": worker_database_url(),
-            "CELERY_BROKER_URL": BROKER_URL,
-            "PRIVATE_STORAGE_ROOT": str(self.tmp_path / "private"),  # what the test's storage uses (conftest)
-            "EMAIL_BACKEND": "tests.reliability.mailbox.EmailBackend",
-            "RELIABILITY_MAILBOX": str(self.mailbox),
-            "RELIABILITY_QUEUE": QUEUE,
-            "RELIABILITY_SWEEP_SECONDS": str(SWEEP_SECONDS),
-            "RELIABILITY_CLAIM_SECONDS": str(CLAIM_SECONDS),
-            "RELIABILITY_BACKOFF_SECONDS": "1",
-            "LOG_FORMAT": "text",
-            **extra_env,
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tests.reliability.worker_app",
-            "worker",
-            "--beat",
-            f"--schedule={self.tmp_path / f'beat-{number}'}",
-            f"--queues={QUEUE}",
-            f"--hostname={QUEUE}-{number}@%h",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ]
-        with open(log, "wb") as output:
-            worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.running.append(worker)
-        self.logs.append(log)
-        return worker
-
-    def kill(self, worker: subprocess.Popen) -> None:
-        """SIGKILL to the worker and its pool processes at once, as when a machine or container dies."""
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-        self.running.remove(worker)
-
-    def stop_all(self) -> None:
-        for worker in self.running:
-            os.killpg(worker.pid, signal.SIGTERM)  # warm shutdown: running tasks finish and are acknowledged
-        for worker in self.running:
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=5)
-        self.running.clear()
-
-    def log_tail(self) -> str:
-        return "\n".join(f"--- {log.name}\n" + log.read_text(errors="replace")[-4000:] for log in self.logs)
-
-    def mails(self) -> list[tuple[str, ...]]:
-        return sorted(tuple(m["to"]) for m in mailbox.read(self.mailbox))
-
-
 @pytest.fixture
 def workers(transactional_db, tmp_path):
-    started = Workers(tmp_path)
+    started = Workers(
+        tmp_path, broker_url=BROKER_URL, queue=QUEUE, claim_seconds=CLAIM_SECONDS, sweep_seconds=SWEEP_SECONDS
+    )
     yield started
     started.stop_all()
 
 
 through_the_broker, empty_queue_afterwards = queue_fixtures(QUEUE)
-
-
-def wait_for(condition, *, seconds: float, workers: Workers, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"not within {seconds} s: {what}\n{workers.log_tail()}")
 
 
 def addendum_of(order) -> Addendum:

@@ -8,7 +8,8 @@ the test gives the worker.
 - RELIABILITY_SWEEP_SECONDS, RELIABILITY_CLAIM_SECONDS, RELIABILITY_BACKOFF_SECONDS: the outbox's
   timings, shortened so a scenario takes seconds rather than minutes.
 - RELIABILITY_SLOW_RENDER_MARKER: the first render (across worker restarts) writes this file and then
-  sleeps, so the test can kill the worker mid-render.
+  sleeps RELIABILITY_SLOW_RENDER_SECONDS (120: until the test kills the worker), so the test can fault
+  the worker or its broker mid-render.
 """
 
 import os
@@ -40,12 +41,13 @@ app.conf.beat_schedule = {
 
 _render = documents.html_to_pdf
 _slow_marker = os.environ.get("RELIABILITY_SLOW_RENDER_MARKER")
+_slow_seconds = float(os.environ.get("RELIABILITY_SLOW_RENDER_SECONDS", "120"))
 
 
 def html_to_pdf(html: str) -> bytes:
     if _slow_marker and not Path(_slow_marker).exists():
         Path(_slow_marker).write_text(str(os.getpid()))
-        time.sleep(120)  # the test kills the worker long before this ends
+        time.sleep(_slow_seconds)
     return _render(html)
 
 
