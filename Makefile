@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 # Local development defaults; production sets its own environment (README.md).
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: install install-prod run test lint seed worker beat messages clean
+.PHONY: install install-prod run test lint seed worker webhook-worker beat messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt package.json package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,8 +60,13 @@ lint: install
 	$(VENV)/bin/lint-imports --no-logo --no-cache  # no shared cache: CI runs two `make test` at once
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
+# Two workers, as in production (README.md, deploy/systemd/): every job but webhooks on the default queue,
+# webhook deliveries on their own, so a slow receiver never holds up a render or an e-mail.
 worker: install
-	$(VENV)/bin/celery -A config worker --loglevel=INFO
+	$(VENV)/bin/celery -A config worker --queues=celery --hostname=default@%h --loglevel=INFO
+
+webhook-worker: install
+	$(VENV)/bin/celery -A config worker --queues=webhooks --hostname=webhooks@%h --loglevel=INFO
 
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO

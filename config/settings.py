@@ -308,6 +308,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 # The outbox keeps what a request could not hand to the broker, so a request gives up publishing quickly.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
+# Every task but webhook deliveries (WEBHOOK_QUEUE) goes to this queue; each queue needs a worker (-Q).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 # The broker may go away at any time (a Redis restart, failover, a network cut): the worker and beat keep
 # trying to reach it, at start too, with Celery's back-off (2, 4, 6 … s, at most 30 s between tries) and
 # without ever giving up (Celery's default gives up after 100 tries and exits). A task running when the
@@ -451,6 +453,10 @@ WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
 # must not reach into KMD's own network: SSRF), except to the networks listed here (CIDR, comma-separated),
 # e.g. a provisioning system inside KMD's network, or 127.0.0.1/32 for the tests' receiver.
 WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+# Webhook deliveries go to a Celery queue of their own, served by its own worker (README.md, "Run it in
+# production"): a receiver that answers slowly then holds only those slots, never a render or an e-mail,
+# which go to CELERY_TASK_DEFAULT_QUEUE.
+WEBHOOK_QUEUE = os.environ.get("WEBHOOK_QUEUE", "webhooks")
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = 5
 WEBHOOK_TIMEOUT_SECONDS = 10  # the whole request: connect, send, answer
 

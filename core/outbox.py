@@ -60,6 +60,9 @@ class Handler:
     label: str  # what support sees: "E-mails about an order event"
     max_attempts: int | None = None  # None: settings.OUTBOX_MAX_ATTEMPTS
     on_dead: Callable[[OutboxMessage], None] | None = None  # called once when the row is given up
+    # Names the Celery queue its deliveries go to, read when dispatched (settings decide); None: the default
+    # queue. Work that may wait long on others (webhooks) gets a queue, and worker slots, of its own.
+    queue: Callable[[], str] | None = None
 
     @property
     def attempts_allowed(self) -> int:
@@ -75,6 +78,7 @@ def outbox_handler(
     label,
     max_attempts: int | None = None,
     on_dead: Callable[[OutboxMessage], None] | None = None,
+    queue: Callable[[], str] | None = None,
 ):
     """Register the decorated function as the handler `name`; it is called with the row's payload as keywords."""
 
@@ -82,7 +86,7 @@ def outbox_handler(
         existing = _handlers.get(name)
         if existing is not None and existing.run is not function:
             raise ValueError(f"outbox handler {name!r} is already registered")
-        _handlers[name] = Handler(name, function, label, max_attempts, on_dead)
+        _handlers[name] = Handler(name, function, label, max_attempts, on_dead, queue)
         return function
 
     return register
@@ -205,8 +209,10 @@ def outbox_dispatch(message: OutboxMessage) -> bool:
     deliver_outbox_message = current_app.tasks[DELIVER_TASK]
     # Marked before publishing: a worker may take the message before publishing returns.
     OutboxMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(dispatched_at=timezone.now())
+    handler = _handlers.get(message.handler)
+    queue = handler.queue() if handler is not None and handler.queue is not None else None
     try:
-        deliver_outbox_message.delay(message.pk)
+        deliver_outbox_message.apply_async((message.pk,), queue=queue)
     except Exception:
         OutboxMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(dispatched_at=None)
         logger.warning(

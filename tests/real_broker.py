@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from config import celery_app
@@ -43,20 +44,22 @@ def forget_routing() -> None:
         celery_app.amqp.__dict__.pop(cached, None)
 
 
-def send_tasks_to(queue: str, *, broker_url: str | None = None) -> Callable[[], None]:
+def send_tasks_to(queue: str, *, broker_url: str | None = None, webhook_queue: str | None = None) -> Callable[[], None]:
     """From now on this process's tasks go to `queue` on the real broker (or `broker_url`), as in production,
-    instead of running in-process (as they did while the test's cast was built). Returns what puts it back."""
+    instead of running in-process (as they did while the test's cast was built); webhook deliveries go to
+    `webhook_queue`, by default the same queue (never the shared Redis's real one). Returns what puts it back."""
     conf = celery_app.conf
-    previous = conf.task_always_eager, conf.task_default_queue, conf.broker_write_url
+    previous = conf.task_always_eager, conf.task_default_queue, conf.broker_write_url, settings.WEBHOOK_QUEUE
     conf.task_always_eager = False
     conf.task_default_queue = queue
+    settings.WEBHOOK_QUEUE = webhook_queue or queue
     if broker_url:
         conf.broker_write_url = broker_url
         celery_app._after_fork()  # drop pooled connections to the other broker
     forget_routing()
 
     def restore() -> None:
-        conf.task_always_eager, conf.task_default_queue, conf.broker_write_url = previous
+        conf.task_always_eager, conf.task_default_queue, conf.broker_write_url, settings.WEBHOOK_QUEUE = previous
         if broker_url:
             celery_app._after_fork()
         forget_routing()

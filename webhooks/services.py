@@ -218,6 +218,7 @@ def endpoint_refusal(delivery: WebhookDelivery) -> NotAllowedNow | None:
     label=gettext_lazy("A webhook to a subscribed system"),
     max_attempts=settings.WEBHOOK_MAX_ATTEMPTS,
     on_dead=_given_up,
+    queue=lambda: settings.WEBHOOK_QUEUE,  # a slow receiver holds webhook workers only, never a render or an e-mail
 )
 def webhook_deliver(delivery_id: int) -> bool:
     """POST one delivery once; True when the receiver took it. Raises (so the outbox retries) when it did not."""

@@ -103,7 +103,7 @@ def no_dispatch(monkeypatch):
     def unreachable(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(deliver_outbox_message, "delay", unreachable)
+    monkeypatch.setattr(deliver_outbox_message, "apply_async", unreachable)
 
 
 # --- Written with the write --------------------------------------------------------------------
@@ -574,7 +574,7 @@ def test_check_health_names_stuck_failed_and_unstamped_addenda(cast, order_in, s
 def handed_over(monkeypatch) -> list[int]:
     """The broker takes every message and runs none: the ids it was handed, in order."""
     ids: list[int] = []
-    monkeypatch.setattr(deliver_outbox_message, "delay", ids.append)
+    monkeypatch.setattr(deliver_outbox_message, "apply_async", lambda args, **options: ids.append(*args))
     return ids
 
 

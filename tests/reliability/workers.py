@@ -38,7 +38,17 @@ class Workers:
         self.running: list[subprocess.Popen] = []
         self.logs: list[Path] = []
 
-    def start(self, *, queues: str | None = None, concurrency: int = 2, **extra_env: str) -> subprocess.Popen:
+    def start(
+        self,
+        *,
+        queues: str | None = None,
+        webhook_queue: str | None = None,
+        concurrency: int = 2,
+        beat: bool = True,
+        **extra_env: str,
+    ) -> subprocess.Popen:
+        """A worker consuming `queues` (comma-separated; this test's queue by default); webhooks it dispatches go
+        to `webhook_queue` (by default this test's queue too, as tests.real_broker.send_tasks_to sends them)."""
         number = len(self.logs) + 1
         log = self.tmp_path / f"worker-{number}.log"
         env = {
@@ -49,6 +59,7 @@ class Workers:
             "EMAIL_BACKEND": "tests.reliability.mailbox.EmailBackend",
             "RELIABILITY_MAILBOX": str(self.mailbox),
             "RELIABILITY_QUEUE": self.queue,
+            "WEBHOOK_QUEUE": webhook_queue or self.queue,
             "RELIABILITY_SWEEP_SECONDS": str(self.sweep_seconds),
             "RELIABILITY_CLAIM_SECONDS": str(self.claim_seconds),
             "RELIABILITY_BACKOFF_SECONDS": "1",
@@ -62,8 +73,7 @@ class Workers:
             "-A",
             "tests.reliability.worker_app",
             "worker",
-            "--beat",
-            f"--schedule={self.tmp_path / f'beat-{number}'}",
+            *(["--beat", f"--schedule={self.tmp_path / f'beat-{number}'}"] if beat else []),
             f"--queues={queues or self.queue}",
             f"--hostname={self.queue}-{number}@%h",
             "--pool=prefork",

@@ -50,6 +50,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": worker_database_url(),  # this session's test database
             "CELERY_BROKER_URL": BROKER_URL,
+            "WEBHOOK_QUEUE": QUEUE,  # its webhooks on its one queue too (tests.real_broker.send_tasks_to)
             "OUTBOX_BACKOFF_SECONDS": "1",
             "OUTBOX_BACKOFF_MAX_SECONDS": "1",
             "WEBHOOK_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
