@@ -45,6 +45,8 @@ app = Celery("opus_adgang")
 app.set_default()
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Every worker notes itself alive in the broker, for /readyz (core/workers.py).
+app.steps["worker"].add("core.workers:WorkerHeartbeat")
 
 
 @signals.setup_logging.connect

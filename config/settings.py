@@ -479,6 +479,13 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # gives the broker this many seconds to answer.
 READY_OUTBOX_BACKLOG_MAX = int(os.environ.get("READY_OUTBOX_BACKLOG_MAX", "100"))
 READY_BROKER_TIMEOUT = float(os.environ.get("READY_BROKER_TIMEOUT", "2"))
+# /readyz fails when a queue (the default one, WEBHOOK_QUEUE) has had no live worker for this long (with a
+# broker); each worker notes itself every WORKER_HEARTBEAT_SECONDS (core/workers.py).
+READY_WORKER_SILENT_SECONDS = int(os.environ.get("READY_WORKER_SILENT_SECONDS", "120"))
+WORKER_HEARTBEAT_SECONDS = max(1, READY_WORKER_SILENT_SECONDS // 4)
+# /readyz fails when the private storage's volume has less free space than this: a threshold, so that an
+# operator hears of it before renders and uploads fail.
+READY_STORAGE_MIN_FREE_BYTES = int(os.environ.get("READY_STORAGE_MIN_FREE_BYTES", str(500 * 1024 * 1024)))
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 # Only a registrable domain (example.dk, not adgang.example.dk) can enter browsers' preload lists, and

@@ -1,5 +1,5 @@
 """The broker dies under a busy worker and comes back empty: the worker stays up, reconnects by itself, and
-every outbox message is still delivered exactly once.
+every outbox message is still delivered exactly once. And /readyz notices a worker that is gone.
 
 Redis here is the test's own (tests/reliability/workers.py, RedisServer), killed and started again on the
 same port, without persistence: every queued message dies with it, as on a broker host that is replaced.
@@ -12,16 +12,18 @@ import uuid
 import pytest
 from django.db import connection
 
+from core.health import NotReady, check_workers
 from core.models import OutboxMessage
 from ordering import services
 from ordering.models import Addendum
 from tests.real_broker import send_tasks_to
-from tests.reliability.workers import REDIS_SERVER, RedisServer, Workers, wait_for
+from tests.reliability.workers import REDIS_SERVER, Workers, wait_for
 
 QUEUE = f"outage-{uuid.uuid4().hex[:12]}"
 CLAIM_SECONDS, SWEEP_SECONDS = 30, 1  # the claim outlasts the slow render: nobody takes it over meanwhile
 SLOW_RENDER_SECONDS = 12
 OUTAGE_SECONDS = 5
+SILENT_SECONDS = 4  # READY_WORKER_SILENT_SECONDS: the workers note themselves every second
 
 pytestmark = [
     pytest.mark.postgres,
@@ -32,20 +34,20 @@ pytestmark = [
 
 
 @pytest.fixture
-def broker(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
 def workers(transactional_db, tmp_path, broker):
     started = Workers(
         tmp_path, broker_url=broker.url, queue=QUEUE, claim_seconds=CLAIM_SECONDS, sweep_seconds=SWEEP_SECONDS
     )
     yield started
     started.stop_all()
+
+
+@pytest.fixture
+def readyz_sees(settings, broker):
+    """/readyz's worker check, in this process, looks at the test's broker and queue."""
+    settings.CELERY_BROKER_URL = broker.url
+    settings.CELERY_TASK_DEFAULT_QUEUE = settings.WEBHOOK_QUEUE = QUEUE
+    settings.READY_WORKER_SILENT_SECONDS = SILENT_SECONDS
 
 
 @pytest.fixture
@@ -61,13 +63,15 @@ def addendum_of(order) -> Addendum:
 
 
 def test_the_broker_killed_under_a_busy_worker_the_worker_reconnects_and_delivers_everything_once(
-    cast, order_in, broker, workers, through_the_broker
+    cast, order_in, broker, workers, through_the_broker, readyz_sees
 ):
     first, second = order_in("submitted"), order_in("submitted", customer=cast.customer_b)
     through_the_broker()
     marker = workers.tmp_path / "render-started"
     worker = workers.start(
-        RELIABILITY_SLOW_RENDER_MARKER=str(marker), RELIABILITY_SLOW_RENDER_SECONDS=str(SLOW_RENDER_SECONDS)
+        RELIABILITY_SLOW_RENDER_MARKER=str(marker),
+        RELIABILITY_SLOW_RENDER_SECONDS=str(SLOW_RENDER_SECONDS),
+        READY_WORKER_SILENT_SECONDS=str(SILENT_SECONDS),
     )
     first = services.order_issue_addendum(order=first, actor=cast.am_a)
     wait_for(marker.exists, seconds=30, workers=workers, what="the first render starts")
@@ -94,3 +98,15 @@ def test_the_broker_killed_under_a_busy_worker_the_worker_reconnects_and_deliver
     assert "Unrecoverable error" not in log
     assert log.count("Connected to redis") >= 2  # at start, and again after the outage
     assert "(1/100)" not in log  # retries without a limit
+    check_workers()  # the broker came back empty, and the worker has noted itself alive again
+
+
+def test_readyz_notices_a_worker_that_is_gone(transactional_db, workers, readyz_sees):
+    worker = workers.start(READY_WORKER_SILENT_SECONDS=str(SILENT_SECONDS))
+    wait_for(lambda: " ready." in workers.log(), seconds=30, workers=workers, what="the worker starts")
+    check_workers()
+    workers.kill(worker)
+    check_workers()  # silent for less than SILENT_SECONDS yet
+    time.sleep(SILENT_SECONDS + 0.5)
+    with pytest.raises(NotReady, match=QUEUE):
+        check_workers()

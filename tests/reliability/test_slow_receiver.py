@@ -16,7 +16,7 @@ from core.models import OutboxMessage
 from ordering import services
 from ordering.models import Addendum
 from tests.real_broker import send_tasks_to
-from tests.reliability.workers import REDIS_SERVER, RedisServer, Workers, wait_for
+from tests.reliability.workers import REDIS_SERVER, Workers, wait_for
 from tests.webhooks.receiver import Receiver
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -34,14 +34,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the workers share the test database: PostgreSQL"),
     pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server on PATH for a broker of the test's own"),
 ]
-
-
-@pytest.fixture
-def broker(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.kill()
 
 
 @pytest.fixture
