@@ -1,5 +1,6 @@
 """The broker dies under a busy worker and comes back empty: the worker stays up, reconnects by itself, and
-every outbox message is still delivered exactly once. And /readyz notices a worker that is gone.
+every outbox message is still delivered exactly once. Beat waits for the broker the same way. And /readyz
+notices a worker that is gone.
 
 Redis here is the test's own (tests/reliability/workers.py, RedisServer), killed and started again on the
 same port, without persistence: every queued message dies with it, as on a broker host that is replaced.
@@ -10,6 +11,7 @@ import time
 import uuid
 
 import pytest
+import redis
 from django.db import connection
 
 from core.health import NotReady, check_workers
@@ -110,3 +112,22 @@ def test_readyz_notices_a_worker_that_is_gone(transactional_db, workers, readyz_
     time.sleep(SILENT_SECONDS + 0.5)
     with pytest.raises(NotReady, match=QUEUE):
         check_workers()
+
+
+def test_beat_started_while_the_broker_is_down_waits_for_it_and_survives_it_going_away_again(
+    transactional_db, broker, workers
+):
+    queued = lambda: redis.Redis(port=broker.port).llen(QUEUE)  # noqa: E731 - the sweeps beat sends, every second
+    broker.kill()
+    beat = workers.start_beat()
+    time.sleep(OUTAGE_SECONDS)
+    assert beat.poll() is None, workers.log_tail()
+    assert "Trying again" in workers.log()
+
+    broker.start()
+    wait_for(queued, seconds=30, workers=workers, what="beat schedules once the broker is there")
+    broker.kill()
+    time.sleep(OUTAGE_SECONDS)
+    broker.start()  # empty again: what is queued now, beat sent after the outage
+    wait_for(queued, seconds=30, workers=workers, what="beat schedules again after the outage")
+    assert beat.poll() is None, workers.log_tail()

@@ -50,7 +50,28 @@ class Workers:
         """A worker consuming `queues` (comma-separated; this test's queue by default); webhooks it dispatches go
         to `webhook_queue` (by default this test's queue too, as tests.real_broker.send_tasks_to sends them)."""
         number = len(self.logs) + 1
-        log = self.tmp_path / f"worker-{number}.log"
+        command = [
+            "worker",
+            *(["--beat", f"--schedule={self.tmp_path / f'beat-{number}'}"] if beat else []),
+            f"--queues={queues or self.queue}",
+            f"--hostname={self.queue}-{number}@%h",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ]
+        return self._run(command, f"worker-{number}.log", webhook_queue, extra_env)
+
+    def start_beat(self) -> subprocess.Popen:
+        """Beat alone, as production runs it (one process, no worker)."""
+        number = len(self.logs) + 1
+        command = ["beat", f"--schedule={self.tmp_path / f'beat-{number}'}", "--loglevel=INFO"]
+        return self._run(command, f"beat-{number}.log", None, {})
+
+    def _run(self, command: list[str], log_name: str, webhook_queue: str | None, extra_env: dict) -> subprocess.Popen:
+        log = self.tmp_path / log_name
         env = {
             **os.environ,
             "DATABASE_URL": worker_database_url(),
@@ -66,23 +87,7 @@ class Workers:
             "LOG_FORMAT": "text",
             **extra_env,
         }
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tests.reliability.worker_app",
-            "worker",
-            *(["--beat", f"--schedule={self.tmp_path / f'beat-{number}'}"] if beat else []),
-            f"--queues={queues or self.queue}",
-            f"--hostname={self.queue}-{number}@%h",
-            "--pool=prefork",
-            f"--concurrency={concurrency}",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ]
+        command = [sys.executable, "-m", "celery", "-A", "tests.reliability.worker_app", *command]
         with open(log, "wb") as output:
             worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                 command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
