@@ -67,7 +67,9 @@ def server_env(database_url: str, broker: str, work: Path) -> dict:
 
 def manage(env: dict, *args: str, debug: bool = False) -> None:
     env = {**env, "DJANGO_DEBUG": "1"} if debug else env
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)  # noqa: S603
+    if done.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
 
 
 def recreate_database(database_url: str) -> None:
