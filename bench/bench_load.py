@@ -175,6 +175,12 @@ def report(work: Path, cpu: dict[str, list[float]], seconds: float) -> bool:
         f"{percentile(all_cpu, 90):>8.1f}"
     )
     print(f"gunicorn workers' CPU: {busy:.1f} s in {seconds:.0f} s ({busy / seconds:.2f} cores)")
+    if "login (POST)" in cpu:
+        # The same work every time (Django's PBKDF2, 1,000,000 iterations): a yardstick for the machine's state.
+        print(
+            f"login (POST), always the same work (PBKDF2): {statistics.mean(cpu['login (POST)']):.0f} ms; where it is "
+            "higher than on a quiet machine, contention (shared cores, steal) inflated every CPU figure alike"
+        )
 
     rps, p99 = float(total["Requests/s"]), float(total["99%"])
     fails = int(total["Failure Count"])
