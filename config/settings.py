@@ -173,7 +173,8 @@ STATICFILES_DIRS = [
 # and handed out only by views that check who asks.
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # FileSystemStorage writing each file under a temporary name first: no partial files (core/storage.py).
+        "BACKEND": "core.storage.PrivateStorage",
         "OPTIONS": {"location": os.environ.get("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "private"))},
     },
     "staticfiles": {

@@ -368,12 +368,13 @@ def test_a_lost_dispatch_is_logged_naming_the_order_event_and_message(
 
 
 def broken_storage(monkeypatch):
-    from django.core.files.storage import FileSystemStorage
+    import os
 
-    def fail(self, name, content):
-        raise OSError(28, "No space left on device")
+    from django.core.files.storage import default_storage
 
-    monkeypatch.setattr(FileSystemStorage, "_save", fail)
+    from ..disk_full import DiskFull
+
+    monkeypatch.setattr(os, "write", DiskFull(default_storage.location))
 
 
 def test_a_render_storage_keeps_failing_ends_failed_with_generate_again(

@@ -350,3 +350,42 @@ def test_storage_failing_during_a_render_ends_failed_with_generate_again(
     client.post(reverse("ordering:addendum_render", args=[order.pk, failed.version]))
     wait_for(lambda: addendum_of(order).render_status == "ready", seconds=30, workers=workers, what="the render")
     assert_everything_checks_out(capsys)
+
+
+# --- (d) Private storage full during a render ---------------------------------------------------
+
+
+def test_a_render_on_a_full_disk_leaves_no_file_behind_and_succeeds_when_space_returns(
+    cast, order_in, workers, through_the_broker, capsys
+):
+    order = order_in("submitted")
+    through_the_broker()
+    disk_full = workers.tmp_path / "disk-full"
+    disk_full.touch()
+    workers.start(RELIABILITY_DISK_FULL_WHILE=str(disk_full), RELIABILITY_BACKOFF_SECONDS="3")
+    addenda = workers.tmp_path / "private" / "addenda"
+
+    order = services.order_issue_addendum(order=order, actor=cast.am_a)
+    render = wait_for(
+        lambda: OutboxMessage.objects.filter(
+            handler="ordering.render_addendum", order_id=order.pk, attempts=1, claimed_until__isnull=True
+        ).first(),
+        seconds=30,
+        workers=workers,
+        what="the first render attempt fails",
+    )
+    # The next attempt is 3 s away: nothing is being written now, and nothing was left.
+    assert render.status == "pending" and "No space left on device" in render.last_error
+    addendum = addendum_of(order)
+    assert (addendum.render_status, addendum.pdf.name, addendum.pdf_sha256) == ("pending", "", "")
+    assert not [p for p in addenda.rglob("*") if p.is_file()]
+
+    disk_full.unlink()  # space returns
+    wait_for(lambda: addendum_of(order).render_status == "ready", seconds=30, workers=workers, what="the render")
+    addendum = addendum_of(order)
+    assert sorted(p.relative_to(addenda.parent).as_posix() for p in addenda.rglob("*") if p.is_file()) == [
+        addendum.pdf.name
+    ]
+    render.refresh_from_db()
+    assert (render.status, render.attempts) == ("delivered", 2)
+    assert_everything_checks_out(capsys)
