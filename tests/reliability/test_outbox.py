@@ -725,20 +725,20 @@ def slow(message_id: int, seconds: float, take_over: bool) -> None:
         slow_seen.extend([outbox_sweep(), outbox_deliver(message_id, token="other")])
 
 
-def enqueue_slow(*, take_over: bool) -> OutboxMessage:
+def enqueue_slow(*, seconds: float, take_over: bool) -> OutboxMessage:
     with transaction.atomic():
         message = outbox_enqueue("tests.slow", payload={})
-        message.payload = {"message_id": message.pk, "seconds": 1.2, "take_over": take_over}
+        message.payload = {"message_id": message.pk, "seconds": seconds, "take_over": take_over}
         message.save(update_fields=["payload"])
     return message
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_live_delivery_slower_than_its_claim_keeps_it_by_renewing(settings, monkeypatch):
-    settings.OUTBOX_CLAIM_SECONDS = 0.6  # renewed every 0.2 s; the handler runs for two claims
+    settings.OUTBOX_CLAIM_SECONDS = 1.5  # renewed every 0.5 s; the handler runs for more than two claims
     slow_seen.clear()
     ids = handed_over(monkeypatch)
-    message = enqueue_slow(take_over=True)
+    message = enqueue_slow(seconds=3.2, take_over=True)
 
     assert outbox_deliver(message.pk, token="worker") is True
     # Half-way through the claim was still ahead, and neither the sweep nor another task could take it.
@@ -751,11 +751,11 @@ def test_a_live_delivery_slower_than_its_claim_keeps_it_by_renewing(settings, mo
 
 @pytest.mark.django_db(transaction=True)
 def test_without_renewing_a_delivery_slower_than_its_claim_would_lose_it(settings, monkeypatch):
-    settings.OUTBOX_CLAIM_SECONDS = 0.6
+    settings.OUTBOX_CLAIM_SECONDS = 1.5
     slow_seen.clear()
     handed_over(monkeypatch)
     monkeypatch.setattr(outbox, "_renew_claim", lambda *args: None)  # as when its worker has died
-    message = enqueue_slow(take_over=False)
+    message = enqueue_slow(seconds=2, take_over=False)
 
     assert outbox_deliver(message.pk, token="worker") is True
     assert slow_seen == [False]  # the claim had run out: the sweep would have handed it over
