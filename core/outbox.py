@@ -375,7 +375,7 @@ def _not_handed_over_lately(now) -> Q:
     duplicate is harmless (the claim is one conditional UPDATE), but a queue that is merely long (workers
     busy or down) must not gain a copy of every waiting row at every sweep: a row is handed over again
     only once it has waited since its last hand-over at least as long as it had waited before it, so
-    the copies double their spacing (about log2 of the wait in all, 7 for an hour).
+    the copies double their spacing (about log2 of the wait in all: 8 in the first hour).
     """
     since_last = ExpressionWrapper(Value(now) - F("dispatched_at"), output_field=DurationField())
     before_last = ExpressionWrapper(F("dispatched_at") - F("next_attempt_at"), output_field=DurationField())

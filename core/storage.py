@@ -138,9 +138,10 @@ def _model_directories() -> set[str]:
 
 def unreferenced_files(*, now: float | None = None) -> list[Leftover]:
     """Files in private storage that no row names, and unfinished writes, older than LEFTOVER_AFTER."""
-    root = Path(default_storage.location)
-    if not root.is_dir():
+    location = getattr(default_storage, "location", None)  # a storage of files on this machine
+    if location is None or not Path(location).is_dir():
         return []
+    root = Path(location)
     cutoff = (now or time.time()) - LEFTOVER_AFTER.total_seconds()  # file times are the real clock's
     candidates = [path for path in root.iterdir() if path.is_file()]
     for directory in sorted(_model_directories()):

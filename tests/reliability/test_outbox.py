@@ -678,7 +678,7 @@ def test_a_message_handed_over_and_never_taken_is_handed_over_again_after_20_s(d
 
 def test_a_message_waiting_in_a_long_queue_is_handed_over_again_with_doubling_pauses(db, clock, monkeypatch):
     """Workers busy or down: each waiting message gains a copy in the queue at 20 s, then each time its wait
-    since the last copy equals its wait before it (about log2 of the wait in all), not one copy per sweep."""
+    since the last copy equals its wait before it (8 in an hour), not one copy per sweep (120 at 30 s)."""
     ids = handed_over(monkeypatch)
     message = enqueue()
     due = message.next_attempt_at

@@ -1,4 +1,5 @@
-"""Faults with a real worker: killed mid-render, broker unreachable, storage failing. Nothing stuck, nothing lost.
+"""Faults with a real worker: killed mid-render, a web process killed after its commit, broker unreachable,
+storage failing or full. Nothing stuck, nothing lost, no file left behind.
 
 PostgreSQL, Redis and a Celery worker started here as a subprocess (tests/reliability/worker_app.py,
 which shortens the outbox's timings and can make the first render slow). The test data is committed
