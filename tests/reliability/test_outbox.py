@@ -13,7 +13,7 @@ from smtplib import SMTPServerDisconnected
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -759,6 +759,27 @@ def test_without_renewing_a_delivery_slower_than_its_claim_would_lose_it(setting
 
     assert outbox_deliver(message.pk, token="worker") is True
     assert slow_seen == [False]  # the claim had run out: the sweep would have handed it over
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renewal_that_fails_for_a_moment_is_logged_and_the_next_one_keeps_the_claim(settings, monkeypatch, caplog):
+    settings.OUTBOX_CLAIM_SECONDS = 1.5
+    slow_seen.clear()
+    handed_over(monkeypatch)
+    lasts, failures = outbox._claim_lasts, []
+
+    def database_gone_once():
+        if threading.current_thread().name.startswith("outbox-claim-") and not failures:
+            failures.append(1)
+            raise DatabaseError("the database is restarting")
+        return lasts()
+
+    monkeypatch.setattr(outbox, "_claim_lasts", database_gone_once)
+    message = enqueue_slow(seconds=3.2, take_over=False)
+
+    assert outbox_deliver(message.pk, token="worker") is True
+    assert failures == [1] and slow_seen == [True]
+    assert f"Renewing the claim on outbox message {message.pk} failed" in caplog.text
 
 
 def test_one_sweep_hands_over_at_most_500_messages_the_longest_due_first(db, monkeypatch):
