@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "config.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.SessionLifetimeMiddleware",
+    "config.context_processors.WaitingCountMiddleware",  # the user's own write: the menu's count afresh
     "accounts.sessions.HtmxLoginRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.security.SecurityEventMiddleware",

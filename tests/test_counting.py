@@ -55,3 +55,43 @@ def test_the_menu_and_the_start_page_say_99_plus_past_the_bound(client, cast, or
     page = client.get(reverse("home")).content.decode()
     assert re.search(r'id="waiting-review">[^<]*\(3\)</h3>', page)
     assert '<span class="badge badge-small badge-info">3<span class="sr-only">' in page
+
+
+def badge(body: str) -> str | None:
+    found = re.search(r'<span class="badge badge-small badge-info">([^<]+)<span class="sr-only">', body)
+    return found.group(1) if found else None
+
+
+def test_the_menus_count_is_kept_a_minute_and_a_write_of_ones_own_forgets_it(client, cast, order_in, monkeypatch):
+    """Issue 23: counting every worklist on every page was a third of a light page's CPU. Counted once a minute at
+    most (kept in the session), afresh after the user's own write, and always afresh on the start page."""
+    from types import SimpleNamespace
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr("config.context_processors.time", SimpleNamespace(time=lambda: clock[0]))
+    order_in("submitted", codes=("opret-fravaer",))
+    client.force_login(cast.am_a)
+    catalogue = reverse("ordering:catalogue")
+    with CaptureQueriesContext(connection) as counted:
+        assert badge(client.get(catalogue).content.decode()) == "1"
+    order_in("submitted", codes=("medarbejderoplysninger",))  # somebody else's order, within the minute
+    clock[0] += 59.999
+    with CaptureQueriesContext(connection) as kept:
+        assert badge(client.get(catalogue).content.decode()) == "1"
+    assert len(kept.captured_queries) < len(counted.captured_queries)
+    assert not any("COUNT(*)" in q["sql"] for q in kept.captured_queries)
+    assert badge(client.get(reverse("home")).content.decode()) == "2"  # the start page counts afresh
+    clock[0] += 0.001  # a minute after counting: afresh
+    assert badge(client.get(catalogue).content.decode()) == "2"
+    order_in("submitted", codes=("moedetidsplaner",))
+    assert badge(client.get(catalogue).content.decode()) == "2"  # kept
+    client.post(reverse("set_language"), {"language": "da", "next": catalogue})  # any write of the user's own
+    assert badge(client.get(catalogue).content.decode()) == "3"
+
+
+def test_the_kept_count_is_the_users_own(client, cast, order_in):
+    order_in("submitted", codes=("opret-fravaer",))
+    client.force_login(cast.am_a)
+    assert badge(client.get(reverse("ordering:catalogue")).content.decode()) == "1"
+    client.force_login(cast.am_b)  # a new login, a new session: nothing of am_a's is read
+    assert badge(client.get(reverse("ordering:catalogue")).content.decode()) is None
