@@ -160,12 +160,25 @@ def audit_checkpoint_write(*, directory: Path | None = None) -> tuple[Checkpoint
     stamp = unsigned.at.replace(":", "").replace("-", "").split(".")[0].split("+")[0]
     path = directory / f"audit-checkpoint-{unsigned.seq:012d}-{stamp}.json"
     body = json.loads(unsigned.payload()) | {"signature": signature}
-    # O_EXCL: a checkpoint is written once; two in the same second with the same head are the same.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    with os.fdopen(fd, "w") as file:
-        json.dump(body, file, indent=2, sort_keys=True)
-        file.write("\n")
+    _write_whole(path, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode())
     return Checkpoint(**{k: body[k] for k in ("seq", "hash", "at", "orders", "events", "signature")}), path
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """A checkpoint file whole or not at all: a full disk (a short write, ENOSPC) removes what was begun, so
+    no cut-off checkpoint is left for `verify_audit_log --checkpoints` to fail on. O_EXCL: a checkpoint is
+    written once; two in the same second with the same head are the same."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
 
 
 class CheckpointUnreadable(Exception):

@@ -711,6 +711,9 @@ def pages(world: World, order, invoice_pk: int) -> list[Page]:
         Page("account manager: invoice detail", manager, reverse("billing:invoice_detail", args=[invoice_pk])),
         Page("account manager: licence list", manager, reverse("billing:licence_list")),
         Page("account manager: billing runs", manager, reverse("billing:run_list")),
+        # The preview the billing page loads once shown: the run's own calculation over every fee and charge not
+        # billed yet, so it grows with the data like an export (per 1,000 of the manager's orders).
+        Page("account manager: billing preview", manager, reverse("billing:run_preview"), rows="whole"),
         Page("support: expiring certificates", support, reverse("certificates:expiring")),
         Page(f"manager: CSV, {FIXED_ORDERS} orders", manager, csv + fixed),
         Page(f"manager: XLSX, {FIXED_ORDERS} orders", manager, xlsx + fixed),

@@ -16,5 +16,6 @@ urlpatterns = [
     path("licences/", views.licence_list, name="licence_list"),
     path("billing/runs/", views.run_list, name="run_list"),
     path("billing/runs/start/", views.run_start, name="run_start"),
+    path("billing/runs/preview/", views.run_preview, name="run_preview"),
     path("billing/runs/<int:pk>/export.csv", views.run_export, name="run_export"),
 ]

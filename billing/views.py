@@ -118,6 +118,9 @@ def licence_end_view(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse
     return submit_or_refuse(request, end, refused=_money_url(order), action="licence_end", order=order.pk)
 
 
+INVOICE_LINES_SHOWN = 50  # lines on one page of an invoice
+
+
 def _invoice_filter(request: HttpRequest) -> InvoiceFilter:
     return InvoiceFilter(request.GET, queryset=invoices_visible_to(request.user), request=request)
 
@@ -146,8 +149,11 @@ def invoice_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @login_required
 @require_GET
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invoice's facts and totals (stored on it), and its lines a page at a time: an invoice to a large
+    customer has hundreds of lines, which the PDF and the exports carry in full."""
     invoice = invoice_for_user(request.user, pk)
-    return render(request, "billing/invoice_detail.html", {"invoice": invoice, "lines": invoice_lines(invoice)})
+    page = Paginator(invoice_lines(invoice), INVOICE_LINES_SHOWN).get_page(request.GET.get("page"))
+    return render(request, "billing/invoice_detail.html", {"invoice": invoice, "page": page})
 
 
 @login_required
@@ -177,24 +183,42 @@ def _next_period(today) -> datetime.date:
     return last_month if not BillingRun.objects.filter(period=last_month).exists() else today.replace(day=1)
 
 
-def _billing_page(request: HttpRequest, run_form: BillingMonthForm | None = None, status: int = 200) -> HttpResponse:
-    """The back office's billing page: a month's preview (the next run's, or the month asked for), starting a run,
-    and the runs so far with their totals. Everything in it is of the customers the user serves."""
-    today = timezone.localdate()
-    preview_form = BillingMonthForm(
+def _preview_period(request: HttpRequest, today: datetime.date) -> tuple[BillingMonthForm, datetime.date]:
+    """The month to preview: the one asked for (`?period=YYYY-MM`), else the next run's."""
+    form = BillingMonthForm(
         request.GET or {"period": f"{_next_period(today):%Y-%m}"},
         today=today,
         label=_("Month to preview"),
         auto_id="preview-%s",  # two month fields on one page: ids of their own
     )
-    period = preview_form.cleaned_data["period"] if preview_form.is_valid() else _next_period(today)
+    return form, form.cleaned_data["period"] if form.is_valid() else _next_period(today)
+
+
+def _preview_context(request: HttpRequest, period: datetime.date) -> dict:
+    """The run's own calculation for the month, of the customers the user serves: it reads every fee and charge
+    not billed yet, so it grows with the data like an export, and the page asks for it on its own (run_preview)."""
     try:
-        preview, preview_refusal = (
-            services.billing_preview(period=period, customers=customers_billed_for(request.user)),
-            None,
-        )
-    except Refusal as refusal:  # no price list in force for the month: the run would refuse the same
-        preview, preview_refusal = [], refusal
+        preview, refusal = services.billing_preview(period=period, customers=customers_billed_for(request.user)), None
+    except Refusal as refused:  # no price list in force for the month: the run would refuse the same
+        preview, refusal = [], refused
+    return {
+        "preview_period": period,
+        "preview": preview,
+        "preview_refusal": refusal,
+        "preview_total": sum((p.invoice.total_excl_vat for p in preview), Decimal(0)),
+        "preview_loaded": True,
+    }
+
+
+def _billing_page(request: HttpRequest, run_form: BillingMonthForm | None = None, status: int = 200) -> HttpResponse:
+    """The back office's billing page: a month's preview, starting a run, and the runs so far with their totals.
+    Everything in it is of the customers the user serves.
+
+    The page itself costs the same whatever the data; the preview, which reads every fee and charge not yet
+    billed, is loaded into it after it is shown (htmx), or right in it when the reader chose a month (the
+    form's GET, which also works without JavaScript)."""
+    today = timezone.localdate()
+    preview_form, period = _preview_period(request, today)
     runs = runs_visible_to(request.user)
     invoices = invoices_visible_to(request.user).filter(run__in=runs)
     summary = {
@@ -204,9 +228,6 @@ def _billing_page(request: HttpRequest, run_form: BillingMonthForm | None = None
     context = {
         "preview_form": preview_form,
         "preview_period": period,
-        "preview": preview,
-        "preview_refusal": preview_refusal,
-        "preview_total": sum((p.invoice.total_excl_vat for p in preview), Decimal(0)),
         "month_refusal": services.billing_run_refusal(period),
         "already_run": runs.filter(period=period).first(),
         "run_form": run_form
@@ -215,6 +236,8 @@ def _billing_page(request: HttpRequest, run_form: BillingMonthForm | None = None
         ),
         "runs": [(run, summary.get(run.pk, {})) for run in runs[:36]],
     }
+    if "period" in request.GET and run_form is None:
+        context.update(_preview_context(request, period))
     return render(request, "billing/run_list.html", context, status=status)
 
 
@@ -223,6 +246,15 @@ def _billing_page(request: HttpRequest, run_form: BillingMonthForm | None = None
 @allowed_if(can_see_billing_runs)
 def run_list(request: HttpRequest) -> HttpResponse:
     return _billing_page(request)
+
+
+@login_required
+@require_GET
+@allowed_if(can_see_billing_runs)
+def run_preview(request: HttpRequest) -> HttpResponse:
+    """The preview alone, for the billing page to load once it is shown."""
+    _form, period = _preview_period(request, timezone.localdate())
+    return render(request, "billing/_preview.html", _preview_context(request, period))
 
 
 @login_required

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "config.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.SessionLifetimeMiddleware",
+    "config.context_processors.WaitingCountMiddleware",  # the user's own write: the menu's count afresh
     "accounts.sessions.HtmxLoginRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.security.SecurityEventMiddleware",
@@ -173,7 +174,8 @@ STATICFILES_DIRS = [
 # and handed out only by views that check who asks.
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # FileSystemStorage writing each file under a temporary name first: no partial files (core/storage.py).
+        "BACKEND": "core.storage.PrivateStorage",
         "OPTIONS": {"location": os.environ.get("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "private"))},
     },
     "staticfiles": {
@@ -324,15 +326,18 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # The outbox (core/outbox.py): e-mails and background jobs are delivered at least once. A failed delivery
 # is tried again after OUTBOX_BACKOFF_SECONDS, doubling each time up to OUTBOX_BACKOFF_MAX_SECONDS, and
 # given up ("dead", listed for support) after OUTBOX_MAX_ATTEMPTS. The sweep runs every
-# OUTBOX_SWEEP_SECONDS; a delivery holds its message for OUTBOX_CLAIM_SECONDS, longer than any task may
-# run, so a killed worker's message is taken up again by the next sweep after that.
+# OUTBOX_SWEEP_SECONDS. A delivery holds its message for OUTBOX_CLAIM_SECONDS and renews the hold every
+# third of that while its handler runs, so a live slow render keeps its message and a killed worker's
+# message is taken up by the first sweep after its hold runs out: within OUTBOX_CLAIM_SECONDS +
+# OUTBOX_SWEEP_SECONDS (60 s). A message handed to the broker but not taken by a worker (the web process
+# died between marking it and publishing it) is handed over again after OUTBOX_REDISPATCH_SECONDS, by the
+# next sweep: within OUTBOX_REDISPATCH_SECONDS + OUTBOX_SWEEP_SECONDS (50 s). tests/reliability test both.
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
 OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "60"))
 OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
-OUTBOX_SWEEP_SECONDS = 60
-OUTBOX_CLAIM_SECONDS = CELERY_TASK_TIME_LIMIT + 30
-# A message handed to the broker but not taken by a worker within this time is dispatched again.
-OUTBOX_REDISPATCH_SECONDS = 300
+OUTBOX_SWEEP_SECONDS = 30
+OUTBOX_CLAIM_SECONDS = 30
+OUTBOX_REDISPATCH_SECONDS = 20
 # Waiting longer than this counts as overdue (manage.py check_health, and /readyz's backlog).
 OUTBOX_OVERDUE_SECONDS = int(os.environ.get("OUTBOX_OVERDUE_SECONDS", "600"))
 # An addendum document still "being generated" after one render's time limit and one sweep is stuck:

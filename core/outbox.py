@@ -7,7 +7,11 @@ import path read from the database.
 
 Delivering. After commit, the row is handed to the broker (`deliver_outbox_message`). The beat sweep
 (`sweep_outbox`, every OUTBOX_SWEEP_SECONDS) hands over again whatever is due and not being delivered:
-rows whose hand-over failed (broker down), whose worker died (claim ran out), whose retry time came.
+rows whose hand-over failed (broker down), whose worker died (claim ran out), whose retry time came,
+and rows handed over but never taken (the web process died between marking and publishing), once
+OUTBOX_REDISPATCH_SECONDS have passed. A delivery's claim is short (OUTBOX_CLAIM_SECONDS) and renewed
+while its handler runs, so only a dead worker's claim runs out. Each of these is picked up within a
+claim or redispatch window plus one sweep (config/settings.py gives the arithmetic).
 
     pending ──delivered──▶ delivered
        │ ▲
@@ -24,15 +28,18 @@ work and before recording it.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connections, transaction
+from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -243,7 +250,7 @@ def outbox_deliver(message_id: int, *, token: str | None = None) -> bool:
         OutboxMessage.objects.filter(pk=message_id, status=Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claim_token=token))
         .update(
-            claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+            claimed_until=now + _claim_lasts(),
             claim_token=token,
             attempts=F("attempts") + 1,
             dispatched_at=None,
@@ -262,7 +269,8 @@ def outbox_deliver(message_id: int, *, token: str | None = None) -> bool:
         if handler is None:
             # A worker still running older code during a deployment: a newer one will know the handler.
             raise LookupError(f"no outbox handler named {message.handler!r} in this worker")
-        handler.run(**message.payload)
+        with _claim_kept(message.pk, token):
+            handler.run(**message.payload)
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"[:2000]
         if message.attempts >= allowed:
@@ -285,6 +293,51 @@ def outbox_deliver(message_id: int, *, token: str | None = None) -> bool:
         status=Status.DELIVERED, delivered_at=timezone.now(), claimed_until=None, last_error=""
     )
     return True
+
+
+def _claim_lasts() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
+
+
+@contextmanager
+def _claim_kept(message_id: int, token: str):
+    """Renew this delivery's claim every third of OUTBOX_CLAIM_SECONDS until the handler returns.
+
+    The claim is short so that a dead worker's message is taken over soon; a live one, however slow,
+    keeps it by renewing. The renewing thread dies with its process, so a killed worker renews nothing.
+    Inside the caller's transaction (a task run eagerly) nobody else can see the claim: nothing to renew.
+    """
+    if transaction.get_connection().in_atomic_block:
+        yield
+        return
+    stop = threading.Event()
+    renewer = threading.Thread(
+        target=_renew_claim, args=(message_id, token, stop), name=f"outbox-claim-{message_id}", daemon=True
+    )
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        # Joined before the outcome is recorded, so that no late renewal holds a row due for a retry.
+        renewer.join(timeout=settings.OUTBOX_CLAIM_SECONDS)
+
+
+def _renew_claim(message_id: int, token: str, stop: threading.Event) -> None:
+    try:
+        while not stop.wait(settings.OUTBOX_CLAIM_SECONDS / 3):
+            try:
+                renewed = OutboxMessage.objects.filter(pk=message_id, claim_token=token, status=Status.PENDING).update(
+                    claimed_until=timezone.now() + _claim_lasts()
+                )
+            except Exception:
+                # The database is unreachable for a moment: the next renewal may succeed before the claim ends.
+                logger.warning("Renewing the claim on outbox message %s failed", message_id, exc_info=True)
+                continue
+            if not renewed:
+                return  # taken over or finished: nothing of ours to keep
+    finally:
+        connections.close_all()  # this thread's connection only
 
 
 def _give_up(message: OutboxMessage, handler: Handler | None, reason: str, token: str) -> None:
@@ -314,13 +367,28 @@ def outbox_sweep(*, now=None) -> int:
     due = (
         OutboxMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .filter(
-            Q(dispatched_at__isnull=True)
-            | Q(dispatched_at__lt=now - timedelta(seconds=settings.OUTBOX_REDISPATCH_SECONDS))
-        )
+        .filter(_not_handed_over_lately(now))
         .order_by("next_attempt_at", "pk")[:SWEEP_BATCH]
     )
     return sum(outbox_dispatch(message) for message in due)
+
+
+def _not_handed_over_lately(now) -> Q:
+    """Never handed over, or handed over and not taken since: dispatched again, with a growing pause.
+
+    A row handed over but never taken (the web process died between marking it and publishing, or the
+    message was lost) is taken up OUTBOX_REDISPATCH_SECONDS after its hand-over, by the next sweep. A
+    duplicate is harmless (the claim is one conditional UPDATE), but a queue that is merely long (workers
+    busy or down) must not gain a copy of every waiting row at every sweep: a row is handed over again
+    only once it has waited since its last hand-over at least as long as it had waited before it, so
+    the copies double their spacing (about log2 of the wait in all: 8 in the first hour).
+    """
+    since_last = ExpressionWrapper(Value(now) - F("dispatched_at"), output_field=DurationField())
+    before_last = ExpressionWrapper(F("dispatched_at") - F("next_attempt_at"), output_field=DurationField())
+    window = timedelta(seconds=settings.OUTBOX_REDISPATCH_SECONDS)
+    return Q(dispatched_at__isnull=True) | (
+        Q(dispatched_at__lt=now - window) & Q(GreaterThanOrEqual(since_last, before_last))
+    )
 
 
 # --- Reading, for operators and /readyz --------------------------------------------------------

@@ -222,7 +222,11 @@ PAGES = {
     "billing:invoice_list": lambda d: [reverse("billing:invoice_list")],
     "billing:invoice_detail": lambda d: [reverse("billing:invoice_detail", args=[i.pk]) for i in d.invoices],
     "billing:licence_list": lambda d: [reverse("billing:licence_list")],
-    "billing:run_list": lambda d: [reverse("billing:run_list")],
+    "billing:run_list": lambda d: [
+        reverse("billing:run_list"),
+        reverse("billing:run_list") + f"?period={timezone.localdate():%Y-%m}",
+    ],
+    "billing:run_preview": lambda d: [reverse("billing:run_preview")],
     "certificates:expiring": lambda d: [reverse("certificates:expiring")],
     "core:outbox_dead_letters": lambda d: [reverse("core:outbox_dead_letters")],
     "accounts:profile": lambda d: [reverse("accounts:profile")] if d.user else [],

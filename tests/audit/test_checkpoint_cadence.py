@@ -111,3 +111,24 @@ def test_verifying_against_a_fresh_checkpoint_passes(cast, order_in, tmp_path, c
     audit_checkpoint_write(directory=tmp_path)
     call_command("verify_audit_log", "--checkpoints", str(tmp_path))
     assert "1 checkpoints hold" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("room", [0, 1, 100])
+def test_a_full_disk_leaves_no_cut_off_checkpoint_and_the_next_is_whole(cast, order_in, tmp_path, monkeypatch, room):
+    """Issue 23, no partial files: a checkpoint cut off by a full disk would fail every later verification."""
+    import errno
+    import os
+
+    from tests.disk_full import DiskFull
+
+    order_in("submitted")
+    monkeypatch.setattr(os, "write", DiskFull(tmp_path, room=room))
+    with pytest.raises(OSError) as full:
+        audit_checkpoint_write(directory=tmp_path)
+    assert full.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    checkpoint, path = audit_checkpoint_write(directory=tmp_path)
+    assert list(tmp_path.iterdir()) == [path]
+    (read,) = checkpoints_in(tmp_path)
+    assert (read.seq, read.hash, read.signature) == (checkpoint.seq, checkpoint.hash, checkpoint.signature)

@@ -1,6 +1,8 @@
 """The back office's billing page: the next run's preview from the run's own calculation, starting a run, past runs."""
 
 import datetime
+import html
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,6 +40,17 @@ def page(client, user, **params):
     return client.get(reverse("billing:run_list"), params)
 
 
+def seen(client, user, **params) -> str:
+    """What the reader sees: the page, and the preview a browser loads into it from the URL the page names."""
+    body = page(client, user, **params).content.decode()
+    loads = re.search(r'<div id="preview-body" hx-get="([^"]+)" hx-trigger="load"', body)
+    if loads is None:  # shown in the page: a month was chosen
+        return body
+    preview = client.get(html.unescape(loads.group(1)), headers={"HX-Request": "true"})
+    assert preview.status_code == 200
+    return body + preview.content.decode()
+
+
 def snapshot():
     return (
         list(BillingRun.objects.values_list("period", "runs")),
@@ -65,7 +78,7 @@ def test_the_preview_is_what_the_run_then_bills(cast, fees):
 
 def test_the_page_previews_the_next_run_in_danish_with_lines_linked_to_their_orders(cast, fees, client):
     fee_a, fee_b = fees
-    body = page(client, cast.support).content.decode()
+    body = seen(client, cast.support)
     assert "Det faktureres for november 2026" in body  # the next run: November has ended and is not billed
     assert "Aarhus Kommune" in body and "Odense Kommune" in body
     assert f'href="{reverse("ordering:order_detail", args=[fee_a.order_id])}"' in body
@@ -78,15 +91,15 @@ def test_the_page_previews_the_next_run_in_danish_with_lines_linked_to_their_ord
 
 def test_after_the_month_is_billed_the_page_previews_the_month_running_now(cast, fees, client):
     billing.billing_run(period=NOVEMBER)
-    body = page(client, cast.support).content.decode()
+    body = seen(client, cast.support)
     assert "Det faktureres for december 2026" in body
     assert "Måneden december 2026 er ikke slut endnu" in body  # the run's own refusal, told before asking
 
 
 def test_an_account_manager_previews_only_the_customers_they_serve(cast, fees, client):
-    body = page(client, cast.am_a).content.decode()
+    body = seen(client, cast.am_a)
     assert "Aarhus Kommune" in body and "Odense Kommune" not in body
-    body = page(client, cast.am_b, period="2026-11").content.decode()
+    body = seen(client, cast.am_b, period="2026-11")
     assert "Odense Kommune" in body and "Aarhus Kommune" not in body
 
 
@@ -204,16 +217,44 @@ def test_the_page_costs_the_same_queries_for_few_and_many_customers(cast, clock,
 
     client.force_login(cast.support)
     add_customers(2, 0)
-    client.get(reverse("billing:run_list"))  # warm the user's caches
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as few:
-        assert client.get(reverse("billing:run_list")).status_code == 200
+    urls = (
+        reverse("billing:run_list"),
+        reverse("billing:run_preview"),
+        reverse("billing:run_list") + "?period=2026-11",
+    )
+    few = {}
+    for url in urls:
+        client.get(url)  # warm the user's caches
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        few[url] = len(queries.captured_queries)
     add_customers(20, 100)
-    with django_assert_num_queries(len(few.captured_queries)):
-        body = client.get(reverse("billing:run_list")).content.decode()
-    assert "Kommune 119" in body
+    for url in urls:
+        with django_assert_num_queries(few[url]):
+            body = client.get(url).content.decode()
+        assert ("Kommune 119" in body) == (url != reverse("billing:run_list"))  # the bare page leaves the preview
+
+
+def test_the_page_itself_leaves_the_preview_to_be_loaded_and_says_so_without_javascript(cast, fees, client):
+    """Issue 23: the preview reads every fee and charge not billed yet, so it grows with the data; the page is
+    shown first, the same at 100 orders as at 10,000, and loads it."""
+    body = page(client, cast.support).content.decode()
+    assert "Aarhus Kommune" not in body  # not calculated for the page itself
+    assert 'hx-get="/billing/runs/preview/?period=2026-11" hx-trigger="load"' in body
+    assert '<noscript><a href="?period=2026-11#preview">' in body  # the form's own GET shows it in the page
+    assert "Aarhus Kommune" in page(client, cast.support, period="2026-11").content.decode()
+
+
+def test_the_preview_alone_is_for_the_back_office_only(cast, fees, client):
+    for person in ("orderer_a", "signatory_a", "outsider"):
+        client.force_login(getattr(cast, person))
+        assert client.get(reverse("billing:run_preview")).status_code == 403
+    client.force_login(cast.am_b)
+    body = client.get(reverse("billing:run_preview"), {"period": "2026-11"}).content.decode()
+    assert "Odense Kommune" in body and "Aarhus Kommune" not in body
 
 
 def test_a_month_not_offered_in_the_preview_is_a_clear_error_and_the_next_run_is_shown(cast, fees, client):

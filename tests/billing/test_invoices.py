@@ -84,6 +84,40 @@ def test_the_invoice_page_costs_the_same_queries_for_few_and_many_lines(cast, bi
     assert len(one.captured_queries) == len(lots.captured_queries)
 
 
+def test_the_invoice_page_shows_its_lines_a_page_at_a_time_and_the_totals_of_all(cast, billed, client, monkeypatch):
+    """Issue 23: an invoice to a large customer has hundreds of lines; the page shows INVOICE_LINES_SHOWN at a
+    time (the PDF has every line), so it costs the same whatever the invoice holds."""
+    from billing import views
+
+    for month in range(1, 4):
+        package_fee(make_order(cast, "draft"), start=day(2026, month, 1))
+    billing.billing_run(period=day(2026, 12, 1), force=True)
+    invoice = Invoice.objects.get(customer=cast.customer_a, period=day(2026, 12, 1))
+    lines = invoice.lines.count()
+    shown = lines - 1
+    assert shown >= 2
+    monkeypatch.setattr(views, "INVOICE_LINES_SHOWN", shown)
+    url = reverse("billing:invoice_detail", args=[invoice.pk])
+
+    def rows(body: str) -> int:
+        return body.count('<td class="align-text-right nowrap" data-label=')  # each line's amount
+
+    first = get(client, cast.am_a, url).content.decode()
+    assert rows(first) == shown
+    assert f"Linje 1–{shown} af {lines}; PDF'en har alle linjer." in first
+    assert '?page=2"' in first
+    second = get(client, cast.am_a, url, page=2).content.decode()
+    assert rows(second) == 1
+    # The totals are the invoice's, on every page.
+    from billing.templatetags.money import kroner
+
+    assert kroner(invoice.total_incl_vat) in first and kroner(invoice.total_incl_vat) in second
+    monkeypatch.setattr(views, "INVOICE_LINES_SHOWN", lines)  # exactly one page: no pagination at all
+    whole = get(client, cast.am_a, url).content.decode()
+    assert rows(whole) == lines
+    assert "?page=2" not in whole and "PDF'en har alle linjer" not in whole
+
+
 def test_the_invoice_pdf_is_an_attachment_for_those_who_may_see_the_invoice(cast, billed, client):
     invoice = billed[(cast.customer_a.pk, 11)]
     url = reverse("billing:invoice_document", args=[invoice.pk])

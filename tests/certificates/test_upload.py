@@ -308,6 +308,39 @@ def test_support_and_account_managers_see_expiring_certificates_others_do_not(
     assert client.get(url).status_code == 403
 
 
+def test_the_expiring_list_shows_the_soonest_a_page_at_a_time(
+    cast, trusted_test_environment, pki, now, client, monkeypatch
+):
+    """Issue 23: across every customer the watch window holds hundreds of certificates; the page shows the soonest
+    EXPIRING_SHOWN, then the next page, so it costs the same whatever the data."""
+    from datetime import timedelta
+
+    from certificates import views
+    from tests.conftest import make_order
+
+    orders = []
+    for days, code in ((50, "opret-fravaer"), (20, "medarbejderoplysninger"), (70, "moedetidsplaner")):
+        leaf = make_leaf(
+            pki, cvr="31415926", not_before=now - timedelta(days=900), not_after=now + timedelta(days=days)
+        )
+        order = make_order(cast, "draft", system=cast.own_system, environment="test", codes=(code,))
+        upload(order, cast.orderer_a, pem(leaf, pki.issuing), "k.pem")
+        orders.append(services.order_submit(order=order, actor=cast.orderer_a))
+    fifty, twenty, seventy = orders
+    monkeypatch.setattr(views, "EXPIRING_SHOWN", 2)
+    client.force_login(cast.support)
+    url = reverse("certificates:expiring")
+    first = client.get(url).content.decode()
+    assert first.count("<tr>") == 3  # the header and the two soonest
+    assert first.index(twenty.reference) < first.index(fifty.reference) and seventy.reference not in first
+    assert '?page=2"' in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert second.count("<tr>") == 2 and seventy.reference in second
+    monkeypatch.setattr(views, "EXPIRING_SHOWN", 3)  # exactly one page
+    whole = client.get(url).content.decode()
+    assert whole.count("<tr>") == 4 and "?page=2" not in whole
+
+
 def test_a_refused_upload_leaves_the_chain_in_use_as_it_was(cast, individual_order, pki, leaf):
     order = individual_order("draft")
     before = list(CertificateBundle.objects.values_list("pk", "status"))

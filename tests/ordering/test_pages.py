@@ -57,6 +57,16 @@ def test_support_search_answers_htmx_with_only_the_table(cast, order_in, client)
     assert "<table" in body and "<html" not in body
 
 
+def test_support_search_as_typed_reads_only_its_table(cast, order_in, client, django_assert_max_num_queries):
+    # Each keystroke is a request: the session, the user, and the table's count, ids and rows; nothing of the
+    # worklists, the emergency requests or the dead letters around it on the start page.
+    found = order_in("active")
+    client.force_login(cast.support)
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("home"), {"q": found.reference, "target": "support"}, HTTP_HX_REQUEST="true")
+    assert found.reference in response.content.decode()
+
+
 def test_the_detail_page_offers_only_what_this_user_may_do_now(cast, order_in, client):
     order = order_in("active")
     url = reverse("ordering:order_detail", args=[order.pk])

@@ -7,12 +7,13 @@ faults are in test_worker_faults.py.
 import dataclasses
 import datetime
 import threading
+import time
 from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -367,12 +368,13 @@ def test_a_lost_dispatch_is_logged_naming_the_order_event_and_message(
 
 
 def broken_storage(monkeypatch):
-    from django.core.files.storage import FileSystemStorage
+    import os
 
-    def fail(self, name, content):
-        raise OSError(28, "No space left on device")
+    from django.core.files.storage import default_storage
 
-    monkeypatch.setattr(FileSystemStorage, "_save", fail)
+    from ..disk_full import DiskFull
+
+    monkeypatch.setattr(os, "write", DiskFull(default_storage.location))
 
 
 def test_a_render_storage_keeps_failing_ends_failed_with_generate_again(
@@ -659,6 +661,125 @@ def test_the_sweep_hands_a_message_over_again_only_after_the_redispatch_window(d
     clock.advance(microseconds=1)
     assert outbox_sweep() == 1
     assert ids == [message.pk, message.pk]
+
+
+def test_a_message_handed_over_and_never_taken_is_handed_over_again_after_20_s(db, clock, monkeypatch):
+    """The web process died between marking the message handed over and publishing it (issue #23: 336 s)."""
+    ids = handed_over(monkeypatch)
+    message = enqueue()  # never committed, so never handed over by on_commit
+    OutboxMessage.objects.filter(pk=message.pk).update(dispatched_at=clock.now)  # marked, then the crash
+
+    clock.advance(seconds=20)
+    assert outbox_sweep() == 0  # exactly the window: the task may still be on its way
+    clock.advance(microseconds=1)
+    assert outbox_sweep() == 1
+    assert ids == [message.pk]
+
+
+def test_a_message_waiting_in_a_long_queue_is_handed_over_again_with_doubling_pauses(db, clock, monkeypatch):
+    """Workers busy or down: each waiting message gains a copy in the queue at 20 s, then each time its wait
+    since the last copy equals its wait before it (8 in an hour), not one copy per sweep (120 at 30 s)."""
+    ids = handed_over(monkeypatch)
+    message = enqueue()
+    due = message.next_attempt_at
+    OutboxMessage.objects.filter(pk=message.pk).update(dispatched_at=due)
+    handed_at = []
+    for _second in range(3600):
+        clock.advance(seconds=1)
+        if outbox_sweep():
+            handed_at.append(round((clock.now - due).total_seconds()))
+    # 20 s after the first hand-over, then whenever the wait since the last one reaches the wait before it.
+    assert handed_at == [21, 42, 84, 168, 336, 672, 1344, 2688]
+    assert len(ids) == len(handed_at)
+
+
+def test_with_the_production_timings_lost_work_is_taken_up_within_90_s(settings):
+    """The worst case of each way a message can be left waiting, in the settings as shipped."""
+    from config import settings as shipped
+
+    sweep = shipped.CELERY_BEAT_SCHEDULE["outbox-sweep"]["schedule"]
+    assert sweep == shipped.OUTBOX_SWEEP_SECONDS == 30
+    # Never handed over (the hand-over failed, or the process died before marking it): the next sweep.
+    # Marked and not published (died in between): the first sweep after the redispatch window.
+    lost_dispatch = shipped.OUTBOX_REDISPATCH_SECONDS + sweep
+    # Its worker killed mid-delivery: the last renewal's claim runs out, then the next sweep.
+    dead_worker = shipped.OUTBOX_CLAIM_SECONDS + sweep
+    assert (lost_dispatch, dead_worker) == (50, 60)
+    assert max(lost_dispatch, dead_worker) <= 90 - 20  # 20 s left for the worker to run a render
+    # A live delivery renews three times per claim: a renewal delayed by one interval still holds it.
+    assert shipped.OUTBOX_CLAIM_SECONDS / 3 * 2 < shipped.OUTBOX_CLAIM_SECONDS
+    # The broker's own redelivery of a dead worker's message is the slow path these no longer wait for.
+    assert shipped.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > dead_worker
+
+
+# A live handler slower than its claim: whether its claim was still ahead half-way, and what a sweep and
+# another task could take then.
+slow_seen: list = []
+
+
+@outbox_handler("tests.slow", label="Slow")
+def slow(message_id: int, seconds: float, take_over: bool) -> None:
+    time.sleep(seconds)
+    slow_seen.append(OutboxMessage.objects.get(pk=message_id).claimed_until > timezone.now())
+    if take_over:
+        slow_seen.extend([outbox_sweep(), outbox_deliver(message_id, token="other")])
+
+
+def enqueue_slow(*, seconds: float, take_over: bool) -> OutboxMessage:
+    with transaction.atomic():
+        message = outbox_enqueue("tests.slow", payload={})
+        message.payload = {"message_id": message.pk, "seconds": seconds, "take_over": take_over}
+        message.save(update_fields=["payload"])
+    return message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_delivery_slower_than_its_claim_keeps_it_by_renewing(settings, monkeypatch):
+    settings.OUTBOX_CLAIM_SECONDS = 1.5  # renewed every 0.5 s; the handler runs for more than two claims
+    slow_seen.clear()
+    ids = handed_over(monkeypatch)
+    message = enqueue_slow(seconds=3.2, take_over=True)
+
+    assert outbox_deliver(message.pk, token="worker") is True
+    # Half-way through the claim was still ahead, and neither the sweep nor another task could take it.
+    assert slow_seen == [True, 0, False]
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.claimed_until) == ("delivered", 1, None)
+    assert ids == [message.pk]  # only the hand-over after commit
+    assert not [t for t in threading.enumerate() if t.name.startswith("outbox-claim-")]  # renewing stopped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_renewing_a_delivery_slower_than_its_claim_would_lose_it(settings, monkeypatch):
+    settings.OUTBOX_CLAIM_SECONDS = 1.5
+    slow_seen.clear()
+    handed_over(monkeypatch)
+    monkeypatch.setattr(outbox, "_renew_claim", lambda *args: None)  # as when its worker has died
+    message = enqueue_slow(seconds=2, take_over=False)
+
+    assert outbox_deliver(message.pk, token="worker") is True
+    assert slow_seen == [False]  # the claim had run out: the sweep would have handed it over
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renewal_that_fails_for_a_moment_is_logged_and_the_next_one_keeps_the_claim(settings, monkeypatch, caplog):
+    settings.OUTBOX_CLAIM_SECONDS = 1.5
+    slow_seen.clear()
+    handed_over(monkeypatch)
+    lasts, failures = outbox._claim_lasts, []
+
+    def database_gone_once():
+        if threading.current_thread().name.startswith("outbox-claim-") and not failures:
+            failures.append(1)
+            raise DatabaseError("the database is restarting")
+        return lasts()
+
+    monkeypatch.setattr(outbox, "_claim_lasts", database_gone_once)
+    message = enqueue_slow(seconds=3.2, take_over=False)
+
+    assert outbox_deliver(message.pk, token="worker") is True
+    assert failures == [1] and slow_seen == [True]
+    assert f"Renewing the claim on outbox message {message.pk} failed" in caplog.text
 
 
 def test_one_sweep_hands_over_at_most_500_messages_the_longest_due_first(db, monkeypatch):

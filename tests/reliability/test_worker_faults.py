@@ -1,4 +1,5 @@
-"""Faults with a real worker: killed mid-render, broker unreachable, storage failing. Nothing stuck, nothing lost.
+"""Faults with a real worker: killed mid-render, a web process killed after its commit, broker unreachable,
+storage failing or full. Nothing stuck, nothing lost, no file left behind.
 
 PostgreSQL, Redis and a Celery worker started here as a subprocess (tests/reliability/worker_app.py,
 which shortens the outbox's timings and can make the first render slow). The test data is committed
@@ -7,10 +8,14 @@ of its own, so parallel runs on one Redis never take each other's tasks.
 """
 
 import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -21,13 +26,13 @@ from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from ordering import services
 from ordering.models import Addendum
-from tests.real_broker import BROKER_URL, BrokerOutage, queue_fixtures
+from tests.real_broker import BROKER_URL, BrokerOutage, queue_fixtures, worker_database_url
 
-from .workers import Workers, wait_for
+from .workers import BASE_DIR, Workers, wait_for
 
 QUEUE = f"reliability-{uuid.uuid4().hex[:12]}"  # one per test session
-# The worker's own sweep must not take the slow render over before the test kills it: a claim of 6 s.
-CLAIM_SECONDS, SWEEP_SECONDS = 6, 1
+# Short claims and sweeps: a scenario takes seconds. The slow render outlives several claims by renewing.
+CLAIM_SECONDS, SWEEP_SECONDS = 3, 1
 
 pytestmark = [
     pytest.mark.postgres,
@@ -92,15 +97,24 @@ def test_a_worker_killed_mid_render_leaves_no_addendum_stuck(cast, order_in, wor
         workers=workers,
         what="the signatory's e-mail is sent",
     )
+    # Alive, the slow render keeps its message for three claims, though the worker's sweep runs every second.
+    render = OutboxMessage.objects.get(handler="ordering.render_addendum", order_id=order.pk)
+    time.sleep(3 * CLAIM_SECONDS)
+    held = OutboxMessage.objects.get(pk=render.pk)
+    assert (held.attempts, held.claim_token) == (1, render.claim_token)
+    assert held.claimed_until > render.claimed_until  # renewed
+
     workers.kill(first)
     killed_at = time.monotonic()
     assert addendum_of(order).render_status == "pending"
 
     workers.start(RELIABILITY_SLOW_RENDER_MARKER=str(marker))  # as systemd would; renders normally now
-    # Bound: the dead worker's claim runs out, the next sweep hands the render over, a render takes seconds.
+    # Bound: the dead worker's last claim runs out, the next sweep hands the render over, a render takes
+    # seconds. With the production timings that is 30 s + 30 s + the render (test_outbox.py's arithmetic).
     bound = CLAIM_SECONDS + SWEEP_SECONDS + 20
     wait_for(lambda: addendum_of(order).render_status == "ready", seconds=bound, workers=workers, what="the render")
     recovered_in = time.monotonic() - killed_at
+    print(f"killed mid-render: rendered again {recovered_in:.1f} s after the kill (claim {CLAIM_SECONDS} s)")
     assert recovered_in < bound
     render = OutboxMessage.objects.get(handler="ordering.render_addendum", order_id=order.pk)
     assert (render.status, render.attempts) == ("delivered", 2)
@@ -109,6 +123,58 @@ def test_a_worker_killed_mid_render_leaves_no_addendum_stuck(cast, order_in, wor
     wait_for(lambda: addendum_of(order).final_sha256, seconds=20, workers=workers, what="the stamped copy")
     wait_for(lambda: len(workers.mails()) == 3, seconds=10, workers=workers, what="the acceptance e-mails")
     assert workers.mails() == [("am_a@example.test",), ("orderer_a@example.test",), ("signatory_a@example.test",)]
+    assert_everything_checks_out(capsys)
+
+
+# --- (a2) The web process killed between COMMIT and the hand-over ---------------------------------
+
+
+def test_work_whose_hand_over_died_with_the_web_process_is_delivered_within_the_redispatch_window(
+    cast, order_in, workers, capsys
+):
+    """Production's redispatch window (20 s) and claim (30 s); only the sweep's period is shortened to 5 s,
+    so the bound is the window plus a sweep (production: 20 s + 30 s), not the claim plus the broker's
+    visibility timeout it was (336 s)."""
+    sweep = 5
+    order = order_in("submitted")
+    workers.start(
+        RELIABILITY_SWEEP_SECONDS=str(sweep), RELIABILITY_CLAIM_SECONDS=str(django_settings.OUTBOX_CLAIM_SECONDS)
+    )
+    web = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "tests.reliability.crash_after_commit", str(order.pk), str(cast.am_a.pk)],
+        cwd=BASE_DIR,
+        env={
+            **os.environ,
+            "DATABASE_URL": worker_database_url(),
+            "CELERY_BROKER_URL": BROKER_URL,
+            "SUPPORT_PHONE": django_settings.SUPPORT_PHONE,
+            "SUPPORT_EMAIL": django_settings.SUPPORT_EMAIL,
+        },
+        capture_output=True,
+        timeout=60,
+    )
+    killed_at = time.monotonic()
+    assert web.returncode == -signal.SIGKILL, web.stderr.decode()
+    messages = OutboxMessage.objects.filter(order_id=order.pk).order_by("pk")
+    assert {m.handler for m in messages} == {"ordering.notify_event", "ordering.render_addendum"}
+    # One message was marked handed over and never published; the worker's sweep may already have taken
+    # the other (never marked: the next sweep's), but nothing may take the marked one before the window.
+    marked = messages.get(pk=int(web.stdout))
+    assert (marked.status, marked.attempts) == ("pending", 0) and marked.dispatched_at is not None
+
+    window = django_settings.OUTBOX_REDISPATCH_SECONDS
+    bound = window + sweep + 15  # the window, a sweep, and the worker's run (a render: seconds)
+    wait_for(
+        lambda: not messages.exclude(status="delivered").exists(),
+        seconds=bound,
+        workers=workers,
+        what="the render and the e-mail",
+    )
+    recovered_in = time.monotonic() - killed_at
+    print(f"crash after commit: everything delivered {recovered_in:.1f} s after the kill (window {window} s)")
+    assert recovered_in < bound
+    assert addendum_of(order).render_status == "ready" and workers.mails() == [("signatory_a@example.test",)]
+    assert {m.attempts for m in messages.all()} == {1}
     assert_everything_checks_out(capsys)
 
 
@@ -198,4 +264,43 @@ def test_storage_failing_during_a_render_ends_failed_with_generate_again(
     (private / "addenda").unlink()  # storage repaired
     client.post(reverse("ordering:addendum_render", args=[order.pk, failed.version]))
     wait_for(lambda: addendum_of(order).render_status == "ready", seconds=30, workers=workers, what="the render")
+    assert_everything_checks_out(capsys)
+
+
+# --- (d) Private storage full during a render ---------------------------------------------------
+
+
+def test_a_render_on_a_full_disk_leaves_no_file_behind_and_succeeds_when_space_returns(
+    cast, order_in, workers, through_the_broker, capsys
+):
+    order = order_in("submitted")
+    through_the_broker()
+    disk_full = workers.tmp_path / "disk-full"
+    disk_full.touch()
+    workers.start(RELIABILITY_DISK_FULL_WHILE=str(disk_full), RELIABILITY_BACKOFF_SECONDS="3")
+    addenda = workers.tmp_path / "private" / "addenda"
+
+    order = services.order_issue_addendum(order=order, actor=cast.am_a)
+    render = wait_for(
+        lambda: OutboxMessage.objects.filter(
+            handler="ordering.render_addendum", order_id=order.pk, attempts=1, claimed_until__isnull=True
+        ).first(),
+        seconds=30,
+        workers=workers,
+        what="the first render attempt fails",
+    )
+    # The next attempt is 3 s away: nothing is being written now, and nothing was left.
+    assert render.status == "pending" and "No space left on device" in render.last_error
+    addendum = addendum_of(order)
+    assert (addendum.render_status, addendum.pdf.name, addendum.pdf_sha256) == ("pending", "", "")
+    assert not [p for p in addenda.rglob("*") if p.is_file()]
+
+    disk_full.unlink()  # space returns
+    wait_for(lambda: addendum_of(order).render_status == "ready", seconds=30, workers=workers, what="the render")
+    addendum = addendum_of(order)
+    assert sorted(p.relative_to(addenda.parent).as_posix() for p in addenda.rglob("*") if p.is_file()) == [
+        addendum.pdf.name
+    ]
+    render.refresh_from_db()
+    assert (render.status, render.attempts) == ("delivered", 2)
     assert_everything_checks_out(capsys)

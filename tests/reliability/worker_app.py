@@ -10,6 +10,8 @@ the test gives the worker.
 - RELIABILITY_SLOW_RENDER_MARKER: the first render (across worker restarts) writes this file and then
   sleeps RELIABILITY_SLOW_RENDER_SECONDS (120: until the test kills the worker), so the test can fault
   the worker or its broker mid-render.
+- RELIABILITY_DISK_FULL_WHILE: while this file exists, private storage is full (tests/disk_full.py:
+  a file's first KB is written, then ENOSPC); the test removes it when space returns.
 """
 
 import os
@@ -52,3 +54,12 @@ def html_to_pdf(html: str) -> bytes:
 
 
 documents.html_to_pdf = html_to_pdf
+
+if os.environ.get("RELIABILITY_DISK_FULL_WHILE"):
+    from tests.disk_full import DiskFull
+
+    os.write = DiskFull(
+        settings.STORAGES["default"]["OPTIONS"]["location"],
+        room=1024,
+        while_exists=os.environ["RELIABILITY_DISK_FULL_WHILE"],
+    )

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from core.outbox import outbox_problems
+from core.storage import unreferenced_file_problems
 from ordering.models import Addendum
 
 
@@ -37,15 +38,17 @@ def document_problems() -> list[str]:
 class Command(BaseCommand):
     help = (
         "Report what background work has not got done: addendum documents failed or stuck, accepted versions "
-        "without their stamped copy, e-mails and jobs given up or overdue in the outbox. Exit 0 when none, 1 "
-        "naming each."
+        "without their stamped copy, e-mails and jobs given up or overdue in the outbox, files in private storage "
+        "that nothing references (manage.py private_files). Exit 0 when none, 1 naming each."
     )
     requires_system_checks = []
 
     def handle(self, *args, **options):
-        problems = document_problems() + outbox_problems()
+        problems = document_problems() + outbox_problems() + unreferenced_file_problems()
         for problem in problems:
             self.stderr.write(problem)
         if problems:
             raise SystemExit(1)
-        self.stdout.write("Background work is up to date: no stuck documents, nothing given up or overdue.")
+        self.stdout.write(
+            "Background work is up to date: no stuck documents, nothing given up or overdue, no stray files."
+        )

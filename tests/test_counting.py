@@ -1,0 +1,97 @@
+"""Counts that stop at "99+": the menu's badge and the worklists cost the same at 100 orders as at 10,000."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core import counting
+from core.counting import at_most, bounded_counts
+from ordering.models import AccessOrder
+
+
+@pytest.mark.parametrize(("count", "shown"), [(0, "0"), (98, "98"), (99, "99"), (100, "99+"), (4312, "99+")])
+def test_a_count_is_shown_exactly_up_to_99_and_as_99_plus_past_it(count, shown):
+    assert at_most(count) == shown
+
+
+@pytest.mark.parametrize(("rows", "counted"), [(0, 0), (1, 1), (2, 2), (3, 3), (4, 3), (7, 3)])
+def test_each_count_stops_one_past_its_bound(db, rows, counted):
+    users = get_user_model().objects
+    for n in range(rows):
+        users.create(username=f"counted-{n}")
+    users.create(username="other")  # not in the first set: each set is counted by its own condition
+    counts = bounded_counts(
+        {
+            "counted": users.filter(username__startswith="counted-"),
+            "other": users.filter(username="other"),
+            "nothing": users.none(),
+        },
+        up_to=2,
+    )
+    assert counts == {"counted": counted, "other": 1, "nothing": 0}
+
+
+def test_all_counts_are_one_query_whose_every_set_is_limited(db):
+    with CaptureQueriesContext(connection) as queries:
+        bounded_counts({"a": AccessOrder.objects.all(), "b": AccessOrder.objects.filter(state="draft")}, up_to=5)
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert sql.count("COUNT(*)") == 2
+    assert sql.count("LIMIT 6") == 2
+
+
+def test_the_menu_and_the_start_page_say_99_plus_past_the_bound(client, cast, order_in, monkeypatch):
+    monkeypatch.setattr(counting, "COUNT_SHOWN_UP_TO", 2)
+    for codes in (("opret-fravaer",), ("medarbejderoplysninger",), ("moedetidsplaner",)):
+        order_in("submitted", codes=codes)
+    client.force_login(cast.am_a)
+    page = client.get(reverse("home")).content.decode()
+    assert re.search(r'id="waiting-review">[^<]*\(2\+\)</h3>', page)
+    assert '<span class="badge badge-small badge-info">2+<span class="sr-only">' in page
+    monkeypatch.setattr(counting, "COUNT_SHOWN_UP_TO", 3)
+    page = client.get(reverse("home")).content.decode()
+    assert re.search(r'id="waiting-review">[^<]*\(3\)</h3>', page)
+    assert '<span class="badge badge-small badge-info">3<span class="sr-only">' in page
+
+
+def badge(body: str) -> str | None:
+    found = re.search(r'<span class="badge badge-small badge-info">([^<]+)<span class="sr-only">', body)
+    return found.group(1) if found else None
+
+
+def test_the_menus_count_is_kept_a_minute_and_a_write_of_ones_own_forgets_it(client, cast, order_in, monkeypatch):
+    """Issue 23: counting every worklist on every page was a third of a light page's CPU. Counted once a minute at
+    most (kept in the session), afresh after the user's own write, and always afresh on the start page."""
+    from types import SimpleNamespace
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr("config.context_processors.time", SimpleNamespace(time=lambda: clock[0]))
+    order_in("submitted", codes=("opret-fravaer",))
+    client.force_login(cast.am_a)
+    catalogue = reverse("ordering:catalogue")
+    with CaptureQueriesContext(connection) as counted:
+        assert badge(client.get(catalogue).content.decode()) == "1"
+    order_in("submitted", codes=("medarbejderoplysninger",))  # somebody else's order, within the minute
+    clock[0] += 59.999
+    with CaptureQueriesContext(connection) as kept:
+        assert badge(client.get(catalogue).content.decode()) == "1"
+    assert len(kept.captured_queries) < len(counted.captured_queries)
+    assert not any("COUNT(*)" in q["sql"] for q in kept.captured_queries)
+    assert badge(client.get(reverse("home")).content.decode()) == "2"  # the start page counts afresh
+    clock[0] += 0.001  # a minute after counting: afresh
+    assert badge(client.get(catalogue).content.decode()) == "2"
+    order_in("submitted", codes=("moedetidsplaner",))
+    assert badge(client.get(catalogue).content.decode()) == "2"  # kept
+    client.post(reverse("set_language"), {"language": "da", "next": catalogue})  # any write of the user's own
+    assert badge(client.get(catalogue).content.decode()) == "3"
+
+
+def test_the_kept_count_is_the_users_own(client, cast, order_in):
+    order_in("submitted", codes=("opret-fravaer",))
+    client.force_login(cast.am_a)
+    assert badge(client.get(reverse("ordering:catalogue")).content.decode()) == "1"
+    client.force_login(cast.am_b)  # a new login, a new session: nothing of am_a's is read
+    assert badge(client.get(reverse("ordering:catalogue")).content.decode()) is None
