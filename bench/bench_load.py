@@ -230,6 +230,8 @@ def main() -> int:
                     "worker",
                     "-n",
                     f"load-{os.getpid()}@%h",
+                    "--queues",  # one worker for both queues here; production runs one per queue (README.md)
+                    "celery,webhooks",
                     "--concurrency",
                     str(os.cpu_count() or 1),
                 ],
