@@ -23,12 +23,12 @@ from ordering import services  # noqa: E402
 from ordering.models import AccessOrder  # noqa: E402
 
 
-def die_instead_of_publishing(message_id, **kwargs):
-    print(message_id, flush=True)  # which message was marked handed over, for the test
+def die_instead_of_publishing(args, **options):
+    print(args[0], flush=True)  # which message was marked handed over, for the test
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-deliver_outbox_message.delay = die_instead_of_publishing
+deliver_outbox_message.apply_async = die_instead_of_publishing  # how core.outbox.outbox_dispatch publishes
 order = AccessOrder.objects.get(pk=int(sys.argv[1]))
 actor = get_user_model().objects.get(pk=int(sys.argv[2]))
 services.order_issue_addendum(order=order, actor=actor)
