@@ -66,13 +66,13 @@ def waiting_count(request: HttpRequest, user) -> int:
     kept = session.get(WAITING_COUNT) if session is not None else None
     if kept and kept[2] == user.pk and 0 <= now - kept[1] < WAITING_COUNT_SECONDS:
         return kept[0]
-    count = _count_waiting(user)
+    count = count_waiting(user)
     if session is not None and user.is_authenticated:
         session[WAITING_COUNT] = [count, now, user.pk]
     return count
 
 
-def _count_waiting(user) -> int:
+def count_waiting(user) -> int:
     waiting = sum(worklist_counts(worklists_of(user)).values())
     if roles.is_user_admin(user):
         waiting += people_waiting_count(user)  # colleagues who logged in and wait for a role

@@ -96,6 +96,18 @@ def support_contact(settings):
 
 
 @pytest.fixture(autouse=True)
+def menu_counted_every_page(monkeypatch):
+    """The menu's count afresh on every page and kept nowhere, as before it was kept a minute in the session
+    (config.context_processors.waiting_count): a test that compares two requests' queries then compares like
+    with like, the counting path included. The tests of keeping it (tests/test_counting.py) put it back."""
+    from config import context_processors
+
+    monkeypatch.setattr(
+        context_processors, "waiting_count", lambda request, user: context_processors.count_waiting(user)
+    )
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
