@@ -65,7 +65,7 @@ PARTS = [
     ("the view (with its template)", "django/core/handlers/base.py", "_get_response"),
     ("template rendering (incl. lazy queries)", "django/template/response.py", "render"),
     ("template rendering (incl. lazy queries)", "django/shortcuts.py", "render"),
-    ("the menu's badge (_waiting_count)", "config/context_processors.py", "_waiting_count"),
+    ("the menu's badge (count_waiting)", "config/context_processors.py", "count_waiting"),
     ("worklists (worklists_of + worklist_counts)", "ordering/selectors.py", "worklists_of"),
     ("worklists (worklists_of + worklist_counts)", "ordering/selectors.py", "worklist_counts"),
     ("order page: billing section (live quote)", "billing/selectors.py", "billing_section"),
