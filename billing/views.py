@@ -119,6 +119,7 @@ def licence_end_view(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse
 
 
 INVOICE_LINES_SHOWN = 50  # lines on one page of an invoice
+LICENCES_SHOWN = 25  # licences on one page of the licence list
 
 
 def _invoice_filter(request: HttpRequest) -> InvoiceFilter:
@@ -170,8 +171,10 @@ def invoice_document(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @allowed_if(can_see_orders)
 def licence_list(request: HttpRequest) -> HttpResponse:
+    # A page of licences at a time, by customer and interface: across an account manager's customers they are many.
+    licences = licences_visible_to(request.user).order_by("customer__name", "interface__name_da", "pk")
     context = {
-        "licences": licences_visible_to(request.user),
+        "page": Paginator(licences, LICENCES_SHOWN).get_page(request.GET.get("page")),
         "covered_systems": systems_covered_after_fee(request.user),
     }
     return render(request, "billing/licence_list.html", context)

@@ -240,3 +240,25 @@ def test_a_refused_money_form_shows_the_order_page_again_with_what_was_typed(cas
     assert "Det er langt mere, end opstartspakken omfatter" in body
     assert 'id="su-meetings"' in body and 'value="7"' in body
     assert StartupPackage.objects.get(order=order).meetings_used == StartupPackage.MEETINGS_USED_MAX
+
+
+def test_the_licence_list_shows_a_page_at_a_time(cast, order_in, client, monkeypatch):
+    """Issue 23: across an account manager's customers the licences are many; a page of them at a time, by customer
+    and interface, so the page costs the same whatever the data."""
+    from billing import views
+
+    order_in("active", codes=("opret-fravaer", "medarbejderoplysninger", "moedetidsplaner"))
+    licences = RecurringFee.objects.filter(kind=RecurringFee.Kind.LICENCE, ends_on__isnull=True).count()
+    assert licences >= 2
+    url = reverse("billing:licence_list")
+
+    def rows(body: str) -> int:
+        return body.count('<tr><td data-label="')
+
+    monkeypatch.setattr(views, "LICENCES_SHOWN", licences - 1)
+    first = get(client, cast.am_a, url).content.decode()
+    assert rows(first) == licences - 1 and '?page=2"' in first
+    assert rows(get(client, cast.am_a, url, page=2).content.decode()) == 1
+    monkeypatch.setattr(views, "LICENCES_SHOWN", licences)  # exactly one page
+    whole = get(client, cast.am_a, url).content.decode()
+    assert rows(whole) == licences and "?page=2" not in whole
