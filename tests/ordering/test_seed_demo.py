@@ -78,3 +78,23 @@ def test_seed_demo_prints_its_e_mails_at_verbosity_2(transactional_db, settings,
     printed = capsys.readouterr().out
     assert "Content-Type:" in printed
     assert "not printed" not in printed
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "2026-12-06T22:59:59+01:00",  # an hour before midnight: 75 days back is still in summer time's day
+        "2026-12-06T23:00:00+01:00",  # from here 75 days back by the hour crossed midnight in September
+    ],
+)
+def test_seed_demo_runs_late_in_the_evening_where_its_history_lies_in_other_time(db, settings, moment):
+    """The demo's established accesses are dated whole days back; their acceptances on those days, not an hour on."""
+    import datetime
+
+    import time_machine
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with time_machine.travel(datetime.datetime.fromisoformat(moment), tick=False):
+        call_command("seed_demo", "--force", stdout=None)
+    assert AccessOrder.objects.filter(state=State.ACTIVE).exists()
+    assert audit_verify() == []

@@ -594,8 +594,11 @@ class Command(BaseCommand):
         def backdate_acceptance(o, days_ago):
             # Demo history only: access cannot be established before the addendum was accepted, so an
             # access "established 75 days ago" needs an acceptance at least that old.
+            # Moved by whole local days, at noon: a day count from now could cross midnight where summer time
+            # differs from today's (at 23:30 in December, 75 days back is 00:30 the day after in September).
             if days_ago:
-                moved = timezone.now() - datetime.timedelta(days=days_ago)
+                day = timezone.localdate() - datetime.timedelta(days=days_ago)
+                moved = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
                 o.addenda.filter(status="accepted").update(decided_at=moved)
             return o
 
