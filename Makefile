@@ -49,9 +49,20 @@ run: install
 seed: install
 	$(RUN_ENV) $(PY) manage.py seed_demo
 
-# The checks first, so CI (.ci/run calls `make test`) fails on them too; then the suite.
+# The checks first, so CI (.ci/run calls `make test`) fails on them too; then the suite. The tests marked
+# `processes` start Celery workers and brokers of their own and mostly wait for them (a redispatch window, a
+# broker coming back): they run in a second pytest beside the rest, with a test database of their own
+# (OPUS_TEST_DATABASE_SUFFIX, tests/conftest.py); its output, in a file of this run's own, follows the rest's.
+# Its exit 5 is "no test selected" (PYTEST_ARGS naming other tests); either run failing fails `make test`.
 test: lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@set +e; log=$$(mktemp); \
+	  OPUS_TEST_DATABASE_SUFFIX=processes $(PY) -m pytest -m processes -p no:cacheprovider $(PYTEST_ARGS) \
+	    > $$log 2>&1 & side=$$!; \
+	  $(PY) -m pytest -m "not processes" $(PYTEST_ARGS); rest=$$?; \
+	  wait $$side; processes=$$?; [ $$processes = 5 ] && processes=0; \
+	  echo "=== the tests that start processes of their own (pytest -m processes), run beside the rest: exit $$processes"; \
+	  cat $$log; rm -f $$log; \
+	  [ $$rest = 0 ] && [ $$processes = 0 ]
 
 # The checks alone: lint, formatting, the import contracts in .importlinter, migrations in step with the models.
 lint: install

@@ -52,6 +52,28 @@ def eager_celery():
     celery_app.conf.task_always_eager = previous
 
 
+TEST_DATABASE_SUFFIX = "OPUS_TEST_DATABASE_SUFFIX"
+
+
+def with_test_database_suffix(databases: dict, suffix: str) -> None:
+    """Each server database's test database named test_<name>_<suffix>; SQLite's is in memory, one per process."""
+    if not suffix:
+        return
+    for db in databases.values():
+        if db["ENGINE"] != "django.db.backends.sqlite3":
+            db.setdefault("TEST", {})["NAME"] = f"test_{db['NAME']}_{suffix}"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """OPUS_TEST_DATABASE_SUFFIX=x: a test database of this run's own. `make test` runs the tests marked
+    `processes` in a second pytest beside the rest (Makefile), and two runs at once must not create, use and drop
+    the same test database."""
+    from django.conf import settings
+
+    with_test_database_suffix(settings.DATABASES, os.environ.get(TEST_DATABASE_SUFFIX, ""))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def flush_past_the_audit_trigger():
     """Let transactional tests empty the database between tests on PostgreSQL.

@@ -103,3 +103,75 @@ def test_pytest_run_by_its_own_script_finds_the_suites_development_key_switch():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tests collected" in result.stdout
+
+
+FAKE_PYTHON = """#!/bin/sh
+# Stands in for the virtualenv's python: notes how `make test` ran it, and exits as the test tells it to.
+echo "suffix=${OPUS_TEST_DATABASE_SUFFIX:-none} args=$*" >> "$CALLS"
+case "$*" in
+  *"not processes"*) exit "$REST_EXIT" ;;
+  *) sleep 0.2; echo "side run's own output"; exit "$PROCESSES_EXIT" ;;
+esac
+"""
+
+
+def make_test(tmp_path: Path, *, rest: int, processes: int) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`make test` with a stand-in python and its checks (lint) taken as done."""
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    calls = tmp_path / "calls"
+    env = {name: value for name, value in os.environ.items() if name != "MAKEFLAGS"}
+    env |= {"CALLS": str(calls), "REST_EXIT": str(rest), "PROCESSES_EXIT": str(processes)}
+    result = subprocess.run(  # noqa: S603 (make on the project's own Makefile, python replaced by a script)
+        [MAKE, "--old-file=lint", "test", f"PY={fake}", "PYTEST_ARGS=--durations=15"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    return result, sorted(calls.read_text().splitlines())
+
+
+@pytest.mark.skipif(MAKE is None, reason="no make")
+def test_make_test_runs_the_tests_that_start_processes_beside_the_rest_with_a_test_database_of_their_own(tmp_path):
+    result, calls = make_test(tmp_path, rest=0, processes=0)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert calls == [
+        "suffix=none args=-m pytest -m not processes --durations=15",
+        "suffix=processes args=-m pytest -m processes -p no:cacheprovider --durations=15",
+    ]
+    # The side run's output is shown after the rest's, whole.
+    assert result.stdout.rstrip().endswith("side run's own output")
+    assert "(pytest -m processes), run beside the rest: exit 0" in result.stdout
+
+
+@pytest.mark.skipif(MAKE is None, reason="no make")
+@pytest.mark.parametrize(
+    ("rest", "processes", "passes"),
+    [(0, 5, True), (0, 1, False), (1, 0, False), (2, 5, False), (0, 4, False)],
+)
+def test_make_test_fails_when_either_run_fails_and_no_test_to_start_processes_is_no_failure(
+    tmp_path, rest, processes, passes
+):
+    """Exit 5 is pytest's "no test selected": PYTEST_ARGS naming tests none of which starts processes."""
+    result, _calls = make_test(tmp_path, rest=rest, processes=processes)
+    assert (result.returncode == 0) is passes, result.stdout + result.stderr
+
+
+def test_a_run_beside_another_gets_test_databases_of_its_own_and_sqlites_stays_in_memory():
+    from tests.conftest import with_test_database_suffix
+
+    databases = {
+        "default": {"ENGINE": "django.db.backends.postgresql", "NAME": "opus_adgang"},
+        "named": {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "TEST": {"NAME": "old"}},
+        "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"},
+    }
+    unchanged = json.loads(json.dumps(databases))
+    with_test_database_suffix(databases, "")
+    assert databases == unchanged
+    with_test_database_suffix(databases, "processes")
+    assert databases["default"]["TEST"]["NAME"] == "test_opus_adgang_processes"
+    assert databases["named"]["TEST"]["NAME"] == "test_x_processes"
+    assert "TEST" not in databases["sqlite"]

@@ -29,6 +29,7 @@ SILENT_SECONDS = 4  # READY_WORKER_SILENT_SECONDS: the workers note themselves e
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.processes,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares the test database: PostgreSQL"),
     pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server on PATH for a broker of the test's own"),

@@ -30,6 +30,7 @@ BOUND_SECONDS = 15
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.processes,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the workers share the test database: PostgreSQL"),
     pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server on PATH for a broker of the test's own"),

@@ -36,6 +36,7 @@ CLAIM_SECONDS, SWEEP_SECONDS = 3, 1
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.processes,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         not (os.environ.get("DATABASE_URL") and BROKER_URL),

@@ -34,6 +34,7 @@ MAX_ATTEMPTS = 3
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.processes,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not BROKER_URL, reason="needs a Redis broker (CELERY_BROKER_URL) for a real worker"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares the test database: PostgreSQL"),
