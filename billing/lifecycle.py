@@ -49,8 +49,8 @@ class BillingHooks:
             line, system=system, package=package, interface_names=interface_names
         )
 
-    def order_section(self, order: AccessOrder, roles: set) -> dict:
-        section = selectors.billing_section(order, roles)
+    def order_section(self, order: AccessOrder, roles: set, *, interfaces: list) -> dict:
+        section = selectors.billing_section(order, roles, interfaces=interfaces)
         section.update(
             adjust_form=QuoteAdjustmentForm(),
             startup_form=StartupUsageForm(initial={"meetings": 0, "qa_hours": 0}),

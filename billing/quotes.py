@@ -6,25 +6,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections import defaultdict
 
-from django.db.models import Q
+from django.db.models import DecimalField, F, Q, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from ordering.models import AccessOrder, Addendum, Customer, order_reference
+from ordering.models import AccessOrder, Addendum, Customer, Interface, MainContract, order_reference
 
 from . import pricing
 from .errors import NotAllowedNow, Refusal
-from .models import PriceList, RecurringFee, SharedFee
+from .models import InterfacePrice, PackagePrice, PriceList, RecurringFee, SharedFee
 
 
 def price_list_on(day: datetime.date) -> PriceList:
-    price_list = (
-        PriceList.objects.filter(effective_from__lte=day)
-        .prefetch_related("interface_prices__interface", "package_prices__package")
-        .order_by("-effective_from")
-        .first()
-    )
+    """The price list in force on `day`, without its prices: price_facts reads those, for the callers that quote."""
+    price_list = PriceList.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
     if price_list is None:
         raise NotAllowedNow(
             _("No price list is in force on %(day)s. A catalogue admin must add one.")
@@ -34,13 +31,32 @@ def price_list_on(day: datetime.date) -> PriceList:
 
 
 def price_facts(price_list: PriceList) -> pricing.PriceFacts:
+    """The price list's prices, its interfaces' and its packages' in one statement: a row (kind, code, licence start
+    fee, monthly fee, additional-system fee) for each, a package's fees due once left empty."""
+    no_fee = Value(None, output_field=DecimalField())
+    interface_rows = InterfacePrice.objects.filter(price_list=price_list).annotate(
+        kind=Value("interface"),
+        code=F("interface__code"),
+        start=F("licence_start_fee"),
+        monthly=F("monthly_fee"),
+        additional=F("additional_system_fee"),
+    )
+    package_rows = PackagePrice.objects.filter(price_list=price_list).annotate(
+        kind=Value("package"), code=F("package__code"), start=no_fee, monthly=F("monthly_fee"), additional=no_fee
+    )
+    columns = ("kind", "code", "start", "monthly", "additional")
+    interfaces, packages = {}, {}
+    for kind, code, start, monthly, additional in interface_rows.values_list(*columns).union(
+        package_rows.values_list(*columns), all=True
+    ):
+        if kind == "interface":
+            interfaces[code] = pricing.InterfacePrice(start, monthly, additional)
+        else:
+            packages[code] = monthly
     return pricing.PriceFacts(
         name=str(price_list),
-        interfaces={
-            p.interface.code: pricing.InterfacePrice(p.licence_start_fee, p.monthly_fee, p.additional_system_fee)
-            for p in price_list.interface_prices.all()
-        },
-        packages={p.package.code: p.monthly_fee for p in price_list.package_prices.all()},
+        interfaces=interfaces,
+        packages=packages,
         setup_fee=price_list.setup_fee,
         startup_package=price_list.startup_package_price,
         consulting_hourly=price_list.consulting_hourly_rate,
@@ -49,18 +65,33 @@ def price_facts(price_list: PriceList) -> pricing.PriceFacts:
 
 
 def contract_facts(customer: Customer) -> pricing.ContractFacts:
-    contract = getattr(customer, "contract", None)
-    if contract is None:
+    """The customer's main contract, its lines and their named systems in one statement: a row for each named
+    system of each line, with None for the system of a line that names none, and for the line of a contract
+    that has none."""
+    rows = list(
+        MainContract.objects.filter(customer_id=customer.pk).values_list(
+            "reference",
+            "terms",
+            "licence_scope",
+            "included_interfaces__interface__code",
+            "included_interfaces__coverage",
+            "included_interfaces__named_systems",
+        )
+    )
+    if not rows:
         return pricing.ContractFacts()
-    lines = contract.included_interfaces.select_related("interface").prefetch_related("named_systems")
+    coverage, named = {}, defaultdict(set)
+    for _reference, _terms, _scope, code, line_coverage, system_id in rows:
+        if code is not None:
+            coverage[code] = line_coverage
+            if system_id is not None:
+                named[code].add(system_id)
+    reference, terms, licence_scope = rows[0][:3]
     return pricing.ContractFacts(
-        reference=contract.reference,
-        terms=contract.terms,
-        licence_scope=contract.licence_scope,
-        included={
-            line.interface.code: pricing.ContractLine(line.coverage, frozenset(s.pk for s in line.named_systems.all()))
-            for line in lines
-        },
+        reference=reference,
+        terms=terms,
+        licence_scope=licence_scope,
+        included={code: pricing.ContractLine(c, frozenset(named[code])) for code, c in coverage.items()},
     )
 
 
@@ -134,14 +165,18 @@ def with_licences_serving(
     return dataclasses.replace(facts, licensed_for_system=frozenset(served & facts.licensed))
 
 
-def order_facts(order: AccessOrder, *, day: datetime.date | None = None) -> pricing.OrderFacts:
+def order_facts(
+    order: AccessOrder, *, day: datetime.date | None = None, interfaces: list[Interface] | None = None
+) -> pricing.OrderFacts:
+    """`interfaces`: the order's requested_interfaces() as the caller has just read them (the order page); without
+    them they are read here, so that a service quotes the order as it is now."""
     return facts_of(
         customer_id=order.customer_id,
         system=order.external_system,
         replaces=order.replaces_order,
         purchase_model=order.purchase_model,
         package=order.package,
-        interfaces=order.requested_interfaces(),
+        interfaces=order.requested_interfaces() if interfaces is None else interfaces,
         reason=order.reason,
         startup_package=order.startup_package,
         changes_order=order.changes_order,
@@ -186,12 +221,16 @@ def facts_of(
     )
 
 
-def quote_for_order(order: AccessOrder, *, day: datetime.date | None = None) -> tuple[pricing.Quote, PriceList]:
-    """The live quote: today's price list, the customer's contract and licences, the order's facts."""
+def quote_for_order(
+    order: AccessOrder, *, day: datetime.date | None = None, interfaces: list[Interface] | None = None
+) -> tuple[pricing.Quote, PriceList]:
+    """The live quote: today's price list, the customer's contract and licences, the order's facts (order_facts
+    says what `interfaces` is)."""
     day = day or timezone.localdate()
     price_list = price_list_on(day)
     contract = contract_facts(order.customer)
-    facts = with_licences_serving(order_facts(order, day=day), contract, order.customer_id, exclude_order=order)
+    facts = order_facts(order, day=day, interfaces=interfaces)
+    facts = with_licences_serving(facts, contract, order.customer_id, exclude_order=order)
     return _quote(facts, contract, price_facts(price_list)), price_list
 
 
@@ -238,8 +277,11 @@ def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
 
 
 def frozen_quote(order: AccessOrder) -> pricing.Quote | None:
-    addendum = order.addenda.exclude(quote__isnull=True).order_by("-version").first()
-    return pricing.Quote.from_dict(addendum.quote) if addendum else None
+    """The quote of the newest version that froze one. From every version as read, not a query of its own: the order
+    page has read them all for its table (ordering/views.py _detail_context)."""
+    frozen = [addendum for addendum in order.addenda.all() if addendum.quote is not None]
+    newest = max(frozen, key=lambda addendum: addendum.version, default=None)
+    return pricing.Quote.from_dict(newest.quote) if newest else None
 
 
 def addendum_quote(addendum: Addendum) -> pricing.Quote | None:

@@ -26,11 +26,14 @@ from .models import BillingRun, Charge, Invoice, RecurringFee, SharedFee, Startu
 from .quotes import frozen_quote, quote_for_order
 
 
-def billing_section(order: AccessOrder, roles: set) -> dict:
-    """What the order page shows about money: the quote (live or frozen) and the account manager's tools."""
+def billing_section(order: AccessOrder, roles: set, *, interfaces: list[Interface] | None = None) -> dict:
+    """What the order page shows about money: the quote (live or frozen) and the account manager's tools.
+
+    Read as the page read the order this request: its state, its addenda and requests for help (prefetched by
+    the page, else read here), and `interfaces` (quotes.order_facts)."""
     if order.state in (State.DRAFT, State.SUBMITTED):
         try:
-            quote, _price_list = quote_for_order(order)
+            quote, _price_list = quote_for_order(order, interfaces=interfaces)
         except BillingError:  # no price list in force, or a price missing from it
             quote = None
         frozen = False
@@ -44,7 +47,7 @@ def billing_section(order: AccessOrder, roles: set) -> dict:
         "adjustments_pending": list(order.quote_adjustments.all()) if order.state == State.AWAITING_SIGNATURE else [],
         # Also after closure: work done while the access ran may be recorded later; and before establishment
         # once the customer asked KMD for help about the order (services check the date).
-        "can_record_consulting": consulting_refusal(order, order.customer, roles) is None,
+        "can_record_consulting": consulting_refusal(order, order.customer, roles, fresh=False) is None,
         "startup": StartupPackage.objects.filter(order=order).first(),
         # Fees due once that came to this order from one that ended unestablished (billing/pricing.py).
         "moved_fees": list(
@@ -76,25 +79,38 @@ def quote_adjustment_refusal(order: AccessOrder, roles: set) -> Refusal | None:
     return None
 
 
-def consulting_days(order: AccessOrder | None, customer_id: int) -> list[tuple[datetime.date, datetime.date]]:
+def consulting_days(
+    order: AccessOrder | None, customer_id: int, *, fresh: bool = True
+) -> list[tuple[datetime.date, datetime.date]]:
     """The days consulting can be recorded for: from the first request for help (about this order, or about the
-    customer's plans when there is no order) to today, and an established access's lifetime."""
+    customer's plans when there is no order) to today, and an established access's lifetime.
+
+    The service's check reads the requests and the order's state afresh. A page that has just read the order
+    (`fresh=False`) answers from it and from its requests for help as read (order.consulting_requests)."""
     today = timezone.localdate()
-    asked = ConsultingRequest.objects.filter(customer_id=customer_id, order=order).order_by("requested_at").first()
+    if fresh or order is None:
+        asked = ConsultingRequest.objects.filter(customer_id=customer_id, order=order).order_by("requested_at").first()
+    else:
+        requests = [r for r in order.consulting_requests.all() if r.customer_id == customer_id]
+        asked = min(requests, key=lambda r: r.requested_at, default=None)
     spans = [(asked.requested_on, today)] if asked is not None else []
     if order is not None:
-        order = AccessOrder.objects.get(pk=order.pk)  # the state as it is now, not as the caller read it
+        if fresh:
+            order = AccessOrder.objects.get(pk=order.pk)  # the state as it is now, not as the caller read it
         if order.state in ESTABLISHED_STATES and order.activated_on is not None:
             spans.append((order.activated_on, order.closed_on or today))
     return spans
 
 
-def consulting_refusal(order: AccessOrder | None, customer: Customer, roles: set) -> Refusal | None:
+def consulting_refusal(
+    order: AccessOrder | None, customer: Customer, roles: set, *, fresh: bool = True
+) -> Refusal | None:
     """Why these roles cannot record consulting against the order (or the customer, with no order) now, or None
-    (billing.services.consulting_record): the account manager, once the customer asked or access is established."""
+    (billing.services.consulting_record): the account manager, once the customer asked or access is established.
+    `fresh` as consulting_days says."""
     if Role.ACCOUNT_MANAGER not in roles:
         return NotPermitted(_("Only the customer's account manager can record consulting hours."))
-    if consulting_days(order, customer.pk):
+    if consulting_days(order, customer.pk, fresh=fresh):
         return None
     if order is None:
         return NotAllowedNow(

@@ -67,8 +67,10 @@ class Billing(Protocol):
         """The contract addendum's Danish sentence for one line of its frozen quote (`addendum_quote`), in the
         contract's register ("Kunden"). Raises LookupError for a price rule billing has no wording for."""
 
-    def order_section(self, order: AccessOrder, roles: set) -> dict:
-        """The order page's money section (templates/billing/_money_section.html reads it as `money`)."""
+    def order_section(self, order: AccessOrder, roles: set, *, interfaces: list) -> dict:
+        """The order page's money section (templates/billing/_money_section.html reads it as `money`), from the
+        order as the page read it: `interfaces` are its requested_interfaces(), and its addenda and requests for
+        help are read from the order (prefetched by the page)."""
 
     def consulting_request_section(self, request: ConsultingRequest, roles: set) -> dict:
         """A request for help's money: the consulting recorded since it was asked, and the account manager's

@@ -66,9 +66,13 @@ def orders_visible_to(user) -> QuerySet[AccessOrder]:
     return _with_list_relations(AccessOrder.objects.filter(served_customers(user)))
 
 
-def order_for_user(user, pk: int) -> AccessOrder:
-    """The order if this user may see it; otherwise 404, so its existence is not revealed."""
-    return visible_or_404(orders_visible_to(user), pk, kind="order")
+def order_for_user(user, pk: int, *, related: tuple[str, ...] = ()) -> AccessOrder:
+    """The order if this user may see it; otherwise 404, so its existence is not revealed. `related`: relations a
+    page shows, read in the same query (select_related)."""
+    visible = orders_visible_to(user)
+    if related:  # select_related() with no names would follow every relation
+        visible = visible.select_related(*related)
+    return visible_or_404(visible, pk, kind="order")
 
 
 def customer_orders(user) -> QuerySet[AccessOrder]:

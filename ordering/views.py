@@ -31,6 +31,7 @@ from .models import (
     AccessClarification,
     AccessOrder,
     Addendum,
+    ConsultingRequest,
     ExternalSystem,
     IntegrationPackage,
     Interface,
@@ -401,10 +402,15 @@ def order_form_preview(request: HttpRequest) -> HttpResponse:
     return render(request, "ordering/_order_form_live.html", context)
 
 
+# The people the order page names, read with the order: who confirmed the agreement with the vendor, the
+# customer's account manager (the customer's contacts, the advice on a phase-out), who extended the test access.
+ORDER_PAGE_RELATIONS = ("vendor_agreement_confirmed_by", "customer__account_manager", "test_access__extended_by")
+
+
 @login_required
 @require_GET
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    order = order_for_user(request.user, pk)
+    order = order_for_user(request.user, pk, related=ORDER_PAGE_RELATIONS)
     return render(request, "ordering/order_detail.html", _detail_context(request, order))
 
 
@@ -455,9 +461,16 @@ def _detail_context(
     failed: ActionForm | None = None,
     failed_request: EmergencyClosureRequestForm | None = None,
 ) -> dict:
-    # The versions, newest first, once: the table shows them and the accept form finds the one to sign.
+    # Each read once for the whole page. The versions, newest first: the table shows them, the accept form finds
+    # the one to sign, the money section the newest frozen quote. The requests for help: listed, and they decide
+    # whether consulting may be recorded. The orders replacing this one, each with its system.
     versions = Addendum.objects.select_related("issued_by", "decided_by").order_by("-version")
-    prefetch_related_objects([order], Prefetch("addenda", queryset=versions))
+    prefetch_related_objects(
+        [order],
+        Prefetch("addenda", queryset=versions),
+        Prefetch("consulting_requests", queryset=ConsultingRequest.objects.select_related("requested_by")),
+        Prefetch("replaced_by_orders", queryset=AccessOrder.objects.select_related("external_system")),
+    )
     forms = _action_forms(request, order, failed)
     roles = order_roles(request.user, order)
     individual = order.integration_type == AccessOrder.IntegrationType.INDIVIDUAL
@@ -467,7 +480,7 @@ def _detail_context(
     interfaces = order.requested_interfaces()
     return {
         "order": order,
-        "money": lifecycle.billing().order_section(order, roles),
+        "money": lifecycle.billing().order_section(order, roles, interfaces=interfaces),
         "certificates": certificates,
         "interfaces": interfaces,
         "events": events,
@@ -484,7 +497,7 @@ def _detail_context(
         "emergency_request_form": _emergency_request_form(order, roles, failed_request),
         "support_contact": support_contact(),
         # Help from KMD about this order (ordering/consulting.py): asked before, during or after the project.
-        "consulting_requests": list(order.consulting_requests.select_related("requested_by")),
+        "consulting_requests": list(order.consulting_requests.all()),
         "can_ask_for_help": not consulting.asking_refusal(request.user, order),
         # The customer's people see whom to contact about this order; KMD's staff are those contacts.
         "contact_customers": [order.customer] if roles & {Role.ORDERER, Role.SIGNATORY} else [],
@@ -648,7 +661,7 @@ def addendum_render_again_view(request: HttpRequest, pk: int, version: int) -> H
 
 
 def _test_access_context(order: AccessOrder, roles: set, failed: TestAccessExtendForm | None = None) -> dict:
-    access = TestAccess.objects.filter(order=order).select_related("extended_by").first()
+    access = getattr(order, "test_access", None)  # read with the order (ordering/selectors.py, ORDER_PAGE_RELATIONS)
     if access is None:
         # Only a test access's order has production orders made from it (order_create_from_test_access).
         return {"test_access": None, "production_orders": []}

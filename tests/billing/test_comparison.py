@@ -187,6 +187,15 @@ def count_preview_queries(client, params) -> int:
     return len(ctx.captured_queries)
 
 
+def test_the_preview_reads_prices_and_contract_in_three_queries_a_quote(cast, client):
+    # The quote and the comparison each read the price list, its prices (one statement) and the contract with its
+    # lines (one): 33 queries before, when the price list with its prices alone was five. Exact, so that a read
+    # added again fails here.
+    client.force_login(cast.orderer_b)
+    count_preview_queries(client, preview_params(cast, "opret-fravaer"))  # the session's first request writes it
+    assert count_preview_queries(client, preview_params(cast, "opret-fravaer", "moedetidsplaner")) == 28
+
+
 def test_the_preview_costs_the_same_queries_for_one_package_and_five(cast, client, django_assert_max_num_queries):
     client.force_login(cast.orderer_b)
     few = count_preview_queries(client, preview_params(cast, "opret-fravaer"))

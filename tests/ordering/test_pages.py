@@ -304,6 +304,38 @@ def test_the_detail_page_costs_the_same_queries_however_many_orders_the_customer
     assert len(memberships) == 1
 
 
+# Each read on the order page is a query's SQL compiled and run (about 0.5-1 ms of Python apart from the database):
+# the price list with its prices, the contract with its lines, the interfaces, the requests for help and the people
+# the page names are each read once. Exact, so that a read added again fails here.
+@pytest.mark.parametrize(
+    ("who", "state", "queries"),
+    [
+        # The live quote, and the account manager's tools: 32 and 30 queries before each was read once.
+        ("am_a", State.SUBMITTED, 22),
+        ("orderer_a", State.SUBMITTED, 21),
+        # The quote frozen in the addendum, found among the versions the page lists: 20 queries before.
+        ("orderer_a", State.AWAITING_SIGNATURE, 16),
+    ],
+)
+def test_the_order_page_reads_each_thing_once(cast, order_in, client, who, state, queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ordering.consulting import consulting_request_create
+
+    order = order_in(state)
+    consulting_request_create(
+        actor=cast.orderer_a, customer=cast.customer_a, order=order, kind="reactive", message="Hjælp til opsætning."
+    )
+    client.force_login(getattr(cast, who))
+    url = reverse("ordering:order_detail", args=[order.pk])
+    client.get(url)  # the session's first request writes it
+    with CaptureQueriesContext(connection) as read:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(read.captured_queries) == queries, "\n".join(q["sql"][:120] for q in read.captured_queries)
+
+
 def test_a_deep_page_lists_its_own_orders_newest_first(cast, client):
     bulk_orders(cast, 30, State.ACTIVE)  # created in the same instant: the newer order is the later one
     body = page(client, cast.am_a, reverse("ordering:order_list"), page=2)

@@ -7,6 +7,8 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -286,3 +288,21 @@ def test_a_refused_extension_shows_the_page_again_with_the_sentence_by_the_date_
     assert ">Leverandøren er forsinket.</textarea>" in response.content.decode()
     access.refresh_from_db()
     assert access.extended_by is None
+
+
+def test_the_order_page_reads_the_test_access_and_who_extended_it_with_the_order(cast, startup_order, client):
+    access = TestAccess.objects.get(order=startup_order)
+    services.test_access_extend(
+        order=startup_order, actor=cast.am_a, until=access.ends_on + datetime.timedelta(days=30), reason="Forsinket."
+    )
+    client.force_login(cast.orderer_a)
+    url = reverse("ordering:order_detail", args=[startup_order.pk])
+    client.get(url)  # the session's first request writes it
+    with CaptureQueriesContext(connection) as read:
+        detail = client.get(url).content.decode()
+    assert f"{cast.am_a}: Forsinket." in detail
+    accesses = [q["sql"] for q in read.captured_queries if q["sql"].startswith('SELECT "ordering_testaccess"')]
+    users = [q["sql"] for q in read.captured_queries if q["sql"].startswith('SELECT "accounts_user"')]
+    # One read of the access: the rule offering a production order (production_order_offered), which the service
+    # checks too. One user: the one signed in, read by the session.
+    assert (len(accesses), len(users)) == (1, 1)
