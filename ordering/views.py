@@ -77,10 +77,13 @@ PAGE_SIZE = 25
 WORKLIST_SHOWN = 10  # the start page lists this many of each worklist; the rest are a link away
 
 
-def _page(request: HttpRequest, qs, param: str = "page"):
+def _page(request: HttpRequest, qs, param: str = "page", *, count: int | None = None):
     # The page's ids first (a subquery the index answers), then only their rows: a deep page
     # (?page=200) skips thousands of index entries instead of sorting thousands of joined rows.
-    page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get(param))
+    paginator = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE)
+    if count is not None:  # the caller has counted the rows already: not a COUNT again
+        paginator.count = count
+    page = paginator.get_page(request.GET.get(param))
     # The 25 ids as values: `pk IN (subquery)` would make the database work out the list's conditions twice.
     page.object_list = qs.filter(pk__in=list(page.object_list))
     return page
@@ -115,7 +118,11 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         context["state_counts"] = [(s, label, counts.get(s, 0)) for s, label in State.choices if counts.get(s)]
         context["selected_state"] = state
-        context["customer_page"] = _page(request, mine.filter(state=state) if state in State.values else mine)
+        # The state counts are the list's count too: the whole list, or the one state chosen.
+        shown = counts.get(state, 0) if state in State.values else sum(counts.values())
+        context["customer_page"] = _page(
+            request, mine.filter(state=state) if state in State.values else mine, count=shown
+        )
         context["can_order"] = customers_for_orderer(user).exists()
         context["support_contact"] = support_contact()
         context["contact_customers"] = list(customers_of_member(user))

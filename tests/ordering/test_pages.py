@@ -8,6 +8,10 @@ from audit.models import AuditEvent
 from ordering.models import AccessOrder, State
 from tests.pages import post_action, post_new_order
 
+# Session and user, the roles, the worklists' counts, the state counts, the page's ids, the customers (may they
+# order, their account managers), the page's orders and the worklists' orders.
+QUERIES_OF_THE_ORDERERS_START_PAGE = 10
+
 
 def page(client, user, url, **params):
     client.force_login(user)
@@ -22,6 +26,27 @@ def test_an_orderer_sees_their_orders_by_state_and_can_order(cast, order_in, cli
     body = page(client, cast.orderer_a, reverse("home"))
     assert reverse("ordering:order_create") in body
     assert "state=submitted" in body and "state=draft" in body
+
+
+@pytest.mark.parametrize(("state", "last_page", "rows_on_it"), [("", 3, 1), ("draft", 2, 1), ("submitted", 1, 2)])
+def test_the_orderers_start_page_counts_its_pages_from_the_state_counts(
+    cast, order_in, client, monkeypatch, django_assert_num_queries, state, last_page, rows_on_it
+):
+    """Pages of 2: three drafts and two submitted orders are 3 pages, the drafts alone 2, the submitted 1. Counted
+    by the state counts the page shows anyway, not by a COUNT of its own."""
+    monkeypatch.setattr("ordering.views.PAGE_SIZE", 2)
+    for _ in range(3):
+        order_in("draft")
+    order_in("submitted")
+    order_in("submitted", system=cast.canteen, codes=("engangsydelser",))
+    params = {"state": state} if state else {}
+    client.force_login(cast.orderer_a)
+    client.get(reverse("home"), params)  # the session's first page writes its login time
+    with django_assert_num_queries(QUERIES_OF_THE_ORDERERS_START_PAGE):
+        body = client.get(reverse("home"), {**params, "page": last_page}).content.decode()
+    section = body.split('id="customer-heading"')[1].split("</section>")[0]
+    assert section.count("<tr>") == 1 + rows_on_it  # the heading's row and the orders'
+    assert (f"Side {last_page} af {last_page}" in section) is (last_page > 1)
 
 
 def test_the_account_manager_queue_holds_what_waits_for_them_across_customers(cast, order_in, client):
