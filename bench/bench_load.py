@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -128,6 +129,47 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
         except OSError:
             time.sleep(0.3)
     raise SystemExit(f"gunicorn did not answer /healthz within 60 s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+# Where the machine's cores go while it is measured: every process's CPU time from /proc, grouped by what it runs.
+GROUPS = (
+    ("gunicorn", "gunicorn"),
+    ("postgres", "PostgreSQL"),
+    ("locust", "Locust"),
+    ("celery", "Celery worker and beat"),
+)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot() -> tuple[dict[int, tuple[str, float]], float, float]:
+    """Each process's (group, CPU seconds so far), the machine's busy and all CPU seconds so far (/proc/stat)."""
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        group = next((label for needle, label in GROUPS if needle in command), "everything else")
+        processes[int(entry.name)] = (group, (int(fields[11]) + int(fields[12])) / TICKS)  # utime + stime
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split()[1:9]
+    )
+    busy = user + nice + system + irq + softirq + steal
+    return processes, busy / TICKS, (busy + idle + iowait) / TICKS
+
+
+def cores_used(before, after, seconds: float) -> dict[str, float]:
+    """Cores each group used between two snapshots (a process started meanwhile counts from 0), and the machine's."""
+    used: dict[str, float] = {}
+    for pid, (group, cpu) in after[0].items():
+        earlier = before[0].get(pid, (group, 0.0))[1]
+        used[group] = used.get(group, 0.0) + (cpu - earlier) / seconds
+    used["the whole machine"] = (after[1] - before[1]) / seconds
+    used["cores"] = (after[2] - before[2]) / seconds
+    return used
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -292,14 +334,31 @@ def main() -> int:
             "--stop-timeout",
             "5",
         ]
+        # The machine's CPU by process at the window's start and just before its end, while Locust still runs.
+        snapshots: list[tuple[float, tuple]] = []
+        timers = [
+            threading.Timer(at, lambda: snapshots.append((time.monotonic(), cpu_snapshot())))
+            for at in (args.ramp, args.ramp + args.time - 1)
+        ]
+        for timer in timers:
+            timer.start()
         with open(work / "locust.log", "wb") as out:
             subprocess.run(locust, cwd=ROOT, check=False, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        for timer in timers:
+            timer.cancel()
         measured = time.time() - measured_from
     finally:
         for process in reversed(processes):
             stop(process)
         empty_broker(args.broker)
     ok = report(work, cpu_per_page(work, measured_from), measured)
+    if len(snapshots) == 2:
+        (started_at, first), (ended_at, last) = snapshots
+        machine = cores_used(first, last, ended_at - started_at)
+        cores = machine.pop("cores")
+        print(f"\nWhere the machine's {cores:.0f} cores went while measured (cores in use):")
+        for group, n in sorted(machine.items(), key=lambda item: -item[1]):
+            print(f"  {group:<28}{n:5.2f}")
     if args.keep:
         print(f"\nKept: database {database_url}, work directory {work}")
     else:
