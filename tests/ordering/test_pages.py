@@ -1,5 +1,7 @@
 """The pages each role works in, and their cost in queries."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -55,6 +57,24 @@ def test_the_account_manager_queue_holds_what_waits_for_them_across_customers(ca
     body = page(client, cast.am_a, reverse("home"))
     assert waiting.reference in body
     assert not_waiting.reference not in body
+
+
+def test_the_account_managers_queue_is_paged_oldest_submission_first(cast, order_in, client, monkeypatch):
+    """Pages of 2: three orders waiting at three different steps; the one submitted last is alone on page 2."""
+    monkeypatch.setattr("ordering.views.PAGE_SIZE", 2)
+    waiting = [
+        order_in("submitted"),
+        order_in("provisioning", codes=("medarbejderoplysninger",)),
+        order_in("closure_requested", system=cast.canteen, codes=("engangsydelser",)),
+    ]
+    for days, order in zip((3, 2, 1), waiting, strict=True):  # submitted 3, 2 and 1 days ago
+        AccessOrder.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(days=days))
+    first = page(client, cast.am_a, reverse("home")).split('id="queue-heading"')[1].split("</section>")[0]
+    second = page(client, cast.am_a, reverse("home"), queue_page=2).split('id="queue-heading"')[1]
+    second = second.split("</section>")[0]
+    assert [o.reference in first for o in waiting] == [True, True, False]
+    assert [o.reference in second for o in waiting] == [False, False, True]
+    assert "Side 1 af 2" in first and "Side 2 af 2" in second
 
 
 def test_support_searches_live_accesses(cast, order_in, client):
