@@ -8,7 +8,8 @@ access, with the same pure core (billing/pricing.py) and the same facts the form
 (billing/quotes.py), so the columns can never disagree with the quote the addendum will show.
 
 Reads only. The price list, the contract and the customer's licences are read once however many
-packages the system has; each option is then one call of the pure core.
+packages the system has, and once for the form's quote and this together (form_quotes); each option is then one
+call of the pure core.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils import timezone
+from django.db.models import prefetch_related_objects
 
 from ordering.models import AccessOrder, Customer, IntegrationPackage, Interface
 
@@ -71,7 +72,13 @@ class Comparison:
         return self.options[1:]
 
 
-def quote_comparison(customer: Customer, facts: dict) -> Comparison | None:
+def form_quotes(customer: Customer, facts: dict) -> tuple[pricing.Quote | None, Comparison | None]:
+    """The live preview's quote for the form's answers and the comparison beside it, from one set of reads."""
+    reads = quotes.FormReads(customer, facts)
+    return quotes.quote_for_form(customer, facts, reads), quote_comparison(customer, facts, reads)
+
+
+def quote_comparison(customer: Customer, facts: dict, reads: quotes.FormReads | None = None) -> Comparison | None:
     """Single purchase and each priced package of the chosen system, for the chosen interfaces, excl. VAT.
 
     None when there is nothing to compare: no system or no interfaces chosen yet, no package for the
@@ -83,40 +90,29 @@ def quote_comparison(customer: Customer, facts: dict) -> Comparison | None:
     system = facts.get("external_system")
     if system is None:
         return None
-    packages = list(IntegrationPackage.objects.filter(external_system=system).prefetch_related("interfaces"))
+    packages = list(system.packages.all())  # as the order form read them with the system, if it did
     if not packages:
         return None
+    prefetch_related_objects(packages, "interfaces")
     is_package = facts.get("purchase_model") == AccessOrder.PurchaseModel.PACKAGE
     chosen_package = facts.get("package") if is_package else None
     chosen_package = next((p for p in packages if chosen_package and p.pk == chosen_package.pk), None)
     chosen = list(chosen_package.interfaces.all()) if chosen_package else list(facts.get("interfaces") or [])
     if not chosen:
         return None
-    day = timezone.localdate()
+    reads = reads or quotes.FormReads(customer, facts)
     try:
-        price_list = quotes.price_list_on(day)
-        contract = quotes.contract_facts(customer)
+        prices, contract = reads.prices, reads.contract
     except Refusal:
         return None
-    prices = quotes.price_facts(price_list)
-    reason = facts.get("reason") or AccessOrder.Reason.NEW
     # The facts quote_for_form builds for a single purchase of these interfaces, without the startup package;
     # tests/billing/test_comparison.py holds every option to quote_for_form's quote for the same answers.
-    single_facts = quotes.facts_of(
-        customer_id=customer.pk,
-        system=system,
-        replaces=facts.get("replaces_order") if reason == AccessOrder.Reason.NEW else None,
-        purchase_model=AccessOrder.PurchaseModel.SINGLE,
-        package=None,
-        interfaces=chosen,
-        reason=reason,
-        startup_package=False,
-        changes_order=facts.get("changes_order") if reason == AccessOrder.Reason.CHANGE else None,
-        day=day,
-    )
+    single_facts = dataclasses.replace(reads.single, interfaces=quotes.interface_facts(chosen))
     try:
         single = Option(
-            quote=pricing.quote(quotes.with_licences_serving(single_facts, contract, customer.pk), contract, prices),
+            quote=pricing.quote(
+                dataclasses.replace(single_facts, licensed_for_system=reads.licensed_for_system), contract, prices
+            ),
             chosen=not is_package,
         )
     except pricing.MissingPrice:
@@ -132,7 +128,7 @@ def quote_comparison(customer: Customer, facts: dict) -> Comparison | None:
             purchase_model=AccessOrder.PurchaseModel.PACKAGE,
             package_code=package.code,
             package_name=package.name_da,
-            interfaces=tuple(pricing.InterfaceFacts(i.code, i.name_da, i.name_en) for i in offers),
+            interfaces=quotes.interface_facts(offers),
         )
         offered_ids = {i.pk for i in offers}
         options.append(

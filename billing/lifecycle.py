@@ -35,11 +35,10 @@ class BillingHooks:
     def licences_offered_on_close(self, order: AccessOrder) -> list[RecurringFee]:
         return selectors.licences_only_this_access_uses(order)
 
-    def quote_preview(self, *, customer: Customer, facts: dict) -> pricing.Quote | None:
-        return quotes.quote_for_form(customer, facts)
-
-    def quote_comparison(self, *, customer: Customer, facts: dict) -> comparison.Comparison | None:
-        return comparison.quote_comparison(customer, facts)
+    def quote_preview(
+        self, *, customer: Customer, facts: dict
+    ) -> tuple[pricing.Quote | None, comparison.Comparison | None]:
+        return comparison.form_quotes(customer, facts)
 
     def addendum_quote(self, addendum: Addendum) -> pricing.Quote | None:
         return quotes.addendum_quote(addendum)

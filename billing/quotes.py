@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import defaultdict
+from functools import cached_property
 
 from django.db.models import DecimalField, F, Q, Value
 from django.utils import formats, timezone
@@ -186,6 +187,10 @@ def order_facts(
     )
 
 
+def interface_facts(interfaces) -> tuple[pricing.InterfaceFacts, ...]:
+    return tuple(pricing.InterfaceFacts(i.code, i.name_da, i.name_en) for i in interfaces)
+
+
 def facts_of(
     *,
     customer_id,
@@ -201,14 +206,14 @@ def facts_of(
     exclude_order=None,
     day,
 ) -> pricing.OrderFacts:
-    """The pricing core's facts of an order, saved or still in the form (quote_for_form, billing/comparison.py)."""
+    """The pricing core's facts of an order, saved or still in the form (FormReads)."""
     existing = frozenset(i.code for i in changes_order.requested_interfaces()) if changes_order else frozenset()
     return pricing.OrderFacts(
         purchase_model=purchase_model,
         system_id=system.pk,
         system_name=system.name,
         reason=reason,
-        interfaces=tuple(pricing.InterfaceFacts(i.code, i.name_da, i.name_en) for i in interfaces),
+        interfaces=interface_facts(interfaces),
         package_code=package.code if package else "",
         package_name=package.name_da if package else "",
         startup_package=bool(startup_package),
@@ -245,8 +250,54 @@ def _quote(order: pricing.OrderFacts, contract: pricing.ContractFacts, prices: p
         ) from None
 
 
-def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
-    """The quote for an order not saved yet, from the new-order form's current answers."""
+class FormReads:
+    """What the new-order form's quote and its comparison (billing/comparison.py) both read, each read once when first
+    needed: the price list in force with its prices, the customer's contract, and the customer's facts for the chosen
+    system (licences, who set it up, the fees due once, the licences serving it). The live preview shows both on
+    every change of the form, so each read is made once for the two. Built for one request's answers, never kept."""
+
+    def __init__(self, customer: Customer, answers: dict) -> None:
+        self.customer = customer
+        self.answers = answers
+        self.day = timezone.localdate()
+
+    @cached_property
+    def prices(self) -> pricing.PriceFacts:
+        """Raises NotAllowedNow when no price list is in force."""
+        return price_facts(price_list_on(self.day))
+
+    @cached_property
+    def contract(self) -> pricing.ContractFacts:
+        return contract_facts(self.customer)
+
+    @cached_property
+    def single(self) -> pricing.OrderFacts:
+        """The answers' facts as a single purchase of no interface yet, without the startup package: each quote
+        replaces what it buys."""
+        answers = self.answers
+        reason = answers.get("reason") or AccessOrder.Reason.NEW
+        return facts_of(
+            customer_id=self.customer.pk,
+            system=answers["external_system"],
+            replaces=answers.get("replaces_order") if reason == AccessOrder.Reason.NEW else None,
+            purchase_model=AccessOrder.PurchaseModel.SINGLE,
+            package=None,
+            interfaces=[],
+            reason=reason,
+            startup_package=False,
+            changes_order=answers.get("changes_order") if reason == AccessOrder.Reason.CHANGE else None,
+            day=self.day,
+        )
+
+    @cached_property
+    def licensed_for_system(self) -> frozenset[str]:
+        """The customer's licences already serving the system (with_licences_serving): the same whatever is bought."""
+        return with_licences_serving(self.single, self.contract, self.customer.pk).licensed_for_system
+
+
+def quote_for_form(customer: Customer, facts: dict, reads: FormReads | None = None) -> pricing.Quote | None:
+    """The quote for an order not saved yet, from the new-order form's current answers; `reads` shared with the
+    comparison (billing/comparison.py form_quotes)."""
     system = facts.get("external_system")
     model = facts.get("purchase_model")
     package = facts.get("package") if model == "package" else None
@@ -255,23 +306,20 @@ def quote_for_form(customer: Customer, facts: dict) -> pricing.Quote | None:
         return None
     if package is not None:
         interfaces = list(package.interfaces.all())
-    day = timezone.localdate()
-    order_facts_ = facts_of(
-        customer_id=customer.pk,
-        system=system,
-        replaces=facts.get("replaces_order") if facts.get("reason") == "new" else None,
-        purchase_model=model,
-        package=package,
-        interfaces=interfaces,
-        reason=facts.get("reason") or "new",
-        startup_package=facts.get("startup_package"),
-        changes_order=facts.get("changes_order") if facts.get("reason") == "change" else None,
-        day=day,
-    )
+    reads = reads or FormReads(customer, facts)
     try:
-        contract = contract_facts(customer)
-        order_facts_ = with_licences_serving(order_facts_, contract, customer.pk)
-        return _quote(order_facts_, contract, price_facts(price_list_on(day)))
+        order_facts_ = dataclasses.replace(
+            reads.single,
+            purchase_model=model,
+            package_code=package.code if package else "",
+            package_name=package.name_da if package else "",
+            interfaces=interface_facts(interfaces),
+            startup_package=bool(facts.get("startup_package")),
+            # Only an answered "new" names the access replaced; FormReads.single takes no answer as "new".
+            replaces=_replaces(facts.get("replaces_order") if facts.get("reason") == "new" else None),
+            licensed_for_system=reads.licensed_for_system,
+        )
+        return _quote(order_facts_, reads.contract, reads.prices)
     except Refusal:
         return None
 

@@ -8,6 +8,18 @@ from .transitions import DateInput
 from .validators import typed_text_field, validate_multiline_text
 
 
+class ReadOnceChoiceIterator(forms.models.ModelChoiceIterator):
+    """The choices from the field's queryset as the form read it: Django's iterator reads them anew each time they
+    are listed, and the order form lists the interfaces twice (their boxes, their documentation) and asks whether
+    the customer has an access to replace before listing those. Validation still asks the database (clean)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
 def _none_or_one(label, queryset, help_text) -> forms.ModelChoiceField:
     """An optional reference in the order form, "None" first."""
     return forms.ModelChoiceField(
@@ -121,7 +133,10 @@ class OrderForm(forms.Form):
         )
         # Required or not depending on other answers; the services say which, so no "(optional)" on them.
         for name in ("interfaces", "package", "replaces_file_interface", "changes_order", "replaces_order"):
-            self.fields[name].conditional = True
+            field = self.fields[name]
+            field.conditional = True
+            field.iterator = ReadOnceChoiceIterator
+            field.widget.choices = field.choices  # the widget keeps the iterator made when the queryset was set
         self.standard_interface_ids = self._standard_interface_ids()
         self._mark_standard_interfaces()
         if prefill_standard:
@@ -225,7 +240,8 @@ class OrderForm(forms.Form):
             # One access control at a time: the access a change changes, or the one a new system replaces –
             # the latter only when the customer has a live access it could replace.
             "changes_order": reason == AccessOrder.Reason.CHANGE,
-            "replaces_order": reason == AccessOrder.Reason.NEW and self.fields["replaces_order"].queryset.exists(),
+            # Read whole, not asked exists(): when there is one, the field lists them all from this read.
+            "replaces_order": reason == AccessOrder.Reason.NEW and bool(self.fields["replaces_order"].queryset),
         }
 
     def phase_out_chosen(self) -> bool:

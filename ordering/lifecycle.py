@@ -54,11 +54,10 @@ class Billing(Protocol):
         """The running licences that only this access uses, which closing it may end (each has `pk` and
         `interface`)."""
 
-    def quote_preview(self, *, customer: Customer, facts: dict) -> Any | None:
-        """The quote for the new-order form's current answers, or None while they are incomplete."""
-
-    def quote_comparison(self, *, customer: Customer, facts: dict) -> Any | None:
-        """Single purchase beside the system's integration packages for the form's chosen interfaces, or None."""
+    def quote_preview(self, *, customer: Customer, facts: dict) -> tuple[Any | None, Any | None]:
+        """For the new-order form's current answers: their quote (None while they are incomplete), and single
+        purchase beside the system's integration packages for the chosen interfaces (None when there is nothing
+        to compare). One call, as both read the same price list, contract and customer's facts."""
 
     def addendum_quote(self, addendum: Addendum) -> Any | None:
         """The quote frozen in an addendum version, as the document prints it."""

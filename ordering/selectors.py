@@ -210,6 +210,13 @@ def customer_to_order_for(user, chosen: int | str | None = None) -> tuple[Custom
     customer they do not order for is a 404, as another customer's order is.
     """
     customers = customers_for_orderer(user)
+    # With the account manager, whom the order form names when the answers need their advice.
+    one = customers.select_related("account_manager")
+    is_chosen = isinstance(chosen, int) or (isinstance(chosen, str) and chosen.isdigit())
+    customer = one.filter(pk=chosen).first() if is_chosen else one.first()
+    if customer is not None:
+        return customer, customers
+    # Only now asked why there is none: each form's preview asks this, and nearly always there is one.
     if not customers.exists():
         raise PermissionDenied(
             gettext(
@@ -217,12 +224,7 @@ def customer_to_order_for(user, chosen: int | str | None = None) -> tuple[Custom
                 "If you should order for a customer, ask the customer's administrator to make you an orderer."
             )
         )
-    if isinstance(chosen, int) or (isinstance(chosen, str) and chosen.isdigit()):
-        customer = customers.filter(pk=chosen).first()
-        if customer is None:
-            raise Http404("Not an orderer there")
-        return customer, customers
-    return customers.first(), customers
+    raise Http404("Not an orderer there")
 
 
 def live_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:

@@ -328,7 +328,8 @@ def _order_to_copy(request: HttpRequest, customers) -> AccessOrder | None:
 
 @login_required
 def order_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    order = order_for_user(request.user, pk)
+    # The form names the account manager when the answers need their advice (_preview).
+    order = order_for_user(request.user, pk, related=("customer__account_manager",))
     refused = draft_edit_refusal(order=order, actor=request.user)
     if refused is not None:
         show_refusal(request, refused, action="order_edit", order=order.pk)
@@ -365,7 +366,9 @@ def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dic
     interfaces = list(data.get("interfaces") or []) if not package else []
     # Standard or individual only once something is chosen: nothing ticked is no standard integration yet.
     chosen = bool(package or interfaces) or not system.is_standard
-    integration_type = integration_type_for(system, interfaces, package)
+    integration_type = integration_type_for(system, interfaces, package, agreed=form.standard_interface_ids)
+    if package:
+        prefetch_related_objects([package], "interfaces")  # kept with the package: its quote lists them too
     requested = list(package.interfaces.all()) if package else interfaces
     changes = data.get("changes_order") if data.get("reason") == AccessOrder.Reason.CHANGE else None
     overlap = None
@@ -377,7 +380,9 @@ def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dic
             interface_ids=[i.pk for i in requested],
             exclude_ids=[pk for pk in (getattr(order, "pk", None), getattr(changes, "pk", None)) if pk],
         )
-    billing = lifecycle.billing()
+    # Read with the system: the comparison (billing/comparison.py) lists the same packages.
+    prefetch_related_objects([system], "packages")
+    quote, comparison = (None, None) if problems else lifecycle.billing().quote_preview(customer=customer, facts=data)
     return {
         "system": system,
         "packages": list(system.packages.all()),
@@ -386,9 +391,9 @@ def _preview(customer, form: OrderForm, order: AccessOrder | None = None) -> dic
         "individual": chosen and integration_type == AccessOrder.IntegrationType.INDIVIDUAL,
         "overlap": overlap,
         "problems": problems,
-        "quote": None if problems else billing.quote_preview(customer=customer, facts=data),
+        "quote": quote,
         # Single purchase beside the system's packages for the same interfaces (billing/comparison.py).
-        "comparison": None if problems else billing.quote_comparison(customer=customer, facts=data),
+        "comparison": comparison,
         "account_manager": customer.account_manager,
     }
 

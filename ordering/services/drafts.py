@@ -180,13 +180,17 @@ def phase_out_problem(replaces: Interface, interfaces: Iterable[Interface]) -> s
     ) % {"file": replaces.name, "web": replacement.name}
 
 
-def integration_type_for(system: ExternalSystem, interfaces: Iterable[Interface], package=None) -> str:
-    """Standard integration only when KMD has agreed it for this system and all these interfaces."""
+def integration_type_for(
+    system: ExternalSystem, interfaces: Iterable[Interface], package=None, *, agreed: set[int] | None = None
+) -> str:
+    """Standard integration only when KMD has agreed it for this system and all these interfaces. `agreed`: the ids
+    of the system's standard interfaces, when the caller has read them (OrderForm.standard_interface_ids)."""
     if not system.is_standard:
         return AccessOrder.IntegrationType.INDIVIDUAL
     if package is not None:
         return AccessOrder.IntegrationType.STANDARD
-    agreed = {i.pk for i in system.standard_interfaces.all()}
+    if agreed is None:
+        agreed = {i.pk for i in system.standard_interfaces.all()}
     if {i.pk for i in interfaces} <= agreed:
         return AccessOrder.IntegrationType.STANDARD
     return AccessOrder.IntegrationType.INDIVIDUAL

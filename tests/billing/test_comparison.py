@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing import pricing, quotes
-from billing.comparison import quote_comparison
+from billing.comparison import form_quotes, quote_comparison
 from billing.models import PackagePrice
 from ordering.models import IntegrationPackage
 
@@ -133,6 +133,26 @@ def test_nothing_is_compared_before_interfaces_are_chosen(cast):
     assert quote_comparison(cast.customer_b, facts(cast, codes=())) is None
 
 
+def test_the_quote_and_the_comparison_from_one_set_of_reads_are_what_each_makes_alone(cast, order_in):
+    # Tender terms tying a licence to named systems, and VagtPlan's licence for Mødetidsplaner: the quote also asks
+    # which licences already serve the system, the one read the two share that only such a contract needs.
+    contract = cast.customer_a.contract
+    contract.terms, contract.licence_scope = "tender", "named"
+    contract.save()
+    order_in("active", codes=("moedetidsplaner",))
+    answers = facts(cast, codes=("moedetidsplaner", "opret-fravaer"), environment="test")
+    with CaptureQueriesContext(connection) as together:
+        quote, comparison = form_quotes(cast.customer_a, answers)
+    with CaptureQueriesContext(connection) as apart:
+        alone = (quotes.quote_for_form(cast.customer_a, answers), quote_comparison(cast.customer_a, answers))
+    assert (quote, comparison) == alone
+    assert "licence_serves_system" in {line.rule for line in quote.lines}
+    assert len(comparison.options) == 2
+    # The price list, its prices, the contract, the customer's licences, set-up and fees due once, and the
+    # licences serving the system: seven reads made once, not twice.
+    assert len(apart) - len(together) == 7
+
+
 # --- In the order form's live preview --------------------------------------------------------
 
 
@@ -187,13 +207,28 @@ def count_preview_queries(client, params) -> int:
     return len(ctx.captured_queries)
 
 
-def test_the_preview_reads_prices_and_contract_in_three_queries_a_quote(cast, client):
-    # The quote and the comparison each read the price list, its prices (one statement) and the contract with its
-    # lines (one): 33 queries before, when the price list with its prices alone was five. Exact, so that a read
-    # added again fails here.
+def test_the_preview_reads_prices_contract_and_the_customers_facts_once_for_quote_and_comparison(cast, client):
+    # The price list, its prices (one statement), the contract with its lines (one) and the customer's licences,
+    # set-up and fees due once are read once for the quote and the comparison together (billing.quotes.FormReads);
+    # the system's packages once for the preview and the comparison, the interfaces once for their boxes and their
+    # documentation, the account manager with the customer in the one statement that finds it. 33 queries when the
+    # price list alone was five, 28 when the quote and the comparison each read it all. Exact, so that a read added
+    # again fails here.
     client.force_login(cast.orderer_b)
     count_preview_queries(client, preview_params(cast, "opret-fravaer"))  # the session's first request writes it
-    assert count_preview_queries(client, preview_params(cast, "opret-fravaer", "moedetidsplaner")) == 28
+    assert count_preview_queries(client, preview_params(cast, "opret-fravaer", "moedetidsplaner")) == 17
+
+
+def test_the_preview_of_a_package_reads_its_interfaces_once(cast, client):
+    # The preview's overlap check and the package's quote list the package's interfaces from one read; the
+    # comparison reads those of all the system's packages in one more; the rest as for a single purchase (above).
+    # 28 queries before. Exact, so that a read added again fails here.
+    client.force_login(cast.orderer_b)
+    params = preview_params(cast, purchase_model="package", package=cast.package.pk)
+    count_preview_queries(client, params)  # the session's first request writes it
+    assert count_preview_queries(client, params) == 18
+    body = english_preview(client, cast, params)
+    assert "What it will cost" in body and body.count('class="comparison-option"') == 2
 
 
 def test_the_preview_costs_the_same_queries_for_one_package_and_five(cast, client, django_assert_max_num_queries):

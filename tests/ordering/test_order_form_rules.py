@@ -256,6 +256,56 @@ def test_the_form_and_its_preview_cost_the_same_queries_however_many_accesses_an
     assert count(reverse("ordering:order_form_preview"), params) == preview_few
 
 
+WEB_SERVICES = ["Engangsydelser", "Medarbejderoplysninger", "Mødetidsplaner", "Opret Fravær"]
+
+
+def documented(body: str) -> list[str]:
+    """The interfaces the form links the documentation of (ordering/_interface_docs.html)."""
+    return re.findall(r'target="_blank">([^<]+)<span class="sr-only"> \(opens in a new window\)', body)
+
+
+def count_page_queries(client, url, query=None) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, query or {})
+    assert response.status_code == 200
+    return len(captured.captured_queries), html.unescape(response.content.decode())
+
+
+def test_the_new_order_form_reads_each_thing_once(cast, client):
+    # A system chosen, so the form shows its quote and the comparison: they read the price list, the contract and
+    # the customer's facts once for both, the system's packages once with the preview. The interfaces are read once
+    # for their boxes and their documentation links, the accesses a new system may replace once for "does any
+    # apply?" and their list, the customer with its account manager in the one statement that finds it: 33 queries
+    # before. Exact, so that a read added again fails here.
+    make_order(cast, "active")
+    client.force_login(cast.orderer_a)
+    client.cookies["django_language"] = "en"
+    url = reverse("ordering:order_create")
+    count_page_queries(client, url)  # the session's first request writes it
+    queries, body = count_page_queries(client, url, {"external_system": cast.rostering.pk})
+    assert queries == 21
+    assert body.count('name="interfaces"') == 4 and documented(body) == WEB_SERVICES
+    assert 'name="replaces_order"' in body
+
+
+def test_the_draft_edit_form_reads_each_thing_once(cast, client):
+    # As the new order form (above), and the account manager read with the order, the system's standard interfaces
+    # once for the boxes and the integration type: 31 queries before. Exact, so that a read added again fails here.
+    draft = make_order(cast, "draft")
+    make_order(cast, "active", environment="test")
+    client.force_login(cast.orderer_a)
+    client.cookies["django_language"] = "en"
+    url = reverse("ordering:order_edit", args=[draft.pk])
+    count_page_queries(client, url)  # the session's first request writes it
+    queries, body = count_page_queries(client, url)
+    assert queries == 20
+    assert "What it will cost" in body and body.count('class="comparison-option"') == 2
+    assert documented(body) == WEB_SERVICES
+
+
 # --- Tenant isolation and refused edits -----------------------------------------------------------------
 
 
