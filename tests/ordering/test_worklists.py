@@ -334,3 +334,25 @@ def test_the_indexes_answer_the_worklists_sub_queries(cast, order_in):
                 cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = "\n".join(str(row) for row in cursor.fetchall())
             assert index in plan, (key, plan)
+
+
+def test_supports_emergency_list_is_read_from_its_own_index(cast, order_in):
+    """The few orders whose customer asked for an emergency closure, among many running accesses: read from the
+    partial index made for them, not by scanning every order on each of support's pages. The statistics are made
+    first (ANALYZE), as the database keeps them; on a tiny table the planner could take any index of the state."""
+    from django.db import connection
+
+    from ordering.selectors import support_worklist
+
+    running = order_in("active")
+    fields = {f.attname: getattr(running, f.attname) for f in AccessOrder._meta.concrete_fields}
+    AccessOrder.objects.bulk_create([AccessOrder(**{**fields, "id": None}) for _ in range(300)])
+    AccessOrder.objects.filter(pk=running.pk).update(emergency_requested_at=timezone.now())
+    emergency = next(wl for wl in support_worklist(cast.support) if wl.key == "emergency")
+    sql, params = AccessOrder.objects.filter(emergency.condition).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute(("EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN ") + sql, params)
+        plan = "\n".join(str(row) for row in cursor.fetchall())
+    assert "order_emergency_requested" in plan, plan
+    assert list(AccessOrder.objects.filter(emergency.condition).values_list("pk", flat=True)) == [running.pk]
