@@ -121,10 +121,11 @@ def make_test(tmp_path: Path, *, rest: int, processes: int) -> tuple[subprocess.
     fake.write_text(FAKE_PYTHON)
     fake.chmod(0o755)
     calls = tmp_path / "calls"
-    env = {name: value for name, value in os.environ.items() if name != "MAKEFLAGS"}
+    # Not a sub-make of the `make test` that may be running this test (CI's): no "Entering directory" lines.
+    env = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     env |= {"CALLS": str(calls), "REST_EXIT": str(rest), "PROCESSES_EXIT": str(processes)}
     result = subprocess.run(  # noqa: S603 (make on the project's own Makefile, python replaced by a script)
-        [MAKE, "--old-file=lint", "test", f"PY={fake}", "PYTEST_ARGS=--durations=15"],
+        [MAKE, "--no-print-directory", "--old-file=lint", "test", f"PY={fake}", "PYTEST_ARGS=--durations=15"],
         cwd=ROOT,
         capture_output=True,
         text=True,
