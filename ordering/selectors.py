@@ -88,28 +88,6 @@ def account_manager_queue(user) -> QuerySet[AccessOrder]:
     return _with_list_relations(AccessOrder.objects.filter(waiting)).order_by("submitted_at", "pk")
 
 
-class QueueIds:
-    """The ids of account_manager_queue as its pages count and read them, in its order.
-
-    Asked as the UNION of the worklists, each answered from the indexes its own condition names (a state, the
-    few declined or pending orders): their OR in one WHERE is a scan of every order of the manager's customers
-    (at 10,000 orders 4 ms, twice per start page, once to count and once for the page). The paginator reads
-    `count()` and a slice, as of a query set; a slice is the page's ids.
-    """
-
-    def __init__(self, user) -> None:
-        lists = [AccessOrder.objects.filter(wl.condition) for wl in account_manager_worklist(user)]
-        # Each part unordered (SQLite allows no ORDER BY inside a compound statement); the union is ordered.
-        keyed = [orders.order_by().values_list("submitted_at", "pk") for orders in lists]
-        self._union = keyed[0].union(*keyed[1:])
-
-    def count(self) -> int:
-        return self._union.count()
-
-    def __getitem__(self, page: slice) -> list[int]:
-        return [pk for _submitted_at, pk in self._union.order_by("submitted_at", "pk")[page]]
-
-
 def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
     """Open and active accesses (those support can emergency-close), optionally searched."""
     if not is_support(user):

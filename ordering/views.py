@@ -40,7 +40,6 @@ from .models import (
 )
 from .roles import Role, order_roles
 from .selectors import (
-    QueueIds,
     account_manager_queue,
     addendum_for_user,
     customer_orders,
@@ -78,11 +77,10 @@ PAGE_SIZE = 25
 WORKLIST_SHOWN = 10  # the start page lists this many of each worklist; the rest are a link away
 
 
-def _page(request: HttpRequest, qs, param: str = "page", *, count: int | None = None, ids=None):
+def _page(request: HttpRequest, qs, param: str = "page", *, count: int | None = None):
     # The page's ids first (a subquery the index answers), then only their rows: a deep page
     # (?page=200) skips thousands of index entries instead of sorting thousands of joined rows.
-    # `ids`: where the ids are asked more cheaply than from `qs` (selectors.QueueIds), in the same order.
-    paginator = Paginator(qs.values_list("pk", flat=True) if ids is None else ids, PAGE_SIZE)
+    paginator = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE)
     if count is not None:  # the caller has counted the rows already: not a COUNT again
         paginator.count = count
     page = paginator.get_page(request.GET.get(param))
@@ -132,7 +130,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["people_waiting"] = people.people_waiting(user)
         context["waiting_count"] += sum(n for _customer, n in context["people_waiting"])  # the menu's badge
     if is_account_manager(user):
-        context["queue_page"] = _page(request, account_manager_queue(user), "queue_page", ids=QueueIds(user))
+        context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
         # Requests for help wait on the start page until answered (ordering/consulting.py); the menu counts them.
         help_requests = consulting.open_requests_for_account_manager(user)
         context["help_requests"] = list(help_requests[:WORKLIST_SHOWN])
