@@ -97,6 +97,18 @@ def test_each_option_is_the_quote_the_form_would_show_for_it(cast):
     assert comparison.single.one_time == d("15000.00")
 
 
+def test_under_tender_terms_for_named_systems_the_package_column_is_the_packages_own_quote(cast, order_in):
+    """A licence already serving the system (VagtPlan's Mødetidsplaner, by an access running) is no additional-system
+    fee in the package's quote; the package's column said otherwise, as it was priced without that fact."""
+    contract = cast.customer_a.contract
+    contract.terms, contract.licence_scope = "tender", "named"
+    contract.save()
+    order_in("active", codes=("moedetidsplaner",))
+    answers = facts(cast, codes=("moedetidsplaner", "opret-fravaer"), environment="test")
+    package = quotes.quote_for_form(cast.customer_a, {**answers, "purchase_model": "package", "package": cast.package})
+    assert quote_comparison(cast.customer_a, answers).packages[0].quote == package
+
+
 def test_a_package_that_lacks_a_chosen_interface_says_so_and_what_it_gives_besides(cast):
     comparison = quote_comparison(cast.customer_b, facts(cast, codes=("opret-fravaer", "medarbejderoplysninger")))
     (package,) = comparison.packages
