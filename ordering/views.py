@@ -113,13 +113,13 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_customer_user(user):
         mine = customer_orders(user)
         state = request.GET.get("state", "")
-        counts = {
+        by_state = {
             row["state"]: row["n"] for row in mine.order_by().values("state").annotate(n=Count("pk", distinct=True))
         }
-        context["state_counts"] = [(s, label, counts.get(s, 0)) for s, label in State.choices if counts.get(s)]
+        context["state_counts"] = [(s, label, by_state.get(s, 0)) for s, label in State.choices if by_state.get(s)]
         context["selected_state"] = state
         # The state counts are the list's count too: the whole list, or the one state chosen.
-        shown = counts.get(state, 0) if state in State.values else sum(counts.values())
+        shown = by_state.get(state, 0) if state in State.values else sum(by_state.values())
         context["customer_page"] = _page(
             request, mine.filter(state=state) if state in State.values else mine, count=shown
         )
