@@ -92,10 +92,10 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["seq"]
         indexes = [
-            # The worklists' "the order's latest lifecycle action is X" (ordering.selectors._latest_action) reads
-            # the few events of one kind, then each one's later events of its order (issue 23).
+            # The events of one kind: a checkpoint counts the orders' creations holding the head's lock
+            # (audit.verification), an addendum's "Generate again" is found by its order and kind.
             models.Index(fields=["kind", "order", "seq"], name="audit_event_kind_order_seq"),
-            # An order's newest events: the lists' last action and "waiting since", the page's history.
+            # An order's newest events: the lists' "waiting since" (ordering.audit), the page's history.
             models.Index(fields=["order", "-seq"], name="audit_event_order_newest"),
         ]
         verbose_name = _("audit event")

@@ -239,6 +239,7 @@ class World:
         `fixed` of them for the bounded export's system."""
         from bench.common import audit_append
         from ordering.models import AccessOrder, Addendum
+        from ordering.transitions import TRANSITIONS
 
         rng, now = self.rng, timezone.now()
         states = [s for s, weight in STATES.items() for _ in range(weight)]
@@ -276,6 +277,8 @@ class World:
                     closed_on=at["close"].date() if "close" in at else None,
                     emergency_requested_at=times[-1] if state == "active" and rng.random() < 0.02 else None,
                     requisition_number=f"R{k}",
+                    # As the services keep it: the latest lifecycle action of the history.
+                    last_action=next((kind for kind, *_rest in reversed(steps) if kind in TRANSITIONS), ""),
                 )
             )
             histories.append((steps, times, at))
@@ -641,7 +644,10 @@ class World:
                 price_list=price_list,
             )
             AccessOrder.objects.filter(pk=order.pk).update(
-                state="active", submitted_at=created, activated_on=(created + datetime.timedelta(days=3)).date()
+                state="active",
+                submitted_at=created,
+                activated_on=(created + datetime.timedelta(days=3)).date(),
+                last_action=AuditKind.ACTIVATE,
             )
         order.refresh_from_db()
         self._certificates([order])

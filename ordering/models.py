@@ -718,6 +718,11 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
         max_length=TEXT_MAX_LENGTH,
         validators=[validate_multiline_text],
     )
+    # The kind of the order's latest lifecycle action (a name in ordering.transitions.TRANSITIONS; "" before any),
+    # written with its audit event, in the same transaction (services.running._audit_and_notify). The lists tag a
+    # draft KMD returned or an addendum the customer declined by it, and the worklists find those orders with it,
+    # without reading the audit trail for each order (ordering.selectors).
+    last_action = models.CharField(_("latest lifecycle action"), max_length=40, blank=True, default="", editable=False)
 
     objects = AccessOrderQuerySet.as_manager()
 

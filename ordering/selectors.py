@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -14,7 +14,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_account_manager, is_customer_user, is_support
-from audit.models import AuditEvent
 from core.counting import bounded_counts
 from core.security import visible_or_404
 
@@ -31,16 +30,12 @@ from .models import (
     State,
     Vendor,
 )
-from .transitions import TRANSITIONS
 
 
 def _with_list_relations(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
-    # The test access too: the lists show its end date. The latest lifecycle action tags a row
-    # "Returned by KMD" or "Declined by the customer" (ordering/_reason_tag.html).
-    latest = AuditEvent.objects.filter(order=OuterRef("pk"), kind__in=list(TRANSITIONS)).order_by("-seq")
-    return qs.select_related("customer", "external_system__vendor", "package", "test_access").annotate(
-        last_action=Subquery(latest.values("kind")[:1])
-    )
+    # The test access too: the lists show its end date. The order's `last_action` tags a row "Returned by KMD"
+    # or "Declined by the customer" (ordering/_reason_tag.html).
+    return qs.select_related("customer", "external_system__vendor", "package", "test_access")
 
 
 def served_customers(user, path: str = "customer") -> Q:
@@ -265,12 +260,9 @@ class Worklist:
 
 
 def _latest_action(kind: str) -> Q:
-    """The order's latest lifecycle action is `kind`: a draft KMD returned, an addendum the customer declined."""
-    lifecycle_kinds = list(TRANSITIONS)
-    later = AuditEvent.objects.filter(order=OuterRef("order"), seq__gt=OuterRef("seq"), kind__in=lifecycle_kinds)
-    latest = AuditEvent.objects.filter(kind=kind, order__isnull=False).filter(~Exists(later))
-    # `pk IN (…)`: the few events of this kind are read once, not the audit trail once per order.
-    return Q(pk__in=latest.values("order_id"))
+    """The order's latest lifecycle action is `kind`: a draft KMD returned, an addendum the customer declined
+    (AccessOrder.last_action, written with the action's audit event)."""
+    return Q(last_action=kind)
 
 
 def _certificate_expires_by(today: datetime.date) -> Q:

@@ -55,8 +55,13 @@ def lock_orders(orders: QuerySet[AccessOrder], *, customers: QuerySet[Customer])
 
 
 def _audit_and_notify(**fields) -> AuditEvent:
-    """Append the audit event (`audit_record`'s arguments) and queue the e-mails about it."""
+    """Append the audit event (`audit_record`'s arguments) and queue the e-mails about it. A lifecycle action
+    becomes the order's `last_action` in the same transaction: every transition records its event here."""
     event = audit_record(**fields)
+    if event.kind in transitions.TRANSITIONS and event.order_id is not None:
+        AccessOrder.objects.filter(pk=event.order_id).update(last_action=event.kind)
+        if fields.get("order") is not None:
+            fields["order"].last_action = event.kind  # as the caller's copy shows it from now on
     enqueue_event_notification(event)
     return event
 
