@@ -6,13 +6,14 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ChoiceLabels
 from core.fields import optional, person
 from ordering.models import AccessOrder
 
 from .validation import NameParts, describe_name
 
 
-class CertificateUpload(models.Model):
+class CertificateUpload(ChoiceLabels, models.Model):
     """One upload attempt, accepted or rejected: who, when, the file's name and size, and the findings.
 
     Nothing of the file itself is kept here. An accepted upload's chain is kept in its bundle, re-encoded.
@@ -102,7 +103,7 @@ class CertificateBundle(models.Model):
         return next((c for c in self.certificates.all() if c.role == Certificate.Role.LEAF), None)
 
 
-class Certificate(models.Model):
+class Certificate(ChoiceLabels, models.Model):
     class Role(models.TextChoices):
         LEAF = "leaf", _("System certificate")
         INTERMEDIATE = "intermediate", _("Issuing CA")

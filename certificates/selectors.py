@@ -119,12 +119,17 @@ def expiring_certificates(
     """
     today = today or timezone.localdate()
     until = _end_of_day(today + datetime.timedelta(days=within_days))
-    qs = Certificate.objects.filter(
-        role=Certificate.Role.LEAF,
-        bundle__status=CertificateBundle.Status.CURRENT,
-        bundle__order__state__in=OPEN_STATES,
-        not_after__lte=until,
-    ).select_related("bundle__order__customer", "bundle__order__external_system__vendor")
+    qs = (
+        Certificate.objects.filter(
+            role=Certificate.Role.LEAF,
+            bundle__status=CertificateBundle.Status.CURRENT,
+            bundle__order__state__in=OPEN_STATES,
+            not_after__lte=until,
+        )
+        .select_related("bundle__order__customer", "bundle__order__external_system__vendor")
+        # The list shows names and dates: not each certificate's PEM nor its whole chain as uploaded.
+        .defer("pem", "issuer", "bundle__data")
+    )
     if is_support(user):
         return qs.order_by("not_after")
     if is_account_manager(user):

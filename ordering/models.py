@@ -5,7 +5,7 @@ import uuid
 from decimal import ROUND_UP, Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from audit.models import AuditEvent
+from core.choices import ChoiceLabels
 from core.fields import optional, person
 
 from .roles import Role, order_roles
@@ -93,7 +94,7 @@ class BilingualName(models.Model):
 DOCUMENTATION_AREA = "/area/opus-personal-api"
 
 
-class Interface(BilingualName):
+class Interface(ChoiceLabels, BilingualName):
     class Kind(models.TextChoices):
         WEB_SERVICE = "web_service", _("Web service")
         FILE = "file", _("File interface (being phased out)")
@@ -260,7 +261,7 @@ class Vendor(models.Model):
         return self.name
 
 
-class ExternalSystem(models.Model):
+class ExternalSystem(ChoiceLabels, models.Model):
     class Category(models.TextChoices):
         ROSTERING = "rostering", _("Rostering")
         CANTEEN = "canteen", _("Canteen")
@@ -445,7 +446,7 @@ class Invitation(models.Model):
         return self.used_at is None and self.revoked_at is None and (now or timezone.now()) < self.expires_at
 
 
-class MainContract(models.Model):
+class MainContract(ChoiceLabels, models.Model):
     class Terms(models.TextChoices):
         STANDARD = "standard", _("Standard terms")
         TENDER = "tender", _("Tender (udbud)")
@@ -630,7 +631,7 @@ class AccessOrderQuerySet(models.QuerySet):
         return self.filter(state__in=ACCESS_RUNNING_STATES)
 
 
-class AccessOrder(ConcurrentTransitionMixin, models.Model):
+class AccessOrder(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     """A customer's order for one external system's access to a set of interfaces or a package."""
 
     class PurchaseModel(models.TextChoices):
@@ -793,6 +794,15 @@ class AccessOrder(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def test_access_if_any(self) -> "TestAccess | None":
+        """The test access started from this order's start-up package, or None. The lists ask it on every row: a
+        missing one-to-one raises, and a template answers that by listing every attribute of the order."""
+        try:
+            return self.test_access
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def closure_pending(self) -> datetime.date | None:
@@ -1043,7 +1053,7 @@ def _addendum_path(addendum: "Addendum", filename: str) -> str:
     return f"addenda/{addendum.order_id}/{uuid.uuid4().hex}.pdf"
 
 
-class Addendum(models.Model):
+class Addendum(ChoiceLabels, models.Model):
     """One version of the contract addendum for an order.
 
     The document itself (PDF, hash) and the frozen price quote are added by later work;
@@ -1168,7 +1178,7 @@ class Notification(models.Model):
         return f"{self.event} → {self.email}"
 
 
-class ConsultingRequest(models.Model):
+class ConsultingRequest(ChoiceLabels, models.Model):
     """The customer asks KMD for help ("I kan anmode om konsulentbistand fra KMD"): before an integration project
     ("Vi anbefaler, at I kontakter KMD … før projektet påbegyndes"), during it, or after establishment.
 
@@ -1223,7 +1233,7 @@ class ConsultingRequest(models.Model):
         return timezone.localdate(self.requested_at)
 
 
-class OrderMessage(models.Model):
+class OrderMessage(ChoiceLabels, models.Model):
     """One message in an order's thread between the customer and KMD (ordering/thread.py).
 
     The side is kept as written: a person's roles may change later, what they wrote as stays.

@@ -113,3 +113,23 @@ def test_ordering_reads_no_certificate_table_and_keeps_no_window_of_its_own():
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.keyword) and node.arg == "days":
                 assert not (isinstance(node.value, ast.Constant) and node.value.value in (30, 60, 90)), path
+
+
+def test_kmds_page_reads_a_row_in_one_query_without_the_certificates_pem_or_chain(cast, client, order_with_leaf):
+    """Issue 23: the page shows names and dates; each row's PEM and the whole chain as uploaded stay in the database
+    (deferred), and the template never asks for them, which would cost a query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(cast.support)
+    order_with_leaf(timezone.localdate() + timedelta(days=WATCH_WINDOW_DAYS), LAST_MOMENT)  # the window's last moment
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse("certificates:expiring")).content.decode()
+    assert body.count('class="cert-holder"') == 1
+    certificates = [q["sql"] for q in queries.captured_queries if '"certificates_certificate"' in q["sql"]]
+    # The list's own two: its count (the paginator's) and its page of rows, each certificate with its order.
+    (count,) = [sql for sql in certificates if sql.startswith('SELECT COUNT(*) AS "__count" FROM "certificates_')]
+    (rows,) = [sql for sql in certificates if sql.startswith('SELECT "certificates_certificate"."id"')]
+    assert '"certificates_certificate"."subject"' in rows and '"ordering_accessorder"."id"' in rows
+    for sql in certificates:
+        assert '"certificates_certificate"."pem"' not in sql and '"certificates_certificatebundle"."data"' not in sql

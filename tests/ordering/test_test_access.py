@@ -19,6 +19,7 @@ from core.errors import Invalid, NotAllowedNow, NotPermitted
 from ordering import services
 from ordering.audit import AuditKind
 from ordering.models import AccessOrder, State, TestAccess, add_months
+from ordering.selectors import orders_visible_to
 from ordering.tasks import watch_test_accesses
 
 from ..conftest import facts
@@ -228,6 +229,17 @@ def test_the_end_date_is_on_the_order_page_and_in_the_lists(cast, startup_order,
     assert f"testadgang ophører {shown}" in listing
     home = client.get("/").content.decode()
     assert f"testadgang ophører {shown}" in home
+
+
+def test_the_lists_read_each_rows_test_access_or_none_from_the_rows_own_query(
+    cast, startup_order, order_in, django_assert_num_queries
+):
+    without = order_in("draft", codes=("medarbejderoplysninger",))
+    access = TestAccess.objects.get(order=startup_order)
+    rows = {o.pk: o for o in orders_visible_to(cast.orderer_a).filter(pk__in=[startup_order.pk, without.pk])}
+    with django_assert_num_queries(0):  # read with the row (select_related): neither asks the database again
+        assert rows[without.pk].test_access_if_any is None
+        assert rows[startup_order.pk].test_access_if_any == access
 
 
 # --- Part 2: from test to production -----------------------------------------------------------
