@@ -21,7 +21,7 @@ fees and charges it bills. Established individual integrations have certificate 
 root; one real PEM reused, each row with its own fingerprint, serial and dates): one in use, earlier ones a
 rollover superseded, now and then one waiting for confirmation; one leaf in eight expires within the renewal
 window. One active order (its history written through audit_record) is the detail page's in both databases.
-A copy of the small database gets 9,900 more orders; both are then VACUUM ANALYZEd. Filling takes about
+A copy of the small database gets 9,850 more orders; both are then VACUUM ANALYZEd. Filling takes about
 5 s for the small database and 1–2½ minutes for the large one on a busy two-core machine (printed with the
 results, with what each database holds).
 
@@ -32,7 +32,10 @@ Printed per page: queries, the rows of its tables (`<tr>`, headings included) an
 the ratio; the goal is equal queries and a ratio of at most 1.3. Where a page shows more rows at 10,000 orders (a
 worklist or a page of a list that the small database does not fill), the rows say how much of the ratio is theirs. The bounded exports read one system's orders, all made in the small database, so their size
 does not grow; the exports of all a manager's orders must grow, and are reported in ms per 1,000 rows too.
-The invoice shown is the orderer's customer's last month, whose lines grow with its orders (printed).
+The invoice shown is FULL_PAGE_CUSTOMER's last month, whose lines grow with its orders (printed). The small
+database's 100 orders of the mix are followed by 50 that fill a page of the two lists the mix would leave a few
+rows long at that size (FULL_PAGE_ORDERS): the expiring certificates and the invoice's lines then show a full page
+at both sizes (150 and 10,000 orders).
 """
 
 import argparse
@@ -86,6 +89,14 @@ PAST_ISSUE = {"awaiting_signature", "provisioning", "active", "closure_requested
 ACTIVATED = {"active", "closure_requested", "closed"}
 BILLED_MONTHS = 24  # a billing run a month over the last two years
 FIXED_ORDERS = 8  # orders of the one system whose orders the bounded export reads: all in the small database
+# Orders that fill a page of the two lists whose rows the small mix is too small to fill (both show 50 a page):
+# established individual integrations of one customer, each with a certificate in use that expires
+# within the renewal window and an agreed monthly adjustment, so that the expiring certificates' list and the
+# invoice shown (that customer's last month) show a full page at both sizes; all in the small database, after
+# its 100 orders of the mix (which they leave as they were), so it holds 150.
+FULL_PAGE_ORDERS = 50
+FULL_PAGE_CUSTOMER = 1  # theirs: one the first account manager serves, not the orderer's (its lists stay the mix's)
+SMALL_ORDERS = SMALL + FULL_PAGE_ORDERS  # the small database: the mix's 100 orders and these
 AM, ORDERER, SIGNATORY = "account_manager", "orderer", "signatory"
 
 
@@ -177,6 +188,7 @@ class World:
         )
         self.invoice_of = {(c, p): pk for c, p, pk in Invoice.objects.values_list("customer_id", "period", "pk")}
         self.orders = 0
+        self.full_page_ids: set[int] = set()  # the orders of the FULL_PAGE_ORDERS kind
         self.quote = None
 
     def customer_for(self, k: int):
@@ -235,9 +247,9 @@ class World:
         edits = [("edit", o, ORDERER, "draft", "draft", None)] * room
         return steps[:1] + edits + steps[1:] + in_use + tail
 
-    def add_orders(self, n: int, *, fixed: int = 0) -> None:
+    def add_orders(self, n: int, *, fixed: int = 0, full_page: int = 0) -> None:
         """n more orders with their histories, addenda, fees, charges, certificates and invoice lines;
-        `fixed` of them for the bounded export's system."""
+        `fixed` of them for the bounded export's system, the next `full_page` of them FULL_PAGE_ORDERS' kind."""
         from bench.common import audit_append
         from ordering.models import AccessOrder, Addendum
         from ordering.transitions import TRANSITIONS
@@ -245,12 +257,16 @@ class World:
         rng, now = self.rng, timezone.now()
         states = [s for s, weight in STATES.items() for _ in range(weight)]
         orders, histories = [], []
+        fillers = set()  # positions in this batch of the FULL_PAGE_ORDERS kind
         for k in range(self.orders, self.orders + n):
-            package = rng.random() < 0.2
-            individual = not package and rng.random() < 0.3
+            filler = fixed <= k - self.orders < fixed + full_page
+            package = not filler and rng.random() < 0.2
+            individual = filler or (not package and rng.random() < 0.3)
             created = now - datetime.timedelta(minutes=rng.randrange(60 * 24, 3 * 365 * 24 * 60))
-            state = rng.choice(states)
-            customer = self.customer_for(k)
+            state = "active" if filler else rng.choice(states)
+            customer = self.customers[FULL_PAGE_CUSTOMER] if filler else self.customer_for(k)
+            if filler:
+                fillers.add(len(orders))
             steps = self.history(state, individual, customer.account_manager)
             # Times: the first at creation, the others spread over the time since, in order.
             span = (now - created).total_seconds()
@@ -284,6 +300,7 @@ class World:
             )
             histories.append((steps, times, at))
         orders = AccessOrder.objects.bulk_create(orders, batch_size=1000)
+        self.full_page_ids |= {orders[i].pk for i in fillers}
         Through = AccessOrder.interfaces.through
         Through.objects.bulk_create(
             [
@@ -418,8 +435,8 @@ class World:
                     billed_until=self._billed_until(o.activated_on, o.closed_on),
                 )
                 for o in activated
-                # every package order, and an agreed adjustment on one in ten of the others
-                if o.package_id or self.rng.random() < 0.1
+                # every package order, and an agreed adjustment on one in ten of the others (and every filler)
+                if o.package_id or o.pk in self.full_page_ids or self.rng.random() < 0.1
             ],
             batch_size=2000,
         )
@@ -513,7 +530,9 @@ class World:
         for o in individual:
             start = datetime.datetime.combine(o.activated_on, datetime.time(9), tzinfo=datetime.UTC)
             older = rng.choice([0, 0, 1, 2])
-            if rng.random() < 0.125:
+            if o.pk in self.full_page_ids:  # within the renewal window, not expired yet
+                current_expiry = now + datetime.timedelta(days=rng.randrange(1, 60))
+            elif rng.random() < 0.125:
                 current_expiry = now + datetime.timedelta(days=rng.randrange(-5, 60))
             else:
                 current_expiry = now + datetime.timedelta(days=rng.randrange(61, 730))
@@ -684,7 +703,9 @@ def queries_of(client: Client, url: str, headers: dict | None = None) -> tuple[i
 
     with connection.execute_wrapper(count):
         response = get(client, url, headers)
-    rows = 0 if getattr(response, "streaming", False) else response.content.count(b"<tr")
+    rows = (
+        0 if getattr(response, "streaming", False) else response.content.count(b"<tr") + response.content.count(b"<li")
+    )
     return len(queries), response.status_code, rows
 
 
@@ -860,8 +881,9 @@ def main() -> None:
         world = World()
         order = world.detail_order()
         world.add_orders(SMALL - 1, fixed=FIXED_ORDERS)
+        world.add_orders(FULL_PAGE_ORDERS, full_page=FULL_PAGE_ORDERS)  # after the mix, which they leave as it was
         token = api_key(world.orderer)
-        invoice_pk = world.invoice_of[world.customers[0].pk, world.months[-1]]
+        invoice_pk = world.invoice_of[world.customers[FULL_PAGE_CUSTOMER].pk, world.months[-1]]
         filled_small = time.perf_counter() - started
         checked = verify_audit_trail()
         print(f"The small database's audit trail verifies: {checked:,} events, chain, head seal and orders.")
@@ -871,7 +893,7 @@ def main() -> None:
             cursor.execute(f'CREATE DATABASE "{large}" TEMPLATE "{small}"')
         use_database(large)
         started = time.perf_counter()
-        world.add_orders(LARGE - SMALL)
+        world.add_orders(LARGE - SMALL - FULL_PAGE_ORDERS)
         filled_large = time.perf_counter() - started
         counts, rows = {}, {}
         from billing.models import InvoiceLine
@@ -887,14 +909,14 @@ def main() -> None:
         page_list = pages(world, order, invoice_pk)
         results = measure({SMALL: small, LARGE: large}, page_list, token, args.rounds, args.runs)
         print(
-            f"{connection.vendor}, CONN_MAX_AGE={connection.settings_dict['CONN_MAX_AGE']}, {SMALL:,} and "
+            f"{connection.vendor}, CONN_MAX_AGE={connection.settings_dict['CONN_MAX_AGE']}, {SMALL_ORDERS:,} and "
             f"{LARGE:,} orders (filled in {filled_small:.0f} s and {filled_large:.0f} s), "
             f"median of {args.rounds} × {args.runs} requests a page"
         )
         for label in counts[SMALL]:
             print(f"  {label:<28} {counts[SMALL][label]:>9,} {counts[LARGE][label]:>11,}")
         print(
-            f"{'page':<36} {'queries':>9} {'table rows':>11} {f'{SMALL:,} orders':>12} {f'{LARGE:,} orders':>14} "
+            f"{'page':<36} {'queries':>9} {'table rows':>11} {f'{SMALL_ORDERS:,} orders':>12} {f'{LARGE:,} orders':>14} "
             f"{'ratio':>7}"
         )
         failed = False
