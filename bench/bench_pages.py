@@ -28,10 +28,11 @@ results, with what each database holds).
 Each page is requested through the whole middleware stack (Django's test client, logged in, closing the
 connection after each request as a server does unless DATABASE_CONN_MAX_AGE keeps it; the API with a bearer
 token), in rounds that alternate between the two databases so that a busy machine slows both sizes alike.
-Printed per page: queries, the rows of its tables (`<tr>`, headings included) and median time at each size, and
-the ratio; the goal is equal queries and a ratio of at most 1.3. Where a page shows more rows at 10,000 orders (a
-worklist or a page of a list that the small database does not fill), the rows say how much of the ratio is theirs. The bounded exports read one system's orders, all made in the small database, so their size
-does not grow; the exports of all a manager's orders must grow, and are reported in ms per 1,000 rows too.
+Printed per page: queries, its rows (table rows, headings included, and list items, the menu's included) and
+median time at each size, and the ratio; the goal is equal queries and a ratio of at most 1.3. Where a page shows
+more rows at 10,000 orders (a worklist or a page of a list that the small database does not fill), the rows say
+how much of the ratio is theirs. The bounded exports read one system's orders, all made in the small database, so
+their size does not grow; the exports of all a manager's orders must grow, and are reported in ms per 1,000 rows too.
 The invoice shown is FULL_PAGE_CUSTOMER's last month, whose lines grow with its orders (printed). The small
 database's 100 orders of the mix are followed by 50 that fill a page of the two lists the mix would leave a few
 rows long at that size (FULL_PAGE_ORDERS): the expiring certificates and the invoice's lines then show a full page
@@ -693,8 +694,8 @@ def get(client: Client, url: str, headers: dict | None = None):
 
 
 def queries_of(client: Client, url: str, headers: dict | None = None) -> tuple[int, int, int]:
-    """(queries, status, table rows) of one request: the rows of the page's tables (`<tr>`, headings included),
-    so that a page which shows more rows at 10,000 orders than at 100 says so beside its times."""
+    """(queries, status, rows) of one request: the page's table rows and list items (`<tr>`, `<li>`), so that a
+    page which shows more rows at 10,000 orders than at 150 says so beside its times."""
     queries = []
 
     def count(execute, sql, params, many, context):
@@ -916,7 +917,7 @@ def main() -> None:
         for label in counts[SMALL]:
             print(f"  {label:<28} {counts[SMALL][label]:>9,} {counts[LARGE][label]:>11,}")
         print(
-            f"{'page':<36} {'queries':>9} {'table rows':>11} {f'{SMALL_ORDERS:,} orders':>12} {f'{LARGE:,} orders':>14} "
+            f"{'page':<36} {'queries':>9} {'rows':>11} {f'{SMALL_ORDERS:,} orders':>12} {f'{LARGE:,} orders':>14} "
             f"{'ratio':>7}"
         )
         failed = False
