@@ -106,7 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
     counts = worklist_counts(lists)
     # Each waiting list with its count and its first orders; the menu's count is their sum.
     context: dict = {
-        "worklists": [(wl, counts[wl.key], wl.orders[:WORKLIST_SHOWN]) for wl in lists if counts[wl.key]],
+        "worklists": [(wl, counts[wl.key], wl.first_orders(WORKLIST_SHOWN)) for wl in lists if counts[wl.key]],
         "waiting_count": sum(counts.values()),
     }
     # The sections follow the predicates the menu uses (accounts/roles.py); home.html asks the same ones.

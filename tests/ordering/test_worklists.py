@@ -21,6 +21,7 @@ from ordering.selectors import (
     signatory_worklist,
     support_worklist,
     worklist_counts,
+    worklists_of,
 )
 from ordering.transitions import transition_refusal
 
@@ -280,8 +281,6 @@ def test_the_menus_count_is_one_query_that_reads_no_list_once_per_order(cast, or
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from ordering.selectors import worklists_of
-
     user = getattr(cast, who)
     lists = worklists_of(user)
     assert lists
@@ -294,7 +293,6 @@ def test_the_menus_count_is_one_query_that_reads_no_list_once_per_order(cast, or
 
 
 def test_only_the_roles_a_user_holds_bring_their_worklists(cast):
-    from ordering.selectors import worklists_of
 
     assert {wl.key for wl in worklists_of(cast.am_a)} == {
         "review",
@@ -313,8 +311,6 @@ def test_the_indexes_answer_the_worklists_sub_queries(cast, order_in):
     the audit trail. The 'failed' list's plan names the index made for it (sequential scans are switched off on
     PostgreSQL so that a tiny test table does not hide whether the index fits the query)."""
     from django.db import connection
-
-    from ordering.selectors import worklists_of
 
     order_in("submitted")
     lists = {wl.key: wl for wl in worklists_of(cast.am_a) + worklists_of(cast.orderer_a)}
@@ -353,3 +349,29 @@ def test_supports_emergency_list_is_read_from_its_own_index(cast, order_in):
         plan = "\n".join(str(row) for row in cursor.fetchall())
     assert "order_emergency_requested" in plan, plan
     assert list(AccessOrder.objects.filter(emergency.condition).values_list("pk", flat=True)) == [running.pk]
+
+
+def test_the_start_page_reads_each_lists_first_orders_with_only_what_it_names(
+    cast, order_in, client, django_assert_num_queries
+):
+    """Issue 23: a worklist's first orders come with the names the start page shows and nothing else; the same
+    orders in the same order as the whole list's, and naming them asks the database nothing more."""
+    order_in("draft")
+    order_in("submitted", codes=("moedetidsplaner",))
+    order_in("submitted", codes=("medarbejderoplysninger",))
+    for user in (cast.am_a, cast.orderer_a):
+        for wl in worklists_of(user):
+            whole = [o.pk for o in wl.orders[:10]]
+            with django_assert_num_queries(1):  # however many orders: nothing deferred is read as each is made
+                first = wl.first_orders(10)
+            assert [o.pk for o in first] == whole, wl.key
+            with django_assert_num_queries(0):
+                named = [
+                    (o.reference, o.customer.name, o.external_system.name, o.external_system.vendor.name) for o in first
+                ]
+            assert len(named) == len(whole)
+    assert [len(wl.first_orders(1)) for wl in worklists_of(cast.am_a) if wl.key == "review"] == [1]
+    client.force_login(cast.am_a)
+    body = client.get(reverse("home")).content.decode()
+    review = body.split('id="waiting-review"')[1].split("</ul>")[0]
+    assert review.count("<li>") == 2 and cast.customer_a.name in review and cast.rostering.name in review
