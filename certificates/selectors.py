@@ -85,6 +85,18 @@ def certificate_section(order: AccessOrder) -> dict:
     }
 
 
+def leaves_in_use_expiring_by(until: datetime.datetime) -> QuerySet[Certificate]:
+    """The certificates in use (leaves of current chains) of open or active orders that expire by `until`, with
+    their order, customer and system: KMD's expiring list and the orderers' expiry notices
+    (services.certificate_expiry_notify)."""
+    return Certificate.objects.filter(
+        role=Certificate.Role.LEAF,
+        bundle__status=CertificateBundle.Status.CURRENT,
+        bundle__order__state__in=OPEN_STATES,
+        not_after__lte=until,
+    ).select_related("bundle__order__customer", "bundle__order__external_system__vendor")
+
+
 def _end_of_day(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
@@ -119,17 +131,8 @@ def expiring_certificates(
     """
     today = today or timezone.localdate()
     until = _end_of_day(today + datetime.timedelta(days=within_days))
-    qs = (
-        Certificate.objects.filter(
-            role=Certificate.Role.LEAF,
-            bundle__status=CertificateBundle.Status.CURRENT,
-            bundle__order__state__in=OPEN_STATES,
-            not_after__lte=until,
-        )
-        .select_related("bundle__order__customer", "bundle__order__external_system__vendor")
-        # The list shows names and dates: not each certificate's PEM nor its whole chain as uploaded.
-        .defer("pem", "issuer", "bundle__data")
-    )
+    # The list shows names and dates: not each certificate's PEM nor its whole chain as uploaded.
+    qs = leaves_in_use_expiring_by(until).defer("pem", "issuer", "bundle__data")
     if is_support(user):
         return qs.order_by("not_after")
     if is_account_manager(user):

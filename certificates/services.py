@@ -11,14 +11,14 @@ from audit.trail import audit_record
 from core.email import build_email
 from core.errors import ChangedMeanwhile
 from core.transactions import retry_on_conflict
-from ordering.models import OPEN_STATES, AccessOrder, State
+from ordering.models import AccessOrder, State
 from ordering.notifications import order_url
 from ordering.roles import Role
 from ordering.services import enqueue_event_notification, lock_order
 
 from .audit import CertificateAuditKind
 from .models import Certificate, CertificateBundle, CertificateUpload, ExpiryNotice
-from .selectors import certificate_upload_refusal, rollover_confirm_refusal
+from .selectors import certificate_upload_refusal, leaves_in_use_expiring_by, rollover_confirm_refusal
 from .trust import trust_for
 from .validation import BundleReport, inspect_bundle
 from .windows import EXPIRY_NOTICE_DAYS
@@ -187,14 +187,8 @@ def certificate_expiry_notify(*, today: datetime.date | None = None) -> int:
         datetime.datetime.combine(today + datetime.timedelta(days=max(EXPIRY_NOTICE_DAYS)), datetime.time.max)
     )
     leaves = (
-        Certificate.objects.filter(
-            role=Certificate.Role.LEAF,
-            bundle__status=CertificateBundle.Status.CURRENT,
-            bundle__order__state__in=OPEN_STATES,
-            not_after__lte=horizon,
-            not_after__gte=timezone.now(),
-        )
-        .select_related("bundle__order__customer", "bundle__order__external_system__vendor")
+        leaves_in_use_expiring_by(horizon)
+        .filter(not_after__gte=timezone.now())
         .prefetch_related("bundle__expiry_notices")
     )
     sent = 0
