@@ -9,7 +9,8 @@ capped count as "99+".
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Window
+from django.db.models.functions import RowNumber
 
 COUNT_SHOWN_UP_TO = 99  # a count above this is shown as "99+"
 
@@ -39,6 +40,41 @@ def bounded_counts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
     return dict(zip(querysets, row, strict=True))
+
+
+def bounded_firsts(querysets: dict[str, QuerySet], up_to: int | None = None) -> dict[str, list]:
+    """Each ordered query set's first primary keys in its own order, at most `up_to` + 1 of them: how many it holds
+    as `bounded_counts` says it (the list's length) and which rows come first, in one query however many sets.
+
+    `SELECT key, pk, position FROM (<set, numbered in its order, LIMIT up_to + 1>) UNION ALL …`: each set is planned
+    on its own and stops where its limit does. The position is asked, not trusted from the order rows arrive in:
+    SQL promises no order for a UNION's rows, nor for a sub-query's once it is selected from.
+    """
+    up_to = COUNT_SHOWN_UP_TO if up_to is None else up_to
+    firsts: dict[str, list] = {key: [] for key in querysets}
+    parts, params, database = [], [], None
+    for key, qs in querysets.items():
+        if not qs.ordered:
+            raise ValueError(f"{key}: only an ordered query set has first rows")
+        ordering = qs.query.order_by or qs.model._meta.ordering  # an explicit order, else the model's own
+        numbered = qs.annotate(_position=Window(RowNumber(), order_by=list(ordering)))
+        limited = numbered.values_list("pk", "_position")[: up_to + 1]
+        try:
+            sql, part_params = limited.query.sql_with_params()
+        except EmptyResultSet:  # a condition that can hold nothing: no rows to ask for
+            continue
+        # The ORM's own SQL, its values still parameters; the key is a parameter too.
+        parts.append(f"SELECT %s, bounded.* FROM ({sql}) bounded")  # noqa: S608
+        params.extend([key, *part_params])
+        database = database or qs.db
+    if not parts:
+        return firsts
+    with connections[database].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    for key, pk, _position in sorted(rows, key=lambda row: (row[0], row[2])):
+        firsts[key].append(pk)
+    return firsts
 
 
 def at_most(count: int, up_to: int | None = None) -> str:

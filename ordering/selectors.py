@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_account_manager, is_customer_user, is_support
-from core.counting import bounded_counts
+from core.counting import bounded_counts, bounded_firsts
 from core.security import visible_or_404
 
 from . import lifecycle
@@ -258,15 +258,6 @@ class Worklist:
     def orders(self) -> QuerySet[AccessOrder]:
         return _with_list_relations(AccessOrder.objects.filter(self.condition)).order_by("updated_at", "pk")
 
-    def first_orders(self, n: int) -> list[AccessOrder]:
-        """The list's first `n` orders with only what the start page names of each (ordering/_worklists.html:
-        reference, customer, system, vendor): a third less work per list than every column of the order and
-        its relations, on every start page."""
-        # The state too: the FSM's concurrency guard reads it as each order is made (ConcurrentTransitionMixin).
-        shown = ("state", "customer__name", "external_system__name", "external_system__vendor__name")
-        first = AccessOrder.objects.filter(self.condition).select_related("customer", "external_system__vendor")
-        return list(first.only(*shown).order_by("updated_at", "pk")[:n])
-
 
 def _latest_action(kind: str) -> Q:
     """The order's latest lifecycle action is `kind`: a draft KMD returned, an addendum the customer declined
@@ -392,6 +383,23 @@ def worklist_counts(lists: list[Worklist]) -> dict[str, int]:
     page costs the same at 100 orders as at 10,000.
     """
     return bounded_counts({wl.key: AccessOrder.objects.filter(wl.condition) for wl in lists})
+
+
+def worklists_shown(lists: list[Worklist], n: int) -> list[tuple[Worklist, int, list[AccessOrder]]]:
+    """Each list with its count (up to "more than 99", as worklist_counts) and its first `n` orders, with only what
+    the start page names of each (ordering/_worklists.html: reference, customer, system, vendor): two queries
+    however many lists, one when none holds anything.
+
+    The first finds each list's first ids in its order (core.counting.bounded_firsts: the count is how many came
+    back), the second reads the orders shown. A query per list cost as much again per list as the counts.
+    """
+    firsts = bounded_firsts({wl.key: wl.orders for wl in lists})
+    shown_ids = {pk for ids in firsts.values() for pk in ids[:n]}
+    # The state too: the FSM's concurrency guard reads it as each order is made (ConcurrentTransitionMixin).
+    names = ("state", "customer__name", "external_system__name", "external_system__vendor__name")
+    shown = AccessOrder.objects.filter(pk__in=shown_ids).select_related("customer", "external_system__vendor")
+    orders = {order.pk: order for order in shown.only(*names)} if shown_ids else {}
+    return [(wl, len(firsts[wl.key]), [orders[pk] for pk in firsts[wl.key][:n]]) for wl in lists]
 
 
 def customers_of_member(user) -> QuerySet[Customer]:

@@ -53,8 +53,8 @@ from .selectors import (
     own_systems_visible_to,
     support_accesses,
     systems_available_to,
-    worklist_counts,
     worklists_of,
+    worklists_shown,
 )
 from .services import (
     addendum_render_again,
@@ -102,12 +102,11 @@ def home(request: HttpRequest) -> HttpResponse:
         # Support's search as it is typed gets its table alone, without the worklists and sections around it
         # (each keystroke a request: this halves its CPU).
         return render(request, "ordering/_support_table.html", _support_search(request))
-    lists = worklists_of(user)
-    counts = worklist_counts(lists)
+    shown = worklists_shown(worklists_of(user), WORKLIST_SHOWN)
     # Each waiting list with its count and its first orders; the menu's count is their sum.
     context: dict = {
-        "worklists": [(wl, counts[wl.key], wl.first_orders(WORKLIST_SHOWN)) for wl in lists if counts[wl.key]],
-        "waiting_count": sum(counts.values()),
+        "worklists": [(wl, count, orders) for wl, count, orders in shown if count],
+        "waiting_count": sum(count for _wl, count, _orders in shown),
     }
     # The sections follow the predicates the menu uses (accounts/roles.py); home.html asks the same ones.
     if is_customer_user(user):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from config.context_processors import waiting_count
 from core import counting
-from core.counting import at_most, bounded_counts
+from core.counting import at_most, bounded_counts, bounded_firsts
 from ordering.models import AccessOrder
 
 
@@ -42,6 +42,43 @@ def test_all_counts_are_one_query_whose_every_set_is_limited(db):
     (sql,) = [q["sql"] for q in queries.captured_queries]
     assert sql.count("COUNT(*)") == 2
     assert sql.count("LIMIT 6") == 2
+
+
+@pytest.mark.parametrize(("rows", "kept"), [(0, 0), (1, 1), (2, 2), (3, 3), (4, 3), (7, 3)])
+def test_each_sets_first_rows_stop_one_past_the_bound_in_the_sets_own_order(db, rows, kept):
+    users = get_user_model().objects
+    made = [users.create(username=f"first-{n}").pk for n in range(rows)]
+    users.create(username="other")
+    firsts = bounded_firsts(
+        {
+            "newest first": users.filter(username__startswith="first-").order_by("-pk"),
+            "oldest first": users.filter(username__startswith="first-").order_by("pk"),
+            "other": users.filter(username="other").order_by("pk"),
+            "nothing": users.none().order_by("pk"),
+        },
+        up_to=2,
+    )
+    assert firsts == {
+        "newest first": sorted(made, reverse=True)[:kept],
+        "oldest first": made[:kept],
+        "other": [users.get(username="other").pk],
+        "nothing": [],
+    }
+
+
+def test_first_rows_of_many_sets_are_one_query_and_of_none_no_query(db):
+    users = get_user_model().objects
+    with CaptureQueriesContext(connection) as queries:
+        bounded_firsts({"a": users.order_by("pk"), "b": users.filter(is_staff=True).order_by("-pk")}, up_to=5)
+        assert bounded_firsts({"none": users.none().order_by("pk")}) == {"none": []}
+        assert bounded_firsts({}) == {}
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert sql.count("LIMIT 6") == 2 and sql.count("UNION ALL") == 1
+
+
+def test_an_unordered_set_has_no_first_rows(db):
+    with pytest.raises(ValueError, match="only an ordered query set"):
+        bounded_firsts({"unordered": AccessOrder.objects.order_by()})
 
 
 def test_the_menu_and_the_start_page_say_99_plus_past_the_bound(client, cast, order_in, monkeypatch):
