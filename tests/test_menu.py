@@ -145,3 +145,36 @@ def test_the_start_page_shows_each_role_its_sections(people, client):
     assert "administrationen" in sections("catalogue_admin")
     assert "ingen rolle" not in sections("catalogue_admin")
     assert "ingen rolle" in sections("outsider")
+
+
+def orm_standing(user) -> tuple[bool, bool, bool, bool]:
+    """The standing as the ORM asks it: what accounts.roles' own SQL must answer."""
+    return (
+        user.memberships.exists(),
+        user.managed_customers.exists(),
+        user.groups.filter(name=CATALOGUE_ADMIN_GROUP).exists(),
+        user.memberships.filter(is_user_admin=True).exists(),
+    )
+
+
+def test_each_users_standing_is_what_the_orm_says_in_one_query(people, cast, django_assert_num_queries):
+    """Issue 23: the menu's one query of the user's standing is SQL of its own (the ORM spent a millisecond per
+    page building it): for every kind of user it answers what the ORM does."""
+    from accounts import roles
+
+    user_admin = make_user("user_admin")
+    CustomerMembership.objects.create(user=user_admin, customer=cast.customer_b, is_user_admin=True)
+    in_another_group = make_user("in_another_group", is_staff=True)
+    in_another_group.groups.add(Group.objects.create(name=CATALOGUE_ADMIN_GROUP + " (old)"))
+    users = [*people.values(), user_admin, in_another_group]
+    answers = set()
+    for user in users:
+        with django_assert_num_queries(1):
+            standing = roles._standing(user)
+        with django_assert_num_queries(0):  # kept on the user for the rest of the request
+            assert roles._standing(user) is standing
+        assert standing == orm_standing(user), user.username
+        assert all(type(answer) is bool for answer in standing)
+        answers.add(standing)
+    # Every question is answered both ways by some user here, so none of them could be always true or false.
+    assert [{s[i] for s in answers} for i in range(4)] == [{True, False}] * 4
