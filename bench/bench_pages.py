@@ -21,7 +21,7 @@ fees and charges it bills. Established individual integrations have certificate 
 root; one real PEM reused, each row with its own fingerprint, serial and dates): one in use, earlier ones a
 rollover superseded, now and then one waiting for confirmation; one leaf in eight expires within the renewal
 window. One active order (its history written through audit_record) is the detail page's in both databases.
-A copy of the small database gets 9,850 more orders; both are then VACUUM ANALYZEd. Filling takes about
+A copy of the small database gets 9,849 more orders; both are then VACUUM ANALYZEd. Filling takes about
 5 s for the small database and 1–2½ minutes for the large one on a busy two-core machine (printed with the
 results, with what each database holds).
 
@@ -36,7 +36,8 @@ their size does not grow; the exports of all a manager's orders must grow, and a
 The invoice shown is FULL_PAGE_CUSTOMER's last month, whose lines grow with its orders (printed). The small
 database's 100 orders of the mix are followed by 50 that fill a page of the two lists the mix would leave a few
 rows long at that size (FULL_PAGE_ORDERS): the expiring certificates and the invoice's lines then show a full page
-at both sizes (150 and 10,000 orders).
+at both sizes; and by one addendum waiting for the signatory (SIGNING_ORDERS), so that the signatory's start page
+shows its list at both sizes (151 and 10,000 orders).
 """
 
 import argparse
@@ -97,7 +98,11 @@ FIXED_ORDERS = 8  # orders of the one system whose orders the bounded export rea
 # its 100 orders of the mix (which they leave as they were), so it holds 150.
 FULL_PAGE_ORDERS = 50
 FULL_PAGE_CUSTOMER = 1  # theirs: one the first account manager serves, not the orderer's (its lists stay the mix's)
-SMALL_ORDERS = SMALL + FULL_PAGE_ORDERS  # the small database: the mix's 100 orders and these
+# And one addendum waiting for the signatory, readable: the mix's 100 orders may hold none (a twentieth of the orders
+# wait for signature, a quarter of them the signatory's customer's), and a start page without its list shows less
+# and asks a query less than at 10,000 orders, where the list is always there.
+SIGNING_ORDERS = 1
+SMALL_ORDERS = SMALL + FULL_PAGE_ORDERS + SIGNING_ORDERS  # the small database: the mix's 100 orders and these
 AM, ORDERER, SIGNATORY = "account_manager", "orderer", "signatory"
 
 
@@ -248,9 +253,10 @@ class World:
         edits = [("edit", o, ORDERER, "draft", "draft", None)] * room
         return steps[:1] + edits + steps[1:] + in_use + tail
 
-    def add_orders(self, n: int, *, fixed: int = 0, full_page: int = 0) -> None:
+    def add_orders(self, n: int, *, fixed: int = 0, full_page: int = 0, signing: int = 0) -> None:
         """n more orders with their histories, addenda, fees, charges, certificates and invoice lines;
-        `fixed` of them for the bounded export's system, the next `full_page` of them FULL_PAGE_ORDERS' kind."""
+        `fixed` of them for the bounded export's system, the next `full_page` of them FULL_PAGE_ORDERS' kind, the next
+        `signing` of them awaiting the signatory's decision on a readable addendum (SIGNING_ORDERS)."""
         from bench.common import audit_append
         from ordering.models import AccessOrder, Addendum
         from ordering.transitions import TRANSITIONS
@@ -259,15 +265,21 @@ class World:
         states = [s for s, weight in STATES.items() for _ in range(weight)]
         orders, histories = [], []
         fillers = set()  # positions in this batch of the FULL_PAGE_ORDERS kind
+        signers = set()  # and of the SIGNING_ORDERS kind
         for k in range(self.orders, self.orders + n):
             filler = fixed <= k - self.orders < fixed + full_page
+            to_sign = fixed + full_page <= k - self.orders < fixed + full_page + signing
             package = not filler and rng.random() < 0.2
             individual = filler or (not package and rng.random() < 0.3)
             created = now - datetime.timedelta(minutes=rng.randrange(60 * 24, 3 * 365 * 24 * 60))
-            state = "active" if filler else rng.choice(states)
-            customer = self.customers[FULL_PAGE_CUSTOMER] if filler else self.customer_for(k)
+            state = "active" if filler else "awaiting_signature" if to_sign else rng.choice(states)
+            customer = (
+                self.customers[FULL_PAGE_CUSTOMER] if filler else self.customers[0] if to_sign else self.customer_for(k)
+            )
             if filler:
                 fillers.add(len(orders))
+            if to_sign:
+                signers.add(len(orders))
             steps = self.history(state, individual, customer.account_manager)
             # Times: the first at creation, the others spread over the time since, in order.
             span = (now - created).total_seconds()
@@ -302,6 +314,7 @@ class World:
             histories.append((steps, times, at))
         orders = AccessOrder.objects.bulk_create(orders, batch_size=1000)
         self.full_page_ids |= {orders[i].pk for i in fillers}
+        signing_ids = {orders[i].pk for i in signers}
         Through = AccessOrder.interfaces.through
         Through.objects.bulk_create(
             [
@@ -341,7 +354,7 @@ class World:
                     decided_by=self.signatory if accepted else None,
                     decided_at=at.get("accept"),
                     # One in ten waiting for signature has a document to generate again (the "failed" worklist).
-                    render_status="ready" if accepted or rng.random() < 0.9 else "failed",
+                    render_status="ready" if accepted or o.pk in signing_ids or rng.random() < 0.9 else "failed",
                     quote=self.quote,
                     price_list=self.price_list,
                 )
@@ -695,7 +708,7 @@ def get(client: Client, url: str, headers: dict | None = None):
 
 def queries_of(client: Client, url: str, headers: dict | None = None) -> tuple[int, int, int]:
     """(queries, status, rows) of one request: the page's table rows and list items (`<tr>`, `<li>`), so that a
-    page which shows more rows at 10,000 orders than at 150 says so beside its times."""
+    page which shows more rows at 10,000 orders than at 151 says so beside its times."""
     queries = []
 
     def count(execute, sql, params, many, context):
@@ -883,6 +896,7 @@ def main() -> None:
         order = world.detail_order()
         world.add_orders(SMALL - 1, fixed=FIXED_ORDERS)
         world.add_orders(FULL_PAGE_ORDERS, full_page=FULL_PAGE_ORDERS)  # after the mix, which they leave as it was
+        world.add_orders(SIGNING_ORDERS, signing=SIGNING_ORDERS)
         token = api_key(world.orderer)
         invoice_pk = world.invoice_of[world.customers[FULL_PAGE_CUSTOMER].pk, world.months[-1]]
         filled_small = time.perf_counter() - started
@@ -894,7 +908,7 @@ def main() -> None:
             cursor.execute(f'CREATE DATABASE "{large}" TEMPLATE "{small}"')
         use_database(large)
         started = time.perf_counter()
-        world.add_orders(LARGE - SMALL - FULL_PAGE_ORDERS)
+        world.add_orders(LARGE - SMALL_ORDERS)
         filled_large = time.perf_counter() - started
         counts, rows = {}, {}
         from billing.models import InvoiceLine
