@@ -21,7 +21,7 @@ fees and charges it bills. Established individual integrations have certificate 
 root; one real PEM reused, each row with its own fingerprint, serial and dates): one in use, earlier ones a
 rollover superseded, now and then one waiting for confirmation; one leaf in eight expires within the renewal
 window. One active order (its history written through audit_record) is the detail page's in both databases.
-A copy of the small database gets 9,849 more orders; both are then VACUUM ANALYZEd. Filling takes about
+A copy of the small database gets 9,850 more orders; both are then VACUUM ANALYZEd. Filling takes about
 5 s for the small database and 1–2½ minutes for the large one on a busy two-core machine (printed with the
 results, with what each database holds).
 
@@ -34,10 +34,10 @@ more rows at 10,000 orders (a worklist or a page of a list that the small databa
 how much of the ratio is theirs. The bounded exports read one system's orders, all made in the small database, so
 their size does not grow; the exports of all a manager's orders must grow, and are reported in ms per 1,000 rows too.
 The invoice shown is FULL_PAGE_CUSTOMER's last month, whose lines grow with its orders (printed). The small
-database's 100 orders of the mix are followed by 50 that fill a page of the two lists the mix would leave a few
+database's 100 orders of the mix are followed by 49 that fill a page of the two lists the mix would leave a few
 rows long at that size (FULL_PAGE_ORDERS): the expiring certificates and the invoice's lines then show a full page
 at both sizes; and by one addendum waiting for the signatory (SIGNING_ORDERS), so that the signatory's start page
-shows its list at both sizes (151 and 10,000 orders).
+shows its list at both sizes (150 and 10,000 orders).
 """
 
 import argparse
@@ -95,14 +95,16 @@ FIXED_ORDERS = 8  # orders of the one system whose orders the bounded export rea
 # established individual integrations of one customer, each with a certificate in use that expires
 # within the renewal window and an agreed monthly adjustment, so that the expiring certificates' list and the
 # invoice shown (that customer's last month) show a full page at both sizes; all in the small database, after
-# its 100 orders of the mix (which they leave as they were), so it holds 150.
-FULL_PAGE_ORDERS = 50
+# its 100 orders of the mix (which they leave as they were).
+FULL_PAGE_ORDERS = 49
 FULL_PAGE_CUSTOMER = 1  # theirs: one the first account manager serves, not the orderer's (its lists stay the mix's)
 # And one addendum waiting for the signatory, readable: the mix's 100 orders may hold none (a twentieth of the orders
 # wait for signature, a quarter of them the signatory's customer's), and a start page without its list shows less
 # and asks a query less than at 10,000 orders, where the list is always there.
 SIGNING_ORDERS = 1
-SMALL_ORDERS = SMALL + FULL_PAGE_ORDERS + SIGNING_ORDERS  # the small database: the mix's 100 orders and these
+# The small database: the mix's 100 orders and these, 150 in all: support's list of every order is then 6 full pages
+# of 25, and its page 400, past the end at this size, shows the last of them full (at 151 it showed one order).
+SMALL_ORDERS = SMALL + FULL_PAGE_ORDERS + SIGNING_ORDERS
 AM, ORDERER, SIGNATORY = "account_manager", "orderer", "signatory"
 
 
@@ -708,7 +710,7 @@ def get(client: Client, url: str, headers: dict | None = None):
 
 def queries_of(client: Client, url: str, headers: dict | None = None) -> tuple[int, int, int]:
     """(queries, status, rows) of one request: the page's table rows and list items (`<tr>`, `<li>`), so that a
-    page which shows more rows at 10,000 orders than at 151 says so beside its times."""
+    page which shows more rows at 10,000 orders than at 150 says so beside its times."""
     queries = []
 
     def count(execute, sql, params, many, context):
