@@ -61,13 +61,15 @@ PAGES = [
 ]
 
 # Where the milliseconds go: (label, module path fragment, function name) of frames whose cumulative time is read.
+WORKLISTS = "worklists (worklists_of, their counts, the start page's first orders)"
 PARTS = [
     ("the view (with its template)", "django/core/handlers/base.py", "_get_response"),
     ("template rendering (incl. lazy queries)", "django/template/response.py", "render"),
     ("template rendering (incl. lazy queries)", "django/shortcuts.py", "render"),
     ("the menu's badge (count_waiting)", "config/context_processors.py", "count_waiting"),
-    ("worklists (worklists_of + worklist_counts)", "ordering/selectors.py", "worklists_of"),
-    ("worklists (worklists_of + worklist_counts)", "ordering/selectors.py", "worklist_counts"),
+    (WORKLISTS, "ordering/selectors.py", "worklists_of"),
+    (WORKLISTS, "ordering/selectors.py", "worklist_counts"),
+    (WORKLISTS, "ordering/selectors.py", "worklists_shown"),
     ("order page: billing section (live quote)", "billing/selectors.py", "billing_section"),
     ("queryset building (filter, exclude, annotate)", "django/db/models/query.py", "_filter_or_exclude"),
     ("queryset building (filter, exclude, annotate)", "django/db/models/query.py", "_annotate"),
