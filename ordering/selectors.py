@@ -402,6 +402,13 @@ def worklists_shown(lists: list[Worklist], n: int) -> list[tuple[Worklist, int, 
     return [(wl, len(firsts[wl.key]), [orders[pk] for pk in firsts[wl.key][:n]]) for wl in lists]
 
 
+def memberships_of(user) -> list[CustomerMembership]:
+    """The user's memberships with their customers and each customer's account manager, by customer name: what the
+    start page says of the customers (whom to contact, whether the user may order) in one query, not two."""
+    mine = CustomerMembership.objects.filter(user=user).select_related("customer__account_manager")
+    return list(mine.order_by("customer__name", "customer_id"))
+
+
 def customers_of_member(user) -> QuerySet[Customer]:
     """The customers a user is an orderer or signatory of, with their account manager (the customer's contact)."""
     return Customer.objects.filter(memberships__user=user).select_related("account_manager").distinct()

@@ -45,8 +45,8 @@ from .selectors import (
     customer_orders,
     customer_to_order_for,
     customers_for_orderer,
-    customers_of_member,
     emergency_closure_requests,
+    memberships_of,
     order_for_user,
     orders_visible_to,
     own_system_for_user,
@@ -122,9 +122,10 @@ def home(request: HttpRequest) -> HttpResponse:
         context["customer_page"] = _page(
             request, mine.filter(state=state) if state in State.values else mine, count=shown
         )
-        context["can_order"] = customers_for_orderer(user).exists()
+        memberships = memberships_of(user)
+        context["can_order"] = any(m.is_orderer for m in memberships)  # as customers_for_orderer, the order form's
         context["support_contact"] = support_contact()
-        context["contact_customers"] = list(customers_of_member(user))
+        context["contact_customers"] = [m.customer for m in memberships]  # as customers_of_member
     if is_user_admin(user):
         context["people_waiting"] = people.people_waiting(user)
         context["waiting_count"] += sum(n for _customer, n in context["people_waiting"])  # the menu's badge

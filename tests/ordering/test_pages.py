@@ -7,12 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from ordering.models import AccessOrder, State
+from ordering.models import AccessOrder, CustomerMembership, State
 from tests.pages import post_action, post_new_order
 
-# Session and user, the roles, the worklists' counts, the state counts, the page's ids, the customers (may they
-# order, their account managers), the page's orders and the worklists' orders.
-QUERIES_OF_THE_ORDERERS_START_PAGE = 10
+# Session and user, the roles, the worklists' first ids with their counts, the state counts, the page's ids, the
+# memberships (may they order, the customers' account managers), the page's orders and the worklists' orders.
+QUERIES_OF_THE_ORDERERS_START_PAGE = 9
 
 
 def page(client, user, url, **params):
@@ -49,6 +49,21 @@ def test_the_orderers_start_page_counts_its_pages_from_the_state_counts(
     section = body.split('id="customer-heading"')[1].split("</section>")[0]
     assert section.count("<tr>") == 1 + rows_on_it  # the heading's row and the orders'
     assert (f"Side {last_page} af {last_page}" in section) is (last_page > 1)
+
+
+def test_the_start_page_names_each_customers_account_manager_and_offers_ordering_to_an_orderer_only(cast, client):
+    body = page(client, cast.signatory_a, reverse("home"))
+    assert reverse("ordering:order_create") not in body  # a signatory does not order
+    contacts = body.split('class="account-manager-contact"')[1:]
+    assert len(contacts) == 1 and cast.am_a.email in contacts[0] and cast.customer_a.name not in contacts[0]
+    CustomerMembership.objects.create(user=cast.signatory_a, customer=cast.customer_b, is_orderer=True)
+    body = page(client, cast.signatory_a, reverse("home"))
+    assert reverse("ordering:order_create") in body  # an orderer at one customer of two
+    contacts = body.split('class="account-manager-contact"')[1:]
+    names = sorted([(cast.customer_a.name, cast.am_a.email), (cast.customer_b.name, cast.am_b.email)])
+    assert len(contacts) == 2
+    for contact, (customer, email) in zip(contacts, names, strict=True):  # by customer name, each named
+        assert contact.startswith(f">{customer}: ") and email in contact.split("</li>")[0]
 
 
 def test_the_account_manager_queue_holds_what_waits_for_them_across_customers(cast, order_in, client):
