@@ -17,8 +17,10 @@ TEMPLATE = "billing/invoice/document.html"
 
 
 def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
-    """The invoice's lines in the order they were billed, with the order each bills (one query)."""
-    return invoice.lines.select_related("order").order_by("pk")
+    """The invoice's lines in the order they were billed (one query). Each names the order it bills by its number
+    (InvoiceLine.order_reference), read off the line: joining the orders made PostgreSQL hash every order in the
+    database for a page of 50 lines, 3 ms at 10,000 orders and growing with them."""
+    return invoice.lines.order_by("pk")
 
 
 def invoice_html(invoice: Invoice) -> str:

@@ -223,3 +223,22 @@ def test_the_invoice_list_exports_as_xlsx_with_numbers_and_dates_as_such(cast, b
 
 def test_an_unknown_export_format_is_not_found(cast, billed, client):
     assert get(client, cast.support, reverse("billing:invoice_list_export", args=["pdf"])).status_code == 404
+
+
+def test_an_invoices_lines_name_their_orders_without_reading_them(cast, billed):
+    """Issue 23: the lines were read joined to their orders, and PostgreSQL hashed every order in the database for a
+    page of 50 lines (3 ms at 10,000 orders, growing with them). A line names its order by number, as the order
+    does, from its own column: one query, which reads no order, for the page and the PDF alike."""
+    from billing.documents import invoice_html, invoice_lines
+    from ordering.models import AccessOrder
+
+    invoice = billed[(cast.customer_a.pk, 11)]
+    with CaptureQueriesContext(connection) as read:
+        named = [(line.order_id, line.order_reference) for line in invoice_lines(invoice)]
+    (sql,) = [q["sql"] for q in read.captured_queries]
+    assert "ordering_accessorder" not in sql
+    assert any(order_id for order_id, _reference in named)
+    for order_id, reference in named:
+        assert reference == (AccessOrder.objects.get(pk=order_id).reference if order_id else "")
+    document = invoice_html(invoice)
+    assert all(reference in document for _order_id, reference in named if reference)
