@@ -772,10 +772,6 @@ class AccessOrder(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
             # too: a deep page finds its ids in the index alone (ordering.views._page).
             models.Index(fields=["-created_at", "-id", "customer"], name="order_newest_first"),
             models.Index(fields=["customer", "-created_at", "-id"], name="order_customer_newest_first"),
-            # The worklists' order (longest unchanged first) within a state: the start page reads each list's first
-            # hundred in that order (ordering.selectors.worklists_shown), and stops there instead of sorting every
-            # order of the state.
-            models.Index(fields=["state", "updated_at", "id"], name="order_state_longest_unchanged"),
             # Support's worklist and its start page's alert read the few orders whose customer asked for an
             # emergency closure; without it, every order is scanned for them on every support page.
             models.Index(

@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -329,28 +328,6 @@ def test_the_indexes_answer_the_worklists_sub_queries(cast, order_in):
                 cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = "\n".join(str(row) for row in cursor.fetchall())
             assert index in plan, (key, plan)
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="asks PostgreSQL's planner to avoid sorting")
-def test_a_worklist_of_one_state_is_read_in_its_order_from_an_index(cast, order_in):
-    """Issue 23: each list's first hundred (worklists_shown) were found by sorting every order of the state, at
-    10,000 orders hundreds per list on every start page. The index (state, updated_at, id) gives them in the
-    list's order, so the database stops after a hundred: with sorting discouraged, every single-state list of the
-    account manager and the orderer is still planned without a sort, from that index."""
-    from django.db import transaction
-    from django.db.models import Window
-    from django.db.models.functions import RowNumber
-
-    order_in("submitted")
-    lists = worklists_of(cast.am_a) + orderer_worklist(cast.orderer_a) + signatory_worklist(cast.signatory_a)
-    for wl in lists:
-        first = wl.orders.annotate(position=Window(RowNumber(), order_by=["updated_at", "pk"]))
-        sql, params = first.values_list("pk", "position")[:100].query.sql_with_params()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert "order_state_longest_unchanged" in plan and "Sort Key" not in plan, (wl.key, plan)
 
 
 def test_supports_emergency_list_is_read_from_its_own_index(cast, order_in):
