@@ -102,11 +102,11 @@ def home(request: HttpRequest) -> HttpResponse:
         # Support's search as it is typed gets its table alone, without the worklists and sections around it
         # (each keystroke a request: this halves its CPU).
         return render(request, "ordering/_support_table.html", _support_search(request))
-    shown = worklists_shown(worklists_of(user), WORKLIST_SHOWN)
+    worklists = worklists_shown(worklists_of(user), WORKLIST_SHOWN)
     # Each waiting list with its count and its first orders; the menu's count is their sum.
     context: dict = {
-        "worklists": [(wl, count, orders) for wl, count, orders in shown if count],
-        "waiting_count": sum(count for _wl, count, _orders in shown),
+        "worklists": [(wl, count, orders) for wl, count, orders in worklists if count],
+        "waiting_count": sum(count for _wl, count, _orders in worklists),
     }
     # The sections follow the predicates the menu uses (accounts/roles.py); home.html asks the same ones.
     if is_customer_user(user):
