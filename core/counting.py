@@ -21,21 +21,19 @@ def bounded_counts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
     One query however many sets: `SELECT (SELECT COUNT(*) FROM (<set> LIMIT up_to + 1)), …`. Each set is
     planned on its own, from the indexes its conditions name, and the LIMIT lets the database stop early.
     """
-    if not querysets:
-        return {}
     up_to = COUNT_SHOWN_UP_TO if up_to is None else up_to
     parts, params, database = [], [], None
     for qs in querysets.values():
-        limited = qs.order_by().values("pk")[: up_to + 1]
-        try:
-            sql, part_params = limited.query.sql_with_params()
-        except EmptyResultSet:  # a condition that can hold nothing (`pk__in=[]`, `.none()`): no need to ask
+        limited = _limited_sql(qs.order_by().values("pk"), up_to)
+        if limited is None:
             parts.append("0")
             continue
-        # The ORM's own SQL, its values still parameters: nothing from a request is pasted into the text.
+        sql, part_params = limited
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) bounded)")  # noqa: S608
         params.extend(part_params)
         database = database or qs.db
+    if database is None:  # no set, or none that can hold a row
+        return dict.fromkeys(querysets, 0)
     with connections[database].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
@@ -58,13 +56,11 @@ def bounded_firsts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
             raise ValueError(f"{key}: only an ordered query set has first rows")
         ordering = qs.query.order_by or qs.model._meta.ordering  # an explicit order, else the model's own
         numbered = qs.annotate(_position=Window(RowNumber(), order_by=list(ordering)))
-        limited = numbered.values_list("pk", "_position")[: up_to + 1]
-        try:
-            sql, part_params = limited.query.sql_with_params()
-        except EmptyResultSet:  # a condition that can hold nothing: no rows to ask for
+        limited = _limited_sql(numbered.values_list("pk", "_position"), up_to)
+        if limited is None:
             continue
-        # The ORM's own SQL, its values still parameters; the key is a parameter too.
-        parts.append(f"SELECT %s, bounded.* FROM ({sql}) bounded")  # noqa: S608
+        sql, part_params = limited
+        parts.append(f"SELECT %s, bounded.* FROM ({sql}) bounded")  # noqa: S608  (the key is a parameter too)
         params.extend([key, *part_params])
         database = database or qs.db
     if not parts:
@@ -75,6 +71,15 @@ def bounded_firsts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
     for key, pk, _position in sorted(rows, key=lambda row: (row[0], row[2])):
         firsts[key].append(pk)
     return firsts
+
+
+def _limited_sql(qs: QuerySet, up_to: int) -> tuple[str, tuple] | None:
+    """The set's own SQL, limited to `up_to` + 1 rows, its values still parameters (nothing from a request is pasted
+    into the text); None for a set that can hold nothing (`pk__in=[]`, `.none()`): no need to ask."""
+    try:
+        return qs[: up_to + 1].query.sql_with_params()
+    except EmptyResultSet:
+        return None
 
 
 def at_most(count: int, up_to: int | None = None) -> str:

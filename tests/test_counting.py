@@ -36,6 +36,17 @@ def test_each_count_stops_one_past_its_bound(db, rows, counted):
     assert counts == {"counted": counted, "other": 1, "nothing": 0}
 
 
+def test_sets_that_can_hold_nothing_are_counted_without_a_query(db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert bounded_counts(
+            {"none": AccessOrder.objects.none(), "no ids": AccessOrder.objects.filter(pk__in=[])}
+        ) == {
+            "none": 0,
+            "no ids": 0,
+        }
+        assert bounded_counts({}) == {}
+
+
 def test_all_counts_are_one_query_whose_every_set_is_limited(db):
     with CaptureQueriesContext(connection) as queries:
         bounded_counts({"a": AccessOrder.objects.all(), "b": AccessOrder.objects.filter(state="draft")}, up_to=5)
