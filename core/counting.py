@@ -73,6 +73,46 @@ def bounded_firsts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
     return firsts
 
 
+def page_of_union(querysets: list[QuerySet], order: tuple[str, ...], offset: int, limit: int) -> tuple[list, int]:
+    """One page of disjoint query sets taken together in one order: the page's primary keys and how many rows the
+    sets hold together, in one query.
+
+    `SELECT *, COUNT(*) OVER () FROM (<set 1> UNION ALL <set 2> …) ORDER BY <order>, pk LIMIT … OFFSET …`: each set
+    is planned on its own, from the indexes its own conditions name, where the same conditions OR-ed together in
+    one WHERE are tested against every row of the table; and the count comes with the page, not from a COUNT of
+    its own. The sets must not share a row (a row in two would be counted and listed twice). `order` names
+    columns of the sets' model, ascending; the primary key comes last and breaks ties.
+
+    A page past the end holds no row and so says no count: then the rows are counted (a second query), and the
+    caller asks for a page that exists.
+    """
+    parts, params, database = [], [], None
+    for qs in querysets:
+        try:
+            sql, part_params = qs.order_by().values_list(*order, "pk").query.sql_with_params()
+        except EmptyResultSet:  # a set that can hold nothing
+            continue
+        parts.append(f"SELECT * FROM ({sql}) part")  # noqa: S608  (SQLite takes no parenthesised UNION member)
+        params.extend(part_params)
+        database = database or qs.db
+    if database is None:
+        return [], 0
+    union = " UNION ALL ".join(parts)
+    positions = ", ".join(str(n) for n in range(1, len(order) + 2))  # the order's columns, then the key
+    with connections[database].cursor() as cursor:
+        cursor.execute(
+            f"SELECT united.*, COUNT(*) OVER () FROM ({union}) united ORDER BY {positions} LIMIT %s OFFSET %s",  # noqa: S608
+            [*params, limit, offset],
+        )
+        rows = cursor.fetchall()
+        if rows:
+            return [row[len(order)] for row in rows], rows[0][-1]
+        if offset == 0:
+            return [], 0
+        cursor.execute(f"SELECT COUNT(*) FROM ({union}) united", params)  # noqa: S608
+        return [], cursor.fetchone()[0]
+
+
 def _limited_sql(qs: QuerySet, up_to: int) -> tuple[str, tuple] | None:
     """The set's own SQL, limited to `up_to` + 1 rows, its values still parameters (nothing from a request is pasted
     into the text); None for a set that can hold nothing (`pk__in=[]`, `.none()`): no need to ask."""

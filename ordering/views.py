@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,7 +40,7 @@ from .models import (
 )
 from .roles import Role, order_roles
 from .selectors import (
-    account_manager_queue,
+    account_manager_queue_page,
     addendum_for_user,
     customer_orders,
     customer_to_order_for,
@@ -130,7 +130,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["people_waiting"] = people.people_waiting(user)
         context["waiting_count"] += sum(n for _customer, n in context["people_waiting"])  # the menu's badge
     if is_account_manager(user):
-        context["queue_page"] = _page(request, account_manager_queue(user), "queue_page")
+        context["queue_page"] = _queue_page(request, user)
         # Requests for help wait on the start page until answered (ordering/consulting.py); the menu counts them.
         help_requests = consulting.open_requests_for_account_manager(user)
         context["help_requests"] = list(help_requests[:WORKLIST_SHOWN])
@@ -143,6 +143,24 @@ def home(request: HttpRequest) -> HttpResponse:
         context["emergency_requests"] = emergency_closure_requests(user)
         context["outbox_dead"] = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count()
     return render(request, "ordering/home.html", context)
+
+
+def _queue_page(request: HttpRequest, user) -> Page:
+    """A page of the account manager's queue, as _page pages a list: a number that is no page gives the first page,
+    one past the end the last."""
+    try:
+        number = max(int(request.GET.get("queue_page", 1)), 1)
+    except ValueError:
+        number = 1
+    orders, count = account_manager_queue_page(user, (number - 1) * PAGE_SIZE, PAGE_SIZE)
+    paginator = Paginator(range(count), PAGE_SIZE)  # a range counts itself: no COUNT query
+    if not orders and number > paginator.num_pages:  # past the end (the queue may have shrunk since the link)
+        number = paginator.num_pages
+        orders, count = account_manager_queue_page(user, (number - 1) * PAGE_SIZE, PAGE_SIZE)
+        paginator = Paginator(range(count), PAGE_SIZE)
+    page = paginator.get_page(number)
+    page.object_list = orders
+    return page
 
 
 def _support_search(request: HttpRequest) -> dict:

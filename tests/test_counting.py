@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from config.context_processors import waiting_count
 from core import counting
-from core.counting import at_most, bounded_counts, bounded_firsts
+from core.counting import at_most, bounded_counts, bounded_firsts, page_of_union
 from ordering.models import AccessOrder
 
 
@@ -90,6 +90,46 @@ def test_first_rows_of_many_sets_are_one_query_and_of_none_no_query(db):
 def test_an_unordered_set_has_no_first_rows(db):
     with pytest.raises(ValueError, match="only an ordered query set"):
         bounded_firsts({"unordered": AccessOrder.objects.order_by()})
+
+
+@pytest.fixture
+def united(db):
+    """Two disjoint sets of users ordered by their last name, the key breaking ties: the order across both sets is
+    c1 (a), b1 (b), b2 (b), c2 (c), b3 (d)."""
+    users = get_user_model().objects
+    made = {
+        name: users.create(username=name, last_name=last)
+        for name, last in [("b1", "b"), ("b2", "b"), ("b3", "d"), ("c1", "a"), ("c2", "c")]
+    }
+    users.create(username="neither", last_name="a")  # in no set
+    sets = [users.filter(username__startswith="b"), users.filter(username__startswith="c")]
+    return sets, [made[name].pk for name in ("c1", "b1", "b2", "c2", "b3")]
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(0, 2), (2, 2), (4, 2), (0, 5), (0, 6), (1, 3), (4, 1)])
+def test_a_page_of_disjoint_sets_is_their_rows_in_one_order_with_their_count_in_one_query(
+    united, django_assert_num_queries, offset, limit
+):
+    sets, in_order = united
+    with django_assert_num_queries(1):
+        ids, count = page_of_union(sets, ("last_name",), offset, limit)
+    assert ids == in_order[offset : offset + limit]
+    assert count == 5
+
+
+@pytest.mark.parametrize("offset", [5, 6, 50])
+def test_a_page_past_the_end_is_empty_and_counts_the_rows_in_a_second_query(united, django_assert_num_queries, offset):
+    sets, _in_order = united
+    with django_assert_num_queries(2):
+        assert page_of_union(sets, ("last_name",), offset, 2) == ([], 5)
+
+
+def test_a_union_of_nothing_asks_one_query_or_none(db, django_assert_num_queries):
+    users = get_user_model().objects
+    with django_assert_num_queries(1):  # the first page of sets that hold nothing: no count needed past it
+        assert page_of_union([users.filter(username="nobody")], ("last_name",), 0, 25) == ([], 0)
+    with django_assert_num_queries(0):  # sets that can hold nothing are not asked
+        assert page_of_union([users.none(), users.filter(pk__in=[])], ("last_name",), 0, 25) == ([], 0)
 
 
 def test_the_menu_and_the_start_page_say_99_plus_past_the_bound(client, cast, order_in, monkeypatch):

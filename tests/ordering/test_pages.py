@@ -92,6 +92,33 @@ def test_the_account_managers_queue_is_paged_oldest_submission_first(cast, order
     assert "Side 1 af 2" in first and "Side 2 af 2" in second
 
 
+@pytest.mark.parametrize(("asked", "shown"), [("3", 2), ("9", 2), ("0", 1), ("-1", 1), ("x", 1), ("", 1)])
+def test_a_queue_page_that_is_no_page_shows_the_first_or_the_last(cast, order_in, client, monkeypatch, asked, shown):
+    """Pages of 2 of three orders waiting: page 2 is the last; a page past it shows the last, and a number that
+    is no page the first (as the order lists do)."""
+    monkeypatch.setattr("ordering.views.PAGE_SIZE", 2)
+    for codes in (("opret-fravaer",), ("medarbejderoplysninger",), ("moedetidsplaner",)):
+        order_in("submitted", codes=codes)
+    queue = page(client, cast.am_a, reverse("home"), queue_page=asked).split('id="queue-heading"')[1]
+    queue = queue.split("</section>")[0]
+    assert f"Side {shown} af 2" in queue
+    assert queue.count("<tr>") == 1 + (2 if shown == 1 else 1)  # the heading's row, then the page's orders
+
+
+def test_the_queue_asks_its_page_and_count_in_one_query_without_counting_every_order(cast, order_in, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order_in("submitted")
+    client.force_login(cast.am_a)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert not any(sql.startswith("SELECT COUNT(*)") for sql in sqls), "a COUNT of its own"
+    (united,) = [sql for sql in sqls if "COUNT(*) OVER ()" in sql]
+    assert united.count("UNION ALL") == 5  # the six worklists, each planned on its own
+
+
 def test_support_searches_live_accesses(cast, order_in, client):
     active = order_in("active")
     other = order_in("active", customer=cast.customer_b, system=cast.canteen, codes=("engangsydelser",))
