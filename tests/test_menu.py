@@ -182,8 +182,12 @@ def test_each_users_standing_is_what_the_orm_says_in_one_query(people, cast, dja
 
 
 def test_the_menu_is_drawn_once_and_shown_in_the_header_and_the_mobile_drawer_alike(people, client):
-    """Issue 23: every page drew the main menu twice (half a millisecond each time); now once, and the mobile
-    drawer shows the same menu as the header, the current page marked in both."""
+    """Issue 23: every page drew the main menu twice (half a millisecond each time); now once per way it can look,
+    kept for the next page that looks the same, and the mobile drawer shows the same menu as the header, the current
+    page marked in both."""
+    from core.templatetags.main_menu import _drawn
+
+    _drawn.cache_clear()
     client.force_login(people["am_a"])
     for url in (reverse("home"), reverse("ordering:order_list")):
         response = client.get(url)
@@ -194,6 +198,36 @@ def test_the_menu_is_drawn_once_and_shown_in_the_header_and_the_mobile_drawer_al
         assert len(menus) == 2 and menus[0] == menus[1]
         assert menus[0].count('aria-current="page"') == 1 and f'href="{url}" aria-current="page"' in menus[0]
         assert len(re.findall(r'<form class="language-form" action="/i18n/setlang/"', body)) == 2
+        again = client.get(url)  # the same menu again: shown as drawn, not drawn again
+        assert [t.name for t in again.templates].count("_mainmenu.html") == 0
+        assert re.findall(r'<ul class="mainmenu">.*?</ul>', again.content.decode(), flags=re.S) == menus
     client.force_login(people["support"])  # another user's page: drawn for them, nothing kept from the last page
-    menu = re.findall(r'<ul class="mainmenu">.*?</ul>', client.get(reverse("home")).content.decode(), flags=re.S)
+    response = client.get(reverse("home"))
+    assert [t.name for t in response.templates].count("_mainmenu.html") == 1
+    menu = re.findall(r'<ul class="mainmenu">.*?</ul>', response.content.decode(), flags=re.S)
     assert reverse("core:outbox_dead_letters") in menu[0] and reverse("ordering:people_index") not in menu[0]
+
+
+def test_the_kept_menu_follows_the_language_the_count_and_the_users_rights(people, cast, order_in, client):
+    """Each thing the menu shows is part of what it is kept by: a new language, a new count or a right gained
+    draws it anew, and the other user's menu is never shown."""
+
+    def menu():
+        body = client.get(reverse("ordering:catalogue")).content.decode()
+        return re.findall(r'<ul class="mainmenu">.*?</ul>', body, flags=re.S)[0]
+
+    client.force_login(people["orderer_a"])
+    danish = menu()
+    assert "Bestillinger" in danish and "venter på dig" not in danish
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = menu()
+    assert "Orders" in english and "Bestillinger" not in english
+    client.post(reverse("set_language"), {"language": "da", "next": "/"})
+    assert menu() == danish
+    order_in("draft")  # a draft for the orderer to submit: the count the menu shows (counted afresh on the start page)
+    client.get(reverse("home"))
+    waiting = menu()
+    assert re.search(r'badge-info">1<span class="sr-only"> venter på dig', waiting)
+    assert reverse("ordering:people_index") not in waiting
+    CustomerMembership.objects.filter(user=people["orderer_a"]).update(is_user_admin=True)  # a right gained
+    assert reverse("ordering:people_index") in menu()
