@@ -140,7 +140,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["waiting_count"] += context["help_requests_count"]
     if is_support(user):
         context.update(_support_search(request))
-        context["emergency_requests"] = emergency_closure_requests(user)
+        # The first requests with their reasons, at once; the rest are the "emergency" worklist's, counted there.
+        context["emergency_requests"] = list(emergency_closure_requests(user)[:WORKLIST_SHOWN])
+        context["emergency_count"] = next((n for wl, n, _orders in worklists if wl.key == "emergency"), 0)
         context["outbox_dead"] = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count()
     return render(request, "ordering/home.html", context)
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from ordering import services
 from ordering.models import AccessOrder, CustomerMembership, State
 from tests.pages import post_action, post_new_order
 
@@ -356,7 +357,6 @@ def test_the_detail_page_costs_the_same_queries_however_long_the_history(cast, o
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from ordering import services
 
     order = order_in("awaiting_signature")
     client.force_login(cast.am_a)
@@ -444,6 +444,25 @@ def test_support_reaches_emergency_close_straight_from_the_list(cast, order_in, 
     assert reverse("ordering:order_detail", args=[order.pk]) + "#action-emergency_close" in body
     detail = page(client, cast.support, reverse("ordering:order_detail", args=[order.pk]))
     assert 'id="action-emergency_close"' in detail
+
+
+def test_supports_start_page_shows_the_first_emergency_requests_and_links_the_rest(cast, order_in, client, monkeypatch):
+    """Issue 23: the alert listed every open request (a hundred rows at 10,000 orders): now the first, oldest first,
+    each with its reason, and a link to all of them past that."""
+    monkeypatch.setattr("ordering.views.WORKLIST_SHOWN", 2)
+    asked = []
+    for codes in (("opret-fravaer",), ("medarbejderoplysninger",), ("moedetidsplaner",)):
+        order = order_in("active", codes=codes)
+        services.order_request_emergency_closure(order=order, actor=cast.orderer_a, reason=f"Lækket nøgle {codes[0]}")
+        asked.append(order)
+        alert = page(client, cast.support, reverse("home")).split('id="emergency-requests-heading"')[1]
+        alert = alert.split("</div></div>")[0]
+        shown = asked[:2]  # the oldest requests first
+        assert all(reverse("ordering:order_detail", args=[o.pk]) + "#action-emergency_close" in alert for o in shown)
+        assert alert.count("#action-emergency_close") == len(shown)
+        link = reverse("ordering:order_list") + "?waiting=emergency"
+        assert (link in alert) is (len(asked) == 3), len(asked)
+    assert "Se alle 3 anmodninger" in alert
 
 
 def test_only_orderers_open_the_draft_editor(cast, order_in, client):
