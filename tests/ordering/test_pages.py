@@ -357,7 +357,6 @@ def test_the_detail_page_costs_the_same_queries_however_long_the_history(cast, o
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-
     order = order_in("awaiting_signature")
     client.force_login(cast.am_a)
     url = reverse("ordering:order_detail", args=[order.pk])
