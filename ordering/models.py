@@ -10,7 +10,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +18,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from audit.models import AuditEvent
 from core.choices import ChoiceLabels
 from core.fields import optional, person
+from core.links import url_with_number
 
 from .roles import Role, order_roles
 from .validators import (
@@ -785,7 +785,7 @@ class AccessOrder(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         return f"{self.reference} – {self.external_system.name}"
 
     def get_absolute_url(self) -> str:
-        return reverse("ordering:order_detail", args=[self.pk])
+        return url_with_number("ordering:order_detail", self.pk)  # as reverse() would, once a row of a list
 
     @property
     def reference(self) -> str:

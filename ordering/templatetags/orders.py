@@ -8,6 +8,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from core.links import url_with_number
 from ordering.models import State
 
 register = template.Library()
@@ -29,3 +30,10 @@ def state_badge(order) -> SafeString:
     return format_html(
         '<span class="badge {}">{}</span>', BADGE_OF_STATE.get(order.state, "badge-info"), order.get_state_display()
     )
+
+
+@register.filter
+def order_url(pk: int) -> str:
+    """`{{ line.order_id|order_url }}`: the order page's URL from the order's id alone, as a row that holds only the
+    id links it (an invoice's line, a licence), without reading the order (core.links)."""
+    return url_with_number("ordering:order_detail", pk)
