@@ -32,7 +32,7 @@ from .models import (
 
 def _with_list_relations(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
     # The test access too: the lists show its end date. The order's `last_action` tags a row "Returned by KMD"
-    # or "Declined by the customer" (ordering/_reason_tag.html).
+    # or "Declined by the customer" (the state cell of ordering/_order_table.html).
     return qs.select_related("customer", "external_system__vendor", "package", "test_access")
 
 
