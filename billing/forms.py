@@ -1,7 +1,7 @@
 """The account manager's money forms: amounts, hours and texts are checked before a service sees them.
 
 The bounds live on the models; the services check them again for callers that skip the forms. The order
-page renders these forms field by field through templates/_field.html (templates/billing/_money_section.html).
+page renders these forms field by field (templates/billing/_money_section.html, core/templatetags/form_field.py).
 """
 
 import datetime

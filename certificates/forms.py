@@ -1,4 +1,4 @@
-"""The certificate forms on the order page, rendered through templates/_field.html."""
+"""The certificate forms on the order page, rendered field by field with {% form_field %} (core/templatetags/form_field.py)."""
 
 from django import forms
 from django.template.defaultfilters import filesizeformat

@@ -2,7 +2,7 @@ from django import forms, template
 
 register = template.Library()
 
-# Widgets shown as a group of boxes (templates/_field.html): the summary links to the first box, which takes focus.
+# Widgets shown as a group of boxes (core/templatetags/form_field.py): the summary links to the first box, which takes focus.
 _GROUPS = (forms.RadioSelect, forms.CheckboxSelectMultiple)
 
 
