@@ -112,9 +112,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_customer_user(user):
         mine = customer_orders(user)
         state = request.GET.get("state", "")
-        by_state = {
-            row["state"]: row["n"] for row in mine.order_by().values("state").annotate(n=Count("pk", distinct=True))
-        }
+        # COUNT(*), not COUNT(DISTINCT id): the customers are an IN, so no order comes twice, and the database
+        # counts from the (customer, state) index alone instead of reading every order of the customer.
+        by_state = {row["state"]: row["n"] for row in mine.order_by().values("state").annotate(n=Count("pk"))}
         context["state_counts"] = [(s, label, by_state.get(s, 0)) for s, label in State.choices if by_state.get(s)]
         context["selected_state"] = state
         # The state counts are the list's count too: the whole list, or the one state chosen.

@@ -1,5 +1,6 @@
 """The pages each role works in, and their cost in queries."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -50,6 +51,18 @@ def test_the_orderers_start_page_counts_its_pages_from_the_state_counts(
     section = body.split('id="customer-heading"')[1].split("</section>")[0]
     assert section.count("<tr>") == 1 + rows_on_it  # the heading's row and the orders'
     assert (f"Side {last_page} af {last_page}" in section) is (last_page > 1)
+
+
+def test_a_person_at_two_customers_counts_each_order_once(cast, order_in, client):
+    """The state counts are COUNT(*) over the person's customers' orders (an IN, so no order comes twice)."""
+    CustomerMembership.objects.create(user=cast.orderer_a, customer=cast.customer_b, is_orderer=True)
+    order_in("draft")
+    order_in("draft", customer=cast.customer_b)
+    order_in("submitted", customer=cast.customer_b)
+    body = page(client, cast.orderer_a, reverse("home"))
+    assert re.search(r"state=draft[^>]*>[^<]*\(2\)", body), "two drafts, one at each customer"
+    assert re.search(r"state=submitted[^>]*>[^<]*\(1\)", body)
+    assert "Side 1 af" not in body  # three orders: one page
 
 
 def test_the_start_page_names_each_customers_account_manager_and_offers_ordering_to_an_orderer_only(cast, client):
