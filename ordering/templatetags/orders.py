@@ -144,3 +144,17 @@ def order_rows(rows, show_customer=False, show_times=False, emergency_links=Fals
             )
         drawn.append(row + "</tr>")
     return mark_safe("\n".join(drawn))  # noqa: S308  (every value escaped as it was put in)
+
+
+@register.simple_tag
+def order_items(orders) -> SafeString:
+    """The start page's worklists (ordering/_worklists.html): an item an order, its reference linked, then its customer,
+    system and vendor."""
+    return mark_safe(  # noqa: S308  (every value escaped as it is put in)
+        "".join(
+            f'<li><a href="{_escaped(order.get_absolute_url())}">{_escaped(order.reference)}</a>: '
+            f"{_escaped(order.customer.name)}, {_escaped(order.external_system.name)} "
+            f"({_escaped(order.external_system.vendor.name)})</li>"
+            for order in orders
+        )
+    )

@@ -52,3 +52,20 @@ def test_the_columns_asked_for_and_no_others(cast, order_in):
     assert f'href="/orders/{order.pk}/#action-emergency_close"' in full and "#action" not in plain
     assert re.search(rf'<a href="/orders/{order.pk}/">{order.reference}</a>', plain)
     assert order_rows([]) == ""
+
+
+def test_a_worklists_items_are_what_the_template_drew(cast, order_in):
+    """`{% order_items %}` draws what ordering/_worklists.html's loop drew, escaped alike."""
+    orders = [order_in("submitted"), order_in("draft", system=cast.canteen, codes=("engangsydelser",))]
+    cast.customer_a.name = EVIL
+    cast.customer_a.save()
+    orders = list(AccessOrder.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk"))
+    template = Template(
+        "{% for order in orders %}"
+        '<li><a href="{{ order.get_absolute_url }}">{{ order.reference }}</a>: {{ order.customer.name }}, '
+        "{{ order.external_system.name }} ({{ order.external_system.vendor.name }})</li>"
+        "{% endfor %}"
+    )
+    drawn = Template("{% load orders %}{% order_items orders %}").render(Context({"orders": orders}))
+    assert drawn == template.render(Context({"orders": orders}))
+    assert drawn.count("<li>") == 2 and "&lt;script&gt;" in drawn
