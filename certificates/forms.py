@@ -5,6 +5,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import HiddenInput
+
 from .validation import MAX_UPLOAD_BYTES
 
 
@@ -49,7 +51,7 @@ class RolloverConfirmForm(forms.Form):
     """The account manager confirms the waiting chain they were shown, not one uploaded after."""
 
     bundle = forms.IntegerField(
-        widget=forms.HiddenInput,
+        widget=HiddenInput,
         min_value=1,
         error_messages={
             key: _("Reload the page and confirm the new certificate chain shown there.")

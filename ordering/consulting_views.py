@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from accounts.roles import can_ask_for_help
 from core.form_tokens import Outcome
 from core.http import allowed_if, submit_or_refuse
+from core.widgets import HiddenInput
 
 from . import consulting, lifecycle
 from .models import ConsultingRequest, Customer
@@ -53,7 +54,7 @@ class AskForm(forms.Form):
         self.fields["customer"].queryset = Customer.objects.filter(pk__in=[c.pk for c in customers])
         if len(customers) == 1:
             self.fields["customer"].initial = customers[0].pk
-            self.fields["customer"].widget = forms.HiddenInput()
+            self.fields["customer"].widget = HiddenInput()
 
 
 class AnswerForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts.roles import is_support
 from core.form_tokens import Outcome
 from core.http import allowed_if, submit_or_refuse
+from core.widgets import HiddenInput
 
 from .models import AccessOrder
 from .selectors import IncidentTarget, incident_accesses, incident_choices, incident_target_for
@@ -33,7 +34,7 @@ class IncidentClosureForm(forms.Form):
             "Give the reason for the incident closure; every customer and account manager concerned will see it."
         ),
     )
-    orders = forms.CharField(widget=forms.HiddenInput)
+    orders = forms.CharField(widget=HiddenInput)
 
     def __init__(self, data=None, *, target: IncidentTarget, accesses: list[AccessOrder], **kwargs) -> None:
         initial = {"orders": ",".join(str(pk) for pk in sorted(order.pk for order in accesses))}

@@ -14,6 +14,7 @@ from core.errors import Refusal
 from core.form_tokens import Outcome, submit_once
 from core.http import allowed_if, show_refusal
 from core.security import NotVisible
+from core.widgets import HiddenInput
 
 from . import people
 from .models import Customer, Invitation
@@ -34,7 +35,7 @@ class _RoleChoices(forms.Form):
 
 
 class RolesForm(_RoleChoices):
-    person = forms.IntegerField(widget=forms.HiddenInput)
+    person = forms.IntegerField(widget=HiddenInput)
     field_order = ["person", "orderer", "signatory", "user_admin"]
 
 

@@ -41,6 +41,7 @@ from django_fsm import can_proceed, has_transition_perm
 from accounts.sessions import LOGIN_PROOF
 from core.errors import ChangedMeanwhile, NotAllowedNow, NotPermitted, Refusal
 from core.security import client_ip
+from core.widgets import HiddenInput
 
 from . import lifecycle
 from .audit import AuditKind
@@ -103,7 +104,7 @@ class ActionForm(forms.Form):
     # The decision is stored with what the person's login proved (Addendum.signer_login).
     records_login = False
 
-    expected_state = forms.CharField(widget=forms.HiddenInput)
+    expected_state = forms.CharField(widget=HiddenInput)
 
     def __init__(self, data=None, *, spec: TransitionSpec, order: AccessOrder, user) -> None:
         # Ids of its own: the order page shows several actions' forms at once.
@@ -247,7 +248,7 @@ class AcceptForm(ActionForm):
     records_address = True
     records_login = True
 
-    document_sha256 = forms.CharField(widget=forms.HiddenInput)
+    document_sha256 = forms.CharField(widget=HiddenInput)
     signer_name = typed_text_field(
         Addendum, "signer_name", _("Your name"), error_messages={"required": _("Enter your name as your signature.")}
     )
@@ -302,7 +303,7 @@ class CloseForm(CommentForm):
         widget=forms.CheckboxSelectMultiple,
     )
     # Sent with the licence list: a close posted without it (none shown) ends them all, the default.
-    licence_choice = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    licence_choice = forms.BooleanField(required=False, widget=HiddenInput)
 
     def __init__(self, data=None, **kwargs) -> None:
         super().__init__(data, **kwargs)
