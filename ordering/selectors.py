@@ -83,8 +83,8 @@ def account_manager_queue_page(user, offset: int, limit: int) -> tuple[list[Acce
 
     The queue is their worklists together, which share no order (each list its own state; "review" and "reissue"
     split the submitted ones by the customer's decline): so each list is read from the indexes its own condition
-    names (core.counting.page_of_union), not all six OR-ed together in a scan of every order, and then counted
-    again for the page's count."""
+    names (core.counting.page_of_union), not all six OR-ed together in a scan of every order, once to count them
+    and once more for the page."""
     lists = account_manager_worklist(user)
     ids, count = page_of_union([AccessOrder.objects.filter(wl.condition) for wl in lists], QUEUE_ORDER, offset, limit)
     if not ids:

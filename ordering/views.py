@@ -75,6 +75,7 @@ from .transitions import TRANSITIONS, ActionForm, transitions_offered
 
 PAGE_SIZE = 25
 WORKLIST_SHOWN = 10  # the start page lists this many of each worklist; the rest are a link away
+MAX_PAGE = 100_000  # 2.5 million orders: a page number past it is past the end of any list
 
 
 def _page(request: HttpRequest, qs, param: str = "page", *, count: int | None = None):
@@ -151,7 +152,8 @@ def _queue_page(request: HttpRequest, user) -> Page:
     """A page of the account manager's queue, as _page pages a list: a number that is no page gives the first page,
     one past the end the last."""
     try:
-        number = max(int(request.GET.get("queue_page", 1)), 1)
+        # A number far past any queue is past the end, as every other: no OFFSET the database cannot hold.
+        number = min(max(int(request.GET.get("queue_page", 1)), 1), MAX_PAGE)
     except ValueError:
         number = 1
     orders, count = account_manager_queue_page(user, (number - 1) * PAGE_SIZE, PAGE_SIZE)

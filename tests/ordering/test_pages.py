@@ -106,7 +106,10 @@ def test_the_account_managers_queue_is_paged_oldest_submission_first(cast, order
     assert "Side 1 af 2" in first and "Side 2 af 2" in second
 
 
-@pytest.mark.parametrize(("asked", "shown"), [("3", 2), ("9", 2), ("0", 1), ("-1", 1), ("x", 1), ("", 1)])
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [("3", 2), ("9", 2), ("100000", 2), ("100001", 2), (str(10**30), 2), ("0", 1), ("-1", 1), ("x", 1), ("", 1)],
+)
 def test_a_queue_page_that_is_no_page_shows_the_first_or_the_last(cast, order_in, client, monkeypatch, asked, shown):
     """Pages of 2 of three orders waiting: page 2 is the last; a page past it shows the last, and a number that
     is no page the first (as the order lists do)."""
