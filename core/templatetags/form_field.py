@@ -136,15 +136,15 @@ def _input(field: BoundField, widget_type: str, hint_id: str) -> SafeString:
         )
     input_type = widget.input_type
     value = field.value()
-    attributes = [
-        # A password is never drawn back into the page, nor a file (a browser cannot be given one).
-        ("value", "" if value is None else f"{value}") if input_type not in ("password", "file") else None,
-        ("maxlength", maxlength) if maxlength else None,
-        ("inputmode", widget.attrs.get("inputmode")) if widget.attrs.get("inputmode") else None,
-        ("accept", widget.attrs.get("accept")) if widget.attrs.get("accept") else None,
-        ("aria-describedby", hint_id) if hint_id else None,
+    # A password is never drawn back into the page, nor a file (a browser cannot be given one).
+    attributes = [("value", "" if value is None else f"{value}")] if input_type not in ("password", "file") else []
+    given = [
+        ("maxlength", maxlength),
+        ("inputmode", widget.attrs.get("inputmode")),
+        ("accept", widget.attrs.get("accept")),
     ]
-    drawn = format_html_join("", ' {}="{}"', (pair for pair in attributes if pair is not None))
+    attributes += [(name, given_value) for name, given_value in given if given_value]
+    drawn = format_html("{}{}", format_html_join("", ' {}="{}"', attributes), _described(hint_id))
     required = mark_safe(" required") if field.field.required else ""
     autocomplete = {"username": "username", "password": "current-password"}.get(field.html_name)
     return format_html(
