@@ -281,6 +281,11 @@ class SharedFee(models.Model):
     def is_pending(self) -> bool:
         return self.charge_id is None
 
+    @property
+    def moved_from_reference(self) -> str:
+        """The reference of the order it moved from (the order page says so), without reading that order."""
+        return order_reference(self.moved_from_id) if self.moved_from_id else ""
+
 
 class StartupPackage(models.Model):
     """What the customer has used of the startup package bought with an order."""

@@ -48,11 +48,10 @@ def billing_section(order: AccessOrder, roles: set, *, interfaces: list[Interfac
         # Also after closure: work done while the access ran may be recorded later; and before establishment
         # once the customer asked KMD for help about the order (services check the date).
         "can_record_consulting": consulting_refusal(order, order.customer, roles, fresh=False) is None,
-        "startup": StartupPackage.objects.filter(order=order).first(),
+        # Recorded when an order with the package is activated (billing.services): none for any other order.
+        "startup": StartupPackage.objects.filter(order=order).first() if order.startup_package else None,
         # Fees due once that came to this order from one that ended unestablished (billing/pricing.py).
-        "moved_fees": list(
-            SharedFee.objects.filter(order=order, moved_from__isnull=False).select_related("moved_from", "charge")
-        ),
+        "moved_fees": list(SharedFee.objects.filter(order=order, moved_from__isnull=False).select_related("charge")),
         "closing_licences": licences_only_this_access_uses(order)
         if is_manager and order.state in ACCESS_RUNNING_STATES
         else [],

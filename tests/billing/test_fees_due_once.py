@@ -16,6 +16,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +28,7 @@ from billing.models import Charge, InvoiceLine, RecurringFee, SharedFee
 from billing.quotes import frozen_quote, quote_for_order
 from ordering import services
 from ordering.models import ContractInterface, MainContract
+from tests.pages import order_page_text
 
 from ..conftest import accept_rendered, make_order
 
@@ -127,6 +130,23 @@ def test_the_fee_moves_to_the_next_order_when_the_first_is_declined(cast, order_
         (second.pk, D("10000.00"))
     ]
     assert RecurringFee.objects.filter(customer=cast.customer_a, kind=RecurringFee.Kind.LICENCE).count() == 1
+
+
+def test_the_order_page_says_where_a_moved_fee_came_from_without_reading_that_order(
+    cast, order_in, canteen_too, client
+):
+    """The second order's page names the declined first as where the fee came from, and when it is booked; the
+    first order itself is not read for its reference (a query per moved fee)."""
+    first = order_in("awaiting_signature", codes=(NEW,))
+    second = order_in("awaiting_signature", system=canteen_too, codes=(NEW,))
+    services.order_decline(order=first, actor=cast.signatory_a, comment="Forkert system")
+    with CaptureQueriesContext(connection) as queries:
+        page = order_page_text(client, cast.orderer_a, second)
+    assert f"er flyttet til denne bestilling: {first.reference} blev afsluttet" in page
+    assert "Det bogføres, når adgangen er etableret." in page
+    fee_reads = [q["sql"] for q in queries if 'FROM "billing_sharedfee"' in q["sql"] and "moved_from_id" in q["sql"]]
+    assert len(fee_reads) == 1 and 'LEFT OUTER JOIN "ordering_accessorder"' not in fee_reads[0]
+    assert "er flyttet til denne bestilling" not in order_page_text(client, cast.orderer_a, first)
 
 
 def test_the_fee_moves_to_an_order_already_established_and_is_booked_at_once(cast, order_in, canteen_too):

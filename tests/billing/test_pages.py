@@ -242,6 +242,19 @@ def test_a_refused_money_form_shows_the_order_page_again_with_what_was_typed(cas
     assert StartupPackage.objects.get(order=order).meetings_used == StartupPackage.MEETINGS_USED_MAX
 
 
+def test_the_startup_package_is_read_only_for_an_order_that_bought_it(cast, individual_order, client):
+    """Activation records a startup package only for an order that bought one (billing.services), so the page of an
+    order without it does not ask for one."""
+    bought = individual_order("active", startup_package=True)
+    not_bought = individual_order("active", codes=("moedetidsplaner",))
+    for order, shown in ((bought, True), (not_bought, False)):
+        with CaptureQueriesContext(connection) as queries:
+            page = order_page_text(client, cast.am_a, order)
+        reads = [q["sql"] for q in queries if 'FROM "billing_startuppackage"' in q["sql"]]
+        assert len(reads) == (1 if shown else 0), order
+        assert ("Brugte møder: 0 af 3" in page) is shown
+
+
 def test_the_licence_list_shows_a_page_at_a_time(cast, order_in, client, monkeypatch):
     """Issue 23: across an account manager's customers the licences are many; a page of them at a time, by customer
     and interface, so the page costs the same whatever the data."""
