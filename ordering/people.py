@@ -350,9 +350,15 @@ def waiting_counts(customers) -> dict[str, int]:
     return {row["organisation"]: row["n"] for row in rows}
 
 
-def people_waiting(user) -> list[tuple[Customer, int]]:
-    """Each customer where `user` is user administrator and someone waits for a role there, with how many."""
-    administered = list(Customer.objects.filter(memberships__user=user, memberships__is_user_admin=True))
+def people_waiting(user, memberships: list[CustomerMembership] | None = None) -> list[tuple[Customer, int]]:
+    """Each customer where `user` is user administrator and someone waits for a role there, with how many.
+
+    `memberships`: the user's memberships with their customers, by customer name, as the caller has just read them
+    (the start page: ordering.selectors.memberships_of); without them the customers are read here."""
+    if memberships is None:
+        administered = list(Customer.objects.filter(memberships__user=user, memberships__is_user_admin=True))
+    else:
+        administered = [m.customer for m in memberships if m.is_user_admin]
     waiting = waiting_counts(administered)
     return [(customer, waiting[customer.cvr]) for customer in administered if waiting.get(customer.cvr)]
 

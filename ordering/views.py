@@ -110,6 +110,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "waiting_count": sum(count for _wl, count, _orders in worklists),
     }
     # The sections follow the predicates the menu uses (accounts/roles.py); home.html asks the same ones.
+    memberships: list | None = None  # read once for the customers' sections and the user administrator's
     if is_customer_user(user):
         mine = customer_orders(user)
         state = request.GET.get("state", "")
@@ -128,7 +129,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["support_contact"] = support_contact()
         context["contact_customers"] = [m.customer for m in memberships]  # as customers_of_member
     if is_user_admin(user):
-        context["people_waiting"] = people.people_waiting(user)
+        context["people_waiting"] = people.people_waiting(user, memberships)
         context["waiting_count"] += sum(n for _customer, n in context["people_waiting"])  # the menu's badge
     if is_account_manager(user):
         context["queue_page"] = _queue_page(request, user)

@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,6 +92,24 @@ def test_the_administrator_sees_who_waits_and_grants_orderer_so_the_person_can_o
     assert "- → orderer" in event.comment
     client.force_login(newcomer)
     assert client.get(reverse("ordering:order_create")).status_code == 200
+
+
+def test_the_start_page_finds_the_customers_an_administrator_runs_among_their_memberships(
+    client, cast, admin_a, newcomer
+):
+    """The start page has read the administrator's memberships with their customers (whom to contact, whether they
+    may order); the customers they administer are those, not read again. Someone waiting at a customer where the
+    administrator only orders is not theirs to see."""
+    CustomerMembership.objects.create(customer=cast.customer_b, user=admin_a, is_orderer=True)
+    mitid_login_identity(make_user("venter.b"), cast.customer_b, uuid="0b7a3c51-7d6e-4a43-9e8e-6f3f2d1c5b4a")
+    client.force_login(admin_a)
+    with CaptureQueriesContext(connection) as queries:
+        home = client.get(reverse("home")).content.decode()
+    assert "1 person hos Aarhus Kommune har logget ind og venter på en rolle" in home
+    assert f"hos {cast.customer_b.name} har logget ind" not in home
+    assert not [q for q in queries if q["sql"].startswith('SELECT "ordering_customer"."id"')]
+    memberships = [q for q in queries if q["sql"].startswith('SELECT "ordering_customermembership"."id"')]
+    assert len(memberships) == 1
 
 
 def test_taking_every_role_away_puts_the_person_back_among_those_waiting(client, cast, admin_a):
