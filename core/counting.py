@@ -73,7 +73,9 @@ def bounded_firsts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
     return firsts
 
 
-def page_of_union(querysets: list[QuerySet], order: tuple[str, ...], offset: int, limit: int) -> tuple[list, int]:
+def page_of_union(
+    querysets: list[QuerySet], order: tuple[str, ...], offset: int, limit: int, *, count_up_to: int | None = None
+) -> tuple[list, int]:
     """One page of disjoint query sets taken together in one order: the page's primary keys and how many rows the
     sets hold together, in one query.
 
@@ -83,13 +85,24 @@ def page_of_union(querysets: list[QuerySet], order: tuple[str, ...], offset: int
     its own. The sets must not share a row (a row in two would be counted and listed twice). `order` names
     columns of the sets' model, ascending; the primary key comes last and breaks ties.
 
+    `count_up_to` (at least the page's end, `offset` + `limit`) bounds the work as `bounded_counts` does: each set
+    gives only its first `count_up_to` + 1 rows in the order, which the database reads from an index on the order's
+    columns and stops, and a count above `count_up_to` comes back as `count_up_to` + 1, "more than that". The page
+    is right either way: its rows are among each set's first `offset` + `limit`. Without it every row is counted.
+
     A page past the end holds no row and so says no count: then the rows are counted (a second query), and the
     caller asks for a page that exists.
     """
+    if count_up_to is not None:
+        count_up_to = max(count_up_to, offset + limit)
     parts, params, database = [], [], None
     for qs in querysets:
+        rows = qs.order_by(*order, "pk").values_list(*order, "pk")
         try:
-            sql, part_params = qs.order_by().values_list(*order, "pk").query.sql_with_params()
+            if count_up_to is None:
+                sql, part_params = rows.order_by().query.sql_with_params()
+            else:
+                sql, part_params = rows[: count_up_to + 1].query.sql_with_params()
         except EmptyResultSet:  # a set that can hold nothing
             continue
         parts.append(f"SELECT * FROM ({sql}) part")  # noqa: S608  (SQLite takes no parenthesised UNION member)
@@ -106,11 +119,15 @@ def page_of_union(querysets: list[QuerySet], order: tuple[str, ...], offset: int
         )
         rows = cursor.fetchall()
         if rows:
-            return [row[len(order)] for row in rows], rows[0][-1]
-        if offset == 0:
-            return [], 0
-        cursor.execute(f"SELECT COUNT(*) FROM ({union}) united", params)  # noqa: S608
-        return [], cursor.fetchone()[0]
+            count = rows[0][-1]
+        elif offset == 0:
+            count = 0
+        else:
+            cursor.execute(f"SELECT COUNT(*) FROM ({union}) united", params)  # noqa: S608
+            count = cursor.fetchone()[0]
+    if count_up_to is not None:
+        count = min(count, count_up_to + 1)
+    return [row[len(order)] for row in rows], count
 
 
 def _limited_sql(qs: QuerySet, up_to: int) -> tuple[str, tuple] | None:

@@ -77,16 +77,21 @@ def customer_orders(user) -> QuerySet[AccessOrder]:
 QUEUE_ORDER = ("submitted_at",)  # and the primary key: the account manager's queue, oldest submission first
 
 
-def account_manager_queue_page(user, offset: int, limit: int) -> tuple[list[AccessOrder], int]:
+def account_manager_queue_page(
+    user, offset: int, limit: int, *, count_up_to: int | None = None
+) -> tuple[list[AccessOrder], int]:
     """One page of the account manager's queue and how many orders it holds: two queries, the page's ids with the
-    count, then the page's orders.
+    count, then the page's orders. With `count_up_to`, a count above it is `count_up_to` + 1 ("more than that").
 
     The queue is their worklists together, which share no order (each list its own state; "review" and "reissue"
     split the submitted ones by the customer's decline): so each list is read from the indexes its own condition
     names (core.counting.page_of_union), not all six OR-ed together in a scan of every order, once to count them
-    and once more for the page."""
+    and once more for the page; and bounded, each list stops after `count_up_to` + 1 orders in the queue's order
+    (the index on state and submission), so the page costs the same however many orders wait."""
     lists = account_manager_worklist(user)
-    ids, count = page_of_union([AccessOrder.objects.filter(wl.condition) for wl in lists], QUEUE_ORDER, offset, limit)
+    ids, count = page_of_union(
+        [AccessOrder.objects.filter(wl.condition) for wl in lists], QUEUE_ORDER, offset, limit, count_up_to=count_up_to
+    )
     if not ids:
         return [], count
     return list(_with_list_relations(AccessOrder.objects.filter(pk__in=ids)).order_by(*QUEUE_ORDER, "pk")), count

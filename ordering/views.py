@@ -21,6 +21,7 @@ from accounts.roles import (
 from core.form_tokens import Outcome
 from core.http import allowed_if, posted_form_view, show_refusal, submit_or_refuse
 from core.models import OutboxMessage
+from core.pagination import BoundedPaginator
 
 from . import consulting, lifecycle, people, thread
 from .clarifications import AccessClarificationForm, access_clarification_record, clarification_offered
@@ -76,6 +77,7 @@ from .transitions import TRANSITIONS, ActionForm, transitions_offered
 PAGE_SIZE = 25
 WORKLIST_SHOWN = 10  # the start page lists this many of each worklist; the rest are a link away
 MAX_PAGE = 100_000  # 2.5 million orders: a page number past it is past the end of any list
+QUEUE_PAGES_COUNTED = 10  # the account manager's queue is counted this many pages past the one shown
 
 
 def _page(request: HttpRequest, qs, param: str = "page", *, count: int | None = None):
@@ -151,18 +153,25 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _queue_page(request: HttpRequest, user) -> Page:
     """A page of the account manager's queue, as _page pages a list: a number that is no page gives the first page,
-    one past the end the last."""
+    one past the end the last. It is counted only QUEUE_PAGES_COUNTED pages past the one shown ("Page 1 of 11+"
+    beyond that), so the page reads as few orders at 20,000 orders as at 100."""
     try:
         # A number far past any queue is past the end, as every other: no OFFSET the database cannot hold.
         number = min(max(int(request.GET.get("queue_page", 1)), 1), MAX_PAGE)
     except ValueError:
         number = 1
-    orders, count = account_manager_queue_page(user, (number - 1) * PAGE_SIZE, PAGE_SIZE)
-    paginator = Paginator(range(count), PAGE_SIZE)  # a range counts itself: no COUNT query
+
+    def read(number: int) -> tuple[list, BoundedPaginator]:
+        offset = (number - 1) * PAGE_SIZE
+        counted_up_to = offset + QUEUE_PAGES_COUNTED * PAGE_SIZE
+        orders, count = account_manager_queue_page(user, offset, PAGE_SIZE, count_up_to=counted_up_to)
+        # A range counts itself: no COUNT query.
+        return orders, BoundedPaginator(range(count), PAGE_SIZE, more=count > counted_up_to)
+
+    orders, paginator = read(number)
     if not orders and number > paginator.num_pages:  # past the end (the queue may have shrunk since the link)
         number = paginator.num_pages
-        orders, count = account_manager_queue_page(user, (number - 1) * PAGE_SIZE, PAGE_SIZE)
-        paginator = Paginator(range(count), PAGE_SIZE)
+        orders, paginator = read(number)
     page = paginator.get_page(number)
     page.object_list = orders
     return page

@@ -124,6 +124,47 @@ def test_a_page_past_the_end_is_empty_and_counts_the_rows_in_a_second_query(unit
         assert page_of_union(sets, ("last_name",), offset, 2) == ([], 5)
 
 
+@pytest.mark.parametrize(
+    ("offset", "limit", "count_up_to", "count"),
+    [
+        # Counted up to the bound: five rows are "more than 3" (4), "more than 4" (5), exactly 5 from a bound of 5.
+        (0, 2, 3, 4),
+        (0, 2, 4, 5),
+        (0, 2, 5, 5),
+        (0, 2, 6, 5),
+        # A bound below the page's end is raised to it: the page itself is always read whole.
+        (0, 2, 0, 3),
+        (2, 2, 1, 5),
+        (3, 2, 5, 5),
+        (4, 1, 0, 5),
+    ],
+)
+def test_a_bounded_page_of_disjoint_sets_counts_no_further_than_asked_and_is_the_same_page(
+    united, django_assert_num_queries, offset, limit, count_up_to, count
+):
+    """Each set gives at most its first `count_up_to` + 1 rows in the order (at least the page's end + 1): a count
+    past the bound says "more" as bound + 1, and the page is the one the whole sets give."""
+    sets, in_order = united
+    with django_assert_num_queries(1):
+        ids, counted = page_of_union(sets, ("last_name",), offset, limit, count_up_to=count_up_to)
+    assert ids == in_order[offset : offset + limit]
+    assert counted == count
+
+
+def test_a_bounded_page_of_one_set_reads_its_first_rows_only(united):
+    """All three rows of the page's end and the one after come from one set: its limit is the page's end + 1."""
+    (b_set, _c_set), _in_order = united
+    b_in_order = list(b_set.order_by("last_name", "pk").values_list("pk", flat=True))
+    assert page_of_union([b_set], ("last_name",), 0, 2, count_up_to=2) == (b_in_order[:2], 3)  # "more than 2"
+    assert page_of_union([b_set], ("last_name",), 1, 2, count_up_to=3) == (b_in_order[1:3], 3)  # exactly 3
+
+
+def test_a_bounded_page_past_the_end_counts_the_rows_exactly(united, django_assert_num_queries):
+    sets, _in_order = united
+    with django_assert_num_queries(2):
+        assert page_of_union(sets, ("last_name",), 6, 2, count_up_to=26) == ([], 5)
+
+
 def test_a_union_of_nothing_asks_one_query_or_none(db, django_assert_num_queries):
     users = get_user_model().objects
     with django_assert_num_queries(1):  # the first page of sets that hold nothing: no count needed past it

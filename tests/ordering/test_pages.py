@@ -106,6 +106,25 @@ def test_the_account_managers_queue_is_paged_oldest_submission_first(cast, order
     assert "Side 1 af 2" in first and "Side 2 af 2" in second
 
 
+@pytest.mark.parametrize(("number", "shown"), [(1, "Side 1 af 2+"), (2, "Side 2 af 3+"), (3, "Side 3 af 3")])
+def test_the_queue_is_counted_only_so_many_pages_past_the_one_shown(cast, order_in, client, monkeypatch, number, shown):
+    """Pages of 1, counted one page past the one shown: three orders waiting. Page 1 reads two of them and says there
+    are at least 2 pages; page 2 reads three, one more than it counts, so at least 3; page 3 reads all three and
+    knows it is the last. Each page offers the next one while more may follow."""
+    monkeypatch.setattr("ordering.views.PAGE_SIZE", 1)
+    monkeypatch.setattr("ordering.views.QUEUE_PAGES_COUNTED", 1)
+    waiting = [
+        order_in("submitted", codes=(code,)) for code in ("opret-fravaer", "medarbejderoplysninger", "moedetidsplaner")
+    ]
+    for days, order in zip((3, 2, 1), waiting, strict=True):
+        AccessOrder.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(days=days))
+    queue = page(client, cast.am_a, reverse("home"), queue_page=number).split('id="queue-heading"')[1]
+    queue = queue.split("</section>")[0]
+    assert shown in queue and f"{shown}+" not in queue
+    assert [o.reference in queue for o in waiting] == [n == number for n in (1, 2, 3)]
+    assert (f"queue_page={number + 1}" in queue) is (number < 3)
+
+
 @pytest.mark.parametrize(
     ("asked", "shown"),
     [("3", 2), ("9", 2), ("100000", 2), ("100001", 2), (str(10**30), 2), ("0", 1), ("-1", 1), ("x", 1), ("", 1)],
