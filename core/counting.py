@@ -86,9 +86,10 @@ def page_of_union(
     columns of the sets' model, ascending; the primary key comes last and breaks ties.
 
     `count_up_to` (at least the page's end, `offset` + `limit`) bounds the work as `bounded_counts` does: each set
-    gives only its first `count_up_to` + 1 rows in the order, which the database reads from an index on the order's
-    columns and stops, and a count above `count_up_to` comes back as `count_up_to` + 1, "more than that". The page
-    is right either way: its rows are among each set's first `offset` + `limit`. Without it every row is counted.
+    gives only its first `count_up_to` + 1 rows in the order (the database keeps the first rows as it reads, rather
+    than sorting them all), so the page sorts and counts at most that many of each, and a count above `count_up_to`
+    comes back as `count_up_to` + 1, "more than that". The page is right either way: its rows are among each set's
+    first `offset` + `limit`. Without it every row is counted.
 
     A page past the end holds no row and so says no count: then the rows are counted (a second query), and the
     caller asks for a page that exists.

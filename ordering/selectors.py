@@ -86,8 +86,8 @@ def account_manager_queue_page(
     The queue is their worklists together, which share no order (each list its own state; "review" and "reissue"
     split the submitted ones by the customer's decline): so each list is read from the indexes its own condition
     names (core.counting.page_of_union), not all six OR-ed together in a scan of every order, once to count them
-    and once more for the page; and bounded, each list stops after `count_up_to` + 1 orders in the queue's order
-    (the index on state and submission), so the page costs the same however many orders wait."""
+    and once more for the page; and bounded, each list gives only its first `count_up_to` + 1 orders in the queue's
+    order, so the page does not sort and count every order waiting."""
     lists = account_manager_worklist(user)
     ids, count = page_of_union(
         [AccessOrder.objects.filter(wl.condition) for wl in lists], QUEUE_ORDER, offset, limit, count_up_to=count_up_to
