@@ -98,12 +98,12 @@ def page_of_union(
         count_up_to = max(count_up_to, offset + limit)
     parts, params, database = [], [], None
     for qs in querysets:
-        rows = qs.order_by(*order, "pk").values_list(*order, "pk")
+        rows = qs.values_list(*order, "pk")
         try:
-            if count_up_to is None:
+            if count_up_to is None:  # every row: no order needed within the set
                 sql, part_params = rows.order_by().query.sql_with_params()
-            else:
-                sql, part_params = rows[: count_up_to + 1].query.sql_with_params()
+            else:  # the set's first rows in the page's order
+                sql, part_params = rows.order_by(*order, "pk")[: count_up_to + 1].query.sql_with_params()
         except EmptyResultSet:  # a set that can hold nothing
             continue
         parts.append(f"SELECT * FROM ({sql}) part")  # noqa: S608  (SQLite takes no parenthesised UNION member)
