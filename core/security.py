@@ -89,10 +89,16 @@ def visible_or_404(visible: QuerySet[M], pk: int, *, kind: str, existing: QueryS
     try:
         return visible.get(pk=pk)
     except visible.model.DoesNotExist:
-        others = visible.model._default_manager.all() if existing is None else existing
-        if others.filter(pk=pk).exists():
-            raise NotVisible(f"No such {kind}", kind=kind, pk=pk) from None
-        raise Http404(f"No such {kind}") from None
+        raise not_found(visible.model, pk, kind=kind, existing=existing) from None
+
+
+def not_found(model: type[M], pk: int, *, kind: str, existing: QuerySet | None = None) -> Http404:
+    """The 404 for an object `pk` this user may not see: NotVisible when it exists (among `existing`, by default
+    every row of `model`), so that the probe is logged; a plain 404 when it does not."""
+    others = model._default_manager.all() if existing is None else existing
+    if others.filter(pk=pk).exists():
+        return NotVisible(f"No such {kind}", kind=kind, pk=pk)
+    return Http404(f"No such {kind}")
 
 
 class SecurityEventMiddleware:

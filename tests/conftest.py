@@ -18,12 +18,18 @@ from ordering import models, services
 
 
 def pytest_configure(config):
-    """OPUS_TEST_NOW=2027-01-31T23:30:00+01:00 runs the whole suite from that instant on (the clock ticks on).
+    """Every prepared query is compared with the ORM's own for the same values wherever a test runs it
+    (core/prepared.py).
+
+    OPUS_TEST_NOW=2027-01-31T23:30:00+01:00 runs the whole suite from that instant on (the clock ticks on).
 
     No test may depend on the day of the month, the time of day or the month's length; running the suite
     from the 1st, the 12th and the 31st of a month, and just before midnight, shows whether one does
     (README, "Tests"). Started here, before collection, so that module constants read the moved clock too.
     """
+    from core import prepared
+
+    prepared.CHECK = True
     moment = os.environ.get("OPUS_TEST_NOW")
     if moment:
         import time_machine
