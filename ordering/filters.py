@@ -11,29 +11,13 @@ from typing import ClassVar
 
 import django_filters
 from django import forms
-from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_support
-from audit.models import AuditEvent
 
 from .models import AccessOrder, Customer, ExternalSystem, State
-from .selectors import Worklist, order_search, orders_visible_to, served_customers, worklists_of
-
-
-def with_times(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
-    """Annotate `waiting_since`: when the order entered its current state (its latest audit event to it).
-
-    One correlated subquery in the list's own query (no query per row); an order that never changed
-    state since it was created waits since its creation.
-    """
-    entered = (
-        AuditEvent.objects.filter(order=OuterRef("pk"), to_state=OuterRef("state"))
-        .order_by("-seq")
-        .values("created_at")[:1]
-    )
-    return qs.annotate(waiting_since=Coalesce(Subquery(entered, output_field=DateTimeField()), "created_at"))
+from .selectors import Worklist, order_search, orders_visible_to, served_customers, with_times, worklists_of
 
 
 def order_list_queryset(user) -> QuerySet[AccessOrder]:

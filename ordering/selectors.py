@@ -4,7 +4,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DateTimeField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -12,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_account_manager, is_customer_user, is_support
+from audit.models import AuditEvent
 from core.counting import bounded_counts, bounded_firsts, page_of_union
 from core.prepared import Prepared
 from core.security import not_found, visible_or_404
@@ -35,6 +37,36 @@ def _with_list_relations(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
     # The test access too: the lists show its end date. The order's `last_action` tags a row "Returned by KMD"
     # or "Declined by the customer" (the state cell of ordering/_order_table.html).
     return qs.select_related("customer", "external_system__vendor", "package", "test_access")
+
+
+def with_times(qs: QuerySet[AccessOrder]) -> QuerySet[AccessOrder]:
+    """Annotate `waiting_since`: when the order entered its current state (its latest audit event to it).
+
+    One correlated subquery in the list's own query (no query per row); an order that never changed
+    state since it was created waits since its creation.
+    """
+    entered = (
+        AuditEvent.objects.filter(order=OuterRef("pk"), to_state=OuterRef("state"))
+        .order_by("-seq")
+        .values("created_at")[:1]
+    )
+    return qs.annotate(waiting_since=Coalesce(Subquery(entered, output_field=DateTimeField()), "created_at"))
+
+
+def orders_listed(ids: list[int], *, times: bool = False) -> list[AccessOrder]:
+    """The orders `ids`, in that order, with what a list shows of each (and `waiting_since` with `times`): a page's
+    rows once its ids are known (ids a user's own list gave, so no tenant rule again). Compiled once per process
+    and number of ids (core/prepared.py); the order is the ids', so the query sorts nothing."""
+    found = {order.pk: order for order in _ORDERS_LISTED.all(shape=(times,), ids=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _orders_listed(p, times: bool) -> QuerySet[AccessOrder]:
+    orders = _with_list_relations(AccessOrder.objects.filter(pk__in=p.list("ids"))).order_by()
+    return with_times(orders) if times else orders
+
+
+_ORDERS_LISTED = Prepared(_orders_listed)
 
 
 def served_customers(user, path: str = "customer") -> Q:
@@ -113,7 +145,7 @@ def account_manager_queue_page(
     )
     if not ids:
         return [], count
-    return list(_with_list_relations(AccessOrder.objects.filter(pk__in=ids)).order_by(*QUEUE_ORDER, "pk")), count
+    return orders_listed(ids), count  # in the queue's order, as page_of_union gives them
 
 
 def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
@@ -428,18 +460,34 @@ def worklists_shown(lists: list[Worklist], n: int) -> list[tuple[Worklist, int, 
     """
     firsts = bounded_firsts({wl.key: wl.orders for wl in lists})
     shown_ids = {pk for ids in firsts.values() for pk in ids[:n]}
-    # The state too: the FSM's concurrency guard reads it as each order is made (ConcurrentTransitionMixin).
-    names = ("state", "customer__name", "external_system__name", "external_system__vendor__name")
-    shown = AccessOrder.objects.filter(pk__in=shown_ids).select_related("customer", "external_system__vendor")
-    orders = {order.pk: order for order in shown.only(*names)} if shown_ids else {}
+    orders = {order.pk: order for order in _WORKLIST_ROWS.all(ids=sorted(shown_ids))}
     return [(wl, len(firsts[wl.key]), [orders[pk] for pk in firsts[wl.key][:n]]) for wl in lists]
+
+
+_WORKLIST_ROWS = Prepared(  # what ordering/_worklists.html names of each order (reference, customer, system, vendor)
+    lambda p: (
+        AccessOrder.objects.filter(pk__in=p.list("ids"))
+        .select_related("customer", "external_system__vendor")
+        # The state too: the FSM's concurrency guard reads it as each order is made (ConcurrentTransitionMixin).
+        .only("state", "customer__name", "external_system__name", "external_system__vendor__name")
+        .order_by()
+    )
+)
 
 
 def memberships_of(user) -> list[CustomerMembership]:
     """The user's memberships with their customers and each customer's account manager, by customer name: what the
     start page says of the customers (whom to contact, whether the user may order) in one query, not two."""
-    mine = CustomerMembership.objects.filter(user=user).select_related("customer__account_manager")
-    return list(mine.order_by("customer__name", "customer_id"))
+    return _MEMBERSHIPS_OF.all(user=user.pk)
+
+
+_MEMBERSHIPS_OF = Prepared(
+    lambda p: (
+        CustomerMembership.objects.filter(user_id=p.user)
+        .select_related("customer__account_manager")
+        .order_by("customer__name", "customer_id")
+    )
+)
 
 
 def customers_of_member(user) -> QuerySet[Customer]:
