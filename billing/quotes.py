@@ -9,20 +9,25 @@ import datetime
 from collections import defaultdict
 from functools import cached_property
 
-from django.db.models import DecimalField, F, Q, Value
+from django.db.models import DateField, DecimalField, F, Q, QuerySet, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from core.prepared import Prepared
 from ordering.models import AccessOrder, Addendum, Customer, Interface, MainContract, order_reference
 
 from . import pricing
 from .errors import NotAllowedNow, Refusal
 from .models import InterfacePrice, PackagePrice, PriceList, RecurringFee, SharedFee
 
+# Every live quote asks the same questions with only the customer, the system and the day changed: most are
+# compiled once per process (core/prepared.py) rather than built and compiled by the ORM on every quote.
+_DAY = DateField()
+
 
 def price_list_on(day: datetime.date) -> PriceList:
     """The price list in force on `day`, without its prices: price_facts reads those, for the callers that quote."""
-    price_list = PriceList.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
+    price_list = _PRICE_LIST_ON.first(day=day)
     if price_list is None:
         raise NotAllowedNow(
             _("No price list is in force on %(day)s. A catalogue admin must add one.")
@@ -31,25 +36,16 @@ def price_list_on(day: datetime.date) -> PriceList:
     return price_list
 
 
+_PRICE_LIST_ON = Prepared(
+    lambda p: PriceList.objects.filter(effective_from__lte=p.typed("day", _DAY)).order_by("-effective_from")[:1]
+)
+
+
 def price_facts(price_list: PriceList) -> pricing.PriceFacts:
     """The price list's prices, its interfaces' and its packages' in one statement: a row (kind, code, licence start
     fee, monthly fee, additional-system fee) for each, a package's fees due once left empty."""
-    no_fee = Value(None, output_field=DecimalField())
-    interface_rows = InterfacePrice.objects.filter(price_list=price_list).annotate(
-        kind=Value("interface"),
-        code=F("interface__code"),
-        start=F("licence_start_fee"),
-        monthly=F("monthly_fee"),
-        additional=F("additional_system_fee"),
-    )
-    package_rows = PackagePrice.objects.filter(price_list=price_list).annotate(
-        kind=Value("package"), code=F("package__code"), start=no_fee, monthly=F("monthly_fee"), additional=no_fee
-    )
-    columns = ("kind", "code", "start", "monthly", "additional")
     interfaces, packages = {}, {}
-    for kind, code, start, monthly, additional in interface_rows.values_list(*columns).union(
-        package_rows.values_list(*columns), all=True
-    ):
+    for kind, code, start, monthly, additional in _PRICES.all(price_list=price_list.pk):
         if kind == "interface":
             interfaces[code] = pricing.InterfacePrice(start, monthly, additional)
         else:
@@ -65,20 +61,30 @@ def price_facts(price_list: PriceList) -> pricing.PriceFacts:
     )
 
 
+def _prices(p) -> QuerySet:
+    no_fee = Value(None, output_field=DecimalField())
+    interface_rows = InterfacePrice.objects.filter(price_list_id=p.price_list).annotate(
+        kind=Value("interface"),
+        code=F("interface__code"),
+        start=F("licence_start_fee"),
+        monthly=F("monthly_fee"),
+        additional=F("additional_system_fee"),
+    )
+    package_rows = PackagePrice.objects.filter(price_list_id=p.price_list).annotate(
+        kind=Value("package"), code=F("package__code"), start=no_fee, monthly=F("monthly_fee"), additional=no_fee
+    )
+    columns = ("kind", "code", "start", "monthly", "additional")
+    return interface_rows.values_list(*columns).union(package_rows.values_list(*columns), all=True)
+
+
+_PRICES = Prepared(_prices)
+
+
 def contract_facts(customer: Customer) -> pricing.ContractFacts:
     """The customer's main contract, its lines and their named systems in one statement: a row for each named
     system of each line, with None for the system of a line that names none, and for the line of a contract
     that has none."""
-    rows = list(
-        MainContract.objects.filter(customer_id=customer.pk).values_list(
-            "reference",
-            "terms",
-            "licence_scope",
-            "included_interfaces__interface__code",
-            "included_interfaces__coverage",
-            "included_interfaces__named_systems",
-        )
-    )
+    rows = _CONTRACT_LINES.all(customer=customer.pk)
     if not rows:
         return pricing.ContractFacts()
     coverage, named = {}, defaultdict(set)
@@ -96,13 +102,34 @@ def contract_facts(customer: Customer) -> pricing.ContractFacts:
     )
 
 
+_CONTRACT_LINES = Prepared(
+    lambda p: MainContract.objects.filter(customer_id=p.customer).values_list(
+        "reference",
+        "terms",
+        "licence_scope",
+        "included_interfaces__interface__code",
+        "included_interfaces__coverage",
+        "included_interfaces__named_systems",
+    )
+)
+
+
 def active_licence_codes(customer_id: int, day: datetime.date, exclude_order: AccessOrder | None = None) -> set[str]:
+    excluded = exclude_order.pk if exclude_order is not None else None
+    return set(_LICENCE_CODES.all(shape=(excluded is not None,), customer=customer_id, day=day, order=excluded))
+
+
+def _licence_codes(p, excluding: bool) -> QuerySet:
+    day = p.typed("day", _DAY)
     fees = RecurringFee.objects.filter(
-        customer_id=customer_id, kind=RecurringFee.Kind.LICENCE, starts_on__lte=day
+        customer_id=p.customer, kind=RecurringFee.Kind.LICENCE, starts_on__lte=day
     ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
-    if exclude_order is not None:
-        fees = fees.exclude(order=exclude_order)
-    return set(fees.values_list("interface__code", flat=True))
+    if excluding:
+        fees = fees.exclude(order_id=p.order)
+    return fees.values_list("interface__code", flat=True)
+
+
+_LICENCE_CODES = Prepared(_licence_codes)
 
 
 def set_up_by(customer_id: int, system, exclude_order: AccessOrder | None = None) -> str:
@@ -114,13 +141,21 @@ def set_up_by(customer_id: int, system, exclude_order: AccessOrder | None = None
     does not count yet: the setup fee it pays is pending with it (SharedFee), and one that pays none (a
     phase-out) may still end before it is established.
     """
-    live = AccessOrder.objects.access_running().filter(
-        customer_id=customer_id, external_system=system, startup_package=False
-    )
-    if exclude_order is not None and exclude_order.pk:
-        live = live.exclude(pk=exclude_order.pk)
-    first = live.order_by("pk").values_list("pk", flat=True).first()
+    excluded = exclude_order.pk if exclude_order is not None and exclude_order.pk else None
+    first = _SET_UP_BY.first(shape=(excluded is not None,), customer=customer_id, system=system.pk, order=excluded)
     return order_reference(first) if first else ""
+
+
+def _set_up_by(p, excluding: bool) -> QuerySet:
+    live = AccessOrder.objects.access_running().filter(
+        customer_id=p.customer, external_system_id=p.system, startup_package=False
+    )
+    if excluding:
+        live = live.exclude(pk=p.order)
+    return live.order_by("pk").values_list("pk", flat=True)[:1]
+
+
+_SET_UP_BY = Prepared(_set_up_by)
 
 
 def shared_fees_of(customer_id: int, system_id: int, exclude_order: AccessOrder | None = None) -> dict:

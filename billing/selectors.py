@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import can_see_billing_runs, is_support
 from core.errors import NotAllowedNow, NotPermitted, Refusal
+from core.prepared import Prepared
 from core.security import visible_or_404
 from ordering.models import (
     ACCESS_RUNNING_STATES,
@@ -51,7 +52,7 @@ def billing_section(order: AccessOrder, roles: set, *, interfaces: list[Interfac
         # Recorded when an order with the package is activated (billing.services): none for any other order.
         "startup": StartupPackage.objects.filter(order=order).first() if order.startup_package else None,
         # Fees due once that came to this order from one that ended unestablished (billing/pricing.py).
-        "moved_fees": list(SharedFee.objects.filter(order=order, moved_from__isnull=False).select_related("charge")),
+        "moved_fees": _MOVED_FEES.all(order=order.pk),
         "closing_licences": licences_only_this_access_uses(order)
         if is_manager and order.state in ACCESS_RUNNING_STATES
         else [],
@@ -63,6 +64,12 @@ def billing_section(order: AccessOrder, roles: set, *, interfaces: list[Interfac
         if is_manager and order.state == State.EMERGENCY_CLOSED
         else [],
     }
+
+
+# Asked on every order page: compiled once per process (core/prepared.py).
+_MOVED_FEES = Prepared(
+    lambda p: SharedFee.objects.filter(order_id=p.order, moved_from__isnull=False).select_related("charge")
+)
 
 
 # --- What the account manager may do with an order's money: one rule for the page and the service ---------

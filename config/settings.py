@@ -504,6 +504,7 @@ CSRF_FAILURE_VIEW = "core.security.csrf_failure"  # records the failure in the s
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 SESSION_ABSOLUTE_LIFETIME = int(os.environ.get("SESSION_ABSOLUTE_LIFETIME", str(10 * 3600)))
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
+SESSION_ENGINE = "accounts.session_store"  # Django's database sessions, read with a prepared query
 
 # How people log in (docs/login.md). Customers: MitID Erhverv through a certified MitID broker over OpenID
 # Connect; KMD's staff: Entra ID. Each is on when its client id is set. Passwords: everyone in the demo

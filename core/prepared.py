@@ -32,7 +32,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Expression, Model, QuerySet
+from django.db.models import Expression, Field, Model, QuerySet
 
 # While true (the test suite), every run is compared with the ORM's own query for the same values.
 CHECK = False
@@ -40,10 +40,12 @@ CHECK = False
 
 @dataclass(frozen=True)
 class Slot:
-    """A value's place among a compiled query's parameters: `name`, or item `index` of the list `name`."""
+    """A value's place among a compiled query's parameters: `name`, or item `index` of the list `name`; with
+    `field`, the value is given to the database as that field gives it (a date, on SQLite, as text)."""
 
     name: str
     index: int | None = None
+    field: Field | None = None
 
 
 class Param(Expression):
@@ -75,6 +77,10 @@ class _Slots:
     def list(self, name: str) -> list[Param]:
         return [Param(Slot(name, index)) for index in range(self._lengths[name])]
 
+    def typed(self, name: str, field: Field) -> Param:
+        """A value the ORM would prepare for its field, not pass as it is: a date or a time, say."""
+        return Param(Slot(name, field=field))
+
 
 class _Values:
     """What a builder receives as `p` when CHECK builds the ORM's own query: the run's values themselves."""
@@ -88,6 +94,9 @@ class _Values:
         return self._values[name]
 
     def list(self, name: str) -> list:
+        return self._values[name]
+
+    def typed(self, name: str, field: Field) -> Any:
         return self._values[name]
 
 
@@ -173,10 +182,13 @@ class Prepared:
 
 def _params(compiled: _Compiled, values: dict[str, Any]) -> tuple:
     """The kept parameters with each slot's value in its place."""
-    return tuple(
-        (values[p.name] if p.index is None else values[p.name][p.index]) if isinstance(p, Slot) else p
-        for p in compiled.params
-    )
+    connection = connections[compiled.queryset.db]
+    return tuple(_value(p, values, connection) if isinstance(p, Slot) else p for p in compiled.params)
+
+
+def _value(slot: Slot, values: dict[str, Any], connection) -> Any:
+    value = values[slot.name] if slot.index is None else values[slot.name][slot.index]
+    return value if slot.field is None else slot.field.get_db_prep_value(value, connection, prepared=False)
 
 
 def attach(instance: Model, relation: str, rows: list) -> None:

@@ -19,6 +19,7 @@ from audit.models import AuditEvent
 from core.choices import ChoiceLabels
 from core.fields import optional, person
 from core.links import url_with_number
+from core.prepared import Prepared
 
 from .roles import Role, order_roles
 from .validators import (
@@ -831,7 +832,9 @@ class AccessOrder(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
             and self.state in PACKAGE_READ_LIVE_STATES
         ):
             return list(self.package.interfaces.all())
-        return list(self.interfaces.all())
+        if self.pk is None or "interfaces" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.interfaces.all())  # refused unsaved, as always; or read already with a list
+        return _INTERFACES_OF_ORDER.all(order=self.pk)
 
     def freeze_interfaces(self) -> None:
         """Fix a package order's interfaces to what its package holds now, as the addendum being issued prints them."""
@@ -909,6 +912,10 @@ class AccessOrder(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     def emergency_close(self, *, reason: str, on: datetime.date) -> None:
         self.emergency_reason = reason
         self.closed_on = on
+
+
+# Every order page and action asks an order's interfaces: compiled once per process (core/prepared.py).
+_INTERFACES_OF_ORDER = Prepared(lambda p: Interface.objects.filter(orders=p.order))
 
 
 def requested_interfaces_of(orders: models.QuerySet[AccessOrder], *fields: str) -> models.QuerySet:

@@ -1,9 +1,11 @@
 """Who may do what: the four roles a user can hold towards an order."""
 
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_support
+from core.prepared import Prepared
 
 
 class Role(models.TextChoices):
@@ -44,8 +46,19 @@ def _membership(user, customer_id: int):
     if cache is None:
         cache = user._memberships_by_customer = {}
     if customer_id not in cache:
-        cache[customer_id] = user.memberships.filter(customer_id=customer_id).first()
+        cache[customer_id] = _MEMBERSHIP.first(user=user.pk, customer=customer_id)
     return cache[customer_id]
+
+
+# Asked on every order page and by every action on it: compiled once per process (core/prepared.py). The model by
+# name: ordering.models asks the roles of an order, so this module cannot import it.
+_MEMBERSHIP = Prepared(
+    lambda p: (
+        apps.get_model("ordering", "CustomerMembership")
+        .objects.filter(user_id=p.user, customer_id=p.customer)
+        .order_by("pk")[:1]
+    )
+)
 
 
 def order_roles(user, order) -> set[Role]:

@@ -175,12 +175,17 @@ def order_search(query: str) -> Q:
     return condition
 
 
-def emergency_closure_requests(user) -> QuerySet[AccessOrder]:
-    """Running accesses a customer asked support to emergency-close, oldest request first: the top of support's queue."""
-    if not is_support(user):
-        return AccessOrder.objects.none()
-    qs = AccessOrder.objects.access_agreed().filter(emergency_requested_at__isnull=False)
-    return _with_list_relations(qs).order_by("emergency_requested_at", "pk")
+def first_emergency_closure_requests(user, n: int) -> list[AccessOrder]:
+    """The first `n` running accesses a customer asked support to emergency-close, oldest request first: the top of
+    support's queue on their start page, compiled once per process (core/prepared.py)."""
+    return _FIRST_EMERGENCY_REQUESTS.all(shape=(n,)) if is_support(user) else []
+
+
+_FIRST_EMERGENCY_REQUESTS = Prepared(
+    lambda p, n: _with_list_relations(
+        AccessOrder.objects.access_agreed().filter(emergency_requested_at__isnull=False)
+    ).order_by("emergency_requested_at", "pk")[:n]
+)
 
 
 # --- Support's incident closure (ordering/services/incidents.py) -----------------------------------
@@ -240,6 +245,16 @@ def customers_for_orderer(user) -> QuerySet[Customer]:
     return Customer.objects.filter(memberships__user=user, memberships__is_orderer=True).distinct()
 
 
+def _customer_to_order_for(p, chosen: bool) -> QuerySet[Customer]:
+    # As customers_for_orderer, with the account manager, whom the order form names when the answers need advice.
+    customers = Customer.objects.filter(memberships__user_id=p.user, memberships__is_orderer=True).distinct()
+    one = customers.select_related("account_manager")
+    return (one.filter(pk=p.chosen) if chosen else one)[:1]  # by name (Customer.Meta), as .first() read them
+
+
+_CUSTOMER_TO_ORDER_FOR = Prepared(_customer_to_order_for)
+
+
 def customer_to_order_for(user, chosen: int | str | None = None) -> tuple[Customer, QuerySet[Customer]]:
     """The customer `user` orders for now, and all the customers they order for (the page and the API ask this).
 
@@ -248,10 +263,9 @@ def customer_to_order_for(user, chosen: int | str | None = None) -> tuple[Custom
     customer they do not order for is a 404, as another customer's order is.
     """
     customers = customers_for_orderer(user)
-    # With the account manager, whom the order form names when the answers need their advice.
-    one = customers.select_related("account_manager")
     is_chosen = isinstance(chosen, int) or (isinstance(chosen, str) and chosen.isdigit())
-    customer = one.filter(pk=chosen).first() if is_chosen else one.first()
+    # Every preview of the order form asks this: compiled once per process (core/prepared.py).
+    customer = _CUSTOMER_TO_ORDER_FOR.first(shape=(is_chosen,), user=user.pk, chosen=int(chosen) if is_chosen else None)
     if customer is not None:
         return customer, customers
     # Only now asked why there is none: each form's preview asks this, and nearly always there is one.

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from audit.trail import audit_record
 from core import uploads
 from core.errors import Invalid, NotPermitted
+from core.prepared import Prepared
 from core.security import NotVisible
 from core.transactions import retry_on_conflict
 
@@ -204,7 +205,21 @@ def thread_messages(order: AccessOrder) -> QuerySet[OrderMessage]:
 
 
 def thread_of(order: AccessOrder) -> list[OrderMessage]:
-    return list(thread_messages(order))
+    """thread_messages(order) as the order page reads it: compiled once per process (core/prepared.py)."""
+    messages = _THREAD.all(order=order.pk)
+    for message in messages:  # as the related manager would: each message's order is this one
+        OrderMessage.order.field.set_cached_value(message, order)
+    return messages
+
+
+_THREAD = Prepared(
+    lambda p: (
+        OrderMessage.objects.filter(order_id=p.order)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=OrderMessageAttachment.objects.defer("data")))
+        .order_by("created_at", "pk")
+    )
+)
 
 
 def attachment_for_user(user, pk: int, attachment_pk: int) -> OrderMessageAttachment:

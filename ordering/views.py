@@ -48,7 +48,7 @@ from .selectors import (
     customer_orders,
     customer_to_order_for,
     customers_for_orderer,
-    emergency_closure_requests,
+    first_emergency_closure_requests,
     memberships_of,
     order_for_user,
     orders_listed,
@@ -139,16 +139,17 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_account_manager(user):
         context["queue_page"] = _queue_page(request, user)
         # Requests for help wait on the start page until answered (ordering/consulting.py); the menu counts them.
-        help_requests = consulting.open_requests_for_account_manager(user)
-        context["help_requests"] = list(help_requests[:WORKLIST_SHOWN])
+        context["help_requests"] = consulting.first_open_requests_for_account_manager(user, WORKLIST_SHOWN)
         context["help_requests_count"] = (
-            len(context["help_requests"]) if len(context["help_requests"]) < WORKLIST_SHOWN else help_requests.count()
+            len(context["help_requests"])
+            if len(context["help_requests"]) < WORKLIST_SHOWN
+            else consulting.open_requests_for_account_manager(user).count()
         )
         context["waiting_count"] += context["help_requests_count"]
     if is_support(user):
         context.update(_support_search(request))
         # The first requests with their reasons, at once; the rest are the "emergency" worklist's, counted there.
-        context["emergency_requests"] = list(emergency_closure_requests(user)[:WORKLIST_SHOWN])
+        context["emergency_requests"] = first_emergency_closure_requests(user, WORKLIST_SHOWN)
         context["emergency_count"] = next((n for wl, n, _orders in worklists if wl.key == "emergency"), 0)
         context["outbox_dead"] = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count()
     return render(request, "ordering/home.html", context)

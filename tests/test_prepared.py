@@ -1,12 +1,16 @@
 """Queries compiled once per process: the same rows as the ORM's query set, without building or compiling it again."""
 
 import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core import prepared
 from core.prepared import Prepared, attach
@@ -173,3 +177,37 @@ def test_customers_seen_through_a_subquery_of_slots(db, cast):
     assert mine.all(user=cast.orderer_a.pk) == [cast.customer_a]
     assert mine.all(user=cast.orderer_b.pk) == [cast.customer_b]
     assert mine.all(user=cast.outsider.pk) == []
+
+
+# --- Every request's own reads: the session and its user ---------------------------------------------------------
+
+
+def test_a_logged_in_request_compiles_neither_its_session_nor_its_user(client, cast, compilations, monkeypatch):
+    monkeypatch.setattr(prepared, "CHECK", False)  # the check compiles the ORM's query on purpose
+    client.force_login(cast.orderer_a)
+    client.get("/")  # the first request of the process may compile them
+    compilations.clear()
+    response = client.get("/")
+    assert response.status_code == 200 and response.context["user"] == cast.orderer_a
+    assert Session not in compilations and User not in compilations
+    assert compilations  # the page's own reads that are not prepared still compile: the fixture counts
+
+
+@pytest.mark.parametrize(("before_expiry", "logged_in"), [(timedelta(microseconds=1), True), (timedelta(0), False)])
+def test_a_session_is_read_until_the_instant_it_expires(client, cast, before_expiry, logged_in):
+    client.force_login(cast.orderer_a)
+    # Within the idle and absolute lifetimes (accounts/sessions.py), which would log out first.
+    expiry = timezone.now() + timedelta(minutes=1)
+    Session.objects.update(expire_date=expiry)
+    with time_machine.travel(expiry - before_expiry, tick=False):
+        response = client.get("/")
+    assert (response.status_code == 200) is logged_in
+    if not logged_in:
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_user_who_may_no_longer_log_in_is_no_longer_the_sessions(client, cast):
+    client.force_login(cast.orderer_a)
+    User.objects.filter(pk=cast.orderer_a.pk).update(is_active=False)
+    response = client.get("/")
+    assert response.status_code == 302 and "/login/" in response["Location"]

@@ -6,7 +6,7 @@ import hashlib
 import logging
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,6 +15,7 @@ from accounts.backends import passwords_for_everyone
 from accounts.models import LoginIdentity
 from accounts.oidc import Assurance
 from core.errors import ChangedMeanwhile, Invalid, NotAllowedNow, NotPermitted, Refusal
+from core.prepared import Prepared
 
 from .. import documents, lifecycle, people, transitions
 from ..models import (
@@ -49,14 +50,29 @@ def overlapping_open_order(
     *, customer_id: int, external_system_id: int, environment: str, interface_ids: list[int], exclude_ids: list[int]
 ) -> AccessOrder | None:
     """The rule behind `conflicting_order`, also asked while the order form is being filled in (not yet saved)."""
-    others = AccessOrder.objects.filter(
-        customer_id=customer_id,
-        external_system_id=external_system_id,
+    return _OVERLAPPING.first(
+        customer=customer_id,
+        system=external_system_id,
         environment=environment,
+        interfaces=interface_ids,
+        excluded=exclude_ids,
+    )
+
+
+def _overlapping(p) -> QuerySet[AccessOrder]:
+    # Asked by every preview of the order form as it is filled in: compiled once per process (core/prepared.py).
+    others = AccessOrder.objects.filter(
+        customer_id=p.customer,
+        external_system_id=p.system,
+        environment=p.environment,
         state__in=OPEN_STATES,
-    ).exclude(pk__in=exclude_ids)
-    wanted = Q(interfaces__in=interface_ids) | Q(package__interfaces__in=interface_ids)
-    return others.filter(wanted).distinct().order_by("pk").first()
+    ).exclude(pk__in=p.list("excluded"))
+    interfaces = p.list("interfaces")
+    wanted = Q(interfaces__id__in=interfaces) | Q(package__interfaces__id__in=interfaces)
+    return others.filter(wanted).distinct().order_by("pk")[:1]
+
+
+_OVERLAPPING = Prepared(_overlapping)
 
 
 def _check_submittable(order: AccessOrder) -> None:
