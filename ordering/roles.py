@@ -1,6 +1,6 @@
 """Who may do what: the four roles a user can hold towards an order."""
 
-from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -50,12 +50,13 @@ def _membership(user, customer_id: int):
     return cache[customer_id]
 
 
-# Asked on every order page and by every action on it: compiled once per process (core/prepared.py). The model by
-# name: ordering.models asks the roles of an order, so this module cannot import it.
+# Asked on every order page and by every action on it: compiled once per process (core/prepared.py). The model as
+# the user's relation names it: ordering.models asks the roles of an order, so this module cannot import it.
 _MEMBERSHIP = Prepared(
     lambda p: (
-        apps.get_model("ordering", "CustomerMembership")
-        .objects.filter(user_id=p.user, customer_id=p.customer)
+        get_user_model()
+        ._meta.get_field("memberships")
+        .related_model.objects.filter(user_id=p.user, customer_id=p.customer)
         .order_by("pk")[:1]
     )
 )
