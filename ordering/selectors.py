@@ -242,13 +242,17 @@ def incident_choices(user) -> dict[str, list]:
 
 
 def customers_for_orderer(user) -> QuerySet[Customer]:
-    return Customer.objects.filter(memberships__user=user, memberships__is_orderer=True).distinct()
+    return _customers_ordered_for(user.pk)
+
+
+def _customers_ordered_for(user_id) -> QuerySet[Customer]:
+    # The one rule for whom a user orders: an id, or a prepared query's slot (_customer_to_order_for).
+    return Customer.objects.filter(memberships__user_id=user_id, memberships__is_orderer=True).distinct()
 
 
 def _customer_to_order_for(p, chosen: bool) -> QuerySet[Customer]:
-    # As customers_for_orderer, with the account manager, whom the order form names when the answers need advice.
-    customers = Customer.objects.filter(memberships__user_id=p.user, memberships__is_orderer=True).distinct()
-    one = customers.select_related("account_manager")
+    # With the account manager, whom the order form names when the answers need their advice.
+    one = _customers_ordered_for(p.user).select_related("account_manager")
     return (one.filter(pk=p.chosen) if chosen else one)[:1]  # by name (Customer.Meta), as .first() read them
 
 
