@@ -117,8 +117,15 @@ def test_a_worker_killed_mid_render_leaves_no_addendum_stuck(cast, order_in, wor
     recovered_in = time.monotonic() - killed_at
     print(f"killed mid-render: rendered again {recovered_in:.1f} s after the kill (claim {CLAIM_SECONDS} s)")
     assert recovered_in < bound
-    render = OutboxMessage.objects.get(handler="ordering.render_addendum", order_id=order.pk)
-    assert (render.status, render.attempts) == ("delivered", 2)
+    # The handler commits the addendum before the outbox row is marked delivered (a statement of its own, so that
+    # a worker dying between the two delivers again rather than never): wait for the mark, not just the render.
+    wait_for(
+        lambda: OutboxMessage.objects.filter(pk=render.pk, status="delivered"),
+        seconds=10,
+        workers=workers,
+        what="the render's outbox row marked delivered",
+    )
+    assert OutboxMessage.objects.get(pk=render.pk).attempts == 2
 
     order = accept(cast, order, addendum_of(order))
     wait_for(lambda: addendum_of(order).final_sha256, seconds=20, workers=workers, what="the stamped copy")
