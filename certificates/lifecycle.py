@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import Expression, Q
 
 from core.errors import NotAllowedNow
 from ordering.models import AccessOrder, State
@@ -20,11 +20,14 @@ class CertificateHooks:
     def current_bundle(self, order: AccessOrder) -> CertificateBundle | None:
         return selectors.current_bundle(order)
 
-    def rollover_waiting(self) -> Q:
-        return selectors.orders_with_rollover_waiting()
+    def rollover_waiting(self, now: datetime.datetime | Expression) -> Q:
+        return selectors.orders_with_rollover_waiting(now)
 
-    def renewal_due(self, today: datetime.date) -> Q:
-        return selectors.orders_due_for_renewal(today)
+    def renewal_window_end(self, today: datetime.date) -> datetime.datetime:
+        return selectors.renewal_window_end(today)
+
+    def renewal_due(self, until: datetime.datetime | Expression) -> Q:
+        return selectors.orders_due_for_renewal(until)
 
     def order_section(self, order: AccessOrder, user) -> dict:
         section = selectors.certificate_section(order)

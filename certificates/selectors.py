@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Expression, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,20 +101,25 @@ def _end_of_day(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
 
-def orders_with_rollover_waiting() -> Q:
+def orders_with_rollover_waiting(now: datetime.datetime | Expression) -> Q:
     """Orders (a condition on ordering's AccessOrder) with a new chain waiting for the account manager, that they
-    can still put into use: one whose certificate has expired meanwhile waits for nobody but the orderer, who
-    uploads a valid one (rollover_confirm_refusal)."""
-    live = Certificate.objects.filter(bundle=OuterRef("pk"), role=Certificate.Role.LEAF, not_after__gt=timezone.now())
+    can still put into use at `now`: one whose certificate has expired meanwhile waits for nobody but the orderer,
+    who uploads a valid one (rollover_confirm_refusal). `now` may be a prepared query's slot (core/prepared.py)."""
+    live = Certificate.objects.filter(bundle=OuterRef("pk"), role=Certificate.Role.LEAF, not_after__gt=now)
     pending = CertificateBundle.objects.filter(status=CertificateBundle.Status.PENDING).filter(Exists(live))
     # `pk IN (…)`, not a per-order EXISTS: the database finds the few pending chains once, whatever the orders.
     return Q(pk__in=pending.values("order_id"))
 
 
-def orders_due_for_renewal(today: datetime.date) -> Q:
-    """Orders (a condition on AccessOrder) whose certificate in use expires by the last day of the renewal window:
-    `today` + RENEWAL_WINDOW_DAYS, that day included."""
-    until = _end_of_day(today + datetime.timedelta(days=RENEWAL_WINDOW_DAYS))
+def renewal_window_end(today: datetime.date) -> datetime.datetime:
+    """The last moment of the renewal window as it stands on `today`: `today` + RENEWAL_WINDOW_DAYS, that day
+    included."""
+    return _end_of_day(today + datetime.timedelta(days=RENEWAL_WINDOW_DAYS))
+
+
+def orders_due_for_renewal(until: datetime.datetime | Expression) -> Q:
+    """Orders (a condition on AccessOrder) whose certificate in use expires by `until`, the renewal window's end
+    (renewal_window_end; or a prepared query's slot for it)."""
     expiring = Certificate.objects.filter(
         bundle__status=CertificateBundle.Status.CURRENT, role=Certificate.Role.LEAF, not_after__lte=until
     )

@@ -7,6 +7,8 @@ index entries whatever the table holds. `{{ n|at_most }}` (core/templatetags/cou
 capped count as "99+".
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet, Window
@@ -15,12 +17,30 @@ from django.db.models.functions import RowNumber
 COUNT_SHOWN_UP_TO = 99  # a count above this is shown as "99+"
 
 
+@dataclass(frozen=True)
+class Statement:
+    """SQL composed from query sets, not yet run: `using` names the database, None when there is nothing to ask
+    (no set, or none that can hold a row). The parameters may hold a prepared query's slots (core.prepared.Statements
+    puts each run's values in their place)."""
+
+    keys: tuple[str, ...]  # the sets' keys; for a union (union_statement), the order's columns
+    sql: str = ""
+    params: tuple = ()
+    using: str | None = None
+    up_to: int | None = None  # where a union's count stops
+
+
 def bounded_counts(querysets: dict[str, QuerySet], up_to: int | None = None) -> dict[str, int]:
     """How many rows each query set holds, at most `up_to` + 1 (which means "more than `up_to`").
 
     One query however many sets: `SELECT (SELECT COUNT(*) FROM (<set> LIMIT up_to + 1)), …`. Each set is
     planned on its own, from the indexes its conditions name, and the LIMIT lets the database stop early.
     """
+    return run_bounded_counts(bounded_counts_statement(querysets, up_to))
+
+
+def bounded_counts_statement(querysets: dict[str, QuerySet], up_to: int | None = None) -> Statement:
+    """`bounded_counts`' query, to run with `run_bounded_counts`."""
     up_to = COUNT_SHOWN_UP_TO if up_to is None else up_to
     parts, params, database = [], [], None
     for qs in querysets.values():
@@ -32,12 +52,16 @@ def bounded_counts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) bounded)")  # noqa: S608
         params.extend(part_params)
         database = database or qs.db
-    if database is None:  # no set, or none that can hold a row
-        return dict.fromkeys(querysets, 0)
-    with connections[database].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
+    return Statement(tuple(querysets), "SELECT " + ", ".join(parts), tuple(params), database)
+
+
+def run_bounded_counts(statement: Statement) -> dict[str, int]:
+    if statement.using is None:
+        return dict.fromkeys(statement.keys, 0)
+    with connections[statement.using].cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
         row = cursor.fetchone()
-    return dict(zip(querysets, row, strict=True))
+    return dict(zip(statement.keys, row, strict=True))
 
 
 def bounded_firsts(querysets: dict[str, QuerySet], up_to: int | None = None) -> dict[str, list]:
@@ -48,8 +72,12 @@ def bounded_firsts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
     on its own and stops where its limit does. The position is asked, not trusted from the order rows arrive in:
     SQL promises no order for a UNION's rows, nor for a sub-query's once it is selected from.
     """
+    return run_bounded_firsts(bounded_firsts_statement(querysets, up_to))
+
+
+def bounded_firsts_statement(querysets: dict[str, QuerySet], up_to: int | None = None) -> Statement:
+    """`bounded_firsts`' query, to run with `run_bounded_firsts`."""
     up_to = COUNT_SHOWN_UP_TO if up_to is None else up_to
-    firsts: dict[str, list] = {key: [] for key in querysets}
     parts, params, database = [], [], None
     for key, qs in querysets.items():
         if not qs.ordered:
@@ -63,10 +91,15 @@ def bounded_firsts(querysets: dict[str, QuerySet], up_to: int | None = None) -> 
         parts.append(f"SELECT %s, bounded.* FROM ({sql}) bounded")  # noqa: S608  (the key is a parameter too)
         params.extend([key, *part_params])
         database = database or qs.db
-    if not parts:
+    return Statement(tuple(querysets), " UNION ALL ".join(parts), tuple(params), database)
+
+
+def run_bounded_firsts(statement: Statement) -> dict[str, list]:
+    firsts: dict[str, list] = {key: [] for key in statement.keys}
+    if statement.using is None:
         return firsts
-    with connections[database].cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+    with connections[statement.using].cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
         rows = cursor.fetchall()
     for key, pk, _position in sorted(rows, key=lambda row: (row[0], row[2])):
         firsts[key].append(pk)
@@ -96,6 +129,12 @@ def page_of_union(
     """
     if count_up_to is not None:
         count_up_to = max(count_up_to, offset + limit)
+    return run_page_of_union(union_statement(querysets, order, count_up_to), offset, limit)
+
+
+def union_statement(querysets: list[QuerySet], order: tuple[str, ...], count_up_to: int | None) -> Statement:
+    """`page_of_union`'s sets as one statement (each its first `count_up_to` + 1 rows in the order, with the order's
+    columns and then the key), to run a page of with `run_page_of_union`: `count_up_to` is at least the page's end."""
     parts, params, database = [], [], None
     for qs in querysets:
         rows = qs.values_list(*order, "pk")
@@ -109,14 +148,17 @@ def page_of_union(
         parts.append(f"SELECT * FROM ({sql}) part")  # noqa: S608  (SQLite takes no parenthesised UNION member)
         params.extend(part_params)
         database = database or qs.db
-    if database is None:
+    return Statement(order, " UNION ALL ".join(parts), tuple(params), database, count_up_to)
+
+
+def run_page_of_union(union: Statement, offset: int, limit: int) -> tuple[list, int]:
+    if union.using is None:
         return [], 0
-    union = " UNION ALL ".join(parts)
-    positions = ", ".join(str(n) for n in range(1, len(order) + 2))  # the order's columns, then the key
-    with connections[database].cursor() as cursor:
+    positions = ", ".join(str(n) for n in range(1, len(union.keys) + 2))  # the order's columns, then the key
+    with connections[union.using].cursor() as cursor:
         cursor.execute(
-            f"SELECT united.*, COUNT(*) OVER () FROM ({union}) united ORDER BY {positions} LIMIT %s OFFSET %s",  # noqa: S608
-            [*params, limit, offset],
+            f"SELECT united.*, COUNT(*) OVER () FROM ({union.sql}) united ORDER BY {positions} LIMIT %s OFFSET %s",  # noqa: S608
+            [*union.params, limit, offset],
         )
         rows = cursor.fetchall()
         if rows:
@@ -124,11 +166,11 @@ def page_of_union(
         elif offset == 0:
             count = 0
         else:
-            cursor.execute(f"SELECT COUNT(*) FROM ({union}) united", params)  # noqa: S608
+            cursor.execute(f"SELECT COUNT(*) FROM ({union.sql}) united", union.params)  # noqa: S608
             count = cursor.fetchone()[0]
-    if count_up_to is not None:
-        count = min(count, count_up_to + 1)
-    return [row[len(order)] for row in rows], count
+    if union.up_to is not None:
+        count = min(count, union.up_to + 1)
+    return [row[len(union.keys)] for row in rows], count
 
 
 def _limited_sql(qs: QuerySet, up_to: int) -> tuple[str, tuple] | None:

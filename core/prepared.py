@@ -26,7 +26,7 @@ sees can be stale. The one earlier library for this (django-prepared-queries) wa
 
 import copy
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from threading import Lock
 from typing import Any
 
@@ -36,6 +36,9 @@ from django.db.models import Expression, Field, Model, QuerySet
 
 # While true (the test suite), every run is compared with the ORM's own query for the same values.
 CHECK = False
+# Each prepared query keeps at most this many shapes (and list lengths): one a request can choose (a page number
+# past every page anyone reads) is compiled for that run and not kept, so no request can grow a process's memory.
+KEPT_SHAPES = 64
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,8 @@ class Prepared:
         else:
             compiled = _Compiled(queryset, compiler, sql, tuple(params))
         with self._lock:  # two first runs at once compile alike; either result may be kept
-            self._compiled.setdefault(key, compiled)
+            if len(self._compiled) < KEPT_SHAPES:
+                self._compiled.setdefault(key, compiled)
         return compiled
 
     @staticmethod
@@ -178,6 +182,46 @@ class Prepared:
             raise AssertionError(
                 f"A prepared query differs from the ORM's for {values}, shape {shape}:\n{got}\n{expected}"
             )
+
+
+class PreparedStatement:
+    """SQL composed from query sets (core.counting's `Statement`: the worklists' bounded counts and first rows), built
+    and compiled once per process and shape as `Prepared` builds a query set; each run puts its values in the slots.
+
+    The builder takes `p` and the shape as `Prepared`'s does and returns a `Statement`; `statement()` gives it
+    with this run's values in place, for the function that runs it (core.counting.run_bounded_counts). CHECK
+    compares it with the statement built from the values themselves, as for `Prepared`.
+    """
+
+    def __init__(self, build: Callable[..., Any]) -> None:
+        self.build = build
+        self._built: dict[tuple, Any] = {}
+        self._lock = Lock()
+
+    def statement(self, *, shape: tuple = (), **values: Any) -> Any:
+        built = self._built.get(shape)
+        if built is None:
+            built = self.build(_Slots({}), *shape)
+            with self._lock:
+                if len(self._built) < KEPT_SHAPES:
+                    self._built.setdefault(shape, built)
+        if built.using is not None:
+            connection = connections[built.using]
+            params = tuple(_value(p, values, connection) if isinstance(p, Slot) else p for p in built.params)
+            built = replace(built, params=params)
+        if CHECK:
+            expected = self.build(given(**values), *shape)
+            if replace(built, sql=built.sql.replace("(%s)", "%s")) != replace(
+                expected, sql=expected.sql.replace("(%s)", "%s")
+            ):
+                raise AssertionError(f"A prepared statement differs from the ORM's for {values}:\n{built}\n{expected}")
+        return built
+
+
+def given(**values: Any) -> _Values:
+    """What a builder receives as `p` to build the ORM's own query from the values themselves (no slots): for code
+    that shares a builder with a prepared query but runs it once (ordering.selectors.orderer_worklist)."""
+    return _Values(values)
 
 
 def _params(compiled: _Compiled, values: dict[str, Any]) -> tuple:

@@ -18,7 +18,7 @@ import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q
+from django.db.models import Expression, Q
 
 if TYPE_CHECKING:
     from .models import AccessOrder, Addendum, ConsultingRequest, Customer
@@ -84,13 +84,18 @@ class Certificates(Protocol):
         """The chain in use for the order, or None. It has `environment`, `get_environment_display()` and
         `leaf` (with `not_after`)."""
 
-    def rollover_waiting(self) -> Q:
+    def rollover_waiting(self, now: datetime.datetime | Expression) -> Q:
         """A condition on AccessOrder: a new certificate chain waits for the account manager's confirmation, and
-        its certificate has not expired meanwhile (so it can still be confirmed)."""
+        its certificate has not expired by `now` (so it can still be confirmed). `now` may be a prepared query's
+        slot (core/prepared.py), as may `until` below."""
 
-    def renewal_due(self, today: datetime.date) -> Q:
-        """A condition on AccessOrder: the certificate in use is due for renewal on `today` (it expires within
-        certificates' renewal window, that window's last day included)."""
+    def renewal_window_end(self, today: datetime.date) -> datetime.datetime:
+        """The last moment of certificates' renewal window as it stands on `today` (that window's last day
+        included)."""
+
+    def renewal_due(self, until: datetime.datetime | Expression) -> Q:
+        """A condition on AccessOrder: the certificate in use expires by `until`, the renewal window's end
+        (`renewal_window_end`): due for renewal."""
 
     def order_section(self, order: AccessOrder, user) -> dict:
         """The order page's certificate section for `user` (templates/certificates/_section.html reads it as

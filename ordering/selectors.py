@@ -1,7 +1,9 @@
 """Reads scoped to the user: every view that shows an order goes through these."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DateTimeField, OuterRef, Q, QuerySet, Subquery
@@ -14,8 +16,18 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_account_manager, is_customer_user, is_support
 from audit.models import AuditEvent
-from core.counting import bounded_counts, bounded_firsts, page_of_union
-from core.prepared import Prepared
+from core import counting
+from core.counting import (
+    bounded_counts,
+    bounded_counts_statement,
+    bounded_firsts,
+    bounded_firsts_statement,
+    run_bounded_counts,
+    run_bounded_firsts,
+    run_page_of_union,
+    union_statement,
+)
+from core.prepared import Prepared, PreparedStatement, given
 from core.security import not_found, visible_or_404
 
 from . import lifecycle
@@ -139,13 +151,21 @@ def account_manager_queue_page(
     names (core.counting.page_of_union), not all six OR-ed together in a scan of every order, once to count them
     and once more for the page; and bounded, each list gives only its first `count_up_to` + 1 orders in the queue's
     order, so the page does not sort and count every order waiting."""
-    lists = account_manager_worklist(user)
-    ids, count = page_of_union(
-        [AccessOrder.objects.filter(wl.condition) for wl in lists], QUEUE_ORDER, offset, limit, count_up_to=count_up_to
-    )
+    if count_up_to is not None:
+        count_up_to = max(count_up_to, offset + limit)  # as page_of_union bounds it
+    # Every account manager's start page asks this: compiled once per process and bound (core/prepared.py).
+    union = _QUEUE.statement(shape=(count_up_to,), **_values_for(user))
+    ids, count = run_page_of_union(union, offset, limit)
     if not ids:
         return [], count
     return orders_listed(ids), count  # in the queue's order, as page_of_union gives them
+
+
+_QUEUE = PreparedStatement(
+    lambda p, count_up_to: union_statement(
+        [AccessOrder.objects.filter(wl.condition) for wl in _account_manager_lists(p)], QUEUE_ORDER, count_up_to
+    )
+)
 
 
 def support_accesses(user, query: str = "") -> QuerySet[AccessOrder]:
@@ -331,11 +351,18 @@ def own_system_for_user(user, pk: int) -> ExternalSystem:
 
 @dataclass(frozen=True)
 class Worklist:
-    """One kind of order waiting for the user: `condition` says which, within the user's reach."""
+    """One kind of order waiting for the user: `condition` says which, within the user's reach.
+
+    `when` builds the condition, the first time it is asked: the start page and the menu ask a user's lists with
+    SQL compiled once per process (worklist_counts), and need only their keys and labels here."""
 
     key: str
     label: Promise
-    condition: Q
+    when: Callable[[], Q]
+
+    @cached_property
+    def condition(self) -> Q:
+        return self.when()
 
     @property
     def orders(self) -> QuerySet[AccessOrder]:
@@ -348,14 +375,27 @@ def _latest_action(kind: str) -> Q:
     return Q(last_action=kind)
 
 
-def _certificate_expires_by(today: datetime.date) -> Q:
+# The worklists are built from `p`: the values they depend on (the user's id, the renewal window's end, the
+# moment), as slots of a prepared statement (worklist_counts, worklists_shown) or as the values themselves
+# (core.prepared.given). Both build the same conditions, so the menu's badge and the start page pay for building
+# and compiling them once per process, not on every request.
+_MOMENT = DateTimeField()
+
+
+def _values_for(user, today: datetime.date | None = None) -> dict:
+    today = today or timezone.localdate()
+    renew_until = lifecycle.certificates().renewal_window_end(today)
+    return {"user": user.pk, "renew_until": renew_until, "now": timezone.now()}
+
+
+def _certificate_expires_by(p) -> Q:
     """An open order whose certificate in use is due for renewal (certificates' window, asked through the
     contract ordering owns: ordering/lifecycle.py)."""
-    return lifecycle.certificates().renewal_due(today) & Q(state__in=OPEN_STATES)
+    return lifecycle.certificates().renewal_due(p.typed("renew_until", _MOMENT)) & Q(state__in=OPEN_STATES)
 
 
-def _member_customers(user, **role) -> Q:
-    return Q(customer__in=CustomerMembership.objects.filter(user=user, **role).values("customer_id"))
+def _member_customers(p, **role) -> Q:
+    return Q(customer__in=CustomerMembership.objects.filter(user_id=p.user, **role).values("customer_id"))
 
 
 def _addendum_issued(render_status: str) -> Q:
@@ -364,12 +404,15 @@ def _addendum_issued(render_status: str) -> Q:
     return Q(pk__in=issued.values("order_id"))
 
 
-def _renewable() -> Q:
+def _rollover_waiting(p) -> Q:
+    return lifecycle.certificates().rollover_waiting(p.typed("now", _MOMENT))
+
+
+def _renewable(p) -> Q:
     """Where an orderer can renew a certificate now: a new chain is uploaded on an active individual integration
     (certificates.selectors.certificate_upload_refusal; a draft's chain is replaced while it is a draft, in the
     drafts list). Once one is uploaded it waits for the account manager's confirmation, not for the orderer."""
-    waiting = lifecycle.certificates().rollover_waiting()
-    return Q(state=State.ACTIVE, integration_type=AccessOrder.IntegrationType.INDIVIDUAL) & ~waiting
+    return Q(state=State.ACTIVE, integration_type=AccessOrder.IntegrationType.INDIVIDUAL) & ~_rollover_waiting(p)
 
 
 def orderer_worklist(user, today: datetime.date | None = None) -> list[Worklist]:
@@ -378,47 +421,69 @@ def orderer_worklist(user, today: datetime.date | None = None) -> list[Worklist]
     A closure request is not theirs to act on: it waits for KMD (the account manager's "close" list), and once
     KMD has scheduled it there is nothing left to do; the order list's state filter still finds them.
     """
-    mine = _member_customers(user, is_orderer=True)
-    today = today or timezone.localdate()
+    return _orderer_lists(given(**_values_for(user, today)))
+
+
+def _orderer_lists(p) -> list[Worklist]:
+    def mine(state: str) -> Q:
+        return _member_customers(p, is_orderer=True) & Q(state=state)
+
     returned = _latest_action("return_for_changes")
     return [
-        Worklist("returned", _("Returned by KMD for changes"), mine & Q(state=State.DRAFT) & returned),
+        Worklist("returned", _("Returned by KMD for changes"), lambda: mine(State.DRAFT) & returned),
         # The FSM's source state of "submit" (transitions.SUBMIT has no further precondition).
-        Worklist("draft", _("Drafts to submit"), mine & Q(state=State.DRAFT) & ~returned),
-        Worklist("renew", _("Certificates to renew"), mine & _certificate_expires_by(today) & _renewable()),
+        Worklist("draft", _("Drafts to submit"), lambda: mine(State.DRAFT) & ~returned),
+        Worklist(
+            "renew",
+            _("Certificates to renew"),
+            lambda: _member_customers(p, is_orderer=True) & _certificate_expires_by(p) & _renewable(p),
+        ),
     ]
 
 
 def signatory_worklist(user) -> list[Worklist]:
     """Contract addenda issued to the signatory's customers, not yet decided, whose document can be read:
     the precondition of "accept" (transitions._addendum_readable); one still being generated waits."""
-    mine = _member_customers(user, is_signatory=True)
-    readable = _addendum_issued(Addendum.RenderStatus.READY)
-    return [Worklist("sign", _("Contract addenda to accept"), mine & Q(state=State.AWAITING_SIGNATURE) & readable)]
+    return _signatory_lists(given(**_values_for(user)))
+
+
+def _signatory_lists(p) -> list[Worklist]:
+    def to_sign() -> Q:
+        mine = _member_customers(p, is_signatory=True)
+        return mine & Q(state=State.AWAITING_SIGNATURE) & _addendum_issued(Addendum.RenderStatus.READY)
+
+    return [Worklist("sign", _("Contract addenda to accept"), to_sign)]
 
 
 def account_manager_worklist(user) -> list[Worklist]:
     """The account manager's customers' orders that wait for them, one list per step."""
-    managed = Q(customer__account_manager=user)
-    submitted = managed & Q(state=State.SUBMITTED)
+    return _account_manager_lists(given(**_values_for(user)))
+
+
+def _account_manager_lists(p) -> list[Worklist]:
+    def managed(state: str, *more: Q) -> Q:
+        condition = Q(customer__account_manager_id=p.user) & Q(state=state)
+        for also in more:
+            condition &= also
+        return condition
+
     declined = _latest_action("decline")
-    pending = lifecycle.certificates().rollover_waiting()
     return [
-        Worklist("review", _("To review"), submitted & ~declined),
-        Worklist("reissue", _("Declined by the customer: issue again"), submitted & declined),
+        Worklist("review", _("To review"), lambda: managed(State.SUBMITTED, ~declined)),
+        Worklist("reissue", _("Declined by the customer: issue again"), lambda: managed(State.SUBMITTED, declined)),
         # Only the account manager may generate a failed document again (services.addendum_render_again).
         Worklist(
             "failed",
             _("Addendum documents to generate again"),
-            managed & Q(state=State.AWAITING_SIGNATURE) & _addendum_issued(Addendum.RenderStatus.FAILED),
+            lambda: managed(State.AWAITING_SIGNATURE, _addendum_issued(Addendum.RenderStatus.FAILED)),
         ),
-        Worklist("establish", _("To establish"), managed & Q(state=State.PROVISIONING)),
+        Worklist("establish", _("To establish"), lambda: managed(State.PROVISIONING)),
         Worklist(
             "close",
             _("Closure requests"),
-            managed & Q(state=State.CLOSURE_REQUESTED, closure_scheduled_on__isnull=True),
+            lambda: managed(State.CLOSURE_REQUESTED, Q(closure_scheduled_on__isnull=True)),
         ),
-        Worklist("rollover", _("New certificates to confirm"), managed & pending & Q(state=State.ACTIVE)),
+        Worklist("rollover", _("New certificates to confirm"), lambda: managed(State.ACTIVE, _rollover_waiting(p))),
     ]
 
 
@@ -426,15 +491,42 @@ def support_worklist(user, today: datetime.date | None = None) -> list[Worklist]
     """Emergency closures customers asked for (support's to carry out), certificates about to expire."""
     if not is_support(user):
         return []
+    return _support_lists(given(**_values_for(user, today)))
+
+
+def _support_lists(p) -> list[Worklist]:
     return [
         Worklist(
             "emergency",
             _("Emergency closures requested"),
             # The FSM's source states of "emergency_close".
-            Q(state__in=ACCESS_AGREED_STATES, emergency_requested_at__isnull=False),
+            lambda: Q(state__in=ACCESS_AGREED_STATES, emergency_requested_at__isnull=False),
         ),
-        Worklist("expiring", _("Certificates expiring"), _certificate_expires_by(today or timezone.localdate())),
+        Worklist("expiring", _("Certificates expiring"), lambda: _certificate_expires_by(p)),
     ]
+
+
+def _lists(p, customer_user: bool, support: bool, account_manager: bool) -> list[Worklist]:
+    # The lists of the roles held (the shape of the prepared statements below), in the order the start page shows.
+    lists = []
+    if customer_user:
+        lists += _orderer_lists(p) + _signatory_lists(p)
+    if support:
+        lists += _support_lists(p)
+    if account_manager:
+        lists += _account_manager_lists(p)
+    return lists
+
+
+class UserWorklists(list):
+    """`worklists_of`'s answer: the lists, and what they were built from (the roles the user holds, as the
+    prepared statements' shape, and the values), so that their counts and first orders are asked with SQL
+    compiled once per process (worklist_counts, worklists_shown)."""
+
+    def __init__(self, roles: tuple[bool, bool, bool], values: dict) -> None:
+        super().__init__(_lists(given(**values), *roles))
+        self.roles = roles
+        self.values = values
 
 
 def worklists_of(user) -> list[Worklist]:
@@ -447,12 +539,8 @@ def worklists_of(user) -> list[Worklist]:
     cached = getattr(user, "_opus_worklists", None)  # the menu's badge and the order list's filter both ask
     if cached is not None:
         return cached
-    lists = []
-    if is_customer_user(user):  # the roles are known from the menu's one query (accounts.roles._standing)
-        lists += orderer_worklist(user) + signatory_worklist(user)
-    lists += support_worklist(user)
-    if is_account_manager(user):
-        lists += account_manager_worklist(user)
+    # The roles are known from the menu's one query (accounts.roles._standing).
+    lists = UserWorklists((is_customer_user(user), is_support(user), is_account_manager(user)), _values_for(user))
     user._opus_worklists = lists
     return lists
 
@@ -463,9 +551,23 @@ def worklist_counts(lists: list[Worklist]) -> dict[str, int]:
     Each list is a COUNT of its own, planned on its own, so the database answers it from the indexes its
     condition names (customer and state, the few pending chains, the few events of a kind) instead of testing
     every list's condition against every order; and it stops after 100 orders, so the menu's badge on every
-    page costs the same at 100 orders as at 10,000.
+    page costs the same at 100 orders as at 10,000. A user's lists (worklists_of) are asked with SQL compiled
+    once per process.
     """
-    return bounded_counts({wl.key: AccessOrder.objects.filter(wl.condition) for wl in lists})
+    if isinstance(lists, UserWorklists):
+        return run_bounded_counts(_COUNTS.statement(shape=(counting.COUNT_SHOWN_UP_TO, *lists.roles), **lists.values))
+    return bounded_counts(_counted(lists))
+
+
+def _counted(lists: list[Worklist]) -> dict[str, QuerySet[AccessOrder]]:
+    return {wl.key: AccessOrder.objects.filter(wl.condition) for wl in lists}
+
+
+# Their shape: the bound ("99+", a setting of core.counting) and the roles held.
+_COUNTS = PreparedStatement(lambda p, up_to, *roles: bounded_counts_statement(_counted(_lists(p, *roles)), up_to))
+_FIRSTS = PreparedStatement(
+    lambda p, up_to, *roles: bounded_firsts_statement({wl.key: wl.orders for wl in _lists(p, *roles)}, up_to)
+)
 
 
 def worklists_shown(lists: list[Worklist], n: int) -> list[tuple[Worklist, int, list[AccessOrder]]]:
@@ -476,7 +578,10 @@ def worklists_shown(lists: list[Worklist], n: int) -> list[tuple[Worklist, int, 
     The first finds each list's first ids in its order (core.counting.bounded_firsts: the count is how many came
     back), the second reads the orders shown. A query per list cost as much again per list as the counts.
     """
-    firsts = bounded_firsts({wl.key: wl.orders for wl in lists})
+    if isinstance(lists, UserWorklists):
+        firsts = run_bounded_firsts(_FIRSTS.statement(shape=(counting.COUNT_SHOWN_UP_TO, *lists.roles), **lists.values))
+    else:
+        firsts = bounded_firsts({wl.key: wl.orders for wl in lists})
     shown_ids = {pk for ids in firsts.values() for pk in ids[:n]}
     orders = {order.pk: order for order in _WORKLIST_ROWS.all(ids=sorted(shown_ids))}
     return [(wl, len(firsts[wl.key]), [orders[pk] for pk in firsts[wl.key][:n]]) for wl in lists]

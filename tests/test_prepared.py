@@ -12,8 +12,8 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core import prepared
-from core.prepared import Prepared, attach
+from core import counting, prepared
+from core.prepared import Prepared, PreparedStatement, attach
 from ordering.models import AccessOrder, Customer, CustomerMembership
 from tests.conftest import make_order
 
@@ -211,3 +211,48 @@ def test_a_user_who_may_no_longer_log_in_is_no_longer_the_sessions(client, cast)
     User.objects.filter(pk=cast.orderer_a.pk).update(is_active=False)
     response = client.get("/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# --- Statements composed from query sets (core.counting), and how many shapes are kept ---------------------------
+
+
+def counts_named(p, *groups):
+    return counting.bounded_counts_statement({g: User.objects.filter(first_name=g, pk__gt=p.floor) for g in groups})
+
+
+def test_a_statement_is_built_once_per_shape_and_run_with_each_runs_values(db, compilations, monkeypatch):
+    monkeypatch.setattr(prepared, "CHECK", False)  # the check compiles the ORM's query on purpose
+    make_users("a-1", "a-2", "b-1")
+    floor = User.objects.get(username="a-1").pk  # a-2 and b-1 lie above it
+    compilations.clear()
+    counts = PreparedStatement(counts_named)
+    assert counting.run_bounded_counts(counts.statement(shape=("a", "b"), floor=0)) == {"a": 2, "b": 1}
+    assert counting.run_bounded_counts(counts.statement(shape=("a", "b"), floor=floor)) == {"a": 1, "b": 1}
+    assert counting.run_bounded_counts(counts.statement(shape=("b",), floor=0)) == {"b": 1}
+    assert compilations == [User, User, User]  # a set each for the first shape, one for the second; no more
+
+
+def test_the_check_refuses_a_statement_that_reads_more_than_its_slots(db):
+    outside = {"group": "a"}
+    leaky = PreparedStatement(
+        lambda p: counting.bounded_counts_statement(
+            {"n": User.objects.filter(first_name=outside["group"], pk__gt=p.floor)}
+        )
+    )
+    leaky.statement(floor=0)
+    outside["group"] = "b"
+    with pytest.raises(AssertionError, match="differs from the ORM's"):
+        leaky.statement(floor=0)
+
+
+def test_no_more_than_the_kept_number_of_shapes_is_kept(db, monkeypatch):
+    """A shape a request chooses (the account manager's queue page by number) cannot grow a process's memory: past
+    KEPT_SHAPES a shape is compiled for its run and not kept; each run still gives its own rows."""
+    monkeypatch.setattr(prepared, "KEPT_SHAPES", 2)
+    make_users("k-1")
+    ordered = Prepared(lambda p, n: User.objects.filter(first_name=p.prefix).values_list("username", flat=True)[:n])
+    counts = PreparedStatement(counts_named)
+    for n in (1, 2, 3, 4):
+        assert ordered.all(shape=(n,), prefix="k") == ["k-1"]
+        assert counting.run_bounded_counts(counts.statement(shape=("k",) * n, floor=0)) == {"k": 1}
+    assert len(ordered._compiled) == len(counts._built) == 2  # exactly the bound: the third shape is not kept

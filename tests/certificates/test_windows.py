@@ -51,7 +51,8 @@ LAST_MOMENT, FIRST_MOMENT = datetime.time.max, datetime.time.min
 
 
 def due(order: AccessOrder, today: datetime.date) -> bool:
-    return AccessOrder.objects.filter(lifecycle.certificates().renewal_due(today), pk=order.pk).exists()
+    due = lifecycle.certificates().renewal_due(lifecycle.certificates().renewal_window_end(today))
+    return AccessOrder.objects.filter(due, pk=order.pk).exists()
 
 
 def test_renewal_is_due_through_the_last_moment_of_the_windows_last_day(order_with_leaf):

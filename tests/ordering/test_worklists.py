@@ -43,6 +43,16 @@ def listed_in(lists) -> dict[str, set[str]]:
     return {wl.key: {order.reference for order in wl.orders} for wl in lists if wl.orders.exists()}
 
 
+def asked_prepared(user) -> dict[str, int]:
+    """The user's lists as the start page and the menu ask them, with SQL compiled once per process, give what the
+    same lists built afresh from the user's values give: the counts, and each list's first orders in order."""
+    fresh = worklists_of(user)
+    assert worklist_counts(fresh) == worklist_counts(list(fresh))  # a plain list is built by the ORM
+    shown = [(wl.key, n, [o.pk for o in first]) for wl, n, first in worklists_shown(fresh, 10)]
+    assert shown == [(wl.key, n, [o.pk for o in first]) for wl, n, first in worklists_shown(list(fresh), 10)]
+    return {key: n for key, n, _first in shown if n}
+
+
 def offered_to(user, action: str) -> set[str]:
     """The orders on which the order page offers `user` the action now: the rule the worklists must agree with."""
     return {o.reference for o in AccessOrder.objects.all() if transition_refusal(o, user, action) is None}
@@ -68,6 +78,7 @@ def test_an_orderer_waits_on_drafts_to_submit_and_drafts_kmd_returned_but_not_on
     # Exactly the drafts the order page offers to submit.
     assert offered_to(cast.orderer_a, "submit") == {returned.reference, draft.reference}
     assert listed_in(orderer_worklist(cast.signatory_a)) == {}
+    assert asked_prepared(cast.orderer_a) == {"returned": 1, "draft": 1}
 
 
 def test_a_resubmitted_draft_leaves_the_orderers_worklist(cast, order_in):
@@ -115,6 +126,10 @@ def test_the_orderer_renews_only_where_a_new_certificate_can_be_uploaded_and_non
     assert listed_in(orderer_worklist(cast.orderer_a)) == {"renew": {active.reference, lapsed.reference}}
     # The new certificate waits for the account manager to put it into use.
     assert listed_in(account_manager_worklist(cast.am_a))["rollover"] == {uploaded.reference}
+    # The moment and the renewal window's end are the prepared statements' values, as the user's id is.
+    assert asked_prepared(cast.orderer_a)["renew"] == 2
+    assert asked_prepared(cast.am_a)["rollover"] == 1
+    assert asked_prepared(cast.support)["expiring"] == 4
     refusals = {o.reference: certificate_upload_refusal(o, cast.orderer_a) for o in AccessOrder.objects.all()}
     assert refusals[active.reference] is None and refusals[submitted.reference] is not None
 
@@ -132,6 +147,7 @@ def test_a_signatory_waits_on_an_issued_addendum_once_its_document_can_be_read(c
     # Exactly the addenda the order page offers to accept (transitions.ACCEPT's precondition).
     assert offered_to(cast.signatory_a, "accept") == {readable.reference}
     assert listed_in(signatory_worklist(cast.orderer_a)) == {}
+    assert asked_prepared(cast.signatory_a) == {"sign": 1}
 
 
 def failed_document(order_in, monkeypatch, **kwargs):
@@ -169,6 +185,8 @@ def test_an_account_manager_waits_on_each_step_of_their_own_customers(cast, orde
         "close": {close.reference},
     }
     assert listed_in(account_manager_worklist(cast.am_b)) == {"review": {other.reference}}
+    assert asked_prepared(cast.am_a) == dict.fromkeys(("review", "reissue", "failed", "establish", "close"), 1)
+    assert asked_prepared(cast.am_b) == {"review": 1}
     # The start page's queue holds the same orders.
     waiting = {review, reissue, failed, establish, close}
     assert {o.reference for o in queued(cast.am_a)} == {o.reference for o in waiting}
