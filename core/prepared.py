@@ -33,6 +33,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Expression, Field, Model, QuerySet
+from django.forms.models import ModelChoiceField, ModelChoiceIterator
 
 # While true (the test suite), every run is compared with the ORM's own query for the same values.
 CHECK = False
@@ -248,3 +249,28 @@ def attach(instance: Model, relation: str, rows: list) -> None:
     if not hasattr(instance, "_prefetched_objects_cache"):
         instance._prefetched_objects_cache = {}
     instance._prefetched_objects_cache[manager.field.remote_field.cache_name] = queryset
+
+
+class _PreparedChoices(ModelChoiceIterator):
+    """A model choice field's choices from a prepared query (prepared_choices): the rows its `prepared_rows` give."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.prepared_rows():
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        return len(self.field.prepared_rows()) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.field.prepared_rows())
+
+
+def prepared_choices(field: ModelChoiceField, rows: Callable[[], list]) -> None:
+    """List a model choice field's choices from `rows` (a prepared query's run) rather than by building and
+    compiling its query set each time a form is drawn. The query set still validates what is sent, so `rows`
+    must give the same rows: build both from one builder (ordering.filters' customers and systems)."""
+    field.prepared_rows = rows
+    field.iterator = _PreparedChoices
+    field.widget.choices = field.choices  # the widget keeps the iterator made when the queryset was set

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import is_support
+from core.prepared import Prepared, given, prepared_choices
 
 from .models import AccessOrder, Customer, ExternalSystem, State
 from .selectors import Worklist, order_search, orders_visible_to, served_customers, with_times, worklists_of
@@ -28,18 +29,32 @@ def _customers(request) -> QuerySet[Customer]:
     user = request.user if request else None
     if user is None or not user.is_authenticated:
         return Customer.objects.none()
+    return _customer_choices(given(user=user.pk), is_support(user))
+
+
+def _customer_choices(p, support: bool) -> QuerySet[Customer]:
+    # What the filter validates against (_customers) and what it lists (_CUSTOMER_CHOICES): one rule.
     customers = Customer.objects.order_by("name")
-    return customers if is_support(user) else customers.filter(served_customers(user, ""))
+    return customers if support else customers.filter(served_customers(p.user, ""))
 
 
 def _systems(request) -> QuerySet[ExternalSystem]:
     user = request.user if request else None
     if user is None or not user.is_authenticated:
         return ExternalSystem.objects.none()
+    return _system_choices(given(user=user.pk), is_support(user))
+
+
+def _system_choices(p, support: bool) -> QuerySet[ExternalSystem]:
     systems = ExternalSystem.objects.select_related("vendor").order_by("name")  # its label names the vendor
-    if is_support(user):
+    if support:
         return systems
-    return systems.filter(Q(owner__isnull=True) | served_customers(user, "owner"))
+    return systems.filter(Q(owner__isnull=True) | served_customers(p.user, "owner"))
+
+
+# Every order list draws the choices: compiled once per process (core/prepared.py).
+_CUSTOMER_CHOICES = Prepared(_customer_choices)
+_SYSTEM_CHOICES = Prepared(_system_choices)
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -106,6 +121,11 @@ class OrderFilter(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         self.worklists: dict[str, Worklist] = {wl.key: wl for wl in worklists_of(user)} if user else {}
         self.filters["waiting"].extra["choices"] = [(key, wl.label) for key, wl in self.worklists.items()]
+        if user is not None and user.is_authenticated:
+            shape = (is_support(user),)
+            fields = self.form.fields
+            prepared_choices(fields["customer"], lambda: _CUSTOMER_CHOICES.all(shape=shape, user=user.pk))
+            prepared_choices(fields["external_system"], lambda: _SYSTEM_CHOICES.all(shape=shape, user=user.pk))
         # Every filter may be left empty; the form says so once, not "(optional)" on each field.
         for field in self.form.fields.values():
             field.conditional = True

@@ -89,3 +89,34 @@ def test_a_hidden_field_is_drawn_as_django_draws_it_and_the_tag_works_in_a_templ
     assert drawn(form, "secret") == f'<div class="form-group">{form["secret"]}</div>'
     page = Template("{% load form_field %}{% form_field form.name %}").render(Context({"form": form}))
     assert page == drawn(form, "name")
+
+
+def test_a_selects_options_are_drawn_as_djangos_select_draws_them(cast):
+    """The options are drawn without a subwidget each (the order list's filters draw some forty on every page): the
+    same HTML as Django's own, for plain and model choices, a number, None, a value chosen twice, an escaped label,
+    a value that is no choice; choices in groups are left to Django."""
+    from core.templatetags.form_field import _options, _options_as_django
+    from ordering.models import Customer
+
+    class Selects(forms.Form):
+        plain = forms.ChoiceField(choices=[("", "Alle"), ("a", EVIL), ("b", "B"), ("b", "B igen")], required=False)
+        number = forms.TypedChoiceField(choices=[(None, "Ingen"), (1, "Et"), (2, "To")], coerce=int, required=False)
+        customer = forms.ModelChoiceField(Customer.objects.order_by("name"), empty_label="Alle", required=False)
+        grouped = forms.ChoiceField(choices=[("Nord", [("n1", "N1")]), ("s", "Syd")], required=False)
+
+    chosen = [
+        {},
+        {"plain": "b", "number": "2", "customer": str(cast.customer_b.pk), "grouped": "n1"},
+        {"plain": "a", "number": "", "customer": "999999", "grouped": "s"},  # a customer that is no choice
+        {"plain": "zz", "number": "1", "customer": ""},
+    ]
+    for data in chosen:
+        for form in (Selects(data=data), Selects(initial={"customer": cast.customer_a})):
+            for name in form.fields:
+                assert _options(form[name]) == _options_as_django(form[name]), (data, name)
+    drawn_b = _options(Selects(data={"plain": "b"})["plain"])
+    assert '<option value="b" selected>B</option><option value="b">B igen</option>' in drawn_b  # the first only
+    assert "&lt;script&gt;" in drawn_b and "<script>" not in drawn_b
+    assert f'<option value="{cast.customer_a.pk}" selected>' in _options(
+        Selects(initial={"customer": cast.customer_a})["customer"]
+    )

@@ -73,6 +73,26 @@ def test_filtering_by_another_customer_shows_nothing_of_theirs(cast, orders, cli
     assert orders["other"].reference not in body
 
 
+@pytest.mark.parametrize("who", ["orderer_a", "am_a", "am_b", "support"])
+def test_the_customer_and_system_choices_are_the_users_own_and_what_the_filter_accepts(cast, orders, rf, who):
+    """The dropdowns are listed by queries compiled once per process (core.prepared.prepared_choices); the filter
+    validates against its query sets. Both come from one builder: the same rows, the user's own customers and
+    systems (KMD's catalogue and their customers' own), nobody else's."""
+    from ordering.filters import OrderFilter, order_list_queryset
+
+    user = getattr(cast, who)
+    request = rf.get("/orders/")
+    request.user = user
+    form = OrderFilter({}, queryset=order_list_queryset(user), request=request).form
+    for name in ("customer", "external_system"):
+        field = form.fields[name]
+        listed_pks = [str(value) for value, _label in field.choices][1:]  # after "All"
+        assert listed_pks == [str(pk) for pk in field.queryset.values_list("pk", flat=True)], name
+    customers = {str(c) for _value, c in form.fields["customer"].choices}
+    assert (cast.customer_b.name in customers) == (who in ("am_b", "support"))
+    assert (cast.customer_a.name in customers) == (who != "am_b")
+
+
 def test_columns_sort_both_ways_and_a_key_outside_the_whitelist_is_ignored(cast, orders, client):
     body = listed(client, cast.am_a, sort="system")
     assert body.index("KantineKort") < body.index(orders["active"].reference)
