@@ -205,10 +205,20 @@ def thread_messages(order: AccessOrder) -> QuerySet[OrderMessage]:
 
 
 def thread_of(order: AccessOrder) -> list[OrderMessage]:
-    """thread_messages(order) as the order page reads it: compiled once per process (core/prepared.py)."""
+    """The order's messages as the order page shows them (ordering/templatetags/thread.py): oldest first, each with
+    its author's names and its files as `files` (names and sizes, never their bytes), in two queries compiled once
+    per process (core/prepared.py) however many messages; one when there is none.
+
+    Only what the page shows is read: a message's author is three names of the user, and its files a list, not a
+    prefetched query set each (a busy thread holds dozens of messages, most without a file)."""
     messages = _THREAD.all(order=order.pk)
+    files: dict[int, list[OrderMessageAttachment]] = {}
+    if messages:
+        for file in _THREAD_FILES.all(order=order.pk):
+            files.setdefault(file.message_id, []).append(file)
     for message in messages:  # as the related manager would: each message's order is this one
         OrderMessage.order.field.set_cached_value(message, order)
+        message.files = files.get(message.pk, [])
     return messages
 
 
@@ -216,9 +226,21 @@ _THREAD = Prepared(
     lambda p: (
         OrderMessage.objects.filter(order_id=p.order)
         .select_related("author")
-        .prefetch_related(Prefetch("attachments", queryset=OrderMessageAttachment.objects.defer("data")))
+        .only(
+            "order",
+            "author",
+            "side",
+            "text",
+            "created_at",
+            "author__username",
+            "author__first_name",
+            "author__last_name",
+        )
         .order_by("created_at", "pk")
     )
+)
+_THREAD_FILES = Prepared(
+    lambda p: OrderMessageAttachment.objects.filter(message__order_id=p.order).only("message", "filename", "size")
 )
 
 

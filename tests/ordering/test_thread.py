@@ -351,6 +351,48 @@ def test_the_order_page_shows_who_wrote_on_which_side_when_and_the_files_with_th
     assert page.count("Tak, vi kigger på det.") == 1
 
 
+# The thread as the template engine drew it before `{% thread_items %}` (ordering/templatetags/thread.py).
+THREAD_AS_TEMPLATE = """{% load i18n %}{% for message in thread %}
+  <li class="order-thread-message order-thread-{{ message.side }}" id="message-{{ message.pk }}">
+    <p class="mb-0"><strong>{{ message.author.get_full_name|default:message.author.username }}</strong> ({{ message.get_side_display }}) · <time datetime="{{ message.created_at|date:'c' }}">{{ message.created_at|date:"SHORT_DATETIME_FORMAT" }}</time></p>
+    <p class="mt-2">{{ message.text|linebreaksbr }}</p>
+    {% with files=message.attachments.all %}{% if files %}
+    <ul class="mt-0" aria-label="{% translate 'Attachments' %}">
+      {% for file in files %}<li><a href="{% url 'ordering:order_message_attachment' order.pk file.pk %}" download>{{ file.filename }}</a> ({{ file.size_kb|floatformat:"1g" }} kB)</li>{% endfor %}
+    </ul>
+    {% endif %}{% endwith %}
+  </li>
+{% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_the_thread_is_drawn_as_the_template_drew_it_every_value_escaped(cast, order_in, language):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from ordering.templatetags.thread import thread_items
+
+    order = order_in("submitted")
+    evil = '<script>alert("x")</script> & "quoted"'
+    nameless = make_user("uden.navn")
+    nameless.first_name = ""
+    nameless.save(update_fields=["first_name"])
+    CustomerMembership.objects.create(user=nameless, customer=cast.customer_a, is_orderer=True)
+    thread.order_message_post(order=order, actor=cast.orderer_a, text=f"{evil}\r\nAnden linje\n\nTredje")
+    files = [("<b>plan</b>.pdf", PDF + b"0" * 1_300_000, 0), ("b.png", PNG, 56)]  # the name is made safe on upload
+    thread.order_message_post(order=order, actor=cast.am_a, text="Tak.", files=files)
+    thread.order_message_post(order=order, actor=nameless, text="Uden navn")
+    messages = thread.thread_of(order)
+    with translation.override(language):
+        expected = Template(THREAD_AS_TEMPLATE).render(Context({"thread": messages, "order": order}))
+        drawn = thread_items(messages, order)
+    assert " ".join(drawn.split()).replace("> <", "><") == " ".join(expected.split()).replace("> <", "><")
+    assert "<script>" not in drawn and "&lt;script&gt;alert(&quot;x&quot;)" in drawn and "b.pdf</a>" in drawn
+    assert "&amp; &quot;quoted&quot;<br>Anden linje<br><br>Tredje" in drawn  # each line break of each kind
+    assert "<strong>uden.navn</strong>" in drawn  # no name: the username
+    assert ("(1.269,6 kB)" if language == "da" else "(1,269.6 kB)") in drawn
+
+
 def test_the_order_pages_query_count_does_not_grow_with_the_messages(cast, order_in, client, django_assert_num_queries):
     order = order_in("submitted")
     orderer = logged_in(client, cast.orderer_a)
@@ -397,6 +439,10 @@ def test_the_thread_is_read_without_the_files_bytes(cast, order_in):
     order = order_in("submitted")
     thread.order_message_post(order=order, actor=cast.orderer_a, text="Hej", files=[("a.pdf", PDF, len(PDF))])
     (message,) = thread.thread_of(order)
+    (file,) = message.files
+    assert "data" in file.get_deferred_fields() and (file.filename, file.size) == ("a.pdf", len(PDF))
+    # The API's read (thread_messages) too.
+    (message,) = thread.thread_messages(order)
     assert message.attachments.all()[0].get_deferred_fields() == {"data"}
 
 
