@@ -27,6 +27,7 @@ sees can be stale. The one earlier library for this (django-prepared-queries) wa
 import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import cache
 from threading import Lock
 from typing import Any
 
@@ -270,7 +271,8 @@ class _PreparedChoices(ModelChoiceIterator):
 def prepared_choices(field: ModelChoiceField, rows: Callable[[], list]) -> None:
     """List a model choice field's choices from `rows` (a prepared query's run) rather than by building and
     compiling its query set each time a form is drawn. The query set still validates what is sent, so `rows`
-    must give the same rows: build both from one builder (ordering.filters' customers and systems)."""
-    field.prepared_rows = rows
+    must give the same rows: build both from one builder (ordering.filters' customers and systems). The rows are
+    read once for the form (`field.prepared_rows()`), however often it lists them."""
+    field.prepared_rows = cache(rows)
     field.iterator = _PreparedChoices
     field.widget.choices = field.choices  # the widget keeps the iterator made when the queryset was set

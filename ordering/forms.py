@@ -1,8 +1,12 @@
+from functools import partial
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.prepared import prepared_choices
+
 from .models import TEXT_MAX_LENGTH, AccessOrder, Customer, ExternalSystem, IntegrationPackage, Interface, Vendor
-from .selectors import active_accesses_of, live_accesses_of, systems_available_to
+from .selectors import ORDER_FORM_CHOICES, active_accesses_of, live_accesses_of, systems_available_to
 from .services import ORDER_FACT_FIELDS, order_facts_problems
 from .transitions import DateInput
 from .validators import typed_text_field, validate_multiline_text
@@ -137,6 +141,8 @@ class OrderForm(forms.Form):
             field.conditional = True
             field.iterator = ReadOnceChoiceIterator
             field.widget.choices = field.choices  # the widget keeps the iterator made when the queryset was set
+        for name, prepared in ORDER_FORM_CHOICES.items():  # listed as compiled once (the query sets validate)
+            prepared_choices(self.fields[name], partial(prepared.all, customer=customer.pk))
         self.standard_interface_ids = self._standard_interface_ids()
         self._mark_standard_interfaces()
         if prefill_standard:
@@ -241,7 +247,7 @@ class OrderForm(forms.Form):
             # the latter only when the customer has a live access it could replace.
             "changes_order": reason == AccessOrder.Reason.CHANGE,
             # Read whole, not asked exists(): when there is one, the field lists them all from this read.
-            "replaces_order": reason == AccessOrder.Reason.NEW and bool(self.fields["replaces_order"].queryset),
+            "replaces_order": reason == AccessOrder.Reason.NEW and bool(self.fields["replaces_order"].prepared_rows()),
         }
 
     def phase_out_chosen(self) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DateTimeField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DateTimeField, Expression, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -303,21 +303,32 @@ def customer_to_order_for(user, chosen: int | str | None = None) -> tuple[Custom
     raise Http404("Not an orderer there")
 
 
-def live_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
-    """The customer's accesses a replacement order may name: active, or active with closure requested."""
-    return AccessOrder.objects.access_running().filter(customer=customer).select_related("external_system")
+def live_accesses_of(customer: Customer | Expression | int) -> QuerySet[AccessOrder]:
+    """The customer's accesses a replacement order may name: active, or active with closure requested. The customer,
+    its id or a prepared query's slot for it (the order form's choices, order_form_choices)."""
+    running = AccessOrder.objects.access_running().filter(customer=customer)
+    return running.select_related("external_system")
 
 
-def active_accesses_of(customer: Customer) -> QuerySet[AccessOrder]:
+def active_accesses_of(customer: Customer | Expression | int) -> QuerySet[AccessOrder]:
     return AccessOrder.objects.filter(customer=customer, state=State.ACTIVE).select_related("external_system")
 
 
 # --- External systems: KMD's catalogue, and each customer's own ------------------------------------
 
 
-def systems_available_to(customer: Customer) -> QuerySet[ExternalSystem]:
+def systems_available_to(customer: Customer | Expression | int) -> QuerySet[ExternalSystem]:
     """What an order for this customer may name: KMD's catalogue systems and the customer's own."""
     return ExternalSystem.objects.filter(Q(owner__isnull=True) | Q(owner=customer)).select_related("vendor")
+
+
+# The order form lists these on every draw and every live preview: compiled once per process, listed with
+# core.prepared.prepared_choices while the fields' query sets (the same builders) validate what is sent.
+ORDER_FORM_CHOICES = {
+    "external_system": Prepared(lambda p: systems_available_to(p.customer).order_by("name")),
+    "changes_order": Prepared(lambda p: active_accesses_of(p.customer)),
+    "replaces_order": Prepared(lambda p: live_accesses_of(p.customer)),
+}
 
 
 def own_systems_visible_to(user) -> QuerySet[ExternalSystem]:

@@ -220,3 +220,22 @@ def test_a_wrong_cvr_on_the_page_is_shown_on_its_field(cast, client):
 def test_a_signatory_is_not_offered_registration(cast, client):
     client.force_login(cast.signatory_a)
     assert client.get(reverse("ordering:system_create")).status_code == 403  # a page the role cannot use says so
+
+
+def test_the_order_forms_choices_are_listed_as_the_form_validates_them_each_customer_its_own(cast, order_in):
+    """The order form lists its systems and the accesses to change or replace from queries compiled once per process
+    (core.prepared.prepared_choices); its query sets, built by the same builders, validate what is sent."""
+    from ordering.forms import OrderForm
+
+    register(cast)
+    running = order_in("active")  # an access of Aarhus' to change or to replace
+    for customer in (cast.customer_a, cast.customer_b):
+        form = OrderForm(customer=customer)
+        for name in ("external_system", "changes_order", "replaces_order"):
+            field = form.fields[name]
+            listed = [str(value) for value, _label in field.choices if value != ""]
+            assert listed == [str(pk) for pk in field.queryset.values_list("pk", flat=True)], (customer, name)
+        systems = " ".join(str(label) for _value, label in form.fields["external_system"].choices)
+        assert ("Vikarbanken" in systems) == (customer == cast.customer_a)
+        accesses = [row.pk for row in form.fields["changes_order"].prepared_rows()]
+        assert accesses == ([running.pk] if customer == cast.customer_a else [])
