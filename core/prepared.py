@@ -113,6 +113,16 @@ class _Compiled:
     params: tuple = ()
 
 
+# The largest key either database holds (a signed 64-bit integer: PostgreSQL's bigint, SQLite's INTEGER).
+LARGEST_KEY = 2**63 - 1
+
+
+def _beyond_any_key(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_beyond_any_key(item) for item in value)
+    return isinstance(value, int) and not -LARGEST_KEY - 1 <= value <= LARGEST_KEY
+
+
 def _unique(values: Iterable) -> list:
     # As the ORM's `__in` does (django.db.models.lookups.In): each value once, in order, without None.
     return [value for value in dict.fromkeys(values) if value is not None]
@@ -129,6 +139,10 @@ class Prepared:
     def all(self, *, shape: tuple = (), **values: Any) -> list:
         """The rows, as `list(queryset)` would give them (model instances, or tuples for `values_list`)."""
         values = {name: _unique(v) if isinstance(v, list | tuple | set) else v for name, v in values.items()}
+        if any(_beyond_any_key(v) for v in values.values()):
+            # An id typed into a URL or a form (`/orders/99999999999999999999/`) no key can equal: as the ORM finds for
+            # an exact lookup, no row, and nothing asked (SQLite cannot even be given the number).
+            return []
         lengths = {name: len(v) for name, v in values.items() if isinstance(v, list)}
         compiled = self._compile(shape, lengths)
         rows = [] if compiled.queryset is None else self._run(compiled, _params(compiled, values))

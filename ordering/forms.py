@@ -3,7 +3,7 @@ from functools import partial
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.prepared import prepared_choices
+from core.prepared import Prepared, given, prepared_choices
 
 from .models import TEXT_MAX_LENGTH, AccessOrder, Customer, ExternalSystem, IntegrationPackage, Interface, Vendor
 from .selectors import ORDER_FORM_CHOICES, active_accesses_of, live_accesses_of, systems_available_to
@@ -22,6 +22,29 @@ class ReadOnceChoiceIterator(forms.models.ModelChoiceIterator):
             yield ("", self.field.empty_label)
         for obj in self.queryset:
             yield self.choice(obj)
+
+
+def _web_services():
+    return Interface.objects.filter(kind=Interface.Kind.WEB_SERVICE)
+
+
+def _file_interfaces():
+    return Interface.objects.filter(kind=Interface.Kind.FILE)
+
+
+def _systems(p):
+    # The external_system field's query set (ORDER_FORM_CHOICES lists it), for what follows from the system chosen.
+    return systems_available_to(p.customer).order_by("name")
+
+
+# The rest of what the form lists or asks on every draw and every live preview, compiled once per process as
+# ordering.selectors.ORDER_FORM_CHOICES; each field's query set, built by the same function, validates.
+_INTERFACES = Prepared(lambda p: _web_services())
+_FILE_INTERFACES = Prepared(lambda p: _file_interfaces())
+_PACKAGES = Prepared(lambda p: IntegrationPackage.objects.filter(external_system__in=_systems(p).filter(pk=p.system)))
+_STANDARD_INTERFACES = Prepared(
+    lambda p: _systems(p).filter(pk=p.system, is_standard=True).values_list("standard_interfaces", flat=True)
+)
 
 
 def _none_or_one(label, queryset, help_text) -> forms.ModelChoiceField:
@@ -51,7 +74,7 @@ class OrderForm(forms.Form):
     )
     interfaces = forms.ModelMultipleChoiceField(
         label=_("Interfaces"),
-        queryset=Interface.objects.filter(kind=Interface.Kind.WEB_SERVICE),
+        queryset=_web_services(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("For a single purchase: the web services the system needs."),
@@ -80,7 +103,7 @@ class OrderForm(forms.Form):
     )
     replaces_file_interface = _none_or_one(
         _("File interface being replaced"),
-        Interface.objects.filter(kind=Interface.Kind.FILE),
+        _file_interfaces(),
         _("Only when the order replaces a file interface being phased out."),
     )
     # The customer's own accesses, set in __init__.
@@ -119,13 +142,12 @@ class OrderForm(forms.Form):
     def __init__(self, *args, customer: Customer, prefill_standard: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.fields["external_system"].queryset = systems_available_to(customer).order_by("name")
+        chosen = given(customer=customer.pk)
+        self.fields["external_system"].queryset = _systems(chosen)
         # Packages belong to one system: only the chosen system's are offered (none before one is chosen).
         system = self._answer("external_system")
         self.fields["package"].queryset = (
-            IntegrationPackage.objects.filter(
-                external_system__in=self.fields["external_system"].queryset.filter(pk=system)
-            )
+            _PACKAGES.build(given(customer=customer.pk, system=int(system)))
             if system.isdigit()
             else IntegrationPackage.objects.none()
         )
@@ -143,6 +165,10 @@ class OrderForm(forms.Form):
             field.widget.choices = field.choices  # the widget keeps the iterator made when the queryset was set
         for name, prepared in ORDER_FORM_CHOICES.items():  # listed as compiled once (the query sets validate)
             prepared_choices(self.fields[name], partial(prepared.all, customer=customer.pk))
+        prepared_choices(self.fields["interfaces"], _INTERFACES.all)
+        prepared_choices(self.fields["replaces_file_interface"], _FILE_INTERFACES.all)
+        if system.isdigit():
+            prepared_choices(self.fields["package"], partial(_PACKAGES.all, customer=customer.pk, system=int(system)))
         self.standard_interface_ids = self._standard_interface_ids()
         self._mark_standard_interfaces()
         if prefill_standard:
@@ -163,8 +189,8 @@ class OrderForm(forms.Form):
         system = self._answer("external_system")
         if not system.isdigit():
             return set()
-        standard = self.fields["external_system"].queryset.filter(pk=system, is_standard=True)
-        return {pk for pk in standard.values_list("standard_interfaces", flat=True) if pk is not None}
+        standard = _STANDARD_INTERFACES.all(customer=self.customer.pk, system=int(system))
+        return {pk for pk in standard if pk is not None}
 
     def _mark_standard_interfaces(self) -> None:
         standard = self.standard_interface_ids

@@ -256,3 +256,19 @@ def test_no_more_than_the_kept_number_of_shapes_is_kept(db, monkeypatch):
         assert ordered.all(shape=(n,), prefix="k") == ["k-1"]
         assert counting.run_bounded_counts(counts.statement(shape=("k",) * n, floor=0)) == {"k": 1}
     assert len(ordered._compiled) == len(counts._built) == 2  # exactly the bound: the third shape is not kept
+
+
+@pytest.mark.parametrize(("typed", "asked"), [(prepared.LARGEST_KEY, 1), (prepared.LARGEST_KEY + 1, 0), (-(2**63), 1)])
+def test_an_id_no_key_can_equal_finds_no_row_and_asks_nothing(db, typed, asked, django_assert_num_queries):
+    """A number typed into a URL or a form past the largest key the databases hold: the ORM finds no row for it
+    (SQLite cannot even be given it); neither does a prepared query, without asking. At the largest key it asks."""
+    by_id = Prepared(lambda p: User.objects.filter(pk=p.pk))
+    among = Prepared(lambda p: User.objects.filter(pk__in=p.list("ids")))
+    with django_assert_num_queries(asked * 2):
+        assert by_id.all(pk=typed) == [] and among.all(ids=[1, typed]) == []
+
+
+@pytest.mark.parametrize("path", ["/orders/99999999999999999999999/", "/orders/new/?customer=99999999999999999999999"])
+def test_a_page_given_an_id_past_any_key_is_not_found_or_ignored_never_an_error(client, cast, path):
+    client.force_login(cast.orderer_a)
+    assert client.get(path).status_code == 404
