@@ -13,7 +13,7 @@ from django.db.models import DateField, DecimalField, F, Q, QuerySet, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from core.prepared import Prepared
+from core.prepared import Prepared, StartsWithPattern, starts_with_pattern
 from ordering.models import AccessOrder, Addendum, Customer, Interface, MainContract, order_reference
 
 from . import pricing
@@ -161,12 +161,11 @@ _SET_UP_BY = Prepared(_set_up_by)
 def shared_fees_of(customer_id: int, system_id: int, exclude_order: AccessOrder | None = None) -> dict:
     """What the pricing core needs of the customer's fees due once (billing/pricing.py, "Fees due once"):
     those pending with another order, those pending with this one, and the interfaces whose contract now
-    covers this system after its additional-system fee."""
+    covers this system after its additional-system fee. Every live quote asks it: compiled once per process."""
     this = exclude_order.pk if exclude_order is not None and exclude_order.pk else None
     paid_by_other, paid_by_this, covered = {}, set(), {}
     prefix = pricing.additional_system_key(system_id, "")
-    fees = SharedFee.objects.filter(customer_id=customer_id).filter(Q(charge__isnull=True) | Q(key__startswith=prefix))
-    rows = fees.values_list("pk", "key", "order_id", "order__external_system_id", "charge_id")
+    rows = _SHARED_FEES.all(customer=customer_id, pattern=starts_with_pattern(prefix))
     for fee_id, key, order_id, holder_system_id, charge_id in rows:
         if charge_id is not None:
             covered[key[len(prefix) :]] = order_reference(order_id)
@@ -175,6 +174,17 @@ def shared_fees_of(customer_id: int, system_id: int, exclude_order: AccessOrder 
         else:
             paid_by_other[key] = pricing.Holder(order_reference(order_id), fee_id, holder_system_id)
     return {"paid_by_other": paid_by_other, "paid_by_this": frozenset(paid_by_this), "covered_after_fee": covered}
+
+
+SharedFee._meta.get_field("key").register_lookup(StartsWithPattern)
+_SHARED_FEES = Prepared(
+    lambda p: (
+        SharedFee.objects.filter(customer_id=p.customer)
+        # Pending, or this system's additional-system fees (`key__startswith=prefix`, as a prepared query can ask it).
+        .filter(Q(charge__isnull=True) | Q(key__starts_with_pattern=p.pattern))
+        .values_list("pk", "key", "order_id", "order__external_system_id", "charge_id")
+    )
+)
 
 
 def _replaces(replaced: AccessOrder | None) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Expression, Field, Model, QuerySet
+from django.db.models import Expression, Field, Lookup, Model, QuerySet
 from django.forms.models import ModelChoiceField, ModelChoiceIterator
 
 # While true (the test suite), every run is compared with the ORM's own query for the same values.
@@ -290,3 +290,24 @@ def prepared_choices(field: ModelChoiceField, rows: Callable[[], list]) -> None:
     field.prepared_rows = cache(rows)
     field.iterator = _PreparedChoices
     field.widget.choices = field.choices  # the widget keeps the iterator made when the queryset was set
+
+
+class StartsWithPattern(Lookup):
+    """`<field>__starts_with_pattern=p.pattern`: `startswith` for a prepared query, its pattern given as a value.
+
+    `startswith` escapes a value's LIKE wildcards in Python but an expression's in SQL (REPLACE(…)), so with a slot
+    it is not the ORM's query. This lookup sends the pattern as `startswith` sends a value's: the same operator, the
+    pattern made by `starts_with_pattern` with the database's own escaping. Registered on the field that needs it
+    (billing.quotes: SharedFee.key)."""
+
+    lookup_name = "starts_with_pattern"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} {connection.operators['startswith'] % rhs}", [*lhs_params, *rhs_params]
+
+
+def starts_with_pattern(prefix: str, using: str = "default") -> str:
+    """The LIKE pattern `startswith` would send for `prefix` (its wildcards escaped, then `%`)."""
+    return f"{connections[using].ops.prep_for_like_query(prefix)}%"

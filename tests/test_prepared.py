@@ -272,3 +272,32 @@ def test_an_id_no_key_can_equal_finds_no_row_and_asks_nothing(db, typed, asked, 
 def test_a_page_given_an_id_past_any_key_is_not_found_or_ignored_never_an_error(client, cast, path):
     client.force_login(cast.orderer_a)
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("prefix", ["a_", "a%", "a\\", "ab", "", "x"])
+def test_a_prefix_given_as_a_pattern_finds_what_startswith_finds_wildcards_and_all(db, prefix):
+    """`startswith` with a slot is not the ORM's query (its wildcards escaped in SQL); `starts_with_pattern` sends the
+    pattern `startswith` sends for a value: the same rows, `_`, `%` and `\\` taken literally."""
+    from django.db.models import CharField
+
+    from core.prepared import StartsWithPattern, starts_with_pattern
+
+    make_users("a_1", "a%2", "a\\3", "ab-4", "aX5", "x-6")
+    field = User._meta.get_field("username")
+    assert isinstance(field, CharField)
+    field.register_lookup(StartsWithPattern)
+    try:
+        prefixed = Prepared(
+            lambda p: (
+                User.objects.filter(username__starts_with_pattern=p.pattern)
+                .order_by("username")
+                .values_list("username", flat=True)
+            )
+        )
+        expected = list(
+            User.objects.filter(username__startswith=prefix).order_by("username").values_list("username", flat=True)
+        )
+        assert prefixed.all(pattern=starts_with_pattern(prefix)) == expected
+        assert expected  # a prefix that finds nothing would test nothing
+    finally:
+        field._unregister_lookup(StartsWithPattern)
