@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.prepared import Prepared, given, prepared_choices
 
 from .models import TEXT_MAX_LENGTH, AccessOrder, Customer, ExternalSystem, IntegrationPackage, Interface, Vendor
-from .selectors import ORDER_FORM_CHOICES, active_accesses_of, live_accesses_of, systems_available_to
+from .selectors import active_accesses_of, live_accesses_of, systems_available_to
 from .services import ORDER_FACT_FIELDS, order_facts_problems
 from .transitions import DateInput
 from .validators import typed_text_field, validate_multiline_text
@@ -33,12 +33,19 @@ def _file_interfaces():
 
 
 def _systems(p):
-    # The external_system field's query set (ORDER_FORM_CHOICES lists it), for what follows from the system chosen.
+    # The systems an order for the customer may name, by name; what follows from the one chosen is asked of these.
     return systems_available_to(p.customer).order_by("name")
 
 
-# The rest of what the form lists or asks on every draw and every live preview, compiled once per process as
-# ordering.selectors.ORDER_FORM_CHOICES; each field's query set, built by the same function, validates.
+# The customer's choices: each field's query set, built from p.customer, validates what is sent; the same builder,
+# prepared, lists them (core.prepared.prepared_choices). So does the rest of what the form lists or asks on every
+# draw and every live preview: compiled once per process.
+_CUSTOMER_CHOICES = {
+    "external_system": _systems,
+    "changes_order": lambda p: active_accesses_of(p.customer),
+    "replaces_order": lambda p: live_accesses_of(p.customer),
+}
+_PREPARED_CUSTOMER_CHOICES = {name: Prepared(build) for name, build in _CUSTOMER_CHOICES.items()}
 _INTERFACES = Prepared(lambda p: _web_services())
 _FILE_INTERFACES = Prepared(lambda p: _file_interfaces())
 _PACKAGES = Prepared(lambda p: IntegrationPackage.objects.filter(external_system__in=_systems(p).filter(pk=p.system)))
@@ -143,7 +150,8 @@ class OrderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.customer = customer
         chosen = given(customer=customer.pk)
-        self.fields["external_system"].queryset = _systems(chosen)
+        for name, build in _CUSTOMER_CHOICES.items():
+            self.fields[name].queryset = build(chosen)
         # Packages belong to one system: only the chosen system's are offered (none before one is chosen).
         system = self._answer("external_system")
         self.fields["package"].queryset = (
@@ -151,9 +159,7 @@ class OrderForm(forms.Form):
             if system.isdigit()
             else IntegrationPackage.objects.none()
         )
-        self.fields["changes_order"].queryset = active_accesses_of(customer)
         self.fields["changes_order"].label_from_instance = lambda o: f"{o.reference} – {o.external_system.name}"
-        self.fields["replaces_order"].queryset = live_accesses_of(customer)
         self.fields["replaces_order"].label_from_instance = lambda o: (
             f"{o.reference} – {o.external_system.name} ({o.get_environment_display()})"
         )
@@ -163,7 +169,7 @@ class OrderForm(forms.Form):
             field.conditional = True
             field.iterator = ReadOnceChoiceIterator
             field.widget.choices = field.choices  # the widget keeps the iterator made when the queryset was set
-        for name, prepared in ORDER_FORM_CHOICES.items():  # listed as compiled once (the query sets validate)
+        for name, prepared in _PREPARED_CUSTOMER_CHOICES.items():
             prepared_choices(self.fields[name], partial(prepared.all, customer=customer.pk))
         prepared_choices(self.fields["interfaces"], _INTERFACES.all)
         prepared_choices(self.fields["replaces_file_interface"], _FILE_INTERFACES.all)

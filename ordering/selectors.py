@@ -305,7 +305,7 @@ def customer_to_order_for(user, chosen: int | str | None = None) -> tuple[Custom
 
 def live_accesses_of(customer: Customer | Expression | int) -> QuerySet[AccessOrder]:
     """The customer's accesses a replacement order may name: active, or active with closure requested. The customer,
-    its id or a prepared query's slot for it (the order form's choices, order_form_choices)."""
+    its id or a prepared query's slot for it (the order form's choices, ordering/forms.py)."""
     running = AccessOrder.objects.access_running().filter(customer=customer)
     return running.select_related("external_system")
 
@@ -320,15 +320,6 @@ def active_accesses_of(customer: Customer | Expression | int) -> QuerySet[Access
 def systems_available_to(customer: Customer | Expression | int) -> QuerySet[ExternalSystem]:
     """What an order for this customer may name: KMD's catalogue systems and the customer's own."""
     return ExternalSystem.objects.filter(Q(owner__isnull=True) | Q(owner=customer)).select_related("vendor")
-
-
-# The order form lists these on every draw and every live preview: compiled once per process, listed with
-# core.prepared.prepared_choices while the fields' query sets (the same builders) validate what is sent.
-ORDER_FORM_CHOICES = {
-    "external_system": Prepared(lambda p: systems_available_to(p.customer).order_by("name")),
-    "changes_order": Prepared(lambda p: active_accesses_of(p.customer)),
-    "replaces_order": Prepared(lambda p: live_accesses_of(p.customer)),
-}
 
 
 def own_systems_visible_to(user) -> QuerySet[ExternalSystem]:
