@@ -1,6 +1,6 @@
 """Benchmark: the pages people work in, at 100 and at 10,000 orders of a realistic mix.
 
-Run on PostgreSQL (it creates test_<name> and test_<name>_large there, and drops both afterwards):
+Run on PostgreSQL (it creates test_<name> and test_<name>_large there, and drops both afterwards unless --keep):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opus_bench_pages .venv/bin/python bench/bench_pages.py
 Options: --rounds 5 --runs 5 (each page is timed rounds × runs times at each size); --explain: for each page
 over 1.3× or with unequal query counts, the plans (EXPLAIN (ANALYZE, BUFFERS)) of its three slowest queries and
@@ -876,6 +876,9 @@ def main() -> None:
         action="store_true",
         help="for each page over 1.3× or with unequal queries: its slowest queries' plans and a profile at 10,000",
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep both databases afterwards (their names are printed), to look into"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database (see the top of this file).")
@@ -969,10 +972,13 @@ def main() -> None:
                     print(f"\n=== {page.name} at {size:,} orders: {page.url}")
                     explain(client_for(page), page.url, api)
     finally:
-        use_database(small)
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{large}"')
-        connection.creation.destroy_test_db(original, verbosity=0)
+        if args.keep:
+            print(f"Kept: {small} ({SMALL_ORDERS:,} orders) and {large} ({LARGE:,}).")
+        else:
+            use_database(small)
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{large}"')
+            connection.creation.destroy_test_db(original, verbosity=0)
     if failed:
         sys.exit("A page did not answer 200: its figures measure a redirect or an error, not the page.")
 
