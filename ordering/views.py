@@ -571,7 +571,8 @@ def _detail_context(
         "contact_customers": [order.customer] if roles & {Role.ORDERER, Role.SIGNATORY} else [],
         **_test_access_context(order, roles),
         **_clarification_context(order, roles, interfaces),
-        **thread.thread_context(order, request.user),
+        # A long thread shows its newest messages, all of them when asked (the link above them).
+        **thread.thread_context(order, request.user, everything=request.GET.get("thread") == "all"),
     }
 
 

@@ -5,6 +5,7 @@ support; Odense (customer B) with its own people and account manager am_b.
 """
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -405,6 +406,79 @@ def test_the_order_pages_query_count_does_not_grow_with_the_messages(cast, order
         thread.order_message_post(order=order, actor=cast.am_a if i % 2 else cast.orderer_a, text=str(i), files=files)
     with django_assert_num_queries(len(one.captured_queries)):
         orderer.get(order.get_absolute_url())
+
+
+def _messages(order, authors, n: int, *, first_file: bool = False) -> list[OrderMessage]:
+    """`n` messages a second apart, oldest first, written straight to the table (what the page shows of them is
+    what matters here, not the write's audit and e-mail): "besked 1" … "besked n"; with `first_file`, the oldest
+    carries a file."""
+    start = timezone.now() - timezone.timedelta(hours=1)
+    written = OrderMessage.objects.bulk_create(
+        OrderMessage(
+            order=order,
+            author=authors[i % len(authors)],
+            side=OrderMessage.Side.CUSTOMER if i % 2 == 0 else OrderMessage.Side.KMD,
+            text=f"besked {i + 1}",
+            created_at=start + timezone.timedelta(seconds=i),
+        )
+        for i in range(n)
+    )
+    if first_file:
+        OrderMessageAttachment.objects.create(
+            message=written[0], filename="gammel.pdf", kind=uploads.PDF.code, size=len(PDF), sha256="0" * 64, data=PDF
+        )
+    return written
+
+
+def _shown(page: str) -> list[str]:
+    return re.findall(r"besked (\d+)</p>", page)
+
+
+def test_a_long_thread_shows_its_newest_messages_and_a_link_to_the_earlier_ones(cast, order_in, client):
+    order = order_in("submitted")
+    orderer = logged_in(client, cast.orderer_a)
+    _messages(order, [cast.orderer_a, cast.am_a], thread.THREAD_SHOWN)
+
+    page = orderer.get(order.get_absolute_url()).content.decode()
+    assert _shown(page) == [str(i) for i in range(1, thread.THREAD_SHOWN + 1)]  # exactly as many as shown: all
+    assert "?thread=all#thread" not in page
+
+    OrderMessage.objects.all().delete()
+    _messages(order, [cast.orderer_a, cast.am_a], thread.THREAD_SHOWN + 1, first_file=True)
+    page = orderer.get(order.get_absolute_url()).content.decode()
+    # One more: the newest, oldest first, and the one before them a link away; its file is not read.
+    assert _shown(page) == [str(i) for i in range(2, thread.THREAD_SHOWN + 2)]
+    assert f'<a href="{order.get_absolute_url()}?thread=all#thread">Vis 1 tidligere besked</a>' in page
+    assert "gammel.pdf" not in page
+
+    page = orderer.get(f"{order.get_absolute_url()}?thread=all").content.decode()
+    assert _shown(page) == [str(i) for i in range(1, thread.THREAD_SHOWN + 2)]
+    assert "?thread=all#thread" not in page and "gammel.pdf</a>" in page
+
+
+def test_the_earlier_messages_are_counted_in_english_too(cast, order_in, client):
+    order = order_in("submitted")
+    _messages(order, [cast.orderer_a], thread.THREAD_SHOWN + 2)
+    client = logged_in(client, cast.orderer_a)
+    client.cookies["django_language"] = "en"
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "Show 2 earlier messages</a>" in page
+
+
+def test_the_thread_shown_costs_the_same_queries_however_long(cast, order_in, client, django_assert_num_queries):
+    order = order_in("submitted")
+    orderer = logged_in(client, cast.orderer_a)
+    _messages(order, [cast.orderer_a, cast.am_a], 2, first_file=True)
+    orderer.get(order.get_absolute_url())
+    with CaptureQueriesContext(connection) as short:
+        orderer.get(order.get_absolute_url())
+    _messages(order, [cast.orderer_a, cast.am_a], thread.THREAD_SHOWN * 2, first_file=True)
+    with django_assert_num_queries(len(short.captured_queries)):
+        page = orderer.get(order.get_absolute_url()).content.decode()
+    assert len(_shown(page)) == thread.THREAD_SHOWN
+    with django_assert_num_queries(len(short.captured_queries)):
+        page = orderer.get(f"{order.get_absolute_url()}?thread=all").content.decode()
+    assert len(_shown(page)) == thread.THREAD_SHOWN * 2 + 2
 
 
 def test_the_form_is_on_the_page_for_those_who_may_write_and_works_without_javascript(cast, order_in, client):
