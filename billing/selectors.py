@@ -146,21 +146,33 @@ def consulting_request_section(request: ConsultingRequest, roles: set) -> dict:
 
 def licences_only_this_access_uses(order: AccessOrder) -> list[RecurringFee]:
     """The customer's running licences for this order's interfaces that no other live access uses."""
-    # One query however many accesses the customer has: "used elsewhere" is asked of the database per
-    # licence. A live access's interfaces are its own (a package order's frozen when its addendum was
-    # issued, PACKAGE_READ_LIVE_STATES), never its package as the catalogue holds it today.
-    others = AccessOrder.objects.access_agreed().filter(customer_id=order.customer_id).exclude(pk=order.pk)
-    interface = OuterRef("interface_id")
-    return list(
+    interfaces = [i.pk for i in order.requested_interfaces()]
+    return _ONLY_THIS_ACCESS.all(customer=order.customer_id, order=order.pk, interfaces=interfaces)
+
+
+# One query however many accesses the customer has: "used elsewhere" is asked of the database per licence. A live
+# access's interfaces are its own (a package order's frozen when its addendum was issued, PACKAGE_READ_LIVE_STATES),
+# never its package as the catalogue holds it today. Asked twice on a running access's page (the money section and
+# the close form), so compiled once per process (core/prepared.py).
+_ONLY_THIS_ACCESS = Prepared(
+    lambda p: (
         RecurringFee.objects.filter(
-            customer_id=order.customer_id,
+            customer_id=p.customer,
             kind=RecurringFee.Kind.LICENCE,
             ends_on__isnull=True,
-            interface__in=[i.pk for i in order.requested_interfaces()],
+            interface__id__in=p.list("interfaces"),  # the target id: a FK lookup would prepare each value
         )
-        .exclude(Exists(others.filter(interfaces=interface)))
+        .exclude(
+            Exists(
+                AccessOrder.objects.access_agreed()
+                .filter(customer_id=p.customer)
+                .exclude(pk=p.order)
+                .filter(interfaces=OuterRef("interface_id"))
+            )
+        )
         .select_related("interface")
     )
+)
 
 
 def customers_billed_for(user) -> QuerySet[Customer]:

@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import is_account_manager, is_support
 from core.errors import NotAllowedNow, NotPermitted, Refusal
+from core.prepared import Prepared, attach
 from ordering.models import OPEN_STATES, AccessOrder, State
 from ordering.roles import Role, order_roles
 from ordering.selectors import order_for_user
 
-from .models import Certificate, CertificateBundle
+from .models import Certificate, CertificateBundle, CertificateUpload
 from .windows import RENEWAL_WINDOW_DAYS, WATCH_WINDOW_DAYS
 
 
@@ -76,13 +77,35 @@ def rollover_confirm_refusal(order: AccessOrder, user, pending: CertificateBundl
 
 
 def certificate_section(order: AccessOrder) -> dict:
-    """What the order page shows about certificates: the chains and the latest attempts."""
-    bundles = list(bundles_of(order).exclude(status=CertificateBundle.Status.SUPERSEDED))
+    """What the order page shows about certificates: the chains and the latest attempts.
+
+    Three queries compiled once per process (core/prepared.py), as the order page asks them every time: the chains
+    in use and waiting, their certificates (kept as prefetch_related keeps them), the latest uploads."""
+    bundles = _SHOWN_BUNDLES.all(order=order.pk)
+    certificates: dict[int, list[Certificate]] = {bundle.pk: [] for bundle in bundles}
+    if bundles:
+        for certificate in _SHOWN_CERTIFICATES.all(order=order.pk):
+            certificates[certificate.bundle_id].append(certificate)
+    for bundle in bundles:
+        attach(bundle, "certificates", certificates[bundle.pk])
     return {
         "current": next((b for b in bundles if b.status == CertificateBundle.Status.CURRENT), None),
         "pending": next((b for b in bundles if b.status == CertificateBundle.Status.PENDING), None),
-        "uploads": list(order.certificate_uploads.select_related("uploaded_by")[:5]),
+        "uploads": _LATEST_UPLOADS.all(order=order.pk),
     }
+
+
+_SHOWN_BUNDLES = Prepared(
+    lambda p: CertificateBundle.objects.filter(order_id=p.order).exclude(status=CertificateBundle.Status.SUPERSEDED)
+)
+_SHOWN_CERTIFICATES = Prepared(
+    lambda p: Certificate.objects.filter(bundle__order_id=p.order).exclude(
+        bundle__status=CertificateBundle.Status.SUPERSEDED
+    )
+)
+_LATEST_UPLOADS = Prepared(
+    lambda p: CertificateUpload.objects.filter(order_id=p.order).select_related("uploaded_by")[:5]
+)
 
 
 def leaves_in_use_expiring_by(until: datetime.datetime) -> QuerySet[Certificate]:
