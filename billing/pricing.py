@@ -86,8 +86,11 @@ def setup_key(system_id: int) -> str:
     return f"setup:{system_id}"
 
 
+ADDITIONAL_SYSTEM_KEYS = "additional:"  # what every additional-system fee's key begins with
+
+
 def additional_system_key(system_id: int, code: str) -> str:
-    return f"additional:{system_id}:{code}"
+    return f"{ADDITIONAL_SYSTEM_KEYS}{system_id}:{code}"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import can_see_billing_runs, is_support
 from core.errors import NotAllowedNow, NotPermitted, Refusal
-from core.prepared import Prepared
+from core.prepared import Prepared, starts_with_pattern
 from core.security import visible_or_404
 from ordering.models import (
     ACCESS_RUNNING_STATES,
@@ -22,6 +22,7 @@ from ordering.models import (
 from ordering.roles import Role
 from ordering.selectors import served_customers
 
+from . import pricing
 from .errors import BillingError
 from .models import BillingRun, Charge, Invoice, RecurringFee, SharedFee, StartupPackage
 from .quotes import frozen_quote, quote_for_order
@@ -176,7 +177,12 @@ _ONLY_THIS_ACCESS = Prepared(
 
 
 def customers_billed_for(user) -> QuerySet[Customer]:
-    if is_support(user):
+    return _billed_customers(user, is_support(user))
+
+
+def _billed_customers(user, support: bool) -> QuerySet[Customer]:
+    # `user` may be a prepared query's slot for the user's id (core/prepared.py).
+    if support:
         return Customer.objects.all()
     return Customer.objects.filter(served_customers(user, path=""))
 
@@ -202,17 +208,27 @@ def licences_visible_to(user) -> QuerySet[RecurringFee]:
 
 def systems_covered_after_fee(user) -> list[tuple[SharedFee, str]]:
     """The systems a contract covers for an interface since their additional-system fee was paid, with the
-    interface's name: recorded once (SharedFee), so no later order pays the fee again."""
-    fees = list(
+    interface's name: recorded once (SharedFee), so no later order pays the fee again. Asked on every licence list:
+    two queries compiled once per process (core/prepared.py)."""
+    pattern = starts_with_pattern(pricing.ADDITIONAL_SYSTEM_KEYS)
+    fees = _COVERED_SYSTEMS.all(shape=(is_support(user),), user=user.pk, pattern=pattern)
+    codes = sorted({fee.key.rsplit(":", 1)[-1] for fee in fees})
+    names = {i.code: i.name for i in _INTERFACES_CODED.all(codes=codes)} if codes else {}
+    return [(fee, names.get(fee.key.rsplit(":", 1)[-1], fee.key)) for fee in fees]
+
+
+_COVERED_SYSTEMS = Prepared(
+    lambda p, support: (
         SharedFee.objects.filter(
-            key__startswith="additional:", charge__isnull=False, customer__in=customers_billed_for(user)
+            key__starts_with_pattern=p.pattern,
+            charge__isnull=False,
+            customer__in=_billed_customers(p.user, support),
         )
         .select_related("customer", "order__external_system", "charge")
         .order_by("customer__name", "pk")
     )
-    codes = {fee.key.rsplit(":", 1)[-1] for fee in fees}
-    names = {i.code: i.name for i in Interface.objects.filter(code__in=codes)} if codes else {}
-    return [(fee, names.get(fee.key.rsplit(":", 1)[-1], fee.key)) for fee in fees]
+)
+_INTERFACES_CODED = Prepared(lambda p: Interface.objects.filter(code__in=p.list("codes")))
 
 
 def runs_visible_to(user) -> QuerySet[BillingRun]:
