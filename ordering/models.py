@@ -367,6 +367,10 @@ class Customer(models.Model):
         ordering = ["name"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # Lists ordered by the customer's name (support's running accesses, the licences) read the customers in
+        # that order and each one's orders from its own index, stopping at the page's end (an incremental sort),
+        # instead of joining and sorting every order: support's first page at 10,000 orders 4.7 → 1.4 ms.
+        indexes = [models.Index(fields=["name", "id"], name="customer_by_name")]
 
     def __str__(self) -> str:
         return self.name

