@@ -85,7 +85,9 @@ def certificate_section(order: AccessOrder) -> dict:
     certificates: dict[int, list[Certificate]] = {bundle.pk: [] for bundle in bundles}
     if bundles:
         for certificate in _SHOWN_CERTIFICATES.all(order=order.pk):
-            certificates[certificate.bundle_id].append(certificate)
+            # A chain uploaded between the two reads is not shown yet: its certificates wait for the next page.
+            if certificate.bundle_id in certificates:
+                certificates[certificate.bundle_id].append(certificate)
     for bundle in bundles:
         attach(bundle, "certificates", certificates[bundle.pk])
     return {
