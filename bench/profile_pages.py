@@ -19,6 +19,9 @@ import cProfile
 import io
 import os
 import pstats
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -141,6 +144,35 @@ def profile(spec: str, runs: int, top: int) -> None:
             print(out.getvalue().split("\n", 6)[-1].replace(str(ROOT) + "/", "").rstrip())
 
 
+def requests_only(spec: str, runs: int) -> None:
+    """The page warmed up and then requested `runs` more times, nothing else: what --instructions counts."""
+    from accounts.models import User
+
+    username, path, *htmx = spec.split(" ")
+    user = User.objects.get(username=username)
+    path = path.format(order=first_order(user), draft=first_order(user, drafts=True))
+    client = Client(HTTP_HOST="127.0.0.1", **({"HTTP_HX_REQUEST": "true"} if htmx == ["htmx"] else {}))
+    client.force_login(user)
+    for _ in range(3 + runs):
+        assert client.get(path).status_code == 200, spec
+
+
+def instructions(spec: str, runs: int) -> None:
+    """Millions of instructions per request of the page: callgrind's count of `runs` requests less that of none."""
+    counts = []
+    for n in (0, runs):
+        done = subprocess.run(  # noqa: S603  (the benchmark's own command line: its page spec is an argument, no shell)
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__]
+            + ["--requests", str(n), "--page", spec],
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        counts.append(int(re.search(r"Collected : (\d+)", done.stderr).group(1)))
+    print(f"{spec}: {(counts[1] - counts[0]) / runs / 1e6:.0f} M instructions per request")
+
+
 def collect_static() -> None:
     from django.conf import settings
     from django.core.management import call_command
@@ -154,10 +186,20 @@ def main() -> None:
     parser.add_argument("--page", action="append", help="`login path [htmx]`; repeatable (default: the dearest pages)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--top", type=int, default=0, help="also print this many functions by cumulative/own time")
+    parser.add_argument("--instructions", action="store_true", help="count instructions per request (callgrind)")
+    parser.add_argument("--requests", type=int, help=argparse.SUPPRESS)  # the counted process --instructions starts
     args = parser.parse_args()
     collect_static()
+    if args.requests is not None:
+        requests_only(args.page[0], args.requests)
+        return
+    if args.instructions and not shutil.which("valgrind"):
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind).")
     for spec in args.page or PAGES:
-        profile(spec, args.runs, args.top)
+        if args.instructions:
+            instructions(spec, args.runs)
+        else:
+            profile(spec, args.runs, args.top)
 
 
 if __name__ == "__main__":
