@@ -98,7 +98,9 @@ def first_order(user, *, drafts: bool = False) -> int:
     return orders.values_list("pk", flat=True).first()
 
 
-def profile(spec: str, runs: int, top: int) -> None:
+def warmed_up(spec: str) -> tuple[Client, str, str]:
+    """The page's client, logged in as its user, and its path, after 3 requests that warm the caches (templates
+    compiled, translations and URL resolvers loaded); and the user's name."""
     from accounts.models import User
 
     username, path, *htmx = spec.split(" ")
@@ -106,8 +108,13 @@ def profile(spec: str, runs: int, top: int) -> None:
     path = path.format(order=first_order(user), draft=first_order(user, drafts=True))
     client = Client(HTTP_HOST="127.0.0.1", **({"HTTP_HX_REQUEST": "true"} if htmx == ["htmx"] else {}))
     client.force_login(user)
-    for _ in range(3):  # warm: templates compiled, translations and URL resolvers loaded
+    for _ in range(3):
         assert client.get(path).status_code == 200, f"{spec}: {client.get(path).status_code}"
+    return client, path, username
+
+
+def profile(spec: str, runs: int, top: int) -> None:
+    client, path, username = warmed_up(spec)
     queries = []
     with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
         client.get(path)
@@ -146,14 +153,8 @@ def profile(spec: str, runs: int, top: int) -> None:
 
 def requests_only(spec: str, runs: int) -> None:
     """The page warmed up and then requested `runs` more times, nothing else: what --instructions counts."""
-    from accounts.models import User
-
-    username, path, *htmx = spec.split(" ")
-    user = User.objects.get(username=username)
-    path = path.format(order=first_order(user), draft=first_order(user, drafts=True))
-    client = Client(HTTP_HOST="127.0.0.1", **({"HTTP_HX_REQUEST": "true"} if htmx == ["htmx"] else {}))
-    client.force_login(user)
-    for _ in range(3 + runs):
+    client, path, _username = warmed_up(spec)
+    for _ in range(runs):
         assert client.get(path).status_code == 200, spec
 
 
