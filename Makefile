@@ -49,26 +49,20 @@ run: install
 seed: install
 	$(RUN_ENV) $(PY) manage.py seed_demo
 
-# The checks first, so CI (.ci/run calls `make test`) fails on them too; then the suite, in three pytests side by
-# side, each with a test database of its own (OPUS_TEST_DATABASE_SUFFIX, tests/conftest.py): the tests marked
+# The checks first, so CI (.ci/run calls `make test`) fails on them too; then the suite. The tests marked
 # `processes` start Celery workers and brokers of their own and mostly wait for them (a redispatch window, a
-# broker coming back); those marked `browser` mostly wait for chromium and the live server; the rest keep a core
-# busy meanwhile. The side runs' output, each in a file of this run's own, follows the rest's. Exit 5 is "no test
-# selected" (PYTEST_ARGS naming other tests), no failure for a side run; any run failing fails `make test`.
+# broker coming back): they run in a second pytest beside the rest, with a test database of their own
+# (OPUS_TEST_DATABASE_SUFFIX, tests/conftest.py); its output, in a file of this run's own, follows the rest's.
+# Its exit 5 is "no test selected" (PYTEST_ARGS naming other tests); either run failing fails `make test`.
 test: lint
-	@set +e; logs=$$(mktemp -d); \
+	@set +e; log=$$(mktemp); \
 	  OPUS_TEST_DATABASE_SUFFIX=processes $(PY) -m pytest -m processes -p no:cacheprovider $(PYTEST_ARGS) \
-	    > $$logs/processes 2>&1 & processes_run=$$!; \
-	  OPUS_TEST_DATABASE_SUFFIX=browser $(PY) -m pytest -m "browser and not processes" -p no:cacheprovider \
-	    $(PYTEST_ARGS) > $$logs/browser 2>&1 & browser_run=$$!; \
-	  $(PY) -m pytest -m "not processes and not browser" $(PYTEST_ARGS); rest=$$?; \
-	  wait $$browser_run; browser=$$?; [ $$browser = 5 ] && browser=0; \
-	  wait $$processes_run; processes=$$?; [ $$processes = 5 ] && processes=0; \
-	  echo "=== the browser tests (pytest -m browser), run beside the rest: exit $$browser"; \
-	  cat $$logs/browser; \
+	    > $$log 2>&1 & side=$$!; \
+	  $(PY) -m pytest -m "not processes" $(PYTEST_ARGS); rest=$$?; \
+	  wait $$side; processes=$$?; [ $$processes = 5 ] && processes=0; \
 	  echo "=== the tests that start processes of their own (pytest -m processes), run beside the rest: exit $$processes"; \
-	  cat $$logs/processes; rm -rf $$logs; \
-	  [ $$rest = 0 ] && [ $$browser = 0 ] && [ $$processes = 0 ]
+	  cat $$log; rm -f $$log; \
+	  [ $$rest = 0 ] && [ $$processes = 0 ]
 
 # The checks alone: lint, formatting, the import contracts in .importlinter, migrations in step with the models.
 lint: install

@@ -73,8 +73,8 @@ def with_test_database_suffix(databases: dict, suffix: str) -> None:
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """OPUS_TEST_DATABASE_SUFFIX=x: a test database of this run's own. `make test` runs the tests marked
-    `processes`, and those marked `browser`, each in a pytest of its own beside the rest (Makefile), and two runs at
-    once must not create, use and drop the same test database."""
+    `processes` in a second pytest beside the rest (Makefile), and two runs at once must not create, use and drop
+    the same test database."""
     from django.conf import settings
 
     with_test_database_suffix(settings.DATABASES, os.environ.get(TEST_DATABASE_SUFFIX, ""))

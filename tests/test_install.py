@@ -109,16 +109,13 @@ FAKE_PYTHON = """#!/bin/sh
 # Stands in for the virtualenv's python: notes how `make test` ran it, and exits as the test tells it to.
 echo "suffix=${OPUS_TEST_DATABASE_SUFFIX:-none} args=$*" >> "$CALLS"
 case "$*" in
-  *"not processes and not browser"*) exit "$REST_EXIT" ;;
-  *"browser and not processes"*) sleep 0.1; echo "browser run's own output"; exit "$BROWSER_EXIT" ;;
-  *) sleep 0.2; echo "processes run's own output"; exit "$PROCESSES_EXIT" ;;
+  *"not processes"*) exit "$REST_EXIT" ;;
+  *) sleep 0.2; echo "side run's own output"; exit "$PROCESSES_EXIT" ;;
 esac
 """
 
 
-def make_test(
-    tmp_path: Path, *, rest: int, processes: int, browser: int = 0
-) -> tuple[subprocess.CompletedProcess, list[str]]:
+def make_test(tmp_path: Path, *, rest: int, processes: int) -> tuple[subprocess.CompletedProcess, list[str]]:
     """`make test` with a stand-in python and its checks (lint) taken as done."""
     fake = tmp_path / "python"
     fake.write_text(FAKE_PYTHON)
@@ -126,7 +123,7 @@ def make_test(
     calls = tmp_path / "calls"
     # Not a sub-make of the `make test` that may be running this test (CI's): no "Entering directory" lines.
     env = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    env |= {"CALLS": str(calls), "REST_EXIT": str(rest), "PROCESSES_EXIT": str(processes), "BROWSER_EXIT": str(browser)}
+    env |= {"CALLS": str(calls), "REST_EXIT": str(rest), "PROCESSES_EXIT": str(processes)}
     result = subprocess.run(  # noqa: S603 (make on the project's own Makefile, python replaced by a script)
         [MAKE, "--no-print-directory", "--old-file=lint", "test", f"PY={fake}", "PYTEST_ARGS=--durations=15"],
         cwd=ROOT,
@@ -139,45 +136,28 @@ def make_test(
 
 
 @pytest.mark.skipif(MAKE is None, reason="no make")
-def test_make_test_runs_the_browser_tests_and_those_that_start_processes_beside_the_rest_each_with_its_own_database(
-    tmp_path,
-):
+def test_make_test_runs_the_tests_that_start_processes_beside_the_rest_with_a_test_database_of_their_own(tmp_path):
     result, calls = make_test(tmp_path, rest=0, processes=0)
     assert result.returncode == 0, result.stdout + result.stderr
-    # Every test is in exactly one of the three: processes; browser and not processes; neither.
     assert calls == [
-        "suffix=browser args=-m pytest -m browser and not processes -p no:cacheprovider --durations=15",
-        "suffix=none args=-m pytest -m not processes and not browser --durations=15",
+        "suffix=none args=-m pytest -m not processes --durations=15",
         "suffix=processes args=-m pytest -m processes -p no:cacheprovider --durations=15",
     ]
-    # The side runs' output is shown after the rest's, whole, each under its heading.
-    out = result.stdout
-    assert out.index("(pytest -m browser), run beside the rest: exit 0") < out.index("browser run's own output")
-    assert out.index("browser run's own output") < out.index("(pytest -m processes), run beside the rest: exit 0")
-    assert out.rstrip().endswith("processes run's own output")
+    # The side run's output is shown after the rest's, whole.
+    assert result.stdout.rstrip().endswith("side run's own output")
+    assert "(pytest -m processes), run beside the rest: exit 0" in result.stdout
 
 
 @pytest.mark.skipif(MAKE is None, reason="no make")
 @pytest.mark.parametrize(
-    ("rest", "browser", "processes", "passes"),
-    [
-        (0, 0, 5, True),
-        (0, 5, 0, True),
-        (0, 5, 5, True),
-        (0, 0, 1, False),
-        (0, 1, 0, False),
-        (1, 0, 0, False),
-        (2, 5, 5, False),
-        (0, 4, 0, False),
-        (0, 0, 4, False),
-    ],
+    ("rest", "processes", "passes"),
+    [(0, 5, True), (0, 1, False), (1, 0, False), (2, 5, False), (0, 4, False)],
 )
-def test_make_test_fails_when_any_run_fails_and_no_test_selected_in_a_side_run_is_no_failure(
-    tmp_path, rest, browser, processes, passes
+def test_make_test_fails_when_either_run_fails_and_no_test_to_start_processes_is_no_failure(
+    tmp_path, rest, processes, passes
 ):
-    """Exit 5 is pytest's "no test selected": PYTEST_ARGS naming tests none of which is a browser test or starts
-    processes."""
-    result, _calls = make_test(tmp_path, rest=rest, browser=browser, processes=processes)
+    """Exit 5 is pytest's "no test selected": PYTEST_ARGS naming tests none of which starts processes."""
+    result, _calls = make_test(tmp_path, rest=rest, processes=processes)
     assert (result.returncode == 0) is passes, result.stdout + result.stderr
 
 
