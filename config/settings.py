@@ -129,6 +129,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL's planner prices a random page read at 4 sequential ones by default, a figure for spinning disks. This
+# app's tables are read from memory or SSD, where 1.1 is the usual figure: with 4, the account manager's list of new
+# certificates to confirm read every active order to find the few with a chain waiting (4.7 ms at 10,000 orders)
+# instead of looking up those few orders (1.8 ms). Each connection sets it; empty leaves the server's own setting.
+DATABASE_RANDOM_PAGE_COST = os.environ.get("DATABASE_RANDOM_PAGE_COST", "1.1")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_RANDOM_PAGE_COST:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # While the database cannot be reached every request is answered 503, telling the browser or program to try
 # again after this many seconds (Retry-After; config/outage.py, README.md "When the database is unreachable").

@@ -3,6 +3,7 @@
 import subprocess
 
 import pytest
+from django.db import connection
 
 from tests.processes import machine_environment, run_python
 
@@ -67,3 +68,36 @@ def test_database_connections_are_kept_a_minute_and_checked_before_reuse(max_age
         env={} if max_age is None else {"DATABASE_CONN_MAX_AGE": max_age},
     )
     assert result.stdout.strip() == expected, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "cost", "expected"),
+    [
+        ("postgres://app@db/opus", None, "-c random_page_cost=1.1"),
+        ("postgres://app@db/opus", "2", "-c random_page_cost=2.0"),
+        ("postgres://app@db/opus", "", None),  # empty: the server's own setting
+        # What the address asks for itself is kept, the cost added after it.
+        (
+            "postgres://app@db/opus?options=-c%20statement_timeout%3D5000",
+            None,
+            "-c statement_timeout=5000 -c random_page_cost=1.1",
+        ),
+        ("sqlite:///x.sqlite3", None, None),  # SQLite has no planner costs to set
+    ],
+)
+def test_postgresql_connections_price_a_random_read_for_memory_and_ssd(url, cost, expected):
+    result = run_python(
+        ["-c", "from config import settings as s; print(s.DATABASES['default'].get('OPTIONS', {}).get('options'))"],
+        base=machine_environment(without={"DATABASE_URL", "DATABASE_RANDOM_PAGE_COST"}),
+        env={"DATABASE_URL": url} | ({} if cost is None else {"DATABASE_RANDOM_PAGE_COST": cost}),
+    )
+    assert result.stdout.strip() == str(expected), result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner costs are PostgreSQL's")
+def test_the_suites_postgresql_connection_has_the_random_read_price():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
