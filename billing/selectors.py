@@ -212,9 +212,10 @@ def systems_covered_after_fee(user) -> list[tuple[SharedFee, str]]:
     two queries compiled once per process (core/prepared.py)."""
     pattern = starts_with_pattern(pricing.ADDITIONAL_SYSTEM_KEYS)
     fees = _COVERED_SYSTEMS.all(shape=(is_support(user),), user=user.pk, pattern=pattern)
-    codes = sorted({fee.key.rsplit(":", 1)[-1] for fee in fees})
+    coded = [(fee, fee.key.rsplit(":", 1)[-1]) for fee in fees]  # the key ends with the interface's code
+    codes = sorted({code for _fee, code in coded})
     names = {i.code: i.name for i in _INTERFACES_CODED.all(codes=codes)} if codes else {}
-    return [(fee, names.get(fee.key.rsplit(":", 1)[-1], fee.key)) for fee in fees]
+    return [(fee, names.get(code, fee.key)) for fee, code in coded]
 
 
 _COVERED_SYSTEMS = Prepared(
